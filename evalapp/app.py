@@ -1,0 +1,56 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from evalapp import commands, errors, i18n
+from evalapp.config import configure, instance_path
+from evalapp.database import configure_sqlite
+from evalapp.extensions import babel, csrf, db, login_manager, migrate
+from evalapp.paths import STATIC_DIR
+from evalapp.schema import ensure_schema_current
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        static_folder=str(STATIC_DIR),
+        instance_path=instance_path(config),
+        instance_relative_config=True,
+    )
+    configure(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    errors.register(app)
+    commands.register(app)
+    if app.config["SCHEMA_CHECK"]:
+        ensure_schema_current(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    import evalapp.models  # noqa: F401  (the whole schema, for Alembic and relationships)
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+    migrate.init_app(app, db)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.register(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from evalapp.auth.views import bp as auth_bp
+    from evalapp.campaigns.views import bp as campaigns_bp
+    from evalapp.home.views import bp as home_bp
+
+    app.register_blueprint(home_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(campaigns_bp)

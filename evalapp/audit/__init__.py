@@ -1,0 +1,1 @@
+"""The audit log of what staff did. Ballots never appear in it."""

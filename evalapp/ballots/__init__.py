@@ -1,0 +1,1 @@
+"""Anonymous ballots and their answers."""

@@ -1,0 +1,1 @@
+"""Campaigns: their life cycle, scoring settings, questionnaire and subjects."""

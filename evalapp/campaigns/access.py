@@ -1,0 +1,29 @@
+"""Which campaigns a member of staff may see: those of their unit and the units below it."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort
+
+from evalapp.auth.models import User
+from evalapp.campaigns.models import Campaign
+from evalapp.extensions import db
+from evalapp.units.operations import subtree_ids
+
+
+def visible_campaigns(user: User) -> list[Campaign]:
+    query = (
+        sa.select(Campaign)
+        .where(Campaign.unit_id.in_(subtree_ids(user.unit_id)))
+        .order_by(Campaign.created_at.desc(), Campaign.id.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def campaign_for(user: User, campaign_id: int) -> Campaign:
+    """The campaign, or 404 when it does not exist or lies outside the user's units (so that
+    staff of one unit cannot even learn which campaigns another unit runs)."""
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None or campaign.unit_id not in subtree_ids(user.unit_id):
+        abort(404)
+    return campaign

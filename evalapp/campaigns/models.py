@@ -1,0 +1,220 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from evalapp.database import UTCDateTime, str_enum, utcnow
+from evalapp.extensions import db
+from evalapp.units.models import OrgUnit
+
+
+class CampaignStatus(enum.StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Level(enum.StrEnum):
+    """An item's answer: 好 / 较好 / 一般 / 差."""
+
+    EXCELLENT = "excellent"
+    GOOD = "good"
+    FAIR = "fair"
+    POOR = "poor"
+
+
+class Satisfaction(enum.StrEnum):
+    """The overall satisfaction with the report: 满意 / 基本满意 / 不满意."""
+
+    SATISFIED = "satisfied"
+    FAIRLY_SATISFIED = "fairly_satisfied"
+    DISSATISFIED = "dissatisfied"
+
+
+class Campaign(db.Model):
+    """One evaluation round (测评活动) over a set of subjects, with its scoring settings.
+
+    Every number of DOMAIN.md's default scoring is a column here with that default, checked by
+    the database so that no route can store settings the analysis would misread. The status
+    only moves forward (a trigger in the migrations enforces it) and the timestamps agree with
+    it (a CHECK constraint).
+    """
+
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "points_excellent > points_good AND points_good > points_fair"
+            " AND points_fair > points_poor AND points_poor >= 0",
+            name="points_descending",
+        ),
+        sa.CheckConstraint(
+            "grade_excellent_min > grade_good_min AND grade_good_min > grade_fair_min"
+            " AND grade_fair_min >= 0",
+            name="grades_descending",
+        ),
+        sa.CheckConstraint("min_report_size >= 3", name="min_report_size_at_least_3"),
+        sa.CheckConstraint(
+            "void_blank_fraction >= 0 AND void_blank_fraction < 1", name="void_fraction_range"
+        ),
+        sa.CheckConstraint("trim_above IS NULL OR trim_above >= 2", name="trim_above_positive"),
+        sa.CheckConstraint(
+            "(status = 'draft' AND opened_at IS NULL AND closed_at IS NULL)"
+            " OR (status = 'open' AND opened_at IS NOT NULL AND closed_at IS NULL)"
+            " OR (status = 'closed' AND closed_at IS NOT NULL)",
+            name="status_timestamps",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[CampaignStatus] = mapped_column(
+        str_enum(CampaignStatus, "campaign_status"), default=CampaignStatus.DRAFT
+    )
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Scoring settings (DOMAIN.md, "Default scoring").
+    points_excellent: Mapped[int] = mapped_column(default=100)
+    points_good: Mapped[int] = mapped_column(default=80)
+    points_fair: Mapped[int] = mapped_column(default=60)
+    points_poor: Mapped[int] = mapped_column(default=40)
+    grade_excellent_min: Mapped[int] = mapped_column(default=90)
+    grade_good_min: Mapped[int] = mapped_column(default=80)
+    grade_fair_min: Mapped[int] = mapped_column(default=60)
+    min_report_size: Mapped[int] = mapped_column(default=5)
+    void_blank_fraction: Mapped[float] = mapped_column(default=0.25)
+    void_uniform: Mapped[bool] = mapped_column(default=False)
+    trim_above: Mapped[int | None] = mapped_column()
+
+    unit: Mapped[OrgUnit] = relationship()
+    sections: Mapped[list[Section]] = relationship(
+        back_populates="campaign", order_by="Section.position", cascade="all, delete-orphan"
+    )
+    subjects: Mapped[list[Subject]] = relationship(
+        back_populates="campaign", order_by="Subject.position", cascade="all, delete-orphan"
+    )
+
+    def level_points(self) -> dict[Level, int]:
+        return {
+            Level.EXCELLENT: self.points_excellent,
+            Level.GOOD: self.points_good,
+            Level.FAIR: self.points_fair,
+            Level.POOR: self.points_poor,
+        }
+
+    def __repr__(self) -> str:
+        return f"<Campaign {self.id} {self.status} {self.title}>"
+
+
+class Section(db.Model):
+    """A section of the common items (共性内容), e.g. 履行第一责任人职责."""
+
+    __tablename__ = "sections"
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    title_zh: Mapped[str] = mapped_column(sa.String(200))
+    title_en: Mapped[str] = mapped_column(sa.String(200), default="")
+
+    campaign: Mapped[Campaign] = relationship(back_populates="sections")
+    items: Mapped[list[CommonItem]] = relationship(
+        back_populates="section", order_by="CommonItem.position", cascade="all, delete-orphan"
+    )
+
+
+class CommonItem(db.Model):
+    """One of the common items every subject of the campaign is rated on."""
+
+    __tablename__ = "common_items"
+    __table_args__ = (sa.UniqueConstraint("section_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("sections.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    text_zh: Mapped[str] = mapped_column(sa.String(300))
+    text_en: Mapped[str] = mapped_column(sa.String(300), default="")
+
+    section: Mapped[Section] = relationship(back_populates="items")
+
+
+class Subject(db.Model):
+    """A person debriefing (述职人) for a unit, with the report and problem list published."""
+
+    __tablename__ = "subjects"
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "position"),
+        # Lets ballots point at (campaign, subject) so a ballot cannot name another campaign's
+        # subject.
+        sa.UniqueConstraint("campaign_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
+    position: Mapped[int]
+    person_name: Mapped[str] = mapped_column(sa.String(100))
+    post: Mapped[str] = mapped_column(sa.String(200), default="")
+    report_text: Mapped[str] = mapped_column(sa.Text, default="")
+
+    campaign: Mapped[Campaign] = relationship(back_populates="subjects")
+    unit: Mapped[OrgUnit] = relationship()
+    problems: Mapped[list[ProblemEntry]] = relationship(
+        back_populates="subject", order_by="ProblemEntry.position", cascade="all, delete-orphan"
+    )
+    individual_items: Mapped[list[IndividualItem]] = relationship(
+        back_populates="subject",
+        order_by="IndividualItem.position",
+        cascade="all, delete-orphan",
+    )
+
+
+class ProblemEntry(db.Model):
+    """One line of a subject's published problem list (问题清单)."""
+
+    __tablename__ = "problem_entries"
+    __table_args__ = (sa.UniqueConstraint("subject_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(sa.ForeignKey("subjects.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    text: Mapped[str] = mapped_column(sa.Text)
+
+    subject: Mapped[Subject] = relationship(back_populates="problems")
+
+
+INDIVIDUAL_ITEMS_PER_SUBJECT = 4
+
+
+class IndividualItem(db.Model):
+    """One of a subject's four individual items (个性化内容), optionally tied to a problem."""
+
+    __tablename__ = "individual_items"
+    __table_args__ = (
+        sa.UniqueConstraint("subject_id", "position"),
+        sa.CheckConstraint(
+            f"position BETWEEN 1 AND {INDIVIDUAL_ITEMS_PER_SUBJECT}", name="four_per_subject"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(sa.ForeignKey("subjects.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    text_zh: Mapped[str] = mapped_column(sa.String(300))
+    text_en: Mapped[str] = mapped_column(sa.String(300), default="")
+    problem_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("problem_entries.id", ondelete="SET NULL")
+    )
+
+    subject: Mapped[Subject] = relationship(back_populates="individual_items")
+    problem: Mapped[ProblemEntry | None] = relationship()

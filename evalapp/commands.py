@@ -1,0 +1,93 @@
+"""The `evalapp` command line: serve, demo, create-user (and Flask-Migrate's `db`)."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from evalapp.auth.models import Role, User
+from evalapp.extensions import db
+from evalapp.netaddr import base_url
+from evalapp.schema import SchemaNotCurrent, ensure_schema_current, upgrade_schema
+from evalapp.units.models import OrgUnit, UnitKind
+
+DEFAULT_PORT = 5000
+
+
+@click.command("serve")
+@with_appcontext
+@click.option("--host", default="0.0.0.0", show_default=True,
+              help="Interface to listen on; 0.0.0.0 lets phones on the network connect.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True)
+@click.option("--threads", default=16, show_default=True)
+def serve_command(host: str, port: int, threads: int) -> None:
+    """Migrate the database and serve the app with Waitress (also on Windows)."""
+    from waitress import serve
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    upgrade_schema(app)
+    click.echo(f"evalapp: 请在浏览器中打开 / open {base_url(app, port)}/")
+    serve(app, host=host, port=port, threads=threads)
+
+
+@click.command("demo")
+@with_appcontext
+@click.option("--port", default=DEFAULT_PORT, show_default=True,
+              help="The port `evalapp serve` will use, for the addresses printed.")
+def demo_command(port: int) -> None:
+    """Migrate the database and (re)build the demo: units, accounts, two campaigns."""
+    from evalapp.demo.builder import build_demo
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    upgrade_schema(app)
+    result = build_demo()
+    db.session.commit()
+    address = base_url(app, port)
+    click.echo("演示数据已" + ("重建" if result.replaced else "建立") + " / demo "
+               + ("rebuilt" if result.replaced else "built"))
+    click.echo(f"地址 / address:      {address}/")
+    click.echo(f"组织者 / organiser:  organiser  密码 / password: {result.password}")
+    click.echo(f"领导 / leader:       leader     密码 / password: {result.password}")
+    click.echo(f"审计 / auditor:      auditor    密码 / password: {result.password}")
+    click.echo("未使用的测评票 / unspent tickets of the open campaign:")
+    for unit_name, token in result.tickets:
+        click.echo(f"{address}/t/{token}  ({unit_name})")
+
+
+@click.command("create-user")
+@with_appcontext
+@click.argument("username")
+@click.option("--name", "display_name", help="Name shown in the app (default: the username).")
+@click.option("--role", type=click.Choice([role.value for role in Role]), default="organiser",
+              show_default=True)
+@click.option("--unit", "unit_name", required=True,
+              help="The unit (by Chinese name) the account belongs to; created as a top-level "
+                   "unit when it does not exist yet.")
+@click.password_option()
+def create_user_command(
+    username: str, display_name: str | None, role: str, unit_name: str, password: str
+) -> None:
+    """Create a staff account (the first organiser is made this way)."""
+    try:
+        ensure_schema_current(current_app._get_current_object())  # type: ignore[attr-defined]
+    except SchemaNotCurrent as error:
+        raise click.ClickException(str(error)) from None
+    if db.session.scalar(sa.select(User).where(User.username == username)):
+        raise click.ClickException(f"用户名已存在 / the username {username!r} is taken")
+    unit = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.name_zh == unit_name))
+    if unit is None:
+        unit = OrgUnit(kind=UnitKind.ADMINISTRATION, name_zh=unit_name)
+        db.session.add(unit)
+    user = User(username=username, display_name=display_name or username, role=Role(role),
+                unit=unit)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"已创建 / created: {username} ({role}, {unit_name})")
+
+
+def register(app: Flask) -> None:
+    for command in (serve_command, demo_command, create_user_command):
+        app.cli.add_command(command)

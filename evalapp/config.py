@@ -1,0 +1,80 @@
+"""Configuration: defaults, then the instance folder's `config.py`, then `EVALAPP_*`
+environment variables (EVALAPP_DATABASE_URL, EVALAPP_SECRET_KEY, EVALAPP_BASE_URL and
+EVALAPP_INSTANCE_PATH), then what the caller passes (tests).
+
+The secret key is never written in the code: when none is configured, one is generated on
+first start and kept in the instance folder, so sessions survive restarts and every
+installation has its own.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ENVIRONMENT = {
+    "EVALAPP_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "EVALAPP_SECRET_KEY": "SECRET_KEY",
+    "EVALAPP_BASE_URL": "BASE_URL",
+}
+
+DEFAULTS: dict[str, Any] = {
+    "SQLALCHEMY_DATABASE_URI": None,
+    "SECRET_KEY": None,
+    "BASE_URL": None,
+    "SCHEMA_CHECK": True,
+    "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+}
+
+SECRET_KEY_FILE = "secret_key"
+SQLITE_FILE = "evalapp.sqlite3"
+
+
+def instance_path(overrides: Mapping[str, Any] | None) -> str | None:
+    """The instance folder: given by the caller, by EVALAPP_INSTANCE_PATH, or Flask's default
+    (`instance/` beside the package in a checkout)."""
+    return (overrides or {}).get("INSTANCE_PATH") or os.environ.get("EVALAPP_INSTANCE_PATH")
+
+
+def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    for variable, key in ENVIRONMENT.items():
+        if os.environ.get(variable):
+            app.config[key] = os.environ[variable]
+    if overrides:
+        app.config.from_mapping(overrides)
+
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / SQLITE_FILE}"
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret_key(instance / SECRET_KEY_FILE)
+
+
+def _instance_secret_key(path: Path) -> str:
+    if not path.exists():
+        # Written aside and linked into place: when several workers start at once, exactly one
+        # link succeeds and every worker then reads that same, complete key.
+        draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text(encoding="ascii").strip()

@@ -1,0 +1,290 @@
+"""Building the demo: the five pilot customs of seed 001, their staff as a roster, and two
+campaigns over the same subjects: last year's, closed with simulated ballots, and this year's,
+open with unspent tickets to try on a phone.
+
+Running it again replaces the previous demo (and only the demo: everything it makes is marked
+as demo), because the plain ticket codes it prints exist nowhere else.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from evalapp.auth.models import Role, User
+from evalapp.ballots.models import Ballot, CommonAnswer, IndividualAnswer, random_ballot_id
+from evalapp.campaigns.models import Campaign, IndividualItem, ProblemEntry, Subject
+from evalapp.campaigns.operations import close_campaign, create_campaign, open_campaign
+from evalapp.demo import ballots as simulated
+from evalapp.demo.content import ADMINISTRATION, SUBJECTS, DemoSubject
+from evalapp.demo.people import invented_names
+from evalapp.extensions import db
+from evalapp.roster.models import RaterGroup, RosterEntry
+from evalapp.sampling.operations import DrawRequest, draw_sample
+from evalapp.tickets.models import TicketBatch
+from evalapp.tickets.operations import issue_tickets
+from evalapp.tickets.tokens import new_receipt_code
+from evalapp.units.models import OrgUnit, UnitKind
+
+STAFF_PER_UNIT = 200
+# Share of each rater group in a unit's staff (party members are about 80%, as in seed 001),
+# and how much more or less kindly each group rates.
+GROUP_SHARES = (0.22, 0.06, 0.56, 0.16)
+GROUP_SHIFTS = (0.04, 0.0, 0.0, -0.07)
+SAMPLE_FRACTION = 0.3
+RETURN_RATE = 0.9
+DEMO_ACCOUNTS = (
+    ("organiser", "演示组织者", Role.ORGANISER),
+    ("leader", "演示领导", Role.LEADER),
+    ("auditor", "演示审计员", Role.AUDITOR),
+)
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    password: str
+    closed_campaign_id: int
+    open_campaign_id: int
+    tickets: tuple[tuple[str, str], ...]  # (subject's unit, plain code) of the open campaign
+    replaced: bool
+
+
+def build_demo(seed: int = 2016) -> DemoResult:
+    rng = np.random.default_rng(seed)
+    replaced = remove_demo()
+    root, units = _build_units()
+    password = secrets.token_urlsafe(9)
+    organiser = None
+    for username, display_name, role in DEMO_ACCOUNTS:
+        user = User(username=username, display_name=display_name, role=role, unit=root)
+        user.set_password(password)
+        db.session.add(user)
+        organiser = organiser or user
+    roster = _invent_roster(rng)
+
+    closed, closed_batches = _campaign(
+        root, units, roster, organiser, rng, "2025年度基层党建工作述职评议考核（演示）"
+    )
+    open_campaign(closed)
+    _simulate_meeting(closed, [batch for batch, _ in closed_batches], rng)
+    close_campaign(closed)
+
+    current, current_batches = _campaign(
+        root, units, roster, organiser, rng, "2026年度基层党建工作述职评议考核（演示）"
+    )
+    open_campaign(current)
+    return DemoResult(
+        password=password,
+        closed_campaign_id=closed.id,
+        open_campaign_id=current.id,
+        tickets=tuple(_first_ticket_per_subject(current_batches)),
+        replaced=replaced,
+    )
+
+
+def remove_demo() -> bool:
+    """Delete everything marked as demo; the database cascades from campaigns downwards."""
+    demo_units = sa.select(OrgUnit.id).where(OrgUnit.is_demo)
+    found = db.session.scalar(sa.select(sa.func.count()).select_from(demo_units.subquery()))
+    db.session.execute(sa.delete(Campaign).where(Campaign.is_demo))
+    db.session.execute(sa.delete(User).where(User.unit_id.in_(demo_units)))
+    child = aliased(OrgUnit)
+    while leaves := db.session.scalars(  # leaves first: a unit cannot go before its children
+        sa.select(OrgUnit.id).where(
+            OrgUnit.is_demo, ~sa.exists().where(child.parent_id == OrgUnit.id)
+        )
+    ).all():
+        db.session.execute(sa.delete(OrgUnit).where(OrgUnit.id.in_(leaves)))
+    db.session.expire_all()
+    return bool(found)
+
+
+def _build_units() -> tuple[OrgUnit, list[OrgUnit]]:
+    root = OrgUnit(
+        kind=UnitKind.ADMINISTRATION,
+        name_zh=f"{ADMINISTRATION[0]}（演示）",
+        name_en=f"{ADMINISTRATION[1]} (demo)",
+        is_demo=True,
+    )
+    db.session.add(root)
+    units = []
+    for subject in SUBJECTS:
+        unit = OrgUnit(
+            parent=root,
+            kind=UnitKind.DIRECT,
+            name_zh=subject.unit.name_zh,
+            name_en=subject.unit.name_en,
+            is_demo=True,
+        )
+        for name_zh, name_en in subject.unit.subordinates:
+            OrgUnit(
+                parent=unit,
+                kind=UnitKind.SUBORDINATE,
+                name_zh=name_zh,
+                name_en=name_en,
+                is_demo=True,
+            )
+        units.append(unit)
+    db.session.flush()
+    return root, units
+
+
+@dataclass(frozen=True)
+class _Person:
+    name: str
+    staff_number: str
+    unit_index: int
+    group_index: int
+
+
+def _invent_roster(rng: np.random.Generator) -> list[_Person]:
+    people = []
+    for unit_index in range(len(SUBJECTS)):
+        names = invented_names(rng, STAFF_PER_UNIT)
+        groups = rng.choice(len(GROUP_SHARES), size=STAFF_PER_UNIT, p=GROUP_SHARES)
+        people.extend(
+            _Person(name, f"D{unit_index + 1}{number:04d}", unit_index, int(group))
+            for number, (name, group) in enumerate(zip(names, groups, strict=True), start=1)
+        )
+    return people
+
+
+def _campaign(
+    root: OrgUnit,
+    units: list[OrgUnit],
+    roster: list[_Person],
+    organiser: User | None,
+    rng: np.random.Generator,
+    title: str,
+) -> tuple[Campaign, list[tuple[TicketBatch, list[str]]]]:
+    """A campaign over the five subjects with roster, a recorded draw and tickets: for each
+    subject, one ticket per person drawn from that subject's own unit, in their group."""
+    campaign = create_campaign(
+        root,
+        title,
+        description="演示数据：试点单位党组书记抓基层党建工作述职评议。",
+        is_demo=True,
+    )
+    groups = db.session.scalars(
+        sa.select(RaterGroup).where(RaterGroup.campaign_id == campaign.id)
+        .order_by(RaterGroup.position)
+    ).all()
+    subjects = [_subject(campaign, position, unit, content)
+                for position, (unit, content) in enumerate(zip(units, SUBJECTS, strict=True), 1)]
+    db.session.add_all(
+        RosterEntry(
+            campaign_id=campaign.id,
+            rater_group_id=groups[person.group_index].id,
+            name=person.name,
+            staff_number=person.staff_number,
+            unit_name=units[person.unit_index].name_zh,
+        )
+        for person in roster
+    )
+    draw = draw_sample(
+        campaign,
+        DrawRequest(fraction=SAMPLE_FRACTION, seed=f"demo-{rng.integers(1 << 30)}"),
+        user=organiser,
+    )
+    staff_unit = {person.staff_number: person.unit_index for person in roster}
+    drawn = np.zeros((len(subjects), len(groups)), dtype=int)
+    group_index = {group.id: index for index, group in enumerate(groups)}
+    for person in draw.people:
+        entry = person.roster_entry
+        drawn[staff_unit[entry.staff_number], group_index[entry.rater_group_id]] += 1
+    issued = [
+        issue_tickets(
+            campaign, group, [subject], int(drawn[subject_index, index]),
+            draw=draw, user=organiser,
+        )
+        for subject_index, subject in enumerate(subjects)
+        for index, group in enumerate(groups)
+        if drawn[subject_index, index]
+    ]
+    return campaign, issued
+
+
+def _subject(campaign: Campaign, position: int, unit: OrgUnit, content: DemoSubject) -> Subject:
+    subject = Subject(
+        campaign=campaign,
+        unit=unit,
+        position=position,
+        person_name=content.secretary,
+        post=content.post,
+        report_text=content.report,
+        problems=[
+            ProblemEntry(position=index, text=text)
+            for index, text in enumerate(content.problems, start=1)
+        ],
+    )
+    subject.individual_items = [
+        IndividualItem(position=index, text_zh=text_zh, text_en=text_en)
+        for index, (text_zh, text_en) in enumerate(content.individual_items, start=1)
+    ]
+    db.session.add(subject)
+    db.session.flush()
+    return subject
+
+
+def _simulate_meeting(
+    campaign: Campaign, batches: list[TicketBatch], rng: np.random.Generator
+) -> None:
+    """Spend most tickets and store a ballot for every spent ticket's subject."""
+    common_items = [item.id for section in campaign.sections for item in section.items]
+    difficulty = rng.normal(0.0, 0.06, size=len(common_items) + 4)
+    difficulty[rng.choice(len(common_items), size=4, replace=False)] -= 0.18  # weak spots
+    quality = {subject.id: content.quality for subject, content in zip(
+        campaign.subjects, SUBJECTS, strict=True)}
+    ballots, common_rows, individual_rows = [], [], []
+    receipts: set[str] = set()
+    for batch in batches:
+        tickets = batch.tickets
+        subject = batch.subjects[0]
+        returned = int(rng.binomial(len(tickets), RETURN_RATE))
+        for ticket in tickets[:returned]:
+            ticket.spent = True
+        group = batch.rater_group
+        result = simulated.simulate(
+            rng,
+            returned,
+            quality=quality[subject.id],
+            group_shift=GROUP_SHIFTS[group.position - 1],
+            item_difficulty=difficulty,
+        )
+        item_ids = common_items + [item.id for item in subject.individual_items]
+        for row in range(returned):
+            ballot_id = random_ballot_id()
+            receipt = new_receipt_code()
+            while receipt in receipts:
+                receipt = new_receipt_code()
+            receipts.add(receipt)
+            ballots.append({
+                "id": ballot_id, "campaign_id": campaign.id, "subject_id": subject.id,
+                "rater_group_id": group.id, "satisfaction": result.satisfaction[row],
+                "comment": result.comments[row], "receipt_code": receipt,
+            })
+            for column, item_id in enumerate(item_ids):
+                level = result.levels[row, column]
+                if level is None:
+                    continue
+                target = common_rows if column < len(common_items) else individual_rows
+                target.append({"ballot_id": ballot_id, "item_id": item_id, "level": level})
+    db.session.flush()
+    db.session.execute(sa.insert(Ballot), ballots)
+    db.session.execute(sa.insert(CommonAnswer), common_rows)
+    db.session.execute(sa.insert(IndividualAnswer), individual_rows)
+
+
+def _first_ticket_per_subject(
+    issued: list[tuple[TicketBatch, list[str]]],
+) -> list[tuple[str, str]]:
+    """One plain code per subject, for the newcomer to open on a phone."""
+    first: dict[int, tuple[str, str]] = {}
+    for batch, tokens in issued:
+        subject = batch.subjects[0]
+        first.setdefault(subject.id, (subject.unit.name_zh, tokens[0]))
+    return list(first.values())

@@ -1,0 +1,1 @@
+"""The front page: where raters type a ticket code and staff find the log-in."""

@@ -1,0 +1,82 @@
+"""Languages: Chinese (zh-CN) first, English second.
+
+A person's explicit choice is kept in the session; otherwise the browser's preference decides
+between the two, and Chinese is the answer when it expresses none.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import Blueprint, Flask, redirect, request, session
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from werkzeug.wrappers import Response
+
+LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}
+DEFAULT_LOCALE = "zh_Hans_CN"
+# Accept-Language uses tags (zh-CN, zh-Hans, en-GB); each maps to one of ours.
+_TAG_TO_LOCALE = {"zh": "zh_Hans_CN", "en": "en"}
+
+bp = Blueprint("i18n", __name__)
+
+
+def select_locale() -> str:
+    chosen = session.get("locale")
+    if chosen in LANGUAGES:
+        return chosen
+    best = request.accept_languages.best_match(["zh", "zh-CN", "zh-Hans", "en"])
+    return _TAG_TO_LOCALE.get((best or "zh")[:2], DEFAULT_LOCALE)
+
+
+def html_lang() -> str:
+    return "zh-CN" if str(get_locale()).startswith("zh") else "en"
+
+
+def localized(obj: Any, field: str) -> str:
+    """`obj.<field>_zh` or, for English readers, `obj.<field>_en` when it is filled in."""
+    if not str(get_locale()).startswith("zh"):
+        english = getattr(obj, f"{field}_en", "")
+        if english:
+            return english
+    return getattr(obj, f"{field}_zh")
+
+
+def _dateformat(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(value, "medium")
+    return format_date(value, "medium")
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: an absolute or scheme-relative URL would be an open redirect."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+@bp.post("/language")
+def switch_language() -> Response:
+    locale = request.form.get("locale", "")
+    if locale in LANGUAGES:
+        session["locale"] = locale
+    return redirect(safe_next(request.form.get("next")), code=303)
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.jinja_env.globals.update(
+        LANGUAGES=LANGUAGES,
+        html_lang=html_lang,
+        localized=localized,
+        unit_name=lambda unit: localized(unit, "name"),
+        group_name=lambda group: localized(group, "name"),
+    )
+    app.jinja_env.filters.update(dateformat=_dateformat, numberformat=format_decimal)

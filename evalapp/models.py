@@ -1,0 +1,61 @@
+"""Every model, imported in one place so that Alembic and the app see the whole schema.
+
+The models themselves live with their features.
+"""
+
+from evalapp.audit.models import AuditEntry
+from evalapp.auth.models import Role, User
+from evalapp.ballots.models import Ballot, CommonAnswer, IndividualAnswer
+from evalapp.campaigns.models import (
+    Campaign,
+    CampaignStatus,
+    CommonItem,
+    IndividualItem,
+    Level,
+    ProblemEntry,
+    Satisfaction,
+    Section,
+    Subject,
+)
+from evalapp.rectification.models import (
+    MeasureStatus,
+    ProblemSource,
+    RectificationMeasure,
+    RectificationProblem,
+)
+from evalapp.roster.models import Membership, Office, RaterGroup, RosterEntry
+from evalapp.sampling.models import DrawnPerson, SampleDraw
+from evalapp.tickets.models import Ticket, TicketBatch
+from evalapp.units.models import OrgUnit, UnitKind
+
+__all__ = [
+    "AuditEntry",
+    "Ballot",
+    "Campaign",
+    "CampaignStatus",
+    "CommonAnswer",
+    "CommonItem",
+    "DrawnPerson",
+    "IndividualAnswer",
+    "IndividualItem",
+    "Level",
+    "Membership",
+    "MeasureStatus",
+    "Office",
+    "OrgUnit",
+    "ProblemEntry",
+    "ProblemSource",
+    "RaterGroup",
+    "RectificationMeasure",
+    "RectificationProblem",
+    "Role",
+    "RosterEntry",
+    "SampleDraw",
+    "Satisfaction",
+    "Section",
+    "Subject",
+    "Ticket",
+    "TicketBatch",
+    "UnitKind",
+    "User",
+]

@@ -1,0 +1,28 @@
+"""The address phones in the meeting room use to reach this server."""
+
+from __future__ import annotations
+
+import socket
+
+from flask import Flask
+
+
+def lan_address() -> str:
+    """This machine's address on its local network, or 127.0.0.1 when it has none.
+
+    Connecting a UDP socket sends nothing; it only asks the kernel which interface would be
+    used, which is the one the room's Wi-Fi reaches.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 1))
+            return probe.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"
+
+
+def base_url(app: Flask, port: int = 5000) -> str:
+    configured = app.config.get("BASE_URL")
+    if configured:
+        return configured.rstrip("/")
+    return f"http://{lan_address()}:{port}"

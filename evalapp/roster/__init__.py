@@ -1,0 +1,1 @@
+"""Rater groups (strata) and the roster of people a sample is drawn from."""

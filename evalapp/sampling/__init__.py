@@ -1,0 +1,1 @@
+"""Stratified random sample draws and the people drawn."""

@@ -1,0 +1,1 @@
+"""One-time anonymous tickets (测评票 codes)."""

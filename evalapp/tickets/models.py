@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from evalapp.auth.models import User
+from evalapp.campaigns.models import Subject
+from evalapp.database import UTCDateTime, utcnow
+from evalapp.extensions import db
+from evalapp.roster.models import RaterGroup
+
+batch_subjects = sa.Table(
+    "ticket_batch_subjects",
+    db.metadata,
+    sa.Column(
+        "batch_id", sa.ForeignKey("ticket_batches.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("subject_id", sa.ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class TicketBatch(db.Model):
+    """Tickets issued at once for one rater group and a set of subjects.
+
+    The subjects a ticket covers are those of its batch. A batch may come from a sample draw
+    (one ticket per drawn person of the group, plus spares), yet no ticket ever names a person.
+    """
+
+    __tablename__ = "ticket_batches"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["campaign_id", "rater_group_id"],
+            ["rater_groups.campaign_id", "rater_groups.id"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    rater_group_id: Mapped[int] = mapped_column(index=True)
+    draw_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("sample_draws.id", ondelete="SET NULL")
+    )
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    rater_group: Mapped[RaterGroup] = relationship()
+    subjects: Mapped[list[Subject]] = relationship(secondary=batch_subjects)
+    issued_by: Mapped[User | None] = relationship()
+    tickets: Mapped[list[Ticket]] = relationship(
+        back_populates="batch", cascade="all, delete-orphan"
+    )
+
+
+class Ticket(db.Model):
+    """A one-time code, stored only as its hash.
+
+    There is deliberately no time of spending and no link to a ballot: the ballot cannot be
+    traced back to the ticket, and so not to whoever was handed it. Spending and voiding are
+    one-way (a migration trigger refuses to undo them).
+    """
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        sa.CheckConstraint("NOT (spent AND voided)", name="spent_or_voided"),
+        sa.CheckConstraint("length(token_hash) = 64", name="token_hash_is_sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("ticket_batches.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    is_spare: Mapped[bool] = mapped_column(default=False)
+    spent: Mapped[bool] = mapped_column(default=False)
+    voided: Mapped[bool] = mapped_column(default=False)
+
+    batch: Mapped[TicketBatch] = relationship(back_populates="tickets")

@@ -1,0 +1,45 @@
+"""Issuing tickets. The plain codes exist only in the return value (for the sheet printed at
+once); the database keeps their hashes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from evalapp.auth.models import User
+from evalapp.campaigns.models import Campaign, Subject
+from evalapp.extensions import db
+from evalapp.roster.models import RaterGroup
+from evalapp.sampling.models import SampleDraw
+from evalapp.tickets.models import Ticket, TicketBatch
+from evalapp.tickets.tokens import hash_token, new_token
+
+
+def issue_tickets(
+    campaign: Campaign,
+    group: RaterGroup,
+    subjects: Sequence[Subject],
+    count: int,
+    *,
+    spares: int = 0,
+    draw: SampleDraw | None = None,
+    user: User | None = None,
+) -> tuple[TicketBatch, list[str]]:
+    if count < 0 or spares < 0 or count + spares == 0:
+        raise ValueError("issue at least one ticket")
+    if not subjects or any(subject.campaign_id != campaign.id for subject in subjects):
+        raise ValueError("a ticket covers one or more subjects of its own campaign")
+    tokens = [new_token() for _ in range(count + spares)]
+    batch = TicketBatch(
+        campaign_id=campaign.id,
+        rater_group_id=group.id,
+        draw_id=draw.id if draw else None,
+        subjects=list(subjects),
+        issued_by=user,
+    )
+    batch.tickets = [
+        Ticket(token_hash=hash_token(token), is_spare=index >= count)
+        for index, token in enumerate(tokens)
+    ]
+    db.session.add(batch)
+    db.session.flush()
+    return batch, tokens

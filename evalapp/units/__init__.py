@@ -1,0 +1,1 @@
+"""Organisation units: the tree of administration, customs and branches."""

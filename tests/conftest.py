@@ -1,0 +1,186 @@
+"""Fixtures: every app-level test runs once per database backend.
+
+SQLite always; PostgreSQL too when EVALAPP_TEST_POSTGRES_URL names a server (the header of the
+test run says which, so a skipped backend is never silent). Each backend is migrated once per
+run; each test then starts from empty tables: a copy of the migrated SQLite file, or the
+PostgreSQL tables truncated. Tests commit for real, because concurrency and constraints are
+what they test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy.engine import make_url
+
+from evalapp import create_app
+from evalapp.extensions import db
+from evalapp.schema import upgrade_schema
+
+POSTGRES_URL = os.environ.get("EVALAPP_TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if POSTGRES_URL:
+        shown = make_url(POSTGRES_URL).render_as_string(hide_password=True)
+        return f"databases: SQLite and PostgreSQL ({shown})"
+    return ("databases: SQLite only. PostgreSQL is NOT tested: set EVALAPP_TEST_POSTGRES_URL "
+            "(as .ci/run does) to test it too")
+
+
+def postgres_schema_url(schema: str) -> str:
+    """The test server's URL with its search path set to `schema`, so tests never touch the
+    database's own tables."""
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+class PostgresSchema:
+    """A schema of its own on the test server, created for this run and dropped after it."""
+
+    def __init__(self) -> None:
+        self.name = f"evalapp_test_{secrets.token_hex(4)}"
+        self.admin = sa.create_engine(POSTGRES_URL)
+        with self.admin.begin() as connection:
+            connection.exec_driver_sql(f"CREATE SCHEMA {self.name}")
+        self.url = postgres_schema_url(self.name)
+
+    def drop(self) -> None:
+        with self.admin.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA {self.name} CASCADE")
+        self.admin.dispose()
+
+
+def build_app(database_url: str, instance: Path, **config: Any) -> Flask:
+    """A test app; a setting given as None is left to the instance folder and environment."""
+    settings = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret",
+        "INSTANCE_PATH": str(instance),
+        "BASE_URL": "http://evalapp.test",
+        **config,
+    }
+    return create_app({key: value for key, value in settings.items() if value is not None})
+
+
+def dispose(app: Flask) -> None:
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """(name, migrated template) for one backend: a migrated SQLite file, or a migrated
+    PostgreSQL schema."""
+    if request.param == "sqlite":
+        template = tmp_path_factory.mktemp("template") / "template.sqlite3"
+        url = f"sqlite:///{template}"
+        schema = None
+    else:
+        schema = PostgresSchema()
+        url = schema.url
+    app = build_app(url, tmp_path_factory.mktemp("instance"), SCHEMA_CHECK=False)
+    upgrade_schema(app)
+    dispose(app)
+    yield request.param, url
+    if schema is not None:
+        schema.drop()
+
+
+@pytest.fixture
+def database_url(backend: tuple[str, str], tmp_path: Path) -> str:
+    name, template_url = backend
+    if name == "sqlite":
+        template = Path(make_url(template_url).database or "")
+        copy = tmp_path / "evalapp.sqlite3"
+        shutil.copyfile(template, copy)
+        return f"sqlite:///{copy}"
+    engine = sa.create_engine(template_url)
+    with engine.begin() as connection:
+        tables = [
+            name for name in sa.inspect(connection).get_table_names()
+            if name != "alembic_version"
+        ]
+        connection.exec_driver_sql(
+            f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"
+        )
+    engine.dispose()
+    return template_url
+
+
+@pytest.fixture
+def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    made: list[Flask] = []
+
+    def make(**config: Any) -> Flask:
+        app = build_app(database_url, tmp_path / "instance", **config)
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        dispose(app)
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def app_context(app: Flask) -> Iterator[None]:
+    with app.app_context():
+        yield
+
+
+CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    page = client.get(path)
+    match = CSRF_PATTERN.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+class AuthActions:
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def login(self, username: str = "organiser", password: str = "correct horse"):
+        token = csrf_token(self._client, "/auth/login")
+        return self._client.post(
+            "/auth/login",
+            data={"username": username, "password": password, "csrf_token": token},
+        )
+
+    def logout(self):
+        token = csrf_token(self._client, "/")
+        return self._client.post("/auth/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
