@@ -184,3 +184,62 @@ class AuthActions:
 @pytest.fixture
 def auth(client: FlaskClient) -> AuthActions:
     return AuthActions(client)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app served by Waitress on a free loopback port, as in production."""
+    import threading
+
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright. A missing browser fails the browser
+    tests rather than skipping them (see .ci/run, which installs it)."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server: str):
+    """A fresh browser context; every request that leaves the server under test is recorded
+    (and refused) so that a test can assert the page needs no outside network."""
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.outside_requests = []
+
+    def refuse_outside(route):
+        if route.request.url.startswith(live_server) or route.request.url.startswith("data:"):
+            route.continue_()
+        else:
+            page.outside_requests.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", refuse_outside)
+    page.console_errors = []
+    page.on("console", lambda message: message.type == "error"
+            and page.console_errors.append(message.text))
+    yield page
+    context.close()

@@ -71,15 +71,23 @@ def test_ticket_hash_must_be_a_sha256_not_a_plain_code(campaign):
     refused(lambda: db.session.add(Ticket(batch_id=batch.id, token_hash="PLAINCODE")))
 
 
+BALLOT_COLUMNS = {
+    "ballots": {"id", "campaign_id", "subject_id", "rater_group_id", "satisfaction", "comment",
+                "receipt_code"},
+    "common_answers": {"ballot_id", "item_id", "level"},
+    "individual_answers": {"ballot_id", "item_id", "level"},
+}
+
+
 def test_ballots_have_no_link_to_tickets_people_addresses_or_time(app):
+    """An allow-list: a column added later (a timestamp, an address) fails here until the
+    anonymity model is reconsidered."""
     inspector = sa.inspect(db.engine)
-    for table in ("ballots", "common_answers", "individual_answers"):
+    for table, allowed in BALLOT_COLUMNS.items():
+        assert {column["name"] for column in inspector.get_columns(table)} == allowed
         referred = {fk["referred_table"] for fk in inspector.get_foreign_keys(table)}
-        assert not referred & {"tickets", "ticket_batches", "roster_entries", "users",
-                               "drawn_people"}, table
-        columns = {column["name"] for column in inspector.get_columns(table)}
-        assert not {c for c in columns if any(word in c for word in (
-            "ticket", "person", "user", "ip", "agent", "time", "_at", "created", "date"))}, columns
+        assert referred <= {"campaigns", "subjects", "rater_groups", "ballots", "common_items",
+                            "individual_items"}, table
 
 
 def test_a_ballot_cannot_name_another_campaigns_subject(campaign):

@@ -1,0 +1,110 @@
+"""Staff log-in: roles' reach, a fresh session at log-in, CSRF, safe redirects."""
+
+from __future__ import annotations
+
+import pytest
+
+from evalapp.auth.models import Role
+from evalapp.extensions import db
+from tests.conftest import csrf_token
+from tests.factories import PASSWORD, make_campaign, make_user, make_world
+
+
+@pytest.fixture
+def world(app):
+    with app.app_context():
+        world = make_world()
+        make_user("organiser", world.customs)
+        make_user("chief", world.root)
+        make_user("chongqing", world.other_customs)
+        retired = make_user("retired", world.customs)
+        retired.active = False
+        make_user("leader", world.customs, Role.LEADER)
+        ningbo = make_campaign(world.customs, "宁波海关测评")
+        chongqing = make_campaign(world.other_customs, "重庆海关测评")
+        db.session.commit()
+        return {"ningbo": ningbo.id, "chongqing": chongqing.id}
+
+
+def test_pages_for_staff_need_a_log_in(client, world):
+    response = client.get("/campaigns/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login?next=")
+
+
+def test_log_in_and_see_the_campaigns_of_ones_unit(client, auth, world):
+    response = auth.login("organiser", PASSWORD)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/campaigns/"
+    page = client.get("/campaigns/").get_data(as_text=True)
+    assert "宁波海关测评" in page
+    assert "重庆海关测评" not in page
+    assert client.get(f"/campaigns/{world['chongqing']}").status_code == 404
+    assert client.get(f"/campaigns/{world['ningbo']}").status_code == 200
+
+
+def test_a_unit_above_sees_the_campaigns_below(client, auth, world):
+    auth.login("chief", PASSWORD)
+    page = client.get("/campaigns/").get_data(as_text=True)
+    assert "宁波海关测评" in page and "重庆海关测评" in page
+
+
+def test_wrong_password_unknown_user_and_inactive_account_are_refused_alike(client, auth, world):
+    for username, password in [("organiser", "wrong"), ("nobody", PASSWORD),
+                               ("retired", PASSWORD)]:
+        response = auth.login(username, password)
+        assert response.status_code == 401
+        assert "用户名或密码错误" in response.get_data(as_text=True)
+    assert client.get("/campaigns/").status_code == 302
+
+
+def test_the_session_is_replaced_at_log_in(client, auth, world):
+    client.get("/")
+    with client.session_transaction() as session:
+        session["planted"] = "by someone else"
+        session["locale"] = "en"
+    auth.login("organiser", PASSWORD)
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session["locale"] == "en"  # the reader's language choice survives
+        assert session["_user_id"]
+
+
+def test_log_in_without_csrf_token_is_refused(client, world):
+    response = client.post("/auth/login", data={"username": "organiser", "password": PASSWORD})
+    assert response.status_code == 400
+    assert "请重新加载页面" in response.get_data(as_text=True)
+    assert client.get("/campaigns/").status_code == 302
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:x"])
+def test_log_in_never_redirects_off_site(client, world, target):
+    token = csrf_token(client, "/auth/login")
+    response = client.post(f"/auth/login?next={target}", data={
+        "username": "organiser", "password": PASSWORD, "csrf_token": token})
+    assert response.headers["Location"] == "/campaigns/"
+
+
+def test_log_in_returns_to_the_page_asked_for(client, world):
+    token = csrf_token(client, "/auth/login")
+    response = client.post(f"/auth/login?next=/campaigns/{world['ningbo']}", data={
+        "username": "organiser", "password": PASSWORD, "csrf_token": token})
+    assert response.headers["Location"] == f"/campaigns/{world['ningbo']}"
+
+
+def test_log_out(client, auth, world):
+    auth.login("organiser", PASSWORD)
+    response = auth.logout()
+    assert response.status_code == 303
+    assert client.get("/campaigns/").status_code == 302
+
+
+def test_create_user_from_the_command_line(app, runner, client, auth):
+    result = runner.invoke(args=["create-user", "first", "--name", "第一位组织者",
+                                 "--unit", "杭州海关", "--password", "s3cret-pass"])
+    assert result.exit_code == 0, result.output
+    assert auth.login("first", "s3cret-pass").status_code == 302
+    again = runner.invoke(args=["create-user", "first", "--unit", "杭州海关",
+                                "--password", "x"])
+    assert again.exit_code == 1
+    assert "taken" in again.output

@@ -1,0 +1,103 @@
+"""`evalapp demo`: a realistic Chinese demo a newcomer can log in to and scan right away."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from evalapp.ballots.models import Ballot
+from evalapp.campaigns.models import Campaign, CampaignStatus, Subject
+from evalapp.extensions import db
+from evalapp.roster.models import RaterGroup, RosterEntry
+from evalapp.sampling.models import SampleDraw
+from evalapp.tickets.models import Ticket, TicketBatch, batch_subjects
+from evalapp.tickets.tokens import hash_token
+
+TICKET_URL = re.compile(r"^http://evalapp\.test/t/([0-9A-Z]{26})\s", re.MULTILINE)
+PASSWORD = re.compile(r"organiser\s+密码 / password: (\S+)")
+
+
+@pytest.fixture
+def demo(runner):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_demo_prints_how_to_start(demo):
+    assert "http://evalapp.test/" in demo
+    assert PASSWORD.search(demo)
+    assert len(TICKET_URL.findall(demo)) == 5
+
+
+def test_demo_builds_two_campaigns_over_the_five_pilot_units(app, demo):
+    with app.app_context():
+        campaigns = db.session.scalars(sa.select(Campaign).order_by(Campaign.id)).all()
+        assert [c.status for c in campaigns] == [CampaignStatus.CLOSED, CampaignStatus.OPEN]
+        assert all(c.is_demo and "演示" in c.title for c in campaigns)
+        for campaign in campaigns:
+            units = [subject.unit.name_zh for subject in campaign.subjects]
+            assert units == ["石家庄海关", "呼和浩特海关", "宁波海关", "黄埔海关", "重庆海关"]
+            for subject in campaign.subjects:
+                assert 20 <= len(subject.problems) <= 22
+                assert len(subject.individual_items) == 4
+                assert subject.report_text.startswith("（演示数据）")
+            assert sum(len(section.items) for section in campaign.sections) == 24
+            groups = db.session.scalars(sa.select(RaterGroup.name_zh).where(
+                RaterGroup.campaign_id == campaign.id).order_by(RaterGroup.position)).all()
+            assert groups == ["机关党员", "机关群众", "基层党员", "基层群众"]
+            roster = db.session.scalar(sa.select(sa.func.count(RosterEntry.id)).where(
+                RosterEntry.campaign_id == campaign.id))
+            assert roster >= 500
+            draw = db.session.scalar(sa.select(SampleDraw).where(
+                SampleDraw.campaign_id == campaign.id))
+            assert len(draw.people) == round(roster * 0.3)
+
+
+def test_the_closed_campaign_has_a_ballot_for_every_spent_ticket(app, demo):
+    with app.app_context():
+        closed = db.session.scalar(sa.select(Campaign).where(
+            Campaign.status == CampaignStatus.CLOSED))
+        spent_per_subject = dict(db.session.execute(
+            sa.select(batch_subjects.c.subject_id, sa.func.count(Ticket.id))
+            .join(TicketBatch, TicketBatch.id == batch_subjects.c.batch_id)
+            .join(Ticket, Ticket.batch_id == TicketBatch.id)
+            .where(TicketBatch.campaign_id == closed.id, Ticket.spent)
+            .group_by(batch_subjects.c.subject_id)
+        ).all())
+        ballots_per_subject = dict(db.session.execute(
+            sa.select(Ballot.subject_id, sa.func.count(Ballot.id))
+            .where(Ballot.campaign_id == closed.id).group_by(Ballot.subject_id)
+        ).all())
+        assert ballots_per_subject == spent_per_subject
+        assert sum(ballots_per_subject.values()) >= 200
+
+
+def test_printed_tickets_are_unspent_tickets_of_the_open_campaign(app, demo):
+    with app.app_context():
+        for token in TICKET_URL.findall(demo):
+            ticket = db.session.scalar(
+                sa.select(Ticket).where(Ticket.token_hash == hash_token(token)))
+            assert ticket is not None and not ticket.spent and not ticket.voided
+            assert ticket.batch.campaign.status is CampaignStatus.OPEN
+
+
+def test_running_demo_again_replaces_it(app, runner, demo):
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 0, again.output
+    assert "重建" in again.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Campaign.id))) == 2
+        assert db.session.scalar(sa.select(sa.func.count(Subject.id))) == 10
+    old_password = PASSWORD.search(demo).group(1)
+    assert PASSWORD.search(again.output).group(1) != old_password
+
+
+def test_the_organiser_logs_in_and_sees_both_demo_campaigns(client, auth, demo):
+    assert auth.login("organiser", PASSWORD.search(demo).group(1)).status_code == 302
+    page = client.get("/campaigns/").get_data(as_text=True)
+    assert "2025年度基层党建工作述职评议考核（演示）" in page
+    assert "2026年度基层党建工作述职评议考核（演示）" in page
+    assert page.count("演示</span>") == 2

@@ -1,0 +1,91 @@
+"""Chinese first, English second: defaults, switching, locale formats, complete catalogs."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from evalapp.paths import PROJECT_DIR, TRANSLATIONS_DIR
+from tests.conftest import csrf_token
+
+CATALOG = TRANSLATIONS_DIR / "zh_Hans_CN" / "LC_MESSAGES"
+
+
+def test_chinese_is_the_default(client):
+    page = client.get("/").get_data(as_text=True)
+    assert '<html lang="zh-CN">' in page
+    assert "民主测评" in page
+
+
+def test_an_english_browser_gets_english(client):
+    page = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="en">' in page
+    assert "Democratic evaluation" in page
+
+
+def test_a_chinese_browser_gets_chinese(client):
+    page = client.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"})
+    assert "民主测评" in page.get_data(as_text=True)
+
+
+def test_switching_language_is_remembered(client):
+    token = csrf_token(client, "/")
+    response = client.post("/language", data={"locale": "en", "next": "/auth/login",
+                                               "csrf_token": token})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/auth/login"
+    assert "Staff log-in" in client.get("/auth/login").get_data(as_text=True)
+    client.post("/language", data={"locale": "zh_Hans_CN", "csrf_token": token})
+    assert "工作人员登录" in client.get("/auth/login").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("data", [{"locale": "klingon"}, {"locale": "en", "next": "https://x.y"}])
+def test_bad_language_requests_change_nothing_dangerous(client, data):
+    token = csrf_token(client, "/")
+    response = client.post("/language", data={**data, "csrf_token": token})
+    assert response.status_code == 303
+    assert response.headers["Location"] in ("/", "/auth/login")
+
+
+def test_error_pages_speak_the_readers_language(client):
+    assert "此页面不存在" in client.get("/no/such/page").get_data(as_text=True)
+    english = client.get("/no/such/page", headers={"Accept-Language": "en"})
+    assert english.status_code == 404
+    assert "This page does not exist" in english.get_data(as_text=True)
+
+
+def source_messages() -> set[str]:
+    method_map = [("evalapp/**.py", "python"), ("forms/**.py", "python"),
+                  ("evalapp/templates/**.html", "jinja2")]
+    messages = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(PROJECT_DIR), method_map=method_map,
+        keywords={"_": None, "_l": None, "gettext": None, "lazy_gettext": None,
+                  "ngettext": (1, 2)},
+    ):
+        messages.add(message[0] if isinstance(message, tuple) else message)
+    return messages
+
+
+def test_every_message_has_a_chinese_translation():
+    with open(CATALOG / "messages.po", "rb") as handle:
+        catalog = read_po(handle)
+    translated = {
+        message.id if isinstance(message.id, str) else message.id[0]: message
+        for message in catalog if message.id
+    }
+    missing = [m for m in source_messages() if m not in translated
+               or not translated[m].string or translated[m].fuzzy]
+    assert missing == []
+
+
+def test_compiled_catalog_matches_its_source():
+    with open(CATALOG / "messages.po", "rb") as handle:
+        source = {m.id: m.string for m in read_po(handle) if m.id and not m.fuzzy}
+    with open(CATALOG / "messages.mo", "rb") as handle:
+        compiled = {m.id: m.string for m in read_mo(io.BytesIO(handle.read())) if m.id}
+    assert compiled == source, "run: pybabel compile -d evalapp/translations"
