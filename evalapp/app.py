@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from evalapp import commands, errors, i18n
+from evalapp import commands, errors, i18n, security
 from evalapp.config import configure, instance_path
 from evalapp.database import configure_sqlite
 from evalapp.extensions import babel, csrf, db, login_manager, migrate
@@ -26,6 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     errors.register(app)
+    security.register(app)
     commands.register(app)
     if app.config["SCHEMA_CHECK"]:
         ensure_schema_current(app)
@@ -50,7 +51,9 @@ def register_blueprints(app: Flask) -> None:
     from evalapp.auth.views import bp as auth_bp
     from evalapp.campaigns.views import bp as campaigns_bp
     from evalapp.home.views import bp as home_bp
+    from evalapp.rating.views import bp as rating_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(campaigns_bp)
+    app.register_blueprint(rating_bp)

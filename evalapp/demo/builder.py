@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from evalapp.auth.models import Role, User
-from evalapp.ballots.models import Ballot, CommonAnswer, IndividualAnswer, random_ballot_id
-from evalapp.campaigns.models import Campaign, IndividualItem, ProblemEntry, Subject
+from evalapp.ballots.operations import BallotContent, insert_ballots
+from evalapp.campaigns.models import Campaign, IndividualItem, Level, ProblemEntry, Subject
 from evalapp.campaigns.operations import close_campaign, create_campaign, open_campaign
 from evalapp.demo import ballots as simulated
 from evalapp.demo.content import ADMINISTRATION, SUBJECTS, DemoSubject
@@ -239,7 +239,6 @@ def _simulate_meeting(
     difficulty[rng.choice(len(common_items), size=4, replace=False)] -= 0.18  # weak spots
     quality = {subject.id: content.quality for subject, content in zip(
         campaign.subjects, SUBJECTS, strict=True)}
-    ballots, common_rows, individual_rows = [], [], []
     receipts: set[str] = set()
     for batch in batches:
         tickets = batch.tickets
@@ -247,36 +246,39 @@ def _simulate_meeting(
         returned = int(rng.binomial(len(tickets), RETURN_RATE))
         for ticket in tickets[:returned]:
             ticket.spent = True
-        group = batch.rater_group
         result = simulated.simulate(
             rng,
             returned,
             quality=quality[subject.id],
-            group_shift=GROUP_SHIFTS[group.position - 1],
+            group_shift=GROUP_SHIFTS[batch.rater_group.position - 1],
             item_difficulty=difficulty,
         )
-        item_ids = common_items + [item.id for item in subject.individual_items]
+        individual_items = [item.id for item in subject.individual_items]
+        ballots = []
         for row in range(returned):
-            ballot_id = random_ballot_id()
-            receipt = new_receipt_code()
-            while receipt in receipts:
-                receipt = new_receipt_code()
-            receipts.add(receipt)
-            ballots.append({
-                "id": ballot_id, "campaign_id": campaign.id, "subject_id": subject.id,
-                "rater_group_id": group.id, "satisfaction": result.satisfaction[row],
-                "comment": result.comments[row], "receipt_code": receipt,
-            })
-            for column, item_id in enumerate(item_ids):
-                level = result.levels[row, column]
-                if level is None:
-                    continue
-                target = common_rows if column < len(common_items) else individual_rows
-                target.append({"ballot_id": ballot_id, "item_id": item_id, "level": level})
+            levels = result.levels[row]
+            ballots.append(BallotContent(
+                subject_id=subject.id,
+                common=_answered(common_items, levels[: len(common_items)]),
+                individual=_answered(individual_items, levels[len(common_items):]),
+                satisfaction=result.satisfaction[row],
+                comment=result.comments[row],
+                receipt_code=_unique_receipt(receipts),
+            ))
+        insert_ballots(campaign.id, batch.rater_group_id, ballots)
     db.session.flush()
-    db.session.execute(sa.insert(Ballot), ballots)
-    db.session.execute(sa.insert(CommonAnswer), common_rows)
-    db.session.execute(sa.insert(IndividualAnswer), individual_rows)
+
+
+def _answered(item_ids: list[int], levels: np.ndarray) -> dict[int, Level]:
+    return {item: level for item, level in zip(item_ids, levels, strict=True) if level is not None}
+
+
+def _unique_receipt(taken: set[str]) -> str:
+    code = new_receipt_code()
+    while code in taken:
+        code = new_receipt_code()
+    taken.add(code)
+    return code
 
 
 def _first_ticket_per_subject(

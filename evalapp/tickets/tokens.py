@@ -25,9 +25,15 @@ def new_token() -> str:
     return _encode(secrets.randbits(TOKEN_BITS), TOKEN_LENGTH)
 
 
+def canonical(typed: str) -> str:
+    """What a person typed, as the code it must mean: no spaces or dashes, upper case, and the
+    letters that look like digits read as those digits."""
+    return "".join(typed.split()).replace("-", "").upper().translate(_CONFUSABLE)
+
+
 def normalize(typed: str) -> str | None:
     """The canonical token for what a person typed, or None when it cannot be one."""
-    text = "".join(typed.split()).replace("-", "").upper().translate(_CONFUSABLE)
+    text = canonical(typed)
     if len(text) != TOKEN_LENGTH or any(char not in _VALUES for char in text):
         return None
     if _VALUES[text[0]] >= 2 ** (TOKEN_BITS - 5 * (TOKEN_LENGTH - 1)):

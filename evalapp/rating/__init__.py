@@ -1,0 +1,1 @@
+"""The rater's side: entering with a ticket, the questionnaire, submitting, receipts."""

@@ -1,0 +1,239 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
+
+from evalapp.ballots.models import COMMENT_MAX_LENGTH, Ballot
+from evalapp.ballots.operations import BallotContent
+from evalapp.campaigns.labels import level_choices, satisfaction_choices
+from evalapp.campaigns.models import Campaign, CampaignStatus, Level, Satisfaction, Subject
+from evalapp.extensions import db
+from evalapp.rating import session as rater_session
+from evalapp.rating.operations import (
+    Refused,
+    TicketState,
+    check_ticket,
+    stored_receipts,
+    submit_ballots,
+)
+from evalapp.tickets.tokens import canonical, hash_token, normalize
+from forms.ballot import (
+    BallotFormBase,
+    SubjectLayout,
+    ballot_form_class,
+    comment_field,
+    common_field,
+    individual_field,
+    satisfaction_field,
+)
+
+bp = Blueprint("rating", __name__)
+
+# Each refusal has its own page and status: unknown codes are not found, a used ticket
+# conflicts with the request, a voided ticket or a closed campaign is gone for good, and a
+# campaign not yet open forbids rating for now.
+STATE_PAGES = {
+    TicketState.UNKNOWN: (404, _l("Ticket not recognised"), _l(
+        "This code does not belong to any ticket. Please check that you scanned or typed the "
+        "code printed on your ticket.")),
+    TicketState.SPENT: (409, _l("This ticket has already been used"), _l(
+        "A ballot has already been submitted with this ticket; each ticket counts once. If you "
+        "did not submit it yourself, please tell the organisers at the meeting.")),
+    TicketState.VOIDED: (410, _l("This ticket is no longer valid"), _l(
+        "The organisers have withdrawn this ticket. Please ask them for a valid one.")),
+    TicketState.NOT_OPEN: (403, _l("Rating has not started yet"), _l(
+        "This evaluation is not open yet. Please scan the code again when the organisers "
+        "announce the start of rating.")),
+    TicketState.CLOSED: (410, _l("Rating has ended"), _l(
+        "This evaluation is closed and no more ballots are accepted.")),
+}
+NO_TICKET = (403, _l("Please scan your ticket first"), _l(
+    "This page opens after scanning the QR code on your ticket (or typing its code on the "
+    "start page)."))
+
+
+@bp.after_request
+def private(response: Response) -> Response:
+    """Ticket pages are never cached: a shared phone's back button must not show a ballot."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def state_page(status: int, title: str, message: str) -> tuple[str, int]:
+    return render_template("rating/state.html", title=title, message=message), status
+
+
+def enter_with(code: str) -> Response | tuple[str, int]:
+    token = normalize(code)
+    if token is None:
+        return state_page(*STATE_PAGES[TicketState.UNKNOWN])
+    token_hash = hash_token(token)
+    check = check_ticket(token_hash)
+    if check.state is TicketState.VALID:
+        rater_session.start(token_hash, check.campaign_id, check.subject_ids)
+        return redirect(url_for("rating.ballot"), code=303)
+    if check.state is TicketState.SPENT and _own_ballots_stored(token_hash):
+        return redirect(url_for("rating.receipt"), code=303)
+    return state_page(*STATE_PAGES[check.state])
+
+
+@bp.get("/t/<code>")
+def enter(code: str) -> Response | tuple[str, int]:
+    return enter_with(code)
+
+
+@bp.post("/t")
+def enter_typed() -> Response | tuple[str, int]:
+    return enter_with(request.form.get("code", "")[:100])
+
+
+def _own_ballots_stored(token_hash: str) -> bool:
+    rater = rater_session.load()
+    if rater is None or rater.token_hash != token_hash:
+        return False
+    receipts = rater.receipt_list()
+    return stored_receipts(rater.campaign_id, receipts) == set(receipts)
+
+
+@bp.route("/ballot", methods=["GET", "POST"])
+def ballot() -> Response | str | tuple[str, int]:
+    rater = rater_session.load()
+    if rater is None:
+        return state_page(*NO_TICKET)
+    check = check_ticket(rater.token_hash)
+    if check.state is not TicketState.VALID:
+        if check.state is TicketState.SPENT and _own_ballots_stored(rater.token_hash):
+            return redirect(url_for("rating.receipt"), code=303)
+        return state_page(*STATE_PAGES[check.state])
+
+    subjects = db.session.scalars(
+        sa.select(Subject).where(Subject.id.in_(check.subject_ids)).order_by(Subject.position)
+    ).all()
+    campaign = subjects[0].campaign
+    layout = [_layout(campaign, subject) for subject in subjects]
+    form_class = ballot_form_class(
+        layout,
+        levels=level_choices(),
+        satisfactions=satisfaction_choices(),
+        comment_max=COMMENT_MAX_LENGTH,
+    )
+    form = form_class()
+    blanks: dict[int, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        if not form.validate():
+            status = 422
+        else:
+            blanks = {s.subject_id: form.unanswered(s) for s in layout if form.unanswered(s)}
+            if not blanks or form.confirm_blanks.data == "1":
+                return _submit(rater, form, layout)
+            form.confirm_blanks.data = "1"
+    return render_template(
+        "rating/ballot.html",
+        campaign=campaign,
+        subjects=subjects,
+        form=form,
+        blanks=blanks,
+        fields=_FieldNames,
+        levels=level_choices(),
+        satisfactions=satisfaction_choices(),
+        comment_max=COMMENT_MAX_LENGTH,
+        draft_key=draft_key(campaign.id, check.subject_ids),
+    ), status
+
+
+def draft_key(campaign_id: int, subject_ids: Iterable[int]) -> str:
+    """Where the browser keeps the unsent answers: by campaign and subjects, never by ticket."""
+    return f"evalapp-draft-{campaign_id}-{'-'.join(map(str, sorted(subject_ids)))}"
+
+
+class _FieldNames:
+    """Field names for the template, the same functions the form is built with."""
+
+    common = staticmethod(common_field)
+    individual = staticmethod(individual_field)
+    satisfaction = staticmethod(satisfaction_field)
+    comment = staticmethod(comment_field)
+
+
+def _layout(campaign: Campaign, subject: Subject) -> SubjectLayout:
+    return SubjectLayout(
+        subject_id=subject.id,
+        common_item_ids=tuple(item.id for section in campaign.sections for item in section.items),
+        individual_item_ids=tuple(item.id for item in subject.individual_items),
+    )
+
+
+def _submit(
+    rater: rater_session.RaterSession, form: BallotFormBase, layout: list[SubjectLayout]
+) -> Response | tuple[str, int]:
+    contents = [
+        BallotContent(
+            subject_id=s.subject_id,
+            common=_levels(form, [(item, common_field(s.subject_id, item))
+                                  for item in s.common_item_ids]),
+            individual=_levels(form, [(item, individual_field(s.subject_id, item))
+                                      for item in s.individual_item_ids]),
+            satisfaction=_satisfaction(form[satisfaction_field(s.subject_id)].data),
+            comment=(form[comment_field(s.subject_id)].data or "").strip() or None,
+            receipt_code=rater.receipts[s.subject_id],
+        )
+        for s in layout
+    ]
+    outcome = submit_ballots(rater.token_hash, contents)
+    if isinstance(outcome, Refused):
+        db.session.rollback()
+        return state_page(*STATE_PAGES[outcome.state])
+    db.session.commit()
+    return redirect(url_for("rating.receipt"), code=303)
+
+
+def _levels(form: BallotFormBase, fields: list[tuple[int, str]]) -> dict[int, Level]:
+    return {item: Level(form[name].data) for item, name in fields if form[name].data}
+
+
+def _satisfaction(value: str | None) -> Satisfaction | None:
+    return Satisfaction(value) if value else None
+
+
+@bp.get("/ballot/receipt")
+def receipt() -> Response | str | tuple[str, int]:
+    rater = rater_session.load()
+    if rater is None:
+        return state_page(*NO_TICKET)
+    receipts = rater.receipt_list()
+    if stored_receipts(rater.campaign_id, receipts) != set(receipts):
+        # Not stored (yet): never say "submitted" without the ballot in the database.
+        return redirect(url_for("rating.ballot"), code=303)
+    subjects = db.session.scalars(
+        sa.select(Subject).where(Subject.id.in_(list(rater.receipts))).order_by(Subject.position)
+    ).all()
+    return render_template(
+        "rating/receipt.html",
+        campaign=subjects[0].campaign,
+        receipts=[(subject, rater.receipts[subject.id]) for subject in subjects],
+        draft_key=draft_key(rater.campaign_id, rater.receipts),
+    )
+
+
+@bp.get("/c/<int:campaign_id>/receipts")
+def receipts(campaign_id: int) -> str:
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None or campaign.status is CampaignStatus.DRAFT:
+        abort(404)
+    codes = db.session.scalars(
+        sa.select(Ballot.receipt_code).where(Ballot.campaign_id == campaign_id)
+        .order_by(Ballot.receipt_code)
+    ).all()
+    looked_up = canonical(request.args.get("code") or "")[:32]
+    return render_template(
+        "rating/receipts.html",
+        campaign=campaign,
+        codes=codes,
+        looked_up=looked_up,
+        found=looked_up in set(codes) if looked_up else None,
+    )

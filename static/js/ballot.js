@@ -1,0 +1,109 @@
+/* The ballot page without surprises: a progress count, unanswered questions pointed out before
+   submitting, and a draft kept in this browser so that a reload or a dropped connection loses
+   nothing. The form works without this script; the script only adds to it. The draft holds the
+   answers only, under a key made of the campaign and subjects (never the ticket), and is
+   deleted once the receipt page shows the ballot is stored. */
+(function () {
+  "use strict";
+  var main = document.querySelector("main");
+  if (!main) { return; }
+
+  var clearKey = main.getAttribute("data-clear-draft");
+  if (clearKey) {
+    try { window.localStorage.removeItem(clearKey); } catch (e) { /* storage disabled */ }
+    return;
+  }
+
+  var form = document.getElementById("ballot-form");
+  var key = main.getAttribute("data-draft-key");
+  if (!form || !key) { return; }
+  var texts = document.querySelector("[data-text-progress]");
+  var progress = form.querySelector("[data-progress]");
+  var confirmBlanks = form.querySelector("input[name=confirm_blanks]");
+  var questions = Array.prototype.slice.call(form.querySelectorAll("[data-question]"));
+
+  function storage() {
+    try { return window.localStorage; } catch (e) { return null; }
+  }
+
+  function answered(question) {
+    return question.querySelector("input:checked") !== null;
+  }
+
+  function format(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (_, name) { return values[name]; });
+  }
+
+  function updateProgress() {
+    var done = questions.filter(answered).length;
+    progress.textContent = format(texts.getAttribute("data-text-progress"),
+      { done: done, total: questions.length });
+    progress.hidden = false;
+    questions.forEach(function (question) {
+      if (answered(question)) { question.classList.remove("blank"); }
+    });
+  }
+
+  function saveDraft() {
+    var store = storage();
+    if (!store) { return; }
+    var draft = {};
+    Array.prototype.forEach.call(form.elements, function (element) {
+      if (element.type === "radio" && element.checked) { draft[element.name] = element.value; }
+      if (element.tagName === "TEXTAREA" && element.value) { draft[element.name] = element.value; }
+    });
+    try { store.setItem(key, JSON.stringify(draft)); } catch (e) { /* full or disabled */ }
+  }
+
+  function restoreDraft() {
+    var store = storage();
+    var draft = null;
+    try { draft = store && JSON.parse(store.getItem(key) || "null"); } catch (e) { draft = null; }
+    if (!draft) { return; }
+    Object.keys(draft).forEach(function (name) {
+      var elements = form.elements[name];
+      if (!elements) { return; }
+      if (elements.tagName === "TEXTAREA") {
+        if (!elements.value) { elements.value = draft[name]; }
+        return;
+      }
+      // What the server shows (a re-shown form) is newer than the draft: keep it.
+      if (form.querySelector("input[name='" + name + "']:checked")) { return; }
+      Array.prototype.forEach.call(elements, function (radio) {
+        if (radio.value === draft[name]) { radio.checked = true; }
+      });
+    });
+  }
+
+  function updateCounter(textarea) {
+    var counter = textarea.parentNode.querySelector("[data-count]");
+    var left = parseInt(textarea.getAttribute("maxlength"), 10) - textarea.value.length;
+    counter.textContent = format(texts.getAttribute("data-text-chars"), { count: left });
+  }
+
+  restoreDraft();
+  updateProgress();
+  Array.prototype.forEach.call(form.querySelectorAll("textarea[data-counter]"), updateCounter);
+
+  form.addEventListener("change", function () { updateProgress(); saveDraft(); });
+  form.addEventListener("input", function (event) {
+    if (event.target.tagName === "TEXTAREA") { updateCounter(event.target); saveDraft(); }
+  });
+  form.addEventListener("submit", function (event) {
+    var blank = questions.filter(function (question) { return !answered(question); });
+    if (blank.length === 0 || confirmBlanks.value === "1") { return; }
+    event.preventDefault();
+    blank.forEach(function (question) { question.classList.add("blank"); });
+    confirmBlanks.value = "1";
+    var notice = document.getElementById("blank-notice");
+    if (!notice) {
+      notice = document.createElement("div");
+      notice.id = "blank-notice";
+      notice.className = "notice";
+      notice.setAttribute("role", "alert");
+      form.insertBefore(notice, form.firstChild);
+    }
+    notice.textContent = format(texts.getAttribute("data-text-blanks"), { count: blank.length });
+    blank[0].scrollIntoView({ block: "center" });
+  });
+}());

@@ -1,0 +1,274 @@
+"""The rater's side over HTTP: entering with a ticket, every refusal, the questionnaire,
+submitting exactly once, receipts."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from evalapp.ballots.models import Ballot, CommonAnswer, IndividualAnswer
+from evalapp.campaigns.operations import close_campaign
+from evalapp.extensions import db
+from evalapp.tickets.models import Ticket
+from evalapp.tickets.tokens import grouped, hash_token
+from tests.rater import campaign_of, full_answers, make_tickets, questions
+
+RECEIPT = re.compile(r'class="receipt-code">([0-9A-Z]{10})<')
+
+
+@pytest.fixture
+def tickets(app):
+    with app.app_context():
+        return make_tickets()
+
+
+def enter(client, token):
+    response = client.get(f"/t/{token}")
+    assert response.status_code == 303, response.get_data(as_text=True)
+    assert response.headers["Location"] == "/ballot"
+    return client.get("/ballot")
+
+
+def count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_entering_moves_the_code_out_of_the_address(client, tickets):
+    response = client.get(f"/t/{tickets.single[0]}")
+    assert response.status_code == 303
+    assert tickets.single[0] not in response.headers["Location"]
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "no-store"
+    page = client.get("/ballot")
+    assert page.status_code == 200
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_the_questionnaire_shows_report_problems_and_all_items(client, tickets):
+    page = enter(client, tickets.single[0]).get_data(as_text=True)
+    assert "述职报告" in page and "述职报告正文" in page
+    assert "问题清单" in page
+    found = questions(page)
+    common = [name for name in found if "_c" in name]
+    individual = [name for name in found if "_i" in name]
+    assert len(common) == 24 and len(individual) == 4
+    for name in common + individual:
+        assert found[name] == ["excellent", "good", "fair", "poor"]
+    satisfaction = next(name for name in found if name.endswith("_satisfaction"))
+    assert found[satisfaction] == ["satisfied", "fairly_satisfied", "dissatisfied"]
+    for label in ("好", "较好", "一般", "差", "满意", "基本满意", "不满意"):
+        assert f"<span>{label}</span>" in page
+    assert 'maxlength="2000"' in page
+
+
+@pytest.mark.parametrize(
+    ("which", "status", "text"),
+    [
+        ("unknown", 404, "未能识别此测评票"),
+        ("garbage", 404, "未能识别此测评票"),
+        ("voided", 410, "此测评票已作废"),
+        ("draft", 403, "测评尚未开始"),
+        ("closed", 410, "测评已结束"),
+    ],
+)
+def test_each_refusal_has_its_own_page(client, tickets, which, status, text):
+    token = {
+        "unknown": "0" * 26,
+        "garbage": "not-a-code",
+        "voided": tickets.voided,
+        "draft": tickets.draft,
+        "closed": tickets.closed,
+    }[which]
+    response = client.get(f"/t/{token}")
+    assert response.status_code == status
+    assert text in response.get_data(as_text=True)
+    assert client.get("/ballot").status_code == 403  # no rater session was started
+
+
+def test_a_spent_ticket_is_refused_to_anyone_else(app, client, tickets):
+    submit_full(client, tickets.single[0])
+    other = app.test_client()
+    response = other.get(f"/t/{tickets.single[0]}")
+    assert response.status_code == 409
+    assert "此测评票已被使用" in response.get_data(as_text=True)
+
+
+def test_the_ballot_page_needs_a_ticket(client, tickets):
+    response = client.get("/ballot")
+    assert response.status_code == 403
+    assert "请先扫描测评票" in response.get_data(as_text=True)
+
+
+def test_typing_the_code_by_hand_works_the_same(client, tickets):
+    home = client.get("/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', home).group(1)
+    typed = grouped(tickets.single[1]).lower().replace("0", "o")
+    response = client.post("/t", data={"code": f" {typed} ", "csrf_token": token})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/ballot"
+    unknown = client.post("/t", data={"code": "ABCD", "csrf_token": token})
+    assert unknown.status_code == 404
+
+
+def submit_full(client, token):
+    page = enter(client, token).get_data(as_text=True)
+    response = client.post("/ballot", data=full_answers(page))
+    assert response.status_code == 303, response.get_data(as_text=True)
+    assert response.headers["Location"] == "/ballot/receipt"
+    return client.get("/ballot/receipt")
+
+
+def test_a_full_ballot_is_stored_once_with_a_receipt(app, client, tickets):
+    receipt = submit_full(client, tickets.single[0])
+    assert receipt.status_code == 200
+    codes = RECEIPT.findall(receipt.get_data(as_text=True))
+    assert len(codes) == 1
+    with app.app_context():
+        ballot = db.session.scalar(sa.select(Ballot))
+        assert ballot.receipt_code == codes[0]
+        assert ballot.satisfaction == "satisfied"
+        assert ballot.subject_id == tickets.subject_ids[0]
+        assert count(CommonAnswer) == 24 and count(IndividualAnswer) == 4
+        assert {a.level for a in db.session.scalars(sa.select(CommonAnswer))} == {"excellent"}
+        ticket = db.session.scalar(sa.select(Ticket).where(
+            Ticket.token_hash == hash_token(tickets.single[0])))
+        assert ticket.spent
+
+
+def test_a_double_tap_stores_one_ballot_and_shows_the_same_receipt(app, client, tickets):
+    page = enter(client, tickets.single[0]).get_data(as_text=True)
+    data = full_answers(page)
+    first = client.post("/ballot", data=data)
+    second = client.post("/ballot", data=data)
+    assert first.status_code == second.status_code == 303
+    assert second.headers["Location"] == "/ballot/receipt"
+    rescan = client.get(f"/t/{tickets.single[0]}")
+    assert rescan.status_code == 303 and rescan.headers["Location"] == "/ballot/receipt"
+    assert RECEIPT.findall(client.get("/ballot/receipt").get_data(as_text=True))
+    with app.app_context():
+        assert count(Ballot) == 1
+
+
+def test_an_unknown_level_is_refused_and_the_other_answers_are_kept(app, client, tickets):
+    page = enter(client, tickets.single[0]).get_data(as_text=True)
+    data = full_answers(page, choose=lambda values: values[1])
+    wrong = next(name for name in data if "_c" in name)
+    data[wrong] = "superb"
+    response = client.post("/ballot", data=data)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "请从给出的选项中选择" in body
+    assert body.count("checked") == len(questions(page)) - 1
+    with app.app_context():
+        assert count(Ballot) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).where(Ticket.spent)) == 0
+
+
+def test_blanks_are_pointed_out_then_may_be_submitted(app, client, tickets):
+    page = enter(client, tickets.single[0]).get_data(as_text=True)
+    data = full_answers(page)
+    blank = [name for name in data if "_c" in name][:3]
+    for name in blank:
+        del data[name]
+    first = client.post("/ballot", data=data)
+    assert first.status_code == 200
+    body = first.get_data(as_text=True)
+    assert "尚有题目未作答" in body
+    assert 'name="confirm_blanks" type="hidden" value="1"' in body
+    assert body.count('class="item blank"') == 3
+    with app.app_context():
+        assert count(Ballot) == 0
+    data["confirm_blanks"] = "1"
+    second = client.post("/ballot", data=data)
+    assert second.status_code == 303
+    with app.app_context():
+        assert count(Ballot) == 1
+        assert count(CommonAnswer) == 21  # blanks are missing, not zero
+
+
+def test_an_overlong_opinion_is_refused_with_the_limit_said(app, client, tickets):
+    page = enter(client, tickets.single[0]).get_data(as_text=True)
+    data = full_answers(page)
+    comment = f"s{tickets.subject_ids[0]}_comment"
+    data[comment] = "意" * 2001
+    response = client.post("/ballot", data=data)
+    assert response.status_code == 422
+    assert "最多 2000 字" in response.get_data(as_text=True)
+    data[comment] = "  建议多开展调研  "
+    assert client.post("/ballot", data=data).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(sa.select(Ballot.comment)) == "建议多开展调研"
+
+
+def test_a_ticket_for_two_subjects_gives_two_ballots_and_two_receipts(app, client, tickets):
+    receipt = submit_full(client, tickets.pair[0])
+    codes = RECEIPT.findall(receipt.get_data(as_text=True))
+    assert len(set(codes)) == 2
+    with app.app_context():
+        ballots = db.session.scalars(sa.select(Ballot)).all()
+        assert sorted(b.subject_id for b in ballots) == sorted(tickets.subject_ids)
+        assert sorted(b.receipt_code for b in ballots) == sorted(codes)
+
+
+def test_closing_while_rating_stops_the_submit(app, client, tickets):
+    page = enter(client, tickets.single[0]).get_data(as_text=True)
+    with app.app_context():
+        close_campaign(campaign_of(tickets.campaign_id))
+        db.session.commit()
+    response = client.post("/ballot", data=full_answers(page))
+    assert response.status_code == 410
+    assert "测评已结束" in response.get_data(as_text=True)
+    with app.app_context():
+        assert count(Ballot) == 0
+
+
+def test_the_public_list_of_receipts(app, client, tickets):
+    codes = []
+    for token in tickets.single[:3]:
+        rater = app.test_client()
+        codes += RECEIPT.findall(submit_full(rater, token).get_data(as_text=True))
+    page = client.get(f"/c/{tickets.campaign_id}/receipts")
+    assert page.status_code == 200
+    listed = re.findall(r"<li><code>([0-9A-Z]+)</code></li>", page.get_data(as_text=True))
+    assert listed == sorted(codes)
+    found = client.get(f"/c/{tickets.campaign_id}/receipts?code={codes[1].lower()}")
+    assert "已计入" in found.get_data(as_text=True)
+    missing = client.get(f"/c/{tickets.campaign_id}/receipts?code=ZZZZZZZZZZ")
+    assert "不在名单中" in missing.get_data(as_text=True)
+    assert client.get("/c/999999/receipts").status_code == 404
+
+
+def test_nothing_stored_for_a_ballot_joins_it_to_a_ticket(app, client, tickets):
+    for token in tickets.single[:4]:
+        submit_full(app.test_client(), token)
+    with app.app_context(), db.engine.connect() as connection:
+        ticket_values = set()
+        for row in connection.execute(sa.select(Ticket.__table__)):
+            ticket_values |= {str(value) for value in row if value not in (True, False)}
+        for table in ("ballots", "common_answers", "individual_answers"):
+            for row in connection.execute(sa.text(f"SELECT * FROM {table}")):
+                ballot_values = {str(value) for value in row._mapping.values()}
+                assert not (ballot_values & ticket_values) - _shared_small_numbers(row)
+        if connection.dialect.name == "sqlite":
+            with pytest.raises(sa.exc.OperationalError):  # no rowid to betray the order
+                connection.exec_driver_sql("SELECT rowid FROM ballots")
+
+
+def _shared_small_numbers(row) -> set[str]:
+    """Foreign keys (campaign, subject, group, item ids) are small integers that may equal a
+    ticket's id by coincidence; they are references to other tables, not to the ticket."""
+    return {str(value) for value in row._mapping.values() if isinstance(value, int)}
+
+
+def test_the_questionnaire_page_weighs_under_100_kb(client, tickets, app):
+    page = enter(client, tickets.single[0]).get_data(as_text=True)
+    with app.app_context():
+        report = campaign_of(tickets.campaign_id).subjects[0].report_text
+    own_html = len(page.replace(report, "").encode())
+    assets = 0
+    for path in re.findall(r'(?:href|src)="(/static/[^"]+)"', page):
+        with client.get(path) as asset:
+            assets += len(asset.data)
+    assert own_html + assets < 100_000
