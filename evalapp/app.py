@@ -52,8 +52,10 @@ def register_blueprints(app: Flask) -> None:
     from evalapp.campaigns.views import bp as campaigns_bp
     from evalapp.home.views import bp as home_bp
     from evalapp.rating.views import bp as rating_bp
+    from evalapp.tickets.views import bp as tickets_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(rating_bp)
+    app.register_blueprint(tickets_bp)

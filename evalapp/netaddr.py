@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from flask import Flask
+from flask import Flask, current_app, request
 
 
 def lan_address() -> str:
@@ -26,3 +26,11 @@ def base_url(app: Flask, port: int = 5000) -> str:
     if configured:
         return configured.rstrip("/")
     return f"http://{lan_address()}:{port}"
+
+
+def base_url_for_request() -> str:
+    """The address to print on tickets while serving a request: the configured one, or this
+    machine's LAN address on the port the request came in on."""
+    port = int(request.host.rpartition(":")[2]) if ":" in request.host else (
+        443 if request.scheme == "https" else 80)
+    return base_url(current_app, port)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+
 from evalapp.auth.models import User
 from evalapp.campaigns.models import Campaign, Subject
 from evalapp.extensions import db
@@ -43,3 +45,14 @@ def issue_tickets(
     db.session.add(batch)
     db.session.flush()
     return batch, tokens
+
+
+def void_unspent(batch: TicketBatch) -> int:
+    """Withdraw the batch's unused tickets (lost, or printed in error); spent ones stay."""
+    result = db.session.execute(
+        sa.update(Ticket)
+        .where(Ticket.batch_id == batch.id, sa.not_(Ticket.spent), sa.not_(Ticket.voided))
+        .values(voided=True)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount

@@ -1,0 +1,28 @@
+"""Role checks for staff pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import abort
+from flask_login import current_user, login_required
+
+from evalapp.auth.models import Role
+
+
+def role_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Logged in (else to the log-in page) and holding one of `roles` (else 403)."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        @login_required
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return checked
+
+    return decorate

@@ -1,0 +1,196 @@
+"""Printable tickets: an A4 PDF sheet of eight, or one ticket as PNG or SVG.
+
+The Chinese font (Noto Sans CJK, from the `noto-cjk-sans-otc` package) is installed with the
+app and embedded, subset, into each PDF, so sheets print as Chinese on any machine without
+fetching a font. The QR code is drawn as vector squares: sharp at any printer resolution.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import qrcode
+import qrcode.image.svg
+from fpdf import FPDF
+from noto_cjk_sans_otc import FONT_PATH
+from PIL import Image, ImageDraw, ImageFont
+
+from evalapp.tickets.tokens import grouped
+
+# Faces of the Noto Sans CJK collection.
+SANS_SC = 2
+MONO_SC = 7
+
+PAGE_W, PAGE_H = 210.0, 297.0  # A4, millimetres
+COLUMNS, ROWS = 2, 4
+CELL_W, CELL_H = PAGE_W / COLUMNS, PAGE_H / ROWS
+MARGIN = 7.0
+QR_SIZE = 38.0
+CUT_MARK = 4.0
+
+
+@dataclass(frozen=True)
+class TicketFace:
+    """What one printed ticket says."""
+
+    campaign: str
+    group: str
+    subjects: str
+    token: str
+    url: str
+    spare: bool = False
+
+
+# Printed in Chinese whatever language the organiser reads: the sheet is for the raters.
+INSTRUCTION = "请用手机相机扫描二维码，匿名完成测评"
+TYPING_HINT = "无法扫码时，请用手机浏览器打开 {address} 并输入编码："
+SPARE = "备用票"
+GROUP_LABEL = "测评人类别："
+SUBJECTS_LABEL = "被评对象："
+
+
+def ticket_sheet_pdf(faces: Sequence[TicketFace], address: str) -> bytes:
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(0, 0, 0)
+    pdf.add_font("sans", fname=str(FONT_PATH), collection_font_number=SANS_SC)
+    pdf.add_font("mono", fname=str(FONT_PATH), collection_font_number=MONO_SC)
+    pdf.set_title(faces[0].campaign if faces else "")
+    per_page = COLUMNS * ROWS
+    for index, face in enumerate(faces):
+        if index % per_page == 0:
+            pdf.add_page()
+            _cut_marks(pdf)
+        slot = index % per_page
+        _ticket(pdf, face, address, (slot % COLUMNS) * CELL_W, (slot // COLUMNS) * CELL_H)
+    return bytes(pdf.output())
+
+
+def _cut_marks(pdf: FPDF) -> None:
+    """Dashed guides on the lines between tickets, with short solid ticks at the edges."""
+    pdf.set_draw_color(150)
+    pdf.set_line_width(0.2)
+    with pdf.local_context():
+        pdf.set_dash_pattern(dash=1.5, gap=1.5)
+        for column in range(1, COLUMNS):
+            pdf.line(column * CELL_W, 0, column * CELL_W, PAGE_H)
+        for row in range(1, ROWS):
+            pdf.line(0, row * CELL_H, PAGE_W, row * CELL_H)
+    for column in range(1, COLUMNS):
+        pdf.line(column * CELL_W, 0, column * CELL_W, CUT_MARK)
+        pdf.line(column * CELL_W, PAGE_H - CUT_MARK, column * CELL_W, PAGE_H)
+    for row in range(1, ROWS):
+        pdf.line(0, row * CELL_H, CUT_MARK, row * CELL_H)
+        pdf.line(PAGE_W - CUT_MARK, row * CELL_H, PAGE_W, row * CELL_H)
+
+
+def _ticket(pdf: FPDF, face: TicketFace, address: str, left: float, top: float) -> None:
+    inner = CELL_W - 2 * MARGIN
+    x, y = left + MARGIN, top + MARGIN
+    pdf.set_text_color(0)
+    pdf.set_font("sans", size=9.5)
+    pdf.set_xy(x, y)
+    pdf.multi_cell(inner, 4.2, face.campaign, max_line_height=4.2, new_x="LEFT", new_y="NEXT")
+    pdf.set_font("sans", size=8.5)
+    pdf.multi_cell(inner, 4, f"{GROUP_LABEL}{face.group}    {SUBJECTS_LABEL}{face.subjects}",
+                   new_x="LEFT", new_y="NEXT")
+    qr_top = top + CELL_H - MARGIN - QR_SIZE
+    _qr(pdf, face.url, x, qr_top, QR_SIZE)
+    right = x + QR_SIZE + 4
+    width = left + CELL_W - MARGIN - right
+    pdf.set_y(qr_top)
+    for family, size, height, gray, words in (
+        ("sans", 10, 4.8, 0, INSTRUCTION),
+        ("sans", 7.5, 3.6, 70, TYPING_HINT.format(address=address)),
+        ("mono", 10.5, 5, 0, _code_lines(face.token)),
+    ):
+        pdf.set_font(family, size=size)
+        pdf.set_text_color(gray)
+        pdf.set_x(right)
+        pdf.multi_cell(width, height, words, new_x="LEFT", new_y="NEXT")
+        pdf.set_y(pdf.get_y() + 1.5)
+    if face.spare:
+        pdf.set_font("sans", size=8)
+        pdf.set_xy(left + CELL_W - MARGIN - 14, top + CELL_H - MARGIN - 5)
+        pdf.cell(14, 5, SPARE, border=1, align="C")
+
+
+def _code_lines(token: str) -> str:
+    """The code in groups of four, at most four groups a line so it never wraps mid-group."""
+    groups = grouped(token).split("-")
+    return "\n".join("-".join(groups[i : i + 4]) for i in range(0, len(groups), 4))
+
+
+def _qr_matrix(url: str) -> list[list[bool]]:
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
+    code.add_data(url)
+    code.make(fit=True)
+    return code.get_matrix()
+
+
+def _qr(pdf: FPDF, url: str, x: float, y: float, size: float) -> None:
+    matrix = _qr_matrix(url)
+    module = size / len(matrix)
+    pdf.set_fill_color(0)
+    for row, cells in enumerate(matrix):
+        column = 0
+        while column < len(cells):  # one rectangle per run of dark modules
+            if not cells[column]:
+                column += 1
+                continue
+            start = column
+            while column < len(cells) and cells[column]:
+                column += 1
+            pdf.rect(x + start * module, y + row * module, (column - start) * module, module,
+                     style="F")
+
+
+def ticket_svg(face: TicketFace) -> bytes:
+    """The QR code with the code under it, as SVG (ASCII text only: no font needed)."""
+    matrix = _qr_matrix(face.url)
+    quiet, module = 4, 10
+    side = (len(matrix) + 2 * quiet) * module
+    height = side + 40
+    paths = []
+    for row, cells in enumerate(matrix):
+        for column, dark in enumerate(cells):
+            if dark:
+                paths.append(f"M{(column + quiet) * module} {(row + quiet) * module}h{module}"
+                             f"v{module}h-{module}z")
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {side} {height}" '
+        f'width="{side}" height="{height}"><rect width="100%" height="100%" fill="#fff"/>'
+        f'<path d="{"".join(paths)}" fill="#000"/>'
+        f'<text x="{side / 2}" y="{side + 22}" text-anchor="middle" '
+        f'font-family="monospace" font-size="16">{grouped(face.token)}</text></svg>'
+    )
+    return svg.encode()
+
+
+@cache
+def _png_font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(FONT_PATH), size=size, index=MONO_SC)
+
+
+def ticket_png(face: TicketFace) -> bytes:
+    """The QR code with the rater group, subjects and code under it, as PNG."""
+    matrix = _qr_matrix(face.url)
+    quiet, module = 4, 8
+    side = (len(matrix) + 2 * quiet) * module
+    image = Image.new("L", (side, side + 70), 255)
+    draw = ImageDraw.Draw(image)
+    for row, cells in enumerate(matrix):
+        for column, dark in enumerate(cells):
+            if dark:
+                x0, y0 = (column + quiet) * module, (row + quiet) * module
+                draw.rectangle([x0, y0, x0 + module - 1, y0 + module - 1], fill=0)
+    draw.text((side / 2, side + 8), face.group + " · " + face.subjects, fill=0,
+              font=_png_font(16), anchor="mt")
+    draw.text((side / 2, side + 36), grouped(face.token), fill=0, font=_png_font(18),
+              anchor="mt")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()

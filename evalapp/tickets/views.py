@@ -1,0 +1,136 @@
+"""Issuing tickets and printing them, for organisers.
+
+A ticket's plain code exists only in the response to the request that issues it: the sheet is
+printed from that download, and the database keeps hashes. Losing the download means voiding
+the batch and issuing again, which the page says before the organiser issues.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from evalapp.audit.operations import record
+from evalapp.auth.access import role_required
+from evalapp.auth.models import Role
+from evalapp.campaigns.access import campaign_for
+from evalapp.campaigns.models import Campaign, CampaignStatus, Subject
+from evalapp.extensions import db
+from evalapp.i18n import localized
+from evalapp.netaddr import base_url_for_request
+from evalapp.roster.models import RaterGroup
+from evalapp.tickets.models import Ticket, TicketBatch
+from evalapp.tickets.operations import issue_tickets, void_unspent
+from evalapp.tickets.sheets import TicketFace, ticket_png, ticket_sheet_pdf, ticket_svg
+from forms.tickets import IssueTicketsForm
+
+bp = Blueprint("tickets", __name__, url_prefix="/campaigns/<int:campaign_id>/tickets")
+
+RENDERERS = {
+    "pdf": ("application/pdf", lambda faces, address: ticket_sheet_pdf(faces, address)),
+    "png": ("image/png", lambda faces, address: ticket_png(faces[0])),
+    "svg": ("image/svg+xml", lambda faces, address: ticket_svg(faces[0])),
+}
+
+
+def _form(campaign: Campaign) -> IssueTicketsForm:
+    form = IssueTicketsForm()
+    groups = db.session.scalars(
+        sa.select(RaterGroup).where(RaterGroup.campaign_id == campaign.id)
+        .order_by(RaterGroup.position)
+    )
+    form.rater_group.choices = [SelectChoice(g.id, localized(g, "name")) for g in groups]
+    form.subjects.choices = [SelectChoice(s.id, subject_label(s)) for s in campaign.subjects]
+    return form
+
+
+def subject_label(subject: Subject) -> str:
+    return f"{localized(subject.unit, 'name')} · {subject.person_name}"
+
+
+def _batches(campaign: Campaign) -> list[tuple[TicketBatch, int, int, int, int]]:
+    """Per batch: tickets, of which spares, spent, voided."""
+    ticket = sa.func.count(Ticket.id)
+    query = (
+        sa.select(TicketBatch, ticket, ticket.filter(Ticket.is_spare),
+                  ticket.filter(Ticket.spent), ticket.filter(Ticket.voided))
+        .join(Ticket)
+        .where(TicketBatch.campaign_id == campaign.id)
+        .group_by(TicketBatch.id)
+        .order_by(TicketBatch.id)
+    )
+    return [tuple(row) for row in db.session.execute(query)]  # type: ignore[misc]
+
+
+@bp.route("/", methods=["GET", "POST"])
+@role_required(Role.ORGANISER)
+def index(campaign_id: int) -> Response | tuple[str, int]:
+    campaign = campaign_for(current_user, campaign_id)
+    form = _form(campaign)
+    closed = campaign.status is CampaignStatus.CLOSED
+    if form.is_submitted():
+        if closed:
+            abort(409)
+        if form.validate():
+            return _issue(campaign, form)
+    return render_template(
+        "tickets/index.html",
+        campaign=campaign,
+        form=form,
+        batches=_batches(campaign),
+        closed=closed,
+        address=base_url_for_request(),
+        address_configured=bool(current_app.config.get("BASE_URL")),
+    ), (422 if form.errors else 200)
+
+
+def _issue(campaign: Campaign, form: IssueTicketsForm) -> Response:
+    group = db.session.get(RaterGroup, form.rater_group.data)
+    subjects = [s for s in campaign.subjects if s.id in set(form.subjects.data)]
+    if group is None or group.campaign_id != campaign.id or not subjects:
+        abort(400)
+    batch, tokens = issue_tickets(
+        campaign, group, subjects, form.count.data, spares=form.spares.data, user=current_user
+    )
+    record("tickets.issue", user=current_user, campaign=campaign, batch=batch.id,
+           group=group.name_zh, subjects=[s.id for s in subjects], count=form.count.data,
+           spares=form.spares.data)
+    address = base_url_for_request()
+    faces = [
+        TicketFace(
+            campaign=campaign.title,
+            group=group.name_zh,
+            subjects="、".join(f"{s.unit.name_zh} · {s.person_name}" for s in subjects),
+            token=token,
+            url=f"{address}/t/{token}",
+            spare=index >= form.count.data,
+        )
+        for index, token in enumerate(tokens)
+    ]
+    media_type, render = RENDERERS[form.output.data]
+    body = render(faces, address)
+    db.session.commit()  # only once the sheet exists: no stored tickets nobody can print
+    response = Response(body, mimetype=media_type)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="tickets-{campaign.id}-{batch.id}.{form.output.data}"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/<int:batch_id>/void")
+@role_required(Role.ORGANISER)
+def void(campaign_id: int, batch_id: int) -> Response:
+    campaign = campaign_for(current_user, campaign_id)
+    batch = db.session.get(TicketBatch, batch_id)
+    if batch is None or batch.campaign_id != campaign.id:
+        abort(404)
+    voided = void_unspent(batch)
+    record("tickets.void", user=current_user, campaign=campaign, batch=batch.id, voided=voided)
+    db.session.commit()
+    flash(_("%(count)d unused tickets voided.", count=voided))
+    return redirect(url_for("tickets.index", campaign_id=campaign.id), code=303)
