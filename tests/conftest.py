@@ -196,7 +196,7 @@ def live_server(app: Flask) -> Iterator[str]:
 
     from waitress.server import create_server
 
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    server = create_server(app, host="127.0.0.1", port=0, threads=8)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
@@ -204,19 +204,37 @@ def live_server(app: Flask) -> Iterator[str]:
     thread.join(timeout=5)
 
 
+def fontconfig_with_chinese(folder: Path) -> Path:
+    """A fontconfig file that adds the Noto Sans CJK font the app already installs (for its
+    PDFs) to the system's fonts. A phone has Chinese fonts; a bare CI machine may not, and its
+    screenshots would show boxes where the page is fine."""
+    from noto_cjk_sans_otc import FONT_PATH
+
+    config = folder / "fonts.conf"
+    config.write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+        '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
+        f"<dir>{Path(str(FONT_PATH)).parent}</dir>"
+        f"<cachedir>{folder / 'cache'}</cachedir></fontconfig>"
+    )
+    return config
+
+
 @pytest.fixture(scope="session")
-def browser():
+def browser(tmp_path_factory: pytest.TempPathFactory):
     """Debian's Chromium, headless, driven by Playwright. A missing browser fails the browser
     tests rather than skipping them (see .ci/run, which installs it)."""
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
+    fonts = fontconfig_with_chinese(tmp_path_factory.mktemp("fonts"))
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
             headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            env={**os.environ, "FONTCONFIG_FILE": str(fonts)},
         )
         yield browser
         browser.close()
