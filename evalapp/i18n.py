@@ -6,10 +6,9 @@ between the two, and Chinese is the answer when it expresses none.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, redirect, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale

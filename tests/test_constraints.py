@@ -18,7 +18,7 @@ from evalapp.campaigns.models import (
 )
 from evalapp.campaigns.operations import close_campaign, open_campaign
 from evalapp.extensions import db
-from evalapp.models import RectificationMeasure, RectificationProblem, ProblemSource, Ticket
+from evalapp.models import ProblemSource, RectificationMeasure, RectificationProblem, Ticket
 from evalapp.tickets.operations import issue_tickets
 from evalapp.tickets.tokens import hash_token
 from tests.factories import groups_of, make_campaign, make_world
@@ -45,13 +45,13 @@ def refused(statement_or_callable) -> str:
 
 
 def a_ballot(campaign: Campaign, **overrides) -> Ballot:
-    values = dict(
-        campaign_id=campaign.id,
-        subject_id=campaign.subjects[0].id,
-        rater_group_id=groups_of(campaign)[0].id,
-        satisfaction=Satisfaction.SATISFIED,
-        receipt_code="ABCDEFGHJK",
-    )
+    values = {
+        "campaign_id": campaign.id,
+        "subject_id": campaign.subjects[0].id,
+        "rater_group_id": groups_of(campaign)[0].id,
+        "satisfaction": Satisfaction.SATISFIED,
+        "receipt_code": "ABCDEFGHJK",
+    }
     values.update(overrides)
     return Ballot(**values)
 

@@ -49,7 +49,7 @@ def test_concurrent_writers_wait_instead_of_failing(sqlite_app):
                     db.session.add(OrgUnit(kind=UnitKind.ADMINISTRATION,
                                            name_zh=f"单位{index}-{round_}"))
                     db.session.commit()
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=work, args=(index,)) for index in range(workers)]

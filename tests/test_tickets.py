@@ -17,7 +17,7 @@ from tests.conftest import csrf_token
 from tests.factories import PASSWORD, groups_of, make_campaign, make_user, make_world
 from tests.rater import campaign_of
 
-CODE = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\s*[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}")
+CODE = re.compile(r"(?:[0-9A-Z]{4}-){3}[0-9A-Z]{4}\s*(?:[0-9A-Z]{4}-){2}[0-9A-Z]{2}")
 
 
 @pytest.fixture

@@ -177,6 +177,7 @@ class Subject(db.Model):
         order_by="IndividualItem.position",
         cascade="all, delete-orphan",
     )
+    report_file: Mapped[ReportFile | None] = relationship(cascade="all, delete-orphan")
 
 
 class ProblemEntry(db.Model):
@@ -218,3 +219,30 @@ class IndividualItem(db.Model):
 
     subject: Mapped[Subject] = relationship(back_populates="individual_items")
     problem: Mapped[ProblemEntry | None] = relationship()
+
+
+REPORT_MEDIA_TYPES = {
+    "application/pdf": "pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+}
+REPORT_MAX_BYTES = 10 * 1024 * 1024
+
+
+class ReportFile(db.Model):
+    """A debriefing report uploaded as a file (PDF or Word), for raters to open."""
+
+    __tablename__ = "report_files"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "media_type IN ('" + "', '".join(REPORT_MEDIA_TYPES) + "')", name="media_type_known"
+        ),
+        sa.CheckConstraint(f"size > 0 AND size <= {REPORT_MAX_BYTES}", name="size_limit"),
+    )
+
+    subject_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True
+    )
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    media_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int]
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary)

@@ -3,13 +3,32 @@ commits, so one user action is one transaction."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from evalapp.campaigns.models import Campaign, CampaignStatus, CommonItem, Section
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from evalapp.campaigns.models import (
+    INDIVIDUAL_ITEMS_PER_SUBJECT,
+    REPORT_MAX_BYTES,
+    REPORT_MEDIA_TYPES,
+    Campaign,
+    CampaignStatus,
+    CommonItem,
+    IndividualItem,
+    ProblemEntry,
+    ReportFile,
+    Section,
+    Subject,
+)
 from evalapp.campaigns.template import DEFAULT_SECTIONS, TemplateSection
 from evalapp.database import utcnow
 from evalapp.extensions import db
 from evalapp.roster.models import Membership, Office, RaterGroup
+from evalapp.tickets.models import Ticket, TicketBatch
 from evalapp.units.models import OrgUnit
 
 # The four strata of seed 001: head office / grassroots × party members / non-members.
@@ -70,3 +89,121 @@ def close_campaign(campaign: Campaign) -> None:
     campaign.status = CampaignStatus.CLOSED
     campaign.closed_at = utcnow()
     db.session.flush()
+
+
+@dataclass(frozen=True)
+class IndividualItemData:
+    text_zh: str
+    text_en: str = ""
+    problem_number: int | None = None  # a line of the problem list, counted from 1
+
+
+@dataclass(frozen=True)
+class SubjectData:
+    unit_id: int
+    person_name: str
+    post: str
+    report_text: str
+    problems: tuple[str, ...]
+    items: tuple[IndividualItemData, ...]
+
+
+def save_subject(campaign: Campaign, data: SubjectData, subject: Subject | None = None) -> Subject:
+    """Create or replace a subject's details, problem list and individual items (a draft's)."""
+    if subject is None:
+        subject = Subject(campaign=campaign, position=len(campaign.subjects) + 1)
+        db.session.add(subject)
+    subject.unit_id = data.unit_id
+    subject.person_name = data.person_name
+    subject.post = data.post
+    subject.report_text = data.report_text
+    subject.individual_items = []
+    subject.problems = []
+    db.session.flush()
+    subject.problems = [
+        ProblemEntry(position=index, text=text) for index, text in enumerate(data.problems, 1)
+    ]
+    db.session.flush()
+    subject.individual_items = [
+        IndividualItem(
+            position=index,
+            text_zh=item.text_zh,
+            text_en=item.text_en,
+            problem=subject.problems[item.problem_number - 1] if item.problem_number else None,
+        )
+        for index, item in enumerate((i for i in data.items if i.text_zh), 1)
+    ]
+    db.session.flush()
+    return subject
+
+
+class ReportRejected(ValueError):
+    pass
+
+
+def report_media_type(content: bytes) -> str | None:
+    """The media type by content, not by the name the uploader gave: a PDF starts with %PDF-,
+    a Word document is a zip holding word/document.xml."""
+    if content.startswith(b"%PDF-"):
+        return "application/pdf"
+    if content.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                if "word/document.xml" in archive.namelist():
+                    return ("application/vnd.openxmlformats-officedocument"
+                            ".wordprocessingml.document")
+        except zipfile.BadZipFile:
+            return None
+    return None
+
+
+def attach_report(subject: Subject, filename: str, content: bytes) -> None:
+    media_type = report_media_type(content)
+    if media_type is None:
+        raise ReportRejected("type")
+    if len(content) > REPORT_MAX_BYTES:
+        raise ReportRejected("size")
+    extension = REPORT_MEDIA_TYPES[media_type]
+    stem = filename.rsplit(".", 1)[0][:150] or "report"
+    subject.report_file = ReportFile(
+        filename=f"{stem}.{extension}", media_type=media_type, size=len(content), content=content
+    )
+    db.session.flush()
+
+
+def move_item(item: CommonItem, offset: int) -> None:
+    """Swap an item with its neighbour within its section."""
+    siblings = item.section.items
+    index = siblings.index(item)
+    if not 0 <= index + offset < len(siblings):
+        return
+    other = siblings[index + offset]
+    mine, theirs = item.position, other.position
+    item.position = -1  # out of the way of the unique (section, position) meanwhile
+    db.session.flush()
+    other.position = mine
+    db.session.flush()
+    item.position = theirs
+    db.session.flush()
+    db.session.expire(item.section, ["items"])
+
+
+def readiness(campaign: Campaign) -> list[str]:
+    """What still stops the campaign from opening; empty when it may open."""
+    missing: list[str] = []
+    if not campaign.subjects:
+        missing.append(_("Add at least one subject."))
+    for subject in campaign.subjects:
+        name = f"{subject.unit.name_zh} · {subject.person_name}"
+        if not subject.report_text.strip() and subject.report_file is None:
+            missing.append(_("%(subject)s has no debriefing report.", subject=name))
+        if len(subject.individual_items) != INDIVIDUAL_ITEMS_PER_SUBJECT:
+            missing.append(_("%(subject)s needs %(count)d individual items.", subject=name,
+                             count=INDIVIDUAL_ITEMS_PER_SUBJECT))
+    usable = sa.select(sa.func.count(Ticket.id)).join(TicketBatch).where(
+        TicketBatch.campaign_id == campaign.id, sa.not_(Ticket.voided))
+    if not db.session.scalar(usable):
+        missing.append(_("Issue tickets to at least one rater group."))
+    if not any(section.items for section in campaign.sections):
+        missing.append(_("The questionnaire has no common items."))
+    return missing

@@ -1,0 +1,73 @@
+"""Reading uploaded tables (CSV or Excel) into rows of text.
+
+CSV files from Chinese offices are often saved by Excel in GBK rather than UTF-8, so both are
+tried; Excel files are read with openpyxl in read-only mode, values only (never formulas).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from datetime import date, datetime
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+ENCODINGS = ("utf-8-sig", "gb18030")
+MAX_ROWS = 20_000
+
+
+class TableError(ValueError):
+    """The file cannot be read as a table; the message says why, for the person who sent it."""
+
+
+def read_table(filename: str, content: bytes) -> list[list[str]]:
+    """All rows of the first sheet as stripped strings; blank rows dropped."""
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if suffix == "xlsx":
+        rows = _read_xlsx(content)
+    elif suffix == "csv":
+        rows = _read_csv(content)
+    else:
+        raise TableError("unsupported")
+    rows = [row for row in rows if any(cell for cell in row)]
+    if len(rows) > MAX_ROWS:
+        raise TableError("too_many_rows")
+    return rows
+
+
+def _read_csv(content: bytes) -> list[list[str]]:
+    for encoding in ENCODINGS:
+        try:
+            text = content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        try:
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), dialect)]
+    raise TableError("encoding")
+
+
+def _read_xlsx(content: bytes) -> list[list[str]]:
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        raise TableError("not_excel") from error
+    try:
+        sheet = workbook.worksheets[0]
+        return [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # staff numbers typed as numbers: 1024.0 -> "1024"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value).strip()

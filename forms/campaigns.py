@@ -1,0 +1,112 @@
+"""Forms for setting up a campaign: the campaign itself, its scoring, items and subjects."""
+
+from __future__ import annotations
+
+import itertools
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField
+from wtforms import (
+    BooleanField,
+    FieldList,
+    FloatField,
+    Form,
+    FormField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+TITLE = Length(max=200)
+
+
+class CampaignForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), TITLE])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    unit = SelectField(_l("Organising unit"), coerce=int, validators=[InputRequired()])
+
+
+class ScoringForm(FlaskForm):
+    """DOMAIN.md's default scoring, every number a setting."""
+
+    points_excellent = IntegerField(_l("Points for “excellent”"),
+                                    validators=[InputRequired(), NumberRange(0, 1000)])
+    points_good = IntegerField(_l("Points for “good”"),
+                               validators=[InputRequired(), NumberRange(0, 1000)])
+    points_fair = IntegerField(_l("Points for “fair”"),
+                               validators=[InputRequired(), NumberRange(0, 1000)])
+    points_poor = IntegerField(_l("Points for “poor”"),
+                               validators=[InputRequired(), NumberRange(0, 1000)])
+    grade_excellent_min = IntegerField(_l("Grade “excellent” from"),
+                                       validators=[InputRequired(), NumberRange(0, 1000)])
+    grade_good_min = IntegerField(_l("Grade “good” from"),
+                                  validators=[InputRequired(), NumberRange(0, 1000)])
+    grade_fair_min = IntegerField(_l("Grade “fair” from"),
+                                  validators=[InputRequired(), NumberRange(0, 1000)])
+    min_report_size = IntegerField(
+        _l("Minimum reporting size (ballots)"),
+        validators=[InputRequired(), NumberRange(3, 1000, message=_l("At least 3."))],
+    )
+    void_blank_fraction = FloatField(
+        _l("A ballot is void when more than this share of items is blank"),
+        validators=[InputRequired(), NumberRange(0, 0.99)],
+    )
+    void_uniform = BooleanField(_l("Void ballots that give every item the same answer"))
+    trim_above = IntegerField(
+        _l("Drop the highest and lowest ballot score when there are more raters than"),
+        validators=[Optional(), NumberRange(2, 100000)],
+    )
+
+    def validate_points_poor(self, field: IntegerField) -> None:
+        points = [self.points_excellent.data, self.points_good.data, self.points_fair.data,
+                  field.data]
+        if None not in points and not all(a > b for a, b in itertools.pairwise(points)):
+            raise ValidationError(_l("Points must fall from “excellent” to “poor”."))
+
+    def validate_grade_fair_min(self, field: IntegerField) -> None:
+        grades = [self.grade_excellent_min.data, self.grade_good_min.data, field.data]
+        if None not in grades and not all(a > b for a, b in itertools.pairwise(grades)):
+            raise ValidationError(_l("Grade thresholds must fall from “excellent” to “fair”."))
+
+
+class ItemForm(FlaskForm):
+    text_zh = StringField(_l("Text (Chinese)"), validators=[DataRequired(), Length(max=300)])
+    text_en = StringField(_l("Text (English)"), validators=[Optional(), Length(max=300)])
+
+
+REPORT_TYPES = ["pdf", "docx"]
+
+
+class IndividualItemForm(Form):
+    """One of the four individual items, optionally tied to a line of the problem list."""
+
+    text_zh = StringField(_l("Individual item (Chinese)"), validators=[Optional(),
+                                                                       Length(max=300)])
+    text_en = StringField(_l("In English (optional)"), validators=[Optional(), Length(max=300)])
+    problem = IntegerField(_l("Tied to problem no."), validators=[Optional(), NumberRange(1)])
+
+
+class SubjectForm(FlaskForm):
+    unit = SelectField(_l("Unit"), coerce=int, validators=[InputRequired()])
+    person_name = StringField(_l("Person debriefing"), validators=[DataRequired(), Length(max=100)])
+    post = StringField(_l("Post"), validators=[Optional(), Length(max=200)])
+    report_text = TextAreaField(_l("Debriefing report"), validators=[Optional(),
+                                                                     Length(max=100_000)])
+    report_file = FileField(_l("Or upload the report (PDF or Word)"),
+                            validators=[FileAllowed(REPORT_TYPES, _l("PDF or Word (.docx) only."))])
+    problems = TextAreaField(_l("Problem list, one problem a line"),
+                             validators=[Optional(), Length(max=100_000)])
+    problems_file = FileField(_l("Or import the problem list (CSV or Excel, first column)"),
+                              validators=[FileAllowed(["csv", "xlsx"],
+                                                      _l("CSV or Excel (.xlsx) only."))])
+    items = FieldList(FormField(IndividualItemForm), min_entries=4, max_entries=4)
