@@ -48,14 +48,22 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from evalapp.audit.views import bp as audit_bp
     from evalapp.auth.views import bp as auth_bp
+    from evalapp.campaigns.editing import bp as setup_bp
     from evalapp.campaigns.views import bp as campaigns_bp
     from evalapp.home.views import bp as home_bp
     from evalapp.rating.views import bp as rating_bp
+    from evalapp.roster.views import bp as roster_bp
+    from evalapp.sampling.views import bp as sampling_bp
     from evalapp.tickets.views import bp as tickets_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(campaigns_bp)
+    app.register_blueprint(setup_bp)
     app.register_blueprint(rating_bp)
+    app.register_blueprint(roster_bp)
+    app.register_blueprint(sampling_bp)
+    app.register_blueprint(audit_bp)
     app.register_blueprint(tickets_bp)

@@ -11,7 +11,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, redirect, request, session
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_percent,
+    get_locale,
+)
 from werkzeug.wrappers import Response
 
 LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}
@@ -78,4 +84,6 @@ def register(app: Flask) -> None:
         unit_name=lambda unit: localized(unit, "name"),
         group_name=lambda group: localized(group, "name"),
     )
-    app.jinja_env.filters.update(dateformat=_dateformat, numberformat=format_decimal)
+    app.jinja_env.filters.update(
+        dateformat=_dateformat, numberformat=format_decimal, percentformat=format_percent
+    )

@@ -11,6 +11,7 @@ import io
 import zipfile
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
@@ -18,8 +19,20 @@ ENCODINGS = ("utf-8-sig", "gb18030")
 MAX_ROWS = 20_000
 
 
+MESSAGES = {
+    "unsupported": _l("Only CSV or Excel (.xlsx) files can be read."),
+    "encoding": _l("The CSV file is neither UTF-8 nor GBK text."),
+    "not_excel": _l("The file is not a readable Excel (.xlsx) workbook."),
+    "too_many_rows": _l("The file has too many rows."),
+}
+
+
 class TableError(ValueError):
-    """The file cannot be read as a table; the message says why, for the person who sent it."""
+    """The file cannot be read as a table."""
+
+    def message(self) -> str:
+        """Why, for the person who sent the file, in their language."""
+        return str(MESSAGES[str(self)])
 
 
 def read_table(filename: str, content: bytes) -> list[list[str]]:

@@ -1,16 +1,28 @@
+"""Campaign pages for staff: the list, a campaign's overview, opening and closing, the live
+monitor, and the uploaded report files."""
+
 from __future__ import annotations
 
+from dataclasses import dataclass
+from urllib.parse import quote
+
 import sqlalchemy as sa
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
+from evalapp.audit.operations import record
+from evalapp.auth.access import role_required
+from evalapp.auth.models import Role
 from evalapp.ballots.models import Ballot
 from evalapp.campaigns.access import campaign_for, visible_campaigns
-from evalapp.campaigns.models import CampaignStatus
+from evalapp.campaigns.models import Campaign, CampaignStatus, Subject
+from evalapp.campaigns.operations import close_campaign, open_campaign, readiness
 from evalapp.extensions import db
 from evalapp.roster.models import RaterGroup
-from evalapp.tickets.models import Ticket, TicketBatch
+from evalapp.tickets.models import Ticket, TicketBatch, batch_subjects
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
@@ -37,33 +49,135 @@ def index() -> str:
 def detail(campaign_id: int) -> str:
     campaign = campaign_for(current_user, campaign_id)
     return render_template(
-        "campaigns/detail.html", campaign=campaign, groups=_group_counts(campaign.id)
+        "campaigns/detail.html",
+        campaign=campaign,
+        returns=response_counts(campaign),
+        missing=readiness(campaign) if campaign.status is CampaignStatus.DRAFT else [],
     )
 
 
-def _group_counts(campaign_id: int) -> list[tuple[RaterGroup, int, int, int]]:
-    """Per rater group: tickets issued (not voided), tickets spent, ballots stored. Counts only:
-    nothing here reveals how anyone rated."""
-    issued = (
-        sa.select(sa.func.count(Ticket.id))
-        .join(TicketBatch)
-        .where(TicketBatch.rater_group_id == RaterGroup.id, sa.not_(Ticket.voided))
-        .scalar_subquery()
+@dataclass(frozen=True)
+class Returned:
+    """Issued (not voided) and returned, for one rater group or one subject. Counts only:
+    nothing here says how anyone rated."""
+
+    label: object
+    issued: int
+    returned: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.returned / self.issued if self.issued else None
+
+    @property
+    def low(self) -> bool:
+        """DOMAIN.md: a response rate under half of the tickets issued is flagged."""
+        return self.rate is not None and self.rate < 0.5
+
+
+@dataclass(frozen=True)
+class ResponseCounts:
+    groups: list[Returned]
+    subjects: list[Returned]
+
+    @property
+    def total(self) -> Returned:
+        return Returned(None, sum(g.issued for g in self.groups),
+                        sum(g.returned for g in self.groups))
+
+
+def response_counts(campaign: Campaign) -> ResponseCounts:
+    usable = sa.not_(Ticket.voided) | Ticket.spent
+    per_group = db.session.execute(
+        sa.select(RaterGroup, sa.func.count(Ticket.id).filter(usable),
+                  sa.func.count(Ticket.id).filter(Ticket.spent))
+        .outerjoin(TicketBatch, TicketBatch.rater_group_id == RaterGroup.id)
+        .outerjoin(Ticket, Ticket.batch_id == TicketBatch.id)
+        .where(RaterGroup.campaign_id == campaign.id)
+        .group_by(RaterGroup.id).order_by(RaterGroup.position)
+    ).all()
+    issued_per_subject = dict(db.session.execute(
+        sa.select(batch_subjects.c.subject_id, sa.func.count(Ticket.id).filter(usable))
+        .join(Ticket, Ticket.batch_id == batch_subjects.c.batch_id)
+        .join(Subject, Subject.id == batch_subjects.c.subject_id)
+        .where(Subject.campaign_id == campaign.id)
+        .group_by(batch_subjects.c.subject_id)
+    ).all())
+    ballots_per_subject = dict(db.session.execute(
+        sa.select(Ballot.subject_id, sa.func.count(Ballot.id))
+        .where(Ballot.campaign_id == campaign.id).group_by(Ballot.subject_id)
+    ).all())
+    return ResponseCounts(
+        groups=[Returned(group, issued, spent) for group, issued, spent in per_group],
+        subjects=[Returned(subject, issued_per_subject.get(subject.id, 0),
+                           ballots_per_subject.get(subject.id, 0))
+                  for subject in campaign.subjects],
     )
-    spent = (
-        sa.select(sa.func.count(Ticket.id))
-        .join(TicketBatch)
-        .where(TicketBatch.rater_group_id == RaterGroup.id, Ticket.spent)
-        .scalar_subquery()
-    )
-    ballots = (
-        sa.select(sa.func.count(Ballot.id))
-        .where(Ballot.rater_group_id == RaterGroup.id)
-        .scalar_subquery()
-    )
-    rows = db.session.execute(
-        sa.select(RaterGroup, issued, spent, ballots)
-        .where(RaterGroup.campaign_id == campaign_id)
-        .order_by(RaterGroup.position)
-    )
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+@bp.post("/<int:campaign_id>/open")
+@role_required(Role.ORGANISER)
+def open_(campaign_id: int) -> Response:
+    campaign = campaign_for(current_user, campaign_id)
+    if campaign.status is not CampaignStatus.DRAFT:
+        abort(409)
+    missing = readiness(campaign)
+    if missing:
+        for reason in missing:
+            flash(reason, "error")
+        return redirect(url_for("campaigns.detail", campaign_id=campaign.id), code=303)
+    open_campaign(campaign)
+    record("campaign.open", user=current_user, campaign=campaign)
+    db.session.commit()
+    flash(_("The campaign is open: tickets work now, and the questionnaire is frozen."))
+    return redirect(url_for("campaigns.monitor", campaign_id=campaign.id), code=303)
+
+
+@bp.post("/<int:campaign_id>/close")
+@role_required(Role.ORGANISER)
+def close(campaign_id: int) -> Response:
+    campaign = campaign_for(current_user, campaign_id)
+    if campaign.status is not CampaignStatus.OPEN:
+        abort(409)
+    close_campaign(campaign)
+    record("campaign.close", user=current_user, campaign=campaign,
+           ballots=db.session.scalar(sa.select(sa.func.count(Ballot.id)).where(
+               Ballot.campaign_id == campaign.id)))
+    db.session.commit()
+    flash(_("The campaign is closed: the ballot box is sealed and results are available."))
+    return redirect(url_for("campaigns.detail", campaign_id=campaign.id), code=303)
+
+
+@bp.get("/<int:campaign_id>/monitor")
+@role_required(Role.ORGANISER)
+def monitor(campaign_id: int) -> str:
+    campaign = campaign_for(current_user, campaign_id)
+    return render_template("campaigns/monitor.html", campaign=campaign,
+                           returns=response_counts(campaign))
+
+
+@bp.get("/<int:campaign_id>/subjects/<int:subject_id>/report")
+def report_file(campaign_id: int, subject_id: int) -> Response:
+    """The uploaded report, for raters (published once the campaign opens) and staff.
+
+    Always a download with the type found by content, never rendered by the browser as a
+    page, so a crafted file cannot run script in this site's name.
+    """
+    subject = db.session.get(Subject, subject_id)
+    if subject is None or subject.campaign_id != campaign_id or subject.report_file is None:
+        abort(404)
+    if subject.campaign.status is CampaignStatus.DRAFT and not (
+        current_user.is_authenticated and campaign_for(current_user, campaign_id)
+    ):
+        abort(404)
+    stored = subject.report_file
+    response = Response(stored.content, mimetype=stored.media_type)
+    response.headers["Content-Disposition"] = _attachment(stored.filename)
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+def _attachment(filename: str) -> str:
+    """An ASCII fallback name for old browsers, and the real (often Chinese) name."""
+    extension = filename.rsplit(".", 1)[-1]
+    return f"attachment; filename=\"report.{extension}\"; filename*=UTF-8''{quote(filename)}"

@@ -99,24 +99,33 @@ def _issue(campaign: Campaign, form: IssueTicketsForm) -> Response:
     record("tickets.issue", user=current_user, campaign=campaign, batch=batch.id,
            group=group.name_zh, subjects=[s.id for s in subjects], count=form.count.data,
            spares=form.spares.data)
+    return sheet_response(campaign, [(batch, tokens)], form.output.data, name=f"{batch.id}")
+
+
+def sheet_response(
+    campaign: Campaign, issued: list[tuple[TicketBatch, list[str]]], output: str, *, name: str
+) -> Response:
+    """The printable file of freshly issued tickets; commits the issue only once the file
+    exists, so no ticket is stored that nobody can print."""
     address = base_url_for_request()
     faces = [
         TicketFace(
             campaign=campaign.title,
-            group=group.name_zh,
-            subjects="、".join(f"{s.unit.name_zh} · {s.person_name}" for s in subjects),
+            group=batch.rater_group.name_zh,
+            subjects="、".join(f"{s.unit.name_zh} · {s.person_name}" for s in batch.subjects),
             token=token,
             url=f"{address}/t/{token}",
-            spare=index >= form.count.data,
+            spare=ticket.is_spare,
         )
-        for index, token in enumerate(tokens)
+        for batch, tokens in issued
+        for ticket, token in zip(batch.tickets, tokens, strict=True)
     ]
-    media_type, render = RENDERERS[form.output.data]
+    media_type, render = RENDERERS[output]
     body = render(faces, address)
-    db.session.commit()  # only once the sheet exists: no stored tickets nobody can print
+    db.session.commit()
     response = Response(body, mimetype=media_type)
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="tickets-{campaign.id}-{batch.id}.{form.output.data}"'
+        f'attachment; filename="tickets-{campaign.id}-{name}.{output}"'
     )
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -1,0 +1,214 @@
+"""Setting up a campaign while it is a draft: the campaign, its scoring, questionnaire and
+subjects. Opening freezes all of it (every change here answers 409 once it is open)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from evalapp.audit.operations import record
+from evalapp.auth.access import role_required
+from evalapp.auth.models import Role
+from evalapp.campaigns.access import campaign_for
+from evalapp.campaigns.models import Campaign, CampaignStatus, CommonItem, Subject
+from evalapp.campaigns.operations import (
+    IndividualItemData,
+    ReportRejected,
+    SubjectData,
+    attach_report,
+    create_campaign,
+    move_item,
+    save_subject,
+)
+from evalapp.extensions import db
+from evalapp.i18n import localized
+from evalapp.tabular import TableError, read_table
+from evalapp.units.models import OrgUnit
+from evalapp.units.operations import subtree_ids
+from forms.campaigns import CampaignForm, ItemForm, ScoringForm, SubjectForm
+
+bp = Blueprint("setup", __name__, url_prefix="/campaigns")
+
+SCORING_FIELDS = (
+    "points_excellent", "points_good", "points_fair", "points_poor", "grade_excellent_min",
+    "grade_good_min", "grade_fair_min", "min_report_size", "void_blank_fraction", "void_uniform",
+    "trim_above",
+)
+
+
+def unit_choices() -> list[SelectChoice]:
+    units = db.session.scalars(
+        sa.select(OrgUnit).where(OrgUnit.id.in_(subtree_ids(current_user.unit_id)))
+        .order_by(OrgUnit.id)
+    )
+    return [SelectChoice(unit.id, localized(unit, "name")) for unit in units]
+
+
+def draft_for(campaign_id: int) -> Campaign:
+    campaign = campaign_for(current_user, campaign_id)
+    if campaign.status is not CampaignStatus.DRAFT:
+        abort(409)
+    return campaign
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.ORGANISER)
+def new() -> Response | tuple[str, int]:
+    form = CampaignForm()
+    form.unit.choices = unit_choices()
+    if form.validate_on_submit():
+        unit = db.session.get(OrgUnit, form.unit.data)
+        campaign = create_campaign(unit, form.title.data.strip(),
+                                   description=(form.description.data or "").strip())
+        record("campaign.create", user=current_user, campaign=campaign, title=campaign.title)
+        db.session.commit()
+        return redirect(url_for("campaigns.detail", campaign_id=campaign.id), code=303)
+    return render_template("campaigns/new.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/<int:campaign_id>/scoring", methods=["GET", "POST"])
+@role_required(Role.ORGANISER)
+def scoring(campaign_id: int) -> Response | tuple[str, int]:
+    campaign = campaign_for(current_user, campaign_id)
+    form = ScoringForm(obj=campaign)
+    if form.is_submitted():
+        draft_for(campaign_id)
+        if form.validate():
+            changed = {name: form[name].data for name in SCORING_FIELDS
+                       if form[name].data != getattr(campaign, name)}
+            form.populate_obj(campaign)
+            record("campaign.scoring", user=current_user, campaign=campaign, **changed)
+            db.session.commit()
+            flash(_("Scoring settings saved."))
+            return redirect(url_for("campaigns.detail", campaign_id=campaign.id), code=303)
+    return render_template("campaigns/scoring.html", campaign=campaign, form=form), (
+        422 if form.errors else 200)
+
+
+@bp.get("/<int:campaign_id>/questionnaire")
+@role_required(Role.ORGANISER)
+def questionnaire(campaign_id: int) -> str:
+    campaign = campaign_for(current_user, campaign_id)
+    return render_template("campaigns/questionnaire.html", campaign=campaign, form=ItemForm())
+
+
+def _item(campaign: Campaign, item_id: int) -> CommonItem:
+    item = db.session.get(CommonItem, item_id)
+    if item is None or item.section.campaign_id != campaign.id:
+        abort(404)
+    return item
+
+
+@bp.post("/<int:campaign_id>/questionnaire/<int:item_id>")
+@role_required(Role.ORGANISER)
+def edit_item(campaign_id: int, item_id: int) -> Response | tuple[str, int]:
+    campaign = draft_for(campaign_id)
+    item = _item(campaign, item_id)
+    form = ItemForm()
+    if not form.validate():
+        return render_template("campaigns/questionnaire.html", campaign=campaign, form=form,
+                               failed_item=item.id), 422
+    before = item.text_zh
+    item.text_zh, item.text_en = form.text_zh.data.strip(), (form.text_en.data or "").strip()
+    record("questionnaire.edit", user=current_user, campaign=campaign, item=item.id,
+           before=before, after=item.text_zh)
+    db.session.commit()
+    return redirect(url_for("setup.questionnaire", campaign_id=campaign.id) +
+                    f"#item-{item.id}", code=303)
+
+
+@bp.post("/<int:campaign_id>/questionnaire/<int:item_id>/move")
+@role_required(Role.ORGANISER)
+def move(campaign_id: int, item_id: int) -> Response:
+    campaign = draft_for(campaign_id)
+    item = _item(campaign, item_id)
+    offset = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
+    if offset is None:
+        abort(400)
+    move_item(item, offset)
+    record("questionnaire.move", user=current_user, campaign=campaign, item=item.id,
+           direction=request.form["direction"])
+    db.session.commit()
+    return redirect(url_for("setup.questionnaire", campaign_id=campaign.id) +
+                    f"#item-{item.id}", code=303)
+
+
+def _subject_form(subject: Subject | None) -> SubjectForm:
+    form = SubjectForm(obj=subject) if subject else SubjectForm()
+    form.unit.choices = unit_choices()
+    if subject and request.method == "GET":
+        form.unit.data = subject.unit_id
+        form.problems.data = "\n".join(problem.text for problem in subject.problems)
+        for entry, item in zip(form.items.entries, subject.individual_items, strict=False):
+            entry.form.text_zh.data = item.text_zh
+            entry.form.text_en.data = item.text_en
+            entry.form.problem.data = item.problem.position if item.problem else None
+    return form
+
+
+@bp.route("/<int:campaign_id>/subjects/new", methods=["GET", "POST"])
+@bp.route("/<int:campaign_id>/subjects/<int:subject_id>", methods=["GET", "POST"])
+@role_required(Role.ORGANISER)
+def subject(campaign_id: int, subject_id: int | None = None) -> Response | tuple[str, int]:
+    campaign = campaign_for(current_user, campaign_id)
+    existing = None
+    if subject_id is not None:
+        existing = db.session.get(Subject, subject_id)
+        if existing is None or existing.campaign_id != campaign.id:
+            abort(404)
+    form = _subject_form(existing)
+    if form.is_submitted():
+        draft_for(campaign_id)
+        if form.validate():
+            saved = _save_subject(campaign, existing, form)
+            if saved is not None:
+                return redirect(url_for("campaigns.detail", campaign_id=campaign.id), code=303)
+    return render_template("campaigns/subject.html", campaign=campaign, subject=existing,
+                           form=form), 422 if form.errors else 200
+
+
+def _save_subject(
+    campaign: Campaign, existing: Subject | None, form: SubjectForm
+) -> Subject | None:
+    """Save, or put the reasons on the form and return None."""
+    problems = [line.strip() for line in (form.problems.data or "").splitlines() if line.strip()]
+    upload = form.problems_file.data
+    if upload:
+        try:
+            problems = [row[0] for row in read_table(upload.filename, upload.read()) if row[0]]
+        except TableError as error:
+            form.problems_file.errors.append(error.message())
+            return None
+    items = []
+    for entry in form.items.entries:
+        number = entry.form.problem.data
+        if number and number > len(problems):
+            entry.form.problem.errors.append(
+                _("The problem list has only %(count)d lines.", count=len(problems)))
+            return None
+        items.append(IndividualItemData((entry.form.text_zh.data or "").strip(),
+                                        (entry.form.text_en.data or "").strip(), number))
+    subject = save_subject(campaign, SubjectData(
+        unit_id=form.unit.data, person_name=form.person_name.data.strip(),
+        post=(form.post.data or "").strip(), report_text=(form.report_text.data or "").strip(),
+        problems=tuple(problems), items=tuple(items)), existing)
+    report = form.report_file.data
+    if report:
+        try:
+            attach_report(subject, report.filename, report.read())
+        except ReportRejected as error:
+            db.session.rollback()
+            form.report_file.errors.append(
+                _("The file is not a PDF or Word document.") if str(error) == "type"
+                else _("The file is larger than 10 MB."))
+            return None
+    record("subject.save", user=current_user, campaign=campaign, subject=subject.id,
+           person=subject.person_name, problems=len(problems),
+           report_file=subject.report_file.filename if subject.report_file else None)
+    db.session.commit()
+    flash(_("Subject saved."))
+    return subject

@@ -1,0 +1,150 @@
+"""Reading a roster from a table, checking every row, and importing it all or not at all."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from evalapp.campaigns.models import Campaign
+from evalapp.extensions import db
+from evalapp.roster.models import Membership, Office, RaterGroup, RosterEntry
+from evalapp.sampling.models import SampleDraw
+
+OFFICE_WORDS = {
+    Office.HEAD_OFFICE: {"机关", "head office", "headquarters"},
+    Office.GRASSROOTS: {"基层", "grassroots"},
+}
+MEMBERSHIP_WORDS = {
+    Membership.MEMBER: {"党员", "中共党员", "预备党员", "member", "party member"},
+    Membership.NON_MEMBER: {"群众", "非党员", "non-member", "non member", "non-party"},
+}
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Column numbers (from 0) of the table; None where the file has no such column."""
+
+    name: int
+    staff_number: int
+    unit: int | None = None
+    group: int | None = None
+    office: int | None = None
+    membership: int | None = None
+
+
+@dataclass(frozen=True)
+class Person:
+    row: int
+    name: str
+    staff_number: str
+    unit_name: str
+    group_id: int
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    row: int  # as the spreadsheet numbers it: the header is row 1
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RosterPreview:
+    people: tuple[Person, ...]
+    problems: tuple[RowProblem, ...]
+
+    def counts(self, groups: Sequence[RaterGroup]) -> list[tuple[RaterGroup, int]]:
+        per_group = Counter(person.group_id for person in self.people)
+        return [(group, per_group.get(group.id, 0)) for group in groups]
+
+
+def _lookup(words: dict, value: str):  # type: ignore[no-untyped-def]
+    folded = value.strip().lower()
+    return next((key for key, spellings in words.items() if folded in spellings), None)
+
+
+def check_roster(
+    rows: Sequence[Sequence[str]], mapping: ColumnMapping, groups: Sequence[RaterGroup]
+) -> RosterPreview:
+    """Every data row (after the header) checked; every problem of every row reported."""
+    by_name = {}
+    for group in groups:
+        by_name[group.name_zh] = group
+        if group.name_en:
+            by_name[group.name_en.lower()] = group
+    by_kind = {(group.office, group.membership): group for group in groups}
+    rows_of: dict[str, list[int]] = {}
+    for number, row in enumerate(rows[1:], start=2):
+        staff = row[mapping.staff_number].strip() if mapping.staff_number < len(row) else ""
+        rows_of.setdefault(staff, []).append(number)
+    people, problems = [], []
+    for number, row in enumerate(rows[1:], start=2):
+        def cell(column: int | None, row: Sequence[str] = row) -> str:
+            return row[column].strip() if column is not None and column < len(row) else ""
+
+        reasons = []
+        name, staff = cell(mapping.name), cell(mapping.staff_number)
+        if not name:
+            reasons.append(_("no name"))
+        if not staff:
+            reasons.append(_("no staff number"))
+        elif len(rows_of[staff]) > 1:
+            reasons.append(_("staff number %(number)s is on rows %(rows)s", number=staff,
+                             rows=", ".join(map(str, rows_of[staff]))))
+        group = _group_of(cell, mapping, by_name, by_kind, reasons)
+        if reasons:
+            problems.append(RowProblem(number, tuple(reasons)))
+        elif group is not None:
+            people.append(Person(number, name, staff, cell(mapping.unit), group.id))
+    return RosterPreview(tuple(people), tuple(problems))
+
+
+def _group_of(cell, mapping, by_name, by_kind, reasons):  # type: ignore[no-untyped-def]
+    if mapping.group is not None:
+        value = cell(mapping.group)
+        group = by_name.get(value) or by_name.get(value.lower())
+        if group is None:
+            reasons.append(_("unknown rater group “%(value)s”", value=value) if value
+                           else _("no rater group"))
+        return group
+    office_value, member_value = cell(mapping.office), cell(mapping.membership)
+    office = _lookup(OFFICE_WORDS, office_value)
+    membership = _lookup(MEMBERSHIP_WORDS, member_value)
+    if office is None:
+        reasons.append(_("“%(value)s” is neither head office (机关) nor grassroots (基层)",
+                         value=office_value))
+    if membership is None:
+        reasons.append(_("“%(value)s” is neither party member (党员) nor non-member (群众)",
+                         value=member_value))
+    if office is None or membership is None:
+        return None
+    group = by_kind.get((office, membership))
+    if group is None:
+        reasons.append(_("no rater group for %(office)s and %(membership)s",
+                         office=office_value, membership=member_value))
+    return group
+
+
+class RosterLocked(RuntimeError):
+    """A sample has been drawn from the current roster; replacing it would orphan the draw."""
+
+
+def import_roster(campaign: Campaign, preview: RosterPreview) -> int:
+    """Replace the campaign's roster with the checked people: all of them, or (when any row
+    has a problem) none."""
+    if preview.problems:
+        raise ValueError("a roster with problems is never imported")
+    if db.session.scalar(sa.select(sa.func.count(SampleDraw.id)).where(
+            SampleDraw.campaign_id == campaign.id)):
+        raise RosterLocked
+    db.session.execute(sa.delete(RosterEntry).where(RosterEntry.campaign_id == campaign.id))
+    db.session.add_all(
+        RosterEntry(campaign_id=campaign.id, rater_group_id=person.group_id, name=person.name,
+                    staff_number=person.staff_number, unit_name=person.unit_name)
+        for person in preview.people
+    )
+    db.session.flush()
+    return len(preview.people)

@@ -1,0 +1,128 @@
+"""Roster import for organisers: upload, map the columns, preview, confirm."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from evalapp import uploads
+from evalapp.audit.operations import record
+from evalapp.auth.access import role_required
+from evalapp.auth.models import Role
+from evalapp.campaigns.access import campaign_for
+from evalapp.extensions import db
+from evalapp.roster.models import RaterGroup, RosterEntry
+from evalapp.roster.operations import ColumnMapping, RosterLocked, check_roster, import_roster
+from evalapp.tabular import TableError, read_table
+from forms.roster import NO_COLUMN, RosterMappingForm, RosterUploadForm
+
+bp = Blueprint("roster", __name__, url_prefix="/campaigns/<int:campaign_id>/roster")
+
+# Header words that pre-select a column in the mapping step.
+GUESSES = {
+    "name": ("姓名", "name"),
+    "staff_number": ("工号", "人员编号", "编号", "staff number", "staff no"),
+    "unit": ("单位", "部门", "unit"),
+    "group": ("类别", "测评人类别", "group"),
+    "office": ("机关/基层", "机关基层", "层级", "office"),
+    "membership": ("政治面貌", "党员/群众", "membership"),
+}
+
+
+def _groups(campaign_id: int) -> list[RaterGroup]:
+    return list(db.session.scalars(
+        sa.select(RaterGroup).where(RaterGroup.campaign_id == campaign_id)
+        .order_by(RaterGroup.position)))
+
+
+def _roster_counts(campaign_id: int) -> list[tuple[RaterGroup, int]]:
+    counts = dict(db.session.execute(
+        sa.select(RosterEntry.rater_group_id, sa.func.count(RosterEntry.id))
+        .where(RosterEntry.campaign_id == campaign_id).group_by(RosterEntry.rater_group_id)
+    ).all())
+    return [(group, counts.get(group.id, 0)) for group in _groups(campaign_id)]
+
+
+@bp.route("/", methods=["GET", "POST"])
+@role_required(Role.ORGANISER)
+def index(campaign_id: int) -> Response | tuple[str, int]:
+    campaign = campaign_for(current_user, campaign_id)
+    form = RosterUploadForm()
+    if form.validate_on_submit():
+        content = form.file.data.read()
+        try:
+            rows = read_table(form.file.data.filename, content)
+        except TableError as error:
+            form.file.errors.append(error.message())
+        else:
+            if len(rows) < 2:
+                form.file.errors.append(_("The file has no rows below its header."))
+            else:
+                name = uploads.keep(form.file.data.filename, content)
+                return redirect(url_for("roster.mapping", campaign_id=campaign.id, upload=name),
+                                code=303)
+    return render_template("roster/index.html", campaign=campaign, form=form,
+                           counts=_roster_counts(campaign.id)), 422 if form.errors else 200
+
+
+def _mapping_form(header: list[str]) -> RosterMappingForm:
+    form = RosterMappingForm()
+    columns = [SelectChoice(index, cell or _("column %(number)d", number=index + 1))
+               for index, cell in enumerate(header)]
+    optional = [SelectChoice(NO_COLUMN, _("(none)")), *columns]
+    for field in (form.name, form.staff_number):
+        field.choices = columns
+    for field in (form.unit, form.group, form.office, form.membership):
+        field.choices = optional
+    if not form.is_submitted():
+        folded = [cell.strip().lower() for cell in header]
+        for field_name, words in GUESSES.items():
+            match = next((i for i, cell in enumerate(folded) if cell in words), None)
+            form[field_name].data = match if match is not None else (
+                0 if field_name in ("name", "staff_number") else NO_COLUMN)
+    return form
+
+
+@bp.route("/mapping", methods=["GET", "POST"])
+@role_required(Role.ORGANISER)
+def mapping(campaign_id: int) -> Response | tuple[str, int]:
+    campaign = campaign_for(current_user, campaign_id)
+    name = request.values.get("upload", "")
+    content = uploads.load(name)
+    if content is None:
+        flash(_("The uploaded file has expired; please upload it again."), "error")
+        return redirect(url_for("roster.index", campaign_id=campaign.id), code=303)
+    rows = read_table(name, content)
+    form = _mapping_form(rows[0])
+    form.upload.data = name
+    preview = None
+    groups = _groups(campaign.id)
+    if form.validate_on_submit():
+        optional = {f: (form[f].data if form[f].data != NO_COLUMN else None)
+                    for f in ("unit", "group", "office", "membership")}
+        preview = check_roster(rows, ColumnMapping(form.name.data, form.staff_number.data,
+                                                   **optional), groups)
+        if "confirm" in request.form and not preview.problems:
+            return _import(campaign, preview, name)
+    status = 422 if form.errors or (preview and preview.problems) else 200
+    return render_template("roster/mapping.html", campaign=campaign, form=form, rows=rows,
+                           preview=preview, groups=groups), status
+
+
+def _import(campaign, preview, name: str) -> Response:  # type: ignore[no-untyped-def]
+    try:
+        count = import_roster(campaign, preview)
+    except RosterLocked:
+        flash(_("A sample has already been drawn from this campaign's roster; it cannot be "
+                "replaced."), "error")
+        return redirect(url_for("roster.index", campaign_id=campaign.id), code=303)
+    record("roster.import", user=current_user, campaign=campaign, people=count,
+           per_group={group.name_zh: n for group, n in preview.counts(_groups(campaign.id))})
+    db.session.commit()
+    uploads.discard(name)
+    flash(_("%(count)d people imported.", count=count))
+    return redirect(url_for("roster.index", campaign_id=campaign.id), code=303)

@@ -1,0 +1,160 @@
+"""Sample draws: drawing (organisers), reading and exporting them (organisers, auditors), and
+issuing one ticket per person drawn."""
+
+from __future__ import annotations
+
+import io
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from openpyxl import Workbook
+from werkzeug.wrappers import Response
+
+from evalapp.audit.operations import record
+from evalapp.auth.access import role_required
+from evalapp.auth.models import Role
+from evalapp.campaigns.access import campaign_for
+from evalapp.campaigns.models import Campaign, CampaignStatus
+from evalapp.extensions import db
+from evalapp.roster.models import RaterGroup, RosterEntry
+from evalapp.sampling.models import DrawnPerson, SampleDraw
+from evalapp.sampling.operations import DrawRequest, draw_sample
+from evalapp.tickets.operations import issue_tickets
+from evalapp.tickets.views import sheet_response
+from forms.sampling import DrawForm, IssueFromDrawForm
+
+bp = Blueprint("sampling", __name__, url_prefix="/campaigns/<int:campaign_id>/draws")
+
+
+def _draws(campaign: Campaign) -> list[SampleDraw]:
+    return list(db.session.scalars(
+        sa.select(SampleDraw).where(SampleDraw.campaign_id == campaign.id)
+        .order_by(SampleDraw.sequence)))
+
+
+def _groups(campaign: Campaign) -> dict[str, RaterGroup]:
+    groups = db.session.scalars(
+        sa.select(RaterGroup).where(RaterGroup.campaign_id == campaign.id)
+        .order_by(RaterGroup.position))
+    return {str(group.id): group for group in groups}
+
+
+@bp.route("/", methods=["GET", "POST"])
+@role_required(Role.ORGANISER, Role.AUDITOR)
+def index(campaign_id: int) -> Response | tuple[str, int]:
+    campaign = campaign_for(current_user, campaign_id)
+    draws = _draws(campaign)
+    form = DrawForm()
+    if form.is_submitted():
+        if current_user.role is not Role.ORGANISER:
+            abort(403)
+        if campaign.status is CampaignStatus.CLOSED:
+            abort(409)
+        if form.validate():
+            if draws and not (form.reason.data or "").strip():
+                form.reason.errors.append(_("A second draw needs a written reason; the first "
+                                            "stays on record."))
+            else:
+                return _draw(campaign, form)
+    return render_template("sampling/index.html", campaign=campaign, draws=draws, form=form,
+                           groups=_groups(campaign)), 422 if form.errors else 200
+
+
+def _draw(campaign: Campaign, form: DrawForm) -> Response:
+    try:
+        draw = draw_sample(campaign, DrawRequest(
+            fraction=form.percent.data / 100 if form.percent.data is not None else None,
+            total=form.total.data,
+            minimum_per_group=form.minimum.data or 0,
+            seed=(form.seed.data or "").strip() or None,
+            reason=(form.reason.data or "").strip() or None,
+        ), user=current_user)
+    except ValueError as error:
+        flash(_("This draw is impossible: %(reason)s", reason=str(error)), "error")
+        return redirect(url_for("sampling.index", campaign_id=campaign.id), code=303)
+    record("sample.draw", user=current_user, campaign=campaign, draw=draw.sequence,
+           seed=draw.seed, fraction=draw.fraction, total=draw.total,
+           minimum=draw.minimum_per_group, allocation=draw.allocation, reason=draw.reason,
+           roster=draw.roster_fingerprint)
+    db.session.commit()
+    return redirect(url_for("sampling.detail", campaign_id=campaign.id, draw_id=draw.id),
+                    code=303)
+
+
+def _draw_of(campaign: Campaign, draw_id: int) -> SampleDraw:
+    draw = db.session.get(SampleDraw, draw_id)
+    if draw is None or draw.campaign_id != campaign.id:
+        abort(404)
+    return draw
+
+
+def _drawn(draw: SampleDraw) -> list[RosterEntry]:
+    return list(db.session.scalars(
+        sa.select(RosterEntry).join(DrawnPerson, DrawnPerson.roster_entry_id == RosterEntry.id)
+        .join(RaterGroup, RaterGroup.id == RosterEntry.rater_group_id)
+        .where(DrawnPerson.draw_id == draw.id)
+        .order_by(RaterGroup.position, RosterEntry.unit_name, RosterEntry.staff_number)))
+
+
+@bp.get("/<int:draw_id>")
+@role_required(Role.ORGANISER, Role.AUDITOR)
+def detail(campaign_id: int, draw_id: int) -> str:
+    campaign = campaign_for(current_user, campaign_id)
+    draw = _draw_of(campaign, draw_id)
+    return render_template("sampling/detail.html", campaign=campaign, draw=draw,
+                           people=_drawn(draw), groups=_groups(campaign),
+                           form=IssueFromDrawForm())
+
+
+@bp.get("/<int:draw_id>/people.xlsx")
+@role_required(Role.ORGANISER, Role.AUDITOR)
+def export(campaign_id: int, draw_id: int) -> Response:
+    campaign = campaign_for(current_user, campaign_id)
+    draw = _draw_of(campaign, draw_id)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "抽样名单"
+    sheet.append(["姓名", "工号", "单位", "测评人类别"])
+    for person in _drawn(draw):
+        sheet.append([person.name, person.staff_number, person.unit_name,
+                      person.rater_group.name_zh])
+    sheet.append([])
+    sheet.append([f"第 {draw.sequence} 次抽样", f"种子 {draw.seed}",
+                  f"名册指纹 {draw.roster_fingerprint[:16]}"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    record("sample.export", user=current_user, campaign=campaign, draw=draw.sequence)
+    db.session.commit()
+    response = Response(buffer.getvalue(), mimetype=(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="draw-{campaign.id}-{draw.sequence}.xlsx"')
+    return response
+
+
+@bp.post("/<int:draw_id>/issue")
+@role_required(Role.ORGANISER)
+def issue(campaign_id: int, draw_id: int) -> Response:
+    """One ticket per person drawn, per group, covering every subject; plus spares. The
+    tickets are issued to groups: which person gets which ticket is never recorded."""
+    campaign = campaign_for(current_user, campaign_id)
+    draw = _draw_of(campaign, draw_id)
+    form = IssueFromDrawForm()
+    if campaign.status is CampaignStatus.CLOSED:
+        abort(409)
+    if not form.validate():
+        abort(400)
+    spares = form.spares.data or 0
+    issued = []
+    for group_id, group in _groups(campaign).items():
+        count = int(draw.allocation.get(group_id, 0))
+        if count + spares:
+            issued.append(issue_tickets(campaign, group, campaign.subjects, count,
+                                        spares=spares, draw=draw, user=current_user))
+    if not issued:
+        abort(400)
+    record("tickets.issue_from_draw", user=current_user, campaign=campaign,
+           draw=draw.sequence, batches=[batch.id for batch, _tokens in issued], spares=spares)
+    return sheet_response(campaign, issued, "pdf", name=f"draw-{draw.sequence}")

@@ -1,0 +1,40 @@
+"""Roster import: upload a file, then say which column holds what."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import HiddenField, SelectField
+from wtforms.validators import InputRequired, Regexp, ValidationError
+
+NO_COLUMN = -1
+
+
+class RosterUploadForm(FlaskForm):
+    file = FileField(_l("Roster file (CSV or Excel)"), validators=[
+        FileRequired(_l("Choose a file.")),
+        FileAllowed(["csv", "xlsx"], _l("CSV or Excel (.xlsx) only.")),
+    ])
+
+
+class RosterMappingForm(FlaskForm):
+    """Columns are chosen by number (their choices are the file's header cells)."""
+
+    upload = HiddenField(validators=[InputRequired(), Regexp(r"^[0-9a-f]{32}\.(csv|xlsx)$")])
+    name = SelectField(_l("Name"), coerce=int, validators=[InputRequired()])
+    staff_number = SelectField(_l("Staff number"), coerce=int, validators=[InputRequired()])
+    unit = SelectField(_l("Unit"), coerce=int)
+    group = SelectField(_l("Rater group"), coerce=int)
+    office = SelectField(_l("Head office or grassroots"), coerce=int)
+    membership = SelectField(_l("Party member or not"), coerce=int)
+
+    def validate_group(self, field: SelectField) -> None:
+        if field.data == NO_COLUMN and NO_COLUMN in (self.office.data, self.membership.data):
+            raise ValidationError(_l(
+                "Choose the rater group column, or both the head office/grassroots and the "
+                "member/non-member columns it is derived from."))
+
+    def validate_staff_number(self, field: SelectField) -> None:
+        if field.data == self.name.data:
+            raise ValidationError(_l("Name and staff number must be different columns."))
