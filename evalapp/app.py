@@ -10,7 +10,7 @@ from flask import Flask
 from evalapp import commands, errors, i18n, security
 from evalapp.config import configure, instance_path
 from evalapp.database import configure_sqlite
-from evalapp.extensions import babel, csrf, db, login_manager, migrate
+from evalapp.extensions import babel, csrf, db, limiter, login_manager, migrate
 from evalapp.paths import STATIC_DIR
 from evalapp.schema import ensure_schema_current
 
@@ -43,6 +43,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db)
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.register(app)
 

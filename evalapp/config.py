@@ -21,6 +21,7 @@ ENVIRONMENT = {
     "EVALAPP_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
     "EVALAPP_SECRET_KEY": "SECRET_KEY",
     "EVALAPP_BASE_URL": "BASE_URL",
+    "EVALAPP_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -34,6 +35,9 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "WTF_CSRF_TIME_LIMIT": None,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    # In-memory limits hold per process; set redis://… so they hold across gunicorn workers.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
 }
 
 SECRET_KEY_FILE = "secret_key"

@@ -1,6 +1,8 @@
 """Extension objects, created here and bound to an app in the factory."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -19,3 +21,4 @@ migrate = Migrate(
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
+limiter = Limiter(key_func=get_remote_address)

@@ -7,13 +7,14 @@ import sqlalchemy as sa
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
 from evalapp.audit.operations import record
 from evalapp.auth.models import User
-from evalapp.extensions import db, login_manager
+from evalapp.extensions import db, limiter, login_manager
 from evalapp.i18n import safe_next
 from forms.auth import LoginForm
 
@@ -37,7 +38,19 @@ def load_user(user_id: str) -> User | None:
     return db.session.get(User, int(user_id)) if user_id.isdigit() else None
 
 
+def _login_key() -> str:
+    return f"{get_remote_address()}|{request.form.get('username', '').strip().lower()[:64]}"
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == 401
+
+
 @bp.route("/login", methods=["GET", "POST"])
+# Only failures count: guessing one account's password is slowed to a crawl, and spraying
+# many accounts from one address is capped too, while staff who log in correctly never wait.
+@limiter.limit("5 per 5 minutes", key_func=_login_key, methods=["POST"], deduct_when=_failed)
+@limiter.limit("30 per 5 minutes", methods=["POST"], deduct_when=_failed)
 def login() -> Response | str | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("campaigns.index"))

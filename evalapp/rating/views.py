@@ -11,7 +11,7 @@ from evalapp.ballots.models import COMMENT_MAX_LENGTH, Ballot
 from evalapp.ballots.operations import BallotContent
 from evalapp.campaigns.labels import level_choices, satisfaction_choices
 from evalapp.campaigns.models import Campaign, CampaignStatus, Level, Satisfaction, Subject
-from evalapp.extensions import db
+from evalapp.extensions import db, limiter
 from evalapp.rating import session as rater_session
 from evalapp.rating.operations import (
     Refused,
@@ -81,12 +81,23 @@ def enter_with(code: str) -> Response | tuple[str, int]:
     return state_page(*STATE_PAGES[check.state])
 
 
+def _unknown(response: Response) -> bool:
+    return response.status_code == 404
+
+
+# A meeting room shares one address, so only unknown codes count: people scanning valid
+# tickets are never held up, while guessing codes from one address stops after a few dozen.
+ticket_guessing = limiter.shared_limit("30 per minute", scope="tickets", deduct_when=_unknown)
+
+
 @bp.get("/t/<code>")
+@ticket_guessing
 def enter(code: str) -> Response | tuple[str, int]:
     return enter_with(code)
 
 
 @bp.post("/t")
+@ticket_guessing
 def enter_typed() -> Response | tuple[str, int]:
     return enter_with(request.form.get("code", "")[:100])
 

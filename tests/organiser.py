@@ -1,0 +1,42 @@
+"""A campaign set up far enough for every organiser page to have something to show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from evalapp.auth.models import Role
+from evalapp.extensions import db
+from evalapp.roster.models import RosterEntry
+from evalapp.sampling.operations import DrawRequest, draw_sample
+from evalapp.tickets.operations import issue_tickets
+from tests.factories import groups_of, make_campaign, make_user, make_world
+
+
+@dataclass(frozen=True)
+class Setup:
+    campaign: int
+    subject: int
+    item: int
+    draw: int
+    batch: int
+
+
+def make_setup(people_per_group: int = 10) -> Setup:
+    world = make_world()
+    make_user("organiser", world.customs)
+    make_user("leader", world.customs, Role.LEADER)
+    make_user("auditor", world.customs, Role.AUDITOR)
+    make_user("stranger", world.other_customs)
+    campaign = make_campaign(world.customs, "宁波海关2026年度测评")
+    groups = groups_of(campaign)
+    db.session.add_all(
+        RosterEntry(campaign_id=campaign.id, rater_group_id=group.id, name=f"人员{g}{n}",
+                    staff_number=f"{g}{n:03d}", unit_name="宁波海关")
+        for g, group in enumerate(groups) for n in range(people_per_group)
+    )
+    draw = draw_sample(campaign, DrawRequest(fraction=0.3, seed="fixed"), user=None)
+    batch, _ = issue_tickets(campaign, groups[0], campaign.subjects, 3)
+    campaign.subjects[0].report_text = ""  # not ready to open: pages stay those of a draft
+    db.session.commit()
+    return Setup(campaign.id, campaign.subjects[0].id, campaign.sections[0].items[0].id,
+                 draw.id, batch.id)

@@ -1,0 +1,254 @@
+"""The organiser's pages: who may open each one, CSRF, log-in throttling, set-up, opening,
+closing, the monitor and the audit log."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from evalapp.audit.models import AuditEntry
+from evalapp.campaigns.models import Campaign, CampaignStatus, CommonItem
+from evalapp.extensions import db
+from tests.conftest import csrf_token
+from tests.factories import PASSWORD
+from tests.organiser import make_setup
+
+ROLES = ("anonymous", "organiser", "leader", "auditor", "stranger")
+ORGANISER_BLUEPRINTS = {"campaigns", "setup", "roster", "sampling", "tickets", "audit"}
+NOT_ORGANISER_ROUTES = {"campaigns.report_file"}  # for raters too; tested with the reports
+
+
+def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
+    """endpoint: (method, path, expected status per role). "stranger" is an organiser of
+    another customs: campaigns of other units do not exist for them (404)."""
+    c = f"/campaigns/{s.campaign}"
+    only_organiser = {"anonymous": 302, "leader": 403, "auditor": 403, "stranger": 404}
+    return {
+        "campaigns.index": ("GET", "/campaigns/", {"anonymous": 302, "organiser": 200,
+                                                    "leader": 200, "auditor": 200,
+                                                    "stranger": 200}),
+        "campaigns.detail": ("GET", c, {"anonymous": 302, "organiser": 200, "leader": 200,
+                                         "auditor": 200, "stranger": 404}),
+        "campaigns.open_": ("POST", f"{c}/open", {**only_organiser, "organiser": 303}),
+        "campaigns.close": ("POST", f"{c}/close", {**only_organiser, "organiser": 409}),
+        "campaigns.monitor": ("GET", f"{c}/monitor", {**only_organiser, "organiser": 200}),
+        "setup.new": ("GET", "/campaigns/new", {"anonymous": 302, "organiser": 200,
+                                                 "leader": 403, "auditor": 403,
+                                                 "stranger": 200}),
+        "setup.scoring": ("GET", f"{c}/scoring", {**only_organiser, "organiser": 200}),
+        "setup.questionnaire": ("GET", f"{c}/questionnaire",
+                                {**only_organiser, "organiser": 200}),
+        "setup.edit_item": ("POST", f"{c}/questionnaire/{s.item}",
+                            {**only_organiser, "organiser": 422}),
+        "setup.move": ("POST", f"{c}/questionnaire/{s.item}/move",
+                       {**only_organiser, "organiser": 400}),
+        "setup.subject": ("GET", f"{c}/subjects/{s.subject}",
+                          {**only_organiser, "organiser": 200}),
+        "roster.index": ("GET", f"{c}/roster/", {**only_organiser, "organiser": 200}),
+        "roster.mapping": ("GET", f"{c}/roster/mapping", {**only_organiser, "organiser": 303}),
+        "sampling.index": ("GET", f"{c}/draws/", {**only_organiser, "organiser": 200,
+                                                   "auditor": 200}),
+        "sampling.detail": ("GET", f"{c}/draws/{s.draw}", {**only_organiser, "organiser": 200,
+                                                            "auditor": 200}),
+        "sampling.export": ("GET", f"{c}/draws/{s.draw}/people.xlsx",
+                            {**only_organiser, "organiser": 200, "auditor": 200}),
+        "sampling.issue": ("POST", f"{c}/draws/{s.draw}/issue",
+                           {**only_organiser, "organiser": 200}),
+        "tickets.index": ("GET", f"{c}/tickets/", {**only_organiser, "organiser": 200}),
+        "tickets.void": ("POST", f"{c}/tickets/{s.batch}/void",
+                         {**only_organiser, "organiser": 303}),
+        "audit.index": ("GET", "/audit/", {"anonymous": 302, "organiser": 403, "leader": 403,
+                                            "auditor": 200, "stranger": 403}),
+        "audit.export": ("GET", "/audit/audit.csv", {"anonymous": 302, "organiser": 403,
+                                                      "leader": 403, "auditor": 200,
+                                                      "stranger": 403}),
+    }
+
+
+@pytest.fixture
+def setup(app):
+    with app.app_context():
+        return make_setup()
+
+
+def test_the_matrix_covers_every_staff_route(app, setup):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()
+                 if rule.endpoint.split(".")[0] in ORGANISER_BLUEPRINTS}
+    assert endpoints - NOT_ORGANISER_ROUTES == set(matrix(setup))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_matrix(app, setup, role):
+    failures = []
+    client = app.test_client()
+    if role != "anonymous":
+        login(client, role)
+    for endpoint, (method, path, expected) in matrix(setup).items():
+        if method == "GET":
+            status = client.get(path).status_code
+        else:
+            status = client.post(path, data={"csrf_token": csrf_token(client, "/")}).status_code
+        if status != expected[role]:
+            failures.append(f"{endpoint} {method} {path}: {status}, expected {expected[role]}")
+    assert failures == []
+
+
+def test_posts_without_csrf_token_are_refused(app, client, auth, setup):
+    auth.login("organiser", PASSWORD)
+    for endpoint, (method, path, _expected) in matrix(setup).items():
+        if method == "POST":
+            response = client.post(path, data={})
+            assert response.status_code == 400, endpoint
+            assert "请重新加载页面" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Campaign, setup.campaign).status is CampaignStatus.DRAFT
+
+
+def test_repeated_failed_log_ins_are_slowed_down(client, setup):
+    statuses = []
+    for _ in range(7):
+        token = csrf_token(client, "/auth/login")
+        statuses.append(client.post("/auth/login", data={
+            "username": "organiser", "password": "guess", "csrf_token": token}).status_code)
+    assert statuses == [401] * 5 + [429] * 2
+    token = csrf_token(client, "/auth/login")
+    blocked = client.post("/auth/login", data={"username": "organiser", "password": PASSWORD,
+                                               "csrf_token": token})
+    assert blocked.status_code == 429  # even the right password waits now
+    assert "尝试次数过多" in blocked.get_data(as_text=True)
+    assert "Retry-After" in blocked.headers
+
+
+def test_correct_log_ins_are_never_throttled(app, setup):
+    for _ in range(12):
+        client = app.test_client()
+        token = csrf_token(client, "/auth/login")
+        response = client.post("/auth/login", data={
+            "username": "organiser", "password": PASSWORD, "csrf_token": token})
+        assert response.status_code == 302
+
+
+def test_the_session_cookie_changes_at_log_in(client, setup):
+    client.get("/auth/login")
+    before = client.get_cookie("session").value
+    token = csrf_token(client, "/auth/login")
+    client.post("/auth/login", data={"username": "organiser", "password": PASSWORD,
+                                     "csrf_token": token})
+    after = client.get_cookie("session").value
+    assert before != after
+    with client.session_transaction() as session:
+        assert "csrf_token" not in session  # nothing of the anonymous session carried over
+
+
+def login(client, username="organiser"):
+    token = csrf_token(client, "/auth/login")
+    client.post("/auth/login", data={"username": username, "password": PASSWORD,
+                                     "csrf_token": token})
+
+
+def test_create_a_campaign_with_the_default_questionnaire(app, client, setup):
+    login(client)
+    page = client.get("/campaigns/new").get_data(as_text=True)
+    unit = re.search(r'<option value="(\d+)">宁波海关</option>', page).group(1)
+    response = client.post("/campaigns/new", data={
+        "csrf_token": csrf_token(client, "/campaigns/new"), "title": " 新测评 ",
+        "unit": unit, "description": ""})
+    assert response.status_code == 303
+    with app.app_context():
+        campaign = db.session.scalar(sa.select(Campaign).where(Campaign.title == "新测评"))
+        assert campaign.status is CampaignStatus.DRAFT
+        assert [len(section.items) for section in campaign.sections] == [6, 6, 6, 6]
+        assert db.session.scalar(sa.select(AuditEntry.action).where(
+            AuditEntry.campaign_id == campaign.id)) == "campaign.create"
+
+
+def test_an_organiser_cannot_create_campaigns_for_units_out_of_reach(client, setup, app):
+    login(client, "stranger")
+    with app.app_context():
+        ningbo = db.session.get(Campaign, setup.campaign).unit_id
+    response = client.post("/campaigns/new", data={
+        "csrf_token": csrf_token(client, "/campaigns/new"), "title": "越权", "unit": ningbo})
+    assert response.status_code == 422
+
+
+def test_edit_and_reorder_items_while_draft_only(app, client, setup):
+    login(client)
+    path = f"/campaigns/{setup.campaign}/questionnaire"
+    token = csrf_token(client, path)
+    assert client.post(f"{path}/{setup.item}", data={
+        "csrf_token": token, "text_zh": "改写后的条目", "text_en": "Reworded"}).status_code == 303
+    assert client.post(f"{path}/{setup.item}/move", data={
+        "csrf_token": token, "direction": "down"}).status_code == 303
+    with app.app_context():
+        campaign = db.session.get(Campaign, setup.campaign)
+        first_section = [item.text_zh for item in campaign.sections[0].items]
+        assert first_section[1] == "改写后的条目"
+        from evalapp.campaigns.operations import open_campaign
+
+        open_campaign(campaign)
+        db.session.commit()
+    assert client.post(f"{path}/{setup.item}", data={
+        "csrf_token": token, "text_zh": "再改"}).status_code == 409
+    with app.app_context():
+        assert db.session.get(CommonItem, setup.item).text_zh == "改写后的条目"
+
+
+def test_scoring_settings_are_checked_and_saved(app, client, setup):
+    login(client)
+    path = f"/campaigns/{setup.campaign}/scoring"
+    data = {"csrf_token": csrf_token(client, path), "points_excellent": 100, "points_good": 85,
+            "points_fair": 70, "points_poor": 50, "grade_excellent_min": 90,
+            "grade_good_min": 80, "grade_fair_min": 60, "min_report_size": 2,
+            "void_blank_fraction": 0.25, "trim_above": ""}
+    refused = client.post(path, data=data)
+    assert refused.status_code == 422 and "至少为 3" in refused.get_data(as_text=True)
+    data.update(min_report_size=6, points_poor=90)
+    refused = client.post(path, data=data)
+    assert "分值须从“好”到“差”依次降低" in refused.get_data(as_text=True)
+    data.update(points_poor=50, void_uniform="y", trim_above=20)
+    assert client.post(path, data=data).status_code == 303
+    with app.app_context():
+        campaign = db.session.get(Campaign, setup.campaign)
+        assert (campaign.points_good, campaign.min_report_size, campaign.void_uniform,
+                campaign.trim_above) == (85, 6, True, 20)
+
+
+def test_opening_waits_for_reports_items_and_tickets_then_freezes(app, client, setup):
+    login(client)
+    token = csrf_token(client, f"/campaigns/{setup.campaign}")
+    response = client.post(f"/campaigns/{setup.campaign}/open", data={"csrf_token": token})
+    assert response.status_code == 303
+    page = client.get(f"/campaigns/{setup.campaign}").get_data(as_text=True)
+    assert "尚无述职报告" in page
+    with app.app_context():
+        campaign = db.session.get(Campaign, setup.campaign)
+        assert campaign.status is CampaignStatus.DRAFT
+        campaign.subjects[0].report_text = "报告"
+        db.session.commit()
+    assert client.post(f"/campaigns/{setup.campaign}/open",
+                       data={"csrf_token": token}).headers["Location"].endswith("/monitor")
+    monitor = client.get(f"/campaigns/{setup.campaign}/monitor").get_data(as_text=True)
+    assert 'http-equiv="refresh"' in monitor and "已收回 0 / 3 张测评票" in monitor
+    assert client.post(f"/campaigns/{setup.campaign}/close",
+                       data={"csrf_token": token}).status_code == 303
+    with app.app_context():
+        actions = db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id))
+        assert [a for a in actions if a.startswith("campaign.")] == [
+            "campaign.open", "campaign.close"]
+
+
+def test_the_auditor_reads_and_exports_the_log(app, client, setup):
+    login(client)
+    client.post(f"/campaigns/{setup.campaign}/tickets/{setup.batch}/void",
+                data={"csrf_token": csrf_token(client, "/")})
+    auditor = app.test_client()
+    login(auditor, "auditor")
+    page = auditor.get("/audit/").get_data(as_text=True)
+    assert "tickets.void" in page and "login" in page
+    export = auditor.get("/audit/audit.csv")
+    assert export.mimetype == "text/csv"
+    text = export.get_data(as_text=True)
+    assert text.startswith("\ufefftime (UTC),user,campaign,action,detail")
+    assert "tickets.void" in text and "organiser" in text

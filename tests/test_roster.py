@@ -1,0 +1,179 @@
+"""Roster import from CSV and Excel: column mapping, a preview by group, every problem of every
+row reported with its row number, and all or nothing."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import Workbook
+
+from evalapp.extensions import db
+from evalapp.roster.models import RaterGroup, RosterEntry
+from evalapp.sampling.models import SampleDraw
+from tests.conftest import csrf_token
+from tests.factories import PASSWORD, make_campaign, make_user, make_world
+
+
+@pytest.fixture
+def campaign_id(app, client):
+    with app.app_context():
+        world = make_world()
+        make_user("organiser", world.customs)
+        campaign = make_campaign(world.customs)
+        db.session.commit()
+        campaign_id = campaign.id
+    token = csrf_token(client, "/auth/login")
+    client.post("/auth/login", data={"username": "organiser", "password": PASSWORD,
+                                     "csrf_token": token})
+    return campaign_id
+
+
+GOOD = [
+    ["姓名", "工号", "单位", "测评人类别"],
+    ["王伟", "1001", "宁波海关", "机关党员"],
+    ["李娜", "1002", "北仑海关", "基层党员"],
+    ["张敏", "1003", "北仑海关", "基层群众"],
+    ["刘洋", "1004", "宁波海关", "机关群众"],
+    ["陈静", "1005", "镇海海关", "基层党员"],
+]
+
+
+def csv_bytes(rows, encoding="utf-8-sig") -> bytes:
+    return "\n".join(",".join(row) for row in rows).encode(encoding)
+
+
+def xlsx_bytes(rows) -> bytes:
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append([int(cell) if cell.isdigit() else cell for cell in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def upload(client, campaign_id, filename, content):
+    path = f"/campaigns/{campaign_id}/roster/"
+    return client.post(path, data={"csrf_token": csrf_token(client, path),
+                                   "file": (io.BytesIO(content), filename)},
+                       content_type="multipart/form-data")
+
+
+def map_columns(client, response, confirm=False, **columns):
+    location = response.headers["Location"]
+    page = client.get(location).get_data(as_text=True)
+    data = {"csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1),
+            "upload": re.search(r"upload=([0-9a-f]{32}\.\w+)", location).group(1)}
+    for field in ("name", "staff_number", "unit", "group", "office", "membership"):
+        selected = re.search(rf'<select[^>]*name="{field}".*?<option selected value="(-?\d+)"',
+                             page, re.DOTALL)
+        data[field] = columns.get(field, selected.group(1) if selected else -1)
+    if confirm:
+        data["confirm"] = "1"
+    return client.post("/campaigns/{}/roster/mapping".format(location.split("/")[2]), data=data)
+
+
+def roster(app, campaign_id):
+    with app.app_context():
+        return sorted(db.session.execute(
+            sa.select(RosterEntry.staff_number, RosterEntry.name).where(
+                RosterEntry.campaign_id == campaign_id)).all())
+
+
+@pytest.mark.parametrize(("filename", "content"), [
+    ("roster.csv", csv_bytes(GOOD)),
+    ("roster.csv", csv_bytes(GOOD, encoding="gb18030")),  # as Excel saves CSV in China
+    ("名册.xlsx", xlsx_bytes(GOOD)),
+])
+def test_a_good_file_is_previewed_then_imported(app, client, campaign_id, filename, content):
+    uploaded = upload(client, campaign_id, filename, content)
+    assert uploaded.status_code == 303
+    preview = map_columns(client, uploaded)
+    assert preview.status_code == 200
+    page = preview.get_data(as_text=True)
+    assert "导入 5 人" in page
+    counts = re.findall(r"<td>(机关党员|机关群众|基层党员|基层群众)</td><td class=\"num\">(\d+)</td>",
+                        page)
+    assert dict(counts) == {"机关党员": "1", "机关群众": "1", "基层党员": "2", "基层群众": "1"}
+    assert roster(app, campaign_id) == []  # nothing before confirming
+    done = map_columns(client, uploaded, confirm=True)
+    assert done.status_code == 303
+    assert roster(app, campaign_id) == [("1001", "王伟"), ("1002", "李娜"), ("1003", "张敏"),
+                                        ("1004", "刘洋"), ("1005", "陈静")]
+
+
+def test_the_group_is_derived_from_office_and_membership(app, client, campaign_id):
+    rows = [["姓名", "工号", "机关/基层", "政治面貌"], ["王伟", "1", "机关", "中共党员"],
+            ["李娜", "2", "基层", "群众"]]
+    uploaded = upload(client, campaign_id, "r.csv", csv_bytes(rows))
+    done = map_columns(client, uploaded, confirm=True, group=-1, office=2, membership=3)
+    assert done.status_code == 303
+    with app.app_context():
+        groups = db.session.execute(
+            sa.select(RosterEntry.staff_number, RaterGroup.name_zh)
+            .join(RaterGroup, RaterGroup.id == RosterEntry.rater_group_id)
+            .order_by(RosterEntry.staff_number)).all()
+    assert groups == [("1", "机关党员"), ("2", "基层群众")]
+
+
+MIXED = [
+    ["姓名", "工号", "单位", "测评人类别"],
+    ["王伟", "1001", "宁波海关", "机关党员"],
+    ["", "1002", "北仑海关", "基层党员"],  # row 3: no name
+    ["张敏", "", "北仑海关", "基层群众"],  # row 4: no staff number
+    ["刘洋", "1001", "宁波海关", "机关群众"],  # row 5: duplicate of row 2
+    ["陈静", "1006", "镇海海关", "领导班子"],  # row 6: unknown group
+    ["", "", "", "外来人员"],  # row 7: three problems at once
+    ["赵强", "1008", "镇海海关", "基层党员"],
+]
+
+
+@pytest.mark.parametrize("make", [csv_bytes, xlsx_bytes], ids=["csv", "xlsx"])
+def test_a_file_with_mixed_problems_imports_nothing_and_reports_every_problem(
+    app, client, campaign_id, make
+):
+    uploaded = upload(client, campaign_id, "mixed." + ("csv" if make is csv_bytes else "xlsx"),
+                      make(MIXED))
+    response = map_columns(client, uploaded, confirm=True)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    problems = dict(re.findall(r'<tr><td class="num">(\d+)</td><td>(.*?)</td></tr>', page))
+    assert problems == {
+        "2": "工号 1001 重复出现在第 2, 5 行",
+        "3": "缺少姓名",
+        "4": "缺少工号",
+        "5": "工号 1001 重复出现在第 2, 5 行",
+        "6": "未知的测评人类别“领导班子”",
+        "7": "缺少姓名; 缺少工号; 未知的测评人类别“外来人员”",
+    }
+    assert "未导入任何数据：6 行存在问题" in page
+    assert "导入 " not in page.split("未导入")[0]  # no import button while problems remain
+    assert roster(app, campaign_id) == []
+
+
+@pytest.mark.parametrize(("filename", "content", "message"), [
+    ("roster.txt", b"a,b", "仅限 CSV 或 Excel"),
+    ("roster.xlsx", b"not a workbook", "不是可读取的 Excel"),
+    ("roster.csv", "姓名,工号".encode(), "没有数据行"),
+    ("roster.csv", b"\xff\xfe\x00\x00\xff", "既不是 UTF-8 也不是 GBK"),
+])
+def test_unreadable_files_are_refused_plainly(client, campaign_id, filename, content, message):
+    response = upload(client, campaign_id, filename, content)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+
+
+def test_the_roster_cannot_be_replaced_after_a_draw(app, client, campaign_id):
+    map_columns(client, upload(client, campaign_id, "r.csv", csv_bytes(GOOD)), confirm=True)
+    path = f"/campaigns/{campaign_id}/draws/"
+    drawn = client.post(path, data={"csrf_token": csrf_token(client, path), "percent": 40})
+    assert drawn.status_code == 303
+    again = map_columns(client, upload(client, campaign_id, "r.csv", csv_bytes(GOOD[:3])),
+                        confirm=True)
+    assert again.status_code == 303
+    assert "不能再替换" in client.get(f"/campaigns/{campaign_id}/roster/").get_data(as_text=True)
+    assert len(roster(app, campaign_id)) == 5
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(SampleDraw.id))) == 1
