@@ -94,7 +94,7 @@ def test_a_good_file_is_previewed_then_imported(app, client, campaign_id, filena
     assert preview.status_code == 200
     page = preview.get_data(as_text=True)
     assert "导入 5 人" in page
-    counts = re.findall(r"<td>(机关党员|机关群众|基层党员|基层群众)</td><td class=\"num\">(\d+)</td>",
+    counts = re.findall(r'<td>(机关党员|机关群众|基层党员|基层群众)</td><td class="num">(\d+)',
                         page)
     assert dict(counts) == {"机关党员": "1", "机关群众": "1", "基层党员": "2", "基层群众": "1"}
     assert roster(app, campaign_id) == []  # nothing before confirming
