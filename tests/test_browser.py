@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from tests.factories import PASSWORD as STAFF_PASSWORD
 from tests.test_demo import PASSWORD
 
 
@@ -117,4 +118,66 @@ def test_the_questionnaire_works_without_javascript(app, browser, live_server):
     page.get_by_role("button", name="提交").click()
     page.wait_for_url(f"{live_server}/ballot/receipt")
     assert page.get_by_role("heading", name="测评票已提交").is_visible()
+    context.close()
+
+
+def test_an_organiser_sets_up_and_opens_a_campaign(app, browser, live_server, tmp_path):
+    from tests.factories import make_user, make_world
+    from tests.test_roster import GOOD, csv_bytes
+
+    with app.app_context():
+        world = make_world()
+        make_user("organiser", world.customs)
+        from evalapp.extensions import db
+
+        db.session.commit()
+    roster = tmp_path / "名册.csv"
+    roster.write_bytes(csv_bytes(GOOD))
+    context = browser.new_context(locale="zh-CN", accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{live_server}/auth/login")
+    page.get_by_label("用户名").fill("organiser")
+    page.get_by_label("密码").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+
+    page.get_by_role("link", name="新建测评活动").click()
+    page.get_by_label("名称").fill("2026年度宁波海关述职评议")
+    page.get_by_label("组织单位").select_option(label="宁波海关")
+    page.get_by_role("button", name="创建").click()
+    assert page.get_by_role("heading", name="2026年度宁波海关述职评议").is_visible()
+
+    page.get_by_role("link", name="添加被评对象").click()
+    page.get_by_label("单位", exact=True).select_option(label="宁波海关")
+    page.get_by_label("述职人").fill("王建国")
+    page.get_by_label("述职报告", exact=True).fill("（述职报告正文）")
+    page.get_by_label("问题清单（每行一个问题）").fill("问题一\n问题二")
+    for index in range(4):
+        page.locator(f"#items-{index}-text_zh").fill(f"个性化内容{index + 1}")
+    page.locator("#items-0-problem").fill("2")
+    page.get_by_role("button", name="保存").click()
+    assert page.locator("table").first.get_by_role("link", name="王建国").is_visible()
+
+    page.get_by_role("link", name="名册").click()
+    page.get_by_label("名册文件（CSV 或 Excel）").set_input_files(str(roster))
+    page.get_by_role("button", name="上传").click()
+    page.get_by_role("button", name="检查").click()
+    page.get_by_role("button", name="导入 5 人").click()
+    assert "已导入 5 人" in page.locator(".flash").inner_text()
+
+    page.goto(page.url.replace("/roster/", "/draws/"))
+    page.get_by_label("抽样比例（%）").fill("60")
+    page.get_by_role("button", name="抽样").click()
+    assert page.get_by_role("heading", name="抽中人员名单（用于通知）").is_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="发放并下载").click()
+    sheet = tmp_path / "tickets.pdf"
+    download.value.save_as(sheet)
+    assert sheet.read_bytes().startswith(b"%PDF")
+
+    page.goto(page.url.split("/draws/")[0])
+    assert page.locator(".card li").count() == 0  # nothing missing any more
+    page.get_by_role("button", name="开启测评").click()
+    assert page.get_by_role("heading", name="2026年度宁波海关述职评议").is_visible()
+    assert "已收回 0 / 3 张测评票" in page.locator(".big-figure").inner_text()
+    page.screenshot(path=str(tmp_path / "monitor.png"))
     context.close()
