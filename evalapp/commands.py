@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from evalapp.auth.models import Role, User
+from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
 from evalapp.netaddr import base_url
 from evalapp.schema import SchemaNotCurrent, ensure_schema_current, upgrade_schema
+from evalapp.tickets.sheets import faces_for, ticket_sheet_pdf
 from evalapp.units.models import OrgUnit, UnitKind
 
 DEFAULT_PORT = 5000
+DEMO_SHEET = "demo-tickets.pdf"
 
 
 @click.command("serve")
@@ -45,12 +50,16 @@ def demo_command(port: int) -> None:
     result = build_demo()
     db.session.commit()
     address = base_url(app, port)
+    sheet = Path(app.instance_path) / DEMO_SHEET
+    campaign = db.session.get(Campaign, result.open_campaign_id)
+    sheet.write_bytes(ticket_sheet_pdf(faces_for(campaign, result.issued, address), address))
     click.echo("演示数据已" + ("重建" if result.replaced else "建立") + " / demo "
                + ("rebuilt" if result.replaced else "built"))
     click.echo(f"地址 / address:      {address}/")
     click.echo(f"组织者 / organiser:  organiser  密码 / password: {result.password}")
     click.echo(f"领导 / leader:       leader     密码 / password: {result.password}")
     click.echo(f"审计 / auditor:      auditor    密码 / password: {result.password}")
+    click.echo(f"测评票打印页 / ticket sheets: {sheet}")
     click.echo("未使用的测评票 / unspent tickets of the open campaign:")
     for unit_name, token in result.tickets:
         click.echo(f"{address}/t/{token}  ({unit_name})")

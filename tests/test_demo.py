@@ -101,3 +101,22 @@ def test_the_organiser_logs_in_and_sees_both_demo_campaigns(client, auth, demo):
     assert "2025年度基层党建工作述职评议考核（演示）" in page
     assert "2026年度基层党建工作述职评议考核（演示）" in page
     assert page.count("演示</span>") == 2
+
+
+def test_demo_writes_the_open_campaigns_ticket_sheet(app, demo):
+    from pathlib import Path
+
+    from tests.test_tickets import CODE, pdf_text
+
+    sheet = Path(app.instance_path) / "demo-tickets.pdf"
+    assert str(sheet) in demo
+    codes = [code for page in pdf_text(sheet.read_bytes()) for code in CODE.findall(page)]
+    with app.app_context():
+        open_campaign = db.session.scalar(sa.select(Campaign).where(
+            Campaign.status == CampaignStatus.OPEN))
+        tickets = db.session.scalar(sa.select(sa.func.count(Ticket.id)).join(TicketBatch).where(
+            TicketBatch.campaign_id == open_campaign.id))
+    assert len(codes) == tickets
+    printed = {code.replace("-", "").replace("\n", "") for code in codes}
+    assert {token for token in TICKET_URL.findall(demo)} <= {
+        re.sub(r"\s+", "", code).replace("-", "") for code in codes} | printed

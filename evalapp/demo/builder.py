@@ -50,6 +50,7 @@ class DemoResult:
     closed_campaign_id: int
     open_campaign_id: int
     tickets: tuple[tuple[str, str], ...]  # (subject's unit, plain code) of the open campaign
+    issued: tuple[tuple[TicketBatch, list[str]], ...]  # every ticket of the open campaign
     replaced: bool
 
 
@@ -82,6 +83,7 @@ def build_demo(seed: int = 2016) -> DemoResult:
         closed_campaign_id=closed.id,
         open_campaign_id=current.id,
         tickets=tuple(_first_ticket_per_subject(current_batches)),
+        issued=tuple(current_batches),
         replaced=replaced,
     )
 

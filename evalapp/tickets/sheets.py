@@ -18,6 +18,8 @@ from fpdf import FPDF
 from noto_cjk_sans_otc import FONT_PATH
 from PIL import Image, ImageDraw, ImageFont
 
+from evalapp.campaigns.models import Campaign
+from evalapp.tickets.models import TicketBatch
 from evalapp.tickets.tokens import grouped
 
 # Faces of the Noto Sans CJK collection.
@@ -42,6 +44,24 @@ class TicketFace:
     token: str
     url: str
     spare: bool = False
+
+
+def faces_for(
+    campaign: Campaign, issued: Sequence[tuple[TicketBatch, Sequence[str]]], address: str
+) -> list[TicketFace]:
+    """The faces of freshly issued tickets: each batch's tickets with their plain codes."""
+    return [
+        TicketFace(
+            campaign=campaign.title,
+            group=batch.rater_group.name_zh,
+            subjects="、".join(f"{s.unit.name_zh} · {s.person_name}" for s in batch.subjects),
+            token=token,
+            url=f"{address}/t/{token}",
+            spare=ticket.is_spare,
+        )
+        for batch, tokens in issued
+        for ticket, token in zip(batch.tickets, tokens, strict=True)
+    ]
 
 
 # Printed in Chinese whatever language the organiser reads: the sheet is for the raters.

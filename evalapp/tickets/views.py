@@ -25,7 +25,7 @@ from evalapp.netaddr import base_url_for_request
 from evalapp.roster.models import RaterGroup
 from evalapp.tickets.models import Ticket, TicketBatch
 from evalapp.tickets.operations import issue_tickets, void_unspent
-from evalapp.tickets.sheets import TicketFace, ticket_png, ticket_sheet_pdf, ticket_svg
+from evalapp.tickets.sheets import faces_for, ticket_png, ticket_sheet_pdf, ticket_svg
 from forms.tickets import IssueTicketsForm
 
 bp = Blueprint("tickets", __name__, url_prefix="/campaigns/<int:campaign_id>/tickets")
@@ -108,18 +108,7 @@ def sheet_response(
     """The printable file of freshly issued tickets; commits the issue only once the file
     exists, so no ticket is stored that nobody can print."""
     address = base_url_for_request()
-    faces = [
-        TicketFace(
-            campaign=campaign.title,
-            group=batch.rater_group.name_zh,
-            subjects="、".join(f"{s.unit.name_zh} · {s.person_name}" for s in batch.subjects),
-            token=token,
-            url=f"{address}/t/{token}",
-            spare=ticket.is_spare,
-        )
-        for batch, tokens in issued
-        for ticket, token in zip(batch.tickets, tokens, strict=True)
-    ]
+    faces = faces_for(campaign, issued, address)
     media_type, render = RENDERERS[output]
     body = render(faces, address)
     db.session.commit()
