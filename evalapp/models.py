@@ -5,7 +5,7 @@ The models themselves live with their features.
 
 from evalapp.audit.models import AuditEntry
 from evalapp.auth.models import Role, User
-from evalapp.ballots.models import Ballot, CommonAnswer, IndividualAnswer
+from evalapp.ballots.models import Ballot
 from evalapp.campaigns.models import (
     Campaign,
     CampaignStatus,
@@ -34,10 +34,8 @@ __all__ = [
     "Ballot",
     "Campaign",
     "CampaignStatus",
-    "CommonAnswer",
     "CommonItem",
     "DrawnPerson",
-    "IndividualAnswer",
     "IndividualItem",
     "Level",
     "MeasureStatus",

@@ -8,12 +8,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from evalapp.ballots.models import Ballot, CommonAnswer
+from evalapp.ballots.models import Ballot
 from evalapp.campaigns.models import (
     Campaign,
     CampaignStatus,
     IndividualItem,
-    Level,
     Satisfaction,
 )
 from evalapp.campaigns.operations import close_campaign, open_campaign
@@ -51,6 +50,7 @@ def a_ballot(campaign: Campaign, **overrides) -> Ballot:
         "rater_group_id": groups_of(campaign)[0].id,
         "satisfaction": Satisfaction.SATISFIED,
         "receipt_code": "ABCDEFGHJK",
+        "levels": "0123-" * 5 + "012",
     }
     values.update(overrides)
     return Ballot(**values)
@@ -72,10 +72,8 @@ def test_ticket_hash_must_be_a_sha256_not_a_plain_code(campaign):
 
 
 BALLOT_COLUMNS = {
-    "ballots": {"id", "campaign_id", "subject_id", "rater_group_id", "satisfaction", "comment",
-                "receipt_code"},
-    "common_answers": {"ballot_id", "item_id", "level"},
-    "individual_answers": {"ballot_id", "item_id", "level"},
+    "ballots": {"id", "campaign_id", "subject_id", "rater_group_id", "levels", "satisfaction",
+                "comment", "receipt_code"},
 }
 
 
@@ -86,8 +84,7 @@ def test_ballots_have_no_link_to_tickets_people_addresses_or_time(app):
     for table, allowed in BALLOT_COLUMNS.items():
         assert {column["name"] for column in inspector.get_columns(table)} == allowed
         referred = {fk["referred_table"] for fk in inspector.get_foreign_keys(table)}
-        assert referred <= {"campaigns", "subjects", "rater_groups", "ballots", "common_items",
-                            "individual_items"}, table
+        assert referred <= {"campaigns", "subjects", "rater_groups"}, table
 
 
 def test_a_ballot_cannot_name_another_campaigns_subject(campaign):
@@ -102,25 +99,18 @@ def test_a_ballot_cannot_name_another_campaigns_rater_group(campaign):
     refused(lambda: db.session.add(a_ballot(campaign, rater_group_id=groups_of(other)[0].id)))
 
 
-def test_stored_ballots_and_answers_are_never_changed(campaign):
+def test_stored_ballots_are_never_changed(campaign):
     ballot = a_ballot(campaign)
-    item = campaign.sections[0].items[0]
-    ballot.common_answers = [CommonAnswer(item_id=item.id, level=Level.GOOD)]
     db.session.add(ballot)
     db.session.commit()
     refused(lambda: setattr(ballot, "satisfaction", Satisfaction.DISSATISFIED))
-    answer = db.session.scalar(sa.select(CommonAnswer))
-    refused(lambda: setattr(answer, "level", Level.POOR))
+    refused(lambda: setattr(ballot, "levels", "3" * 28))
     assert db.session.scalar(sa.select(Ballot.satisfaction)) == Satisfaction.SATISFIED
 
 
-def test_answers_only_take_the_four_levels(campaign):
-    ballot = a_ballot(campaign)
-    db.session.add(ballot)
-    db.session.commit()
-    item = campaign.sections[0].items[0]
-    refused(lambda: db.session.execute(sa.insert(CommonAnswer.__table__).values(
-        ballot_id=ballot.id, item_id=item.id, level="superb")))
+@pytest.mark.parametrize("levels", ["", "0124", "好较好", "0" * 201, "01 3"])
+def test_answers_only_take_the_four_levels_or_blank(campaign, levels):
+    refused(lambda: db.session.add(a_ballot(campaign, levels=levels)))
 
 
 def test_campaign_status_moves_only_forward(campaign):

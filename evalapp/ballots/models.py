@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from evalapp.campaigns.models import Level, Satisfaction
 from evalapp.database import str_enum
@@ -14,6 +15,18 @@ COMMENT_MAX_LENGTH = 2000
 
 def random_ballot_id() -> str:
     return secrets.token_hex(16)
+
+
+# One character per item, in the questionnaire's order (frozen when the campaign opens):
+# "0" 好, "1" 较好, "2" 一般, "3" 差, "-" blank. A ballot reads back as one short string, so the
+# results of 100,000 ballots are one query and one numpy conversion, not millions of rows.
+LEVEL_CODES = {Level.EXCELLENT: "0", Level.GOOD: "1", Level.FAIR: "2", Level.POOR: "3"}
+BLANK = "-"
+MAX_ITEMS = 200
+
+
+def encode_levels(levels: Sequence[Level | None]) -> str:
+    return "".join(LEVEL_CODES[level] if level else BLANK for level in levels)
 
 
 class Ballot(db.Model):
@@ -36,6 +49,11 @@ class Ballot(db.Model):
         sa.CheckConstraint(
             f"comment IS NULL OR length(comment) <= {COMMENT_MAX_LENGTH}", name="comment_length"
         ),
+        sa.CheckConstraint(
+            f"length(levels) BETWEEN 1 AND {MAX_ITEMS} AND replace(replace(replace(replace("
+            "replace(levels, '0', ''), '1', ''), '2', ''), '3', ''), '-', '') = ''",
+            name="levels_codes",
+        ),
         {"sqlite_with_rowid": False},
     )
 
@@ -45,43 +63,9 @@ class Ballot(db.Model):
     )
     subject_id: Mapped[int] = mapped_column(index=True)
     rater_group_id: Mapped[int] = mapped_column(index=True)
+    levels: Mapped[str] = mapped_column(sa.String(MAX_ITEMS))
     satisfaction: Mapped[Satisfaction | None] = mapped_column(
         str_enum(Satisfaction, "satisfaction")
     )
     comment: Mapped[str | None] = mapped_column(sa.Text)
     receipt_code: Mapped[str] = mapped_column(sa.String(16))
-
-    common_answers: Mapped[list[CommonAnswer]] = relationship(cascade="all, delete-orphan")
-    individual_answers: Mapped[list[IndividualAnswer]] = relationship(
-        cascade="all, delete-orphan"
-    )
-
-
-class CommonAnswer(db.Model):
-    """The level given to a common item. A blank item has no row: missing, not zero."""
-
-    __tablename__ = "common_answers"
-    __table_args__ = ({"sqlite_with_rowid": False},)
-
-    ballot_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("ballots.id", ondelete="CASCADE"), primary_key=True
-    )
-    item_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("common_items.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
-    level: Mapped[Level] = mapped_column(str_enum(Level, "level"))
-
-
-class IndividualAnswer(db.Model):
-    """The level given to one of the subject's individual items."""
-
-    __tablename__ = "individual_answers"
-    __table_args__ = ({"sqlite_with_rowid": False},)
-
-    ballot_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("ballots.id", ondelete="CASCADE"), primary_key=True
-    )
-    item_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("individual_items.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
-    level: Mapped[Level] = mapped_column(str_enum(Level, "level"))

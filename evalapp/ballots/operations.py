@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from evalapp.ballots.models import Ballot, CommonAnswer, IndividualAnswer, random_ballot_id
+from evalapp.ballots.models import Ballot, encode_levels, random_ballot_id
 from evalapp.campaigns.models import Level, Satisfaction
 from evalapp.extensions import db
 
@@ -15,8 +15,8 @@ from evalapp.extensions import db
 @dataclass(frozen=True)
 class BallotContent:
     subject_id: int
-    common: Mapping[int, Level]  # item id: level; a blank item is absent
-    individual: Mapping[int, Level]
+    # One per item in the questionnaire's order (common items, then individual); None: blank.
+    levels: Sequence[Level | None]
     satisfaction: Satisfaction | None
     comment: str | None
     receipt_code: str
@@ -25,26 +25,19 @@ class BallotContent:
 def insert_ballots(
     campaign_id: int, rater_group_id: int, ballots: Sequence[BallotContent]
 ) -> None:
-    """Bulk inserts: any number of ballots with their answers is three statements."""
-    rows, common, individual = [], [], []
-    for content in ballots:
-        ballot_id = random_ballot_id()
-        rows.append({
-            "id": ballot_id,
+    """One statement for any number of ballots."""
+    if not ballots:
+        return
+    db.session.execute(sa.insert(Ballot), [
+        {
+            "id": random_ballot_id(),
             "campaign_id": campaign_id,
             "subject_id": content.subject_id,
             "rater_group_id": rater_group_id,
+            "levels": encode_levels(content.levels),
             "satisfaction": content.satisfaction,
             "comment": content.comment or None,
             "receipt_code": content.receipt_code,
-        })
-        common += [{"ballot_id": ballot_id, "item_id": item, "level": level}
-                   for item, level in content.common.items()]
-        individual += [{"ballot_id": ballot_id, "item_id": item, "level": level}
-                       for item, level in content.individual.items()]
-    if rows:
-        db.session.execute(sa.insert(Ballot), rows)
-    if common:
-        db.session.execute(sa.insert(CommonAnswer), common)
-    if individual:
-        db.session.execute(sa.insert(IndividualAnswer), individual)
+        }
+        for content in ballots
+    ])

@@ -101,6 +101,10 @@ class Campaign(db.Model):
         back_populates="campaign", order_by="Subject.position", cascade="all, delete-orphan"
     )
 
+    def common_items(self) -> list[CommonItem]:
+        """The common items in questionnaire order: the order of every ballot's answers."""
+        return [item for section in self.sections for item in section.items]
+
     def level_points(self) -> dict[Level, int]:
         return {
             Level.EXCELLENT: self.points_excellent,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 
 from evalapp.auth.models import Role, User
 from evalapp.ballots.operations import BallotContent, insert_ballots
-from evalapp.campaigns.models import Campaign, IndividualItem, Level, ProblemEntry, Subject
+from evalapp.campaigns.models import Campaign, IndividualItem, ProblemEntry, Subject
 from evalapp.campaigns.operations import close_campaign, create_campaign, open_campaign
 from evalapp.demo import ballots as simulated
 from evalapp.demo.content import ADMINISTRATION, SUBJECTS, DemoSubject
@@ -236,7 +236,7 @@ def _simulate_meeting(
     campaign: Campaign, batches: list[TicketBatch], rng: np.random.Generator
 ) -> None:
     """Spend most tickets and store a ballot for every spent ticket's subject."""
-    common_items = [item.id for section in campaign.sections for item in section.items]
+    common_items = campaign.common_items()
     difficulty = rng.normal(0.0, 0.06, size=len(common_items) + 4)
     difficulty[rng.choice(len(common_items), size=4, replace=False)] -= 0.18  # weak spots
     quality = {subject.id: content.quality for subject, content in zip(
@@ -255,24 +255,17 @@ def _simulate_meeting(
             group_shift=GROUP_SHIFTS[batch.rater_group.position - 1],
             item_difficulty=difficulty,
         )
-        individual_items = [item.id for item in subject.individual_items]
         ballots = []
         for row in range(returned):
-            levels = result.levels[row]
             ballots.append(BallotContent(
                 subject_id=subject.id,
-                common=_answered(common_items, levels[: len(common_items)]),
-                individual=_answered(individual_items, levels[len(common_items):]),
+                levels=list(result.levels[row]),
                 satisfaction=result.satisfaction[row],
                 comment=result.comments[row],
                 receipt_code=_unique_receipt(receipts),
             ))
         insert_ballots(campaign.id, batch.rater_group_id, ballots)
     db.session.flush()
-
-
-def _answered(item_ids: list[int], levels: np.ndarray) -> dict[int, Level]:
-    return {item: level for item, level in zip(item_ids, levels, strict=True) if level is not None}
 
 
 def _unique_receipt(taken: set[str]) -> str:

@@ -174,7 +174,7 @@ class _FieldNames:
 def _layout(campaign: Campaign, subject: Subject) -> SubjectLayout:
     return SubjectLayout(
         subject_id=subject.id,
-        common_item_ids=tuple(item.id for section in campaign.sections for item in section.items),
+        common_item_ids=tuple(item.id for item in campaign.common_items()),
         individual_item_ids=tuple(item.id for item in subject.individual_items),
     )
 
@@ -185,10 +185,10 @@ def _submit(
     contents = [
         BallotContent(
             subject_id=s.subject_id,
-            common=_levels(form, [(item, common_field(s.subject_id, item))
-                                  for item in s.common_item_ids]),
-            individual=_levels(form, [(item, individual_field(s.subject_id, item))
-                                      for item in s.individual_item_ids]),
+            levels=[_level(form[common_field(s.subject_id, item)].data)
+                    for item in s.common_item_ids]
+            + [_level(form[individual_field(s.subject_id, item)].data)
+               for item in s.individual_item_ids],
             satisfaction=_satisfaction(form[satisfaction_field(s.subject_id)].data),
             comment=(form[comment_field(s.subject_id)].data or "").strip() or None,
             receipt_code=rater.receipts[s.subject_id],
@@ -203,8 +203,8 @@ def _submit(
     return redirect(url_for("rating.receipt"), code=303)
 
 
-def _levels(form: BallotFormBase, fields: list[tuple[int, str]]) -> dict[int, Level]:
-    return {item: Level(form[name].data) for item, name in fields if form[name].data}
+def _level(value: str | None) -> Level | None:
+    return Level(value) if value else None
 
 
 def _satisfaction(value: str | None) -> Satisfaction | None:

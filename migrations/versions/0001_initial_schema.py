@@ -174,10 +174,12 @@ def upgrade():
     sa.Column('campaign_id', sa.Integer(), nullable=False),
     sa.Column('subject_id', sa.Integer(), nullable=False),
     sa.Column('rater_group_id', sa.Integer(), nullable=False),
+    sa.Column('levels', sa.String(length=200), nullable=False),
     sa.Column('satisfaction', sa.Enum('satisfied', 'fairly_satisfied', 'dissatisfied', name='satisfaction', native_enum=False, create_constraint=True), nullable=True),
     sa.Column('comment', sa.Text(), nullable=True),
     sa.Column('receipt_code', sa.String(length=16), nullable=False),
     sa.CheckConstraint('comment IS NULL OR length(comment) <= 2000', name=op.f('ck_ballots_comment_length')),
+    sa.CheckConstraint("length(levels) BETWEEN 1 AND 200 AND replace(replace(replace(replace(replace(levels, '0', ''), '1', ''), '2', ''), '3', ''), '-', '') = ''", name=op.f('ck_ballots_levels_codes')),
     sa.ForeignKeyConstraint(['campaign_id', 'rater_group_id'], ['rater_groups.campaign_id', 'rater_groups.id'], name=op.f('fk_ballots_campaign_id_rater_group_id_rater_groups')),
     sa.ForeignKeyConstraint(['campaign_id', 'subject_id'], ['subjects.campaign_id', 'subjects.id'], name=op.f('fk_ballots_campaign_id_subject_id_subjects')),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_ballots_campaign_id_campaigns'), ondelete='CASCADE'),
@@ -245,18 +247,6 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_ticket_batches_campaign_id'), ['campaign_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ticket_batches_rater_group_id'), ['rater_group_id'], unique=False)
 
-    op.create_table('common_answers',
-    sa.Column('ballot_id', sa.String(length=32), nullable=False),
-    sa.Column('item_id', sa.Integer(), nullable=False),
-    sa.Column('level', sa.Enum('excellent', 'good', 'fair', 'poor', name='level', native_enum=False, create_constraint=True), nullable=False),
-    sa.ForeignKeyConstraint(['ballot_id'], ['ballots.id'], name=op.f('fk_common_answers_ballot_id_ballots'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['item_id'], ['common_items.id'], name=op.f('fk_common_answers_item_id_common_items'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('ballot_id', 'item_id', name=op.f('pk_common_answers')),
-    sqlite_with_rowid=False
-    )
-    with op.batch_alter_table('common_answers', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_common_answers_item_id'), ['item_id'], unique=False)
-
     op.create_table('drawn_people',
     sa.Column('draw_id', sa.Integer(), nullable=False),
     sa.Column('roster_entry_id', sa.Integer(), nullable=False),
@@ -316,18 +306,6 @@ def upgrade():
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tickets_batch_id'), ['batch_id'], unique=False)
 
-    op.create_table('individual_answers',
-    sa.Column('ballot_id', sa.String(length=32), nullable=False),
-    sa.Column('item_id', sa.Integer(), nullable=False),
-    sa.Column('level', sa.Enum('excellent', 'good', 'fair', 'poor', name='level', native_enum=False, create_constraint=True), nullable=False),
-    sa.ForeignKeyConstraint(['ballot_id'], ['ballots.id'], name=op.f('fk_individual_answers_ballot_id_ballots'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['item_id'], ['individual_items.id'], name=op.f('fk_individual_answers_item_id_individual_items'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('ballot_id', 'item_id', name=op.f('pk_individual_answers')),
-    sqlite_with_rowid=False
-    )
-    with op.batch_alter_table('individual_answers', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_individual_answers_item_id'), ['item_id'], unique=False)
-
     op.create_table('rectification_measures',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('problem_id', sa.Integer(), nullable=False),
@@ -367,13 +345,6 @@ GUARDS = (
         "a spent or voided ticket stays so, and its code never changes",
     ),
     ("ballots_immutable", "ballots", "TRUE", "a stored ballot is never changed"),
-    ("common_answers_immutable", "common_answers", "TRUE", "a stored answer is never changed"),
-    (
-        "individual_answers_immutable",
-        "individual_answers",
-        "TRUE",
-        "a stored answer is never changed",
-    ),
 )
 
 
@@ -415,10 +386,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_rectification_measures_problem_id'))
 
     op.drop_table('rectification_measures')
-    with op.batch_alter_table('individual_answers', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_individual_answers_item_id'))
-
-    op.drop_table('individual_answers')
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_tickets_batch_id'))
 
@@ -430,10 +397,6 @@ def downgrade():
     op.drop_table('rectification_problems')
     op.drop_table('individual_items')
     op.drop_table('drawn_people')
-    with op.batch_alter_table('common_answers', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_common_answers_item_id'))
-
-    op.drop_table('common_answers')
     with op.batch_alter_table('ticket_batches', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ticket_batches_rater_group_id'))
         batch_op.drop_index(batch_op.f('ix_ticket_batches_campaign_id'))
