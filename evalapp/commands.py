@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from evalapp.auth.models import Role, User
+from evalapp.backup import BackupError, backup, restore
 from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
 from evalapp.netaddr import base_url
@@ -97,6 +98,31 @@ def create_user_command(
     click.echo(f"已创建 / created: {username} ({role}, {unit_name})")
 
 
+@click.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(target: Path) -> None:
+    """Write a consistent copy of the database to TARGET (while the app keeps running)."""
+    try:
+        backup(target)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"已备份 / backed up to {target}")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def restore_command(source: Path) -> None:
+    """Restore a backup made by `evalapp backup` into an empty database."""
+    try:
+        restore(source)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"已恢复 / restored from {source}")
+
+
 def register(app: Flask) -> None:
-    for command in (serve_command, demo_command, create_user_command):
+    for command in (serve_command, demo_command, create_user_command, backup_command,
+                    restore_command):
         app.cli.add_command(command)

@@ -1,0 +1,64 @@
+"""`evalapp backup` and `evalapp restore`: a restored database holds exactly what was saved."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from evalapp.extensions import db
+from tests.conftest import POSTGRES_URL, build_app, dispose
+from tests.rater import make_tickets
+from tests.test_rating import submit_full
+
+
+def snapshot(app) -> dict[str, list[tuple]]:
+    """Every row of every table, sorted: equal snapshots mean equal databases."""
+    with app.app_context(), db.engine.connect() as connection:
+        return {
+            table.name: sorted(map(tuple, connection.execute(sa.select(table))), key=repr)
+            for table in db.metadata.sorted_tables
+        }
+
+
+@pytest.fixture
+def empty_target(backend, tmp_path):
+    """A URL for an empty database of the same kind as the one under test."""
+    name, url = backend
+    if name == "sqlite":
+        yield f"sqlite:///{tmp_path / 'restored.sqlite3'}"
+        return
+    database = f"evalapp_restore_{secrets.token_hex(4)}"
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE {database}")
+    yield make_url(url).set(database=database).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"DROP DATABASE {database} WITH (FORCE)")
+    admin.dispose()
+
+
+def test_backup_then_restore_into_an_empty_database(app, runner, tmp_path, empty_target):
+    with app.app_context():
+        tickets = make_tickets()
+    for token in tickets.single[:3] + tickets.pair[:1]:
+        submit_full(app.test_client(), token)
+    before = snapshot(app)
+    assert len(before["ballots"]) == 5
+
+    saved = tmp_path / "evalapp.backup"
+    result = runner.invoke(args=["backup", str(saved)])
+    assert result.exit_code == 0, result.output
+    assert saved.stat().st_size > 0
+
+    target = build_app(empty_target, tmp_path / "other", SCHEMA_CHECK=False)
+    result = target.test_cli_runner().invoke(args=["restore", str(saved)])
+    assert result.exit_code == 0, result.output
+    dispose(target)
+    restored = build_app(empty_target, tmp_path / "other")  # migrated: the app starts
+    assert snapshot(restored) == before
+    again = restored.test_cli_runner().invoke(args=["restore", str(saved)])
+    assert again.exit_code == 1 and "not empty" in again.output  # never merges
+    dispose(restored)
