@@ -22,6 +22,7 @@ ENVIRONMENT = {
     "EVALAPP_SECRET_KEY": "SECRET_KEY",
     "EVALAPP_BASE_URL": "BASE_URL",
     "EVALAPP_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "EVALAPP_PROXIES": "PROXIES",
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -33,11 +34,14 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SECURE": None,  # None: derived from the base URL's scheme
     "WTF_CSRF_TIME_LIMIT": None,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     # In-memory limits hold per process; set redis://… so they hold across gunicorn workers.
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
+    # How many reverse proxies stand in front (0: none); they set X-Forwarded-For/-Proto.
+    "PROXIES": 0,
 }
 
 SECRET_KEY_FILE = "secret_key"
@@ -65,6 +69,12 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / SQLITE_FILE}"
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret_key(instance / SECRET_KEY_FILE)
+    # Served over HTTPS (as the base URL says), cookies never travel in clear text.
+    if app.config["SESSION_COOKIE_SECURE"] is None:
+        app.config["SESSION_COOKIE_SECURE"] = str(app.config["BASE_URL"] or "").startswith(
+            "https://"
+        )
+    app.config["PROXIES"] = int(app.config["PROXIES"])
 
 
 def _instance_secret_key(path: Path) -> str:

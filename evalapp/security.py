@@ -9,6 +9,7 @@ reader came from, because a ticket code must never leak through a Referer header
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 HEADERS = {
@@ -24,6 +25,12 @@ HEADERS = {
 
 
 def register(app: Flask) -> None:
+    if app.config["PROXIES"]:
+        # Behind a reverse proxy: take the client's address and scheme from the headers the
+        # proxies set, so that rate limits apply per client and HTTPS is recognised.
+        proxies = app.config["PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
     @app.after_request
     def add_headers(response: Response) -> Response:
         for name, value in HEADERS.items():

@@ -1,0 +1,110 @@
+"""Security headers on every page, cookie flags, proxies, and uploaded reports served safely."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from evalapp.extensions import db
+from tests.conftest import csrf_token
+from tests.factories import PASSWORD
+from tests.organiser import make_setup
+
+PAGES = ["/", "/auth/login", "/campaigns/", "/no/such/page", "/t/" + "0" * 26, "/ballot",
+         "/static/css/app.css"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_security_headers_on_every_page(client, path):
+    response = client.get(path)
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    response.close()
+
+
+def test_no_page_has_inline_script(app, client):
+    with app.app_context():
+        make_setup()
+    token = csrf_token(client, "/auth/login")
+    client.post("/auth/login", data={"username": "organiser", "password": PASSWORD,
+                                     "csrf_token": token})
+    for path in ("/", "/campaigns/", "/campaigns/1", "/campaigns/1/questionnaire"):
+        page = client.get(path).get_data(as_text=True)
+        assert "<script>" not in page and " onclick=" not in page and "javascript:" not in page
+
+
+def test_session_cookie_flags(client, make_app):
+    client.get("/auth/login")
+    cookie = client.get_cookie("session")
+    assert cookie.http_only and cookie.same_site == "Lax" and not cookie.secure
+    secure_app = make_app(BASE_URL="https://evalapp.example")
+    secure = secure_app.test_client()
+    secure.get("/auth/login", base_url="https://evalapp.example")
+    assert secure.get_cookie("session", domain="evalapp.example").secure
+
+
+def test_behind_a_proxy_the_client_address_and_scheme_are_used(make_app):
+    app = make_app(PROXIES=1)
+    seen = {}
+
+    @app.get("/_who")
+    def who():  # type: ignore[no-untyped-def]
+        from flask import request
+
+        seen.update(addr=request.remote_addr, scheme=request.scheme)
+        return ""
+
+    app.test_client().get("/_who", headers={"X-Forwarded-For": "10.0.0.7",
+                                            "X-Forwarded-Proto": "https"})
+    assert seen == {"addr": "10.0.0.7", "scheme": "https"}
+
+
+def docx_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("filename", "content", "accepted"), [
+    ("报告.pdf", b"%PDF-1.4\n%%EOF", True),
+    ("报告.docx", docx_bytes(), True),
+    ("report.pdf", b"<html><script>alert(1)</script></html>", False),  # named PDF, is not
+    ("report.docx", b"PK\x03\x04not really a zip", False),
+])
+def test_uploaded_reports_are_checked_by_content(app, client, filename, content, accepted):
+    with app.app_context():
+        setup = make_setup()
+    token = csrf_token(client, "/auth/login")
+    client.post("/auth/login", data={"username": "organiser", "password": PASSWORD,
+                                     "csrf_token": token})
+    path = f"/campaigns/{setup.campaign}/subjects/{setup.subject}"
+    page = client.get(path).get_data(as_text=True)
+    import re
+
+    data = {name: value for name, value in re.findall(
+        r'name="([^"]+)"[^>]*value="([^"]*)"', page)}
+    data.update({"csrf_token": csrf_token(client, path), "person_name": "述职人1",
+                 "report_text": "", "report_file": (io.BytesIO(content), filename)})
+    data["unit"] = re.search(r'<option selected value="(\d+)"', page).group(1)
+    response = client.post(path, data=data, content_type="multipart/form-data")
+    assert (response.status_code == 303) is accepted, response.get_data(as_text=True)[-500:]
+    if not accepted:
+        assert "该文件不是 PDF 或 Word 文档" in response.get_data(as_text=True)
+        return
+    served = client.get(f"/campaigns/{setup.campaign}/subjects/{setup.subject}/report")
+    assert served.data == content
+    assert served.headers["Content-Disposition"].startswith("attachment")
+    assert "sandbox" in served.headers["Content-Security-Policy"]
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    with app.app_context():
+        from evalapp.campaigns.models import Subject
+
+        assert db.session.get(Subject, setup.subject).report_file.filename.endswith(
+            filename.rsplit(".", 1)[1])
