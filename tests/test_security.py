@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 import pytest
@@ -86,10 +87,7 @@ def test_uploaded_reports_are_checked_by_content(app, client, filename, content,
                                      "csrf_token": token})
     path = f"/campaigns/{setup.campaign}/subjects/{setup.subject}"
     page = client.get(path).get_data(as_text=True)
-    import re
-
-    data = {name: value for name, value in re.findall(
-        r'name="([^"]+)"[^>]*value="([^"]*)"', page)}
+    data = dict(re.findall(r'name="([^"]+)"[^>]*value="([^"]*)"', page))
     data.update({"csrf_token": csrf_token(client, path), "person_name": "述职人1",
                  "report_text": "", "report_file": (io.BytesIO(content), filename)})
     data["unit"] = re.search(r'<option selected value="(\d+)"', page).group(1)
