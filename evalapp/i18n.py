@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, redirect, request, session
+from flask import Blueprint, Flask, has_request_context, redirect, request, session
 from flask_babel import (
     format_date,
     format_datetime,
@@ -29,6 +29,8 @@ bp = Blueprint("i18n", __name__)
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return DEFAULT_LOCALE  # the command line and background work speak Chinese
     chosen = session.get("locale")
     if chosen in LANGUAGES:
         return chosen
