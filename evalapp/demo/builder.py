@@ -122,14 +122,12 @@ def _build_units() -> tuple[OrgUnit, list[OrgUnit]]:
             name_en=subject.unit.name_en,
             is_demo=True,
         )
-        for name_zh, name_en in subject.unit.subordinates:
-            OrgUnit(
-                parent=unit,
-                kind=UnitKind.SUBORDINATE,
-                name_zh=name_zh,
-                name_en=name_en,
-                is_demo=True,
-            )
+        db.session.add(unit)
+        db.session.add_all(
+            OrgUnit(parent=unit, kind=UnitKind.SUBORDINATE, name_zh=name_zh, name_en=name_en,
+                    is_demo=True)
+            for name_zh, name_en in subject.unit.subordinates
+        )
         units.append(unit)
     db.session.flush()
     return root, units

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evalapp.auth.models import User
-from evalapp.campaigns.models import Subject
+from evalapp.campaigns.models import Campaign, Subject
 from evalapp.database import UTCDateTime, utcnow
 from evalapp.extensions import db
 from evalapp.roster.models import RaterGroup
@@ -50,7 +50,8 @@ class TicketBatch(db.Model):
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
 
-    rater_group: Mapped[RaterGroup] = relationship()
+    campaign: Mapped[Campaign] = relationship(overlaps="rater_group")
+    rater_group: Mapped[RaterGroup] = relationship(overlaps="campaign")
     subjects: Mapped[list[Subject]] = relationship(secondary=batch_subjects)
     issued_by: Mapped[User | None] = relationship()
     tickets: Mapped[list[Ticket]] = relationship(

@@ -1,0 +1,133 @@
+"""Burst benchmark: N raters at once against a real server and database.
+
+    python -m bench.burst --db postgresql --raters 1000
+    python -m bench.burst --db sqlite --raters 1000
+
+Starts the app under its production server (gunicorn with several workers on PostgreSQL;
+`evalapp serve`, Waitress, on the embedded SQLite set-up), creates a campaign with N tickets,
+replays N raters concurrently over loopback (open the ticket URL, load the questionnaire,
+submit a full ballot), then prints throughput, latency percentiles per step and errors by
+kind, and checks that ballots stored = tickets spent = successful submissions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from bench.harness import RECEIPT, Server, count_outcome, fresh_database, prepare, rater_steps
+
+EXPECTED = {"open": 303, "load": 200, "submit": 303, "receipt": 200}
+
+
+@dataclass
+class Rater:
+    timings: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+    receipt: str | None = None
+
+
+def rate(base: str, token: str) -> Rater:
+    rater = Rater()
+    steps = rater_steps(base, token)
+    while True:
+        started = time.perf_counter()
+        try:
+            step, reply = next(steps)
+        except StopIteration:
+            return rater
+        except Exception as error:  # every failure is counted, by kind
+            rater.error = f"{type(error).__name__}"
+            return rater
+        rater.timings[step] = time.perf_counter() - started
+        if reply.status != EXPECTED[step]:
+            locked = "locked" in reply.text
+            rater.error = f"{step}: HTTP {reply.status}" + (" database is locked" if locked else "")
+            return rater
+        if step == "receipt":
+            found = RECEIPT.search(reply.text)
+            rater.receipt = found.group(1) if found else None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    raters: int
+    seconds: float
+    errors: Counter
+    percentiles: dict[str, tuple[float, float, float]]
+    succeeded: int
+    stored: int
+    spent: int
+    receipts_found: bool
+
+    @property
+    def consistent(self) -> bool:
+        return self.stored == self.spent == self.succeeded and self.receipts_found
+
+
+def run(kind: str, raters: int, concurrency: int, workers: int) -> Outcome:
+    instance = Path(tempfile.mkdtemp(prefix="evalapp-instance-"))
+    with fresh_database(kind) as database:
+        tokens, campaign_id = prepare(database, raters, instance)
+        server = Server(kind, database.url, instance, workers)
+        server.start()
+        try:
+            started = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=concurrency) as pool:
+                results = list(pool.map(lambda token: rate(server.base, token), tokens))
+            seconds = time.perf_counter() - started
+        finally:
+            server.stop()
+        stored, spent, receipts = count_outcome(database.url, campaign_id)
+    succeeded = [r for r in results if r.error is None]
+    percentiles = {
+        step: tuple(np.percentile([r.timings[step] * 1000 for r in results if step in r.timings],
+                                  [50, 95, 99]))
+        for step in EXPECTED
+        if any(step in r.timings for r in results)
+    }
+    return Outcome(raters, seconds, Counter(r.error for r in results if r.error), percentiles,
+                   len(succeeded), stored, spent,
+                   all(r.receipt in receipts for r in succeeded))
+
+
+def report(kind: str, outcome: Outcome) -> str:
+    lines = [
+        f"burst on {kind}: {outcome.raters} raters in {outcome.seconds:.1f} s "
+        f"({outcome.raters / outcome.seconds:.1f} raters/s)",
+        "step      p50 ms   p95 ms   p99 ms",
+    ]
+    for step, (p50, p95, p99) in outcome.percentiles.items():
+        lines.append(f"{step:<8}{p50:8.1f} {p95:8.1f} {p99:8.1f}")
+    lines.append("errors: " + (", ".join(f"{kind} × {n}" for kind, n in
+                                         outcome.errors.most_common()) or "none"))
+    lines.append(f"succeeded {outcome.succeeded}, ballots stored {outcome.stored}, tickets "
+                 f"spent {outcome.spent}, receipts all stored: {outcome.receipts_found} -> "
+                 + ("CONSISTENT" if outcome.consistent else "INCONSISTENT"))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="postgresql")
+    parser.add_argument("--raters", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=100,
+                        help="raters in flight at once (client threads)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (PostgreSQL)")
+    args = parser.parse_args(argv)
+    outcome = run(args.db, args.raters, args.concurrency, args.workers)
+    print(report(args.db, outcome))
+    return 0 if outcome.consistent and not outcome.errors else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""What the burst and kill scripts share: a fresh database with a campaign of N tickets, a real
+server process (gunicorn on PostgreSQL, `evalapp serve` on SQLite), and a rater who opens a
+ticket, loads the questionnaire and submits a full ballot over loopback."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from tests.http import HttpClient
+
+PROJECT = Path(__file__).resolve().parent.parent
+PG_ADMIN = os.environ.get(
+    "EVALAPP_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+QUESTION = re.compile(r'name="(s\d+_(?:c\d+|i\d+|satisfaction))" value="([a-z_]+)"')
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+RECEIPT = re.compile(r'class="receipt-code">([0-9A-Z]+)<')
+
+
+@dataclass
+class Database:
+    kind: str
+    url: str
+    cleanup: list = field(default_factory=list)
+
+
+@contextmanager
+def fresh_database(kind: str) -> Iterator[Database]:
+    if kind == "sqlite":
+        folder = Path(tempfile.mkdtemp(prefix="evalapp-bench-"))
+        yield Database(kind, f"sqlite:///{folder / 'evalapp.sqlite3'}")
+        return
+    name = f"evalapp_bench_{secrets.token_hex(4)}"
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    try:
+        yield Database(kind, sa.make_url(PG_ADMIN).set(database=name).render_as_string(
+            hide_password=False))
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+
+
+def prepare(database: Database, tickets: int, instance: Path) -> tuple[list[str], int]:
+    """Migrate and create an open campaign with `tickets` tickets; their plain codes."""
+    from evalapp import create_app
+    from evalapp.campaigns.models import IndividualItem, Subject
+    from evalapp.campaigns.operations import create_campaign, open_campaign
+    from evalapp.extensions import db
+    from evalapp.roster.models import RaterGroup
+    from evalapp.schema import upgrade_schema
+    from evalapp.tickets.operations import issue_tickets
+    from evalapp.units.models import OrgUnit, UnitKind
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database.url, "INSTANCE_PATH": str(instance),
+                      "SCHEMA_CHECK": False, "SECRET_KEY": "bench"})
+    upgrade_schema(app)
+    with app.app_context():
+        unit = OrgUnit(kind=UnitKind.ADMINISTRATION, name_zh="基准测试单位")
+        campaign = create_campaign(unit, "压力测试")
+        subject = Subject(campaign=campaign, unit=unit, position=1, person_name="述职人",
+                          report_text="述职报告" * 500)
+        subject.individual_items = [IndividualItem(position=i, text_zh=f"个性化内容{i}")
+                                    for i in range(1, 5)]
+        db.session.add(subject)
+        db.session.flush()
+        groups = db.session.scalars(sa.select(RaterGroup).where(
+            RaterGroup.campaign_id == campaign.id).order_by(RaterGroup.position)).all()
+        codes: list[str] = []
+        for index, group in enumerate(groups):
+            share = tickets // len(groups) + (1 if index < tickets % len(groups) else 0)
+            if share:
+                codes += issue_tickets(campaign, group, [subject], share)[1]
+        open_campaign(campaign)
+        db.session.commit()
+        campaign_id = campaign.id
+        db.engine.dispose()
+    return codes, campaign_id
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Server:
+    kind: str
+    url: str
+    instance: Path
+    workers: int
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        if self.kind == "postgresql":
+            return [sys.executable, "-m", "gunicorn", "--workers", str(self.workers),
+                    "--worker-class", "gthread", "--threads", "8", "--bind",
+                    f"127.0.0.1:{self.port}", "--log-level", "warning",
+                    "evalapp:create_app()"]
+        return [str(Path(sys.executable).parent / "evalapp"), "serve", "--host", "127.0.0.1",
+                "--port", str(self.port), "--threads", "16"]
+
+    def start(self) -> None:
+        env = {**os.environ, "EVALAPP_DATABASE_URL": self.url,
+               "EVALAPP_INSTANCE_PATH": str(self.instance), "EVALAPP_SECRET_KEY": "bench",
+               "EVALAPP_BASE_URL": self.base}
+        self.process = subprocess.Popen(self.command(), cwd=PROJECT, env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                        start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if HttpClient(self.base).get("/").status == 200:
+                    return
+            except (urllib.error.URLError, ConnectionError, OSError):
+                time.sleep(0.1)
+        raise RuntimeError("server did not start: " + self.stop())
+
+    def kill(self) -> None:
+        """SIGKILL to the whole process group: no clean shutdown, as in a power cut."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> str:
+        if self.process is None:
+            return ""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return (self.process.stderr.read() or b"").decode(errors="replace")[-2000:]
+
+
+def rater_steps(base: str, token: str) -> Iterator[tuple[str, object]]:
+    """Open the ticket, load the questionnaire, submit a full ballot: yields (step, reply) so
+    the caller can time each. The answers are all 较好 (good)."""
+    client = HttpClient(base)
+    opened = client.get(f"/t/{token}")
+    yield "open", opened
+    page = client.get("/ballot")
+    yield "load", page
+    answers = {name: "good" if "satisfaction" not in name else "satisfied"
+               for name, _value in QUESTION.findall(page.text)}
+    match = CSRF.search(page.text)
+    answers["csrf_token"] = match.group(1) if match else ""
+    yield "submit", client.post("/ballot", answers)
+    yield "receipt", client.get("/ballot/receipt")
+
+
+def count_outcome(url: str, campaign_id: int) -> tuple[int, int, set[str]]:
+    """(ballots stored, tickets spent, receipt codes stored) of the campaign."""
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        ballots = connection.execute(sa.text(
+            "SELECT receipt_code FROM ballots WHERE campaign_id = :c"), {"c": campaign_id}
+        ).scalars().all()
+        spent = connection.execute(sa.text(
+            "SELECT count(*) FROM tickets JOIN ticket_batches ON tickets.batch_id = "
+            "ticket_batches.id WHERE ticket_batches.campaign_id = :c AND tickets.spent"),
+            {"c": campaign_id}).scalar()
+    engine.dispose()
+    return len(ballots), spent, set(ballots)
