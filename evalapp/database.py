@@ -10,8 +10,8 @@ import enum
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask import has_request_context, request
-from sqlalchemy.orm import DeclarativeBase
+from flask import g, has_request_context, request
+from sqlalchemy.orm import DeclarativeBase, Session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -96,5 +96,20 @@ def configure_sqlite(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        read_only = has_request_context() and request.method in SAFE_METHODS
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        deferred = has_request_context() and (
+            request.method in SAFE_METHODS or g.get("reading_first", False)
+        )
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+def read_first() -> None:
+    """This request reads and checks at length before it writes: its first transaction takes
+    no write lock, so other writers are not held up while it validates (SQLite only)."""
+    g.reading_first = True
+
+
+def start_writing(session: Session) -> None:
+    """End the reading transaction; the next statement begins a write transaction that takes
+    the lock up front. Whatever was read is read again inside it before anything is written."""
+    session.rollback()
+    g.reading_first = False

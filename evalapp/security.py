@@ -8,7 +8,7 @@ reader came from, because a ticket code must never leak through a Referer header
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
@@ -30,6 +30,17 @@ def register(app: Flask) -> None:
         # proxies set, so that rate limits apply per client and HTTPS is recognised.
         proxies = app.config["PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+    @app.before_request
+    def refuse_nul_characters() -> None:
+        """No text a person types contains NUL, and PostgreSQL cannot store it: a request
+        carrying one is malformed (400), never a failed insert (500)."""
+        fields = [request.path, *request.args.values()]
+        if request.method == "POST":
+            fields += [value for values in request.form.listvalues() for value in values]
+            fields += [upload.filename or "" for upload in request.files.values()]
+        if any("\x00" in field for field in fields):
+            abort(400)
 
     @app.after_request
     def add_headers(response: Response) -> Response:

@@ -26,11 +26,11 @@ class Tickets:
     closed: str  # of a closed campaign
 
 
-def make_tickets() -> Tickets:
+def make_tickets(singles: int = 60) -> Tickets:
     world = make_world()
     campaign = make_campaign(world.customs, "2026年度测评", subjects=2)
     groups = groups_of(campaign)
-    _, single = issue_tickets(campaign, groups[0], campaign.subjects[:1], 60)
+    _, single = issue_tickets(campaign, groups[0], campaign.subjects[:1], singles)
     _, pair = issue_tickets(campaign, groups[3], campaign.subjects, 3)
     batch, voided = issue_tickets(campaign, groups[1], campaign.subjects[:1], 1)
     batch.tickets[0].voided = True

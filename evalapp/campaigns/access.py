@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort
+from sqlalchemy.orm import selectinload
 
 from evalapp.auth.models import User
 from evalapp.campaigns.models import Campaign
@@ -14,6 +15,7 @@ from evalapp.units.operations import subtree_ids
 def visible_campaigns(user: User) -> list[Campaign]:
     query = (
         sa.select(Campaign)
+        .options(selectinload(Campaign.subjects), selectinload(Campaign.unit))
         .where(Campaign.unit_id.in_(subtree_ids(user.unit_id)))
         .order_by(Campaign.created_at.desc(), Campaign.id.desc())
     )
