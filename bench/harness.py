@@ -91,6 +91,7 @@ def prepare(database: Database, tickets: int, instance: Path) -> tuple[list[str]
         open_campaign(campaign)
         db.session.commit()
         campaign_id = campaign.id
+    with app.app_context():  # after the session has given back its connection
         db.engine.dispose()
     return codes, campaign_id
 
@@ -111,6 +112,10 @@ class Server:
     process: subprocess.Popen | None = None
 
     @property
+    def log(self) -> Path:
+        return self.instance / "server.log"
+
+    @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
@@ -127,9 +132,10 @@ class Server:
         env = {**os.environ, "EVALAPP_DATABASE_URL": self.url,
                "EVALAPP_INSTANCE_PATH": str(self.instance), "EVALAPP_SECRET_KEY": "bench",
                "EVALAPP_BASE_URL": self.base}
-        self.process = subprocess.Popen(self.command(), cwd=PROJECT, env=env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                        start_new_session=True)
+        # The server's log goes to a file: a pipe nobody reads fills up and stalls the server.
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(self.command(), cwd=PROJECT, env=env,
+                                            stdout=log, stderr=log, start_new_session=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -154,7 +160,7 @@ class Server:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.kill()
-        return (self.process.stderr.read() or b"").decode(errors="replace")[-2000:]
+        return self.log.read_text(errors="replace")[-2000:]
 
 
 def full_ballot(page: str) -> dict[str, str]:

@@ -13,6 +13,7 @@ SQLite runs with the documented durability (WAL, synchronous=FULL).
 from __future__ import annotations
 
 import argparse
+import http.client
 import sys
 import tempfile
 import threading
@@ -50,8 +51,8 @@ def rater(base: str, token: str) -> str | None:
             found = RECEIPT.search(receipt.text) if receipt.status == 200 else None
             if found:
                 return found.group(1)
-        except (urllib.error.URLError, ConnectionError, OSError):
-            pass
+        except (urllib.error.URLError, http.client.HTTPException, OSError):
+            pass  # the server died under us: try again, as a phone would
         time.sleep(0.2)
     return None
 
