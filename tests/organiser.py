@@ -19,6 +19,7 @@ class Setup:
     item: int
     draw: int
     batch: int
+    token: str  # an unspent ticket for the subject
 
 
 def make_setup(people_per_group: int = 10) -> Setup:
@@ -35,8 +36,8 @@ def make_setup(people_per_group: int = 10) -> Setup:
         for g, group in enumerate(groups) for n in range(people_per_group)
     )
     draw = draw_sample(campaign, DrawRequest(fraction=0.3, seed="fixed"), user=None)
-    batch, _ = issue_tickets(campaign, groups[0], campaign.subjects, 3)
+    batch, tokens = issue_tickets(campaign, groups[0], campaign.subjects, 3)
     campaign.subjects[0].report_text = ""  # not ready to open: pages stay those of a draft
     db.session.commit()
     return Setup(campaign.id, campaign.subjects[0].id, campaign.sections[0].items[0].id,
-                 draw.id, batch.id)
+                 draw.id, batch.id, tokens[0])

@@ -96,7 +96,17 @@ def test_uploaded_reports_are_checked_by_content(app, client, filename, content,
     if not accepted:
         assert "该文件不是 PDF 或 Word 文档" in response.get_data(as_text=True)
         return
-    served = client.get(f"/campaigns/{setup.campaign}/subjects/{setup.subject}/report")
+    report_url = f"/campaigns/{setup.campaign}/subjects/{setup.subject}/report"
+    with app.app_context():
+        from evalapp.campaigns.models import Campaign
+        from evalapp.campaigns.operations import open_campaign
+
+        open_campaign(db.session.get(Campaign, setup.campaign))
+        db.session.commit()
+    rater = app.test_client()
+    rater.get(f"/t/{setup.token}")
+    assert report_url in rater.get("/ballot").get_data(as_text=True)  # raters can open it
+    served = rater.get(report_url)
     assert served.data == content
     assert served.headers["Content-Disposition"].startswith("attachment")
     assert "sandbox" in served.headers["Content-Security-Policy"]
@@ -106,3 +116,29 @@ def test_uploaded_reports_are_checked_by_content(app, client, filename, content,
 
         assert db.session.get(Subject, setup.subject).report_file.filename.endswith(
             filename.rsplit(".", 1)[1])
+
+
+def test_guessing_ticket_codes_is_rate_limited_but_valid_scans_are_not(app, client):
+    from tests.rater import make_tickets
+
+    with app.app_context():
+        tickets = make_tickets()
+    statuses = [client.get(f"/t/{'0' * 25}{index}").status_code for index in range(32)]
+    assert statuses == [404] * 30 + [429] * 2
+    assert "尝试次数过多" in client.get("/t/" + "1" * 26).get_data(as_text=True)
+    room = app.test_client()  # another address, shared by a whole meeting room
+    room.environ_base["REMOTE_ADDR"] = "10.9.9.9"
+    for token in tickets.single[:40]:  # 40 valid scans from it: none counted, none refused
+        assert room.get(f"/t/{token}").status_code == 303
+
+
+@pytest.mark.parametrize("path", ["/t", "/ballot", "/language", "/auth/login"])
+def test_rater_and_public_posts_need_a_csrf_token(app, client, path):
+    from tests.rater import make_tickets
+
+    with app.app_context():
+        tickets = make_tickets()
+    client.get(f"/t/{tickets.single[0]}")
+    response = client.post(path, data={"code": tickets.single[1], "locale": "en"})
+    assert response.status_code == 400
+    assert "请重新加载页面" in response.get_data(as_text=True)
