@@ -110,3 +110,26 @@ class SubjectForm(FlaskForm):
                               validators=[FileAllowed(["csv", "xlsx"],
                                                       _l("CSV or Excel (.xlsx) only."))])
     items = FieldList(FormField(IndividualItemForm), min_entries=4, max_entries=4)
+
+
+class RaterGroupForm(Form):
+    name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=50)])
+    name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=50)])
+    weight = FloatField(_l("Policy weight (%)"), validators=[Optional(), NumberRange(0.1, 100)])
+
+
+class RaterGroupsForm(FlaskForm):
+    """The campaign's rater groups; weights, when given, must be given for every group and
+    add up to 100% (e.g. head office 40%, grassroots 60%, split over their groups)."""
+
+    groups = FieldList(FormField(RaterGroupForm))
+
+    def validate_groups(self, field: FieldList) -> None:
+        weights = [entry.form.weight.data for entry in field.entries]
+        given = [weight for weight in weights if weight is not None]
+        if given and (len(given) != len(weights) or abs(sum(given) - 100) > 0.01):
+            raise ValidationError(_l("Give a weight to every group, adding up to 100%, or to "
+                                     "none."))
+        names = [entry.form.name_zh.data for entry in field.entries]
+        if len(set(names)) != len(names):
+            raise ValidationError(_l("Each group needs its own name."))

@@ -38,6 +38,7 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
                                                  "leader": 403, "auditor": 403,
                                                  "stranger": 200}),
         "setup.scoring": ("GET", f"{c}/scoring", {**only_organiser, "organiser": 200}),
+        "setup.groups": ("GET", f"{c}/groups", {**only_organiser, "organiser": 200}),
         "setup.questionnaire": ("GET", f"{c}/questionnaire",
                                 {**only_organiser, "organiser": 200}),
         "setup.edit_item": ("POST", f"{c}/questionnaire/{s.item}",
@@ -252,3 +253,28 @@ def test_the_auditor_reads_and_exports_the_log(app, client, setup):
     text = export.get_data(as_text=True)
     assert text.startswith("\ufefftime (UTC),user,campaign,action,detail")
     assert "tickets.void" in text and "organiser" in text
+
+
+def test_rater_groups_and_policy_weights(app, client, setup):
+    login(client)
+    path = f"/campaigns/{setup.campaign}/groups"
+    names = ["机关党员", "机关群众", "基层党员", "基层群众"]
+
+    def post(weights, renamed=names):
+        data = {"csrf_token": csrf_token(client, path)}
+        for index, (name, weight) in enumerate(zip(renamed, weights, strict=True)):
+            data |= {f"groups-{index}-name_zh": name, f"groups-{index}-weight": weight}
+        return client.post(path, data=data)
+
+    refused = post(["30", "10", "40", ""])
+    assert refused.status_code == 422 and "合计为 100%" in refused.get_data(as_text=True)
+    assert post(["30", "10", "40", "30"]).status_code == 422  # 110%
+    assert post(["30", "10", "40", "20"], names[:3] + ["机关党员"]).status_code == 422
+    assert post(["30", "10", "40", "20"]).status_code == 303
+    with app.app_context():
+        from evalapp.roster.models import RaterGroup
+
+        weights = db.session.scalars(sa.select(RaterGroup.weight).where(
+            RaterGroup.campaign_id == setup.campaign).order_by(RaterGroup.position)).all()
+        assert weights == pytest.approx([0.3, 0.1, 0.4, 0.2])
+    assert post(["", "", "", ""]).status_code == 303  # weights are optional

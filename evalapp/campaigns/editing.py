@@ -26,10 +26,17 @@ from evalapp.campaigns.operations import (
 )
 from evalapp.extensions import db
 from evalapp.i18n import localized
+from evalapp.roster.models import RaterGroup
 from evalapp.tabular import TableError, read_table
 from evalapp.units.models import OrgUnit
 from evalapp.units.operations import subtree_ids
-from forms.campaigns import CampaignForm, ItemForm, ScoringForm, SubjectForm
+from forms.campaigns import (
+    CampaignForm,
+    ItemForm,
+    RaterGroupsForm,
+    ScoringForm,
+    SubjectForm,
+)
 
 bp = Blueprint("setup", __name__, url_prefix="/campaigns")
 
@@ -212,3 +219,32 @@ def _save_subject(
     db.session.commit()
     flash(_("Subject saved."))
     return subject
+
+
+@bp.route("/<int:campaign_id>/groups", methods=["GET", "POST"])
+@role_required(Role.ORGANISER)
+def groups(campaign_id: int) -> Response | tuple[str, int]:
+    campaign = campaign_for(current_user, campaign_id)
+    rater_groups = list(db.session.scalars(
+        sa.select(RaterGroup).where(RaterGroup.campaign_id == campaign.id)
+        .order_by(RaterGroup.position)))
+    form = RaterGroupsForm(data={"groups": [
+        {"name_zh": g.name_zh, "name_en": g.name_en,
+         "weight": g.weight * 100 if g.weight is not None else None} for g in rater_groups]})
+    if form.is_submitted():
+        draft_for(campaign_id)
+        if len(form.groups.entries) != len(rater_groups):
+            abort(400)
+        if form.validate():
+            for group, entry in zip(rater_groups, form.groups.entries, strict=True):
+                group.name_zh = entry.form.name_zh.data.strip()
+                group.name_en = (entry.form.name_en.data or "").strip()
+                weight = entry.form.weight.data
+                group.weight = weight / 100 if weight is not None else None
+            record("groups.edit", user=current_user, campaign=campaign,
+                   groups={g.name_zh: g.weight for g in rater_groups})
+            db.session.commit()
+            flash(_("Rater groups saved."))
+            return redirect(url_for("campaigns.detail", campaign_id=campaign.id), code=303)
+    return render_template("campaigns/groups.html", campaign=campaign, form=form), (
+        422 if form.errors else 200)
