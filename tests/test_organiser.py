@@ -269,7 +269,7 @@ def test_rater_groups_and_policy_weights(app, client, setup):
     refused = post(["30", "10", "40", ""])
     assert refused.status_code == 422 and "合计为 100%" in refused.get_data(as_text=True)
     assert post(["30", "10", "40", "30"]).status_code == 422  # 110%
-    assert post(["30", "10", "40", "20"], names[:3] + ["机关党员"]).status_code == 422
+    assert post(["30", "10", "40", "20"], [*names[:3], "机关党员"]).status_code == 422
     assert post(["30", "10", "40", "20"]).status_code == 303
     with app.app_context():
         from evalapp.roster.models import RaterGroup
