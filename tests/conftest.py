@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 from evalapp import create_app
 from evalapp.extensions import db
 from evalapp.schema import upgrade_schema
+from tests.factories import PASSWORD
 
 POSTGRES_URL = os.environ.get("EVALAPP_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
@@ -165,16 +166,20 @@ def csrf_token(client: FlaskClient, path: str) -> str:
     return match.group(1)
 
 
+def login(client: FlaskClient, username: str = "organiser", password: str = PASSWORD):
+    """Log `client` in through the log-in form, as a person would."""
+    token = csrf_token(client, "/auth/login")
+    return client.post(
+        "/auth/login", data={"username": username, "password": password, "csrf_token": token}
+    )
+
+
 class AuthActions:
     def __init__(self, client: FlaskClient) -> None:
         self._client = client
 
-    def login(self, username: str = "organiser", password: str = "correct horse"):
-        token = csrf_token(self._client, "/auth/login")
-        return self._client.post(
-            "/auth/login",
-            data={"username": username, "password": password, "csrf_token": token},
-        )
+    def login(self, username: str = "organiser", password: str = PASSWORD):
+        return login(self._client, username, password)
 
     def logout(self):
         token = csrf_token(self._client, "/")

@@ -14,8 +14,8 @@ from analysis import allocate_proportional
 from evalapp.ballots.models import Ballot
 from evalapp.extensions import db
 from evalapp.roster.operations import ColumnMapping, check_roster
-from tests.conftest import csrf_token
-from tests.factories import PASSWORD, groups_of, make_campaign, make_world
+from tests.conftest import csrf_token, login
+from tests.factories import groups_of, make_campaign, make_world
 from tests.organiser import make_setup
 from tests.rater import full_answers, make_tickets, questions
 
@@ -109,9 +109,7 @@ def organiser_forms(app, client):
     """(path, field names) of every staff form a logged-in organiser (of `client`) posts."""
     with app.app_context():
         setup = make_setup()
-    token = csrf_token(client, "/auth/login")
-    client.post("/auth/login", data={"username": "organiser", "password": PASSWORD,
-                                     "csrf_token": token})
+    login(client, "organiser")
     c = f"/campaigns/{setup.campaign}"
     paths = ["/campaigns/new", f"{c}/scoring", f"{c}/subjects/new", f"{c}/subjects/{setup.subject}",
              f"{c}/draws/", f"{c}/tickets/", f"{c}/roster/"]

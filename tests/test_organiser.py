@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from evalapp.audit.models import AuditEntry
 from evalapp.campaigns.models import Campaign, CampaignStatus, CommonItem
 from evalapp.extensions import db
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, login
 from tests.factories import PASSWORD
 from tests.organiser import make_setup
 
@@ -141,12 +141,6 @@ def test_the_session_cookie_changes_at_log_in(client, setup):
     assert before != after
     with client.session_transaction() as session:
         assert "csrf_token" not in session  # nothing of the anonymous session carried over
-
-
-def login(client, username="organiser"):
-    token = csrf_token(client, "/auth/login")
-    client.post("/auth/login", data={"username": username, "password": PASSWORD,
-                                     "csrf_token": token})
 
 
 def test_create_a_campaign_with_the_default_questionnaire(app, client, setup):

@@ -13,8 +13,8 @@ from openpyxl import Workbook
 from evalapp.extensions import db
 from evalapp.roster.models import RaterGroup, RosterEntry
 from evalapp.sampling.models import SampleDraw
-from tests.conftest import csrf_token
-from tests.factories import PASSWORD, make_campaign, make_user, make_world
+from tests.conftest import csrf_token, login
+from tests.factories import make_campaign, make_user, make_world
 
 
 @pytest.fixture
@@ -25,9 +25,7 @@ def campaign_id(app, client):
         campaign = make_campaign(world.customs)
         db.session.commit()
         campaign_id = campaign.id
-    token = csrf_token(client, "/auth/login")
-    client.post("/auth/login", data={"username": "organiser", "password": PASSWORD,
-                                     "csrf_token": token})
+    login(client, "organiser")
     return campaign_id
 
 

@@ -15,8 +15,8 @@ from evalapp.extensions import db
 from evalapp.roster.models import RaterGroup, RosterEntry
 from evalapp.sampling.models import SampleDraw
 from evalapp.tickets.models import Ticket, TicketBatch
-from tests.conftest import csrf_token
-from tests.factories import PASSWORD, groups_of, make_campaign, make_user, make_world
+from tests.conftest import csrf_token, login
+from tests.factories import groups_of, make_campaign, make_user, make_world
 from tests.test_tickets import CODE, pdf_text
 
 SIZES = (47, 33, 19, 1)  # per rater group
@@ -36,9 +36,7 @@ def campaign_id(app, client):
                                for n in range(size))
         db.session.commit()
         campaign_id = campaign.id
-    token = csrf_token(client, "/auth/login")
-    client.post("/auth/login", data={"username": "organiser", "password": PASSWORD,
-                                     "csrf_token": token})
+    login(client, "organiser")
     return campaign_id
 
 
@@ -128,9 +126,7 @@ def test_the_drawn_list_exports_to_excel(app, client, campaign_id):
     _record, people = last_draw(app)
     assert sorted(row[1] for row in rows[1:11]) == people
     auditor = app.test_client()
-    token = csrf_token(auditor, "/auth/login")
-    auditor.post("/auth/login", data={"username": "auditor", "password": PASSWORD,
-                                      "csrf_token": token})
+    login(auditor, "auditor")
     assert auditor.get(location).status_code == 200  # auditors read draws
     assert draw(auditor, campaign_id, total=3).status_code == 403  # but do not draw
 

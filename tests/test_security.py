@@ -9,8 +9,7 @@ import zipfile
 import pytest
 
 from evalapp.extensions import db
-from tests.conftest import csrf_token
-from tests.factories import PASSWORD
+from tests.conftest import csrf_token, login
 from tests.organiser import make_setup
 
 PAGES = ["/", "/auth/login", "/campaigns/", "/no/such/page", "/t/" + "0" * 26, "/ballot",
@@ -32,9 +31,7 @@ def test_security_headers_on_every_page(client, path):
 def test_no_page_has_inline_script(app, client):
     with app.app_context():
         make_setup()
-    token = csrf_token(client, "/auth/login")
-    client.post("/auth/login", data={"username": "organiser", "password": PASSWORD,
-                                     "csrf_token": token})
+    login(client, "organiser")
     for path in ("/", "/campaigns/", "/campaigns/1", "/campaigns/1/questionnaire"):
         page = client.get(path).get_data(as_text=True)
         assert "<script>" not in page and " onclick=" not in page and "javascript:" not in page
@@ -82,9 +79,7 @@ def docx_bytes() -> bytes:
 def test_uploaded_reports_are_checked_by_content(app, client, filename, content, accepted):
     with app.app_context():
         setup = make_setup()
-    token = csrf_token(client, "/auth/login")
-    client.post("/auth/login", data={"username": "organiser", "password": PASSWORD,
-                                     "csrf_token": token})
+    login(client, "organiser")
     path = f"/campaigns/{setup.campaign}/subjects/{setup.subject}"
     page = client.get(path).get_data(as_text=True)
     data = dict(re.findall(r'name="([^"]+)"[^>]*value="([^"]*)"', page))
