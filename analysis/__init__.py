@@ -1,9 +1,42 @@
-"""Pure statistics for evalapp: sampling, estimation, scoring.
+"""Pure statistics for evalapp: sampling, estimation, reliability, comparison, scoring.
 
 Numpy and SciPy only: nothing here imports Flask or a database, so other tools can call it and
 its tests run alone.
 """
 
+from analysis.compare import GroupComparison, LevelTest, chi_square_levels, compare_groups
+from analysis.estimates import Estimate, stratified_mean, stratified_proportion, wilson_interval
+from analysis.reliability import cronbach_alpha, item_total_correlations
 from analysis.sampling import allocate_proportional, draw_stratified_sample, roster_fingerprint
+from analysis.scoring import (
+    SatisfactionRates,
+    ballot_scores,
+    grade,
+    satisfaction_rates,
+    suppress_small_cells,
+    trimmed_mask,
+    void_mask,
+)
 
-__all__ = ["allocate_proportional", "draw_stratified_sample", "roster_fingerprint"]
+__all__ = [
+    "Estimate",
+    "GroupComparison",
+    "LevelTest",
+    "SatisfactionRates",
+    "allocate_proportional",
+    "ballot_scores",
+    "chi_square_levels",
+    "compare_groups",
+    "cronbach_alpha",
+    "draw_stratified_sample",
+    "grade",
+    "item_total_correlations",
+    "roster_fingerprint",
+    "satisfaction_rates",
+    "stratified_mean",
+    "stratified_proportion",
+    "suppress_small_cells",
+    "trimmed_mask",
+    "void_mask",
+    "wilson_interval",
+]

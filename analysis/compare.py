@@ -1,0 +1,120 @@
+"""Are the rater groups' ratings different by more than chance? Worded for non-statisticians."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+SIGNIFICANCE = 0.05
+# Conventional cut-offs (Cohen) for |r|, ε² and Cramér's V alike: small / moderate / large.
+EFFECT_CUTOFFS = (0.1, 0.3, 0.5)
+
+
+@dataclass(frozen=True)
+class GroupComparison:
+    test: str  # "mann-whitney" or "kruskal-wallis"
+    statistic: float
+    p_value: float
+    effect_size: float
+    effect_size_name: str
+    group_sizes: dict
+    group_medians: dict
+    summary_zh: str
+    summary_en: str
+
+
+@dataclass(frozen=True)
+class LevelTest:
+    statistic: float
+    p_value: float
+    dof: int
+    cramers_v: float
+    low_expected: bool
+    summary_zh: str
+    summary_en: str
+
+
+def _size_words(effect: float) -> tuple[str, str]:
+    small, moderate, large = EFFECT_CUTOFFS
+    size = abs(effect)
+    if size >= large:
+        return "差异程度较大", "the difference is large"
+    if size >= moderate:
+        return "差异程度中等", "the difference is moderate"
+    if size >= small:
+        return "差异程度较小", "the difference is small"
+    return "差异程度很小", "the difference is negligible"
+
+
+def _summaries(p_value: float, effect: float, approximate: bool = False) -> tuple[str, str]:
+    size_zh, size_en = _size_words(effect)
+    p = f"p = {p_value:.3f}" if p_value >= 0.001 else "p < 0.001"
+    if p_value < SIGNIFICANCE:
+        zh = f"各组评价的差异很可能不是偶然造成的（{p}），{size_zh}。"
+        en = f"The groups' ratings very likely differ by more than chance ({p}); {size_en}."
+    else:
+        zh = f"各组评价的差异可能只是偶然（{p}），不能认为各组看法不同。"
+        en = (f"The groups' ratings may differ only by chance ({p}); they cannot be said to "
+              "see it differently.")
+    if approximate:
+        zh += "部分组人数较少，结果仅供参考。"
+        en += " Some groups are small, so this is approximate."
+    return zh, en
+
+
+def compare_groups(values: Sequence[float], groups: Sequence[Hashable]) -> GroupComparison:
+    """Mann-Whitney U for two groups, Kruskal-Wallis H for more: rank tests, because ratings
+    on a four-point scale are ordinal, not interval.
+
+    Effect sizes: for two groups the rank-biserial r = 1 − 2U/(n₁n₂), with U that of the
+    first group in order of appearance (negative when the first group tends to give higher
+    values, positive when lower); for more groups ε² = H/(n − 1).
+    """
+    y = np.asarray(values, dtype=float)
+    labels = np.asarray(groups, dtype=object)
+    if y.ndim != 1 or y.shape != labels.shape:
+        raise ValueError("values and groups must be one-dimensional and of the same length")
+    keep = ~np.isnan(y)
+    y, labels = y[keep], labels[keep]
+    order = list(dict.fromkeys(labels.tolist()))
+    if len(order) < 2:
+        raise ValueError("a comparison needs at least two groups with data")
+    samples = [y[labels == label] for label in order]
+    sizes = {label: len(sample) for label, sample in zip(order, samples, strict=True)}
+    medians = {label: float(np.median(sample)) for label, sample in
+               zip(order, samples, strict=True)}
+    if len(order) == 2:
+        result = stats.mannwhitneyu(samples[0], samples[1], alternative="two-sided")
+        effect = 1 - 2 * float(result.statistic) / (len(samples[0]) * len(samples[1]))
+        test, name = "mann-whitney", "rank-biserial r"
+    else:
+        if np.all(y == y[0]):
+            raise ValueError("every value is the same: nothing to compare")
+        result = stats.kruskal(*samples)
+        effect = float(result.statistic) / (len(y) - 1)
+        test, name = "kruskal-wallis", "epsilon-squared"
+    p_value = float(result.pvalue) if not np.isnan(result.pvalue) else 1.0
+    zh, en = _summaries(p_value, effect, approximate=min(sizes.values()) < 5)
+    return GroupComparison(test, float(result.statistic), p_value, float(effect), name, sizes,
+                           medians, zh, en)
+
+
+def chi_square_levels(counts: Sequence[Sequence[int]] | np.ndarray) -> LevelTest:
+    """Chi-square test of independence of group and answer level on a groups × levels table;
+    effect: Cramér's V. Empty rows and columns are dropped first; no continuity correction
+    (it only applies to 2 × 2 tables and makes them conservative)."""
+    table = np.asarray(counts, dtype=float)
+    if table.ndim != 2 or np.any(table < 0) or np.any(table != np.round(table)):
+        raise ValueError("expected a table of non-negative whole counts")
+    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+    if min(table.shape) < 2:
+        raise ValueError("the table needs two groups and two levels with answers")
+    statistic, p_value, dof, expected = stats.chi2_contingency(table, correction=False)
+    n = table.sum()
+    cramers_v = float(np.sqrt(statistic / (n * (min(table.shape) - 1))))
+    low = bool(np.any(expected < 5))
+    zh, en = _summaries(float(p_value), cramers_v, approximate=low)
+    return LevelTest(float(statistic), float(p_value), int(dof), cramers_v, low, zh, en)

@@ -1,0 +1,142 @@
+"""Scores, void ballots, grades, satisfaction rates and small-cell suppression, as DOMAIN.md
+defines them; vectorised over ballots."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from analysis.estimates import wilson_interval
+
+BLANK = -1
+DEFAULT_POINTS = (100, 80, 60, 40)  # 好, 较好, 一般, 差
+DEFAULT_THRESHOLDS = {"excellent": 90, "good": 80, "fair": 60}
+GRADES = ("excellent", "good", "fair", "poor")  # 好, 较好, 一般, 差
+MINIMUM_CELL = 3
+
+
+def _levels(levels: np.ndarray | Sequence[Sequence[int]]) -> np.ndarray:
+    data = np.asarray(levels, dtype=int)
+    if data.ndim != 2:
+        raise ValueError("expected ballots × items level codes")
+    if np.any((data < BLANK) | (data > 3)):
+        raise ValueError("level codes are 0-3 (好 to 差) or -1 (blank)")
+    return data
+
+
+def ballot_scores(
+    levels: np.ndarray | Sequence[Sequence[int]], points: Sequence[float] = DEFAULT_POINTS
+) -> np.ndarray:
+    """Each ballot's score: the mean points of its answered items (a blank is missing, not
+    zero); NaN for a ballot with nothing answered."""
+    data = _levels(levels)
+    if len(points) != 4:
+        raise ValueError("points are four values, for 好, 较好, 一般 and 差")
+    table = np.asarray(points, dtype=float)
+    answered = data != BLANK
+    totals = np.where(answered, table[np.clip(data, 0, 3)], 0.0).sum(axis=1)
+    counts = answered.sum(axis=1)
+    return np.divide(totals, counts, out=np.full(len(data), np.nan), where=counts > 0)
+
+
+def void_mask(
+    levels: np.ndarray | Sequence[Sequence[int]],
+    blank_fraction: float = 0.25,
+    void_uniform: bool = False,
+) -> np.ndarray:
+    """Void ballots: more than `blank_fraction` of the items blank; and, when `void_uniform`,
+    ballots whose answered items (at least two) all carry the same level, blanks aside."""
+    data = _levels(levels)
+    answered = data != BLANK
+    void = (~answered).mean(axis=1) > blank_fraction
+    if void_uniform:
+        highest = np.where(answered, data, -1).max(axis=1)
+        lowest = np.where(answered, data, 4).min(axis=1)
+        void |= (answered.sum(axis=1) >= 2) & (highest == lowest)
+    return void
+
+
+def trimmed_mask(scores: Sequence[float] | np.ndarray, trim_above: int | None) -> np.ndarray:
+    """Ballots dropped by the optional rule "with more than `trim_above` raters, drop the
+    highest and the lowest score": one of each (the first where tied); NaN scores never."""
+    values = np.asarray(scores, dtype=float)
+    dropped = np.zeros(len(values), dtype=bool)
+    valid = ~np.isnan(values)
+    if trim_above is None or valid.sum() <= trim_above:
+        return dropped
+    candidates = np.where(valid, values, np.nan)
+    dropped[int(np.nanargmax(candidates))] = True
+    dropped[int(np.nanargmin(candidates))] = True
+    return dropped
+
+
+def grade(score: float | Sequence[float] | np.ndarray,
+          thresholds: Mapping[str, float] | None = None) -> str | np.ndarray:
+    """The grade (等次) of a score: "excellent" (好) ≥ 90, "good" (较好) ≥ 80, "fair" (一般)
+    ≥ 60, else "poor" (差), or the given thresholds. An array gives an array, with "" for
+    NaN; a single NaN is an error."""
+    limits = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+    cuts = [limits["excellent"], limits["good"], limits["fair"]]
+    if not cuts[0] > cuts[1] > cuts[2]:
+        raise ValueError("thresholds must fall from excellent to fair")
+    values = np.asarray(score, dtype=float)
+    names = np.array(GRADES, dtype=object)
+    index = np.select([values >= cuts[0], values >= cuts[1], values >= cuts[2]], [0, 1, 2], 3)
+    graded = np.where(np.isnan(values), "", names[index])
+    if values.ndim == 0:
+        if np.isnan(values):
+            raise ValueError("no score, no grade")
+        return str(graded)
+    return graded
+
+
+def suppress_small_cells(counts: Mapping[Hashable, int], minimum: int) -> dict[Hashable, bool]:
+    """Which cells of a breakdown to hide: those with fewer than `minimum` ballots (a cell of
+    0 reveals nobody and stays), and, when exactly one is hidden, the next-smallest shown cell
+    too, because the shown total minus the other cells would give the hidden one back."""
+    if minimum < MINIMUM_CELL:
+        raise ValueError(f"the minimum reporting size is never below {MINIMUM_CELL}")
+    hidden = {cell: 0 < count < minimum for cell, count in counts.items()}
+    if sum(hidden.values()) == 1:
+        shown = [(count, position, cell) for position, (cell, count) in
+                 enumerate(counts.items()) if not hidden[cell] and count > 0]
+        if shown:
+            hidden[min(shown)[2]] = True
+    return hidden
+
+
+@dataclass(frozen=True)
+class SatisfactionRates:
+    answered: int
+    satisfied: int
+    fairly_satisfied: int
+    dissatisfied: int
+    rate: float
+    rate_interval: tuple[float, float]
+    strict_rate: float
+    strict_interval: tuple[float, float]
+    formula_zh: str = ("满意率 =（满意 + 基本满意）÷ 作答该题的有效票数；"
+                       "严格满意率 = 满意 ÷ 作答该题的有效票数")
+    formula_en: str = ("satisfaction rate = (satisfied + fairly satisfied) ÷ valid ballots that "
+                       "answered the question; strict rate = satisfied ÷ the same")
+
+
+def satisfaction_rates(
+    codes: Sequence[int] | np.ndarray, confidence: float = 0.95
+) -> SatisfactionRates:
+    """Codes 0 满意, 1 基本满意, 2 不满意, -1 blank (not in the denominator)."""
+    data = np.asarray(codes, dtype=int)
+    if np.any((data < BLANK) | (data > 2)):
+        raise ValueError("satisfaction codes are 0, 1, 2 or -1 (blank)")
+    tallies = np.bincount(data[data != BLANK], minlength=3)
+    answered = int(tallies.sum())
+    if answered == 0:
+        raise ValueError("nobody answered the satisfaction question")
+    content = int(tallies[0] + tallies[1])
+    return SatisfactionRates(
+        answered, int(tallies[0]), int(tallies[1]), int(tallies[2]),
+        content / answered, wilson_interval(content, answered, confidence),
+        int(tallies[0]) / answered, wilson_interval(int(tallies[0]), answered, confidence),
+    )
