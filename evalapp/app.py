@@ -55,6 +55,7 @@ def register_blueprints(app: Flask) -> None:
     from evalapp.campaigns.views import bp as campaigns_bp
     from evalapp.home.views import bp as home_bp
     from evalapp.rating.views import bp as rating_bp
+    from evalapp.results.views import bp as results_bp
     from evalapp.roster.views import bp as roster_bp
     from evalapp.sampling.views import bp as sampling_bp
     from evalapp.tickets.views import bp as tickets_bp
@@ -64,6 +65,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(setup_bp)
     app.register_blueprint(rating_bp)
+    app.register_blueprint(results_bp)
     app.register_blueprint(roster_bp)
     app.register_blueprint(sampling_bp)
     app.register_blueprint(audit_bp)

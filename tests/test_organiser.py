@@ -16,7 +16,8 @@ from tests.factories import PASSWORD
 from tests.organiser import make_setup
 
 ROLES = ("anonymous", "organiser", "leader", "auditor", "stranger")
-ORGANISER_BLUEPRINTS = {"campaigns", "setup", "roster", "sampling", "tickets", "audit"}
+ORGANISER_BLUEPRINTS = {"campaigns", "setup", "roster", "sampling", "tickets", "audit",
+                        "results"}
 NOT_ORGANISER_ROUTES = {"campaigns.report_file"}  # for raters too; tested with the reports
 
 
@@ -60,6 +61,12 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
         "tickets.index": ("GET", f"{c}/tickets/", {**only_organiser, "organiser": 200}),
         "tickets.void": ("POST", f"{c}/tickets/{s.batch}/void",
                          {**only_organiser, "organiser": 303}),
+        # results are sealed for everyone while the campaign is not closed
+        "results.overview": ("GET", f"{c}/results/", {**only_organiser, "organiser": 403,
+                                                       "leader": 403, "auditor": 403}),
+        "results.subject": ("GET", f"{c}/results/{s.subject}",
+                            {**only_organiser, "organiser": 403, "leader": 403,
+                             "auditor": 403}),
         "audit.index": ("GET", "/audit/", {"anonymous": 302, "organiser": 403, "leader": 403,
                                             "auditor": 200, "stranger": 403}),
         "audit.export": ("GET", "/audit/audit.csv", {"anonymous": 302, "organiser": 403,

@@ -1,0 +1,1 @@
+"""A campaign's results, computed from its ballots through the `analysis` package."""

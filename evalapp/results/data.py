@@ -1,0 +1,56 @@
+"""Reading a campaign's ballots into arrays: one query, one row per ballot, one numpy
+conversion for all answers (the compact answer strings make this possible)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sqlalchemy as sa
+
+from evalapp.ballots.models import BLANK, LEVEL_CODES, Ballot
+from evalapp.campaigns.models import Satisfaction
+from evalapp.extensions import db
+
+_DECODE = np.full(256, -2, dtype=np.int8)
+for _level, _code in LEVEL_CODES.items():
+    _DECODE[ord(_code)] = list(LEVEL_CODES).index(_level)
+_DECODE[ord(BLANK)] = -1
+SATISFACTION_CODES = {choice.value: index for index, choice in enumerate(Satisfaction)}
+
+
+@dataclass(frozen=True)
+class CampaignBallots:
+    subject_ids: np.ndarray  # per ballot
+    group_ids: np.ndarray  # per ballot
+    levels: np.ndarray  # ballots × items: 0-3 (好..差), -1 blank
+    satisfaction: np.ndarray  # 0 满意, 1 基本满意, 2 不满意, -1 blank
+    comments: list[str | None]
+
+    def __len__(self) -> int:
+        return len(self.subject_ids)
+
+
+def load_ballots(campaign_id: int, width: int) -> CampaignBallots:
+    """`width`: items on a ballot (common plus individual); shorter strings are padded with
+    blanks, so that a subject with fewer individual items still lines up."""
+    table = Ballot.__table__
+    rows = db.session.execute(
+        sa.select(table.c.subject_id, table.c.rater_group_id, table.c.levels,
+                  sa.type_coerce(table.c.satisfaction, sa.String), table.c.comment)
+        .where(table.c.campaign_id == campaign_id)
+    ).all()
+    if not rows:
+        empty = np.zeros(0, dtype=int)
+        return CampaignBallots(empty, empty, np.zeros((0, width), dtype=np.int8), empty, [])
+    subjects, groups, levels, satisfaction, comments = zip(*rows, strict=True)
+    joined = "".join(text.ljust(width, BLANK)[:width] for text in levels).encode("ascii")
+    matrix = _DECODE[np.frombuffer(joined, dtype=np.uint8)].reshape(len(rows), width)
+    return CampaignBallots(
+        np.asarray(subjects, dtype=int),
+        np.asarray(groups, dtype=int),
+        matrix,
+        np.array([SATISFACTION_CODES.get(s, -1) if s else -1 for s in satisfaction],
+                 dtype=int),
+        list(comments),
+    )

@@ -1,0 +1,79 @@
+"""A campaign's results from known ballots, worked by hand, and who may see them when."""
+
+from __future__ import annotations
+
+import pytest
+
+from evalapp.auth.models import Role
+from evalapp.ballots.operations import BallotContent, insert_ballots
+from evalapp.campaigns.models import Campaign, Level, Satisfaction
+from evalapp.campaigns.operations import close_campaign, open_campaign
+from evalapp.extensions import db
+from evalapp.results.compute import campaign_results
+from evalapp.roster.models import RosterEntry
+from evalapp.tickets.operations import issue_tickets
+from evalapp.tickets.tokens import new_receipt_code
+from tests.conftest import login
+from tests.factories import groups_of, make_campaign, make_user, make_world
+
+
+@pytest.fixture
+def known(app):
+    """One subject; group A (roster 10): 5 ballots all 好 and 满意; group B (roster 30):
+    5 ballots all 较好 and 基本满意; plus one all-blank ballot in B (void)."""
+    with app.app_context():
+        world = make_world()
+        make_user("leader", world.customs, Role.LEADER)
+        campaign = make_campaign(world.customs)
+        a, b = groups_of(campaign)[:2]
+        for group, size in ((a, 10), (b, 30)):
+            db.session.add_all(RosterEntry(campaign_id=campaign.id, rater_group_id=group.id,
+                                           name=f"{group.id}-{n}", staff_number=f"{group.id}-{n}")
+                               for n in range(size))
+            issue_tickets(campaign, group, campaign.subjects, 6)
+        open_campaign(campaign)
+        subject = campaign.subjects[0].id
+
+        def ballots(level, satisfaction, count):
+            return [BallotContent(subject, [level] * 28, satisfaction, "意见", new_receipt_code())
+                    for _ in range(count)]
+
+        insert_ballots(campaign.id, a.id, ballots(Level.EXCELLENT, Satisfaction.SATISFIED, 5))
+        insert_ballots(campaign.id, b.id, ballots(Level.GOOD, Satisfaction.FAIRLY_SATISFIED, 5)
+                       + ballots(None, None, 1))
+        db.session.commit()
+        return campaign.id
+
+
+def test_figures_worked_by_hand(app, known):
+    with app.app_context():
+        campaign = db.session.get(Campaign, known)
+        close_campaign(campaign)
+        (result,) = campaign_results(campaign).subjects
+    assert (result.issued, result.returned, result.valid, result.void_blank) == (12, 11, 10, 1)
+    assert result.score == pytest.approx(90.0)  # (5·100 + 5·80)/10
+    assert result.grade == "excellent" and result.rank == 1
+    assert result.design.estimate == pytest.approx(10 / 40 * 100 + 30 / 40 * 80)  # 85
+    assert result.design.se == 0  # no spread within either group
+    assert result.satisfaction.rate == 1.0 and result.satisfaction.strict_rate == 0.5
+    assert [g.score for g in result.groups[:2]] == [100.0, 80.0]
+    assert result.groups[2].valid == 0 and result.groups[2].score is None
+    assert result.comparison.p_value < 0.05
+    assert result.items[0].mean_points == 90.0 and result.items[0].shares == (0.5, 0.5, 0, 0)
+    assert len(result.opinions) == 10
+
+
+def test_results_are_sealed_until_closed_then_shown_to_leaders(app, client, known):
+    login(client, "leader")
+    sealed = client.get(f"/campaigns/{known}/results/")
+    assert sealed.status_code == 403 and "测评结束前结果保密" in sealed.get_data(as_text=True)
+    assert "90.00" not in sealed.get_data(as_text=True)
+    with app.app_context():
+        close_campaign(db.session.get(Campaign, known))
+        db.session.commit()
+        subject = db.session.get(Campaign, known).subjects[0].id
+    page = client.get(f"/campaigns/{known}/results/").get_data(as_text=True)
+    assert "90.00" in page and "85.00" in page and "100.0%" in page
+    assert "满意率 =（满意 + 基本满意）÷ 作答该题的有效票数" in page
+    detail = client.get(f"/campaigns/{known}/results/{subject}").get_data(as_text=True)
+    assert "发放测评票 12 张，收回 11 张，有效 10 张，废票（空题过多）1 张" in detail
