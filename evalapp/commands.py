@@ -1,4 +1,5 @@
-"""The `evalapp` command line: serve, demo, create-user (and Flask-Migrate's `db`)."""
+"""The `evalapp` command line: serve, demo, create-user, backup, restore, report (and
+Flask-Migrate's `db`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from evalapp.backup import BackupError, backup, restore
 from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
 from evalapp.netaddr import base_url
+from evalapp.results.cli import report_command
 from evalapp.schema import SchemaNotCurrent, ensure_schema_current, upgrade_schema
 from evalapp.tickets.sheets import faces_for, ticket_sheet_pdf
 from evalapp.units.models import OrgUnit, UnitKind
@@ -124,5 +126,5 @@ def restore_command(source: Path) -> None:
 
 def register(app: Flask) -> None:
     for command in (serve_command, demo_command, create_user_command, backup_command,
-                    restore_command):
+                    restore_command, report_command):
         app.cli.add_command(command)

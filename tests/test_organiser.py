@@ -26,6 +26,7 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
     another customs: campaigns of other units do not exist for them (404)."""
     c = f"/campaigns/{s.campaign}"
     only_organiser = {"anonymous": 302, "leader": 403, "auditor": 403, "stranger": 404}
+    sealed = {**only_organiser, "organiser": 403}
     return {
         "campaigns.index": ("GET", "/campaigns/", {"anonymous": 302, "organiser": 200,
                                                     "leader": 200, "auditor": 200,
@@ -62,11 +63,11 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
         "tickets.void": ("POST", f"{c}/tickets/{s.batch}/void",
                          {**only_organiser, "organiser": 303}),
         # results are sealed for everyone while the campaign is not closed
-        "results.overview": ("GET", f"{c}/results/", {**only_organiser, "organiser": 403,
-                                                       "leader": 403, "auditor": 403}),
-        "results.subject": ("GET", f"{c}/results/{s.subject}",
-                            {**only_organiser, "organiser": 403, "leader": 403,
-                             "auditor": 403}),
+        "results.overview": ("GET", f"{c}/results/", sealed),
+        "results.subject": ("GET", f"{c}/results/{s.subject}", sealed),
+        "results.subjects_chart": ("GET", f"{c}/results/subjects.png", sealed),
+        "results.subject_chart": ("GET", f"{c}/results/{s.subject}/items.svg", sealed),
+        "results.export": ("GET", f"{c}/results/export.xlsx", sealed),
         "audit.index": ("GET", "/audit/", {"anonymous": 302, "organiser": 403, "leader": 403,
                                             "auditor": 200, "stranger": 403}),
         "audit.export": ("GET", "/audit/audit.csv", {"anonymous": 302, "organiser": 403,

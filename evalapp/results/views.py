@@ -1,53 +1,103 @@
-"""Results for leadership: the campaign overview and a page per subject. Sealed until the
-campaign is closed, for everyone."""
+"""Results for leadership: the campaign overview, a page per subject, their charts and the
+exports. Sealed until the campaign is closed, for everyone."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
-from flask_babel import lazy_gettext as _l
+from flask import Blueprint, Response, abort, render_template
 from flask_login import current_user
 
+from evalapp.audit.operations import record
 from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
 from evalapp.campaigns.access import campaign_for
-from evalapp.campaigns.models import CampaignStatus
-from evalapp.results.compute import campaign_results
+from evalapp.campaigns.models import Campaign, CampaignStatus
+from evalapp.charts import FORMATS, render
+from evalapp.extensions import db
+from evalapp.results import charts
+from evalapp.results.compute import CampaignResults, SubjectResults, campaign_results
+from evalapp.results.explain import grade_label, settings_lines
+from evalapp.results.exports import EXPORTS
 
 bp = Blueprint("results", __name__, url_prefix="/campaigns/<int:campaign_id>/results")
-
-GRADE_LABELS = {"excellent": _l("Excellent"), "good": _l("Good"), "fair": _l("Fair"),
-                "poor": _l("Poor"), "": "–"}
-
-
-@bp.app_template_global()
-def grade_label(grade: str) -> str:
-    return str(GRADE_LABELS[grade])
+bp.add_app_template_global(grade_label)
+READERS = (Role.LEADER, Role.ORGANISER, Role.AUDITOR)
 
 
-def _results(campaign_id: int):  # type: ignore[no-untyped-def]
+class Sealed(Exception):
+    """The campaign is not closed: no figure of it may be shown."""
+
+    def __init__(self, campaign: Campaign) -> None:
+        self.campaign = campaign
+
+
+@bp.errorhandler(Sealed)
+def sealed(error: Sealed) -> tuple[str, int]:
+    return render_template("results/sealed.html", campaign=error.campaign), 403
+
+
+def _results(campaign_id: int) -> CampaignResults:
     campaign = campaign_for(current_user, campaign_id)
     if campaign.status is not CampaignStatus.CLOSED:
-        return campaign, None
-    return campaign, campaign_results(campaign)
+        raise Sealed(campaign)
+    return campaign_results(campaign)
 
 
-@bp.get("/")
-@role_required(Role.LEADER, Role.ORGANISER, Role.AUDITOR)
-def overview(campaign_id: int) -> str | tuple[str, int]:
-    campaign, results = _results(campaign_id)
-    if results is None:
-        return render_template("results/sealed.html", campaign=campaign), 403
-    return render_template("results/overview.html", campaign=campaign, results=results)
-
-
-@bp.get("/<int:subject_id>")
-@role_required(Role.LEADER, Role.ORGANISER, Role.AUDITOR)
-def subject(campaign_id: int, subject_id: int) -> str | tuple[str, int]:
-    campaign, results = _results(campaign_id)
-    if results is None:
-        return render_template("results/sealed.html", campaign=campaign), 403
+def _subject(results: CampaignResults, subject_id: int) -> SubjectResults:
     found = next((r for r in results.subjects if r.subject.id == subject_id), None)
     if found is None:
         abort(404)
-    return render_template("results/subject.html", campaign=campaign, results=results,
-                           result=found)
+    return found
+
+
+def _page(template: str, results: CampaignResults, **context: object) -> str:
+    return render_template(template, campaign=results.campaign, results=results,
+                           settings=settings_lines(results.campaign, results.groups),
+                           **context)
+
+
+@bp.get("/")
+@role_required(*READERS)
+def overview(campaign_id: int) -> str:
+    return _page("results/overview.html", _results(campaign_id), exports=EXPORTS)
+
+
+@bp.get("/<int:subject_id>")
+@role_required(*READERS)
+def subject(campaign_id: int, subject_id: int) -> str:
+    results = _results(campaign_id)
+    return _page("results/subject.html", results, result=_subject(results, subject_id))
+
+
+def _image(figure_bytes: bytes, fmt: str) -> Response:
+    response = Response(figure_bytes, mimetype=FORMATS[fmt])
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@bp.get("/subjects.<any(png, svg, pdf):fmt>")
+@role_required(*READERS)
+def subjects_chart(campaign_id: int, fmt: str) -> Response:
+    return _image(render(charts.subjects_chart(_results(campaign_id)), fmt), fmt)
+
+
+@bp.get("/<int:subject_id>/<any(items, heatmap):name>.<any(png, svg, pdf):fmt>")
+@role_required(*READERS)
+def subject_chart(campaign_id: int, subject_id: int, name: str, fmt: str) -> Response:
+    results = _results(campaign_id)
+    result = _subject(results, subject_id)
+    figure = (charts.items_chart(result) if name == "items"
+              else charts.heatmap_chart(result, results.points))
+    return _image(render(figure, fmt), fmt)
+
+
+@bp.get("/export.<any(pdf, xlsx, csv):fmt>")
+@role_required(*READERS)
+def export(campaign_id: int, fmt: str) -> Response:
+    results = _results(campaign_id)
+    made = EXPORTS[fmt]
+    record("results.export", user=current_user, campaign=results.campaign, format=fmt)
+    db.session.commit()
+    response = Response(made.build(results), mimetype=made.mimetype)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="results-{campaign_id}.{fmt}"')
+    return response

@@ -3,8 +3,6 @@ issuing one ticket per person drawn."""
 
 from __future__ import annotations
 
-import io
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -21,6 +19,7 @@ from evalapp.extensions import db
 from evalapp.roster.models import RaterGroup, RosterEntry
 from evalapp.sampling.models import DrawnPerson, SampleDraw
 from evalapp.sampling.operations import DrawRequest, draw_sample
+from evalapp.spreadsheets import XLSX_MIMETYPE, append_row, workbook_bytes
 from evalapp.tickets.operations import issue_tickets
 from evalapp.tickets.views import sheet_response
 from forms.sampling import DrawForm, IssueFromDrawForm
@@ -118,17 +117,14 @@ def export(campaign_id: int, draw_id: int) -> Response:
     sheet.title = "抽样名单"
     sheet.append(["姓名", "工号", "单位", "测评人类别"])
     for person in _drawn(draw):
-        sheet.append([person.name, person.staff_number, person.unit_name,
-                      person.rater_group.name_zh])
+        append_row(sheet, [person.name, person.staff_number, person.unit_name,
+                           person.rater_group.name_zh])
     sheet.append([])
     sheet.append([f"第 {draw.sequence} 次抽样", f"种子 {draw.seed}",
                   f"名册指纹 {draw.roster_fingerprint[:16]}"])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
     record("sample.export", user=current_user, campaign=campaign, draw=draw.sequence)
     db.session.commit()
-    response = Response(buffer.getvalue(), mimetype=(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    response = Response(workbook_bytes(workbook), mimetype=XLSX_MIMETYPE)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="draw-{campaign.id}-{draw.sequence}.xlsx"')
     return response

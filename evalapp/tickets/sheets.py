@@ -1,8 +1,6 @@
 """Printable tickets: an A4 PDF sheet of eight, or one ticket as PNG or SVG.
 
-The Chinese font (Noto Sans CJK, from the `noto-cjk-sans-otc` package) is installed with the
-app and embedded, subset, into each PDF, so sheets print as Chinese on any machine without
-fetching a font. The QR code is drawn as vector squares: sharp at any printer resolution.
+The QR code is drawn as vector squares: sharp at any printer resolution.
 """
 
 from __future__ import annotations
@@ -19,12 +17,9 @@ from noto_cjk_sans_otc import FONT_PATH
 from PIL import Image, ImageDraw, ImageFont
 
 from evalapp.campaigns.models import Campaign
+from evalapp.pdf import MONO_SC, new_pdf
 from evalapp.tickets.models import TicketBatch
 from evalapp.tickets.tokens import grouped
-
-# Faces of the Noto Sans CJK collection.
-SANS_SC = 2
-MONO_SC = 7
 
 PAGE_W, PAGE_H = 210.0, 297.0  # A4, millimetres
 COLUMNS, ROWS = 2, 4
@@ -73,12 +68,9 @@ SUBJECTS_LABEL = "被评对象："
 
 
 def ticket_sheet_pdf(faces: Sequence[TicketFace], address: str) -> bytes:
-    pdf = FPDF(format="A4", unit="mm")
+    pdf = new_pdf(faces[0].campaign if faces else "")
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
-    pdf.add_font("sans", fname=str(FONT_PATH), collection_font_number=SANS_SC)
-    pdf.add_font("mono", fname=str(FONT_PATH), collection_font_number=MONO_SC)
-    pdf.set_title(faces[0].campaign if faces else "")
     per_page = COLUMNS * ROWS
     for index, face in enumerate(faces):
         if index % per_page == 0:

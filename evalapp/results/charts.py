@@ -1,0 +1,131 @@
+"""The charts leadership reads: subjects compared with their intervals, each item's level
+distribution, and the rater group × item heat map. They draw from the computed results only,
+so a suppressed group can never reach a chart."""
+
+from __future__ import annotations
+
+import numpy as np
+from flask_babel import gettext as _
+from matplotlib.figure import Figure
+
+from evalapp.charts import LEVEL_COLOURS, figure
+from evalapp.i18n import localized
+from evalapp.results.compute import CampaignResults, SubjectResults
+
+LEVELS = ("好", "较好", "一般", "差")
+LABEL_LENGTH = 18
+WIDTH_CM = 17.0  # fits an A4 page with margins
+
+
+def subject_label(result: SubjectResults) -> str:
+    return f"{localized(result.subject.unit, 'name')} · {result.subject.person_name}"
+
+
+def item_labels(result: SubjectResults) -> list[str]:
+    """Numbered, and shortened so that 28 of them fit beside a chart; the table on the page
+    has the full wording under the same numbers."""
+    return [f"{number}. {_shorten(item.label)}"
+            for number, item in enumerate(result.items, start=1)]
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= LABEL_LENGTH else text[: LABEL_LENGTH - 1] + "…"
+
+
+def subjects_chart(results: CampaignResults) -> Figure:
+    """Score (design-weighted where it can be, with its interval) and satisfaction rate (with
+    its Wilson interval) per subject, best first."""
+    ranked = sorted(results.subjects, key=lambda r: (r.rank is None, r.rank or 0))
+    labels = [subject_label(r) for r in ranked]
+    positions = np.arange(len(ranked))
+    with figure(WIDTH_CM, 3 + 0.9 * len(ranked)) as fig:
+        score_axes, rate_axes = fig.subplots(1, 2, sharey=True)
+        scores = [_score_and_interval(r) for r in ranked]
+        _interval_bars(score_axes, positions, scores, "#2f5d8a")
+        score_axes.set_xlim(results.points[3], results.points[0])
+        score_axes.set_title(_("Score (design-weighted, %(level)s interval)", level="95%"))
+        rates = [(r.satisfaction.rate, *r.satisfaction.rate_interval) if r.satisfaction
+                 else None for r in ranked]
+        _interval_bars(rate_axes, positions, rates, LEVEL_COLOURS[0])
+        rate_axes.set_xlim(0, 1)
+        rate_axes.xaxis.set_major_formatter("{x:.0%}")
+        rate_axes.set_title(_("Satisfaction rate (%(level)s interval)", level="95%"))
+        score_axes.set_yticks(positions, labels)
+        score_axes.invert_yaxis()
+    return fig
+
+
+def _score_and_interval(result: SubjectResults) -> tuple[float, float, float] | None:
+    if result.design is not None:
+        return result.design.estimate, result.design.ci_low, result.design.ci_high
+    if result.score is not None:
+        return result.score, result.score, result.score
+    return None
+
+
+def _interval_bars(axes, positions: np.ndarray, values, colour: str) -> None:  # type: ignore[no-untyped-def]
+    """A bar per subject to its estimate, a whisker for the interval, the figure written at
+    the end; subjects without figures get a dash."""
+    for position, value in zip(positions, values, strict=True):
+        if value is None:
+            axes.text(0.02, position, "–", transform=axes.get_yaxis_transform(), va="center")
+            continue
+        estimate, low, high = value
+        axes.barh(position, estimate - axes.get_xlim()[0], left=axes.get_xlim()[0],
+                  color=colour, alpha=0.35, height=0.6)
+        # An interval of no width can come back a rounding error inside out.
+        axes.errorbar(estimate, position,
+                      xerr=[[max(estimate - low, 0)], [max(high - estimate, 0)]],
+                      fmt="o", color=colour, capsize=4)
+        axes.annotate(f"{estimate:.2f}" if estimate > 1 else f"{estimate:.1%}",
+                      (high, position), xytext=(4, 0), textcoords="offset points",
+                      va="center", fontsize=8)
+
+
+def items_chart(result: SubjectResults) -> Figure:
+    """Each item's shares of 好/较好/一般/差 as a stacked bar; the weakest items are marked."""
+    labels = item_labels(result)
+    shares = np.array([item.shares for item in result.items]).reshape(-1, 4)
+    positions = np.arange(len(labels))
+    with figure(WIDTH_CM, 2.5 + 0.55 * len(labels)) as fig:
+        axes = fig.subplots()
+        left = np.zeros(len(labels))
+        for level, colour in enumerate(LEVEL_COLOURS):
+            axes.barh(positions, shares[:, level], left=left, color=colour, height=0.7,
+                      label=LEVELS[level])
+            left += shares[:, level]
+        axes.set_yticks(positions, labels)
+        for tick, item in zip(axes.get_yticklabels(), result.items, strict=True):
+            if item.weak:
+                tick.set_color(LEVEL_COLOURS[3])
+        axes.invert_yaxis()
+        axes.set_xlim(0, 1)
+        axes.xaxis.set_major_formatter("{x:.0%}")
+        axes.legend(ncols=4, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+        axes.set_xlabel(_("Share of the answers; weakest items in red"))
+    return fig
+
+
+def heatmap_chart(result: SubjectResults, points: tuple[int, int, int, int]) -> Figure:
+    """Mean points per item (rows) and rater group (columns), beside all raters together.
+    Suppressed groups are absent: their figures were never computed."""
+    shown = [g for g in result.groups if g.item_means is not None]
+    columns = [str(_("All"))] + [localized(g.group, "name") for g in shown]
+    overall = [item.mean_points for item in result.items]
+    table = np.array([[np.nan if v is None else v for v in column]
+                      for column in [overall, *(g.item_means for g in shown)]],
+                     dtype=float).T
+    with figure(WIDTH_CM, 3 + 0.55 * len(overall)) as fig:
+        axes = fig.subplots()
+        image = axes.imshow(table, cmap="RdYlGn", vmin=points[3], vmax=points[0],
+                            aspect="auto")
+        axes.set_xticks(np.arange(len(columns)), columns, rotation=20, ha="right")
+        axes.set_yticks(np.arange(len(overall)), item_labels(result))
+        axes.tick_params(top=True, labeltop=True, bottom=False, labelbottom=False)
+        for (row, column), value in np.ndenumerate(table):
+            if not np.isnan(value):
+                axes.text(column, row, f"{value:.0f}", ha="center", va="center", fontsize=7)
+        fig.colorbar(image, ax=axes, shrink=0.5, label=_("Mean points"))
+        if len(shown) < len(result.groups):
+            axes.set_xlabel(_("Rater groups with too few ballots are not shown."))
+    return fig

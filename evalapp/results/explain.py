@@ -1,0 +1,58 @@
+"""How the figures were computed, in words: the same lines on the pages, in the PDF report
+and under the Excel summary, because a figure read without its formula and settings is
+misread (DOMAIN.md's cautionary tale of a "satisfaction rate" that was 50% when every vote
+was 不满意)."""
+
+from __future__ import annotations
+
+from flask_babel import format_percent
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from evalapp.campaigns.models import Campaign
+from evalapp.i18n import localized
+from evalapp.roster.models import RaterGroup
+
+GRADE_LABELS = {"excellent": _l("Excellent"), "good": _l("Good"), "fair": _l("Fair"),
+                "poor": _l("Poor"), "": "–"}
+
+
+def grade_label(grade: str) -> str:
+    return str(GRADE_LABELS[grade])
+
+
+def settings_lines(campaign: Campaign, groups: list[RaterGroup]) -> list[str]:
+    points = (campaign.points_excellent, campaign.points_good, campaign.points_fair,
+              campaign.points_poor)
+    void = _("Void: more than %(share)s of the items blank.",
+             share=format_percent(campaign.void_blank_fraction))
+    if campaign.void_uniform:
+        void += " " + _("Also void: every answered item given the same level.")
+    if campaign.trim_above:
+        void += " " + _("With more than %(n)d valid ballots the highest and the lowest score "
+                        "are dropped.", n=campaign.trim_above)
+    lines = [
+        _("Item points: 好 %(a)d, 较好 %(b)d, 一般 %(c)d, 差 %(d)d; a blank item is missing, "
+          "not zero.", a=points[0], b=points[1], c=points[2], d=points[3]),
+        _("A ballot's score is the mean of its answered items; a subject's score is the mean "
+          "over valid ballots."),
+        void,
+        _("Satisfaction rate = (satisfied + fairly satisfied) ÷ valid ballots that answered "
+          "the question; strict rate = satisfied ÷ the same; 95% Wilson intervals."),
+        _("Design-weighted score: each rater group weighted by its roster size (stratified "
+          "sample with finite-population correction, Student's t interval)."),
+    ]
+    weighted = [g for g in groups if g.weight]
+    if weighted:
+        lines.append(_("Policy-weighted score: the rater groups' means weighted %(weights)s.",
+                       weights="，".join(f"{localized(g, 'name')} {format_percent(g.weight)}"
+                                        for g in weighted)))
+    lines += [
+        _("Grades: 好 from %(a)d, 较好 from %(b)d, 一般 from %(c)d, otherwise 差.",
+          a=campaign.grade_excellent_min, b=campaign.grade_good_min,
+          c=campaign.grade_fair_min),
+        _("Groups with fewer than %(n)d ballots are not shown (nor the next-smallest group "
+          "where a hidden one could be worked out).", n=campaign.min_report_size),
+        _("A response rate under half of the tickets issued is flagged."),
+    ]
+    return lines

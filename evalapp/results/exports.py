@@ -1,0 +1,29 @@
+"""The three ways results leave the app, shared by the web pages and `evalapp report`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from evalapp.results.ballots_csv import ballots_csv
+from evalapp.results.compute import CampaignResults
+from evalapp.results.report_pdf import report_pdf
+from evalapp.results.summary_xlsx import summary_xlsx
+from evalapp.spreadsheets import XLSX_MIMETYPE
+
+
+@dataclass(frozen=True)
+class Export:
+    label: str
+    mimetype: str
+    build: Callable[[CampaignResults], bytes]
+
+
+EXPORTS = {
+    "pdf": Export(_l("Printable report (PDF)"), "application/pdf", report_pdf),
+    "xlsx": Export(_l("Summary table (Excel)"), XLSX_MIMETYPE, summary_xlsx),
+    "csv": Export(_l("Anonymised ballots, shuffled (CSV)"), "text/csv; charset=utf-8",
+                  lambda results: ballots_csv(results).encode("utf-8")),
+}

@@ -1,0 +1,164 @@
+"""The printable report: a cover page with the subjects compared, then a section per subject
+with its figures, group table, charts, weakest items and opinions, and finally how every
+figure was computed. Charts are embedded as 150 dpi PNG, sharp enough on paper."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from flask_babel import format_datetime, format_percent
+from flask_babel import gettext as _
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+from matplotlib.figure import Figure
+
+from evalapp.charts import render
+from evalapp.i18n import html_lang, localized
+from evalapp.pdf import new_pdf
+from evalapp.results import charts
+from evalapp.results.compute import CampaignResults, SubjectResults
+from evalapp.results.explain import grade_label, settings_lines
+
+TEXT_WIDTH = 180.0  # A4 less 15 mm margins
+HEADING = FontFace(fill_color=(232, 236, 241))
+
+
+def report_pdf(results: CampaignResults) -> bytes:
+    campaign = results.campaign
+    pdf = new_pdf(campaign.title, _Report)
+    pdf.set_margins(15, 15, 15)
+    pdf.set_auto_page_break(True, margin=15)
+    _cover(pdf, results)
+    for result in sorted(results.subjects, key=lambda r: (r.rank is None, r.rank or 0)):
+        _section(pdf, results, result)
+    pdf.add_page()
+    _heading(pdf, _("How these figures are computed"), 13)
+    _lines(pdf, settings_lines(campaign, results.groups))
+    return bytes(pdf.output())
+
+
+class _Report(FPDF):
+    def footer(self) -> None:
+        self.set_y(-11)
+        self.set_font("sans", size=7.5)
+        self.set_text_color(110)
+        self.cell(0, 5, f"{self.title}    {self.page_no()}", align="C")
+        self.set_text_color(0)
+
+
+def _cover(pdf: FPDF, results: CampaignResults) -> None:
+    campaign = results.campaign
+    pdf.add_page()
+    _heading(pdf, _("Results report"), 11)
+    _heading(pdf, campaign.title, 18)
+    closed = format_datetime(campaign.closed_at, "medium") if campaign.closed_at else ""
+    lines = [_("Closed %(when)s; %(count)d subjects.", when=closed,
+               count=len(results.subjects))]
+    if results.alpha is not None:
+        lines.append(_("Reliability of the common items: Cronbach's alpha %(alpha)s.",
+                       alpha=f"{results.alpha:.2f}"))
+    _lines(pdf, lines)
+    _table(pdf, [_("Rank"), _("Subject"), _("Score"), _("Grade"),
+                 _("Satisfaction rate"), _("Valid / returned / issued")],
+           [[str(r.rank or "–"), charts.subject_label(r), _number(r.score),
+             grade_label(r.grade), _rate(r), f"{r.valid} / {r.returned} / {r.issued}"]
+            for r in sorted(results.subjects, key=lambda r: (r.rank is None, r.rank or 0))],
+           (14, 62, 20, 18, 30, 36))
+    _chart(pdf, charts.subjects_chart(results))
+
+
+def _section(pdf: FPDF, results: CampaignResults, result: SubjectResults) -> None:
+    pdf.add_page()
+    _heading(pdf, charts.subject_label(result), 15)
+    lines = [
+        _("Score %(score)s, grade %(grade)s, rank %(rank)s of %(count)d.",
+          score=_number(result.score), grade=grade_label(result.grade),
+          rank=result.rank or "–", count=len(results.subjects)),
+        _("Tickets issued %(issued)d, ballots returned %(returned)d, valid %(valid)d, void "
+          "(too many blanks) %(void)d, void (uniform answers) %(uniform)d, dropped as "
+          "highest/lowest %(trimmed)d.", issued=result.issued, returned=result.returned,
+          valid=result.valid, void=result.void_blank, uniform=result.void_uniform,
+          trimmed=result.trimmed),
+    ]
+    if result.design:
+        lines.append(_("Design-weighted score %(score)s, standard error %(se)s, 95%% interval "
+                       "%(low)s–%(high)s.", score=_number(result.design.estimate),
+                       se=_number(result.design.se), low=_number(result.design.ci_low),
+                       high=_number(result.design.ci_high)))
+    if result.design_note:
+        lines.append(result.design_note)
+    if result.policy_score is not None:
+        lines.append(_("Policy-weighted score %(score)s.", score=_number(result.policy_score)))
+    if result.satisfaction:
+        lines.append(_("Satisfaction rate %(rate)s, strict (satisfied only) %(strict)s, of "
+                       "%(n)d who answered.", rate=_rate(result),
+                       strict=_percent(result.satisfaction.strict_rate),
+                       n=result.satisfaction.answered))
+    _lines(pdf, lines)
+    _table(pdf, [_("Group"), _("Tickets issued"), _("Returned"), _("Valid ballots"),
+                 _("Score"), _("Satisfaction rate")],
+           [[localized(g.group, "name"), str(g.issued), str(g.returned), str(g.valid),
+             *((_("not shown (too few ballots)"), "") if g.suppressed else
+               (_number(g.score), _percent(g.satisfaction.rate) if g.satisfaction else "–"))]
+            for g in result.groups],
+           (44, 24, 24, 24, 34, 30))
+    if result.comparison:
+        english = not html_lang().startswith("zh")
+        _lines(pdf, [result.comparison.summary_en if english else result.comparison.summary_zh])
+    weak = [f"{number}. {item.label}（{_number(item.mean_points, 1)}）"
+            for number, item in enumerate(result.items, start=1) if item.weak]
+    if weak:
+        _heading(pdf, _("Weakest items: candidates for the rectification list"), 11)
+        _lines(pdf, weak)
+    _chart(pdf, charts.items_chart(result))
+    _chart(pdf, charts.heatmap_chart(result, results.points))
+    _heading(pdf, _("Opinions"), 11)
+    _lines(pdf, result.opinions or [_("None, or only from groups too small to show.")])
+
+
+def _heading(pdf: FPDF, text: str, size: float) -> None:
+    pdf.set_font("sans", size=size)
+    pdf.multi_cell(0, size * 0.55, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1.5)
+
+
+def _lines(pdf: FPDF, lines: Sequence[str]) -> None:
+    pdf.set_font("sans", size=9.5)
+    for line in lines:
+        pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+    pdf.ln(2)
+
+
+def _table(pdf: FPDF, header: list[str], rows: list[list[str]],
+           widths: tuple[float, ...]) -> None:
+    pdf.set_font("sans", size=8.5)
+    with pdf.table(col_widths=widths, width=TEXT_WIDTH, headings_style=HEADING,
+                   line_height=5.5, text_align="LEFT") as table:
+        for values in [header, *rows]:
+            row = table.row()
+            for value in values:
+                row.cell(value)
+    pdf.ln(4)
+
+
+def _chart(pdf: FPDF, figure: Figure) -> None:
+    pdf.image(io.BytesIO(render(figure, "png")), w=TEXT_WIDTH)
+    pdf.ln(3)
+
+
+def _number(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _percent(value: float) -> str:
+    return format_percent(value, "#,##0.0%")
+
+
+def _rate(result: SubjectResults) -> str:
+    rates = result.satisfaction
+    if rates is None:
+        return "–"
+    low, high = rates.rate_interval
+    return f"{_percent(rates.rate)} ({_percent(low)}–{_percent(high)})"

@@ -1,0 +1,142 @@
+"""The summary table (汇总表) as offices lay it out: a title over the whole width, two rows of
+merged headers, one row per subject in rank order, the notes on how the figures were
+computed underneath, set up to print on A4 landscape."""
+
+from __future__ import annotations
+
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from evalapp.i18n import localized
+from evalapp.results.compute import CampaignResults, SubjectResults
+from evalapp.results.explain import grade_label, settings_lines
+from evalapp.spreadsheets import append_row, workbook_bytes
+
+HEADER_TOP = 3  # rows 1-2: title and subtitle
+THIN = Side(style="thin")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+CENTRE = Alignment(horizontal="center", vertical="center", wrap_text=True)
+SCORE, PERCENT, COUNT, TEXT = "0.00", "0.0%", "0", "General"
+
+
+def summary_xlsx(results: CampaignResults) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Summary")[:31]
+    headers = _headers(results)
+    width = sum(len(subs) or 1 for _title, subs in headers)
+    _title_rows(sheet, results, width)
+    _header_rows(sheet, headers)
+    for number, result in enumerate(_ranked(results), start=1):
+        row = _row(number, result)
+        append_row(sheet, [value for value, _format in row])
+        for column, (cell, (_value, number_format)) in enumerate(
+                zip(sheet[sheet.max_row], row, strict=True)):
+            cell.border = BOX
+            cell.number_format = number_format
+            cell.alignment = Alignment(vertical="center", wrap_text=column in (1, 2))
+    _notes(sheet, results, width)
+    _page_setup(sheet, width)
+    return workbook_bytes(workbook)
+
+
+def _ranked(results: CampaignResults) -> list[SubjectResults]:
+    return sorted(results.subjects, key=lambda r: (r.rank is None, r.rank or 0))
+
+
+def _headers(results: CampaignResults) -> list[tuple[str, list[str]]]:
+    """Top-level headers with their sub-headers; one without sub-headers spans both rows."""
+    interval = _("%(level)s interval", level="95%")
+    return [
+        (_("No."), []), (_("Unit"), []), (_("Person debriefing"), []),
+        (_("Ballots"), [_("Tickets issued"), _("Returned"), _("Valid"), _("Void")]),
+        (_("Response rate"), []),
+        (_("Score"), [_("Score"), _("Design-weighted"), interval, _("Policy-weighted")]),
+        (_("Grade"), []), (_("Rank"), []),
+        (_("Satisfaction"), [_("Satisfaction rate"), interval, _("Strict rate")]),
+        (_("Score by rater group"), [localized(g, "name") for g in results.groups]),
+    ]
+
+
+def _row(number: int, result: SubjectResults) -> list[tuple[object, str]]:
+    """The cells of a subject's row, each with its number format."""
+    design = result.design
+    rates = result.satisfaction
+    return [
+        (number, COUNT), (localized(result.subject.unit, "name"), TEXT),
+        (result.subject.person_name, TEXT),
+        (result.issued, COUNT), (result.returned, COUNT), (result.valid, COUNT),
+        (result.returned - result.valid, COUNT),
+        (result.returned / result.issued if result.issued else None, PERCENT),
+        (result.score, SCORE), (design.estimate if design else None, SCORE),
+        (f"{design.ci_low:.2f}–{design.ci_high:.2f}" if design else "", TEXT),
+        (result.policy_score, SCORE), (grade_label(result.grade), TEXT), (result.rank, COUNT),
+        (rates.rate if rates else None, PERCENT),
+        (f"{rates.rate_interval[0]:.1%}–{rates.rate_interval[1]:.1%}" if rates else "", TEXT),
+        (rates.strict_rate if rates else None, PERCENT),
+        *(((g.score, SCORE) if not g.suppressed else (_("not shown"), TEXT))
+          for g in result.groups),
+    ]
+
+
+def _title_rows(sheet: Worksheet, results: CampaignResults, width: int) -> None:
+    campaign = results.campaign
+    sheet.append([_("%(title)s: summary of results", title=campaign.title)])
+    closed = format_datetime(campaign.closed_at, "medium") if campaign.closed_at else ""
+    sheet.append([_("Closed %(when)s. Tickets, ballots and scores per subject; suppressed "
+                    "groups are not shown.", when=closed)])
+    for row, size in ((1, 16), (2, 10)):
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+        sheet.cell(row, 1).font = Font(size=size, bold=row == 1)
+        sheet.cell(row, 1).alignment = Alignment(horizontal="center")
+    sheet.row_dimensions[1].height = 28
+
+
+def _header_rows(sheet: Worksheet, headers: list[tuple[str, list[str]]]) -> None:
+    column = 1
+    for title, subs in headers:
+        top = sheet.cell(HEADER_TOP, column, title)
+        if subs:
+            for offset, sub in enumerate(subs):
+                sheet.cell(HEADER_TOP + 1, column + offset, sub)
+            sheet.merge_cells(start_row=HEADER_TOP, start_column=column,
+                              end_row=HEADER_TOP, end_column=column + len(subs) - 1)
+        else:
+            sheet.merge_cells(start_row=HEADER_TOP, start_column=column,
+                              end_row=HEADER_TOP + 1, end_column=column)
+        top.font = Font(bold=True)
+        column += len(subs) or 1
+    for row in (HEADER_TOP, HEADER_TOP + 1):
+        for cell in sheet[row]:
+            cell.border, cell.alignment = BOX, CENTRE
+            cell.font = Font(bold=True)
+        sheet.row_dimensions[row].height = 30
+
+
+def _notes(sheet: Worksheet, results: CampaignResults, width: int) -> None:
+    sheet.append([])
+    for line in [_("Notes:"), *settings_lines(results.campaign, results.groups)]:
+        sheet.append([line])
+        row = sheet.max_row
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+        sheet.cell(row, 1).alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.row_dimensions[row].height = 28
+
+
+def _page_setup(sheet: Worksheet, width: int) -> None:
+    widths = {1: 5, 2: 16, 3: 10}
+    for column in range(1, width + 1):
+        sheet.column_dimensions[get_column_letter(column)].width = widths.get(column, 10)
+    sheet.freeze_panes = sheet.cell(HEADER_TOP + 2, 4)
+    sheet.print_title_rows = f"{HEADER_TOP}:{HEADER_TOP + 1}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
