@@ -3,12 +3,15 @@
 The Chinese font is the Noto Sans CJK collection installed with the app (the
 `noto-cjk-sans-otc` package), so nothing is downloaded at run time and an intranet server
 draws the same glyphs as a developer's laptop. Figures are built with the object API, not
-pyplot: pyplot keeps global state, which threads of a WSGI server would share.
+pyplot, but matplotlib's settings (rcParams) are still one global that the style is applied
+to, and matplotlib is not thread-safe: the threads of a WSGI server drawing the charts of one
+page at once take turns.
 """
 
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -34,12 +37,13 @@ STYLE = {
 # Colours of the four levels 好 较好 一般 差, from good (green) to poor (red), distinguishable
 # in greyscale print.
 LEVEL_COLOURS = ("#1a7f4b", "#7fbf7b", "#f4c95d", "#c0392b")
+_MATPLOTLIB = threading.RLock()
 
 
 @contextmanager
 def figure(width_cm: float, height_cm: float) -> Iterator[Figure]:
     """A figure drawn in the house style; the style applies while it is built and saved."""
-    with matplotlib.rc_context(STYLE):
+    with _MATPLOTLIB, matplotlib.rc_context(STYLE):
         yield Figure(figsize=(width_cm / 2.54, height_cm / 2.54), layout="constrained")
 
 
@@ -50,6 +54,6 @@ def render(fig: Figure, fmt: str) -> bytes:
         raise ValueError(f"unknown chart format {fmt!r}")
     buffer = io.BytesIO()
     metadata = {"png": None, "svg": {"Date": None}, "pdf": {"CreationDate": None}}[fmt]
-    with matplotlib.rc_context(STYLE):
+    with _MATPLOTLIB, matplotlib.rc_context(STYLE):
         fig.savefig(buffer, format=fmt, dpi=150, metadata=metadata)
     return buffer.getvalue()

@@ -37,6 +37,41 @@ def test_organiser_logs_in_and_sees_the_demo_campaigns(runner, live_server, page
     assert page.console_errors == []
 
 
+def test_a_leader_reads_the_results_with_their_charts(runner, live_server, page, tmp_path):
+    demo = runner.invoke(args=["demo"])
+    password = PASSWORD.search(demo.output).group(1)
+    page.goto(live_server + "/auth/login")
+    page.get_by_label("用户名").fill("leader")
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("link", name="2025年度基层党建工作述职评议考核（演示）").click()
+    page.get_by_role("link", name="测评结果").click()
+    assert page.get_by_role("heading", name=re.compile("测评结果")).is_visible()
+    assert page.locator("table tbody tr").count() == 5
+    assert page.get_by_role("link", name="汇总表（Excel）").is_visible()
+    _charts_drawn(page, 1)
+    page.screenshot(path=str(tmp_path / "results-overview.png"), full_page=True)
+
+    page.locator("table tbody tr").first.get_by_role("link").click()
+    assert page.get_by_role("heading", name="按测评人类别").is_visible()
+    assert page.locator("tr.low").count() >= 4  # the weakest items, flagged
+    _charts_drawn(page, 2)
+    page.screenshot(path=str(tmp_path / "results-subject.png"), full_page=True)
+    assert page.outside_requests == []
+    assert page.console_errors == []
+
+
+def _charts_drawn(page, count: int) -> None:
+    """Every chart image loaded and has a size: no broken image icons."""
+    charts = page.locator("figure.chart img")
+    assert charts.count() == count
+    for index in range(count):
+        chart = charts.nth(index)
+        chart.scroll_into_view_if_needed()
+        page.wait_for_function("image => image.complete", arg=chart.element_handle())
+        assert chart.evaluate("image => image.naturalWidth") > 300
+
+
 def test_wrong_password_is_said_plainly(live_server, page):
     page.goto(live_server + "/auth/login")
     page.get_by_label("用户名").fill("nobody")
