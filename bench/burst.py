@@ -8,6 +8,11 @@ Starts the app under its production server (gunicorn with several workers on Pos
 replays N raters concurrently over loopback (open the ticket URL, load the questionnaire,
 submit a full ballot), then prints throughput, latency percentiles per step and errors by
 kind, and checks that ballots stored = tickets spent = successful submissions.
+
+Two loads: all at once (`--concurrency` raters in flight until all are done: the worst
+case, which measures queueing more than the app), or arriving at random over a window
+(`--over 60`: the room's 1,000 phones scanning within a minute, each rater starting at its
+own moment whether or not others are done, an open-loop load).
 """
 
 from __future__ import annotations
@@ -33,10 +38,15 @@ class Rater:
     timings: dict[str, float] = field(default_factory=dict)
     error: str | None = None
     receipt: str | None = None
+    late: float = 0.0  # seconds after its arrival time that the rater could start
 
 
-def rate(base: str, token: str) -> Rater:
+def rate(base: str, token: str, arrival: float | None = None) -> Rater:
+    """One rater's visit; with `arrival` (a perf_counter time) it starts then."""
     rater = Rater()
+    if arrival is not None:
+        time.sleep(max(0.0, arrival - time.perf_counter()))
+        rater.late = time.perf_counter() - arrival
     steps = rater_steps(base, token)
     while True:
         started = time.perf_counter()
@@ -60,6 +70,8 @@ def rate(base: str, token: str) -> Rater:
 @dataclass(frozen=True)
 class Outcome:
     raters: int
+    over: float
+    late: int  # raters that started more than LATE seconds after their arrival
     seconds: float
     errors: Counter
     percentiles: dict[str, tuple[float, float, float]]
@@ -73,7 +85,10 @@ class Outcome:
         return self.stored == self.spent == self.succeeded and self.receipts_found
 
 
-def run(kind: str, raters: int, concurrency: int, workers: int) -> Outcome:
+LATE = 0.1
+
+
+def run(kind: str, raters: int, concurrency: int, workers: int, over: float = 0.0) -> Outcome:
     instance = Path(tempfile.mkdtemp(prefix="evalapp-instance-"))
     with fresh_database(kind) as database:
         tokens, campaign_id = prepare(database, raters, instance)
@@ -81,8 +96,12 @@ def run(kind: str, raters: int, concurrency: int, workers: int) -> Outcome:
         server.start()
         try:
             started = time.perf_counter()
+            arrivals: list[float | None] = (
+                list(started + np.sort(np.random.default_rng(0).uniform(0, over, raters)))
+                if over else [None] * raters)
             with ThreadPoolExecutor(max_workers=concurrency) as pool:
-                results = list(pool.map(lambda token: rate(server.base, token), tokens))
+                results = list(pool.map(lambda job: rate(server.base, *job),
+                                        zip(tokens, arrivals, strict=True)))
             seconds = time.perf_counter() - started
         finally:
             server.stop()
@@ -94,14 +113,18 @@ def run(kind: str, raters: int, concurrency: int, workers: int) -> Outcome:
         for step in EXPECTED
         if any(step in r.timings for r in results)
     }
-    return Outcome(raters, seconds, Counter(r.error for r in results if r.error), percentiles,
+    return Outcome(raters, over, sum(r.late > LATE for r in results), seconds,
+                   Counter(r.error for r in results if r.error), percentiles,
                    len(succeeded), stored, spent,
                    all(r.receipt in receipts for r in succeeded))
 
 
 def report(kind: str, outcome: Outcome) -> str:
+    arriving = (f"arriving at random over {outcome.over:.0f} s ({outcome.late} started more "
+                f"than {LATE * 1000:.0f} ms late for want of a client thread)"
+                if outcome.over else "all at once")
     lines = [
-        f"burst on {kind}: {outcome.raters} raters in {outcome.seconds:.1f} s "
+        f"burst on {kind}: {outcome.raters} raters {arriving}, done in {outcome.seconds:.1f} s "
         f"({outcome.raters / outcome.seconds:.1f} raters/s)",
         "step      p50 ms   p95 ms   p99 ms",
     ]
@@ -123,8 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=100,
                         help="raters in flight at once (client threads)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (PostgreSQL)")
+    parser.add_argument("--over", type=float, default=0.0,
+                        help="seconds over which the raters arrive at random (0: all at once)")
     args = parser.parse_args(argv)
-    outcome = run(args.db, args.raters, args.concurrency, args.workers)
+    outcome = run(args.db, args.raters, args.concurrency, args.workers, args.over)
     print(report(args.db, outcome))
     return 0 if outcome.consistent and not outcome.errors else 1
 

@@ -15,10 +15,12 @@ def kind(request, monkeypatch):
     return request.param
 
 
-def test_burst_stores_every_ballot_once(kind):
-    outcome = burst.run(kind, raters=40, concurrency=20, workers=2)
+@pytest.mark.parametrize("over", [0, 2], ids=["all-at-once", "arriving-over-2s"])
+def test_burst_stores_every_ballot_once(kind, over):
+    outcome = burst.run(kind, raters=40, concurrency=20, workers=2, over=over)
     assert not outcome.errors, burst.report(kind, outcome)
     assert outcome.consistent and outcome.succeeded == 40
+    assert outcome.over == over and "raters/s" in burst.report(kind, outcome)
 
 
 def test_killing_the_server_mid_burst_loses_nothing(kind):

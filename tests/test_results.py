@@ -59,6 +59,10 @@ def test_figures_worked_by_hand(app, known):
     assert [g.score for g in result.groups[:2]] == [100.0, 80.0]
     assert result.groups[2].valid == 0 and result.groups[2].score is None
     assert result.comparison.p_value < 0.05
+    # satisfaction: A 5 满意, B 5 基本满意 → a perfect 2 × 2 association: χ² = n = 10, V = 1
+    test = result.satisfaction_test
+    assert (test.statistic, test.dof, test.cramers_v) == (pytest.approx(10), 1, pytest.approx(1))
+    assert test.p_value == pytest.approx(0.0015654, abs=1e-6) and test.low_expected
     assert result.items[0].mean_points == 90.0 and result.items[0].shares == (0.5, 0.5, 0, 0)
     assert len(result.opinions) == 10
 
@@ -77,3 +81,5 @@ def test_results_are_sealed_until_closed_then_shown_to_leaders(app, client, know
     assert "满意率 =（满意 + 基本满意）÷ 作答该题的有效票数" in page
     detail = client.get(f"/campaigns/{known}/results/{subject}").get_data(as_text=True)
     assert "发放测评票 12 张，收回 11 张，有效 10 张，废票（空题过多）1 张" in detail
+    assert "所显示各类别的得分比较（Mann-Whitney U 检验）" in detail
+    assert "所显示各类别的满意度比较（卡方检验）" in detail

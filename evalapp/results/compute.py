@@ -14,8 +14,10 @@ from flask_babel import lazy_gettext as _l
 from analysis import (
     Estimate,
     GroupComparison,
+    LevelTest,
     SatisfactionRates,
     ballot_scores,
+    chi_square_levels,
     compare_groups,
     cronbach_alpha,
     grade,
@@ -79,7 +81,8 @@ class SubjectResults:
     rank: int | None
     items: list[ItemFigures]
     groups: list[GroupFigures]
-    comparison: GroupComparison | None
+    comparison: GroupComparison | None  # of ballot scores between the groups shown
+    satisfaction_test: LevelTest | None  # of satisfaction answers between the same groups
     opinions: list[str]
 
     @property
@@ -192,13 +195,8 @@ def _subject(campaign, subject, ballots: CampaignBallots, common, groups, roster
     items = _items(answers, table, labels)
     comparable = [g for g in groups
                   if per_group[g.id] >= campaign.min_report_size and not hidden[g.id]]
-    comparison = None
-    if len(comparable) >= 2:
-        keep = np.isin(group_ids, [g.id for g in comparable])
-        try:
-            comparison = compare_groups(scores[counted][keep], group_ids[keep].tolist())
-        except ValueError:
-            comparison = None
+    comparison, satisfaction_test = _between_groups(
+        scores[counted], ballots.satisfaction[counted], group_ids, [g.id for g in comparable])
     opinions = [ballots.comments[i] for i in np.flatnonzero(counted)
                 if ballots.comments[i] and not hidden[ballots.group_ids[i]]
                 and per_group[ballots.group_ids[i]] >= campaign.min_report_size]
@@ -210,7 +208,26 @@ def _subject(campaign, subject, ballots: CampaignBallots, common, groups, roster
         score, design, note, policy, _rates(ballots.satisfaction[counted]),
         grade(score, {"excellent": campaign.grade_excellent_min, "good": campaign.grade_good_min,
                       "fair": campaign.grade_fair_min}) if score is not None else "",
-        None, items, group_figures, comparison, opinions)
+        None, items, group_figures, comparison, satisfaction_test, opinions)
+
+
+def _between_groups(scores: np.ndarray, satisfaction: np.ndarray, group_ids: np.ndarray,
+                    comparable: list[int]) -> tuple[GroupComparison | None, LevelTest | None]:
+    """Scores (rank test) and satisfaction answers (chi-square) between the groups that are
+    shown; nothing when fewer than two are, or when a test has nothing to work on."""
+    if len(comparable) < 2:
+        return None, None
+    keep = np.isin(group_ids, comparable)
+    try:
+        comparison = compare_groups(scores[keep], group_ids[keep].tolist())
+    except ValueError:
+        comparison = None
+    table = [np.bincount(answers[answers >= 0], minlength=3)
+             for answers in (satisfaction[group_ids == g] for g in comparable)]
+    try:
+        return comparison, chi_square_levels(table)
+    except ValueError:
+        return comparison, None
 
 
 def _design_weighted(scores: np.ndarray, group_ids: np.ndarray, per_group: dict[int, int],

@@ -10,15 +10,34 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from evalapp.campaigns.models import Campaign
-from evalapp.i18n import localized
+from evalapp.i18n import html_lang, localized
+from evalapp.results.compute import SubjectResults
 from evalapp.roster.models import RaterGroup
 
 GRADE_LABELS = {"excellent": _l("Excellent"), "good": _l("Good"), "fair": _l("Fair"),
                 "poor": _l("Poor"), "": "–"}
 
+TEST_NAMES = {"mann-whitney": _l("Mann-Whitney U test"),
+              "kruskal-wallis": _l("Kruskal-Wallis test")}
+
 
 def grade_label(grade: str) -> str:
     return str(GRADE_LABELS[grade])
+
+
+def group_difference_lines(result: SubjectResults) -> list[str]:
+    """The tests between the rater groups shown, each saying what it compared, in words."""
+    english = not html_lang().startswith("zh")
+    lines = []
+    if result.comparison:
+        summary = result.comparison.summary_en if english else result.comparison.summary_zh
+        lines.append(_("Ballot scores of the groups shown (%(test)s): %(summary)s",
+                       test=TEST_NAMES[result.comparison.test], summary=summary))
+    if result.satisfaction_test:
+        test = result.satisfaction_test
+        lines.append(_("Satisfaction answers of the groups shown (chi-square): %(summary)s",
+                       summary=test.summary_en if english else test.summary_zh))
+    return lines
 
 
 def settings_lines(campaign: Campaign, groups: list[RaterGroup]) -> list[str]:

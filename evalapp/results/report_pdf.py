@@ -14,11 +14,11 @@ from fpdf.fonts import FontFace
 from matplotlib.figure import Figure
 
 from evalapp.charts import render
-from evalapp.i18n import html_lang, localized
+from evalapp.i18n import localized
 from evalapp.pdf import new_pdf
 from evalapp.results import charts
 from evalapp.results.compute import CampaignResults, SubjectResults
-from evalapp.results.explain import grade_label, settings_lines
+from evalapp.results.explain import grade_label, group_difference_lines, settings_lines
 
 TEXT_WIDTH = 180.0  # A4 less 15 mm margins
 HEADING = FontFace(fill_color=(232, 236, 241))
@@ -103,9 +103,7 @@ def _section(pdf: FPDF, results: CampaignResults, result: SubjectResults) -> Non
                (_number(g.score), _percent(g.satisfaction.rate) if g.satisfaction else "–"))]
             for g in result.groups],
            (44, 24, 24, 24, 34, 30))
-    if result.comparison:
-        english = not html_lang().startswith("zh")
-        _lines(pdf, [result.comparison.summary_en if english else result.comparison.summary_zh])
+    _lines(pdf, group_difference_lines(result))
     weak = [f"{number}. {item.label}（{_number(item.mean_points, 1)}）"
             for number, item in enumerate(result.items, start=1) if item.weak]
     if weak:

@@ -15,7 +15,7 @@ from evalapp.charts import FORMATS, render
 from evalapp.extensions import db
 from evalapp.results import charts
 from evalapp.results.compute import CampaignResults, SubjectResults, campaign_results
-from evalapp.results.explain import grade_label, settings_lines
+from evalapp.results.explain import grade_label, group_difference_lines, settings_lines
 from evalapp.results.exports import EXPORTS
 
 bp = Blueprint("results", __name__, url_prefix="/campaigns/<int:campaign_id>/results")
@@ -65,7 +65,9 @@ def overview(campaign_id: int) -> str:
 @role_required(*READERS)
 def subject(campaign_id: int, subject_id: int) -> str:
     results = _results(campaign_id)
-    return _page("results/subject.html", results, result=_subject(results, subject_id))
+    result = _subject(results, subject_id)
+    return _page("results/subject.html", results, result=result,
+                 group_differences=group_difference_lines(result))
 
 
 def _image(figure_bytes: bytes, fmt: str) -> Response:
