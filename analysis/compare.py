@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from analysis._arrays import labelled_values
+
 SIGNIFICANCE = 0.05
 # Conventional cut-offs (Cohen) for |r|, ε² and Cramér's V alike: small / moderate / large.
 EFFECT_CUTOFFS = (0.1, 0.3, 0.5)
@@ -73,12 +75,7 @@ def compare_groups(values: Sequence[float], groups: Sequence[Hashable]) -> Group
     first group in order of appearance (negative when the first group tends to give higher
     values, positive when lower); for more groups ε² = H/(n − 1).
     """
-    y = np.asarray(values, dtype=float)
-    labels = np.asarray(groups, dtype=object)
-    if y.ndim != 1 or y.shape != labels.shape:
-        raise ValueError("values and groups must be one-dimensional and of the same length")
-    keep = ~np.isnan(y)
-    y, labels = y[keep], labels[keep]
+    y, labels = labelled_values(values, groups, "groups")
     order = list(dict.fromkeys(labels.tolist()))
     if len(order) < 2:
         raise ValueError("a comparison needs at least two groups with data")

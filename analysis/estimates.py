@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from analysis._arrays import labelled_values
+
 
 def _z(confidence: float) -> float:
     if not 0 < confidence < 1:
@@ -61,12 +63,7 @@ def stratified_mean(
     `lonely_strata` and adds no variance. With n − H = 0 the interval is the point itself.
     """
     _z(confidence)
-    y = np.asarray(values, dtype=float)
-    labels = np.asarray(strata, dtype=object)
-    if y.ndim != 1 or y.shape != labels.shape:
-        raise ValueError("values and strata must be one-dimensional and of the same length")
-    answered = ~np.isnan(y)
-    y, labels = y[answered], labels[answered]
+    y, labels = labelled_values(values, strata, "strata")
     order = list(population_sizes)
     index = {label: position for position, label in enumerate(order)}
     unknown = {label for label in labels.tolist() if label not in index}
