@@ -55,6 +55,8 @@ def register_blueprints(app: Flask) -> None:
     from evalapp.campaigns.views import bp as campaigns_bp
     from evalapp.home.views import bp as home_bp
     from evalapp.rating.views import bp as rating_bp
+    from evalapp.rectification.lookback_views import bp as lookback_bp
+    from evalapp.rectification.views import bp as rectification_bp
     from evalapp.results.views import bp as results_bp
     from evalapp.roster.views import bp as roster_bp
     from evalapp.sampling.views import bp as sampling_bp
@@ -70,3 +72,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(sampling_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(tickets_bp)
+    app.register_blueprint(rectification_bp)
+    app.register_blueprint(lookback_bp)

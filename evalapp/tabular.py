@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -27,6 +28,14 @@ MESSAGES = {
 }
 
 
+@dataclass(frozen=True)
+class RowProblem:
+    """What is wrong with one row of an imported table."""
+
+    row: int  # as the spreadsheet numbers it: the first row is 1
+    reasons: tuple[str, ...]
+
+
 class TableError(ValueError):
     """The file cannot be read as a table."""
 
@@ -37,6 +46,12 @@ class TableError(ValueError):
 
 def read_table(filename: str, content: bytes) -> list[list[str]]:
     """All rows of the first sheet as stripped strings; blank rows dropped."""
+    return [row for _number, row in read_numbered_table(filename, content)]
+
+
+def read_numbered_table(filename: str, content: bytes) -> list[tuple[int, list[str]]]:
+    """The non-blank rows with the numbers the spreadsheet shows them under (from 1), so
+    that a problem is reported where the reader will look for it."""
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if suffix == "xlsx":
         rows = _read_xlsx(content)
@@ -44,10 +59,11 @@ def read_table(filename: str, content: bytes) -> list[list[str]]:
         rows = _read_csv(content)
     else:
         raise TableError("unsupported")
-    rows = [row for row in rows if any(cell for cell in row)]
-    if len(rows) > MAX_ROWS:
+    numbered = [(number, row) for number, row in enumerate(rows, start=1)
+                if any(cell for cell in row)]
+    if len(numbered) > MAX_ROWS:
         raise TableError("too_many_rows")
-    return rows
+    return numbered
 
 
 def _read_csv(content: bytes) -> list[list[str]]:

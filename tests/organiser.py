@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from evalapp.auth.models import Role
 from evalapp.extensions import db
+from evalapp.rectification.models import MeasureStatus, ProblemSource
+from evalapp.rectification.operations import MeasureInput, add_problem, save_measure
 from evalapp.roster.models import RosterEntry
 from evalapp.sampling.operations import DrawRequest, draw_sample
 from evalapp.tickets.operations import issue_tickets
@@ -20,6 +23,8 @@ class Setup:
     draw: int
     batch: int
     token: str  # an unspent ticket for the subject
+    problem: int  # in the subject's rectification ledger, with one measure
+    measure: int
 
 
 def make_setup(people_per_group: int = 10) -> Setup:
@@ -38,6 +43,10 @@ def make_setup(people_per_group: int = 10) -> Setup:
     draw = draw_sample(campaign, DrawRequest(fraction=0.3, seed="fixed"), user=None)
     batch, tokens = issue_tickets(campaign, groups[0], campaign.subjects, 3)
     campaign.subjects[0].report_text = ""  # not ready to open: pages stay those of a draft
+    problem = add_problem(campaign.subjects[0], ProblemSource.LEADERSHIP, "领导点评的问题")
+    measure = save_measure(problem, MeasureInput("整改措施", "党委办公室", "", date.today() +
+                                                 timedelta(days=30), MeasureStatus.PLANNED),
+                           date.today())
     db.session.commit()
     return Setup(campaign.id, campaign.subjects[0].id, campaign.sections[0].items[0].id,
-                 draw.id, batch.id, tokens[0])
+                 draw.id, batch.id, tokens[0], problem.id, measure.id)

@@ -17,7 +17,7 @@ from tests.organiser import make_setup
 
 ROLES = ("anonymous", "organiser", "leader", "auditor", "stranger")
 ORGANISER_BLUEPRINTS = {"campaigns", "setup", "roster", "sampling", "tickets", "audit",
-                        "results"}
+                        "results", "rectification", "lookback"}
 NOT_ORGANISER_ROUTES = {"campaigns.report_file"}  # for raters too; tested with the reports
 
 
@@ -27,6 +27,9 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
     c = f"/campaigns/{s.campaign}"
     only_organiser = {"anonymous": 302, "leader": 403, "auditor": 403, "stranger": 404}
     sealed = {**only_organiser, "organiser": 403}
+    readers = {"anonymous": 302, "organiser": 200, "leader": 200, "auditor": 200,
+               "stranger": 404}
+    r = f"{c}/rectification"
     return {
         "campaigns.index": ("GET", "/campaigns/", {"anonymous": 302, "organiser": 200,
                                                     "leader": 200, "auditor": 200,
@@ -68,6 +71,32 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
         "results.subjects_chart": ("GET", f"{c}/results/subjects.png", sealed),
         "results.subject_chart": ("GET", f"{c}/results/{s.subject}/items.svg", sealed),
         "results.export": ("GET", f"{c}/results/export.xlsx", sealed),
+        # the rectification ledger: organisers keep it, leaders and auditors read it
+        "rectification.index": ("GET", f"{r}/", readers),
+        "rectification.progress_image": ("GET", f"{r}/progress.svg", readers),
+        "rectification.export": ("GET", f"{r}/ledger.xlsx", readers),
+        "rectification.subject": ("GET", f"{r}/{s.subject}", readers),
+        "rectification.import_": ("POST", f"{r}/import", {**only_organiser, "organiser": 422}),
+        "rectification.add_problem": ("POST", f"{r}/{s.subject}/problems",
+                                      {**only_organiser, "organiser": 422}),
+        "rectification.from_problem_list": ("POST", f"{r}/{s.subject}/from-problem-list",
+                                            {**only_organiser, "organiser": 303}),
+        "rectification.from_results": ("POST", f"{r}/{s.subject}/from-results",
+                                       {**only_organiser, "organiser": 409}),
+        "rectification.new_measure": ("GET", f"{r}/problems/{s.problem}/measures/new",
+                                      {**only_organiser, "organiser": 200}),
+        "rectification.edit_measure": ("GET", f"{r}/measures/{s.measure}",
+                                       {**only_organiser, "organiser": 200}),
+        "rectification.delete_measure": ("POST", f"{r}/measures/{s.measure}/delete",
+                                         {**only_organiser, "organiser": 303}),
+        "rectification.delete_problem": ("POST", f"{r}/problems/{s.problem}/delete",
+                                         {**only_organiser, "organiser": 303}),
+        "lookback.index": ("GET", "/lookback/", {"anonymous": 302, "organiser": 200,
+                                                  "leader": 200, "auditor": 200,
+                                                  "stranger": 200}),
+        "lookback.chart": ("GET", "/lookback/chart.png", {"anonymous": 302, "organiser": 400,
+                                                           "leader": 400, "auditor": 400,
+                                                           "stranger": 400}),
         "audit.index": ("GET", "/audit/", {"anonymous": 302, "organiser": 403, "leader": 403,
                                             "auditor": 200, "stranger": 403}),
         "audit.export": ("GET", "/audit/audit.csv", {"anonymous": 302, "organiser": 403,

@@ -40,7 +40,8 @@ class RectificationProblem(db.Model):
     )
 
     measures: Mapped[list[RectificationMeasure]] = relationship(
-        back_populates="problem", cascade="all, delete-orphan"
+        back_populates="problem", cascade="all, delete-orphan",
+        order_by="RectificationMeasure.id",
     )
 
 

@@ -90,6 +90,13 @@ class SubjectResults:
         return self.returned / self.issued if self.issued else None
 
 
+class BallotStatus(enum.IntEnum):
+    COUNTED = 0
+    VOID_BLANK = 1  # too many items blank
+    VOID_UNIFORM = 2  # every answered item the same level (when the campaign says so)
+    TRIMMED = 3  # a subject's highest or lowest score, dropped (when the campaign says so)
+
+
 @dataclass(frozen=True)
 class CampaignResults:
     campaign: Campaign
@@ -99,13 +106,11 @@ class CampaignResults:
     points: tuple[int, int, int, int]
     ballots: CampaignBallots  # for the anonymised export, in storage (random-id) order
     status: np.ndarray  # BallotStatus per ballot
+    scores: np.ndarray  # per ballot: the mean points of its answered items (NaN if none)
 
-
-class BallotStatus(enum.IntEnum):
-    COUNTED = 0
-    VOID_BLANK = 1  # too many items blank
-    VOID_UNIFORM = 2  # every answered item the same level (when the campaign says so)
-    TRIMMED = 3  # a subject's highest or lowest score, dropped (when the campaign says so)
+    def counted_scores(self, subject_id: int) -> np.ndarray:
+        return self.scores[(self.ballots.subject_ids == subject_id)
+                           & (self.status == BallotStatus.COUNTED)]
 
 
 def campaign_results(campaign: Campaign) -> CampaignResults:
@@ -141,7 +146,7 @@ def campaign_results(campaign: Campaign) -> CampaignResults:
             alpha = cronbach_alpha(matrix)
         except ValueError:
             alpha = None
-    return CampaignResults(campaign, groups, results, alpha, points, ballots, status)
+    return CampaignResults(campaign, groups, results, alpha, points, ballots, status, scores)
 
 
 def _statuses(campaign: Campaign, ballots: CampaignBallots, scores: np.ndarray) -> np.ndarray:

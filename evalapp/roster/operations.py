@@ -13,6 +13,7 @@ from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
 from evalapp.roster.models import Membership, Office, RaterGroup, RosterEntry
 from evalapp.sampling.models import SampleDraw
+from evalapp.tabular import RowProblem
 
 OFFICE_WORDS = {
     Office.HEAD_OFFICE: {"机关", "head office", "headquarters"},
@@ -43,12 +44,6 @@ class Person:
     staff_number: str
     unit_name: str
     group_id: int
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    row: int  # as the spreadsheet numbers it: the header is row 1
-    reasons: tuple[str, ...]
 
 
 @dataclass(frozen=True)

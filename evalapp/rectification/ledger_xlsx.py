@@ -1,0 +1,221 @@
+"""The ledger (整改台账) in Excel, laid out as offices keep it: a row per measure, the problem's
+cells merged over its measures. The same layout imports back, all or nothing, with every
+problem of every row reported by its row number, so a ledger kept in Excel between meetings
+can be brought back in."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+
+from evalapp.campaigns.models import Campaign, Subject
+from evalapp.i18n import localized
+from evalapp.rectification.labels import SOURCE_LABELS, STATUS_LABELS
+from evalapp.rectification.models import MeasureStatus, ProblemSource, RectificationProblem
+from evalapp.rectification.operations import (
+    MeasureInput,
+    add_problem,
+    clear_ledger,
+    measure_problems,
+    save_measure,
+)
+from evalapp.spreadsheets import append_row, workbook_bytes
+from evalapp.tabular import RowProblem
+
+HEADER_ROW = 3
+COLUMNS = (
+    (_l("Subject"), 18), (_l("No."), 5), (_l("Source"), 10), (_l("Problem"), 36),
+    (_l("Measure"), 40), (_l("Responsible department"), 14),
+    (_l("Co-operating departments"), 16), (_l("Deadline"), 12), (_l("Status"), 9),
+    (_l("Completion"), 24), (_l("Completed on"), 12),
+)
+PROBLEM_COLUMNS = 4  # subject, no., source, problem: merged over the problem's measures
+# Words read back, in both languages, besides the labels above.
+SOURCE_WORDS = {"问题清单": ProblemSource.PROBLEM_LIST, "测评": ProblemSource.RATINGS,
+                "测评结果": ProblemSource.RATINGS, "领导点评": ProblemSource.LEADERSHIP,
+                "problem list": ProblemSource.PROBLEM_LIST, "ratings": ProblemSource.RATINGS,
+                "leadership": ProblemSource.LEADERSHIP}
+STATUS_WORDS = {"未开始": MeasureStatus.PLANNED, "计划": MeasureStatus.PLANNED,
+                "推进中": MeasureStatus.IN_PROGRESS, "进行中": MeasureStatus.IN_PROGRESS,
+                "已完成": MeasureStatus.DONE, "完成": MeasureStatus.DONE,
+                "planned": MeasureStatus.PLANNED, "in progress": MeasureStatus.IN_PROGRESS,
+                "done": MeasureStatus.DONE}
+THIN = Side(style="thin")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+
+
+def subject_label(subject: Subject) -> str:
+    return f"{localized(subject.unit, 'name')} · {subject.person_name}"
+
+
+def ledger_xlsx(campaign: Campaign, problems: Sequence[RectificationProblem]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Rectification ledger")[:31]
+    sheet.append([_("%(title)s: rectification ledger", title=campaign.title)])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS))
+    sheet["A1"].font = Font(size=15)
+    sheet["A1"].alignment = Alignment(horizontal="center")
+    sheet.append([])
+    sheet.append([str(title) for title, _width in COLUMNS])
+    subjects = {s.id: s for s in campaign.subjects}
+    numbers: dict[int, int] = {}
+    for problem in problems:
+        number = numbers[problem.subject_id] = numbers.get(problem.subject_id, 0) + 1
+        first = sheet.max_row + 1
+        head = [subject_label(subjects[problem.subject_id]), number,
+                str(SOURCE_LABELS[problem.source]), problem.text]
+        for measure in problem.measures or [None]:
+            append_row(sheet, head + ([] if measure is None else [
+                measure.text, measure.responsible_department, measure.cooperating_departments,
+                measure.deadline, str(STATUS_LABELS[measure.status]), measure.completion_note,
+                measure.completed_on]))
+        for column in range(1, PROBLEM_COLUMNS + 1):
+            if sheet.max_row > first:
+                sheet.merge_cells(start_row=first, start_column=column, end_row=sheet.max_row,
+                                  end_column=column)
+    _layout(sheet)
+    return workbook_bytes(workbook)
+
+
+def _layout(sheet) -> None:  # type: ignore[no-untyped-def]
+    for column, (_title, width) in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    for row in sheet.iter_rows(min_row=HEADER_ROW, max_col=len(COLUMNS)):
+        for cell in row:
+            cell.border = BOX
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+            if isinstance(cell.value, date):
+                cell.number_format = "yyyy-mm-dd"
+    for cell in sheet[HEADER_ROW]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    sheet.freeze_panes = sheet.cell(HEADER_ROW + 1, 1)
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+@dataclass
+class _ProblemRows:
+    subject: Subject
+    source: ProblemSource
+    text: str
+    measures: list[MeasureInput] = field(default_factory=list)
+
+
+class LedgerImportError(ValueError):
+    def __init__(self, problems: list[RowProblem]) -> None:
+        super().__init__(f"{len(problems)} rows with problems")
+        self.problems = problems
+
+
+def import_ledger(campaign: Campaign, rows: Sequence[tuple[int, Sequence[str]]],
+                  today: date) -> int:
+    """Replace the campaign's ledger with the table's (numbered rows, as
+    `read_numbered_table` gives them). Returns the measures stored; raises LedgerImportError,
+    having stored nothing, when any row has a problem."""
+    header = _find_header(rows)
+    subjects = {}
+    for subject in campaign.subjects:
+        subjects[subject_label(subject)] = subject
+        subjects[f"{subject.unit.name_zh} · {subject.person_name}"] = subject
+    problems: list[_ProblemRows] = []
+    reported: list[RowProblem] = []
+    current: _ProblemRows | None = None
+    for number, raw in rows[header + 1:]:
+        cells = [*raw, *[""] * len(COLUMNS)][: len(COLUMNS)]
+        reasons: list[str] = []
+        if any(cells[:PROBLEM_COLUMNS]):
+            current = _problem_of(cells, subjects, reasons)
+            if current is not None:
+                problems.append(current)
+        elif current is None:
+            reasons.append(_("The first row needs its subject, source and problem."))
+        if any(cells[PROBLEM_COLUMNS:]) and current is not None:
+            measure = _measure_of(cells, reasons)
+            if measure is not None:
+                reasons += measure_problems(campaign, measure, today)
+                current.measures.append(measure)
+        if reasons:
+            reported.append(RowProblem(number, tuple(reasons)))
+    if reported:
+        raise LedgerImportError(reported)
+    clear_ledger(campaign)
+    for rows_of_problem in problems:
+        problem = add_problem(rows_of_problem.subject, rows_of_problem.source,
+                              rows_of_problem.text)
+        for measure in rows_of_problem.measures:
+            save_measure(problem, measure, today)
+    return sum(len(p.measures) for p in problems)
+
+
+def _find_header(rows: Sequence[tuple[int, Sequence[str]]]) -> int:
+    """The row naming the columns: the one whose cells include the problem and measure
+    headings, in either language."""
+    names = {str(title).lower() for title, _width in COLUMNS} | {"问题", "整改措施", "problem",
+                                                                   "measure"}
+    for index, (_number, row) in enumerate(rows[:10]):
+        if len(names & {cell.strip().lower() for cell in row}) >= 2:
+            return index
+    raise LedgerImportError([RowProblem(1, (_("No header row with the ledger's columns."),))])
+
+
+def _problem_of(cells: list[str], subjects: dict[str, Subject],
+                reasons: list[str]) -> _ProblemRows | None:
+    subject = subjects.get(cells[0].strip())
+    source = _word(cells[2], SOURCE_LABELS, SOURCE_WORDS)
+    if subject is None:
+        reasons.append(_("Unknown subject “%(name)s”.", name=cells[0]))
+    if source is None:
+        reasons.append(_("Unknown source “%(source)s”.", source=cells[2]))
+    if not cells[3].strip():
+        reasons.append(_("The problem needs a text."))
+    if subject is None or source is None or not cells[3].strip():
+        return None
+    return _ProblemRows(subject, source, cells[3].strip())
+
+
+def _measure_of(cells: list[str], reasons: list[str]) -> MeasureInput | None:
+    deadline = _date(cells[7], _("deadline"), reasons, required=True)
+    completed = _date(cells[10], _("completion date"), reasons, required=False)
+    status = _word(cells[8], STATUS_LABELS, STATUS_WORDS)
+    if status is None:
+        reasons.append(_("Unknown status “%(status)s”.", status=cells[8]))
+    if deadline is None or status is None:
+        return None
+    return MeasureInput(cells[4], cells[5], cells[6], deadline, status, cells[9], completed)
+
+
+def _word(text: str, labels: dict, words: dict):  # type: ignore[no-untyped-def]
+    folded = text.strip().lower()
+    for key, label in labels.items():
+        if folded in (str(label).lower(), key.value):
+            return key
+    return words.get(folded)
+
+
+def _date(text: str, what: str, reasons: list[str], *, required: bool) -> date | None:
+    value = text.strip()
+    if not value:
+        if required:
+            reasons.append(_("The %(what)s is missing.", what=what))
+        return None
+    normalised = value.replace("/", "-").replace(".", "-").replace("年", "-").replace(
+        "月", "-").replace("日", "").split("T")[0].split(" ")[0]
+    try:
+        return datetime.strptime(normalised, "%Y-%m-%d").date()
+    except ValueError:
+        reasons.append(_("The %(what)s “%(value)s” is not a date.", what=what, value=value))
+        return None
+

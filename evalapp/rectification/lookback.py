@@ -1,0 +1,162 @@
+"""Look-back (回头看): a later campaign over the same units compared with an earlier one.
+
+Subjects are matched by unit (and by person too where a campaign has several subjects of one
+unit), because the look-back asks whether a unit improved (its party
+secretary may have changed); common items by their Chinese wording, because a reworded item
+asks something else. Whatever has no partner is listed, never dropped in silence. Whether a
+change is more than chance is tested on the ballots themselves: a rank test on ballot scores
+or item points (the analysis package's group comparison, the two rounds as the two groups)
+and a chi-square test on the satisfaction answers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+from flask_babel import gettext as _
+
+from analysis import GroupComparison, LevelTest, chi_square_levels, compare_groups
+from evalapp.campaigns.models import Subject
+from evalapp.results.compute import BallotStatus, CampaignResults, SubjectResults
+
+SIGNIFICANCE = 0.05
+
+
+@dataclass(frozen=True)
+class Change:
+    earlier: float | None
+    later: float | None
+
+    @property
+    def delta(self) -> float | None:
+        if self.earlier is None or self.later is None:
+            return None
+        return self.later - self.earlier
+
+
+@dataclass(frozen=True)
+class SubjectChange:
+    earlier: SubjectResults
+    later: SubjectResults
+    score: Change
+    satisfaction: Change
+    score_test: GroupComparison | None
+    satisfaction_test: LevelTest | None
+
+
+@dataclass(frozen=True)
+class ItemChange:
+    text: str
+    mean: Change
+    test: GroupComparison | None
+
+
+@dataclass(frozen=True)
+class Lookback:
+    earlier: CampaignResults
+    later: CampaignResults
+    subjects: list[SubjectChange]
+    items: list[ItemChange]
+    only_earlier: list[Subject]
+    only_later: list[Subject]
+    items_only_earlier: list[str]
+    items_only_later: list[str]
+
+
+def _by_unit(results: CampaignResults) -> dict[object, SubjectResults]:
+    """Subjects keyed by unit; where a campaign has several subjects of one unit, by unit and
+    person, so that none of them is lost."""
+    units = Counter(r.subject.unit_id for r in results.subjects)
+    return {(r.subject.unit_id if units[r.subject.unit_id] == 1
+             else (r.subject.unit_id, r.subject.person_name)): r for r in results.subjects}
+
+
+def lookback(earlier: CampaignResults, later: CampaignResults) -> Lookback:
+    before, after = _by_unit(earlier), _by_unit(later)
+    matched = [unit for unit in after if unit in before]
+    subjects = [_subject_change(earlier, later, before[unit], after[unit]) for unit in matched]
+    texts_before = [item.text_zh for item in earlier.campaign.common_items()]
+    texts_after = [item.text_zh for item in later.campaign.common_items()]
+    items = [_item_change(earlier, later, texts_before.index(text), texts_after.index(text),
+                          text, [before[u].subject.id for u in matched],
+                          [after[u].subject.id for u in matched])
+             for text in texts_after if text in texts_before]
+    return Lookback(
+        earlier, later, subjects, items,
+        [r.subject for unit, r in before.items() if unit not in after],
+        [r.subject for unit, r in after.items() if unit not in before],
+        [text for text in texts_before if text not in texts_after],
+        [text for text in texts_after if text not in texts_before],
+    )
+
+
+def _subject_change(earlier: CampaignResults, later: CampaignResults, before: SubjectResults,
+                    after: SubjectResults) -> SubjectChange:
+    first = earlier.counted_scores(before.subject.id)
+    second = later.counted_scores(after.subject.id)
+    counts = [_satisfaction_counts(earlier, before.subject.id),
+              _satisfaction_counts(later, after.subject.id)]
+    try:
+        satisfaction_test = chi_square_levels(counts)
+    except ValueError:
+        satisfaction_test = None
+    return SubjectChange(
+        before, after, Change(before.score, after.score),
+        Change(before.satisfaction.rate if before.satisfaction else None,
+               after.satisfaction.rate if after.satisfaction else None),
+        _two_rounds(first, second), satisfaction_test)
+
+
+def _counted(results: CampaignResults, subject_ids: list[int]) -> np.ndarray:
+    return np.isin(results.ballots.subject_ids, subject_ids) & (
+        results.status == BallotStatus.COUNTED)
+
+
+def _satisfaction_counts(results: CampaignResults, subject_id: int) -> np.ndarray:
+    answers = results.ballots.satisfaction[_counted(results, [subject_id])]
+    return np.bincount(answers[answers >= 0], minlength=3)
+
+
+def _item_points(results: CampaignResults, column: int, subject_ids: list[int]) -> np.ndarray:
+    levels = results.ballots.levels[_counted(results, subject_ids), column]
+    table = np.asarray(results.points, dtype=float)
+    return np.where(levels >= 0, table[np.clip(levels, 0, 3)], np.nan)
+
+
+def _item_change(earlier: CampaignResults, later: CampaignResults, column_before: int,
+                 column_after: int, text: str, subjects_before: list[int],
+                 subjects_after: list[int]) -> ItemChange:
+    first = _item_points(earlier, column_before, subjects_before)
+    second = _item_points(later, column_after, subjects_after)
+    return ItemChange(text, Change(_mean(first), _mean(second)), _two_rounds(first, second))
+
+
+def _mean(values: np.ndarray) -> float | None:
+    answered = values[~np.isnan(values)]
+    return float(answered.mean()) if len(answered) else None
+
+
+def _two_rounds(first: np.ndarray, second: np.ndarray) -> GroupComparison | None:
+    values = np.concatenate([first, second])
+    rounds = ["earlier"] * len(first) + ["later"] * len(second)
+    try:
+        return compare_groups(values, rounds)
+    except ValueError:
+        return None
+
+
+def verdict(change: Change, test: GroupComparison | LevelTest | None) -> str:
+    """The change in words a non-statistician can act on."""
+    if change.delta is None:
+        return _("Not comparable: one of the rounds has no valid ballots.")
+    if test is None:
+        return _("Too few ballots to tell whether this is more than chance.")
+    if test.p_value < SIGNIFICANCE:
+        direction = (_("better") if change.delta > 0 else _("worse") if change.delta < 0
+                     else _("different"))
+        return _("Clearly %(direction)s: a change this large would rarely arise by chance "
+                 "(p = %(p)s).", direction=direction, p=f"{test.p_value:.3f}")
+    return _("Within chance: ratings vary this much between rounds anyway (p = %(p)s); "
+             "this is no evidence of a real change.", p=f"{test.p_value:.3f}")

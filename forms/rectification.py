@@ -1,0 +1,63 @@
+"""The rectification ledger: problems, measures, the Excel import, and picking two campaigns
+to look back on."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+PROBLEM_SOURCES = [SelectChoice("leadership", _l("Leadership's comment")),
+                   SelectChoice("problem_list", _l("The published problem list")),
+                   SelectChoice("ratings", _l("The ratings"))]
+MEASURE_STATUSES = [SelectChoice("planned", _l("Planned")),
+                    SelectChoice("in_progress", _l("In progress")),
+                    SelectChoice("done", _l("Done"))]
+REQUIRED = _l("This field is required.")
+
+
+class ProblemForm(FlaskForm):
+    source = SelectField(_l("Source"), choices=PROBLEM_SOURCES, default="leadership")
+    text = TextAreaField(_l("Problem"), validators=[DataRequired(REQUIRED), Length(max=2000)])
+
+
+class MeasureForm(FlaskForm):
+    text = TextAreaField(_l("Measure"), validators=[DataRequired(REQUIRED), Length(max=2000)])
+    responsible_department = StringField(_l("Responsible department"),
+                                         validators=[DataRequired(REQUIRED), Length(max=100)])
+    cooperating_departments = StringField(_l("Co-operating departments"),
+                                          validators=[Optional(), Length(max=300)])
+    deadline = DateField(_l("Deadline"), validators=[InputRequired(REQUIRED)])
+    status = SelectField(_l("Status"), choices=MEASURE_STATUSES, default="planned")
+    completion_note = TextAreaField(_l("Completion"), validators=[Optional(), Length(max=2000)])
+    completed_on = DateField(_l("Completed on"), validators=[Optional()])
+
+    def validate_completed_on(self, field: DateField) -> None:
+        if self.status.data == "done" and field.data is None:
+            raise ValidationError(_l("A measure can be done only with its completion date."))
+        if self.status.data != "done" and field.data is not None:
+            raise ValidationError(_l("A completion date belongs only to a measure that is "
+                                     "done."))
+
+
+class LedgerUploadForm(FlaskForm):
+    file = FileField(_l("Ledger file (Excel or CSV)"), validators=[
+        FileRequired(_l("Choose a file.")),
+        FileAllowed(["csv", "xlsx"], _l("CSV or Excel (.xlsx) only.")),
+    ])
+
+
+class LookbackForm(FlaskForm):
+    """Read from the query string: choosing campaigns changes nothing, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    earlier = SelectField(_l("Earlier campaign"), coerce=int, validators=[InputRequired()])
+    later = SelectField(_l("Later campaign"), coerce=int, validators=[InputRequired()])
+
+    def validate_later(self, field: SelectField) -> None:
+        if field.data == self.earlier.data:
+            raise ValidationError(_l("Choose two different campaigns."))
