@@ -216,3 +216,60 @@ def test_an_organiser_sets_up_and_opens_a_campaign(app, browser, live_server, tm
     assert "已收回 0 / 3 张测评票" in page.locator(".big-figure").inner_text()
     page.screenshot(path=str(tmp_path / "monitor.png"))
     context.close()
+
+
+def _log_in(page, live_server: str, username: str) -> None:
+    page.goto(live_server + "/auth/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r".*/campaigns/$"))
+
+
+def test_the_ledger_is_kept_and_the_lookback_read(app, live_server, page, tmp_path):
+    from tests.test_lookback import rated_campaign
+
+    with app.app_context():
+        from evalapp.auth.models import Role
+        from evalapp.campaigns.models import Level, Satisfaction
+        from evalapp.extensions import db
+        from tests.factories import make_user, make_world
+
+        world = make_world()
+        make_user("organiser", world.customs)
+        make_user("leader", world.customs, Role.LEADER)
+        rated_campaign("2025年度测评", [world.customs], lambda unit: [
+            (Level.GOOD, Satisfaction.FAIRLY_SATISFIED)] * 5)
+        rated_campaign("2026年度测评", [world.customs], lambda unit: [
+            (Level.EXCELLENT, Satisfaction.SATISFIED)] * 5)
+        db.session.commit()
+
+    _log_in(page, live_server, "organiser")
+    page.get_by_role("link", name="2026年度测评").click()
+    page.get_by_role("link", name="整改清单").click()
+    page.get_by_role("link", name=re.compile("宁波海关")).click()
+    page.get_by_role("button", name="添加测评结果中得分最弱的题目").click()
+    assert page.locator("section.problem").count() == 4
+    page.get_by_label("问题", exact=True).fill("基层调研次数偏少")
+    page.get_by_role("button", name="添加", exact=True).click()
+    page.locator("section.problem").last.get_by_role("link", name="添加整改措施").click()
+    page.get_by_label("整改措施").fill("每季度到基层蹲点调研不少于一次")
+    page.get_by_label("责任部门").fill("机关党委")
+    page.get_by_label("整改时限").fill("2030-06-30")
+    page.get_by_role("button", name="保存").click()
+    assert "每季度到基层蹲点调研不少于一次" in page.locator("section.problem").last.inner_text()
+    page.screenshot(path=str(tmp_path / "ledger.png"), full_page=True)
+
+    page.get_by_role("link", name=re.compile("整改清单 ·")).click()
+    assert page.locator("tfoot").inner_text().split()[1:4] == ["5", "1", "0"]
+    _charts_drawn(page, 1)
+
+    page.goto(live_server + "/lookback/")
+    page.get_by_label("前一次测评").select_option(label="2025年度测评")
+    page.get_by_label("后一次测评").select_option(label="2026年度测评")
+    page.get_by_role("button", name="比较").click()
+    assert "明显好转" in page.locator("table").first.inner_text()
+    _charts_drawn(page, 1)
+    page.screenshot(path=str(tmp_path / "lookback.png"), full_page=True)
+    assert page.outside_requests == []
+    assert page.console_errors == []

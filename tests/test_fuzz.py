@@ -112,7 +112,9 @@ def organiser_forms(app, client):
     login(client, "organiser")
     c = f"/campaigns/{setup.campaign}"
     paths = ["/campaigns/new", f"{c}/scoring", f"{c}/subjects/new", f"{c}/subjects/{setup.subject}",
-             f"{c}/draws/", f"{c}/tickets/", f"{c}/roster/"]
+             f"{c}/draws/", f"{c}/tickets/", f"{c}/roster/",
+             f"{c}/rectification/problems/{setup.problem}/measures/new",
+             f"{c}/rectification/measures/{setup.measure}"]
     forms = []
     for path in paths:
         page = client.get(path).get_data(as_text=True)
@@ -120,6 +122,7 @@ def organiser_forms(app, client):
         names = sorted(set(controls) - {"csrf_token", "locale", "next"})
         forms.append((path, names))
     forms.append((f"{c}/questionnaire/{setup.item}", ["text_zh", "text_en"]))
+    forms.append((f"{c}/rectification/{setup.subject}/problems", ["source", "text"]))
     return forms
 
 
@@ -136,7 +139,7 @@ def test_hostile_posts_to_every_form_never_fail(app, client, organiser_forms, da
         assert response.status_code < 500, (path, response.status_code)
         body = response.get_data(as_text=True)
         assert "<script>alert(1)</script>" not in body and "onerror=alert(1)>" not in body
-    for page in ("/campaigns/", "/campaigns/1"):
+    for page in ("/campaigns/", "/campaigns/1", "/campaigns/1/rectification/1"):
         shown = client.get(page).get_data(as_text=True)
         assert "<script>alert(1)</script>" not in shown
     with app.app_context():

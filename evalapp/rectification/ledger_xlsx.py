@@ -24,6 +24,7 @@ from evalapp.rectification.operations import (
     add_problem,
     clear_ledger,
     measure_problems,
+    missing_parts,
     save_measure,
 )
 from evalapp.spreadsheets import append_row, workbook_bytes
@@ -193,6 +194,9 @@ def _measure_of(cells: list[str], reasons: list[str]) -> MeasureInput | None:
     if status is None:
         reasons.append(_("Unknown status “%(status)s”.", status=cells[8]))
     if deadline is None or status is None:
+        # The rules need a deadline and a status to judge; the other cells are judged anyway,
+        # so that one pass over the file reports everything.
+        reasons += missing_parts(cells[4], cells[5])
         return None
     return MeasureInput(cells[4], cells[5], cells[6], deadline, status, cells[9], completed)
 

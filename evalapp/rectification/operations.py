@@ -45,13 +45,18 @@ def campaign_start(campaign: Campaign) -> date:
     return campaign.created_at.date()
 
 
+def missing_parts(text: str, responsible_department: str) -> list[str]:
+    reasons = []
+    if not text.strip():
+        reasons.append(_("The measure needs a text."))
+    if not responsible_department.strip():
+        reasons.append(_("The measure needs a responsible department."))
+    return reasons
+
+
 def measure_problems(campaign: Campaign, data: MeasureInput, today: date) -> list[str]:
     """Why the measure cannot be stored as it is; empty when it can."""
-    reasons = []
-    if not data.text.strip():
-        reasons.append(_("The measure needs a text."))
-    if not data.responsible_department.strip():
-        reasons.append(_("The measure needs a responsible department."))
+    reasons = missing_parts(data.text, data.responsible_department)
     if data.deadline < campaign_start(campaign):
         reasons.append(_("The deadline (%(deadline)s) cannot precede the campaign (%(start)s).",
                          deadline=data.deadline.isoformat(),
