@@ -75,6 +75,22 @@ def test_the_closed_campaign_has_a_ballot_for_every_spent_ticket(app, demo):
         assert sum(ballots_per_subject.values()) >= 200
 
 
+def test_last_years_campaign_has_a_year_of_rectification(app, demo):
+    from datetime import date
+
+    from evalapp.rectification.operations import figures, ledger_of
+
+    with app.app_context():
+        closed = db.session.scalar(sa.select(Campaign).where(
+            Campaign.status == CampaignStatus.CLOSED))
+        ledger = ledger_of([s.id for s in closed.subjects])
+        published = sum(len(s.problems) for s in closed.subjects)
+        result = figures(ledger, date.today())
+    assert result.problems == published >= 100  # every published problem, 20-22 per unit
+    assert result.measures >= result.problems
+    assert 0 < result.done_on_time < result.done < result.measures and result.overdue > 0
+
+
 def test_printed_tickets_are_unspent_tickets_of_the_open_campaign(app, demo):
     with app.app_context():
         for token in TICKET_URL.findall(demo):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import sqlalchemy as sa
@@ -23,6 +24,13 @@ from evalapp.demo import ballots as simulated
 from evalapp.demo.content import ADMINISTRATION, SUBJECTS, DemoSubject
 from evalapp.demo.people import invented_names
 from evalapp.extensions import db
+from evalapp.rectification.models import MeasureStatus
+from evalapp.rectification.operations import (
+    MeasureInput,
+    add_from_problem_list,
+    ledger_of,
+    save_measure,
+)
 from evalapp.roster.models import RaterGroup, RosterEntry
 from evalapp.sampling.operations import DrawRequest, draw_sample
 from evalapp.tickets.models import TicketBatch
@@ -73,6 +81,8 @@ def build_demo(seed: int = 2016) -> DemoResult:
     open_campaign(closed)
     _simulate_meeting(closed, [batch for batch, _ in closed_batches], rng)
     close_campaign(closed)
+    _a_year_ago(closed)
+    _keep_ledger(closed, rng)
 
     current, current_batches = _campaign(
         root, units, roster, organiser, rng, "2026年度基层党建工作述职评议考核（演示）"
@@ -86,6 +96,40 @@ def build_demo(seed: int = 2016) -> DemoResult:
         issued=tuple(current_batches),
         replaced=replaced,
     )
+
+
+def _a_year_ago(campaign: Campaign) -> None:
+    """Last year's campaign dated last year, so that its ledger has a year of history."""
+    year = timedelta(days=365)
+    campaign.created_at -= year
+    campaign.opened_at -= year
+    campaign.closed_at -= year
+
+
+DEPARTMENTS = ("机关党委", "人事处", "办公室", "督察内审处", "综合业务处", "各隶属海关党委")
+
+
+def _keep_ledger(campaign: Campaign, rng: np.random.Generator) -> None:
+    """A year of rectification: each published problem with a measure or two, most done
+    (some late), some still open, a few overdue, as a look-back would find them."""
+    today = datetime.now(UTC).date()
+    start = campaign.created_at.date()
+    for subject in campaign.subjects:
+        add_from_problem_list(subject)
+    for problem in ledger_of([s.id for s in campaign.subjects]):
+        for number in range(int(rng.integers(1, 3))):
+            deadline = start + timedelta(days=int(rng.integers(30, 330)))
+            done = rng.random() < 0.75 and deadline < today + timedelta(days=60)
+            completed = min(today, deadline + timedelta(days=int(rng.integers(-40, 25))))
+            save_measure(problem, MeasureInput(
+                text=f"针对“{problem.text[:18]}”制定整改措施（{number + 1}）",
+                responsible_department=str(rng.choice(DEPARTMENTS)),
+                cooperating_departments=str(rng.choice(DEPARTMENTS)),
+                deadline=deadline,
+                status=MeasureStatus.DONE if done else MeasureStatus.IN_PROGRESS,
+                completion_note="已按期落实" if done else "",
+                completed_on=max(completed, start) if done else None,
+            ), today)
 
 
 def remove_demo() -> bool:

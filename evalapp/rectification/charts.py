@@ -28,7 +28,7 @@ def progress_chart(points: list[ProgressPoint], measures: int) -> Figure:
         axes.axhline(measures, color="#ccc", linestyle=":", label=_("All measures"))
         axes.set_ylim(0, max(measures, 1) * 1.08)
         axes.set_ylabel(_("Measures"))
-        axes.legend(loc="upper left", frameon=False)
+        axes.legend(loc="lower right", frameon=False)
     return fig
 
 
