@@ -151,6 +151,15 @@ def test_a_file_with_mixed_problems_imports_nothing_and_reports_every_problem(
     assert roster(app, campaign_id) == []
 
 
+def test_problems_are_reported_under_the_rows_the_spreadsheet_shows(client, campaign_id):
+    rows = [["姓名", "工号", "单位", "测评人类别"], ["王伟", "1001", "宁波海关", "机关党员"],
+            [], [], ["", "1002", "北仑海关", "基层党员"]]  # after two blank rows: row 5
+    uploaded = upload(client, campaign_id, "gaps.xlsx", xlsx_bytes(rows))
+    page = map_columns(client, uploaded, confirm=True).get_data(as_text=True)
+    assert dict(re.findall(r'<tr><td class="num">(\d+)</td><td>(.*?)</td></tr>', page)) == {
+        "5": "缺少姓名"}
+
+
 @pytest.mark.parametrize(("filename", "content", "message"), [
     ("roster.txt", b"a,b", "仅限 CSV 或 Excel"),
     ("roster.xlsx", b"not a workbook", "不是可读取的 Excel"),

@@ -62,9 +62,12 @@ def _lookup(words: dict, value: str):  # type: ignore[no-untyped-def]
 
 
 def check_roster(
-    rows: Sequence[Sequence[str]], mapping: ColumnMapping, groups: Sequence[RaterGroup]
+    rows: Sequence[Sequence[str]], mapping: ColumnMapping, groups: Sequence[RaterGroup],
+    numbers: Sequence[int] | None = None,
 ) -> RosterPreview:
-    """Every data row (after the header) checked; every problem of every row reported."""
+    """Every data row (after the header) checked; every problem of every row reported, under
+    the row's number in the spreadsheet (`numbers`, one per row; by default 1, 2, 3...)."""
+    numbered = list(zip(numbers or range(1, len(rows) + 1), rows, strict=True))[1:]
     by_name = {}
     for group in groups:
         by_name[group.name_zh] = group
@@ -72,11 +75,11 @@ def check_roster(
             by_name[group.name_en.lower()] = group
     by_kind = {(group.office, group.membership): group for group in groups}
     rows_of: dict[str, list[int]] = {}
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in numbered:
         staff = row[mapping.staff_number].strip() if mapping.staff_number < len(row) else ""
         rows_of.setdefault(staff, []).append(number)
     people, problems = [], []
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in numbered:
         def cell(column: int | None, row: Sequence[str] = row) -> str:
             return row[column].strip() if column is not None and column < len(row) else ""
 

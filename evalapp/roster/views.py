@@ -17,7 +17,7 @@ from evalapp.campaigns.access import campaign_for
 from evalapp.extensions import db
 from evalapp.roster.models import RaterGroup, RosterEntry
 from evalapp.roster.operations import ColumnMapping, RosterLocked, check_roster, import_roster
-from evalapp.tabular import TableError, read_table
+from evalapp.tabular import TableError, read_numbered_table, read_table
 from forms.roster import NO_COLUMN, RosterMappingForm, RosterUploadForm
 
 bp = Blueprint("roster", __name__, url_prefix="/campaigns/<int:campaign_id>/roster")
@@ -96,7 +96,8 @@ def mapping(campaign_id: int) -> Response | tuple[str, int]:
     if content is None:
         flash(_("The uploaded file has expired; please upload it again."), "error")
         return redirect(url_for("roster.index", campaign_id=campaign.id), code=303)
-    rows = read_table(name, content)
+    numbered = read_numbered_table(name, content)
+    numbers, rows = [n for n, _row in numbered], [row for _n, row in numbered]
     form = _mapping_form(rows[0])
     form.upload.data = name
     preview = None
@@ -105,7 +106,7 @@ def mapping(campaign_id: int) -> Response | tuple[str, int]:
         optional = {f: (form[f].data if form[f].data != NO_COLUMN else None)
                     for f in ("unit", "group", "office", "membership")}
         preview = check_roster(rows, ColumnMapping(form.name.data, form.staff_number.data,
-                                                   **optional), groups)
+                                                   **optional), groups, numbers)
         if "confirm" in request.form and not preview.problems:
             return _import(campaign, preview, name)
     status = 422 if form.errors or (preview and preview.problems) else 200
