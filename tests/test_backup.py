@@ -8,7 +8,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from evalapp.campaigns.models import Campaign
+from evalapp.campaigns.operations import close_campaign
 from evalapp.extensions import db
+from evalapp.results.compute import campaign_results
 from tests.conftest import POSTGRES_URL, build_app, dispose
 from tests.rater import make_tickets
 from tests.test_rating import submit_full
@@ -40,11 +43,25 @@ def empty_target(backend, tmp_path):
     admin.dispose()
 
 
+def figures(app, campaign_id: int) -> list[tuple]:
+    """The results leaders read, subject by subject."""
+    with app.app_context():
+        results = campaign_results(db.session.get(Campaign, campaign_id))
+        return [(r.subject.id, r.issued, r.returned, r.valid, r.score, r.design, r.grade,
+                 r.rank, r.satisfaction, [i.counts for i in r.items],
+                 [(g.valid, g.score) for g in r.groups]) for r in results.subjects]
+
+
 def test_backup_then_restore_into_an_empty_database(app, runner, tmp_path, empty_target):
     with app.app_context():
         tickets = make_tickets()
     for token in tickets.single[:3] + tickets.pair[:1]:
         submit_full(app.test_client(), token)
+    with app.app_context():
+        close_campaign(db.session.get(Campaign, tickets.campaign_id))
+        db.session.commit()
+    results = figures(app, tickets.campaign_id)
+    assert results[0][3] == 4 and results[0][4] is not None  # 3 single + 1 pair ticket
     before = snapshot(app)
     assert len(before["ballots"]) == 5
 
@@ -59,6 +76,7 @@ def test_backup_then_restore_into_an_empty_database(app, runner, tmp_path, empty
     dispose(target)
     restored = build_app(empty_target, tmp_path / "other")  # migrated: the app starts
     assert snapshot(restored) == before
+    assert figures(restored, tickets.campaign_id) == results
     again = restored.test_cli_runner().invoke(args=["restore", str(saved)])
     assert again.exit_code == 1 and "not empty" in again.output  # never merges
     dispose(restored)
