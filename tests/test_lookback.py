@@ -82,7 +82,9 @@ def test_every_delta_worked_by_hand(app, rounds):
         assert test.p_value == pytest.approx(math.exp(-5))
         assert [s.unit.name_zh for s in result.only_earlier] == ["重庆海关"]
         assert [s.unit.name_zh for s in result.only_later] == ["海关总署"]
-        assert len(result.items) == 23
+        assert len(result.items) == 23 and len(change.items) == 23  # the unit's own items
+        assert {(i.mean.earlier, i.mean.later, i.mean.delta) for i in change.items} == {
+            (80, 100, 20)}
         assert {(i.mean.earlier, i.mean.later, i.mean.delta) for i in result.items} == {
             (80, 100, 20)}
         assert all(i.test.p_value < 0.05 for i in result.items)
@@ -100,7 +102,7 @@ def test_the_lookback_page_says_it_plainly(client, rounds):
     assert "+20.00" in text and "+40.0 个百分点" in text
     assert "明显好转" in text and "p = 0.007" in text
     assert "仅见于 2025年度测评： 重庆海关" in text and "仅见于 2026年度测评： 海关总署" in text
-    assert REWORDED in text
+    assert REWORDED in text and "宁波海关的各题目" in text
     chart = client.get(f"/lookback/chart.svg?earlier={earlier}&later={later}")
     assert chart.status_code == 200 and chart.mimetype == "image/svg+xml"
     assert client.get(f"/lookback/?earlier={earlier}&later={earlier}").status_code == 400

@@ -37,6 +37,13 @@ class Change:
 
 
 @dataclass(frozen=True)
+class ItemChange:
+    text: str
+    mean: Change
+    test: GroupComparison | None
+
+
+@dataclass(frozen=True)
 class SubjectChange:
     earlier: SubjectResults
     later: SubjectResults
@@ -44,13 +51,7 @@ class SubjectChange:
     satisfaction: Change
     score_test: GroupComparison | None
     satisfaction_test: LevelTest | None
-
-
-@dataclass(frozen=True)
-class ItemChange:
-    text: str
-    mean: Change
-    test: GroupComparison | None
+    items: list[ItemChange]  # the common items asked in both rounds, for this unit
 
 
 @dataclass(frozen=True)
@@ -76,13 +77,20 @@ def _by_unit(results: CampaignResults) -> dict[object, SubjectResults]:
 def lookback(earlier: CampaignResults, later: CampaignResults) -> Lookback:
     before, after = _by_unit(earlier), _by_unit(later)
     matched = [unit for unit in after if unit in before]
-    subjects = [_subject_change(earlier, later, before[unit], after[unit]) for unit in matched]
     texts_before = [item.text_zh for item in earlier.campaign.common_items()]
     texts_after = [item.text_zh for item in later.campaign.common_items()]
-    items = [_item_change(earlier, later, texts_before.index(text), texts_after.index(text),
-                          text, [before[u].subject.id for u in matched],
-                          [after[u].subject.id for u in matched])
-             for text in texts_after if text in texts_before]
+    shared = [(text, texts_before.index(text), texts_after.index(text))
+              for text in texts_after if text in texts_before]
+
+    def item_changes(units: list[object]) -> list[ItemChange]:
+        return [_item_change(earlier, later, column_before, column_after, text,
+                             [before[u].subject.id for u in units],
+                             [after[u].subject.id for u in units])
+                for text, column_before, column_after in shared]
+
+    subjects = [_subject_change(earlier, later, before[unit], after[unit], item_changes([unit]))
+                for unit in matched]
+    items = item_changes(matched)
     return Lookback(
         earlier, later, subjects, items,
         [r.subject for unit, r in before.items() if unit not in after],
@@ -93,7 +101,7 @@ def lookback(earlier: CampaignResults, later: CampaignResults) -> Lookback:
 
 
 def _subject_change(earlier: CampaignResults, later: CampaignResults, before: SubjectResults,
-                    after: SubjectResults) -> SubjectChange:
+                    after: SubjectResults, items: list[ItemChange]) -> SubjectChange:
     first = earlier.counted_scores(before.subject.id)
     second = later.counted_scores(after.subject.id)
     counts = [_satisfaction_counts(earlier, before.subject.id),
@@ -106,7 +114,7 @@ def _subject_change(earlier: CampaignResults, later: CampaignResults, before: Su
         before, after, Change(before.score, after.score),
         Change(before.satisfaction.rate if before.satisfaction else None,
                after.satisfaction.rate if after.satisfaction else None),
-        _two_rounds(first, second), satisfaction_test)
+        _two_rounds(first, second), satisfaction_test, items)
 
 
 def _counted(results: CampaignResults, subject_ids: list[int]) -> np.ndarray:
