@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -64,6 +65,17 @@ def read_numbered_table(filename: str, content: bytes) -> list[tuple[int, list[s
     if len(numbered) > MAX_ROWS:
         raise TableError("too_many_rows")
     return numbered
+
+
+def header_index(rows: Sequence[Sequence[str]], words: Iterable[str], minimum: int = 2,
+                 within: int = 10) -> int | None:
+    """The first row (of the first `within`) naming at least `minimum` of the expected
+    columns: office spreadsheets often carry a title and a date above their header."""
+    expected = {word.lower() for word in words}
+    for index, row in enumerate(rows[:within]):
+        if len(expected & {cell.strip().lower() for cell in row}) >= minimum:
+            return index
+    return None
 
 
 def _read_csv(content: bytes) -> list[list[str]]:

@@ -151,13 +151,14 @@ def test_a_file_with_mixed_problems_imports_nothing_and_reports_every_problem(
     assert roster(app, campaign_id) == []
 
 
-def test_problems_are_reported_under_the_rows_the_spreadsheet_shows(client, campaign_id):
-    rows = [["姓名", "工号", "单位", "测评人类别"], ["王伟", "1001", "宁波海关", "机关党员"],
-            [], [], ["", "1002", "北仑海关", "基层党员"]]  # after two blank rows: row 5
-    uploaded = upload(client, campaign_id, "gaps.xlsx", xlsx_bytes(rows))
+def test_a_title_above_the_header_is_skipped_and_rows_keep_their_numbers(client, campaign_id):
+    rows = [["宁波海关干部花名册"], ["2026年3月"], ["姓名", "工号", "单位", "测评人类别"],
+            ["王伟", "1001", "宁波海关", "机关党员"], [], [],
+            ["", "1002", "北仑海关", "基层党员"]]  # a title above the header, blank rows: row 7
+    uploaded = upload(client, campaign_id, "titled.xlsx", xlsx_bytes(rows))
     page = map_columns(client, uploaded, confirm=True).get_data(as_text=True)
     assert dict(re.findall(r'<tr><td class="num">(\d+)</td><td>(.*?)</td></tr>', page)) == {
-        "5": "缺少姓名"}
+        "7": "缺少姓名"}
 
 
 @pytest.mark.parametrize(("filename", "content", "message"), [

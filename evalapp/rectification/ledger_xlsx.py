@@ -28,7 +28,7 @@ from evalapp.rectification.operations import (
     save_measure,
 )
 from evalapp.spreadsheets import append_row, workbook_bytes
-from evalapp.tabular import RowProblem
+from evalapp.tabular import RowProblem, header_index
 
 HEADER_ROW = 3
 COLUMNS = (
@@ -162,14 +162,11 @@ def import_ledger(campaign: Campaign, rows: Sequence[tuple[int, Sequence[str]]],
 
 
 def _find_header(rows: Sequence[tuple[int, Sequence[str]]]) -> int:
-    """The row naming the columns: the one whose cells include the problem and measure
-    headings, in either language."""
-    names = {str(title).lower() for title, _width in COLUMNS} | {"问题", "整改措施", "problem",
-                                                                   "measure"}
-    for index, (_number, row) in enumerate(rows[:10]):
-        if len(names & {cell.strip().lower() for cell in row}) >= 2:
-            return index
-    raise LedgerImportError([RowProblem(1, (_("No header row with the ledger's columns."),))])
+    names = [str(title) for title, _width in COLUMNS] + ["问题", "整改措施", "problem", "measure"]
+    found = header_index([row for _number, row in rows], names)
+    if found is None:
+        raise LedgerImportError([RowProblem(1, (_("No header row with the ledger's columns."),))])
+    return found
 
 
 def _problem_of(cells: list[str], subjects: dict[str, Subject],

@@ -17,7 +17,7 @@ from evalapp.campaigns.access import campaign_for
 from evalapp.extensions import db
 from evalapp.roster.models import RaterGroup, RosterEntry
 from evalapp.roster.operations import ColumnMapping, RosterLocked, check_roster, import_roster
-from evalapp.tabular import TableError, read_numbered_table, read_table
+from evalapp.tabular import TableError, header_index, read_numbered_table
 from forms.roster import NO_COLUMN, RosterMappingForm, RosterUploadForm
 
 bp = Blueprint("roster", __name__, url_prefix="/campaigns/<int:campaign_id>/roster")
@@ -55,7 +55,7 @@ def index(campaign_id: int) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         content = form.file.data.read()
         try:
-            rows = read_table(form.file.data.filename, content)
+            rows = _from_header(read_numbered_table(form.file.data.filename, content))
         except TableError as error:
             form.file.errors.append(error.message())
         else:
@@ -67,6 +67,13 @@ def index(campaign_id: int) -> Response | tuple[str, int]:
                                 code=303)
     return render_template("roster/index.html", campaign=campaign, form=form,
                            counts=_roster_counts(campaign.id)), 422 if form.errors else 200
+
+
+def _from_header(numbered: list[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:
+    """The numbered rows from the header on: the first row naming two of the columns we look
+    for, or the first row when none does (titles above the header are skipped)."""
+    words = [word for spellings in GUESSES.values() for word in spellings]
+    return numbered[header_index([row for _n, row in numbered], words) or 0:]
 
 
 def _mapping_form(header: list[str]) -> RosterMappingForm:
@@ -96,7 +103,7 @@ def mapping(campaign_id: int) -> Response | tuple[str, int]:
     if content is None:
         flash(_("The uploaded file has expired; please upload it again."), "error")
         return redirect(url_for("roster.index", campaign_id=campaign.id), code=303)
-    numbered = read_numbered_table(name, content)
+    numbered = _from_header(read_numbered_table(name, content))
     numbers, rows = [n for n, _row in numbered], [row for _n, row in numbered]
     form = _mapping_form(rows[0])
     form.upload.data = name
