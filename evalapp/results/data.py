@@ -36,11 +36,11 @@ def load_ballots(campaign_id: int, width: int) -> CampaignBallots:
     """`width`: items on a ballot (common plus individual); shorter strings are padded with
     blanks, so that a subject with fewer individual items still lines up."""
     table = Ballot.__table__
-    rows = db.session.execute(
+    rows = _plain_rows(
         sa.select(table.c.subject_id, table.c.rater_group_id, table.c.levels,
                   sa.type_coerce(table.c.satisfaction, sa.String), table.c.comment)
         .where(table.c.campaign_id == campaign_id)
-    ).all()
+    )
     if not rows:
         empty = np.zeros(0, dtype=int)
         return CampaignBallots(empty, empty, np.zeros((0, width), dtype=np.int8), empty, [])
@@ -55,6 +55,23 @@ def load_ballots(campaign_id: int, width: int) -> CampaignBallots:
                  dtype=int),
         list(comments),
     )
+
+
+def _plain_rows(statement: sa.Select) -> list[tuple]:  # type: ignore[type-arg]
+    """The statement's rows as plain tuples from the database driver, in the session's
+    transaction. For 100,000 ballots SQLAlchemy's Row objects cost more than the statistics
+    (0.4 s of a 0.7 s overview on SQLite here); the driver's tuples cost a fraction of that."""
+    connection = db.session.connection()
+    compiled = statement.compile(dialect=connection.dialect)
+    params = compiled.construct_params()
+    arguments = (tuple(params[name] for name in compiled.positiontup or ())
+                 if compiled.positional else params)
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(compiled.string, arguments)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def issued_per_subject_and_group(campaign_id: int) -> dict[tuple[int, int], int]:
