@@ -4,6 +4,7 @@ font."""
 
 from __future__ import annotations
 
+from flask_babel import get_locale
 from fpdf import FPDF
 from noto_cjk_sans_otc import FONT_PATH
 
@@ -20,3 +21,10 @@ def new_pdf(title: str, document: type[FPDF] = FPDF) -> FPDF:
     pdf.add_font("mono", fname=str(FONT_PATH), collection_font_number=MONO_SC)
     pdf.set_title(title)
     return pdf
+
+
+def wrap_mode() -> str:
+    """How `multi_cell` breaks lines. Chinese puts no spaces between words, so breaking only at
+    spaces pushes a whole clause to the next line and leaves half a line empty: Chinese breaks
+    at any character, English at spaces."""
+    return "CHAR" if str(get_locale()).startswith("zh") else "WORD"

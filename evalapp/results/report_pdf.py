@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from evalapp.charts import render
 from evalapp.i18n import localized
-from evalapp.pdf import new_pdf
+from evalapp.pdf import new_pdf, wrap_mode
 from evalapp.results import charts
 from evalapp.results.compute import CampaignResults, SubjectResults
 from evalapp.results.explain import grade_label, group_difference_lines, settings_lines
@@ -64,7 +64,7 @@ def _cover(pdf: FPDF, results: CampaignResults) -> None:
            [[str(r.rank or "–"), charts.subject_label(r), _number(r.score),
              grade_label(r.grade), _rate(r), f"{r.valid} / {r.returned} / {r.issued}"]
             for r in sorted(results.subjects, key=lambda r: (r.rank is None, r.rank or 0))],
-           (14, 62, 20, 18, 30, 36))
+           (12, 58, 18, 16, 44, 32), "RLRLRR")
     _chart(pdf, charts.subjects_chart(results))
 
 
@@ -102,7 +102,7 @@ def _section(pdf: FPDF, results: CampaignResults, result: SubjectResults) -> Non
              *((_("not shown (too few ballots)"), "") if g.suppressed else
                (_number(g.score), _percent(g.satisfaction.rate) if g.satisfaction else "–"))]
             for g in result.groups],
-           (44, 24, 24, 24, 34, 30))
+           (44, 24, 24, 24, 34, 30), "LRRRRR")
     _lines(pdf, group_difference_lines(result))
     weak = [f"{number}. {item.label}（{_number(item.mean_points, 1)}）"
             for number, item in enumerate(result.items, start=1) if item.weak]
@@ -117,23 +117,26 @@ def _section(pdf: FPDF, results: CampaignResults, result: SubjectResults) -> Non
 
 def _heading(pdf: FPDF, text: str, size: float) -> None:
     pdf.set_font("sans", size=size)
-    pdf.multi_cell(0, size * 0.55, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, size * 0.55, text, align="L", wrapmode=wrap_mode(),
+                   new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1.5)
 
 
 def _lines(pdf: FPDF, lines: Sequence[str]) -> None:
     pdf.set_font("sans", size=9.5)
     for line in lines:
-        pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, line, align="L", wrapmode=wrap_mode(),
+                       new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
     pdf.ln(2)
 
 
 def _table(pdf: FPDF, header: list[str], rows: list[list[str]],
-           widths: tuple[float, ...]) -> None:
+           widths: tuple[float, ...], aligns: str) -> None:
+    """`aligns` has a letter per column, L or R: figures are set right, to compare down."""
     pdf.set_font("sans", size=8.5)
     with pdf.table(col_widths=widths, width=TEXT_WIDTH, headings_style=HEADING,
-                   line_height=5.5, text_align="LEFT") as table:
+                   line_height=5.5, text_align=tuple(aligns)) as table:
         for values in [header, *rows]:
             row = table.row()
             for value in values:

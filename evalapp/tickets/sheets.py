@@ -61,10 +61,13 @@ def faces_for(
 
 # Printed in Chinese whatever language the organiser reads: the sheet is for the raters.
 INSTRUCTION = "请用手机相机扫描二维码，匿名完成测评"
-TYPING_HINT = "无法扫码时，请用手机浏览器打开 {address} 并输入编码："
+TYPING_HINT = "无法扫码时，请用手机浏览器打开\n{address}\n并输入编码："
 SPARE = "备用票"
 GROUP_LABEL = "测评人类别："
 SUBJECTS_LABEL = "被评对象："
+# Ragged right, broken at any character: Chinese has no spaces to break at, and justifying
+# a line of it stretches the few spaces there are into gaps.
+CHINESE_LINES = {"align": "L", "wrapmode": "CHAR", "new_x": "LEFT", "new_y": "NEXT"}
 
 
 def ticket_sheet_pdf(faces: Sequence[TicketFace], address: str) -> bytes:
@@ -105,10 +108,10 @@ def _ticket(pdf: FPDF, face: TicketFace, address: str, left: float, top: float) 
     pdf.set_text_color(0)
     pdf.set_font("sans", size=9.5)
     pdf.set_xy(x, y)
-    pdf.multi_cell(inner, 4.2, face.campaign, max_line_height=4.2, new_x="LEFT", new_y="NEXT")
+    pdf.multi_cell(inner, 4.2, face.campaign, max_line_height=4.2, **CHINESE_LINES)
     pdf.set_font("sans", size=8.5)
     pdf.multi_cell(inner, 4, f"{GROUP_LABEL}{face.group}    {SUBJECTS_LABEL}{face.subjects}",
-                   new_x="LEFT", new_y="NEXT")
+                   **CHINESE_LINES)
     qr_top = top + CELL_H - MARGIN - QR_SIZE
     _qr(pdf, face.url, x, qr_top, QR_SIZE)
     right = x + QR_SIZE + 4
@@ -122,7 +125,7 @@ def _ticket(pdf: FPDF, face: TicketFace, address: str, left: float, top: float) 
         pdf.set_font(family, size=size)
         pdf.set_text_color(gray)
         pdf.set_x(right)
-        pdf.multi_cell(width, height, words, new_x="LEFT", new_y="NEXT")
+        pdf.multi_cell(width, height, words, **CHINESE_LINES)
         pdf.set_y(pdf.get_y() + 1.5)
     if face.spare:
         pdf.set_font("sans", size=8)
