@@ -5,7 +5,8 @@ rate 60%) and 重庆海关 (only in this round). Later round: 宁波海关 with 
 every item 好 = 100, all 满意: rate 100%), 海关总署 (only in this round), and the first common
 item reworded. So: score +20.00, satisfaction +40 points; the rank test of 5 × 80 against
 5 × 100 and the chi-square of (0, 3, 2) against (5, 0, 0) (χ² = 10, 2 df, p = e⁻⁵ = 0.0067)
-both say more than chance; 23 common items keep their wording and each moves 80 → 100.
+both say more than chance; 23 common items keep their wording (one retyped with spaces and a
+half-width comma, still the same item) and each moves 80 → 100.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from tests.conftest import csrf_token, login
 from tests.factories import groups_of, make_campaign, make_user, make_world
 
 REWORDED = "（新表述）主动研究部署党建工作"
+RETYPED = " 亲自研究部署党建工作, 不以听汇报代替亲自抓"  # spaces and a half-width comma
 
 
 def rated_campaign(title, units, ballots_of, reword=False):  # type: ignore[no-untyped-def]
@@ -39,7 +41,9 @@ def rated_campaign(title, units, ballots_of, reword=False):  # type: ignore[no-u
         subject.unit = unit
         subject.person_name = f"{unit.name_zh}书记{title[:4]}"
     if reword:
-        campaign.common_items()[0].text_zh = REWORDED
+        first, second = campaign.common_items()[:2]
+        first.text_zh = REWORDED
+        second.text_zh = RETYPED
     group = groups_of(campaign)[0]
     issue_tickets(campaign, group, campaign.subjects, 10)
     open_campaign(campaign)
@@ -88,6 +92,7 @@ def test_every_delta_worked_by_hand(app, rounds):
         assert {(i.mean.earlier, i.mean.later, i.mean.delta) for i in result.items} == {
             (80, 100, 20)}
         assert all(i.test.p_value < 0.05 for i in result.items)
+        assert result.items[0].text == RETYPED  # the same item, copied with other punctuation
         assert result.items_only_later == [REWORDED]
         assert result.items_only_earlier == [
             db.session.get(Campaign, rounds[0]).common_items()[0].text_zh]

@@ -1,18 +1,20 @@
 """Look-back (回头看): a later campaign over the same units compared with an earlier one.
 
 Subjects are matched by unit (and by person too where a campaign has several subjects of one
-unit), because the look-back asks whether a unit improved (its party
-secretary may have changed); common items by their Chinese wording, because a reworded item
-asks something else. Whatever has no partner is listed, never dropped in silence. Whether a
-change is more than chance is tested on the ballots themselves: a rank test on ballot scores
-or item points (the analysis package's group comparison, the two rounds as the two groups)
-and a chi-square test on the satisfaction answers.
+unit), because the look-back asks whether a unit improved (its party secretary may have
+changed); common items by their Chinese wording, because a reworded item asks something else,
+though not by its spacing or full- against half-width punctuation, which copying a
+questionnaire between files changes. Whatever has no partner is listed, never dropped in
+silence. Whether a change is more than chance is tested on the ballots themselves: a rank
+test on ballot scores or item points (the analysis package's group comparison, the two rounds
+as the two groups) and a chi-square test on the satisfaction answers.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from unicodedata import normalize
 
 import numpy as np
 from flask_babel import gettext as _
@@ -79,8 +81,11 @@ def lookback(earlier: CampaignResults, later: CampaignResults) -> Lookback:
     matched = [unit for unit in after if unit in before]
     texts_before = [item.text_zh for item in earlier.campaign.common_items()]
     texts_after = [item.text_zh for item in later.campaign.common_items()]
-    shared = [(text, texts_before.index(text), texts_after.index(text))
-              for text in texts_after if text in texts_before]
+    keys_before = [_wording(text) for text in texts_before]
+    keys_after = [_wording(text) for text in texts_after]
+    shared = [(text, keys_before.index(key), column)
+              for column, (text, key) in enumerate(zip(texts_after, keys_after, strict=True))
+              if key in keys_before]
 
     def item_changes(units: list[object]) -> list[ItemChange]:
         return [_item_change(earlier, later, column_before, column_after, text,
@@ -95,9 +100,15 @@ def lookback(earlier: CampaignResults, later: CampaignResults) -> Lookback:
         earlier, later, subjects, items,
         [r.subject for unit, r in before.items() if unit not in after],
         [r.subject for unit, r in after.items() if unit not in before],
-        [text for text in texts_before if text not in texts_after],
-        [text for text in texts_after if text not in texts_before],
+        [text for text, key in zip(texts_before, keys_before, strict=True)
+         if key not in keys_after],
+        [text for text, key in zip(texts_after, keys_after, strict=True)
+         if key not in keys_before],
     )
+
+
+def _wording(text: str) -> str:
+    return "".join(normalize("NFKC", text).split())
 
 
 def _subject_change(earlier: CampaignResults, later: CampaignResults, before: SubjectResults,
