@@ -61,8 +61,9 @@ def fresh_database(kind: str) -> Iterator[Database]:
 def prepare(database: Database, tickets: int, instance: Path) -> tuple[list[str], int]:
     """Migrate and create an open campaign with `tickets` tickets; their plain codes."""
     from evalapp import create_app
+    from evalapp.ballotbox.operations import open_campaign
     from evalapp.campaigns.models import IndividualItem, Subject
-    from evalapp.campaigns.operations import create_campaign, open_campaign
+    from evalapp.campaigns.operations import create_campaign
     from evalapp.extensions import db
     from evalapp.roster.models import RaterGroup
     from evalapp.schema import upgrade_schema

@@ -25,9 +25,10 @@ LEVELS = np.array(list("0123-"))
 
 def fill(url: str, instance: Path, ballots: int) -> tuple[object, int]:
     from evalapp import create_app
+    from evalapp.ballotbox.operations import close_campaign, open_campaign
     from evalapp.ballots.models import Ballot, random_ballot_id
     from evalapp.campaigns.models import IndividualItem, Subject
-    from evalapp.campaigns.operations import close_campaign, create_campaign, open_campaign
+    from evalapp.campaigns.operations import create_campaign
     from evalapp.extensions import db
     from evalapp.roster.models import RaterGroup, RosterEntry
     from evalapp.schema import upgrade_schema

@@ -51,6 +51,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from evalapp.audit.views import bp as audit_bp
     from evalapp.auth.views import bp as auth_bp
+    from evalapp.ballotbox.views import bp as ballotbox_bp
     from evalapp.campaigns.editing import bp as setup_bp
     from evalapp.campaigns.views import bp as campaigns_bp
     from evalapp.home.views import bp as home_bp
@@ -65,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(campaigns_bp)
+    app.register_blueprint(ballotbox_bp)
     app.register_blueprint(setup_bp)
     app.register_blueprint(rating_bp)
     app.register_blueprint(results_bp)

@@ -5,6 +5,7 @@ The models themselves live with their features.
 
 from evalapp.audit.models import AuditEntry
 from evalapp.auth.models import Role, User
+from evalapp.ballotbox.models import SealedBallot
 from evalapp.ballots.models import Ballot
 from evalapp.campaigns.models import (
     Campaign,
@@ -52,6 +53,7 @@ __all__ = [
     "RosterEntry",
     "SampleDraw",
     "Satisfaction",
+    "SealedBallot",
     "Section",
     "Subject",
     "Ticket",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -12,6 +14,7 @@ from evalapp.rectification.operations import MeasureInput, add_problem, save_mea
 from evalapp.roster.models import RosterEntry
 from evalapp.sampling.operations import DrawRequest, draw_sample
 from evalapp.tickets.operations import issue_tickets
+from tests.conftest import csrf_token
 from tests.factories import groups_of, make_campaign, make_user, make_world
 
 
@@ -50,3 +53,22 @@ def make_setup(people_per_group: int = 10) -> Setup:
     db.session.commit()
     return Setup(campaign.id, campaign.subjects[0].id, campaign.sections[0].items[0].id,
                  draw.id, batch.id, tokens[0], problem.id, measure.id)
+
+
+def close_on_the_web(client, campaign_id: int, shares: Sequence[str] = ()):
+    """Close through the organiser's pages, as a person would, and follow the progress page
+    until the box is open; the last response (the redirect to the campaign) is returned."""
+    path = f"/campaigns/{campaign_id}/close"
+    data = {"csrf_token": csrf_token(client, path)}
+    data |= {f"shares-{index}": share for index, share in enumerate(shares)}
+    response = client.post(path, data=data)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        progress = client.get(f"/campaigns/{campaign_id}/closing")
+        if progress.status_code == 303:
+            assert progress.headers["Location"] == f"/campaigns/{campaign_id}"
+            return progress
+        assert progress.status_code == 200
+        time.sleep(0.05)
+    raise AssertionError("the ballot box was not opened within two minutes")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from evalapp.ballotbox.operations import close_campaign, open_campaign
 from evalapp.campaigns.models import Campaign
-from evalapp.campaigns.operations import close_campaign, open_campaign
 from evalapp.extensions import db
 from evalapp.tickets.operations import issue_tickets
 from tests.factories import groups_of, make_campaign, make_world

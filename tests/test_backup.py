@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from evalapp.ballotbox.operations import close_campaign
 from evalapp.campaigns.models import Campaign
-from evalapp.campaigns.operations import close_campaign
 from evalapp.extensions import db
 from evalapp.results.compute import campaign_results
 from tests.conftest import POSTGRES_URL, build_app, dispose

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from evalapp.ballotbox.operations import close_campaign, open_campaign
 from evalapp.ballots.models import Ballot
 from evalapp.campaigns.models import (
     Campaign,
@@ -15,7 +16,6 @@ from evalapp.campaigns.models import (
     IndividualItem,
     Satisfaction,
 )
-from evalapp.campaigns.operations import close_campaign, open_campaign
 from evalapp.extensions import db
 from evalapp.models import ProblemSource, RectificationMeasure, RectificationProblem, Ticket
 from evalapp.tickets.operations import issue_tickets

@@ -17,15 +17,14 @@ import pytest
 import sqlalchemy as sa
 
 from evalapp.auth.models import Role
-from evalapp.ballots.operations import BallotContent, insert_ballots
+from evalapp.ballotbox.operations import close_campaign, open_campaign
 from evalapp.campaigns.models import Campaign, Level, Satisfaction
-from evalapp.campaigns.operations import close_campaign, open_campaign
 from evalapp.extensions import db
 from evalapp.rectification.lookback import lookback
 from evalapp.rectification.models import ProblemSource, RectificationProblem
 from evalapp.results.compute import campaign_results
 from evalapp.tickets.operations import issue_tickets
-from evalapp.tickets.tokens import new_receipt_code
+from tests.ballots import cast
 from tests.conftest import csrf_token, login
 from tests.factories import groups_of, make_campaign, make_user, make_world
 
@@ -48,9 +47,8 @@ def rated_campaign(title, units, ballots_of, reword=False):  # type: ignore[no-u
     issue_tickets(campaign, group, campaign.subjects, 10)
     open_campaign(campaign)
     for subject, unit in zip(campaign.subjects, units, strict=True):
-        insert_ballots(campaign.id, group.id, [
-            BallotContent(subject.id, [level] * 28, satisfaction, "", new_receipt_code())
-            for level, satisfaction in ballots_of(unit)])
+        cast(campaign, group.id, subject.id,
+             [([level] * 28, satisfaction, "") for level, satisfaction in ballots_of(unit)])
     close_campaign(campaign)
     return campaign
 

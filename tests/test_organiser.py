@@ -13,10 +13,10 @@ from evalapp.campaigns.models import Campaign, CampaignStatus, CommonItem
 from evalapp.extensions import db
 from tests.conftest import csrf_token, login
 from tests.factories import PASSWORD
-from tests.organiser import make_setup
+from tests.organiser import close_on_the_web, make_setup
 
 ROLES = ("anonymous", "organiser", "leader", "auditor", "stranger")
-ORGANISER_BLUEPRINTS = {"campaigns", "setup", "roster", "sampling", "tickets", "audit",
+ORGANISER_BLUEPRINTS = {"campaigns", "ballotbox", "setup", "roster", "sampling", "tickets", "audit",
                         "results", "rectification", "lookback"}
 NOT_ORGANISER_ROUTES = {"campaigns.report_file"}  # for raters too; tested with the reports
 
@@ -36,8 +36,9 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
                                                     "stranger": 200}),
         "campaigns.detail": ("GET", c, {"anonymous": 302, "organiser": 200, "leader": 200,
                                          "auditor": 200, "stranger": 404}),
-        "campaigns.open_": ("POST", f"{c}/open", {**only_organiser, "organiser": 303}),
-        "campaigns.close": ("POST", f"{c}/close", {**only_organiser, "organiser": 409}),
+        "ballotbox.open_": ("POST", f"{c}/open", {**only_organiser, "organiser": 303}),
+        "ballotbox.close": ("GET", f"{c}/close", {**only_organiser, "organiser": 409}),
+        "ballotbox.closing": ("GET", f"{c}/closing", {**only_organiser, "organiser": 303}),
         "campaigns.monitor": ("GET", f"{c}/monitor", {**only_organiser, "organiser": 200}),
         "setup.new": ("GET", "/campaigns/new", {"anonymous": 302, "organiser": 200,
                                                  "leader": 403, "auditor": 403,
@@ -217,7 +218,7 @@ def test_edit_and_reorder_items_while_draft_only(app, client, setup):
         campaign = db.session.get(Campaign, setup.campaign)
         first_section = [item.text_zh for item in campaign.sections[0].items]
         assert first_section[1] == "改写后的条目"
-        from evalapp.campaigns.operations import open_campaign
+        from evalapp.ballotbox.operations import open_campaign
 
         open_campaign(campaign)
         db.session.commit()
@@ -263,8 +264,7 @@ def test_opening_waits_for_reports_items_and_tickets_then_freezes(app, client, s
                        data={"csrf_token": token}).headers["Location"].endswith("/monitor")
     monitor = client.get(f"/campaigns/{setup.campaign}/monitor").get_data(as_text=True)
     assert 'http-equiv="refresh"' in monitor and "已收回 0 / 3 张测评票" in monitor
-    assert client.post(f"/campaigns/{setup.campaign}/close",
-                       data={"csrf_token": token}).status_code == 303
+    close_on_the_web(client, setup.campaign)
     with app.app_context():
         actions = db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id))
         assert [a for a in actions if a.startswith("campaign.")] == [

@@ -8,8 +8,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from evalapp.ballotbox.operations import close_campaign
+from evalapp.ballotbox.models import SealedBallot
 from evalapp.ballots.models import Ballot
-from evalapp.campaigns.operations import close_campaign
 from evalapp.extensions import db
 from evalapp.tickets.models import Ticket
 from evalapp.tickets.tokens import grouped, hash_token
@@ -33,6 +34,12 @@ def enter(client, token):
 
 def count(model) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def opened_ballots(campaign_id: int) -> list[Ballot]:
+    """Close the campaign, opening its box, and read the ballots (call in an app context)."""
+    close_campaign(campaign_of(campaign_id))
+    return db.session.scalars(sa.select(Ballot)).all()
 
 
 def test_entering_moves_the_code_out_of_the_address(client, tickets):
@@ -126,7 +133,8 @@ def test_a_full_ballot_is_stored_once_with_a_receipt(app, client, tickets):
     codes = RECEIPT.findall(receipt.get_data(as_text=True))
     assert len(codes) == 1
     with app.app_context():
-        ballot = db.session.scalar(sa.select(Ballot))
+        assert count(SealedBallot) == 1 and count(Ballot) == 0  # sealed until close
+        (ballot,) = opened_ballots(tickets.campaign_id)
         assert ballot.receipt_code == codes[0]
         assert ballot.satisfaction == "satisfied"
         assert ballot.subject_id == tickets.subject_ids[0]
@@ -147,7 +155,8 @@ def test_a_double_tap_stores_one_ballot_and_shows_the_same_receipt(app, client, 
     assert rescan.status_code == 303 and rescan.headers["Location"] == "/ballot/receipt"
     assert RECEIPT.findall(client.get("/ballot/receipt").get_data(as_text=True))
     with app.app_context():
-        assert count(Ballot) == 1
+        assert count(SealedBallot) == 1
+        assert len(opened_ballots(tickets.campaign_id)) == 1
 
 
 def test_an_unknown_level_is_refused_and_the_other_answers_are_kept(app, client, tickets):
@@ -161,7 +170,7 @@ def test_an_unknown_level_is_refused_and_the_other_answers_are_kept(app, client,
     assert "请从给出的选项中选择" in body
     assert body.count("checked") == len(questions(page)) - 1
     with app.app_context():
-        assert count(Ballot) == 0
+        assert count(SealedBallot) == 0
         assert db.session.scalar(sa.select(sa.func.count()).where(Ticket.spent)) == 0
 
 
@@ -178,14 +187,13 @@ def test_blanks_are_pointed_out_then_may_be_submitted(app, client, tickets):
     assert 'name="confirm_blanks" type="hidden" value="1"' in body
     assert body.count('class="item blank"') == 3
     with app.app_context():
-        assert count(Ballot) == 0
+        assert count(SealedBallot) == 0
     data["confirm_blanks"] = "1"
     second = client.post("/ballot", data=data)
     assert second.status_code == 303
     with app.app_context():
-        assert count(Ballot) == 1
-        levels = db.session.scalar(sa.select(Ballot.levels))
-        assert levels == "---" + "0" * 25  # blanks are missing, not zero
+        (ballot,) = opened_ballots(tickets.campaign_id)
+        assert ballot.levels == "---" + "0" * 25  # blanks are missing, not zero
 
 
 def test_an_overlong_opinion_is_refused_with_the_limit_said(app, client, tickets):
@@ -199,7 +207,7 @@ def test_an_overlong_opinion_is_refused_with_the_limit_said(app, client, tickets
     data[comment] = "  建议多开展调研  "
     assert client.post("/ballot", data=data).status_code == 303
     with app.app_context():
-        assert db.session.scalar(sa.select(Ballot.comment)) == "建议多开展调研"
+        assert [b.comment for b in opened_ballots(tickets.campaign_id)] == ["建议多开展调研"]
 
 
 def test_a_ticket_for_two_subjects_gives_two_ballots_and_two_receipts(app, client, tickets):
@@ -207,7 +215,7 @@ def test_a_ticket_for_two_subjects_gives_two_ballots_and_two_receipts(app, clien
     codes = RECEIPT.findall(receipt.get_data(as_text=True))
     assert len(set(codes)) == 2
     with app.app_context():
-        ballots = db.session.scalars(sa.select(Ballot)).all()
+        ballots = opened_ballots(tickets.campaign_id)
         assert sorted(b.subject_id for b in ballots) == sorted(tickets.subject_ids)
         assert sorted(b.receipt_code for b in ballots) == sorted(codes)
 
@@ -221,32 +229,44 @@ def test_closing_while_rating_stops_the_submit(app, client, tickets):
     assert response.status_code == 410
     assert "测评已结束" in response.get_data(as_text=True)
     with app.app_context():
-        assert count(Ballot) == 0
+        assert count(Ballot) == count(SealedBallot) == 0
 
 
-def test_the_public_list_of_receipts(app, client, tickets):
+LISTED = re.compile(r"<li><code>([0-9A-Z]+)</code></li>")
+
+
+def test_the_public_list_of_receipts_appears_when_the_box_is_opened(app, client, tickets):
     codes = []
     for token in tickets.single[:3]:
         rater = app.test_client()
         codes += RECEIPT.findall(submit_full(rater, token).get_data(as_text=True))
-    page = client.get(f"/c/{tickets.campaign_id}/receipts")
+    with app.app_context():
+        key = campaign_of(tickets.campaign_id).receipts_key
+    while_open = client.get(f"/r/{key}").get_data(as_text=True)
+    assert "投票箱仍处于密封状态" in while_open and not LISTED.findall(while_open)
+    with app.app_context():
+        close_campaign(campaign_of(tickets.campaign_id))
+    page = client.get(f"/r/{key}")
     assert page.status_code == 200
-    listed = re.findall(r"<li><code>([0-9A-Z]+)</code></li>", page.get_data(as_text=True))
-    assert listed == sorted(codes)
-    found = client.get(f"/c/{tickets.campaign_id}/receipts?code={codes[1].lower()}")
+    assert LISTED.findall(page.get_data(as_text=True)) == sorted(codes)
+    found = client.get(f"/r/{key}?code={codes[1].lower()}")
     assert "已计入" in found.get_data(as_text=True)
-    missing = client.get(f"/c/{tickets.campaign_id}/receipts?code=ZZZZZZZZZZ")
+    missing = client.get(f"/r/{key}?code=ZZZZZZZZZZ")
     assert "不在名单中" in missing.get_data(as_text=True)
-    assert client.get("/c/999999/receipts").status_code == 404
+    # Only the campaign's own unguessable address lists it; ids do not.
+    assert client.get(f"/c/{tickets.campaign_id}/receipts").status_code == 404
+    assert client.get("/r/not-a-campaign").status_code == 404
 
 
 def test_nothing_stored_for_a_ballot_joins_it_to_a_ticket(app, client, tickets):
     for token in tickets.single[:4]:
         submit_full(app.test_client(), token)
+    with app.app_context():
+        close_campaign(campaign_of(tickets.campaign_id))
     with app.app_context(), db.engine.connect() as connection:
         ticket_values = set()
         for row in connection.execute(sa.select(Ticket.__table__)):
-            ticket_values |= {str(value) for value in row if value not in (True, False)}
+            ticket_values |= {str(value) for value in row if value not in (True, False, None)}
         for row in connection.execute(sa.text("SELECT * FROM ballots")):
             ballot_values = {str(value) for value in row._mapping.values()}
             assert not (ballot_values & ticket_values) - _shared_small_numbers(row)

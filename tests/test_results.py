@@ -5,14 +5,13 @@ from __future__ import annotations
 import pytest
 
 from evalapp.auth.models import Role
-from evalapp.ballots.operations import BallotContent, insert_ballots
+from evalapp.ballotbox.operations import close_campaign, open_campaign
 from evalapp.campaigns.models import Campaign, Level, Satisfaction
-from evalapp.campaigns.operations import close_campaign, open_campaign
 from evalapp.extensions import db
 from evalapp.results.compute import campaign_results
 from evalapp.roster.models import RosterEntry
 from evalapp.tickets.operations import issue_tickets
-from evalapp.tickets.tokens import new_receipt_code
+from tests.ballots import cast
 from tests.conftest import login
 from tests.factories import groups_of, make_campaign, make_user, make_world
 
@@ -35,12 +34,11 @@ def known(app):
         subject = campaign.subjects[0].id
 
         def ballots(level, satisfaction, count):
-            return [BallotContent(subject, [level] * 28, satisfaction, "意见", new_receipt_code())
-                    for _ in range(count)]
+            return [([level] * 28, satisfaction, "意见")] * count
 
-        insert_ballots(campaign.id, a.id, ballots(Level.EXCELLENT, Satisfaction.SATISFIED, 5))
-        insert_ballots(campaign.id, b.id, ballots(Level.GOOD, Satisfaction.FAIRLY_SATISFIED, 5)
-                       + ballots(None, None, 1))
+        cast(campaign, a.id, subject, ballots(Level.EXCELLENT, Satisfaction.SATISFIED, 5))
+        cast(campaign, b.id, subject, ballots(Level.GOOD, Satisfaction.FAIRLY_SATISFIED, 5)
+             + ballots(None, None, 1))
         db.session.commit()
         return campaign.id
 

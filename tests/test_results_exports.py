@@ -31,8 +31,8 @@ import pytest
 from openpyxl import load_workbook
 
 from evalapp.auth.models import Role
+from evalapp.ballotbox.operations import close_campaign, open_campaign
 from evalapp.campaigns.models import Campaign
-from evalapp.campaigns.operations import close_campaign, open_campaign
 from evalapp.extensions import db
 from evalapp.roster.models import RosterEntry
 from evalapp.tickets.operations import issue_tickets

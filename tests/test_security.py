@@ -93,8 +93,8 @@ def test_uploaded_reports_are_checked_by_content(app, client, filename, content,
         return
     report_url = f"/campaigns/{setup.campaign}/subjects/{setup.subject}/report"
     with app.app_context():
+        from evalapp.ballotbox.operations import open_campaign
         from evalapp.campaigns.models import Campaign
-        from evalapp.campaigns.operations import open_campaign
 
         open_campaign(db.session.get(Campaign, setup.campaign))
         db.session.commit()

@@ -10,9 +10,10 @@ import sqlalchemy as sa
 
 from evalapp.audit.models import AuditEntry
 from evalapp.auth.models import Role
-from evalapp.campaigns.operations import close_campaign, open_campaign
+from evalapp.ballotbox.operations import close_campaign, open_campaign
 from evalapp.extensions import db
 from evalapp.tickets.models import Ticket
+from evalapp.tickets.tokens import hash_token, normalize
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, groups_of, make_campaign, make_user, make_world
 from tests.rater import campaign_of
@@ -122,7 +123,8 @@ def test_voiding_withdraws_only_unused_tickets(app, client, auth, setup):
     auth.login("organiser", PASSWORD)
     codes = [re.sub(r"\s+", "-", c) for c in CODE.findall(pdf_text(issue(client, setup).data)[0])]
     with app.app_context():
-        ticket = db.session.scalars(sa.select(Ticket).order_by(Ticket.id)).first()
+        ticket = db.session.scalar(sa.select(Ticket).where(
+            Ticket.token_hash == hash_token(normalize(codes[0]))))
         ticket.spent = True
         db.session.commit()
         batch_id = ticket.batch_id

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -9,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from evalapp.database import UTCDateTime, str_enum, utcnow
 from evalapp.extensions import db
 from evalapp.units.models import OrgUnit
+
+
+def random_receipts_key() -> str:
+    return secrets.token_urlsafe(16)
 
 
 class CampaignStatus(enum.StrEnum):
@@ -66,6 +71,17 @@ class Campaign(db.Model):
             " OR (status = 'closed' AND closed_at IS NOT NULL)",
             name="status_timestamps",
         ),
+        sa.CheckConstraint(
+            "status <> 'open' OR box_public_key IS NOT NULL", name="open_with_ballot_box"
+        ),
+        sa.CheckConstraint(
+            "box_public_key IS NULL OR length(box_public_key) = 32", name="box_key_length"
+        ),
+        sa.CheckConstraint(
+            "(box_threshold IS NULL AND box_shares IS NULL) OR (box_threshold >= 2"
+            " AND box_shares >= box_threshold AND box_shares <= 255)",
+            name="box_shares_range",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,6 +95,17 @@ class Campaign(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The ballot box (evalapp.ballotbox): the public key ballots are sealed to, set when the
+    # campaign opens; the private key is never stored here. With scrutineers (监票人), k of n
+    # shares of the key open the box.
+    box_public_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary(32))
+    box_threshold: Mapped[int | None] = mapped_column()
+    box_shares: Mapped[int | None] = mapped_column()
+    # The unguessable part of the public receipt list's address: knowing one campaign's
+    # address does not let anyone list the others.
+    receipts_key: Mapped[str] = mapped_column(
+        sa.String(32), unique=True, default=random_receipts_key
+    )
 
     # Scoring settings (DOMAIN.md, "Default scoring").
     points_excellent: Mapped[int] = mapped_column(default=100)

@@ -79,13 +79,21 @@ def create_campaign(
     return campaign
 
 
-def open_campaign(campaign: Campaign) -> None:
+def mark_open(
+    campaign: Campaign, box_public_key: bytes, *, threshold: int | None = None,
+    shares: int | None = None,
+) -> None:
+    """The status change only; opening with a ballot box is `evalapp.ballotbox`'s."""
     campaign.status = CampaignStatus.OPEN
     campaign.opened_at = utcnow()
+    campaign.box_public_key = box_public_key
+    campaign.box_threshold = threshold
+    campaign.box_shares = shares
     db.session.flush()
 
 
-def close_campaign(campaign: Campaign) -> None:
+def mark_closed(campaign: Campaign) -> None:
+    """The status change only; closing opens the ballot box (`evalapp.ballotbox`)."""
     campaign.status = CampaignStatus.CLOSED
     campaign.closed_at = utcnow()
     db.session.flush()

@@ -1,5 +1,5 @@
-"""Campaign pages for staff: the list, a campaign's overview, opening and closing, the live
-monitor, and the uploaded report files."""
+"""Campaign pages for staff: the list, a campaign's overview, the live monitor, and the
+uploaded report files. Opening and closing are the ballot box's (evalapp.ballotbox.views)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,16 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, abort, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from evalapp.audit.operations import record
 from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
-from evalapp.ballots.models import Ballot
 from evalapp.campaigns.access import campaign_for, visible_campaigns
 from evalapp.campaigns.models import Campaign, CampaignStatus, Subject
-from evalapp.campaigns.operations import close_campaign, open_campaign, readiness
+from evalapp.campaigns.operations import readiness
 from evalapp.extensions import db
 from evalapp.roster.models import RaterGroup
 from evalapp.tickets.models import Ticket, TicketBatch, batch_subjects
@@ -96,56 +93,21 @@ def response_counts(campaign: Campaign) -> ResponseCounts:
         .where(RaterGroup.campaign_id == campaign.id)
         .group_by(RaterGroup.id).order_by(RaterGroup.position)
     ).all()
-    issued_per_subject = dict(db.session.execute(
-        sa.select(batch_subjects.c.subject_id, sa.func.count(Ticket.id).filter(usable))
+    # Per subject from tickets too: while the box is sealed no ballot is readable, and each
+    # spent ticket holds one ballot for every subject it covers.
+    per_subject = {subject_id: (issued, spent) for subject_id, issued, spent in db.session.execute(
+        sa.select(batch_subjects.c.subject_id, sa.func.count(Ticket.id).filter(usable),
+                  sa.func.count(Ticket.id).filter(Ticket.spent))
         .join(Ticket, Ticket.batch_id == batch_subjects.c.batch_id)
         .join(Subject, Subject.id == batch_subjects.c.subject_id)
         .where(Subject.campaign_id == campaign.id)
         .group_by(batch_subjects.c.subject_id)
-    ).all())
-    ballots_per_subject = dict(db.session.execute(
-        sa.select(Ballot.subject_id, sa.func.count(Ballot.id))
-        .where(Ballot.campaign_id == campaign.id).group_by(Ballot.subject_id)
-    ).all())
+    ).all()}
     return ResponseCounts(
         groups=[Returned(group, issued, spent) for group, issued, spent in per_group],
-        subjects=[Returned(subject, issued_per_subject.get(subject.id, 0),
-                           ballots_per_subject.get(subject.id, 0))
+        subjects=[Returned(subject, *per_subject.get(subject.id, (0, 0)))
                   for subject in campaign.subjects],
     )
-
-
-@bp.post("/<int:campaign_id>/open")
-@role_required(Role.ORGANISER)
-def open_(campaign_id: int) -> Response:
-    campaign = campaign_for(current_user, campaign_id)
-    if campaign.status is not CampaignStatus.DRAFT:
-        abort(409)
-    missing = readiness(campaign)
-    if missing:
-        for reason in missing:
-            flash(reason, "error")
-        return redirect(url_for("campaigns.detail", campaign_id=campaign.id), code=303)
-    open_campaign(campaign)
-    record("campaign.open", user=current_user, campaign=campaign)
-    db.session.commit()
-    flash(_("The campaign is open: tickets work now, and the questionnaire is frozen."))
-    return redirect(url_for("campaigns.monitor", campaign_id=campaign.id), code=303)
-
-
-@bp.post("/<int:campaign_id>/close")
-@role_required(Role.ORGANISER)
-def close(campaign_id: int) -> Response:
-    campaign = campaign_for(current_user, campaign_id)
-    if campaign.status is not CampaignStatus.OPEN:
-        abort(409)
-    close_campaign(campaign)
-    record("campaign.close", user=current_user, campaign=campaign,
-           ballots=db.session.scalar(sa.select(sa.func.count(Ballot.id)).where(
-               Ballot.campaign_id == campaign.id)))
-    db.session.commit()
-    flash(_("The campaign is closed: the ballot box is sealed and results are available."))
-    return redirect(url_for("campaigns.detail", campaign_id=campaign.id), code=303)
 
 
 @bp.get("/<int:campaign_id>/monitor")

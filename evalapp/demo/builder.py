@@ -17,9 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from evalapp.auth.models import Role, User
-from evalapp.ballots.operations import BallotContent, insert_ballots
+from evalapp.ballotbox.operations import close_campaign, open_campaign, seal_ballots
+from evalapp.ballotbox.sealing import SealedContent
+from evalapp.ballots.models import encode_levels
 from evalapp.campaigns.models import Campaign, IndividualItem, ProblemEntry, Subject
-from evalapp.campaigns.operations import close_campaign, create_campaign, open_campaign
+from evalapp.campaigns.operations import create_campaign
 from evalapp.demo import ballots as simulated
 from evalapp.demo.content import ADMINISTRATION, SUBJECTS, DemoSubject
 from evalapp.demo.people import invented_names
@@ -277,13 +279,15 @@ def _subject(campaign: Campaign, position: int, unit: OrgUnit, content: DemoSubj
 def _simulate_meeting(
     campaign: Campaign, batches: list[TicketBatch], rng: np.random.Generator
 ) -> None:
-    """Spend most tickets and store a ballot for every spent ticket's subject."""
+    """Spend most tickets and seal a ballot into the box for every spent ticket's subject,
+    as raters' phones would."""
     common_items = campaign.common_items()
     difficulty = rng.normal(0.0, 0.06, size=len(common_items) + 4)
     difficulty[rng.choice(len(common_items), size=4, replace=False)] -= 0.18  # weak spots
     quality = {subject.id: content.quality for subject, content in zip(
         campaign.subjects, SUBJECTS, strict=True)}
     receipts: set[str] = set()
+    assert campaign.box_public_key is not None
     for batch in batches:
         tickets = batch.tickets
         subject = batch.subjects[0]
@@ -297,16 +301,15 @@ def _simulate_meeting(
             group_shift=GROUP_SHIFTS[batch.rater_group.position - 1],
             item_difficulty=difficulty,
         )
-        ballots = []
         for row in range(returned):
-            ballots.append(BallotContent(
-                subject_id=subject.id,
-                levels=list(result.levels[row]),
-                satisfaction=result.satisfaction[row],
-                comment=result.comments[row],
-                receipt_code=_unique_receipt(receipts),
-            ))
-        insert_ballots(campaign.id, batch.rater_group_id, ballots)
+            seal_ballots(campaign.id, campaign.box_public_key, batch.rater_group_id, [
+                SealedContent(
+                    subject_id=subject.id,
+                    levels=encode_levels(list(result.levels[row])),
+                    satisfaction=result.satisfaction[row],
+                    comment=result.comments[row],
+                    receipt_code=_unique_receipt(receipts),
+                )])
     db.session.flush()
 
 

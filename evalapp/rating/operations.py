@@ -1,8 +1,10 @@
 """Checking tickets and storing ballots, exactly once per ticket.
 
-Anonymity lives here as much as in the schema: the ticket is spent by one conditional UPDATE
-and the ballots are inserted without any reference to it, in the same transaction, so a
-ballot exists if and only if its ticket is spent, and nothing stored says which ticket it was.
+The ticket is spent by one conditional UPDATE and its ballots go into the campaign's sealed
+ballot box in the same transaction, so a ballot exists if and only if its ticket is spent.
+Nothing readable is written beside the spend: the box is encrypted to a key the database never
+holds, and the spend records only a random mark the rater's phone chose on entering, which
+tells a double tap from another phone and says nothing of the ballot or its receipt.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from evalapp.ballots.models import Ballot
-from evalapp.ballots.operations import BallotContent, insert_ballots
+from evalapp.ballotbox.operations import seal_ballots
+from evalapp.ballotbox.sealing import SealedContent
 from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.extensions import db
 from evalapp.tickets.models import Ticket, TicketBatch, batch_subjects
@@ -35,11 +37,12 @@ class TicketCheck:
     campaign_id: int | None = None
     rater_group_id: int | None = None
     subject_ids: tuple[int, ...] = ()
+    box_public_key: bytes | None = None
 
 
 class SubmitOutcome(enum.StrEnum):
     STORED = "stored"
-    ALREADY_STORED = "already_stored"  # by this rater (a double tap): same receipts
+    ALREADY_STORED = "already_stored"  # by this rater (a double tap): same spend mark
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class Refused:
 def check_ticket(token_hash: str, *, lock_campaign: bool = False) -> TicketCheck:
     query = (
         sa.select(Ticket.spent, Ticket.voided, TicketBatch.rater_group_id, TicketBatch.id,
-                  Campaign.id, Campaign.status)
+                  Campaign.id, Campaign.status, Campaign.box_public_key)
         .join(TicketBatch, Ticket.batch_id == TicketBatch.id)
         .join(Campaign, TicketBatch.campaign_id == Campaign.id)
         .where(Ticket.token_hash == token_hash)
@@ -63,7 +66,7 @@ def check_ticket(token_hash: str, *, lock_campaign: bool = False) -> TicketCheck
     row = db.session.execute(query).first()
     if row is None:
         return TicketCheck(TicketState.UNKNOWN)
-    spent, voided, group_id, batch_id, campaign_id, status = row
+    spent, voided, group_id, batch_id, campaign_id, status, public_key = row
     subject_ids = tuple(db.session.scalars(
         sa.select(batch_subjects.c.subject_id).where(batch_subjects.c.batch_id == batch_id)
         .order_by(batch_subjects.c.subject_id)
@@ -78,25 +81,24 @@ def check_ticket(token_hash: str, *, lock_campaign: bool = False) -> TicketCheck
         state = TicketState.SPENT
     else:
         state = TicketState.VALID
-    return TicketCheck(state, campaign_id, group_id, subject_ids)
+    return TicketCheck(state, campaign_id, group_id, subject_ids, public_key)
 
 
-def stored_receipts(campaign_id: int, receipts: Sequence[str]) -> set[str]:
-    return set(db.session.scalars(
-        sa.select(Ballot.receipt_code).where(
-            Ballot.campaign_id == campaign_id, Ballot.receipt_code.in_(list(receipts))
-        )
-    ))
+def spent_with(token_hash: str, mark: str) -> bool:
+    """Whether this ticket was spent by the phone that chose `mark` (its own ballot is in)."""
+    return db.session.scalar(
+        sa.select(Ticket.spend_mark).where(Ticket.token_hash == token_hash, Ticket.spent)
+    ) == mark
 
 
 def submit_ballots(
-    token_hash: str, ballots: Sequence[BallotContent]
+    token_hash: str, mark: str, ballots: Sequence[SealedContent]
 ) -> SubmitOutcome | Refused:
-    """Spend the ticket and store its ballots; the caller commits.
+    """Spend the ticket with the phone's mark and seal its ballots; the caller commits.
 
     Of any number of concurrent submits of one ticket exactly one wins the conditional UPDATE.
-    A loser whose receipts are already stored is the same rater tapping twice and is told the
-    ballot is in; any other loser is told the ticket was used.
+    A loser carrying the winner's mark is the same phone tapping twice and is told the ballot
+    is in; any other loser is told the ticket was used.
     """
     check = check_ticket(token_hash, lock_campaign=True)
     if check.state not in (TicketState.VALID, TicketState.SPENT):
@@ -106,13 +108,13 @@ def submit_ballots(
     spent = db.session.execute(
         sa.update(Ticket)
         .where(Ticket.token_hash == token_hash, sa.not_(Ticket.spent), sa.not_(Ticket.voided))
-        .values(spent=True)
+        .values(spent=True, spend_mark=mark)
         .execution_options(synchronize_session=False)
     )
     if spent.rowcount != 1:
-        receipts = [ballot.receipt_code for ballot in ballots]
-        if stored_receipts(check.campaign_id, receipts) == set(receipts):
+        if spent_with(token_hash, mark):
             return SubmitOutcome.ALREADY_STORED
         return Refused(TicketState.SPENT)
-    insert_ballots(check.campaign_id, check.rater_group_id, ballots)
+    assert check.box_public_key is not None  # an open campaign has a box (a CHECK says so)
+    seal_ballots(check.campaign_id, check.box_public_key, check.rater_group_id, ballots)
     return SubmitOutcome.STORED

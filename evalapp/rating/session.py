@@ -1,14 +1,17 @@
 """What a rater's browser session holds between entering and the receipt.
 
-The ticket's hash (so the rater need not keep the code in the address bar) and one receipt
-code per subject, chosen on entering. Choosing the receipts before submitting is what makes a
-double tap harmless: both submits carry the same receipts, so the one that loses the race can
-see that its ballots are stored and show the same receipt page. The session is a signed cookie
-on the rater's own phone; the server keeps no copy of it.
+While rating: the ticket's hash (so the rater need not keep the code in the address bar), one
+receipt code per subject and a random spend mark, all chosen on entering. Choosing them before
+submitting is what makes a double tap harmless: both submits carry the same mark, so the one
+that loses the race sees that the ticket was spent with its own mark and shows the same
+receipt page. Once the ballot is stored the session forgets the ticket's hash and the mark
+and keeps only the receipts, so a phone's cookie read later links no receipt to a ticket. The
+session is a signed cookie on the rater's own phone; the server keeps no copy of it.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from flask import session
@@ -20,28 +23,47 @@ KEY = "rater"
 
 @dataclass(frozen=True)
 class RaterSession:
-    token_hash: str
     campaign_id: int
     receipts: dict[int, str]  # subject id: receipt code
+    token_hash: str | None = None  # None once the ballot is stored
+    mark: str | None = None
+
+    @property
+    def stored(self) -> bool:
+        return self.token_hash is None
 
     def receipt_list(self) -> list[str]:
         return [self.receipts[subject] for subject in sorted(self.receipts)]
 
 
 def start(token_hash: str, campaign_id: int, subject_ids: tuple[int, ...]) -> RaterSession:
-    """Enter with a ticket; entering again with the same ticket keeps the receipts."""
+    """Enter with a ticket; entering again with the same ticket keeps receipts and mark."""
     current = load()
     if current and current.token_hash == token_hash:
         return current
     rater = RaterSession(
-        token_hash, campaign_id, {subject: new_receipt_code() for subject in subject_ids}
+        campaign_id, {subject: new_receipt_code() for subject in subject_ids},
+        token_hash, secrets.token_hex(16),
     )
-    session[KEY] = {
-        "ticket": rater.token_hash,
+    _save(rater)
+    return rater
+
+
+def forget_ticket(rater: RaterSession) -> RaterSession:
+    """The ballot is stored: keep the receipts, drop what points at the ticket."""
+    stored = RaterSession(rater.campaign_id, rater.receipts)
+    _save(stored)
+    return stored
+
+
+def _save(rater: RaterSession) -> None:
+    data: dict[str, object] = {
         "campaign": rater.campaign_id,
         "receipts": {str(subject): code for subject, code in rater.receipts.items()},
     }
-    return rater
+    if rater.token_hash is not None:
+        data |= {"ticket": rater.token_hash, "mark": rater.mark}
+    session[KEY] = data
 
 
 def load() -> RaterSession | None:
@@ -49,10 +71,12 @@ def load() -> RaterSession | None:
     if not isinstance(data, dict):
         return None
     try:
+        ticket = data.get("ticket")
         return RaterSession(
-            str(data["ticket"]),
             int(data["campaign"]),
             {int(subject): str(code) for subject, code in data["receipts"].items()},
+            None if ticket is None else str(ticket),
+            None if ticket is None else str(data["mark"]),
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None

@@ -9,8 +9,8 @@ from flask_limiter.util import get_remote_address
 from limits import parse
 from werkzeug.wrappers import Response
 
-from evalapp.ballots.models import COMMENT_MAX_LENGTH, Ballot
-from evalapp.ballots.operations import BallotContent
+from evalapp.ballotbox.sealing import SealedContent
+from evalapp.ballots.models import COMMENT_MAX_LENGTH, Ballot, encode_levels
 from evalapp.campaigns.labels import level_choices, satisfaction_choices
 from evalapp.campaigns.models import Campaign, CampaignStatus, Level, Satisfaction, Subject
 from evalapp.database import read_first, start_writing
@@ -21,7 +21,7 @@ from evalapp.rating.operations import (
     TicketCheck,
     TicketState,
     check_ticket,
-    stored_receipts,
+    spent_with,
     submit_ballots,
 )
 from evalapp.tickets.tokens import canonical, hash_token, normalize
@@ -85,9 +85,18 @@ def enter_with(code: str) -> Response | tuple[str, int]:
     if check.state is TicketState.VALID:
         rater_session.start(token_hash, check.campaign_id, check.subject_ids)
         return redirect(url_for("rating.ballot"), code=303)
-    if check.state is TicketState.SPENT and _own_ballots_stored(token_hash):
-        return redirect(url_for("rating.receipt"), code=303)
+    if check.state is TicketState.SPENT and (_own_ticket_spent(token_hash)
+                                             or _stored_here(check)):
+        return _to_receipt()
     return state_page(*STATE_PAGES[check.state])
+
+
+def _stored_here(check: TicketCheck) -> bool:
+    """A phone whose ballot is stored scans its spent ticket again: its session no longer
+    names the ticket, so the subjects it holds receipts for stand in for it."""
+    rater = rater_session.load()
+    return (rater is not None and rater.stored and rater.campaign_id == check.campaign_id
+            and set(rater.receipts) == set(check.subject_ids))
 
 
 # A meeting room shares one address. Only wrong codes are counted, and only a wrong code is
@@ -113,12 +122,20 @@ def enter_typed() -> Response | tuple[str, int]:
     return enter_with(request.form.get("code", "")[:100])
 
 
-def _own_ballots_stored(token_hash: str) -> bool:
+def _own_ticket_spent(token_hash: str) -> bool:
+    """Whether this phone spent the ticket (a double tap, or a response lost on the way):
+    the ticket was spent with the mark this phone's session chose."""
     rater = rater_session.load()
-    if rater is None or rater.token_hash != token_hash:
-        return False
-    receipts = rater.receipt_list()
-    return stored_receipts(rater.campaign_id, receipts) == set(receipts)
+    return (rater is not None and rater.token_hash == token_hash and rater.mark is not None
+            and spent_with(token_hash, rater.mark))
+
+
+def _to_receipt() -> Response:
+    """The ballot is stored: the session forgets the ticket, and the receipt is shown."""
+    rater = rater_session.load()
+    if rater is not None:
+        rater_session.forget_ticket(rater)
+    return redirect(url_for("rating.receipt"), code=303)
 
 
 @bp.route("/ballot", methods=["GET", "POST"])
@@ -126,11 +143,13 @@ def ballot() -> Response | str | tuple[str, int]:
     rater = rater_session.load()
     if rater is None:
         return state_page(*NO_TICKET)
+    if rater.token_hash is None:  # stored already: a back button or a reload
+        return redirect(url_for("rating.receipt"), code=303)
     read_first()  # validating 30 answers must not hold up the room's other submits
     check = check_ticket(rater.token_hash)
     if check.state is not TicketState.VALID:
-        if check.state is TicketState.SPENT and _own_ballots_stored(rater.token_hash):
-            return redirect(url_for("rating.receipt"), code=303)
+        if check.state is TicketState.SPENT and _own_ticket_spent(rater.token_hash):
+            return _to_receipt()
         return state_page(*STATE_PAGES[check.state])
 
     subjects = db.session.scalars(
@@ -195,25 +214,27 @@ def _submit(
     rater: rater_session.RaterSession, form: BallotFormBase, layout: list[SubjectLayout]
 ) -> Response | tuple[str, int]:
     contents = [
-        BallotContent(
+        SealedContent(
             subject_id=s.subject_id,
-            levels=[_level(form[common_field(s.subject_id, item)].data)
-                    for item in s.common_item_ids]
-            + [_level(form[individual_field(s.subject_id, item)].data)
-               for item in s.individual_item_ids],
+            levels=encode_levels(
+                [_level(form[common_field(s.subject_id, item)].data)
+                 for item in s.common_item_ids]
+                + [_level(form[individual_field(s.subject_id, item)].data)
+                   for item in s.individual_item_ids]),
             satisfaction=_satisfaction(form[satisfaction_field(s.subject_id)].data),
             comment=(form[comment_field(s.subject_id)].data or "").strip() or None,
             receipt_code=rater.receipts[s.subject_id],
         )
         for s in layout
     ]
+    assert rater.token_hash is not None and rater.mark is not None
     start_writing(db.session)
-    outcome = submit_ballots(rater.token_hash, contents)
+    outcome = submit_ballots(rater.token_hash, rater.mark, contents)
     if isinstance(outcome, Refused):
         db.session.rollback()
         return state_page(*STATE_PAGES[outcome.state])
     db.session.commit()
-    return redirect(url_for("rating.receipt"), code=303)
+    return _to_receipt()
 
 
 def _level(value: str | None) -> Level | None:
@@ -229,10 +250,12 @@ def receipt() -> Response | str | tuple[str, int]:
     rater = rater_session.load()
     if rater is None:
         return state_page(*NO_TICKET)
-    receipts = rater.receipt_list()
-    if stored_receipts(rater.campaign_id, receipts) != set(receipts):
-        # Not stored (yet): never say "submitted" without the ballot in the database.
-        return redirect(url_for("rating.ballot"), code=303)
+    if not rater.stored:
+        # Never say "submitted" without the ballot in the database: a session that still
+        # holds its ticket shows the receipt only once that ticket is spent with its mark.
+        if not _own_ticket_spent(rater.token_hash or ""):
+            return redirect(url_for("rating.ballot"), code=303)
+        rater = rater_session.forget_ticket(rater)
     subjects = db.session.scalars(
         sa.select(Subject).where(Subject.id.in_(list(rater.receipts))).order_by(Subject.position)
     ).all()
@@ -244,13 +267,16 @@ def receipt() -> Response | str | tuple[str, int]:
     )
 
 
-@bp.get("/c/<int:campaign_id>/receipts")
-def receipts(campaign_id: int) -> str:
-    campaign = db.session.get(Campaign, campaign_id)
+@bp.get("/r/<key>")
+def receipts(key: str) -> str:
+    """The public list of receipts, at an address that cannot be guessed from another
+    campaign's. Empty while the box is sealed: a list growing during the meeting would time
+    each rater's vote."""
+    campaign = db.session.scalar(sa.select(Campaign).where(Campaign.receipts_key == key[:32]))
     if campaign is None or campaign.status is CampaignStatus.DRAFT:
         abort(404)
     codes = db.session.scalars(
-        sa.select(Ballot.receipt_code).where(Ballot.campaign_id == campaign_id)
+        sa.select(Ballot.receipt_code).where(Ballot.campaign_id == campaign.id)
         .order_by(Ballot.receipt_code)
     ).all()
     looked_up = canonical(request.args.get("code") or "")[:32]

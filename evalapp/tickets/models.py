@@ -64,13 +64,15 @@ class Ticket(db.Model):
 
     There is deliberately no time of spending and no link to a ballot: the ballot cannot be
     traced back to the ticket, and so not to whoever was handed it. Spending and voiding are
-    one-way (a migration trigger refuses to undo them).
+    one-way (a migration trigger refuses to undo them). Rows are inserted in an order
+    unrelated to the printed sheet, so neither ids nor storage order point at a slip.
     """
 
     __tablename__ = "tickets"
     __table_args__ = (
         sa.CheckConstraint("NOT (spent AND voided)", name="spent_or_voided"),
         sa.CheckConstraint("length(token_hash) = 64", name="token_hash_is_sha256"),
+        sa.CheckConstraint("spend_mark IS NULL OR spent", name="marked_when_spent"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,5 +83,9 @@ class Ticket(db.Model):
     is_spare: Mapped[bool] = mapped_column(default=False)
     spent: Mapped[bool] = mapped_column(default=False)
     voided: Mapped[bool] = mapped_column(default=False)
+    # A random value the rater's phone chose on entering and sent with the spend: a second
+    # submit carrying the same mark is the same phone tapping twice. It says nothing of the
+    # ballot or its receipt, and is cleared when the box is opened.
+    spend_mark: Mapped[str | None] = mapped_column(sa.String(32))
 
     batch: Mapped[TicketBatch] = relationship(back_populates="tickets")

@@ -3,6 +3,7 @@ once); the database keeps their hashes."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -38,10 +39,14 @@ def issue_tickets(
         subjects=list(subjects),
         issued_by=user,
     )
-    batch.tickets = [
+    tickets = [
         Ticket(token_hash=hash_token(token), is_spare=index >= count)
         for index, token in enumerate(tokens)
     ]
+    # Rows go in, and get their ids, in an order unrelated to the sheet's (DOMAIN.md: nothing
+    # about a ticket row follows the order in which tickets were printed).
+    secrets.SystemRandom().shuffle(tickets)
+    batch.tickets = tickets
     db.session.add(batch)
     db.session.flush()
     return batch, tokens

@@ -1,0 +1,213 @@
+"""Opening a campaign with a fresh ballot box, sealing ballots into it, and opening it at close.
+
+Opening the box is the one moment ballots become readable, and it is built so that this
+moment links no ballot to its ticket: every ballot is written in one transaction, in random
+order, with fresh random ids; the sealed rows go in the same transaction, so a kill leaves
+either the sealed box or the opened ballots, never both or neither. Only after that commit
+is the private key destroyed, the tickets' spend marks cleared, and the storage compacted
+(PostgreSQL VACUUM of the tables that held sealed rows and spent tickets; SQLite's WAL
+checkpointed and truncated, deleted pages zeroed by `secure_delete`).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+from nacl.public import PrivateKey
+
+from evalapp.audit.operations import record
+from evalapp.auth.models import User
+from evalapp.ballotbox.custody import (
+    Share,
+    combine_shares,
+    destroy_server_key,
+    key_file,
+    key_folder,
+    new_server_key,
+    server_key,
+    split_key,
+)
+from evalapp.ballotbox.models import SealedBallot
+from evalapp.ballotbox.sealing import SealedContent, seal, unseal
+from evalapp.ballots.models import Ballot, random_ballot_id
+from evalapp.campaigns.models import Campaign, CampaignStatus
+from evalapp.campaigns.operations import mark_closed, mark_open
+from evalapp.extensions import db
+from evalapp.tickets.models import Ticket, TicketBatch
+
+# A key file younger than this may belong to a campaign whose opening is not committed yet.
+_SWEEP_AGE_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class Scrutineers:
+    """k of n scrutineers (监票人) must enter their shares to open the box."""
+
+    threshold: int
+    shares: int
+
+
+def open_campaign(campaign: Campaign, scrutineers: Scrutineers | None = None) -> list[Share]:
+    """Open the campaign with a fresh ballot box; the shares to print (none when the server
+    holds the key). The caller commits."""
+    if scrutineers is None:
+        public = new_server_key(current_app.instance_path)
+        mark_open(campaign, public)
+        return []
+    public, shares = split_key(scrutineers.threshold, scrutineers.shares)
+    mark_open(campaign, public, threshold=scrutineers.threshold, shares=scrutineers.shares)
+    return shares
+
+
+def seal_ballots(
+    campaign_id: int, public_key: bytes, rater_group_id: int, ballots: Sequence[SealedContent]
+) -> None:
+    """Store one ticket's ballots in the box (in the transaction that spends the ticket)."""
+    db.session.execute(sa.insert(SealedBallot).values(
+        id=random_ballot_id(), campaign_id=campaign_id,
+        box=seal(public_key, rater_group_id, ballots),
+    ))
+
+
+class KeyMissing(LookupError):
+    """The server's key file for this box is not in the instance folder."""
+
+
+def box_key(campaign: Campaign, shares: Sequence[str] = ()) -> PrivateKey:
+    """The key that opens the campaign's box: from the scrutineers' shares when they hold it
+    (ShareRefused names what is wrong), else from the instance folder (KeyMissing)."""
+    assert campaign.box_public_key is not None
+    if campaign.box_threshold:
+        return combine_shares(campaign.box_public_key, campaign.box_threshold, shares)
+    key = server_key(current_app.instance_path, campaign.box_public_key)
+    if key is None:
+        raise KeyMissing(str(key_file(current_app.instance_path, campaign.box_public_key)))
+    return key
+
+
+def sealed_count(campaign_id: int) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(SealedBallot)
+        .where(SealedBallot.campaign_id == campaign_id)
+    ) or 0
+
+
+@dataclass(frozen=True)
+class Opened:
+    tickets: int  # sealed boxes opened, one per spent ticket
+    ballots: int  # ballots written, one per subject of each ticket
+
+
+Progress = Callable[[int, int], None]  # (boxes opened so far, boxes in all)
+_INSERT_CHUNK = 5000
+
+
+def close_campaign(
+    campaign: Campaign, shares: Sequence[str] = (), *, user: User | None = None,
+    progress: Progress | None = None,
+) -> Opened:
+    """Close the campaign and open its box with the key at hand. Commits."""
+    return open_box(campaign.id, box_key(campaign, shares),
+                    user_id=user.id if user else None, progress=progress)
+
+
+def open_box(
+    campaign_id: int, key: PrivateKey, *, user_id: int | None = None,
+    progress: Progress | None = None,
+) -> Opened:
+    """Close the campaign and write its ballots, all in one transaction; commits, then
+    destroys the key and compacts storage. A campaign already closed is left as it is.
+
+    Raises nacl.exceptions.CryptoError if a box was not sealed to `key` (nothing changes).
+    """
+    campaign = db.session.execute(
+        # Submits hold a share lock on the campaign row until they commit: once this lock is
+        # granted, every spent ticket's box is visible and no further one can arrive.
+        sa.select(Campaign).where(Campaign.id == campaign_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    if campaign.status is not CampaignStatus.OPEN:
+        db.session.rollback()
+        return Opened(0, 0)
+    total = sealed_count(campaign_id)
+    rows: list[dict[str, object]] = []
+    boxes = db.session.scalars(
+        sa.select(SealedBallot.box).where(SealedBallot.campaign_id == campaign_id)
+        .execution_options(yield_per=1000)
+    )
+    last_report = 0.0
+    for opened, box in enumerate(boxes, 1):
+        group_id, contents = unseal(key, box)
+        rows += [{
+            "campaign_id": campaign_id, "subject_id": content.subject_id,
+            "rater_group_id": group_id, "levels": content.levels,
+            "satisfaction": content.satisfaction, "comment": content.comment,
+            "receipt_code": content.receipt_code,
+        } for content in contents]
+        if progress and (opened == total or time.monotonic() - last_report > 0.5):
+            progress(opened, total)
+            last_report = time.monotonic()
+    secrets.SystemRandom().shuffle(rows)
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        # Fresh random ids, drawn in the shuffled order as the rows are written.
+        db.session.execute(sa.insert(Ballot), [{**row, "id": random_ballot_id()}
+                                               for row in rows[start:start + _INSERT_CHUNK]])
+    db.session.execute(sa.delete(SealedBallot).where(SealedBallot.campaign_id == campaign_id))
+    mark_closed(campaign)
+    record("campaign.close", user=db.session.get(User, user_id) if user_id else None,
+           campaign=campaign, ballots=len(rows))
+    db.session.commit()
+    _after_opening(campaign)
+    return Opened(total, len(rows))
+
+
+def _after_opening(campaign: Campaign) -> None:
+    """What follows the commit: the key goes, and so do the traces of the spending."""
+    if not campaign.box_threshold and campaign.box_public_key:
+        destroy_server_key(current_app.instance_path, campaign.box_public_key)
+    sweep_keys()
+    batches = sa.select(TicketBatch.id).where(TicketBatch.campaign_id == campaign.id)
+    db.session.execute(
+        sa.update(Ticket).where(Ticket.batch_id.in_(batches), Ticket.spend_mark.is_not(None))
+        .values(spend_mark=None).execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    compact_storage()
+
+
+def compact_storage() -> None:
+    """Leave no old row versions of sealed boxes and spends in the database's files."""
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(
+                f"VACUUM {SealedBallot.__tablename__}, {Ticket.__tablename__}"
+            )
+    elif engine.dialect.name == "sqlite":
+        # Outside any transaction (a checkpoint inside one finds the database locked): the
+        # driver's own connection, which runs in autocommit mode (evalapp.database).
+        with engine.connect() as connection:
+            connection.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def sweep_keys() -> None:
+    """Destroy server key files whose box is no longer open (a kill between the opening's
+    commit and the key's destruction leaves one behind)."""
+    folder = key_folder(current_app.instance_path)
+    if not folder.is_dir():
+        return
+    wanted = set(db.session.scalars(
+        sa.select(Campaign.box_public_key).where(Campaign.status == CampaignStatus.OPEN)
+    ))
+    for path in folder.glob("*.key"):
+        try:
+            public = bytes.fromhex(path.stem)
+        except ValueError:
+            continue
+        if public not in wanted and time.time() - path.stat().st_mtime > _SWEEP_AGE_SECONDS:
+            destroy_server_key(current_app.instance_path, public)
