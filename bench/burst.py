@@ -28,7 +28,15 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.harness import RECEIPT, Server, count_outcome, fresh_database, prepare, rater_steps
+from bench.harness import (
+    RECEIPT,
+    Server,
+    count_outcome,
+    fresh_database,
+    open_box,
+    prepare,
+    rater_steps,
+)
 
 EXPECTED = {"open": 303, "load": 200, "submit": 303, "receipt": 200}
 
@@ -105,6 +113,7 @@ def run(kind: str, raters: int, concurrency: int, workers: int, over: float = 0.
             seconds = time.perf_counter() - started
         finally:
             server.stop()
+        open_box(database.url, instance, campaign_id)
         stored, spent, receipts = count_outcome(database.url, campaign_id)
     succeeded = [r for r in results if r.error is None]
     percentiles = {

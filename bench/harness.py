@@ -130,9 +130,7 @@ class Server:
                 "--port", str(self.port), "--threads", "16"]
 
     def start(self) -> None:
-        env = {**os.environ, "EVALAPP_DATABASE_URL": self.url,
-               "EVALAPP_INSTANCE_PATH": str(self.instance), "EVALAPP_SECRET_KEY": "bench",
-               "EVALAPP_BASE_URL": self.base}
+        env = {**server_env(self.url, self.instance), "EVALAPP_BASE_URL": self.base}
         # The server's log goes to a file: a pipe nobody reads fills up and stalls the server.
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(self.command(), cwd=PROJECT, env=env,
@@ -185,8 +183,29 @@ def rater_steps(base: str, token: str) -> Iterator[tuple[str, object]]:
     yield "receipt", client.get("/ballot/receipt")
 
 
+def server_env(url: str, instance: Path) -> dict[str, str]:
+    return {**os.environ, "EVALAPP_DATABASE_URL": url, "EVALAPP_INSTANCE_PATH": str(instance),
+            "EVALAPP_SECRET_KEY": "bench"}
+
+
+def close_command(url: str, instance: Path, campaign_id: int) -> subprocess.Popen:
+    """`evalapp close CAMPAIGN` as its own process (its output piped, to be read)."""
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "evalapp"), "close", str(campaign_id)], cwd=PROJECT,
+        env=server_env(url, instance), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, start_new_session=True)
+
+
+def open_box(url: str, instance: Path, campaign_id: int) -> None:
+    """Close the campaign, opening its ballot box, so that its ballots can be counted."""
+    closing = close_command(url, instance, campaign_id)
+    output, _ = closing.communicate(timeout=300)
+    if closing.returncode:
+        raise RuntimeError(f"evalapp close failed: {output}")
+
+
 def count_outcome(url: str, campaign_id: int) -> tuple[int, int, set[str]]:
-    """(ballots stored, tickets spent, receipt codes stored) of the campaign."""
+    """(ballots stored, tickets spent, receipt codes stored) of a closed campaign."""
     engine = sa.create_engine(url)
     with engine.connect() as connection:
         ballots = connection.execute(sa.text(

@@ -1,4 +1,4 @@
-"""The `evalapp` command line: serve, demo, create-user, backup, restore, report (and
+"""The `evalapp` command line: serve, demo, create-user, backup, restore, report, close (and
 Flask-Migrate's `db`)."""
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from flask.cli import with_appcontext
 
 from evalapp.auth.models import Role, User
 from evalapp.backup import BackupError, backup, restore
+from evalapp.ballotbox.cli import close_command
+from evalapp.ballotbox.operations import custody_notes
 from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
 from evalapp.netaddr import base_url
@@ -110,6 +112,8 @@ def backup_command(target: Path) -> None:
     except BackupError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"已备份 / backed up to {target}")
+    for note in custody_notes():
+        click.echo(note)
 
 
 @click.command("restore")
@@ -126,5 +130,5 @@ def restore_command(source: Path) -> None:
 
 def register(app: Flask) -> None:
     for command in (serve_command, demo_command, create_user_command, backup_command,
-                    restore_command, report_command):
+                    restore_command, report_command, close_command):
         app.cli.add_command(command)

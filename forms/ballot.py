@@ -13,9 +13,25 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectChoice, TextAreaField
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms.validators import Optional, ValidationError
 
 Choices = Sequence[tuple[str, str]]
+
+
+def utf16_length(text: str) -> int:
+    """A text's length as browsers count it for `maxlength` and `value.length`: in UTF-16
+    code units, so an emoji counts two. The server counts the same, or a rater whose counter
+    says there is room would be refused (and the sealed ballot's fixed size relies on it)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+class MaxUtf16Length:
+    def __init__(self, maximum: int) -> None:
+        self.maximum = maximum
+
+    def __call__(self, form: FlaskForm, field: TextAreaField) -> None:
+        if field.data and utf16_length(field.data) > self.maximum:
+            raise ValidationError(_l("At most %(max)d characters, please.", max=self.maximum))
 
 
 @dataclass(frozen=True)
@@ -89,7 +105,7 @@ def ballot_form_class(
         fields[comment_field(sid)] = TextAreaField(
             validators=[
                 Optional(),
-                Length(max=comment_max, message=_l("At most %(max)d characters, please.")),
+                MaxUtf16Length(comment_max),
             ]
         )
     return type("BallotForm", (BallotFormBase,), fields)

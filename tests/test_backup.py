@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
+import shutil
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from evalapp.ballotbox.custody import key_file
 from evalapp.ballotbox.operations import close_campaign
 from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
@@ -79,4 +81,37 @@ def test_backup_then_restore_into_an_empty_database(app, runner, tmp_path, empty
     assert figures(restored, tickets.campaign_id) == results
     again = restored.test_cli_runner().invoke(args=["restore", str(saved)])
     assert again.exit_code == 1 and "not empty" in again.output  # never merges
+    dispose(restored)
+
+
+def test_a_backup_during_rating_restored_and_closed_gives_the_same_results(
+        app, runner, tmp_path, empty_target):
+    with app.app_context():
+        tickets = make_tickets()
+    for token in tickets.single[:4] + tickets.pair[:1]:
+        submit_full(app.test_client(), token)
+    saved = tmp_path / "during.backup"
+    result = runner.invoke(args=["backup", str(saved)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        key = key_file(app.instance_path, db.session.get(Campaign, tickets.campaign_id)
+                       .box_public_key)
+    assert str(key) in result.output and "备份不含开箱密钥" in result.output
+    other = tmp_path / "other"
+    (other / "ballot-box").mkdir(parents=True)
+    shutil.copy2(key, other / "ballot-box" / key.name)  # kept beside the backup, as told
+
+    with app.app_context():
+        close_campaign(db.session.get(Campaign, tickets.campaign_id))
+    original = figures(app, tickets.campaign_id)
+
+    target = build_app(empty_target, other, SCHEMA_CHECK=False)
+    assert target.test_cli_runner().invoke(args=["restore", str(saved)]).exit_code == 0
+    dispose(target)
+    restored = build_app(empty_target, other)
+    closed = restored.test_cli_runner().invoke(args=["close", str(tickets.campaign_id)])
+    assert closed.exit_code == 0, closed.output
+    assert "已结束" in closed.output
+    assert figures(restored, tickets.campaign_id) == original
+    assert original[0][3] == 5  # four single tickets and the pair
     dispose(restored)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from bench import burst, harness, kill
@@ -25,4 +27,9 @@ def test_burst_stores_every_ballot_once(kind, over):
 
 def test_killing_the_server_mid_burst_loses_nothing(kind):
     ok, summary = kill.round_(kind, raters=40, kill_after=0.3, workers=2)
+    assert ok, summary
+
+
+def test_killing_the_close_leaves_the_box_sealed_or_opened_never_both(kind):
+    ok, summary = kill.close_round(kind, ballots=300, rng=random.Random(5))
     assert ok, summary

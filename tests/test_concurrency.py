@@ -9,10 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
+from evalapp.ballotbox.operations import close_campaign
 from evalapp.ballots.models import Ballot
 from evalapp.extensions import db
 from tests.http import HttpClient
-from tests.rater import full_answers, make_tickets
+from tests.rater import campaign_of, full_answers, make_tickets
 
 RATERS = 50
 
@@ -46,8 +47,10 @@ def submit_all(raters: list[HttpClient], forms: list[dict[str, str]]):
     return all_at_once([lambda r=r, f=f: r.post("/ballot", f) for r, f in pairs])
 
 
-def ballots(app) -> int:
+def ballots(app, tickets) -> int:
+    """Open the box and count what comes out."""
     with app.app_context():
+        close_campaign(campaign_of(tickets.campaign_id))
         return db.session.scalar(sa.select(sa.func.count(Ballot.id)))
 
 
@@ -60,7 +63,7 @@ def test_fifty_people_submitting_one_ticket_store_one_ballot(app, live_server, t
     assert statuses == [303] + [409] * (RATERS - 1)
     assert all("此测评票已被使用" in r.text for r in replies if r.status == 409)
     assert not any("locked" in reply.text for reply in replies)
-    assert ballots(app) == 1
+    assert ballots(app, tickets) == 1
 
 
 def test_fifty_taps_of_one_rater_store_one_ballot_and_all_see_the_receipt(
@@ -71,7 +74,7 @@ def test_fifty_taps_of_one_rater_store_one_ballot_and_all_see_the_receipt(
     taps = [HttpClient(live_server, rater.cookies) for _ in range(RATERS)]
     replies = all_at_once([lambda t=t: t.post("/ballot", form) for t in taps])
     assert {(r.status, r.headers.get("Location")) for r in replies} == {(303, "/ballot/receipt")}
-    assert ballots(app) == 2  # the ticket covers two subjects: one ballot each, once
+    assert ballots(app, tickets) == 2  # the ticket covers two subjects: one ballot each, once
     receipt = rater.get("/ballot/receipt")
     assert receipt.status == 200 and "测评票已提交" in receipt.text
 
@@ -82,4 +85,4 @@ def test_many_tickets_submitted_at_once_are_all_stored(app, live_server, tickets
     forms = [ready_to_submit(rater, token) for rater, token in zip(raters, tokens, strict=True)]
     replies = submit_all(raters, forms)
     assert [reply.status for reply in replies] == [303] * RATERS
-    assert ballots(app) == RATERS
+    assert ballots(app, tickets) == RATERS

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
 from analysis import allocate_proportional
-from evalapp.ballots.models import Ballot
+from evalapp.ballotbox.models import SealedBallot
 from evalapp.extensions import db
 from evalapp.roster.operations import ColumnMapping, check_roster
 from tests.conftest import csrf_token, login
@@ -65,7 +65,7 @@ def test_the_ballot_form_takes_only_the_offered_levels(app, tickets, data):
 
 def count_ballots(app) -> int:
     with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count(Ballot.id)))
+        return db.session.scalar(sa.select(sa.func.count(SealedBallot.id)))
 
 
 @FUZZ

@@ -8,8 +8,8 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from evalapp.ballotbox.operations import close_campaign
 from evalapp.ballotbox.models import SealedBallot
+from evalapp.ballotbox.operations import close_campaign
 from evalapp.ballots.models import Ballot
 from evalapp.extensions import db
 from evalapp.tickets.models import Ticket

@@ -11,9 +11,13 @@ checkpointed and truncated, deleted pages zeroed by `secure_delete`).
 
 from __future__ import annotations
 
+import itertools
+import os
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -42,6 +46,7 @@ from evalapp.tickets.models import Ticket, TicketBatch
 
 # A key file younger than this may belong to a campaign whose opening is not committed yet.
 _SWEEP_AGE_SECONDS = 600
+_shuffle = secrets.SystemRandom().shuffle  # the operating system's randomness, not a PRNG
 
 
 @dataclass(frozen=True)
@@ -141,8 +146,7 @@ def open_box(
         .execution_options(yield_per=1000)
     )
     last_report = 0.0
-    for opened, box in enumerate(boxes, 1):
-        group_id, contents = unseal(key, box)
+    for opened, (group_id, contents) in enumerate(_unsealed(key, boxes), 1):
         rows += [{
             "campaign_id": campaign_id, "subject_id": content.subject_id,
             "rater_group_id": group_id, "levels": content.levels,
@@ -152,11 +156,14 @@ def open_box(
         if progress and (opened == total or time.monotonic() - last_report > 0.5):
             progress(opened, total)
             last_report = time.monotonic()
-    secrets.SystemRandom().shuffle(rows)
+    _shuffle(rows)
+    connection = db.session.connection()
     for start in range(0, len(rows), _INSERT_CHUNK):
-        # Fresh random ids, drawn in the shuffled order as the rows are written.
-        db.session.execute(sa.insert(Ballot), [{**row, "id": random_ballot_id()}
-                                               for row in rows[start:start + _INSERT_CHUNK]])
+        # Fresh random ids, drawn in the shuffled order as the rows are written. (Core's
+        # executemany on the table: the ORM's bulk insert would split the batch wherever
+        # the next row's blanks differ, thousands of statements for a shuffled box.)
+        connection.execute(Ballot.__table__.insert(), [
+            {**row, "id": random_ballot_id()} for row in rows[start:start + _INSERT_CHUNK]])
     db.session.execute(sa.delete(SealedBallot).where(SealedBallot.campaign_id == campaign_id))
     mark_closed(campaign)
     record("campaign.close", user=db.session.get(User, user_id) if user_id else None,
@@ -166,18 +173,44 @@ def open_box(
     return Opened(total, len(rows))
 
 
+_CHUNK = 500
+
+
+def _unsealed(key: PrivateKey, boxes: Iterable[bytes]) -> Iterator[tuple[int, list]]:
+    """Every box decrypted, in order, by as many threads as there are cores (libsodium runs
+    without Python's lock) while the next boxes are read; at most a few chunks in memory."""
+    workers = os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque[Future[list[tuple[int, list]]]] = deque()
+        chunk: list[bytes] = []
+        for box in itertools.chain(boxes, [None]):
+            if box is not None:
+                chunk.append(box)
+            if chunk and (box is None or len(chunk) == _CHUNK):
+                pending.append(pool.submit(lambda c: [unseal(key, b) for b in c], chunk))
+                chunk = []
+            while pending and (box is None or len(pending) > 2 * workers):
+                yield from pending.popleft().result()
+
+
 def _after_opening(campaign: Campaign) -> None:
     """What follows the commit: the key goes, and so do the traces of the spending."""
     if not campaign.box_threshold and campaign.box_public_key:
         destroy_server_key(current_app.instance_path, campaign.box_public_key)
     sweep_keys()
+    _clear_spend_marks(campaign)
+    compact_storage()
+
+
+def _clear_spend_marks(campaign: Campaign) -> None:
+    """Rewrite the spent tickets in a transaction of their own: their rows no longer carry
+    the transaction (and so the moment) of each spend, nor the opened ballots'."""
     batches = sa.select(TicketBatch.id).where(TicketBatch.campaign_id == campaign.id)
     db.session.execute(
-        sa.update(Ticket).where(Ticket.batch_id.in_(batches), Ticket.spend_mark.is_not(None))
+        sa.update(Ticket).where(Ticket.batch_id.in_(batches), Ticket.spent)
         .values(spend_mark=None).execution_options(synchronize_session=False)
     )
     db.session.commit()
-    compact_storage()
 
 
 def compact_storage() -> None:
@@ -211,3 +244,27 @@ def sweep_keys() -> None:
             continue
         if public not in wanted and time.time() - path.stat().st_mtime > _SWEEP_AGE_SECONDS:
             destroy_server_key(current_app.instance_path, public)
+
+
+def custody_notes() -> list[str]:
+    """What a backup of the database does not hold: for each open campaign, where the key
+    that opens its box is (a file to keep beside the backup, or the scrutineers' shares)."""
+    notes = []
+    for campaign in db.session.scalars(
+        sa.select(Campaign).where(Campaign.status == CampaignStatus.OPEN).order_by(Campaign.id)
+    ):
+        assert campaign.box_public_key is not None
+        if campaign.box_threshold:
+            notes.append(
+                f"测评 {campaign.id}「{campaign.title}」进行中：开箱需要 {campaign.box_threshold}"
+                f"/{campaign.box_shares} 位监票人的密钥份额 / campaign {campaign.id} is open: "
+                f"its box opens with {campaign.box_threshold} of the scrutineers' "
+                f"{campaign.box_shares} shares")
+        else:
+            path = key_file(current_app.instance_path, campaign.box_public_key)
+            notes.append(
+                f"测评 {campaign.id}「{campaign.title}」进行中：备份不含开箱密钥，请另行保管密钥"
+                f"文件 {path} / campaign {campaign.id} is open: keep a copy of its key file "
+                f"{path} apart from the backup; without it the backup's sealed ballots "
+                "cannot be opened")
+    return notes

@@ -9,7 +9,11 @@ campaign match it, after the opening, to the one published opinion of that lengt
 Layout (big-endian): version u8, rater group id u32, ballot count u8; per ballot: subject id
 u32, satisfaction u8 (0 blank, 1.. in `Satisfaction` order), levels length u8 and the levels'
 codes (`evalapp.ballots.models.encode_levels`), receipt length u8 and the receipt (ASCII),
-opinion length u16 and the opinion (UTF-8); then zero bytes up to the fixed length.
+opinion length u16 and the opinion (UTF-16-LE); then zero bytes up to the fixed length.
+
+UTF-16 because the opinion's limit counts UTF-16 code units, as the browser's `maxlength` and
+the page's counter do (`forms.ballot.utf16_length`): two bytes each, so the fixed length is
+twice the limit, half what UTF-8's four bytes a character would need.
 """
 
 from __future__ import annotations
@@ -28,9 +32,9 @@ RECEIPT_MAX = 32
 _HEADER = struct.Struct(">BIB")
 _SUBJECT = struct.Struct(">IB")
 _SATISFACTIONS = list(Satisfaction)
-# A slot holds one ballot at its largest: an opinion of COMMENT_MAX_LENGTH characters of up
-# to four UTF-8 bytes each, every item answered.
-SLOT_BYTES = _SUBJECT.size + 1 + MAX_ITEMS + 1 + RECEIPT_MAX + 2 + 4 * COMMENT_MAX_LENGTH
+# A slot holds one ballot at its largest: an opinion of COMMENT_MAX_LENGTH UTF-16 code units,
+# every item answered.
+SLOT_BYTES = _SUBJECT.size + 1 + MAX_ITEMS + 1 + RECEIPT_MAX + 2 + 2 * COMMENT_MAX_LENGTH
 
 
 class BoxDamaged(ValueError):
@@ -58,9 +62,9 @@ def pack(rater_group_id: int, ballots: Sequence[SealedContent]) -> bytes:
     for ballot in ballots:
         levels = ballot.levels.encode("ascii")
         receipt = ballot.receipt_code.encode("ascii")
-        comment = (ballot.comment or "").encode("utf-8")
+        comment = (ballot.comment or "").encode("utf-16-le")
         if not (1 <= len(levels) <= MAX_ITEMS and len(receipt) <= RECEIPT_MAX
-                and len(ballot.comment or "") <= COMMENT_MAX_LENGTH):
+                and len(comment) <= 2 * COMMENT_MAX_LENGTH):
             raise ValueError("a ballot field is beyond its limit")
         satisfaction = 0 if ballot.satisfaction is None else (
             _SATISFACTIONS.index(ballot.satisfaction) + 1)
@@ -92,7 +96,7 @@ def unpack(plain: bytes) -> tuple[int, list[SealedContent]]:
                 subject_id=subject_id,
                 levels=levels.decode("ascii"),
                 satisfaction=_SATISFACTIONS[satisfaction - 1] if satisfaction else None,
-                comment=comment.decode("utf-8") or None,
+                comment=comment.decode("utf-16-le") or None,
                 receipt_code=receipt.decode("ascii"),
             ))
     except (struct.error, IndexError, UnicodeDecodeError) as error:

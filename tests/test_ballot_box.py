@@ -1,0 +1,384 @@
+"""The ballot box against an attacker who reads the database: its tables, its files, its
+write-ahead log, a dump taken during the campaign, and PostgreSQL's hidden columns.
+
+Each attack is written once and run twice: with the defence as shipped, where it must find
+nothing, and with that defence switched off (monkeypatched in the test, never a setting of
+the app), where it must succeed. An attack that cannot succeed proves nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import secrets
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from nacl.exceptions import CryptoError
+from nacl.public import PrivateKey, SealedBox
+from scipy.stats import spearmanr
+from sqlalchemy.engine import make_url
+
+from evalapp.ballotbox import custody, operations
+from evalapp.ballotbox.custody import ShareRefused, combine_shares, key_file, split_key
+from evalapp.ballotbox.models import SealedBallot
+from evalapp.ballotbox.sealing import SealedContent, pack, padded_length, unpack
+from evalapp.ballots.models import Ballot
+from evalapp.campaigns.models import Campaign, Satisfaction
+from evalapp.extensions import db
+from evalapp.rating import operations as rating
+from evalapp.tickets.models import Ticket
+from evalapp.tickets.tokens import hash_token
+from tests.conftest import csrf_token, login
+from tests.factories import make_user
+from tests.organiser import close_on_the_web
+from tests.rater import campaign_of, full_answers, make_tickets
+
+RECEIPT = re.compile(r'class="receipt-code">([0-9A-Z]{10})<')
+
+
+@pytest.fixture
+def tickets(app):
+    with app.app_context():
+        return make_tickets(singles=200)
+
+
+@pytest.fixture(params=["defended", "undefended"])
+def defence(request, monkeypatch) -> bool:
+    """Run the attack against the box as shipped, and against a box whose sealing is
+    switched off (the packed plaintext stored as it is, as before the box existed)."""
+    if request.param == "undefended":
+        monkeypatch.setattr("evalapp.ballotbox.operations.seal",
+                            lambda public_key, group, ballots: pack(group, ballots))
+    return request.param == "defended"
+
+
+def vote(app, token: str, opinion: str = "") -> str:
+    """A rater on their own phone, through HTTP; the receipt shown."""
+    client = app.test_client()
+    assert client.get(f"/t/{token}").status_code == 303
+    page = client.get("/ballot").get_data(as_text=True)
+    data = full_answers(page)
+    if opinion:
+        data[next(name for name in data if name.endswith("satisfaction")).replace(
+            "satisfaction", "comment")] = opinion
+    assert client.post("/ballot", data=data).status_code == 303
+    receipt = client.get("/ballot/receipt")
+    assert receipt.status_code == 200
+    return RECEIPT.search(receipt.get_data(as_text=True)).group(1)
+
+
+def readable_anywhere(app, needles: list[str]) -> set[str]:
+    """Which needles a database reader finds: in any row of any table (as text, and bytes
+    as hex), and on SQLite in the raw bytes of the database file and its -wal file; in UTF-8
+    and in UTF-16."""
+    found = set()
+    encodings = ("utf-8", "utf-16-le")
+    forms = {needle: [needle, *(needle.encode(e).hex() for e in encodings)]
+             for needle in needles}
+    with app.app_context(), db.engine.connect() as connection:
+        for table in sa.inspect(connection).get_table_names():
+            for row in connection.execute(sa.text(f"SELECT * FROM {table}")):
+                text = " ".join(value.hex() if isinstance(value, bytes) else str(value)
+                                for value in row)
+                found |= {n for n, ways in forms.items() if any(w in text for w in ways)}
+        if connection.dialect.name == "sqlite":
+            path = Path(make_url(str(db.engine.url)).database)
+            raw = b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+            found |= {n for n in needles if any(n.encode(e) in raw for e in encodings)}
+    return found
+
+
+def test_while_open_no_answer_opinion_or_receipt_is_readable(app, tickets, defence):
+    opinion = f"独一无二的意见{secrets.token_hex(6)}"
+    receipts = [vote(app, token, opinion if n == 0 else "") for n, token in
+                enumerate(tickets.single[:5])]
+    found = readable_anywhere(app, [opinion, *receipts])
+    if defence:
+        assert found == set()
+    else:
+        assert opinion in found and set(receipts) <= found  # the attack has teeth
+
+
+def test_after_close_the_opinion_is_there_once_and_the_wal_is_empty(app, tickets):
+    opinion = f"开箱后可见的意见{secrets.token_hex(6)}"
+    vote(app, tickets.single[0], opinion)
+    with app.app_context():
+        operations.close_campaign(campaign_of(tickets.campaign_id))
+        assert db.session.scalar(sa.select(Ballot.comment)) == opinion
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SealedBallot)) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).where(
+            Ticket.spend_mark.is_not(None))) == 0
+        if db.engine.dialect.name == "sqlite":
+            wal = Path(f"{make_url(str(db.engine.url)).database}-wal")
+            assert not wal.exists() or wal.stat().st_size == 0
+
+
+def spend_in_order(app, tokens: list[str]) -> list[str]:
+    """Each ticket spent in its own transaction, as phones do; receipts in spending order."""
+    receipts = []
+    with app.app_context():
+        for token in tokens:
+            receipt = secrets.token_hex(5).upper()
+            check = rating.check_ticket(hash_token(token))
+            rating.submit_ballots(hash_token(token), secrets.token_hex(16), [SealedContent(
+                subject_id=check.subject_ids[0], levels="0" * 28,
+                satisfaction=Satisfaction.SATISFIED, comment=None, receipt_code=receipt)])
+            db.session.commit()
+            receipts.append(receipt)
+    return receipts
+
+
+@pytest.fixture(params=["defended", "undefended"])
+def ordering_defence(request, monkeypatch) -> bool:
+    """Switched off: no shuffle at opening and ids that grow with each row written."""
+    if request.param == "undefended":
+        counter = itertools.count(10**30)
+        monkeypatch.setattr(operations, "_shuffle", lambda rows: None)
+        monkeypatch.setattr(operations, "random_ballot_id", lambda: str(next(counter)))
+        monkeypatch.setattr(rating, "seal_ballots",
+                            _sealing_with_growing_ids(counter))
+    return request.param == "defended"
+
+
+def _sealing_with_growing_ids(counter):
+    def seal_ballots(campaign_id, public_key, group_id, ballots):
+        db.session.execute(sa.insert(SealedBallot).values(
+            id=str(next(counter)), campaign_id=campaign_id,
+            box=operations.seal(public_key, group_id, ballots)))
+    return seal_ballots
+
+
+def test_physical_order_of_opened_ballots_does_not_follow_submission(
+        app, tickets, ordering_defence):
+    submitted = spend_in_order(app, tickets.single[:200])
+    with app.app_context():
+        operations.close_campaign(campaign_of(tickets.campaign_id))
+        with db.engine.connect() as connection:
+            # Storage order: PostgreSQL's row addresses; SQLite keeps the table (without
+            # rowid) in the b-tree of its primary key.
+            order = "ctid" if connection.dialect.name == "postgresql" else "id"
+            stored = connection.exec_driver_sql(
+                f"SELECT receipt_code FROM ballots ORDER BY {order}").scalars().all()
+    assert sorted(stored) == sorted(submitted)
+    position = {receipt: index for index, receipt in enumerate(submitted)}
+    rho = spearmanr(range(len(stored)), [position[r] for r in stored]).statistic
+    if ordering_defence:
+        assert abs(rho) < 0.3  # a random order: |rho| > 0.3 has odds of about 1 in 10^5
+    else:
+        assert rho > 0.9
+
+
+@pytest.fixture(params=["defended", "undefended"])
+def timing_defence(request, monkeypatch) -> bool:
+    """Switched off: ballots written readable in the transaction that spends the ticket (the
+    design before the box), and the spends left as they were at close."""
+    if request.param == "undefended":
+        def insert_readable(campaign_id, public_key, group_id, ballots):
+            db.session.execute(sa.insert(Ballot), [{
+                "id": secrets.token_hex(16), "campaign_id": campaign_id,
+                "subject_id": b.subject_id, "rater_group_id": group_id, "levels": b.levels,
+                "satisfaction": b.satisfaction, "comment": b.comment,
+                "receipt_code": b.receipt_code} for b in ballots])
+        monkeypatch.setattr(rating, "seal_ballots", insert_readable)
+        monkeypatch.setattr(operations, "_clear_spend_marks", lambda campaign: None)
+    return request.param == "defended"
+
+
+def test_no_ballot_shares_a_transaction_with_a_ticket(app, backend, tickets, timing_defence):
+    if backend[0] != "postgresql":
+        pytest.skip("transaction ids (xmin) are PostgreSQL's")
+    spend_in_order(app, tickets.single[:20])
+    with app.app_context():
+        operations.close_campaign(campaign_of(tickets.campaign_id))
+        with db.engine.connect() as connection:
+            linked = connection.exec_driver_sql(
+                "SELECT t.id, b.receipt_code FROM ballots b JOIN tickets t ON t.xmin = b.xmin"
+            ).all()
+            transactions = connection.exec_driver_sql(
+                "SELECT count(DISTINCT xmin::text) FROM ballots").scalar()
+    if timing_defence:
+        assert linked == [] and transactions == 1
+    else:
+        assert len(linked) == 20 and transactions == 20
+
+
+def test_a_dump_taken_while_open_cannot_be_read_after_close(app, tickets, monkeypatch,
+                                                            request):
+    vote(app, tickets.single[0], "只在箱中的意见")
+    with app.app_context():
+        campaign = campaign_of(tickets.campaign_id)
+        public = campaign.box_public_key
+        dump = db.session.scalars(sa.select(SealedBallot.box)).all()
+        path = key_file(app.instance_path, public)
+        assert path.exists() and path.stat().st_mode & 0o777 == 0o600
+        operations.close_campaign(campaign)
+    assert not path.exists()
+    keys = [PrivateKey(p.read_bytes()) for p in path.parent.glob("*.key")]
+    for box, key in itertools.product(dump, keys):
+        with pytest.raises(CryptoError):
+            SealedBox(key).decrypt(box)
+    assert dump and all(len(box) == padded_length(1) + 48 for box in dump)
+
+
+def test_the_dump_would_be_readable_had_the_key_survived(app, tickets, monkeypatch):
+    """The same attack with key destruction switched off: it reads the opinion."""
+    monkeypatch.setattr(operations, "destroy_server_key", lambda *args: None)
+    monkeypatch.setattr(operations, "sweep_keys", lambda: None)
+    vote(app, tickets.single[0], "只在箱中的意见")
+    with app.app_context():
+        campaign = campaign_of(tickets.campaign_id)
+        dump = db.session.scalars(sa.select(SealedBallot.box)).all()
+        path = key_file(app.instance_path, campaign.box_public_key)
+        operations.close_campaign(campaign)
+    _, (ballot,) = unpack(SealedBox(PrivateKey(path.read_bytes())).decrypt(dump[0]))
+    assert ballot.comment == "只在箱中的意见"
+
+
+def test_a_double_tap_after_the_box_still_stores_one_ballot(app, tickets):
+    client = app.test_client()
+    client.get(f"/t/{tickets.single[0]}")
+    data = full_answers(client.get("/ballot").get_data(as_text=True))
+    stale = client.get_cookie("session")
+    first = client.post("/ballot", data=data)
+    client.set_cookie("session", stale.value)  # the second tap left with the old cookie
+    second = client.post("/ballot", data=data)
+    assert first.status_code == second.status_code == 303
+    assert second.headers["Location"] == "/ballot/receipt"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SealedBallot)) == 1
+    # once stored, the phone's cookie names neither the ticket nor its mark
+    session = client.get_cookie("session").value
+    assert hash_token(tickets.single[0]) not in _decoded(app, session)
+
+
+def _decoded(app, cookie: str) -> str:
+    serializer = app.session_interface.get_signing_serializer(app)
+    return str(serializer.loads(cookie))
+
+
+# Scrutineers -------------------------------------------------------------------------------
+
+
+def test_any_k_of_n_shares_rebuild_the_key_and_fewer_do_not():
+    public, shares = split_key(3, 5)
+    for chosen in itertools.combinations(shares, 3):
+        key = combine_shares(public, 3, [share.text for share in chosen])
+        assert bytes(key.public_key) == public
+    with pytest.raises(ShareRefused) as too_few:
+        combine_shares(public, 3, [shares[0].text, shares[4].text, ""])
+    assert too_few.value.reason == "too_few"
+
+
+def test_a_share_is_forgiving_of_layout_but_not_of_a_typo():
+    public, shares = split_key(2, 3)
+    relaxed = shares[1].text.lower().replace(" ", "-").replace("O", "0").replace("I", "1")
+    assert bytes(combine_shares(public, 2, [shares[0].text, relaxed]).public_key) == public
+    typo = shares[1].text[:-1] + ("A" if shares[1].text[-1] != "A" else "B")
+    with pytest.raises(ShareRefused) as wrong:
+        combine_shares(public, 2, [shares[0].text, typo])
+    assert (wrong.value.reason, wrong.value.position) == ("wrong", 2)
+    _, other = split_key(2, 3)
+    with pytest.raises(ShareRefused) as foreign:
+        combine_shares(public, 2, [other[0].text, shares[0].text])
+    assert (foreign.value.reason, foreign.value.position) == ("wrong", 1)
+    with pytest.raises(ShareRefused) as repeated:
+        combine_shares(public, 2, [shares[0].text, shares[0].text])
+    assert repeated.value.reason == "duplicate"
+
+
+def test_the_check_is_what_refuses_a_typo():
+    """Without the check a mistyped share yields some key: the wrong one (the teeth of the
+    test above)."""
+    public, shares = split_key(2, 3)
+    number, value = custody.parse_share(public, shares[1].text, 2)
+    flipped = bytes([value[0] ^ 1]) + value[1:]
+    from Crypto.Protocol.SecretSharing import Shamir
+    first = custody.parse_share(public, shares[0].text, 1)
+    secret = Shamir.combine([first, (number, flipped)])
+    assert bytes(custody._derive(secret).public_key) != public
+
+
+def test_scrutineers_open_the_box_on_the_web(app, client, tickets):
+    with app.app_context():
+        draft = db.session.scalar(sa.select(Campaign).where(Campaign.title == "未开始的测评"))
+        make_user("organiser", draft.unit)
+        draft_id = draft.id
+        db.session.commit()
+    login(client)
+    path = f"/campaigns/{draft_id}"
+    page = client.post(f"{path}/open", data={
+        "csrf_token": csrf_token(client, path), "custody": "scrutineers",
+        "threshold": 3, "shares": 5})
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    slips = re.findall(r'class="share-code"><code>([A-Z2-7 ]+)</code>', page.get_data(
+        as_text=True))
+    assert len(slips) == 5 and "第 2 份，共 5 份" in page.get_data(as_text=True)
+    with app.app_context():
+        assert not key_file(app.instance_path, campaign_of(draft_id).box_public_key).exists()
+    vote(app, tickets.draft, "监票人开箱后的意见")
+
+    def close_with(*shares):
+        form = {"csrf_token": csrf_token(client, f"{path}/close")}
+        form |= {f"shares-{i}": share for i, share in enumerate(shares)}
+        return client.post(f"{path}/close", data=form)
+
+    too_few = close_with(slips[0], slips[4])
+    assert too_few.status_code == 422
+    assert "至少需要 3 个不同的密钥份额" in too_few.get_data(as_text=True)
+    typo = close_with(slips[0], slips[1][:-1] + ("Q" if slips[1][-1] != "Q" else "R"),
+                      slips[2])
+    assert typo.status_code == 422 and "第 2 个密钥份额有误" in typo.get_data(as_text=True)
+    with app.app_context():
+        assert campaign_of(draft_id).status.value == "open"
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SealedBallot)) == 1
+    close_on_the_web(client, draft_id, ["", slips[1], "", slips[3], slips[4]])
+    with app.app_context():
+        assert campaign_of(draft_id).status.value == "closed"
+        assert db.session.scalar(sa.select(Ballot.comment)) == "监票人开箱后的意见"
+
+
+def test_closing_without_the_key_file_refuses_and_changes_nothing(app, client, tickets):
+    vote(app, tickets.single[0])
+    with app.app_context():
+        campaign = campaign_of(tickets.campaign_id)
+        make_user("organiser", campaign.unit)
+        db.session.commit()
+        key_file(app.instance_path, campaign.box_public_key).rename(
+            Path(app.instance_path) / "moved-away.key")
+    login(client)
+    path = f"/campaigns/{tickets.campaign_id}/close"
+    refused = client.post(path, data={"csrf_token": csrf_token(client, path)})
+    assert refused.status_code == 409
+    assert "实例目录（ballot-box/）中没有开启此投票箱的密钥文件" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert campaign_of(tickets.campaign_id).status.value == "open"
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SealedBallot)) == 1
+
+
+def test_every_box_of_one_subject_has_the_same_length_whatever_it_says():
+    public = bytes(PrivateKey.generate().public_key)
+    empty = SealedContent(1, "-", None, None, "A")
+    longest = SealedContent(2**31, "3" * 200, Satisfaction.DISSATISFIED, "😀" * 1000, "Z" * 32)
+    lengths = {len(operations.seal(public, 7, [ballot])) for ballot in (empty, longest)}
+    assert lengths == {padded_length(1) + 48}
+    assert unpack(pack(7, [longest])) == (7, [longest])
+    with pytest.raises(ValueError):
+        pack(7, [SealedContent(1, "0", None, "😀" * 1001, "A")])  # 2,002 UTF-16 units
+
+
+def test_the_opinion_limit_counts_as_the_browser_does(app, tickets):
+    client = app.test_client()
+    client.get(f"/t/{tickets.single[0]}")
+    data = full_answers(client.get("/ballot").get_data(as_text=True))
+    comment = next(name for name in data if name.endswith("satisfaction")).replace(
+        "satisfaction", "comment")
+    data[comment] = "😀" * 1001  # 1,001 characters to Python, 2,002 to the browser
+    refused = client.post("/ballot", data=data)
+    assert refused.status_code == 422 and "最多 2000 字" in refused.get_data(as_text=True)
+    data[comment] = "😀" * 1000
+    assert client.post("/ballot", data=data).status_code == 303
+    with app.app_context():
+        operations.close_campaign(campaign_of(tickets.campaign_id))
+        assert db.session.scalar(sa.select(Ballot.comment)) == "😀" * 1000
