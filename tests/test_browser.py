@@ -273,3 +273,24 @@ def test_the_ledger_is_kept_and_the_lookback_read(app, live_server, page, tmp_pa
     page.screenshot(path=str(tmp_path / "lookback.png"), full_page=True)
     assert page.outside_requests == []
     assert page.console_errors == []
+
+
+def test_an_organiser_closes_the_campaign_and_watches_the_box_open(runner, live_server, page,
+                                                                   tmp_path):
+    demo = runner.invoke(args=["demo"])
+    password = PASSWORD.search(demo.output).group(1)
+    page.goto(live_server + "/auth/login")
+    page.get_by_label("用户名").fill("organiser")
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("link", name="2026年度基层党建工作述职评议考核（演示）").click()
+    page.get_by_role("link", name="结束测评…").click()
+    assert page.get_by_role("heading", name="结束测评将会").is_visible()
+    assert "尚未使用的测评票全部失效" in page.content()
+    page.screenshot(path=str(tmp_path / "close-confirm.png"), full_page=True)
+    page.get_by_role("button", name="结束测评并开启投票箱").click()
+    page.wait_for_url(re.compile(r".*/campaigns/\d+$"), timeout=60_000)
+    assert "投票箱已开启" in page.content()
+    assert page.get_by_role("link", name="测评结果 →").is_visible()
+    page.screenshot(path=str(tmp_path / "closed.png"), full_page=True)
+    assert page.outside_requests == [] and page.console_errors == []
