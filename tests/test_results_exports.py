@@ -17,8 +17,9 @@ Design-weighted (roster 20 for B, 10 + 30 = 40 for the merged cell, which is one
 (20·71.667 + 40·91.429)/60 = 84.84; variance (1/3)²·0.7·216.667/6 + (2/3)²·(33/40)·147.619/7
 = 2.80864 + 7.73243, SE 3.2467, t(11) = 2.20099, interval 77.70–91.99. D (roster 5) returned
 nothing and is left out of the weighting. Satisfaction 10 of 12 answering = 83.3% (Wilson
-55.2%–95.3%), strict 6/12 = 50.0%. Item 1: 好 5 较好 5 一般 2 差 1, mean 1060/13 = 81.5; item 15: 好 5 较好 5 一般 3,
-mean 1080/13 = 83.1; the four weakest are items 1-4 (ties keep questionnaire order).
+55.2%–95.3%), strict 6/12 = 50.0%. Item 1: 好 5 较好 5 一般 2 差 1, mean 1060/13 = 81.5;
+item 15: 好 5 较好 5 一般 3, mean 1080/13 = 83.1; the four weakest are items 1-4 (ties keep
+questionnaire order).
 
 Subject 2: every ballot, the void one of subject 1 included, all 一般 and 不满意: 14 valid,
 score 60.00 (一般), rank 2, satisfaction 0.0%.
