@@ -1,10 +1,12 @@
-"""Pure statistics for evalapp: sampling, estimation, reliability, comparison, scoring.
+"""Pure statistics for evalapp: sampling, estimation, reliability, comparison, scoring and
+disclosure control.
 
 Numpy and SciPy only: nothing here imports Flask or a database, so other tools can call it and
 its tests run alone.
 """
 
 from analysis.compare import GroupComparison, LevelTest, chi_square_levels, compare_groups
+from analysis.disclosure import Disclosure, disclosure_cells
 from analysis.estimates import Estimate, stratified_mean, stratified_proportion, wilson_interval
 from analysis.reliability import cronbach_alpha, item_total_correlations
 from analysis.sampling import allocate_proportional, draw_stratified_sample, roster_fingerprint
@@ -13,12 +15,12 @@ from analysis.scoring import (
     ballot_scores,
     grade,
     satisfaction_rates,
-    suppress_small_cells,
     trimmed_mask,
     void_mask,
 )
 
 __all__ = [
+    "Disclosure",
     "Estimate",
     "GroupComparison",
     "LevelTest",
@@ -28,6 +30,7 @@ __all__ = [
     "chi_square_levels",
     "compare_groups",
     "cronbach_alpha",
+    "disclosure_cells",
     "draw_stratified_sample",
     "grade",
     "item_total_correlations",
@@ -35,7 +38,6 @@ __all__ = [
     "satisfaction_rates",
     "stratified_mean",
     "stratified_proportion",
-    "suppress_small_cells",
     "trimmed_mask",
     "void_mask",
     "wilson_interval",

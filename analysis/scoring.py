@@ -1,9 +1,9 @@
-"""Scores, void ballots, grades, satisfaction rates and small-cell suppression, as DOMAIN.md
-defines them; vectorised over ballots."""
+"""Scores, void ballots, grades and satisfaction rates, as DOMAIN.md defines them; vectorised
+over ballots."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +14,6 @@ BLANK = -1
 DEFAULT_POINTS = (100, 80, 60, 40)  # 好, 较好, 一般, 差
 DEFAULT_THRESHOLDS = {"excellent": 90, "good": 80, "fair": 60}
 GRADES = ("excellent", "good", "fair", "poor")  # 好, 较好, 一般, 差
-MINIMUM_CELL = 3
 
 
 def _levels(levels: np.ndarray | Sequence[Sequence[int]]) -> np.ndarray:
@@ -90,21 +89,6 @@ def grade(score: float | Sequence[float] | np.ndarray,
             raise ValueError("no score, no grade")
         return str(graded)
     return graded
-
-
-def suppress_small_cells(counts: Mapping[Hashable, int], minimum: int) -> dict[Hashable, bool]:
-    """Which cells of a breakdown to hide: those with fewer than `minimum` ballots (a cell of
-    0 reveals nobody and stays), and, when exactly one is hidden, the next-smallest shown cell
-    too, because the shown total minus the other cells would give the hidden one back."""
-    if minimum < MINIMUM_CELL:
-        raise ValueError(f"the minimum reporting size is never below {MINIMUM_CELL}")
-    hidden = {cell: 0 < count < minimum for cell, count in counts.items()}
-    if sum(hidden.values()) == 1:
-        shown = [(count, position, cell) for position, (cell, count) in
-                 enumerate(counts.items()) if not hidden[cell] and count > 0]
-        if shown:
-            hidden[min(shown)[2]] = True
-    return hidden
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ from analysis import (
     chi_square_levels,
     compare_groups,
     cronbach_alpha,
+    disclosure_cells,
     grade,
     item_total_correlations,
     satisfaction_rates,
     stratified_mean,
     stratified_proportion,
-    suppress_small_cells,
     trimmed_mask,
     void_mask,
     wilson_interval,
@@ -197,17 +197,51 @@ def test_grades():
         grade(float("nan"))
 
 
-def test_small_cells_are_suppressed_with_their_complement():
-    assert suppress_small_cells({"A": 10, "B": 2, "C": 7, "D": 9}, 5) == {
-        "A": False, "B": True, "C": True, "D": False}  # C: next-smallest, else B = total − rest
-    assert suppress_small_cells({"A": 10, "B": 2, "C": 1}, 5) == {
-        "A": False, "B": True, "C": True}  # two hidden: neither recoverable alone
-    assert suppress_small_cells({"A": 10, "B": 0, "C": 8}, 5) == {
-        "A": False, "B": False, "C": False}  # a zero reveals nobody
-    assert suppress_small_cells({"A": 2, "B": 6, "C": 6}, 5) == {
-        "A": True, "B": True, "C": False}  # tie: the first
-    with pytest.raises(ValueError):
-        suppress_small_cells({"A": 1}, 2)
+def cells(groups: dict[str, tuple[int, int]], minimum: int = 5, merge: bool = True):
+    """`groups`: (returned, entering) per group."""
+    return disclosure_cells({g: r for g, (r, _e) in groups.items()},
+                            {g: e for g, (_r, e) in groups.items()}, minimum, merge)
+
+
+def test_small_groups_merge_into_one_cell_that_reaches_the_minimum():
+    one = cells({"A": (10, 10), "B": (2, 2), "C": (7, 7), "D": (9, 9)})
+    # B alone would be the total minus the rest, so the smallest shown group, C, joins it
+    assert (one.cells, one.merged, one.figures) == (
+        (("A",), ("D",), ("B", "C")), ("B", "C"), True)
+    assert one.hidden == {"B", "C"} and one.cell_of("C") == ("B", "C")
+    two = cells({"A": (10, 10), "B": (4, 4), "C": (3, 3)})
+    assert two.cells == (("A",), ("B", "C")) and two.reported == two.cells  # 7 ≥ 5: enough
+    assert cells({"A": (10, 10), "B": (2, 2), "C": (1, 1)}).cells == (("A", "B", "C"),)
+    assert cells({"A": (2, 2), "B": (6, 6), "C": (6, 6)}).cells == (("C",), ("A", "B"))  # tie
+    zero = cells({"A": (10, 10), "B": (0, 0), "C": (8, 8)})  # a zero reveals nobody
+    assert (zero.cells, zero.merged, zero.cell_of("B")) == ((("A",), ("C",)), (), None)
+
+
+def test_both_counts_decide_which_groups_are_small():
+    # 6 returned but 3 entering (3 void or trimmed): small, and A must join it
+    assert cells({"A": (10, 10), "B": (6, 3)}).cells == (("A", "B"),)
+    # all 5 entering, 4 returned is impossible; 5 returned with one trimmed is small
+    assert cells({"A": (6, 6), "B": (5, 4)}).merged == ("A", "B")
+    # 2 valid ballots of A beside 3 void of B: 5 returned, yet only A's enter: counts only
+    counts_only = cells({"A": (2, 2), "B": (3, 0)})
+    assert counts_only.figures is False and counts_only.reported == ()
+    assert counts_only.cell_of("A") is None
+    assert cells({"A": (4, 4)}, minimum=3).cells == (("A",),)  # the minimum is the campaign's
+
+
+def test_unmerged_setting_only_hides_small_groups():
+    naive = cells({"A": (10, 10), "B": (2, 2), "C": (1, 0)}, merge=False)
+    assert naive.cells == (("A",), ("B",), ("C",)) and naive.merged == ()
+    assert naive.hidden == {"B", "C"} and naive.reported == (("A",),) and naive.figures
+
+
+def test_disclosure_refuses_impossible_input():
+    with pytest.raises(ValueError, match="never below 3"):
+        cells({"A": (1, 1)}, minimum=2)
+    with pytest.raises(ValueError, match="between 0 and those returned"):
+        cells({"A": (1, 2)})
+    with pytest.raises(ValueError, match="same groups"):
+        disclosure_cells({"A": 1}, {"B": 1}, 5)
 
 
 def test_satisfaction_rates_and_their_formula():

@@ -9,13 +9,17 @@ one level and 15-28 with another, so its score is the mean of the two:
     B: 80 80 70 50 60 90          (基本满意 满意 基本满意 不满意 blank 基本满意)
     C: 100 100, and one ballot with only item 1 answered: void (27 of 28 blank > 25%)
 
-Valid 13 of 14 returned, 16 issued. Score 1070/13 = 82.31 (较好). C has 2 valid ballots (< 5):
-hidden, and so is the next-smallest shown group A (5), or C could be worked out; B is shown.
-Design-weighted (roster 10/20/30): (10·88 + 20·71.667 + 30·100)/60 = 88.56; variance
-(1/6)²·½·170/5 + (1/3)²·0.7·216.667/6 = 0.47222 + 2.80864, SE 1.8113, t(10) = 2.22814,
-interval 84.52–92.59. Satisfaction 10 of 12 answering = 83.3% (Wilson 55.2%–95.3%), strict
-6/12 = 50.0%. Item 1: 好 5 较好 5 一般 2 差 1, mean 1060/13 = 81.5; item 15: 好 5 较好 5 一般 3,
-mean 1080/13 = 83.1; the four weakest are items 1-4 (ties keep questionnaire order).
+Valid 13 of 14 returned, 16 issued. Score 1070/13 = 82.31 (较好). C has 2 valid ballots of 3
+returned (< 5): it is merged into 其他类别, and since that cell alone would still be short (2
+entering, 3 returned) the smallest shown group A (5) joins it: 其他类别 = A + C, 7 valid of 8
+returned, 10 issued, mean 640/7 = 91.43, satisfaction 6 of 7 = 85.7%; B is shown on its own.
+Design-weighted (roster 20 for B, 10 + 30 = 40 for the merged cell, which is one stratum):
+(20·71.667 + 40·91.429)/60 = 84.84; variance (1/3)²·0.7·216.667/6 + (2/3)²·(33/40)·147.619/7
+= 2.80864 + 7.73243, SE 3.2467, t(11) = 2.20099, interval 77.70–91.99. D (roster 5) returned
+nothing and is left out of the weighting. Satisfaction 10 of 12 answering = 83.3% (Wilson
+55.2%–95.3%), strict 6/12 = 50.0%. Item 1: 好 5 较好 5 一般 2 差 1, mean 1060/13 = 81.5;
+item 15: 好 5 较好 5 一般 3, mean 1080/13 = 83.1; the four weakest are items 1-4 (ties keep
+questionnaire order).
 
 Subject 2: every ballot, the void one of subject 1 included, all 一般 and 不满意: 14 valid,
 score 60.00 (一般), rank 2, satisfaction 0.0%.
@@ -120,36 +124,37 @@ def test_the_overview_shows_the_worked_figures(client, worked):
     page = client.get(f"/campaigns/{campaign_id}/results/").get_data(as_text=True)
     rows = page.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
     first, second = rows
-    for expected in ("82.31", "较好", "88.56 (84.52–92.59)", "83.3% (55.2%–95.3%)",
+    for expected in ("82.31", "较好", "84.84 (77.70–91.99)", "83.3% (55.2%–95.3%)",
                      "13 / 14 / 16", "87.5%"):
         assert expected in first
     for expected in ("60.00", "一般", "60.00 (60.00–60.00)", "0.0%", "14 / 14 / 16"):
         assert expected in second
     assert '<td class="num">1</td>' in first and '<td class="num">2</td>' in second
     assert "满意率 =（满意 + 基本满意）÷ 作答该题的有效票数" in page
-    assert "不足 5 票的测评人类别不单独显示" in page
+    assert "人数不足 5 人的类别合并为“其他类别”后统计" in page
 
 
 def test_the_subject_page_shows_the_worked_figures(client, worked):
     campaign_id, subjects = worked
     page = client.get(f"/campaigns/{campaign_id}/results/{subjects[0]}").get_data(as_text=True)
     assert "发放测评票 16 张，收回 14 张，有效 13 张，废票（空题过多）1 张" in page
-    assert "按名册加权得分 88.56，标准误 1.81，95% 区间 84.52–92.59" in page
+    assert "按名册加权得分 84.84，标准误 3.25，95% 区间 77.70–91.99" in page
     assert "满意率 83.3%，严格满意率（仅“满意”）50.0%，作答人数 12" in page
-    groups = page.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
+    groups = page.split("<tbody>")[1].split("</tbody>")[0].split("<tr")[1:]
     cells = [[cell.split("<")[0] for cell in row.split('">')[1:]] for row in groups]
-    assert cells[0][:4] == ["6", "5", "83.3%", "5"] and "不显示" in groups[0]
+    assert cells[0][:5] == ["6", "5", "83.3%", "–", "并入“其他类别”"]
     assert cells[1][:6] == ["6", "6", "100.0%", "6", "71.67", "80.0%"]
-    assert cells[2][:4] == ["4", "3", "75.0%", "2"] and "不显示" in groups[2]
-    assert cells[3][:4] == ["0", "0", "–", "0"]
+    assert cells[2][:5] == ["4", "3", "75.0%", "–", "并入“其他类别”"]
+    assert cells[3][:5] == ["0", "0", "–", "0", "–"]
+    assert "其他类别（机关党员、基层党员）" in groups[4]
+    assert cells[4][1:7] == ["10", "8", "80.0%", "7", "91.43", "85.7%"]
     items = page.split("<tbody>")[2].split("</tbody>")[0].split("<tr")[1:]
     assert "81.5" in items[0] and "38.5%" in items[0] and "7.7%" in items[0]  # 5,5,2,1 of 13
     assert "83.1" in items[14] and "23.1%" in items[14]  # 一般 3 of 13
     flagged = [n for n, row in enumerate(items, start=1) if 'class="low"' in row]
     assert flagged == [1, 2, 3, 4]
     opinions = page.split("意见建议</h2>")[1].split("</ul>")[0]
-    assert "B组意见一" in opinions and "=B组公式" in opinions
-    assert "A组意见" not in opinions and "C组意见" not in opinions
+    assert all(text in opinions for text in ("A组意见", "B组意见一", "=B组公式", "C组意见"))
 
 
 def test_the_excel_summary_holds_the_worked_figures(client, worked):
@@ -160,24 +165,29 @@ def test_the_excel_summary_holds_the_worked_figures(client, worked):
     sheet = load_workbook(io.BytesIO(response.data)).active
     assert sheet["A1"].value == "手算测评测评结果汇总表"
     merged = {str(r) for r in sheet.merged_cells.ranges}
-    assert {"A1:U1", "A3:A4", "D3:G3", "R3:U3"} <= merged  # 21 columns, 4 rater groups
+    assert {"A1:V1", "A3:A4", "D3:G3", "R3:V3"} <= merged  # 22 columns: 4 groups, 其他类别
     assert [sheet.cell(3, c).value for c in (1, 4, 9, 18)] == [
         "序号", "测评票", "得分", "各类别测评人评分"]
     assert [sheet.cell(4, c).value for c in range(4, 8)] == [
         "已发放测评票", "已收回", "有效", "废票"]
-    first = [sheet.cell(5, c).value for c in range(1, 22)]
+    assert [sheet.cell(4, c).value for c in range(18, 23)] == [
+        "机关党员", "机关群众", "基层党员", "基层群众", "其他类别"]
+    first = [sheet.cell(5, c).value for c in range(1, 23)]
     assert first[:8] == [1, "宁波海关", "述职人1", 16, 14, 13, 1, 0.875]
-    assert first[8] == pytest.approx(1070 / 13) and first[9] == pytest.approx(5313.3333 / 60)
-    assert first[10] == "84.52–92.59" and first[11] is None and first[12] == "较好"
+    assert first[8] == pytest.approx(1070 / 13)
+    assert first[9] == pytest.approx((20 * 430 / 6 + 40 * 640 / 7) / 60)
+    assert first[10] == "77.70–91.99" and first[11] is None and first[12] == "较好"
     assert first[13] == 1 and first[14] == pytest.approx(10 / 12)
     assert first[15] == "55.2%–95.3%" and first[16] == 0.5
-    assert first[17:21] == ["不显示", pytest.approx(430 / 6), "不显示", None]
+    assert first[17:22] == ["并入“其他类别”", pytest.approx(430 / 6), "并入“其他类别”", "–",
+                            pytest.approx(640 / 7)]
     second = [sheet.cell(6, c).value for c in range(4, 17)]
     assert second[:5] == [16, 14, 14, 0, 0.875] and second[5] == 60
     assert sheet.page_setup.orientation == "landscape"
     assert int(sheet.page_setup.paperSize) == int(sheet.PAPERSIZE_A4)
     notes = [sheet.cell(r, 1).value for r in range(8, sheet.max_row + 1)]
     assert any("满意率 =（满意 + 基本满意）÷ 作答该题的有效票数" in (n or "") for n in notes)
+    assert any("人数不足 5 人的类别合并为“其他类别”后统计" in (n or "") for n in notes)
 
 
 def test_the_csv_holds_every_ballot_anonymised(client, worked):
@@ -194,7 +204,10 @@ def test_the_csv_holds_every_ballot_anonymised(client, worked):
     assert len(first) == 14 and len(second) == 14
     assert sorted(row[1] for row in first) == ["其他类别"] * 8 + ["机关群众"] * 6
     assert sorted(row[2] for row in first).count("废票：空题过多") == 1
-    assert sorted(row[-1] for row in first if row[-1]) == ["'=B组公式", "B组意见一"]
+    assert sorted(row[-1] for row in first if row[-1]) == ["'=B组公式", "A组意见", "B组意见一",
+                                                           "C组意见"]
+    assert sorted(row[1] for row in first if row[-1]) == ["其他类别", "其他类别", "机关群众",
+                                                          "机关群众"]
     valid = [row for row in first if row[2] == "有效"]
     assert sum(row[3] == "好" for row in valid) == 5 and sum(row[3] == "差" for row in valid) == 1
     assert sorted(row[-2] for row in valid) == sorted(
@@ -233,10 +246,12 @@ def test_the_pdf_report_has_a_cover_a_section_per_subject_and_the_method(client,
     text = "\n".join(pages[1:])
     first = text.index("宁波海关 · 述职人1")
     second = text.index("宁波海关 · 述职人2", first)
-    assert "按名册加权得分 88.56，标准误 1.81，95% 区间 84.52–92.59" in text[first:second]
+    assert "按名册加权得分 84.84，标准误 3.25，95% 区间 77.70–91.99" in text[first:second]
     assert "得分最弱的题目" in text[first:second] and "B组意见一" in text[first:second]
-    assert "A组意见" not in text and "C组意见" not in text
+    assert "机关党员 6 5 – 并入“其他类别” 机关群众 6 6 6 71.67 80.0%" in text[first:second]
+    assert "其他类别（机关党员、基层党员" in text and "10 8 7 91.43 85.7%" in text[first:second]
     assert "计算方法" in pages[-1] and "满意率 =（满意 + 基本满意）" in pages[-1]
+    assert "人数不足 5 人的类别合并为“其他类别”后统计" in pages[-1]
 
 
 def test_the_report_command_writes_each_format(app, runner, worked, tmp_path):

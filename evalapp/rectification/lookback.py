@@ -8,6 +8,11 @@ questionnaire between files changes. Whatever has no partner is listed, never dr
 silence. Whether a change is more than chance is tested on the ballots themselves: a rank
 test on ballot scores or item points (the analysis package's group comparison, the two rounds
 as the two groups) and a chi-square test on the satisfaction answers.
+
+Each round is read through its results, so the disclosure rule holds in both alike: no figure
+by rater group is compared, and a subject that shows counts only in a round (too few ballots
+entering its figures) is not compared and adds nothing to the items compared over all units;
+otherwise the change, or an item's mean over the units, would give its few ballots away.
 """
 
 from __future__ import annotations
@@ -89,8 +94,8 @@ def lookback(earlier: CampaignResults, later: CampaignResults) -> Lookback:
 
     def item_changes(units: list[object]) -> list[ItemChange]:
         return [_item_change(earlier, later, column_before, column_after, text,
-                             [before[u].subject.id for u in units],
-                             [after[u].subject.id for u in units])
+                             [before[u].subject.id for u in units if before[u].has_figures],
+                             [after[u].subject.id for u in units if after[u].has_figures])
                 for text, column_before, column_after in shared]
 
     subjects = [_subject_change(earlier, later, before[unit], after[unit], item_changes([unit]))
@@ -113,6 +118,9 @@ def _wording(text: str) -> str:
 
 def _subject_change(earlier: CampaignResults, later: CampaignResults, before: SubjectResults,
                     after: SubjectResults, items: list[ItemChange]) -> SubjectChange:
+    if not (before.has_figures and after.has_figures):
+        return SubjectChange(before, after, Change(before.score, after.score),
+                             Change(None, None), None, None, items)
     first = earlier.counted_scores(before.subject.id)
     second = later.counted_scores(after.subject.id)
     counts = [_satisfaction_counts(earlier, before.subject.id),

@@ -189,6 +189,10 @@ def from_results(campaign_id: int, subject_id: int) -> Response:
     if campaign.status is not CampaignStatus.CLOSED:
         abort(409)
     result = next(r for r in campaign_results(campaign).subjects if r.subject.id == subject.id)
+    if not result.has_figures:
+        flash(_("Too few ballots enter this subject's figures for item results; no item was "
+                "added."), "error")
+        return _to_subject(campaign, subject.id)
     common = campaign.common_items()
     weak = [ledger.WeakItem(item.label, common[index].id if index < len(common) else None)
             for index, item in enumerate(result.items) if item.weak]

@@ -1,9 +1,10 @@
 """The anonymised ballots as CSV, for anyone who wants to recompute the figures.
 
 Rows are shuffled with the operating system's randomness, so their order tells nothing about
-when a ballot was cast. A rater group suppressed on a subject is not named on that subject's
-rows (they read "other groups"), and their opinions are left out, exactly as on the pages: the
-file must not undo the suppression.
+when a ballot was cast. The rows follow the same disclosure rule as the pages: the groups
+merged on a subject read "other groups" (其他类别) on that subject's rows, and a subject that
+shows counts only has no rows, because its few ballots would be its figures. The file must
+not undo the merge.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import numpy as np
 from flask_babel import gettext as _
 
 from evalapp.campaigns.labels import LEVEL_LABELS, SATISFACTION_LABELS
-from evalapp.i18n import localized
 from evalapp.results.charts import subject_label
 from evalapp.results.compute import BallotStatus, CampaignResults
 from evalapp.spreadsheets import csv_text
@@ -43,19 +43,20 @@ def ballots_csv(results: CampaignResults) -> str:
     rows = []
     for result in results.subjects:
         label = subject_label(result)
-        names = {g.group.id: (str(_("other groups")) if g.suppressed
-                              else localized(g.group, "name"))
-                 for g in result.groups}
-        shown = {g.group.id for g in result.groups
-                 if not g.suppressed and g.valid >= campaign.min_report_size}
+        names = {g.group.id: result.group_label(g.group) for g in result.groups}
+        reported = {g.group.id for g in result.groups
+                    if result.disclosure.cell_of(g.group.id) is not None}
         for index in np.flatnonzero(results.ballots.subject_ids == result.subject.id):
             group = int(results.ballots.group_ids[index])
+            name = names[group]
+            if name is None:
+                continue
             satisfaction = int(results.ballots.satisfaction[index])
             rows.append([
-                csv_text(label), csv_text(names[group]), statuses[int(results.status[index])],
+                csv_text(label), csv_text(name), statuses[int(results.status[index])],
                 *(levels[level] if level >= 0 else "" for level in results.ballots.levels[index]),
                 satisfactions[satisfaction] if satisfaction >= 0 else "",
-                csv_text(results.ballots.comments[index] or "") if group in shown else "",
+                csv_text(results.ballots.comments[index] or "") if group in reported else "",
             ])
     random.SystemRandom().shuffle(rows)
     header = [_("Subject"), _("Rater group"), _("Status"),

@@ -1,6 +1,6 @@
 """The charts leadership reads: subjects compared with their intervals, each item's level
 distribution, and the rater group × item heat map. They draw from the computed results only,
-so a suppressed group can never reach a chart."""
+so a small group reaches a chart only within "other groups" (其他类别)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from evalapp.charts import LEVEL_COLOURS, figure
 from evalapp.i18n import localized
-from evalapp.results.compute import CampaignResults, SubjectResults
+from evalapp.results.compute import OTHER, CampaignResults, SubjectResults
 
 LEVELS = ("好", "较好", "一般", "差")
 LABEL_LENGTH = 18
@@ -108,12 +108,16 @@ def items_chart(result: SubjectResults) -> Figure:
 
 def heatmap_chart(result: SubjectResults, points: tuple[int, int, int, int]) -> Figure:
     """Mean points per item (rows) and rater group (columns), beside all raters together.
-    Suppressed groups are absent: their figures were never computed."""
-    shown = [g for g in result.groups if g.item_means is not None]
-    columns = [str(_("All"))] + [localized(g.group, "name") for g in shown]
+    Small groups appear only merged, as "other groups"; their own figures were never
+    computed."""
+    shown = [(localized(g.group, "name"), g.figures.item_means)
+             for g in result.groups if g.figures]
+    if result.other:
+        shown.append((str(OTHER), result.other.figures.item_means))
+    columns = [str(_("All")), *(name for name, _means in shown)]
     overall = [item.mean_points for item in result.items]
     table = np.array([[np.nan if v is None else v for v in column]
-                      for column in [overall, *(g.item_means for g in shown)]],
+                      for column in [overall, *(means for _name, means in shown)]],
                      dtype=float).T
     with figure(WIDTH_CM, 3 + 0.55 * len(overall)) as fig:
         axes = fig.subplots()
@@ -126,6 +130,7 @@ def heatmap_chart(result: SubjectResults, points: tuple[int, int, int, int]) -> 
             if not np.isnan(value):
                 axes.text(column, row, f"{value:.0f}", ha="center", va="center", fontsize=7)
         fig.colorbar(image, ax=axes, shrink=0.5, label=_("Mean points"))
-        if len(shown) < len(result.groups):
-            axes.set_xlabel(_("Rater groups with too few ballots are not shown."))
+        if result.other:
+            axes.set_xlabel(_("Rater groups with too few ballots are counted in “other "
+                              "groups”."))
     return fig

@@ -9,9 +9,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from analysis import (
+    Disclosure,
     Estimate,
     GroupComparison,
     LevelTest,
@@ -20,38 +22,76 @@ from analysis import (
     chi_square_levels,
     compare_groups,
     cronbach_alpha,
+    disclosure_cells,
     grade,
     satisfaction_rates,
     stratified_mean,
-    suppress_small_cells,
     trimmed_mask,
     void_mask,
 )
 from evalapp.campaigns.models import Campaign, Subject
 from evalapp.extensions import db
+from evalapp.i18n import localized
 from evalapp.results.data import CampaignBallots, issued_per_subject_and_group, load_ballots
 from evalapp.roster.models import RaterGroup, RosterEntry
 
 WEAKEST = 4
+# A test-only setting (honoured only when TESTING): hide small groups without merging them, to
+# show that the disclosure attack test finds what the merge prevents.
+UNMERGED_SETTING = "TEST_DISCLOSURE_UNMERGED"
+OTHER = _l("other groups")
 
 
-@dataclass(frozen=True)
-class GroupFigures:
-    """One rater group's figures on one subject. Counts are always shown (the live monitor
-    shows them too); scores only when the group is not suppressed."""
+class Turnout:
+    """The response rate of anything with tickets `issued` and ballots `returned`."""
 
-    group: RaterGroup
     issued: int
     returned: int
-    valid: int
-    suppressed: bool
-    score: float | None
-    satisfaction: SatisfactionRates | None
-    item_means: tuple[float | None, ...] | None
 
     @property
     def response_rate(self) -> float | None:
         return self.returned / self.issued if self.issued else None
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The figures of a set of ballots that may be published: mean score, satisfaction rates
+    and each item's mean points."""
+
+    score: float | None
+    satisfaction: SatisfactionRates | None
+    item_means: tuple[float | None, ...]
+
+
+@dataclass(frozen=True)
+class GroupFigures(Turnout):
+    """One rater group on one subject. Tickets issued and ballots returned are always shown
+    (the live monitor shows them too); the valid ballots and the figures only when the group
+    is shown on its own (`figures`), because a merged group's valid count would tell which of
+    the merged cell's void ballots are its own. `merged`: reported within 其他类别."""
+
+    group: RaterGroup
+    issued: int
+    returned: int
+    valid: int | None
+    merged: bool
+    figures: Figures | None
+
+    @property
+    def score(self) -> float | None:
+        return self.figures.score if self.figures else None
+
+
+@dataclass(frozen=True)
+class OtherGroups(Turnout):
+    """The merged cell (其他类别): the small groups, and whichever shown groups had to join
+    them, reported as one group that reaches the minimum reporting size."""
+
+    groups: tuple[RaterGroup, ...]
+    issued: int
+    returned: int
+    valid: int
+    figures: Figures
 
 
 @dataclass(frozen=True)
@@ -64,7 +104,7 @@ class ItemFigures:
 
 
 @dataclass(frozen=True)
-class SubjectResults:
+class SubjectResults(Turnout):
     subject: Subject
     issued: int
     returned: int
@@ -79,15 +119,28 @@ class SubjectResults:
     satisfaction: SatisfactionRates | None
     grade: str
     rank: int | None
-    items: list[ItemFigures]
+    items: list[ItemFigures]  # empty when the subject shows counts only
     groups: list[GroupFigures]
+    other: OtherGroups | None  # the merged cell, 其他类别
+    disclosure: Disclosure  # keyed by rater group id
     comparison: GroupComparison | None  # of ballot scores between the groups shown
     satisfaction_test: LevelTest | None  # of satisfaction answers between the same groups
     opinions: list[str]
 
     @property
-    def response_rate(self) -> float | None:
-        return self.returned / self.issued if self.issued else None
+    def has_figures(self) -> bool:
+        """False when too few ballots enter the subject's figures: counts only."""
+        return self.disclosure.figures
+
+    def group_label(self, group: RaterGroup) -> str | None:
+        """How the anonymised ballots of `group` are labelled: its own name when it is shown
+        on its own, "other groups" (其他类别) otherwise, None when the subject shows counts
+        only and its ballots are published nowhere."""
+        if not self.has_figures:
+            return None
+        if self.disclosure.cell_of(group.id) == (group.id,) != self.disclosure.merged:
+            return localized(group, "name")
+        return str(OTHER)
 
 
 class BallotStatus(enum.IntEnum):
@@ -112,6 +165,9 @@ class CampaignResults:
         return self.scores[(self.ballots.subject_ids == subject_id)
                            & (self.status == BallotStatus.COUNTED)]
 
+    def with_figures(self) -> list[SubjectResults]:
+        return [result for result in self.subjects if result.has_figures]
+
 
 def campaign_results(campaign: Campaign) -> CampaignResults:
     common = campaign.common_items()
@@ -128,15 +184,17 @@ def campaign_results(campaign: Campaign) -> CampaignResults:
     issued = issued_per_subject_and_group(campaign.id)
     scores = ballot_scores(ballots.levels, points) if len(ballots) else np.zeros(0)
     status = _statuses(campaign, ballots, scores)
+    merge = not (current_app.testing and current_app.config.get(UNMERGED_SETTING))
     results = [
         _subject(campaign, subject, ballots, common, groups, roster, issued, status, scores,
-                 points)
+                 points, merge)
         for subject in campaign.subjects
     ]
     ranked = sorted((r for r in results if r.score is not None), key=lambda r: -r.score)
     ranks = {r.subject.id: position for position, r in enumerate(ranked, start=1)}
     results = [_with_rank(r, ranks.get(r.subject.id)) for r in results]
-    valid = (status == BallotStatus.COUNTED) | (status == BallotStatus.TRIMMED)
+    shown = np.isin(ballots.subject_ids, [r.subject.id for r in results if r.has_figures])
+    valid = shown & ((status == BallotStatus.COUNTED) | (status == BallotStatus.TRIMMED))
     alpha = None
     if valid.sum() >= 2 and common:
         table = np.asarray(points, dtype=float)
@@ -171,49 +229,66 @@ def _with_rank(result: SubjectResults, rank: int | None) -> SubjectResults:
 
 
 def _subject(campaign, subject, ballots: CampaignBallots, common, groups, roster, issued,
-             status, scores, points) -> SubjectResults:  # type: ignore[no-untyped-def]
+             status, scores, points, merge) -> SubjectResults:  # type: ignore[no-untyped-def]
+    """One subject's results, every figure drawn from the reporting cells of
+    `analysis.disclosure_cells` (`merge` False only in the attack test's unmerged setting)."""
     mine = ballots.subject_ids == subject.id
     width = len(common) + len(subject.individual_items)
     counted = mine & (status == BallotStatus.COUNTED)
-    score = float(scores[counted].mean()) if counted.any() else None
-    group_ids = ballots.group_ids[counted]
-    per_group = {g.id: int((group_ids == g.id).sum()) for g in groups}
-    hidden = suppress_small_cells(per_group, campaign.min_report_size)
+    in_group = {g.id: ballots.group_ids == g.id for g in groups}
+    disclosure = disclosure_cells({g.id: int((mine & in_group[g.id]).sum()) for g in groups},
+                                  {g.id: int((counted & in_group[g.id]).sum()) for g in groups},
+                                  campaign.min_report_size, merge)
     table = np.asarray(points, dtype=float)
-    group_figures = []
-    for group in groups:
-        in_group = counted & (ballots.group_ids == group.id)
-        shown = per_group[group.id] > 0 and not hidden[group.id]
-        group_figures.append(GroupFigures(
-            group, issued.get((subject.id, group.id), 0),
-            int((mine & (ballots.group_ids == group.id)).sum()), per_group[group.id],
-            hidden[group.id],
-            float(scores[in_group].mean()) if shown else None,
-            _rates(ballots.satisfaction[in_group]) if shown else None,
-            _item_means(ballots.levels[in_group][:, :width], table) if shown else None))
-    design, note = _design_weighted(scores[counted], group_ids, per_group, roster)
-    weights = {g.id: g.weight for g in groups if g.weight and per_group[g.id]}
-    policy = (sum(w * float(scores[counted & (ballots.group_ids == g)].mean())
-                  for g, w in weights.items()) / sum(weights.values())) if weights else None
-    answers = ballots.levels[counted][:, :width]
+
+    def figures(cell: tuple[int, ...]) -> Figures:
+        chosen = counted & np.isin(ballots.group_ids, cell)
+        return Figures(float(scores[chosen].mean()) if chosen.any() else None,
+                       _rates(ballots.satisfaction[chosen]),
+                       _item_means(ballots.levels[chosen][:, :width], table))
+
+    reported = disclosure.reported
+    group_figures = [GroupFigures(
+        g, issued.get((subject.id, g.id), 0), int((mine & in_group[g.id]).sum()),
+        None if g.id in disclosure.hidden else int((counted & in_group[g.id]).sum()),
+        g.id in disclosure.merged, figures((g.id,)) if (g.id,) in reported else None)
+        for g in groups]
+    other = None
+    if disclosure.merged in reported:
+        members = [f for f in group_figures if f.merged]
+        other = OtherGroups(tuple(f.group for f in members), sum(f.issued for f in members),
+                            sum(f.returned for f in members),
+                            int((counted & np.isin(ballots.group_ids, disclosure.merged)).sum()),
+                            figures(disclosure.merged))
+    shown = disclosure.figures and counted.any()
+    score = float(scores[counted].mean()) if shown else None
+    cell_of = np.zeros(len(ballots), dtype=int)
+    for position, cell in enumerate(disclosure.cells):
+        cell_of[np.isin(ballots.group_ids, cell)] = position
+    design, note = (_design_weighted(scores[counted], cell_of[counted], disclosure.cells,
+                                     roster) if shown else (None, ""))
+    weights = {g.id: g.weight for g in groups if g.weight}
+    policy = _policy_weighted(scores[counted], cell_of[counted], disclosure.cells,
+                              weights) if shown else None
     labels = [item.text_zh for item in common] + [i.text_zh for i in subject.individual_items]
-    items = _items(answers, table, labels)
-    comparable = [g for g in groups
-                  if per_group[g.id] >= campaign.min_report_size and not hidden[g.id]]
+    items = _items(ballots.levels[counted][:, :width], table, labels) if shown else []
+    reported_cell = np.zeros(len(ballots), dtype=int)
+    for position, cell in enumerate(reported, start=1):
+        reported_cell[np.isin(ballots.group_ids, cell)] = position
     comparison, satisfaction_test = _between_groups(
-        scores[counted], ballots.satisfaction[counted], group_ids, [g.id for g in comparable])
-    opinions = [ballots.comments[i] for i in np.flatnonzero(counted)
-                if ballots.comments[i] and not hidden[ballots.group_ids[i]]
-                and per_group[ballots.group_ids[i]] >= campaign.min_report_size]
+        scores[counted], ballots.satisfaction[counted], reported_cell[counted],
+        list(range(1, len(reported) + 1)))
+    opinions = [ballots.comments[i] for i in np.flatnonzero(counted & (reported_cell > 0))
+                if ballots.comments[i]]
     random.SystemRandom().shuffle(opinions)
     return SubjectResults(
         subject, sum(g.issued for g in group_figures), int(mine.sum()), int(counted.sum()),
         *(int((mine & (status == kind)).sum()) for kind in (
             BallotStatus.VOID_BLANK, BallotStatus.VOID_UNIFORM, BallotStatus.TRIMMED)),
-        score, design, note, policy, _rates(ballots.satisfaction[counted]),
+        score, design, note, policy, _rates(ballots.satisfaction[counted]) if shown else None,
         grade(score, {"excellent": campaign.grade_excellent_min, "good": campaign.grade_good_min,
                       "fair": campaign.grade_fair_min}) if score is not None else "",
-        None, items, group_figures, comparison, satisfaction_test, opinions)
+        None, items, group_figures, other, disclosure, comparison, satisfaction_test, opinions)
 
 
 def _between_groups(scores: np.ndarray, satisfaction: np.ndarray, group_ids: np.ndarray,
@@ -235,21 +310,41 @@ def _between_groups(scores: np.ndarray, satisfaction: np.ndarray, group_ids: np.
         return comparison, None
 
 
-def _design_weighted(scores: np.ndarray, group_ids: np.ndarray, per_group: dict[int, int],
+def _design_weighted(scores: np.ndarray, strata: np.ndarray, cells: tuple[tuple[int, ...], ...],
                      roster: dict[int, int]) -> tuple[Estimate | None, str]:
-    """Each group weighted by its roster size. Groups that returned no valid ballot cannot be
-    weighted and are left out, which the note says; a roster smaller than the ballots (a
-    roster edited after the draw) makes the weighting meaningless, so none is given."""
-    present = {g: n for g, n in per_group.items() if n}
+    """Each reporting cell weighted by its roster size (a merged cell: its groups' rosters
+    together), so that the weighting isolates no group inside a cell. `strata`: each ballot's
+    position in `cells`. Cells without valid ballots cannot be weighted and are left out,
+    which the note says; a roster smaller than the ballots makes the weighting meaningless,
+    so none is given."""
+    present = {position: int((strata == position).sum()) for position in range(len(cells))}
+    present = {position: n for position, n in present.items() if n}
     if not present:
         return None, str(_l("no valid ballots"))
-    if any(roster.get(g, 0) < n for g, n in present.items()):
+    sizes = {position: sum(roster.get(g, 0) for g in cells[position]) for position in present}
+    if any(sizes[position] < n for position, n in present.items()):
         return None, str(_l("a rater group has more ballots than people on its roster"))
-    design = stratified_mean(scores, group_ids, {g: roster[g] for g in present})
-    if len(present) < len([g for g in per_group if roster.get(g)]):
+    design = stratified_mean(scores, strata, sizes)
+    weighted = {g for position in present for g in cells[position]}
+    if any(g not in weighted for g, size in roster.items() if size):
         return design, str(_l("rater groups without valid ballots are left out of the "
                               "weighting"))
     return design, ""
+
+
+def _policy_weighted(scores: np.ndarray, strata: np.ndarray, cells: tuple[tuple[int, ...], ...],
+                     weights: dict[int, float]) -> float | None:
+    """The cells' means weighted by policy; a merged cell's weight is the sum of its groups'
+    weights. Cells without a weight or without valid ballots are left out."""
+    cell_weights = {position: sum(weights.get(g, 0.0) for g in cell)
+                    for position, cell in enumerate(cells)}
+    means = {position: float(scores[strata == position].mean())
+             for position, weight in cell_weights.items()
+             if weight and (strata == position).any()}
+    if not means:
+        return None
+    return (sum(cell_weights[p] * mean for p, mean in means.items())
+            / sum(cell_weights[p] for p in means))
 
 
 def _rates(codes: np.ndarray) -> SatisfactionRates | None:

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from evalapp.campaigns.models import Campaign
 from evalapp.i18n import html_lang, localized
-from evalapp.results.compute import SubjectResults
+from evalapp.results.compute import OTHER, GroupFigures, OtherGroups, SubjectResults
 from evalapp.roster.models import RaterGroup
 
 GRADE_LABELS = {"excellent": _l("Excellent"), "good": _l("Good"), "fair": _l("Fair"),
@@ -23,6 +23,20 @@ TEST_NAMES = {"mann-whitney": _l("Mann-Whitney U test"),
 
 def grade_label(grade: str) -> str:
     return str(GRADE_LABELS[grade])
+
+
+def other_label(other: OtherGroups) -> str:
+    """The merged cell with the groups it holds: 其他类别（机关群众、基层群众）."""
+    english = not html_lang().startswith("zh")
+    names = (", " if english else "、").join(localized(g, "name") for g in other.groups)
+    return f"{OTHER} ({names})" if english else f"{OTHER}（{names}）"
+
+
+def group_note(result: SubjectResults, group: GroupFigures) -> str:
+    """What stands instead of the figures of a group that is not shown on its own."""
+    if group.merged and result.other:
+        return _("counted in “other groups”")
+    return _("not shown (too few ballots)") if group.returned else "–"
 
 
 def group_difference_lines(result: SubjectResults) -> list[str]:
@@ -38,6 +52,17 @@ def group_difference_lines(result: SubjectResults) -> list[str]:
         lines.append(_("Satisfaction answers of the groups shown (chi-square): %(summary)s",
                        summary=test.summary_en if english else test.summary_zh))
     return lines
+
+
+def disclosure_line(minimum: int) -> str:
+    """The disclosure rule of `analysis.disclosure_cells`, in plain words."""
+    return _("Rater groups with fewer than %(n)d raters (fewer than %(n)d ballots entering the "
+             "figures, or fewer than %(n)d returned) are merged into “other groups” and "
+             "counted as one group, on every page and in every export; when “other groups” "
+             "still has fewer than %(n)d, the smallest group shown joins it. In the weighted "
+             "scores “other groups” is one group, its weight the sum of its groups' weights. "
+             "A subject with fewer than %(n)d ballots entering its figures shows counts only.",
+             n=minimum)
 
 
 def settings_lines(campaign: Campaign, groups: list[RaterGroup]) -> list[str]:
@@ -70,8 +95,7 @@ def settings_lines(campaign: Campaign, groups: list[RaterGroup]) -> list[str]:
         _("Grades: 好 from %(a)d, 较好 from %(b)d, 一般 from %(c)d, otherwise 差.",
           a=campaign.grade_excellent_min, b=campaign.grade_good_min,
           c=campaign.grade_fair_min),
-        _("Groups with fewer than %(n)d ballots are not shown (nor the next-smallest group "
-          "where a hidden one could be worked out).", n=campaign.min_report_size),
+        disclosure_line(campaign.min_report_size),
         _("A response rate under half of the tickets issued is flagged."),
     ]
     return lines

@@ -17,8 +17,14 @@ from evalapp.charts import render
 from evalapp.i18n import localized
 from evalapp.pdf import new_pdf, wrap_mode
 from evalapp.results import charts
-from evalapp.results.compute import CampaignResults, SubjectResults
-from evalapp.results.explain import grade_label, group_difference_lines, settings_lines
+from evalapp.results.compute import CampaignResults, Figures, GroupFigures, SubjectResults
+from evalapp.results.explain import (
+    grade_label,
+    group_difference_lines,
+    group_note,
+    other_label,
+    settings_lines,
+)
 
 TEXT_WIDTH = 180.0  # A4 less 15 mm margins
 HEADING = FontFace(fill_color=(232, 236, 241))
@@ -95,15 +101,23 @@ def _section(pdf: FPDF, results: CampaignResults, result: SubjectResults) -> Non
                        "%(n)d who answered.", rate=_rate(result),
                        strict=_percent(result.satisfaction.strict_rate),
                        n=result.satisfaction.answered))
+    if not result.has_figures:
+        lines.append(_("Fewer than %(n)d ballots enter this subject's figures: only the counts "
+                       "are shown.", n=results.campaign.min_report_size))
     _lines(pdf, lines)
+    rows = [[localized(g.group, "name"), str(g.issued), str(g.returned),
+             "–" if g.valid is None else str(g.valid), *_group_figures(result, g)]
+            for g in result.groups]
+    if result.other:
+        other = result.other
+        rows.append([other_label(other), str(other.issued), str(other.returned),
+                     str(other.valid), *_figure_cells(other.figures)])
     _table(pdf, [_("Group"), _("Tickets issued"), _("Returned"), _("Valid ballots"),
-                 _("Score"), _("Satisfaction rate")],
-           [[localized(g.group, "name"), str(g.issued), str(g.returned), str(g.valid),
-             *((_("not shown (too few ballots)"), "") if g.suppressed else
-               (_number(g.score), _percent(g.satisfaction.rate) if g.satisfaction else "–"))]
-            for g in result.groups],
+                 _("Score"), _("Satisfaction rate")], rows,
            (44, 24, 24, 24, 34, 30), "LRRRRR")
     _lines(pdf, group_difference_lines(result))
+    if not result.has_figures:
+        return
     weak = [f"{number}. {item.label}（{_number(item.mean_points, 1)}）"
             for number, item in enumerate(result.items, start=1) if item.weak]
     if weak:
@@ -113,6 +127,15 @@ def _section(pdf: FPDF, results: CampaignResults, result: SubjectResults) -> Non
     _chart(pdf, charts.heatmap_chart(result, results.points))
     _heading(pdf, _("Opinions"), 11)
     _lines(pdf, result.opinions or [_("None, or only from groups too small to show.")])
+
+
+def _group_figures(result: SubjectResults, group: GroupFigures) -> list[str]:
+    return _figure_cells(group.figures) if group.figures else [group_note(result, group), ""]
+
+
+def _figure_cells(figures: Figures) -> list[str]:
+    rates = figures.satisfaction
+    return [_number(figures.score), _percent(rates.rate) if rates else "–"]
 
 
 def _heading(pdf: FPDF, text: str, size: float) -> None:

@@ -12,8 +12,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from evalapp.i18n import localized
-from evalapp.results.compute import CampaignResults, SubjectResults
-from evalapp.results.explain import grade_label, settings_lines
+from evalapp.results.compute import OTHER, CampaignResults, SubjectResults
+from evalapp.results.explain import grade_label, group_note, settings_lines
 from evalapp.spreadsheets import append_row, workbook_bytes
 
 HEADER_TOP = 3  # rows 1-2: title and subtitle
@@ -58,7 +58,8 @@ def _headers(results: CampaignResults) -> list[tuple[str, list[str]]]:
         (_("Score"), [_("Score"), _("Design-weighted"), interval, _("Policy-weighted")]),
         (_("Grade"), []), (_("Rank"), []),
         (_("Satisfaction"), [_("Satisfaction rate"), interval, _("Strict rate")]),
-        (_("Score by rater group"), [localized(g, "name") for g in results.groups]),
+        (_("Score by rater group"),
+         [*(localized(g, "name") for g in results.groups), str(OTHER)]),
     ]
 
 
@@ -78,8 +79,9 @@ def _row(number: int, result: SubjectResults) -> list[tuple[object, str]]:
         (rates.rate if rates else None, PERCENT),
         (f"{rates.rate_interval[0]:.1%}–{rates.rate_interval[1]:.1%}" if rates else "", TEXT),
         (rates.strict_rate if rates else None, PERCENT),
-        *(((g.score, SCORE) if not g.suppressed else (_("not shown"), TEXT))
+        *(((g.score, SCORE) if g.figures else (group_note(result, g), TEXT))
           for g in result.groups),
+        (result.other.figures.score, SCORE) if result.other else (None, SCORE),
     ]
 
 
@@ -87,8 +89,8 @@ def _title_rows(sheet: Worksheet, results: CampaignResults, width: int) -> None:
     campaign = results.campaign
     sheet.append([_("%(title)s: summary of results", title=campaign.title)])
     closed = format_datetime(campaign.closed_at, "medium") if campaign.closed_at else ""
-    sheet.append([_("Closed %(when)s. Tickets, ballots and scores per subject; suppressed "
-                    "groups are not shown.", when=closed)])
+    sheet.append([_("Closed %(when)s. Tickets, ballots and scores per subject; small groups "
+                    "are counted together as “other groups”.", when=closed)])
     for row, size in ((1, 16), (2, 10)):
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
         sheet.cell(row, 1).font = Font(size=size, bold=row == 1)

@@ -15,11 +15,19 @@ from evalapp.charts import FORMATS, render
 from evalapp.extensions import db
 from evalapp.results import charts
 from evalapp.results.compute import CampaignResults, SubjectResults, campaign_results
-from evalapp.results.explain import grade_label, group_difference_lines, settings_lines
+from evalapp.results.explain import (
+    grade_label,
+    group_difference_lines,
+    group_note,
+    other_label,
+    settings_lines,
+)
 from evalapp.results.exports import EXPORTS
 
 bp = Blueprint("results", __name__, url_prefix="/campaigns/<int:campaign_id>/results")
 bp.add_app_template_global(grade_label)
+bp.add_app_template_global(other_label)
+bp.add_app_template_global(group_note)
 READERS = (Role.LEADER, Role.ORGANISER, Role.AUDITOR)
 
 
@@ -87,6 +95,8 @@ def subjects_chart(campaign_id: int, fmt: str) -> Response:
 def subject_chart(campaign_id: int, subject_id: int, name: str, fmt: str) -> Response:
     results = _results(campaign_id)
     result = _subject(results, subject_id)
+    if not result.has_figures:
+        abort(404)
     figure = (charts.items_chart(result) if name == "items"
               else charts.heatmap_chart(result, results.points))
     return _image(render(figure, fmt), fmt)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from evalapp.campaigns.models import Campaign
+from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.extensions import db
 from evalapp.roster.models import Membership, Office, RaterGroup, RosterEntry
 from evalapp.sampling.models import SampleDraw
@@ -130,11 +130,20 @@ class RosterLocked(RuntimeError):
     """A sample has been drawn from the current roster; replacing it would orphan the draw."""
 
 
+class RosterFrozen(RosterLocked):
+    """The campaign has opened: its roster sizes weight the results, so they are fixed. A
+    roster changed after the box is sealed could move the published figures, and giving a
+    small group a huge roster would make the roster-weighted score read that group's mean."""
+
+
 def import_roster(campaign: Campaign, preview: RosterPreview) -> int:
     """Replace the campaign's roster with the checked people: all of them, or (when any row
-    has a problem) none."""
+    has a problem) none. Only while the campaign is a draft (`RosterFrozen` after) and before
+    a sample is drawn from it (`RosterLocked`)."""
     if preview.problems:
         raise ValueError("a roster with problems is never imported")
+    if campaign.status is not CampaignStatus.DRAFT:
+        raise RosterFrozen
     if db.session.scalar(sa.select(sa.func.count(SampleDraw.id)).where(
             SampleDraw.campaign_id == campaign.id)):
         raise RosterLocked

@@ -14,9 +14,15 @@ from evalapp.audit.operations import record
 from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
 from evalapp.campaigns.access import campaign_for
+from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.extensions import db
 from evalapp.roster.models import RaterGroup, RosterEntry
-from evalapp.roster.operations import ColumnMapping, RosterLocked, check_roster, import_roster
+from evalapp.roster.operations import (
+    ColumnMapping,
+    RosterLocked,
+    check_roster,
+    import_roster,
+)
 from evalapp.tabular import TableError, header_index, read_numbered_table
 from forms.roster import NO_COLUMN, RosterMappingForm, RosterUploadForm
 
@@ -47,10 +53,20 @@ def _roster_counts(campaign_id: int) -> list[tuple[RaterGroup, int]]:
     return [(group, counts.get(group.id, 0)) for group in _groups(campaign_id)]
 
 
+def _frozen(campaign: Campaign) -> tuple[str, int]:
+    """The roster page, refusing a change: once a campaign opens its roster sizes weight the
+    results (`RosterFrozen`)."""
+    return render_template("roster/index.html", campaign=campaign, form=None,
+                           counts=_roster_counts(campaign.id)), 409
+
+
 @bp.route("/", methods=["GET", "POST"])
 @role_required(Role.ORGANISER)
 def index(campaign_id: int) -> Response | tuple[str, int]:
     campaign = campaign_for(current_user, campaign_id)
+    if campaign.status is not CampaignStatus.DRAFT:
+        page, status = _frozen(campaign)
+        return page, status if request.method == "POST" else 200
     form = RosterUploadForm()
     if form.validate_on_submit():
         content = form.file.data.read()
@@ -98,6 +114,8 @@ def _mapping_form(header: list[str]) -> RosterMappingForm:
 @role_required(Role.ORGANISER)
 def mapping(campaign_id: int) -> Response | tuple[str, int]:
     campaign = campaign_for(current_user, campaign_id)
+    if campaign.status is not CampaignStatus.DRAFT:
+        return _frozen(campaign)
     name = request.values.get("upload", "")
     content = uploads.load(name)
     if content is None:

@@ -1,0 +1,442 @@
+"""The attacker of DOMAIN.md's "Arithmetic counts as an attacker", and campaigns to attack.
+
+`build_campaign` writes a closed campaign straight through the operations layer (no HTTP: the
+attack test builds hundreds). `attack` renders what a reader gets — the subject pages, the
+Excel summary and the anonymised CSV, through the same functions the pages and exports call —
+reads every figure back with its label, and tries to recover a small group's mean score, its
+satisfaction rate or any of its ballots:
+
+- by exact linear algebra (fractions.Fraction): each published figure is a linear function of
+  the per-group sums (score sums, satisfied counts), its coefficients known from its label and
+  the documented formula; a small group's sum is recoverable exactly when its indicator vector
+  lies in the row space of the published rows, and the combination then computes it from the
+  published (rounded) figures;
+- by matching the CSV's rows: rows under a label that only one small group can be behind, or
+  rows of a status (entering the figures or not) that only one group under the label can
+  have, given the counts the pages publish.
+
+The attacker is granted more than any reader has: each group's exact counts (returned,
+entering the figures, answering the satisfaction question), roster sizes and policy weights.
+What it must not be given is any group's answers; those it reads only from the outputs.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from evalapp.ballots.operations import BallotContent, insert_ballots
+from evalapp.campaigns.models import Campaign, Level, Satisfaction, Subject
+from evalapp.campaigns.operations import close_campaign, create_campaign, open_campaign
+from evalapp.campaigns.template import TemplateItem, TemplateSection
+from evalapp.extensions import db
+from evalapp.results import views
+from evalapp.results.ballots_csv import ballots_csv, status_labels
+from evalapp.results.compute import (
+    UNMERGED_SETTING,
+    BallotStatus,
+    CampaignResults,
+    campaign_results,
+)
+from evalapp.results.explain import group_difference_lines
+from evalapp.results.summary_xlsx import summary_xlsx
+from evalapp.roster.models import RaterGroup, RosterEntry
+from evalapp.tickets.tokens import new_receipt_code
+from evalapp.units.models import OrgUnit
+
+# One returned ballot of a group: (subject index, item levels 0-3 or None for blank,
+# satisfaction 0 满意 / 1 基本满意 / 2 不满意 or None, opinion)
+Row = tuple[int, tuple[int | None, ...], int | None, str]
+
+
+@dataclass(frozen=True)
+class GroupPlan:
+    roster: int
+    weight: float | None
+    ballots: tuple[Row, ...]
+
+
+def build_campaign(unit: OrgUnit, groups: Sequence[GroupPlan], *, subjects: int = 1,
+                   items: int = 3, minimum: int = 5, trim_above: int | None = None,
+                   void_uniform: bool = False, title: str = "测评") -> int:
+    """A closed campaign with a small questionnaire (`items` common items, no individual
+    ones), one rater group per plan (named 类别1, 类别2, … / Group 1, …); returns its id."""
+    section = TemplateSection("测评内容", "Items", tuple(
+        TemplateItem(f"题目{n}", f"Item {n}") for n in range(1, items + 1)))
+    campaign = create_campaign(unit, title, sections=(section,))
+    campaign.min_report_size, campaign.trim_above = minimum, trim_above
+    campaign.void_uniform = void_uniform
+    for position in range(1, subjects + 1):
+        db.session.add(Subject(campaign=campaign, unit=unit, position=position,
+                               person_name=f"述职人{position}", report_text="述职报告"))
+    existing = _groups(campaign.id)
+    for extra in existing[len(groups):]:
+        db.session.delete(extra)
+    db.session.flush()
+    for position, group in enumerate(_groups(campaign.id), start=1):
+        group.name_zh, group.name_en = f"类别{position}", f"Group {position}"
+    db.session.add_all(RaterGroup(campaign_id=campaign.id, position=position,
+                                  name_zh=f"类别{position}", name_en=f"Group {position}")
+                       for position in range(len(existing) + 1, len(groups) + 1))
+    db.session.flush()
+    rater_groups = _groups(campaign.id)
+    people = []
+    for group, plan in zip(rater_groups, groups, strict=True):
+        group.weight = plan.weight
+        people += [{"campaign_id": campaign.id, "rater_group_id": group.id, "name": f"{n}",
+                    "staff_number": f"{group.id}-{n}", "unit_name": ""}
+                   for n in range(plan.roster)]
+    if people:
+        db.session.execute(sa.insert(RosterEntry), people)
+    open_campaign(campaign)
+    subject_ids = [s.id for s in campaign.subjects]
+    levels, satisfactions = list(Level), list(Satisfaction)
+    for group, plan in zip(rater_groups, groups, strict=True):
+        insert_ballots(campaign.id, group.id, [
+            BallotContent(subject_ids[subject], [None if v is None else levels[v] for v in row],
+                          None if answer is None else satisfactions[answer], opinion,
+                          new_receipt_code())
+            for subject, row, answer, opinion in plan.ballots])
+    close_campaign(campaign)
+    db.session.commit()
+    return campaign.id
+
+
+def _groups(campaign_id: int) -> list[RaterGroup]:
+    return list(db.session.scalars(sa.select(RaterGroup).where(
+        RaterGroup.campaign_id == campaign_id).order_by(RaterGroup.position)))
+
+
+@dataclass(frozen=True)
+class Recovery:
+    subject: str
+    group: str
+    what: str  # "mean score", "satisfaction rate" or "ballots"
+    value: Fraction  # recovered from the published figures (ballots: how many rows)
+    truth: Fraction
+    tolerance: Fraction  # what the rounding of the published figures leaves open
+
+
+@dataclass(frozen=True)
+class _Published:
+    """One published figure as a linear function of per-group sums: Σ coefficients·sums."""
+
+    coefficients: dict[tuple[int, str], Fraction]  # (rater group id, unknown) → coefficient
+    value: Fraction
+    error: Fraction  # half the last printed digit; 0 for the Excel file's exact numbers
+
+
+def attack(app, campaign_id: int, unmerged: bool = False,  # type: ignore[no-untyped-def]
+           workbook: bool = True) -> list[Recovery]:
+    """Everything the attacker recovers about small groups from one campaign's outputs,
+    rendered in English (the labels are the same in Chinese, only easier to read back).
+    `unmerged`: the test-only setting that turns the merge off; `workbook` False leaves the
+    Excel summary out (its figures are the page's, unrounded; writing it costs the most)."""
+    app.config[UNMERGED_SETTING] = unmerged
+    try:
+        with app.test_request_context(headers={"Accept-Language": "en"}):
+            results = campaign_results(db.session.get(Campaign, campaign_id))
+            table = list(csv.reader(io.StringIO(ballots_csv(results)[1:])))[1:]
+            sheet = list(load_workbook(io.BytesIO(summary_xlsx(results)), read_only=True)
+                         .active.iter_rows(values_only=True)) if workbook else None
+            statuses = {label: code for code, label in status_labels().items()}
+            found = []
+            for result in results.subjects:
+                page = views._page("results/subject.html", results, result=result,
+                                   group_differences=group_difference_lines(result))
+                found += _attack_subject(results, result.subject, page, table, sheet,
+                                         statuses)
+            return found
+    finally:
+        app.config[UNMERGED_SETTING] = False
+
+
+@dataclass(frozen=True)
+class _Group:
+    """What the attacker is granted about a group on a subject, and the truth it aims at."""
+
+    group: RaterGroup
+    returned: int
+    entering: int
+    answered: int  # entering ballots that answered the satisfaction question
+    score_sum: Fraction  # the truth
+    content: int  # the truth: 满意 + 基本满意 among `answered`
+
+
+def _truth(results: CampaignResults, subject: Subject) -> dict[int, _Group]:
+    points = [Fraction(p) for p in results.points]
+    known = {}
+    for group in results.groups:
+        mine = (results.ballots.subject_ids == subject.id) & (results.ballots.group_ids == group.id)
+        entering = np.flatnonzero(mine & (results.status == BallotStatus.COUNTED))
+        total = Fraction(0)
+        for index in entering:
+            answered = [points[v] for v in results.ballots.levels[index] if v >= 0]
+            total += sum(answered, Fraction(0)) / len(answered)
+        satisfaction = results.ballots.satisfaction[entering]
+        known[group.id] = _Group(group, int(mine.sum()), len(entering),
+                                 int((satisfaction >= 0).sum()), total,
+                                 int(((satisfaction == 0) | (satisfaction == 1)).sum()))
+    return known
+
+
+def _attack_subject(results, subject, page, table, sheet, statuses) -> list[Recovery]:  # type: ignore[no-untyped-def]
+    campaign = results.campaign
+    known = _truth(results, subject)
+    by_name = {g.group.name_en: g for g in known.values()}
+    label = f"{subject.unit.name_en or subject.unit.name_zh} · {subject.person_name}"
+    rows = [row for row in table if row[0] in (label, _zh_label(subject))]
+    named = {row[1] for row in rows}
+    active = [g for g in known.values() if g.returned]
+    page_rows = _group_table(page)
+    # "other groups": the groups its label on the page lists, or on the CSV every group that
+    # returned ballots and is not named
+    listed = next((name for name in page_rows if name.startswith("other groups")), None)
+    if listed:
+        members = listed.removeprefix("other groups (").removesuffix(")").split(", ")
+        other = tuple(by_name[name].group.id for name in members)
+    else:
+        other = tuple(g.group.id for g in active if g.group.name_en not in named
+                      and "other groups" in named)
+    # Unknowns per group: "s" the sum of its entering ballots' scores (their number is
+    # granted), "t" how many of them are 满意 or 基本满意 and "a" how many answered that
+    # question (neither is published for a merged group, so a rate r over a cell is the
+    # equation Σt − r·Σa = 0).
+    figures: list[_Published] = []
+    exact = Fraction(1, 10**9)  # the Excel file's numbers are floating point, unrounded
+
+    def mean_of(cell: Sequence[int], value: Fraction | None, error: Fraction) -> None:
+        size = sum(known[g].entering for g in cell)
+        if value is not None and size:
+            figures.append(_Published({(g, "s"): Fraction(1, size) for g in cell}, value, error))
+
+    def rate_of(cell: Sequence[int], rate: Fraction | None, error: Fraction) -> None:
+        if rate is not None:
+            figures.append(_Published({**{(g, "t"): Fraction(1) for g in cell},
+                                       **{(g, "a"): -rate for g in cell}}, Fraction(0),
+                                      error * sum(known[g].entering for g in cell)))
+
+    every = tuple(known)
+    lines = [_page_line(page)]
+    if sheet is not None:
+        lines.append(_sheet_line(sheet, subject.person_name))
+    for line in lines:
+        mean_of(every, *line["score"])
+        rate_of(every, *line["rate"])
+        for name, value in line["groups"].items():
+            mean_of(other if name == "other groups" else (by_name[name].group.id,), value,
+                    exact)
+    answered = re.search(r"of (\d+) who answered", page)
+    if answered:
+        figures.append(_Published({(g, "a"): Fraction(1) for g in every},
+                                  Fraction(answered.group(1)), Fraction(0)))
+    for name, cells in page_rows.items():
+        cell = other if name.startswith("other groups") else (by_name[name].group.id,)
+        mean_of(cell, _decimal(cells[5]), Fraction(1, 200))
+        rate_of(cell, _percent(cells[6]), Fraction(1, 2000))
+    named_cells = [(by_name[name].group.id,) for name in named if name in by_name]
+    cells = [*named_cells, *([other] if other else [])]
+    weights = {g: Fraction(known[g].group.weight).limit_denominator(1000)
+               for g in known if known[g].group.weight}
+    rosters = dict(db.session.execute(
+        sa.select(RosterEntry.rater_group_id, sa.func.count(RosterEntry.id))
+        .where(RosterEntry.campaign_id == campaign.id)
+        .group_by(RosterEntry.rater_group_id)).all())
+    for line in lines:
+        for published, weigh in (
+                (line["design"], lambda cell: sum(rosters.get(g, 0) for g in cell)),
+                (line["policy"], lambda cell: sum(weights.get(g, 0) for g in cell))):
+            if published[0] is not None:
+                figures.append(_weighted(known, *published, weigh,
+                                         [cells, [(g,) for g in known]]))
+    for name in named:
+        cell = other if name not in by_name else (by_name[name].group.id,)
+        mine = [row for row in rows if row[1] == name]
+        counted = [row for row in mine if statuses[row[2]] == BallotStatus.COUNTED]
+        figures.append(_Published({(g, "s"): Fraction(1) for g in cell},
+                                  sum((_ballot_score(row, results.points) for row in counted),
+                                      Fraction(0)), Fraction(0)))
+        figures.append(_Published({(g, "t"): Fraction(1) for g in cell}, Fraction(sum(
+            row[-2] in ("Satisfied", "Fairly satisfied") for row in counted)), Fraction(0)))
+        figures.append(_Published({(g, "a"): Fraction(1) for g in cell},
+                                  Fraction(sum(bool(row[-2]) for row in counted)), Fraction(0)))
+    found = []
+    minimum = campaign.min_report_size
+    space = _RowSpace(figures, [(h, kind) for h in known if known[h].entering for kind in "sta"])
+    for g in active:
+        if g.entering >= minimum and g.returned >= minimum:
+            continue
+        group = g.group.id
+        where = (subject.person_name, g.group.name_en)
+        solved = space.solve((group, "s")) if g.entering else None
+        if solved:
+            value, tolerance = solved
+            found.append(Recovery(*where, "mean score", value / g.entering,
+                                  g.score_sum / g.entering, tolerance / g.entering))
+        content = space.solve((group, "t")) if g.answered else None
+        answering = space.solve((group, "a")) if content else None
+        if content and answering and answering[0] > answering[1]:
+            (t, t_error), (a, a_error) = content, answering
+            rate = t / a
+            found.append(Recovery(*where, "satisfaction rate", rate,
+                                  Fraction(g.content, g.answered),
+                                  (t_error + rate * a_error) / (a - a_error)))
+        matched = _matched_rows(g, rows, named, other, known, page_rows, statuses)
+        if matched:
+            found.append(Recovery(*where, "ballots", Fraction(matched), Fraction(matched),
+                                  Fraction(0)))
+    return found
+
+
+def _zh_label(subject: Subject) -> str:
+    return f"{subject.unit.name_zh} · {subject.person_name}"
+
+
+def _weighted(known, value, error, weigh, models) -> _Published:  # type: ignore[no-untyped-def]
+    """A weighted score as a linear function: Σ_c W_c · (sum over c / entering in c), with
+    W_c = weigh(c) / Σ weigh, over the cells with ballots and a weight. Whichever model of
+    the cells (the published cells first, then every group on its own) reproduces the
+    published figure is the one the product used; none is a failure of the test."""
+    for cells in models:
+        present = [c for c in cells if weigh(c) and sum(known[g].entering for g in c)]
+        total = sum(weigh(c) for c in present)
+        coefficients = {(g, "s"): Fraction(weigh(c)) / total
+                        / sum(known[h].entering for h in c)
+                        for c in present for g in c if known[g].entering}
+        predicted = sum(a * known[g].score_sum for (g, _s), a in coefficients.items())
+        if abs(predicted - value) <= error + Fraction(1, 10**6):
+            return _Published(coefficients, value, error)
+    raise AssertionError(f"a weighted score of {float(value)} that no model explains")
+
+
+class _RowSpace:
+    """The row space of the published figures over the unknowns, by Gaussian elimination over
+    the rationals, each basis row keeping the combination of figures it came from. Unknowns
+    not listed (those of groups with no ballot entering the figures) are zero."""
+
+    def __init__(self, published: list[_Published], unknowns: list[tuple[int, str]]) -> None:
+        self.published, self.unknowns = published, unknowns
+        self.basis: list[tuple[int, list[Fraction], dict[int, Fraction]]] = []
+        for index, figure in enumerate(published):
+            vector = [figure.coefficients.get(key, Fraction(0)) for key in unknowns]
+            combination = {index: Fraction(1)}
+            self._reduce(vector, combination)
+            pivot = next((i for i, a in enumerate(vector) if a), None)
+            if pivot is not None:
+                self.basis.append((pivot, vector, combination))
+
+    def _reduce(self, vector: list[Fraction], combination: dict[int, Fraction]) -> None:
+        for pivot, row, row_combination in self.basis:
+            if vector[pivot]:
+                factor = vector[pivot] / row[pivot]
+                vector[:] = [a - factor * b for a, b in zip(vector, row, strict=True)]
+                for index, weight in row_combination.items():
+                    combination[index] = combination.get(index, Fraction(0)) - factor * weight
+
+    def solve(self, key: tuple[int, str]) -> tuple[Fraction, Fraction] | None:
+        """The unknown as an exact combination of the published figures (value, and how far
+        their rounding can move it), or None when no combination gives it."""
+        target = [Fraction(k == key) for k in self.unknowns]
+        combination: dict[int, Fraction] = {}
+        self._reduce(target, combination)
+        if any(target):
+            return None
+        # target − Σ factors·rows = 0, so the unknown = −Σ combination·values
+        figures = self.published
+        return (-sum((w * figures[i].value for i, w in combination.items()), Fraction(0)),
+                sum((abs(w) * figures[i].error for i, w in combination.items()), Fraction(0)))
+
+
+def _matched_rows(g, rows, named, other, known, page_rows, statuses) -> int:  # type: ignore[no-untyped-def]
+    """How many of the group's CSV rows the attacker can point at."""
+    name = g.group.name_en
+    if name in named:
+        return sum(row[1] == name for row in rows)
+    if g.group.id not in other:
+        return 0
+    if len(other) == 1:
+        return sum(row[1] == "other groups" for row in rows)
+    valid = {gid: _decimal(page_rows[known[gid].group.name_en][4])
+             if known[gid].group.name_en in page_rows else None for gid in other}
+    mine = [row for row in rows if row[1] == "other groups"]
+    matched = 0
+    for entering in (True, False):
+        in_class = [row for row in mine
+                    if (statuses[row[2]] == BallotStatus.COUNTED) is entering]
+
+        def may_have(gid: int, entering: bool = entering) -> bool:
+            count = valid[gid]
+            if count is None:
+                return True
+            return bool(count if entering else known[gid].returned - count)
+
+        candidates = [gid for gid in other if may_have(gid)]
+        if in_class and candidates == [g.group.id]:
+            matched += len(in_class)
+    return matched
+
+
+def _ballot_score(row: list[str], points: Sequence[int]) -> Fraction:
+    levels = {"Excellent": 0, "Good": 1, "Fair": 2, "Poor": 3}
+    answered = [Fraction(points[levels[cell]]) for cell in row[3:-2] if cell]
+    return sum(answered, Fraction(0)) / len(answered)
+
+
+def _group_table(page: str) -> dict[str, list[str]]:
+    """The subject page's table by rater group: label → cell texts (colspans kept as one)."""
+    body = page.split("<tbody>")[1].split("</tbody>")[0]
+    table = {}
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S):
+        cells = [re.sub(r"<[^>]+>", "", cell).strip()
+                 for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        cells[3:4] = [cells[3].split(" ")[0]]  # the response rate, without its badge
+        table[cells[0]] = cells + [""] * (7 - len(cells))
+    return table
+
+
+def _sheet_line(sheet: list[tuple], person: str) -> dict:  # type: ignore[type-arg]
+    """A subject's row of the Excel summary: its figures as (value, error), exact but for
+    floating point; the score by rater group, by the header's group name."""
+    header = sheet[3]
+    exact = Fraction(1, 10**9)
+    for row in sheet[4:]:
+        if row[2] == person:
+            return {**{key: (_exact(row[column]), exact) for key, column in
+                       (("score", 8), ("design", 9), ("policy", 11), ("rate", 14))},
+                    "groups": {header[c]: _exact(row[c]) for c in range(17, len(header))}}
+    raise AssertionError(f"{person} has no row in the summary")
+
+
+def _page_line(page: str) -> dict:
+    """The subject page's figures as (value, half the last printed digit)."""
+    def figure(pattern: str, error: Fraction) -> tuple[Fraction | None, Fraction]:
+        found = re.search(pattern, page)
+        value = Fraction(found.group(1)) if found else None
+        return (value / 100 if value is not None and "%" in pattern else value), error
+
+    score, rate = Fraction(1, 200), Fraction(1, 2000)
+    return {"score": figure(r'class="big-figure">([\d.]+)', score),
+            "design": figure(r"Design-weighted score ([\d.]+),", score),
+            "policy": figure(r"Policy-weighted score ([\d.]+)\.", score),
+            "rate": figure(r"Satisfaction rate ([\d.]+)%,", rate), "groups": {}}
+
+
+def _exact(value: object) -> Fraction | None:
+    return Fraction(value) if isinstance(value, int | float) else None
+
+
+def _decimal(text: str) -> Fraction | None:
+    return Fraction(text) if re.fullmatch(r"-?\d+(\.\d+)?", text or "") else None
+
+
+def _percent(text: str) -> Fraction | None:
+    number = _decimal((text or "").removesuffix("%"))
+    return number / 100 if number is not None and text.endswith("%") else None
