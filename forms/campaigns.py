@@ -106,9 +106,11 @@ class SubjectForm(FlaskForm):
                             validators=[FileAllowed(REPORT_TYPES, _l("PDF or Word (.docx) only."))])
     problems = TextAreaField(_l("Problem list, one problem a line"),
                              validators=[Optional(), Length(max=100_000)])
-    problems_file = FileField(_l("Or import the problem list (CSV or Excel, first column)"),
+    problems_file = FileField(_l("Or import the problem list (CSV or Excel: the column headed "
+                                 "问题, or else the first column)"),
                               validators=[FileAllowed(["csv", "xlsx"],
                                                       _l("CSV or Excel (.xlsx) only."))])
+    problems_hidden = BooleanField(_l("Include the rows hidden in the spreadsheet"))
     items = FieldList(FormField(IndividualItemForm), min_entries=4, max_entries=4)
 
 

@@ -20,6 +20,7 @@ from evalapp.rectification.models import (
     RectificationMeasure,
     RectificationProblem,
 )
+from evalapp.tabular import too_long
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,11 @@ def missing_parts(text: str, responsible_department: str) -> list[str]:
 
 def measure_problems(campaign: Campaign, data: MeasureInput, today: date) -> list[str]:
     """Why the measure cannot be stored as it is; empty when it can."""
-    reasons = missing_parts(data.text, data.responsible_department)
+    reasons = missing_parts(data.text, data.responsible_department) + too_long(
+        _("The responsible department"), data.responsible_department.strip(),
+        RectificationMeasure.responsible_department) + too_long(
+        _("The co-operating departments"), data.cooperating_departments.strip(),
+        RectificationMeasure.cooperating_departments)
     if data.deadline < campaign_start(campaign):
         reasons.append(_("The deadline (%(deadline)s) cannot precede the campaign (%(start)s).",
                          deadline=data.deadline.isoformat(),

@@ -30,7 +30,7 @@ from evalapp.rectification.models import (
 )
 from evalapp.results.compute import campaign_results
 from evalapp.spreadsheets import XLSX_MIMETYPE
-from evalapp.tabular import TableError, read_numbered_table
+from evalapp.tabular import TableError, hidden_left_out, read_rows, shown_rows
 from forms.rectification import LedgerUploadForm, MeasureForm, ProblemForm
 
 bp = Blueprint("rectification", __name__,
@@ -116,8 +116,9 @@ def import_(campaign_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _overview(campaign, form, status=422)
     try:
-        rows = read_numbered_table(form.file.data.filename, form.file.data.read())
-        measures = import_ledger(campaign, rows, today())
+        rows, left_out = shown_rows(read_rows(form.file.data.filename, form.file.data.read()),
+                                    form.include_hidden.data)
+        measures = import_ledger(campaign, [(row.number, row.cells) for row in rows], today())
     except TableError as error:
         form.file.errors.append(error.message())
         return _overview(campaign, form, status=422)
@@ -127,6 +128,8 @@ def import_(campaign_id: int) -> Response | tuple[str, int]:
     record("rectification.import", user=current_user, campaign=campaign, measures=measures)
     db.session.commit()
     flash(_("Ledger imported: %(count)d measures.", count=measures))
+    if left_out:
+        flash(hidden_left_out(left_out))
     return redirect(url_for(".index", campaign_id=campaign.id), code=303)
 
 
