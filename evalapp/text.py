@@ -43,8 +43,3 @@ def squeezed(text: str) -> str:
     "Staff  No" and "staff no" are 姓名, staffno and staffno)."""
     return compact(text).casefold()
 
-
-def newlines(text: str) -> str:
-    """Line breaks as one character: browsers send a textarea's breaks as CR LF (HTML's form
-    submission rules) while the page's own counter sees LF, so CR LF and a lone CR become LF."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectChoice, TextAreaField
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms.validators import Optional, ValidationError
 
 Choices = Sequence[tuple[str, str]]
 
@@ -31,6 +31,26 @@ class LevelField(RadioField):
     def pre_validate(self, form: FlaskForm) -> None:
         if self.data is not None and self.data not in {choice.value for choice in self.choices}:
             raise ValidationError(_l("Please choose one of the offered answers."))
+
+
+def one_character_line_breaks(text: str | None) -> str | None:
+    """Line breaks as one character each: browsers send a textarea's breaks as CR LF (HTML's
+    form submission rules) while the page's counter and `maxlength` see LF, so CR LF and a lone
+    CR become LF before the length is checked and the text stored."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if text else text
+
+
+class MaxLength:
+    """At most `limit` characters, and if not, how many to cut."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def __call__(self, form: FlaskForm, field: TextAreaField) -> None:
+        over = len(field.data or "") - self.limit
+        if over > 0:
+            raise ValidationError(_l(
+                "At most %(max)d characters: please cut %(over)d.", max=self.limit, over=over))
 
 
 def common_field(subject_id: int, item_id: int) -> str:
@@ -87,9 +107,7 @@ def ballot_form_class(
             choices=satisfactions, validators=[Optional()]
         )
         fields[comment_field(sid)] = TextAreaField(
-            validators=[
-                Optional(),
-                Length(max=comment_max, message=_l("At most %(max)d characters, please.")),
-            ]
+            filters=[one_character_line_breaks],
+            validators=[Optional(), MaxLength(comment_max)],
         )
     return type("BallotForm", (BallotFormBase,), fields)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from evalapp.campaigns.models import Campaign, Subject
 from evalapp.extensions import db
+from evalapp.i18n import local_date
 from evalapp.rectification.figures import LedgerFigures, MeasureFacts, ledger_figures
 from evalapp.rectification.models import (
     MeasureStatus,
@@ -43,7 +44,8 @@ class LedgerError(ValueError):
 
 
 def campaign_start(campaign: Campaign) -> date:
-    return campaign.created_at.date()
+    """The day the campaign was created, in the app's time zone."""
+    return local_date(campaign.created_at)
 
 
 def missing_parts(text: str, responsible_department: str) -> list[str]:

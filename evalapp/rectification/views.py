@@ -3,10 +3,7 @@ goes to the audit log."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
-from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -17,6 +14,7 @@ from evalapp.campaigns.access import campaign_for
 from evalapp.campaigns.models import Campaign, CampaignStatus, Subject
 from evalapp.charts import FORMATS, render
 from evalapp.extensions import db
+from evalapp.i18n import today
 from evalapp.rectification import operations as ledger
 from evalapp.rectification.charts import progress_chart
 from evalapp.rectification.figures import progress
@@ -38,11 +36,6 @@ bp = Blueprint("rectification", __name__,
 READERS = (Role.LEADER, Role.ORGANISER, Role.AUDITOR)
 bp.add_app_template_global(problem_source_label)
 bp.add_app_template_global(measure_status_label)
-
-
-def today() -> date:
-    """Today where the organisation is (deadlines are its calendar days)."""
-    return datetime.now(get_timezone()).date()
 
 
 def _subject(campaign: Campaign, subject_id: int) -> Subject:
