@@ -153,7 +153,9 @@ def move(campaign_id: int, item_id: int) -> Response:
 
 
 def _subject_form(subject: Subject | None) -> SubjectForm:
-    form = SubjectForm(obj=subject) if subject else SubjectForm()
+    # Filled from the subject to show it; a post is read from what was sent alone (a field
+    # missing from it must not fall back to the subject's problem entries or items).
+    form = SubjectForm(obj=subject) if subject and request.method == "GET" else SubjectForm()
     form.unit.choices = unit_choices()
     if subject and request.method == "GET":
         form.unit.data = subject.unit_id
