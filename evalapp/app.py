@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from evalapp import commands, errors, i18n, security
 from evalapp.config import configure, instance_path
@@ -13,6 +14,8 @@ from evalapp.database import configure_sqlite
 from evalapp.extensions import babel, csrf, db, limiter, login_manager, migrate
 from evalapp.paths import STATIC_DIR
 from evalapp.schema import ensure_schema_current
+
+MAX_ROW_ID = 2**31 - 1
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -23,6 +26,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
     )
     configure(app, config)
+    # Every <int:…> in an address is a row id: beyond PostgreSQL's integer (and far beyond
+    # SQLite's) it names nothing, and is not found rather than an error of the database.
+    app.url_map.converters["int"] = RowId
     register_extensions(app)
     register_blueprints(app)
     errors.register(app)
@@ -31,6 +37,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["SCHEMA_CHECK"]:
         ensure_schema_current(app)
     return app
+
+
+class RowId(IntegerConverter):
+    """An integer route argument within the ids the databases hold: up to 2³¹ − 1, the range
+    of PostgreSQL's `integer` (SQLite's goes to 2⁶³ − 1); a larger one matches no route."""
+
+    def to_python(self, value: str) -> int:
+        number = int(super().to_python(value))
+        if number > MAX_ROW_ID:
+            raise ValidationError
+        return number
 
 
 def register_extensions(app: Flask) -> None:

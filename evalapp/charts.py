@@ -33,6 +33,9 @@ STYLE = {
     "svg.fonttype": "path",  # the SVG shows Chinese on machines without the font
     "pdf.fonttype": 42,
     "svg.hashsalt": "evalapp",  # the same chart gives the same bytes
+    # Names are text, never formulas: "$" in a subject, item or group name (述职人$A$, "5$") is
+    # printed as typed instead of parsed by mathtext, which refuses most of them.
+    "text.parse_math": False,
 }
 # Colours of the four levels 好 较好 一般 差, from good (green) to poor (red), distinguishable
 # in greyscale print.

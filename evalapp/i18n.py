@@ -17,6 +17,7 @@ from flask_babel import (
     format_decimal,
     format_percent,
     get_locale,
+    get_timezone,
 )
 from werkzeug.wrappers import Response
 
@@ -49,6 +50,19 @@ def localized(obj: Any, field: str) -> str:
         if english:
             return english
     return getattr(obj, f"{field}_zh")
+
+
+def local_date(moment: datetime) -> date:
+    """The calendar day of an aware moment where the organisation is: the app's time zone
+    (setting BABEL_DEFAULT_TIMEZONE, EVALAPP_TIMEZONE, Asia/Shanghai by default), the same one
+    every date and time on pages and exports is shown in. A campaign created at 00:30 Beijing
+    time started that day, not the UTC day before."""
+    return moment.astimezone(get_timezone()).date()
+
+
+def today() -> date:
+    """Today where the organisation is (deadlines are its calendar days)."""
+    return datetime.now(get_timezone()).date()
 
 
 def _dateformat(value: date | datetime | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
 
@@ -31,6 +32,8 @@ def base_url(app: Flask, port: int = 5000) -> str:
 def base_url_for_request() -> str:
     """The address to print on tickets while serving a request: the configured one, or this
     machine's LAN address on the port the request came in on."""
-    port = int(request.host.rpartition(":")[2]) if ":" in request.host else (
-        443 if request.scheme == "https" else 80)
-    return base_url(current_app, port)
+    try:  # "[::1]" is a host without a port, not port "1]"; a port that is not one is ignored
+        port = urlsplit(f"//{request.host}").port
+    except ValueError:
+        port = None
+    return base_url(current_app, port or (443 if request.scheme == "https" else 80))

@@ -1,24 +1,62 @@
-"""Reading uploaded tables (CSV or Excel) into rows of text.
+"""Reading uploaded tables (CSV or Excel) as the person who made them sees them.
 
-CSV files from Chinese offices are often saved by Excel in GBK rather than UTF-8, so both are
-tried; Excel files are read with openpyxl in read-only mode, values only (never formulas).
+One reader serves every import (roster, problem list, ledger), so that a file that looks right
+in Excel or WPS reads right everywhere:
+
+- CSV files from Chinese offices are often saved by Excel in GBK rather than UTF-8: both are
+  tried.
+- Excel files are read by openpyxl from their cells, not from the sheet's declared size (WPS
+  and some exporters declare `A1` for a full sheet), values only (never formulas).
+- A number is read as its number format shows it: a staff number 301 formatted `00000` is
+  00301, and a date serial under a date format (Excel's built-in ids, the Chinese 27–36 and
+  50–58 included, which openpyxl does not know) is a date.
+- A hidden row (someone who has left, a filtered-out row) is read but marked hidden, so that
+  the import can list it and leave it out unless asked to include it.
+- A merged cell's value applies to every row it covers, as it looks on screen (a problem
+  merged over its three measures is the problem of each).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
+from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE, is_date_format
+from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
+
+from evalapp.text import squeezed
 
 ENCODINGS = ("utf-8-sig", "gb18030")
 MAX_ROWS = 20_000
+# A workbook that unpacks to more XML than any real roster or ledger needs is refused before it
+# is loaded (a compressed file can unpack to gigabytes); so is a table wider than any of ours.
+MAX_COLUMNS = 200
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+
+# Built-in number formats that openpyxl leaves out: the East Asian date and time formats of
+# ECMA-376 part 1, 18.8.30, as Excel and WPS show them in a Chinese (zh-CN) locale.
+EAST_ASIAN_FORMATS = {
+    27: 'yyyy"年"m"月"', 28: 'm"月"d"日"', 29: 'm"月"d"日"', 30: "m-d-yy",
+    31: 'yyyy"年"m"月"d"日"', 32: 'h"时"mm"分"', 33: 'h"时"mm"分"ss"秒"',
+    34: '上午/下午h"时"mm"分"', 35: '上午/下午h"时"mm"分"ss"秒"', 36: 'yyyy"年"m"月"',
+    50: 'yyyy"年"m"月"', 51: 'm"月"d"日"', 52: 'yyyy"年"m"月"', 53: 'm"月"d"日"',
+    54: 'm"月"d"日"', 55: '上午/下午h"时"mm"分"', 56: '上午/下午h"时"mm"分"ss"秒"',
+    57: 'yyyy"年"m"月"', 58: 'm"月"d"日"',
+}
+# A number format made of digit placeholders, with literal text around it: 00000, 0.00,
+# #,##0, 0.0%, "NB"0000.
+_LITERAL = r'(?:"[^"]*"|\\.)*'
+_DIGITS = re.compile(rf"(?P<before>{_LITERAL})(?P<whole>[#0,]*0[#0,]*|#[#,]*)"
+                     rf"(?:\.(?P<decimals>[0#]+))?(?P<percent>%?)(?P<after>{_LITERAL})")
 
 
 MESSAGES = {
@@ -26,7 +64,17 @@ MESSAGES = {
     "encoding": _l("The CSV file is neither UTF-8 nor GBK text."),
     "not_excel": _l("The file is not a readable Excel (.xlsx) workbook."),
     "too_many_rows": _l("The file has too many rows."),
+    "too_many_columns": _l("The file has too many columns."),
 }
+
+
+@dataclass(frozen=True)
+class Row:
+    """One non-blank row of a table."""
+
+    number: int  # as the spreadsheet numbers it: the first row is 1
+    cells: tuple[str, ...]  # as shown, stripped
+    hidden: bool = False  # hidden in the spreadsheet (Excel only)
 
 
 @dataclass(frozen=True)
@@ -45,37 +93,65 @@ class TableError(ValueError):
         return str(MESSAGES[str(self)])
 
 
-def read_table(filename: str, content: bytes) -> list[list[str]]:
-    """All rows of the first sheet as stripped strings; blank rows dropped."""
-    return [row for _number, row in read_numbered_table(filename, content)]
-
-
-def read_numbered_table(filename: str, content: bytes) -> list[tuple[int, list[str]]]:
-    """The non-blank rows with the numbers the spreadsheet shows them under (from 1), so
-    that a problem is reported where the reader will look for it."""
+def read_rows(filename: str, content: bytes) -> list[Row]:
+    """The non-blank rows of the first sheet, as shown, with the numbers the spreadsheet shows
+    them under, so that a problem is reported where the reader will look for it. Raises
+    TableError when the file is not a table we can read."""
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if suffix == "xlsx":
         rows = _read_xlsx(content)
     elif suffix == "csv":
-        rows = _read_csv(content)
+        rows = [Row(number, tuple(cells)) for number, cells in enumerate(_read_csv(content), 1)]
     else:
         raise TableError("unsupported")
-    numbered = [(number, row) for number, row in enumerate(rows, start=1)
-                if any(cell for cell in row)]
-    if len(numbered) > MAX_ROWS:
+    rows = [row for row in rows if any(row.cells)]
+    if len(rows) > MAX_ROWS:
         raise TableError("too_many_rows")
-    return numbered
+    return rows
+
+
+def shown_rows(rows: Sequence[Row], include_hidden: bool) -> tuple[list[Row], list[Row]]:
+    """(rows used, hidden rows left out): rows hidden in the spreadsheet (someone who has left,
+    a row filtered out) are left out unless the person importing includes them."""
+    if include_hidden:
+        return list(rows), []
+    return [row for row in rows if not row.hidden], [row for row in rows if row.hidden]
+
+
+def hidden_left_out(rows: Sequence[Row]) -> str:
+    """What was left out, for the message after an import."""
+    return _("Rows hidden in the spreadsheet were left out: %(rows)s.",
+             rows=", ".join(str(row.number) for row in rows))
 
 
 def header_index(rows: Sequence[Sequence[str]], words: Iterable[str], minimum: int = 2,
                  within: int = 10) -> int | None:
     """The first row (of the first `within`) naming at least `minimum` of the expected
-    columns: office spreadsheets often carry a title and a date above their header."""
-    expected = {word.lower() for word in words}
+    columns: office spreadsheets often carry a title and a date above their header. Words are
+    compared as people pad them: 姓　名 (with an ideographic space) is 姓名."""
+    expected = {squeezed(word) for word in words}
     for index, row in enumerate(rows[:within]):
-        if len(expected & {cell.strip().lower() for cell in row}) >= minimum:
+        if len(expected & {squeezed(cell) for cell in row}) >= minimum:
             return index
     return None
+
+
+def column_of(header: Sequence[str], words: Iterable[str]) -> int | None:
+    """The first column whose header cell is one of `words` (compared as `header_index`
+    does), or None."""
+    expected = {squeezed(word) for word in words}
+    return next((index for index, cell in enumerate(header) if squeezed(cell) in expected),
+                None)
+
+
+def too_long(what: str, value: str, column) -> list[str]:  # type: ignore[no-untyped-def]
+    """The reason a cell cannot be stored in a column of limited length (a model's
+    `sa.String(n)` column), or nothing: PostgreSQL refuses longer text, SQLite would keep it."""
+    limit = column.type.length
+    if limit is None or len(value) <= limit:
+        return []
+    return [_("%(what)s is longer than %(max)d characters (%(length)d).", what=what, max=limit,
+              length=len(value))]
 
 
 def _read_csv(content: bytes) -> list[list[str]]:
@@ -92,23 +168,100 @@ def _read_csv(content: bytes) -> list[list[str]]:
     raise TableError("encoding")
 
 
-def _read_xlsx(content: bytes) -> list[list[str]]:
+def _read_xlsx(content: bytes) -> list[Row]:
+    _check_unpacked_size(content)
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        # Not read-only: read-only mode trusts the declared size and knows neither hidden rows
+        # nor merged cells. The size check above bounds what this loads.
+        workbook = load_workbook(io.BytesIO(content), data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError,
+            TypeError) as error:
         raise TableError("not_excel") from error
+    sheet = workbook.worksheets[0]
+    # The cells the file holds, whatever size the sheet declares; iterating the sheet's range
+    # instead would create a cell for every blank in it.
+    cells = sheet._cells.values()  # openpyxl keeps no public accessor for the stored cells
+    shown = {(cell.row, cell.column): _cell_text(cell, workbook.epoch)
+             for cell in cells if cell.value is not None}
+    for merged in sheet.merged_cells.ranges:  # read once per row, in its first column
+        value = shown.get((merged.min_row, merged.min_col))
+        last = min(merged.max_row, merged.min_row + MAX_ROWS)
+        if value:
+            shown.update(((row, merged.min_col), value)
+                         for row in range(merged.min_row + 1, last + 1))
+    width = max((column for _row, column in shown), default=0)
+    if width > MAX_COLUMNS:
+        raise TableError("too_many_columns")
+    numbers = sorted({row for row, _column in shown})
+    if len(numbers) > MAX_ROWS:
+        raise TableError("too_many_rows")
+    dimensions = sheet.row_dimensions
+    return [
+        Row(number, tuple(shown.get((number, column), "") for column in range(1, width + 1)),
+            number in dimensions and bool(dimensions[number].hidden))
+        for number in numbers
+    ]
+
+
+def _check_unpacked_size(content: bytes) -> None:
     try:
-        sheet = workbook.worksheets[0]
-        return [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise TableError("not_excel") from error
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise TableError("too_many_rows")
 
 
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # staff numbers typed as numbers: 1024.0 -> "1024"
-    if isinstance(value, datetime | date):
+def number_format_of(cell) -> str:  # type: ignore[no-untyped-def]
+    """The cell's number format code. openpyxl answers "General" for the built-in ids it does
+    not know (the East Asian dates), so those are looked up by id."""
+    format_id = cell._style.numFmtId  # openpyxl keeps no public accessor for the id
+    if format_id < BUILTIN_FORMATS_MAX_SIZE:
+        return BUILTIN_FORMATS.get(format_id) or EAST_ASIAN_FORMATS.get(format_id, "General")
+    return str(cell.number_format)
+
+
+def _cell_text(cell, epoch: datetime) -> str:  # type: ignore[no-untyped-def]
+    value = cell.value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        number_format = number_format_of(cell)
+        if is_date_format(number_format):
+            value = from_excel(value, epoch)
+        else:
+            return shown_number(value, number_format)
+    if isinstance(value, datetime) and value.time() == time(0):
+        return value.date().isoformat()
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
     return str(value).strip()
+
+
+def shown_number(value: float, number_format: str) -> str:
+    """A number as a digit-placeholder format shows it (00000, 0.00, #,##0, 0%, "NB"0000:
+    the positive section of ECMA-376 part 1, 18.8.31); any other format as Excel's General
+    format shows it (integers without ".0", at most 15 significant digits)."""
+    match = _DIGITS.fullmatch(number_format.split(";")[0])
+    if match is None:
+        if float(value).is_integer():
+            return str(int(value))
+        return f"{value:.15g}"
+    if match["percent"]:
+        value *= 100
+    decimals = len(match["decimals"] or "")
+    text = f"{abs(value):{',' if ',' in match['whole'] else ''}.{decimals}f}"
+    whole, _dot, fraction = text.partition(".")
+    width = match["whole"].count("0")
+    whole = whole.zfill(width) if width else whole.lstrip("0")
+    if fraction:
+        kept = len(match["decimals"].rstrip("#"))  # "#" decimals are shown only when not 0
+        fraction = fraction[:kept] + fraction[kept:].rstrip("0")
+    number = whole + ("." + fraction if fraction else "")
+    return ("-" if value < 0 and float(number.replace(",", "") or 0) else "") + (
+        _literal(match["before"]) + number + match["percent"] + _literal(match["after"]))
+
+
+def _literal(text: str) -> str:
+    return re.sub(r'"([^"]*)"|\\(.)', lambda m: m[1] if m[1] is not None else m[2], text)

@@ -18,22 +18,6 @@ from wtforms.validators import Optional, ValidationError
 Choices = Sequence[tuple[str, str]]
 
 
-def utf16_length(text: str) -> int:
-    """A text's length as browsers count it for `maxlength` and `value.length`: in UTF-16
-    code units, so an emoji counts two. The server counts the same, or a rater whose counter
-    says there is room would be refused (and the sealed ballot's fixed size relies on it)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-class MaxUtf16Length:
-    def __init__(self, maximum: int) -> None:
-        self.maximum = maximum
-
-    def __call__(self, form: FlaskForm, field: TextAreaField) -> None:
-        if field.data and utf16_length(field.data) > self.maximum:
-            raise ValidationError(_l("At most %(max)d characters, please.", max=self.maximum))
-
-
 @dataclass(frozen=True)
 class SubjectLayout:
     subject_id: int
@@ -47,6 +31,34 @@ class LevelField(RadioField):
     def pre_validate(self, form: FlaskForm) -> None:
         if self.data is not None and self.data not in {choice.value for choice in self.choices}:
             raise ValidationError(_l("Please choose one of the offered answers."))
+
+
+def one_character_line_breaks(text: str | None) -> str | None:
+    """Line breaks as one character each: browsers send a textarea's breaks as CR LF (HTML's
+    form submission rules) while the page's counter and `maxlength` see LF, so CR LF and a lone
+    CR become LF before the length is checked and the text stored."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if text else text
+
+
+def utf16_length(text: str) -> int:
+    """A text's length as browsers count it for `maxlength` and `value.length`: in UTF-16
+    code units, so an emoji counts two. The server counts the same, or a rater whose counter
+    says there is room would be refused (and the sealed ballot's fixed size relies on it)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+class MaxLength:
+    """At most `limit` characters as the browser counts them (`utf16_length`), and if not,
+    how many to cut."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def __call__(self, form: FlaskForm, field: TextAreaField) -> None:
+        over = utf16_length(field.data or "") - self.limit
+        if over > 0:
+            raise ValidationError(_l(
+                "At most %(max)d characters: please cut %(over)d.", max=self.limit, over=over))
 
 
 def common_field(subject_id: int, item_id: int) -> str:
@@ -103,9 +115,7 @@ def ballot_form_class(
             choices=satisfactions, validators=[Optional()]
         )
         fields[comment_field(sid)] = TextAreaField(
-            validators=[
-                Optional(),
-                MaxUtf16Length(comment_max),
-            ]
+            filters=[one_character_line_breaks],
+            validators=[Optional(), MaxLength(comment_max)],
         )
     return type("BallotForm", (BallotFormBase,), fields)

@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
     BooleanField,
+    Field,
     FieldList,
     FloatField,
     Form,
@@ -24,10 +25,21 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    StopValidation,
     ValidationError,
 )
 
 TITLE = Length(max=200)
+
+
+class Sent:
+    """The field was in the post, empty or not: a form sends every field, so a post without
+    one is not the page's and would otherwise read as "delete them all" (the problem list)."""
+
+    def __call__(self, form: Form, field: Field) -> None:
+        if not field.raw_data:
+            raise StopValidation(_l("This field was not sent; please reload the page and "
+                                    "send the form again."))
 
 
 class CampaignForm(FlaskForm):
@@ -105,10 +117,12 @@ class SubjectForm(FlaskForm):
     report_file = FileField(_l("Or upload the report (PDF or Word)"),
                             validators=[FileAllowed(REPORT_TYPES, _l("PDF or Word (.docx) only."))])
     problems = TextAreaField(_l("Problem list, one problem a line"),
-                             validators=[Optional(), Length(max=100_000)])
-    problems_file = FileField(_l("Or import the problem list (CSV or Excel, first column)"),
+                             validators=[Sent(), Optional(), Length(max=100_000)])
+    problems_file = FileField(_l("Or import the problem list (CSV or Excel: the column headed "
+                                 "问题, or else the first column)"),
                               validators=[FileAllowed(["csv", "xlsx"],
                                                       _l("CSV or Excel (.xlsx) only."))])
+    problems_hidden = BooleanField(_l("Include the rows hidden in the spreadsheet"))
     items = FieldList(FormField(IndividualItemForm), min_entries=4, max_entries=4)
 
 

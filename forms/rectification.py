@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 PROBLEM_SOURCES = [SelectChoice("leadership", _l("Leadership's comment")),
@@ -47,6 +47,7 @@ class LedgerUploadForm(FlaskForm):
         FileRequired(_l("Choose a file.")),
         FileAllowed(["csv", "xlsx"], _l("CSV or Excel (.xlsx) only.")),
     ])
+    include_hidden = BooleanField(_l("Include the rows hidden in the spreadsheet"))
 
 
 class LookbackForm(FlaskForm):

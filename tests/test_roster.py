@@ -67,7 +67,8 @@ def map_columns(client, response, confirm=False, **columns):
     for field in ("name", "staff_number", "unit", "group", "office", "membership"):
         selected = re.search(rf'<select[^>]*name="{field}".*?<option selected value="(-?\d+)"',
                              page, re.DOTALL)
-        data[field] = columns.get(field, selected.group(1) if selected else -1)
+        data[field] = columns.pop(field, selected.group(1) if selected else -1)
+    data.update(columns)  # other fields, e.g. include_hidden
     if confirm:
         data["confirm"] = "1"
     return client.post("/campaigns/{}/roster/mapping".format(location.split("/")[2]), data=data)

@@ -8,6 +8,7 @@ import json
 
 import sqlalchemy as sa
 from flask import Blueprint, render_template, request
+from flask_babel import get_timezone
 from werkzeug.wrappers import Response
 
 from evalapp.audit.models import AuditEntry
@@ -40,9 +41,11 @@ def index() -> str:
 def export() -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["time (UTC)", "user", "campaign", "action", "detail"])
+    zone = get_timezone()
+    writer.writerow([f"time ({zone})", "user", "campaign", "action", "detail"])
     for entry in _entries(None):
-        writer.writerow([entry.at.isoformat(), entry.user.username if entry.user else "",
+        writer.writerow([entry.at.astimezone(zone).isoformat(),
+                         entry.user.username if entry.user else "",
                          entry.campaign_id or "", entry.action,
                          json.dumps(entry.detail, ensure_ascii=False, sort_keys=True)])
     response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv")  # BOM: Excel reads UTF-8

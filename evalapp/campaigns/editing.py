@@ -27,7 +27,15 @@ from evalapp.campaigns.operations import (
 from evalapp.extensions import db
 from evalapp.i18n import localized
 from evalapp.roster.models import RaterGroup
-from evalapp.tabular import TableError, read_table
+from evalapp.tabular import (
+    Row,
+    TableError,
+    column_of,
+    header_index,
+    hidden_left_out,
+    read_rows,
+    shown_rows,
+)
 from evalapp.units.models import OrgUnit
 from evalapp.units.operations import subtree_ids
 from forms.campaigns import (
@@ -145,7 +153,9 @@ def move(campaign_id: int, item_id: int) -> Response:
 
 
 def _subject_form(subject: Subject | None) -> SubjectForm:
-    form = SubjectForm(obj=subject) if subject else SubjectForm()
+    # Filled from the subject to show it; a post is read from what was sent alone (a field
+    # missing from it must not fall back to the subject's problem entries or items).
+    form = SubjectForm(obj=subject) if subject and request.method == "GET" else SubjectForm()
     form.unit.choices = unit_choices()
     if subject and request.method == "GET":
         form.unit.data = subject.unit_id
@@ -184,9 +194,11 @@ def _save_subject(
     """Save, or put the reasons on the form and return None."""
     problems = [line.strip() for line in (form.problems.data or "").splitlines() if line.strip()]
     upload = form.problems_file.data
+    left_out: list[Row] = []
     if upload:
         try:
-            problems = [row[0] for row in read_table(upload.filename, upload.read()) if row[0]]
+            problems, left_out = problem_list(read_rows(upload.filename, upload.read()),
+                                              form.problems_hidden.data)
         except TableError as error:
             form.problems_file.errors.append(error.message())
             return None
@@ -218,7 +230,26 @@ def _save_subject(
            report_file=subject.report_file.filename if subject.report_file else None)
     db.session.commit()
     flash(_("Subject saved."))
+    if left_out:
+        flash(hidden_left_out(left_out))
     return subject
+
+
+# Header words of a problem list's column of problems; a row naming one of them (below any
+# title) is the header, never problem 1.
+PROBLEM_HEADERS = ("问题", "问题清单", "存在问题", "存在的问题", "主要问题", "问题描述",
+                   "问题表现", "具体问题", "problem", "problems", "description")
+
+
+def problem_list(rows: list[Row], include_hidden: bool) -> tuple[list[str], list[Row]]:
+    """(problems, hidden rows left out) of an uploaded problem list: the column headed 问题
+    (or a like word) below its header, or the first column of every row when no row names
+    it."""
+    header = header_index([row.cells for row in rows], PROBLEM_HEADERS, minimum=1)
+    column = 0 if header is None else column_of(rows[header].cells, PROBLEM_HEADERS) or 0
+    used, left_out = shown_rows(rows[0 if header is None else header + 1:], include_hidden)
+    cells = [row.cells[column].strip() for row in used if column < len(row.cells)]
+    return [cell for cell in cells if cell], left_out
 
 
 @bp.route("/<int:campaign_id>/groups", methods=["GET", "POST"])

@@ -119,7 +119,11 @@ def enter(code: str) -> Response | tuple[str, int]:
 
 @bp.post("/t")
 def enter_typed() -> Response | tuple[str, int]:
-    return enter_with(request.form.get("code", "")[:100])
+    code = request.form.get("code", "")[:100]
+    if not canonical(code):  # nothing typed: ask for the code rather than call it wrong
+        return render_template("home/index.html", code_error=_l(
+            "Please type the code printed on your ticket.")), 422
+    return enter_with(code)
 
 
 def _own_ticket_spent(token_hash: str) -> bool:

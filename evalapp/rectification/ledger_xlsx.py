@@ -29,6 +29,7 @@ from evalapp.rectification.operations import (
 )
 from evalapp.spreadsheets import append_row, workbook_bytes
 from evalapp.tabular import RowProblem, header_index
+from evalapp.text import folded, squeezed
 
 HEADER_ROW = 3
 COLUMNS = (
@@ -129,19 +130,23 @@ def import_ledger(campaign: Campaign, rows: Sequence[tuple[int, Sequence[str]]],
     header = _find_header(rows)
     subjects = {}
     for subject in campaign.subjects:
-        subjects[subject_label(subject)] = subject
-        subjects[f"{subject.unit.name_zh} · {subject.person_name}"] = subject
+        subjects[squeezed(subject_label(subject))] = subject
+        subjects[squeezed(f"{subject.unit.name_zh} · {subject.person_name}")] = subject
     problems: list[_ProblemRows] = []
     reported: list[RowProblem] = []
     current: _ProblemRows | None = None
+    current_cells: list[str] | None = None
     for number, raw in rows[header + 1:]:
         cells = [*raw, *[""] * len(COLUMNS)][: len(COLUMNS)]
         reasons: list[str] = []
-        if any(cells[:PROBLEM_COLUMNS]):
+        # A problem's cells are merged over its measures (read on each of their rows) or left
+        # blank below its first row: either way the same problem goes on.
+        if any(cells[:PROBLEM_COLUMNS]) and cells[:PROBLEM_COLUMNS] != current_cells:
+            current_cells = cells[:PROBLEM_COLUMNS]
             current = _problem_of(cells, subjects, reasons)
             if current is not None:
                 problems.append(current)
-        elif current is None:
+        elif current_cells is None:
             reasons.append(_("The first row needs its subject, source and problem."))
         if any(cells[PROBLEM_COLUMNS:]) and current is not None:
             measure = _measure_of(cells, reasons)
@@ -171,7 +176,7 @@ def _find_header(rows: Sequence[tuple[int, Sequence[str]]]) -> int:
 
 def _problem_of(cells: list[str], subjects: dict[str, Subject],
                 reasons: list[str]) -> _ProblemRows | None:
-    subject = subjects.get(cells[0].strip())
+    subject = subjects.get(squeezed(cells[0]))
     source = _word(cells[2], SOURCE_LABELS, SOURCE_WORDS)
     if subject is None:
         reasons.append(_("Unknown subject “%(name)s”.", name=cells[0]))
@@ -199,15 +204,15 @@ def _measure_of(cells: list[str], reasons: list[str]) -> MeasureInput | None:
 
 
 def _word(text: str, labels: dict, words: dict):  # type: ignore[no-untyped-def]
-    folded = text.strip().lower()
+    typed = squeezed(text)
     for key, label in labels.items():
-        if folded in (str(label).lower(), key.value):
+        if typed in (squeezed(str(label)), squeezed(key.value)):
             return key
-    return words.get(folded)
+    return {squeezed(word): key for word, key in words.items()}.get(typed)
 
 
 def _date(text: str, what: str, reasons: list[str], *, required: bool) -> date | None:
-    value = text.strip()
+    value = folded(text)
     if not value:
         if required:
             reasons.append(_("The %(what)s is missing.", what=what))

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from unicodedata import normalize
 
 import numpy as np
 from flask_babel import gettext as _
@@ -27,6 +26,7 @@ from flask_babel import gettext as _
 from analysis import GroupComparison, LevelTest, chi_square_levels, compare_groups
 from evalapp.campaigns.models import Subject
 from evalapp.results.compute import BallotStatus, CampaignResults, SubjectResults
+from evalapp.text import squeezed
 
 SIGNIFICANCE = 0.05
 
@@ -86,8 +86,8 @@ def lookback(earlier: CampaignResults, later: CampaignResults) -> Lookback:
     matched = [unit for unit in after if unit in before]
     texts_before = [item.text_zh for item in earlier.campaign.common_items()]
     texts_after = [item.text_zh for item in later.campaign.common_items()]
-    keys_before = [_wording(text) for text in texts_before]
-    keys_after = [_wording(text) for text in texts_after]
+    keys_before = [squeezed(text) for text in texts_before]
+    keys_after = [squeezed(text) for text in texts_after]
     shared = [(text, keys_before.index(key), column)
               for column, (text, key) in enumerate(zip(texts_after, keys_after, strict=True))
               if key in keys_before]
@@ -110,10 +110,6 @@ def lookback(earlier: CampaignResults, later: CampaignResults) -> Lookback:
         [text for text, key in zip(texts_after, keys_after, strict=True)
          if key not in keys_before],
     )
-
-
-def _wording(text: str) -> str:
-    return "".join(normalize("NFKC", text).split())
 
 
 def _subject_change(earlier: CampaignResults, later: CampaignResults, before: SubjectResults,

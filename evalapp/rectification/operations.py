@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from evalapp.campaigns.models import Campaign, Subject
 from evalapp.extensions import db
+from evalapp.i18n import local_date
 from evalapp.rectification.figures import LedgerFigures, MeasureFacts, ledger_figures
 from evalapp.rectification.models import (
     MeasureStatus,
@@ -20,6 +21,7 @@ from evalapp.rectification.models import (
     RectificationMeasure,
     RectificationProblem,
 )
+from evalapp.tabular import too_long
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,8 @@ class LedgerError(ValueError):
 
 
 def campaign_start(campaign: Campaign) -> date:
-    return campaign.created_at.date()
+    """The day the campaign was created, in the app's time zone."""
+    return local_date(campaign.created_at)
 
 
 def missing_parts(text: str, responsible_department: str) -> list[str]:
@@ -56,7 +59,11 @@ def missing_parts(text: str, responsible_department: str) -> list[str]:
 
 def measure_problems(campaign: Campaign, data: MeasureInput, today: date) -> list[str]:
     """Why the measure cannot be stored as it is; empty when it can."""
-    reasons = missing_parts(data.text, data.responsible_department)
+    reasons = missing_parts(data.text, data.responsible_department) + too_long(
+        _("The responsible department"), data.responsible_department.strip(),
+        RectificationMeasure.responsible_department) + too_long(
+        _("The co-operating departments"), data.cooperating_departments.strip(),
+        RectificationMeasure.cooperating_departments)
     if data.deadline < campaign_start(campaign):
         reasons.append(_("The deadline (%(deadline)s) cannot precede the campaign (%(start)s).",
                          deadline=data.deadline.isoformat(),

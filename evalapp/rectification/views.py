@@ -3,10 +3,7 @@ goes to the audit log."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
-from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -17,6 +14,7 @@ from evalapp.campaigns.access import campaign_for
 from evalapp.campaigns.models import Campaign, CampaignStatus, Subject
 from evalapp.charts import FORMATS, render
 from evalapp.extensions import db
+from evalapp.i18n import today
 from evalapp.rectification import operations as ledger
 from evalapp.rectification.charts import progress_chart
 from evalapp.rectification.figures import progress
@@ -30,7 +28,7 @@ from evalapp.rectification.models import (
 )
 from evalapp.results.compute import campaign_results
 from evalapp.spreadsheets import XLSX_MIMETYPE
-from evalapp.tabular import TableError, read_numbered_table
+from evalapp.tabular import TableError, hidden_left_out, read_rows, shown_rows
 from forms.rectification import LedgerUploadForm, MeasureForm, ProblemForm
 
 bp = Blueprint("rectification", __name__,
@@ -38,11 +36,6 @@ bp = Blueprint("rectification", __name__,
 READERS = (Role.LEADER, Role.ORGANISER, Role.AUDITOR)
 bp.add_app_template_global(problem_source_label)
 bp.add_app_template_global(measure_status_label)
-
-
-def today() -> date:
-    """Today where the organisation is (deadlines are its calendar days)."""
-    return datetime.now(get_timezone()).date()
 
 
 def _subject(campaign: Campaign, subject_id: int) -> Subject:
@@ -116,8 +109,9 @@ def import_(campaign_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _overview(campaign, form, status=422)
     try:
-        rows = read_numbered_table(form.file.data.filename, form.file.data.read())
-        measures = import_ledger(campaign, rows, today())
+        rows, left_out = shown_rows(read_rows(form.file.data.filename, form.file.data.read()),
+                                    form.include_hidden.data)
+        measures = import_ledger(campaign, [(row.number, row.cells) for row in rows], today())
     except TableError as error:
         form.file.errors.append(error.message())
         return _overview(campaign, form, status=422)
@@ -127,6 +121,8 @@ def import_(campaign_id: int) -> Response | tuple[str, int]:
     record("rectification.import", user=current_user, campaign=campaign, measures=measures)
     db.session.commit()
     flash(_("Ledger imported: %(count)d measures.", count=measures))
+    if left_out:
+        flash(hidden_left_out(left_out))
     return redirect(url_for(".index", campaign_id=campaign.id), code=303)
 
 

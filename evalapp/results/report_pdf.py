@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from evalapp.charts import render
 from evalapp.i18n import localized
-from evalapp.pdf import new_pdf, wrap_mode
+from evalapp.pdf import Document, new_pdf, wrap_mode
 from evalapp.results import charts
 from evalapp.results.compute import CampaignResults, Figures, GroupFigures, SubjectResults
 from evalapp.results.explain import (
@@ -44,7 +44,7 @@ def report_pdf(results: CampaignResults) -> bytes:
     return bytes(pdf.output())
 
 
-class _Report(FPDF):
+class _Report(Document):
     def footer(self) -> None:
         self.set_y(-11)
         self.set_font("sans", size=7.5)

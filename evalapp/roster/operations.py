@@ -13,15 +13,28 @@ from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.extensions import db
 from evalapp.roster.models import Membership, Office, RaterGroup, RosterEntry
 from evalapp.sampling.models import SampleDraw
-from evalapp.tabular import RowProblem
+from evalapp.tabular import RowProblem, too_long
+from evalapp.text import compact, squeezed
 
 OFFICE_WORDS = {
     Office.HEAD_OFFICE: {"机关", "head office", "headquarters"},
     Office.GRASSROOTS: {"基层", "grassroots"},
 }
+# 政治面貌 as GB/T 4762 (政治面貌代码) names it, in full, short and by code: members and
+# probationary members of the Communist Party of China are party members; members of the
+# Youth League and of the democratic parties, non-party persons and the masses are not.
 MEMBERSHIP_WORDS = {
-    Membership.MEMBER: {"党员", "中共党员", "预备党员", "member", "party member"},
-    Membership.NON_MEMBER: {"群众", "非党员", "non-member", "non member", "non-party"},
+    Membership.MEMBER: {
+        "01", "中国共产党党员", "中共党员", "党员", "02", "中国共产党预备党员", "中共预备党员",
+        "预备党员", "member", "party member"},
+    Membership.NON_MEMBER: {
+        "03", "中国共产主义青年团团员", "共青团员", "团员",
+        "04", "中国国民党革命委员会会员", "民革会员", "05", "中国民主同盟盟员", "民盟盟员",
+        "06", "中国民主建国会会员", "民建会员", "07", "中国民主促进会会员", "民进会员",
+        "08", "中国农工民主党党员", "农工党党员", "09", "中国致公党党员", "致公党党员",
+        "10", "九三学社社员", "11", "台湾民主自治同盟盟员", "台盟盟员",
+        "12", "无党派民主人士", "无党派人士", "无党派", "13", "群众", "普通公民", "非党员",
+        "non-member", "non member", "non-party"},
 }
 
 
@@ -57,8 +70,9 @@ class RosterPreview:
 
 
 def _lookup(words: dict, value: str):  # type: ignore[no-untyped-def]
-    folded = value.strip().lower()
-    return next((key for key, spellings in words.items() if folded in spellings), None)
+    typed = squeezed(value)
+    return next((key for key, spellings in words.items()
+                 if typed in {squeezed(word) for word in spellings}), None)
 
 
 def check_roster(
@@ -70,13 +84,13 @@ def check_roster(
     numbered = list(zip(numbers or range(1, len(rows) + 1), rows, strict=True))[1:]
     by_name = {}
     for group in groups:
-        by_name[group.name_zh] = group
+        by_name[squeezed(group.name_zh)] = group
         if group.name_en:
-            by_name[group.name_en.lower()] = group
+            by_name[squeezed(group.name_en)] = group
     by_kind = {(group.office, group.membership): group for group in groups}
     rows_of: dict[str, list[int]] = {}
     for number, row in numbered:
-        staff = row[mapping.staff_number].strip() if mapping.staff_number < len(row) else ""
+        staff = compact(row[mapping.staff_number]) if mapping.staff_number < len(row) else ""
         rows_of.setdefault(staff, []).append(number)
     people, problems = [], []
     for number, row in numbered:
@@ -84,7 +98,7 @@ def check_roster(
             return row[column].strip() if column is not None and column < len(row) else ""
 
         reasons = []
-        name, staff = cell(mapping.name), cell(mapping.staff_number)
+        name, staff = cell(mapping.name), compact(cell(mapping.staff_number))
         if not name:
             reasons.append(_("no name"))
         if not staff:
@@ -92,6 +106,9 @@ def check_roster(
         elif len(rows_of[staff]) > 1:
             reasons.append(_("staff number %(number)s is on rows %(rows)s", number=staff,
                              rows=", ".join(map(str, rows_of[staff]))))
+        reasons += too_long(_("The name"), name, RosterEntry.name) + too_long(
+            _("The staff number"), staff, RosterEntry.staff_number) + too_long(
+            _("The unit"), cell(mapping.unit), RosterEntry.unit_name)
         group = _group_of(cell, mapping, by_name, by_kind, reasons)
         if reasons:
             problems.append(RowProblem(number, tuple(reasons)))
@@ -103,7 +120,7 @@ def check_roster(
 def _group_of(cell, mapping, by_name, by_kind, reasons):  # type: ignore[no-untyped-def]
     if mapping.group is not None:
         value = cell(mapping.group)
-        group = by_name.get(value) or by_name.get(value.lower())
+        group = by_name.get(squeezed(value))
         if group is None:
             reasons.append(_("unknown rater group “%(value)s”", value=value) if value
                            else _("no rater group"))

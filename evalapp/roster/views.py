@@ -17,24 +17,24 @@ from evalapp.campaigns.access import campaign_for
 from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.extensions import db
 from evalapp.roster.models import RaterGroup, RosterEntry
-from evalapp.roster.operations import (
-    ColumnMapping,
-    RosterLocked,
-    check_roster,
-    import_roster,
-)
-from evalapp.tabular import TableError, header_index, read_numbered_table
+from evalapp.roster.operations import ColumnMapping, RosterLocked, check_roster, import_roster
+from evalapp.tabular import Row, TableError, column_of, header_index, read_rows
 from forms.roster import NO_COLUMN, RosterMappingForm, RosterUploadForm
 
 bp = Blueprint("roster", __name__, url_prefix="/campaigns/<int:campaign_id>/roster")
 
 # Header words that pre-select a column in the mapping step.
+# Compared with every kind of space removed and full-width forms folded (姓　名 is 姓名).
 GUESSES = {
-    "name": ("姓名", "name"),
-    "staff_number": ("工号", "人员编号", "编号", "staff number", "staff no"),
-    "unit": ("单位", "部门", "unit"),
-    "group": ("类别", "测评人类别", "group"),
-    "office": ("机关/基层", "机关基层", "层级", "office"),
+    "name": ("姓名", "名字", "人员姓名", "干部姓名", "name"),
+    "staff_number": ("工号", "人员编号", "编号", "职工号", "职工编号", "员工号", "员工编号",
+                     "人事编号", "干部编号", "staff number", "staff no", "staff id",
+                     "employee id"),
+    "unit": ("单位", "部门", "所在部门", "所在单位", "工作单位", "单位名称", "部门名称",
+             "所属部门", "所属单位", "工作部门", "所在处室", "处室", "科室", "单位/部门",
+             "单位(部门)", "unit", "department", "dept"),
+    "group": ("类别", "测评人类别", "人员类别", "测评类别", "group"),
+    "office": ("机关/基层", "机关基层", "层级", "所属层级", "office"),
     "membership": ("政治面貌", "党员/群众", "membership"),
 }
 
@@ -71,7 +71,7 @@ def index(campaign_id: int) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         content = form.file.data.read()
         try:
-            rows = _from_header(read_numbered_table(form.file.data.filename, content))
+            rows = _from_header(read_rows(form.file.data.filename, content))
         except TableError as error:
             form.file.errors.append(error.message())
         else:
@@ -85,11 +85,11 @@ def index(campaign_id: int) -> Response | tuple[str, int]:
                            counts=_roster_counts(campaign.id)), 422 if form.errors else 200
 
 
-def _from_header(numbered: list[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:
-    """The numbered rows from the header on: the first row naming two of the columns we look
-    for, or the first row when none does (titles above the header are skipped)."""
+def _from_header(rows: list[Row]) -> list[Row]:
+    """The rows from the header on: the first row naming two of the columns we look for, or
+    the first row when none does (titles above the header are skipped)."""
     words = [word for spellings in GUESSES.values() for word in spellings]
-    return numbered[header_index([row for _n, row in numbered], words) or 0:]
+    return rows[header_index([row.cells for row in rows], words) or 0:]
 
 
 def _mapping_form(header: list[str]) -> RosterMappingForm:
@@ -102,9 +102,8 @@ def _mapping_form(header: list[str]) -> RosterMappingForm:
     for field in (form.unit, form.group, form.office, form.membership):
         field.choices = optional
     if not form.is_submitted():
-        folded = [cell.strip().lower() for cell in header]
         for field_name, words in GUESSES.items():
-            match = next((i for i, cell in enumerate(folded) if cell in words), None)
+            match = column_of(header, words)
             form[field_name].data = match if match is not None else (
                 0 if field_name in ("name", "staff_number") else NO_COLUMN)
     return form
@@ -121,22 +120,25 @@ def mapping(campaign_id: int) -> Response | tuple[str, int]:
     if content is None:
         flash(_("The uploaded file has expired; please upload it again."), "error")
         return redirect(url_for("roster.index", campaign_id=campaign.id), code=303)
-    numbered = _from_header(read_numbered_table(name, content))
-    numbers, rows = [n for n, _row in numbered], [row for _n, row in numbered]
-    form = _mapping_form(rows[0])
+    rows = _from_header(read_rows(name, content))
+    form = _mapping_form(list(rows[0].cells))
     form.upload.data = name
     preview = None
     groups = _groups(campaign.id)
+    hidden = [row for row in rows[1:] if row.hidden]
     if form.validate_on_submit():
+        # Hidden rows (people who have left, rows filtered out) are left out unless included.
+        used = [rows[0], *(row for row in rows[1:] if form.include_hidden.data or not row.hidden)]
         optional = {f: (form[f].data if form[f].data != NO_COLUMN else None)
                     for f in ("unit", "group", "office", "membership")}
-        preview = check_roster(rows, ColumnMapping(form.name.data, form.staff_number.data,
-                                                   **optional), groups, numbers)
+        preview = check_roster([row.cells for row in used], ColumnMapping(
+            form.name.data, form.staff_number.data, **optional), groups,
+            [row.number for row in used])
         if "confirm" in request.form and not preview.problems:
             return _import(campaign, preview, name)
     status = 422 if form.errors or (preview and preview.problems) else 200
     return render_template("roster/mapping.html", campaign=campaign, form=form, rows=rows,
-                           preview=preview, groups=groups), status
+                           hidden=hidden, preview=preview, groups=groups), status
 
 
 def _import(campaign, preview, name: str) -> Response:  # type: ignore[no-untyped-def]

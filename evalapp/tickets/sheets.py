@@ -35,7 +35,7 @@ class TicketFace:
 
     campaign: str
     group: str
-    subjects: str
+    subjects: tuple[str, ...]
     token: str
     url: str
     spare: bool = False
@@ -49,7 +49,7 @@ def faces_for(
         TicketFace(
             campaign=campaign.title,
             group=batch.rater_group.name_zh,
-            subjects="、".join(f"{s.unit.name_zh} · {s.person_name}" for s in batch.subjects),
+            subjects=tuple(f"{s.unit.name_zh} · {s.person_name}" for s in batch.subjects),
             token=token,
             url=f"{address}/t/{token}",
             spare=ticket.is_spare,
@@ -65,6 +65,10 @@ TYPING_HINT = "无法扫码时，请用手机浏览器打开\n{address}\n并输�
 SPARE = "备用票"
 GROUP_LABEL = "测评人类别："
 SUBJECTS_LABEL = "被评对象："
+SUBJECT_SEPARATOR = "、"
+MORE = "等{count}人"  # "and others, {count} in all"
+QUIET_MODULES = 4  # the quiet zone around a QR code, in modules (ISO/IEC 18004)
+TITLE_LINE, SUBJECTS_LINE = 4.2, 4.0  # line heights, millimetres
 # Ragged right, broken at any character: Chinese has no spaces to break at, and justifying
 # a line of it stretches the few spaces there are into gaps.
 CHINESE_LINES = {"align": "L", "wrapmode": "CHAR", "new_x": "LEFT", "new_y": "NEXT"}
@@ -103,18 +107,29 @@ def _cut_marks(pdf: FPDF) -> None:
 
 
 def _ticket(pdf: FPDF, face: TicketFace, address: str, left: float, top: float) -> None:
+    """One ticket: the QR code at the bottom left with its quiet zone (4 modules, ISO/IEC
+    18004) kept clear of text on every side; the title and the subjects above it, shortened
+    to the room there is ("…等3人"), whatever their length; how to enter at its right."""
     inner = CELL_W - 2 * MARGIN
     x, y = left + MARGIN, top + MARGIN
-    pdf.set_text_color(0)
-    pdf.set_font("sans", size=9.5)
-    pdf.set_xy(x, y)
-    pdf.multi_cell(inner, 4.2, face.campaign, max_line_height=4.2, **CHINESE_LINES)
-    pdf.set_font("sans", size=8.5)
-    pdf.multi_cell(inner, 4, f"{GROUP_LABEL}{face.group}    {SUBJECTS_LABEL}{face.subjects}",
-                   **CHINESE_LINES)
+    matrix = _qr_matrix(face.url)
+    quiet = QUIET_MODULES * QR_SIZE / len(matrix)
     qr_top = top + CELL_H - MARGIN - QR_SIZE
-    _qr(pdf, face.url, x, qr_top, QR_SIZE)
-    right = x + QR_SIZE + 4
+    pdf.set_text_color(0)
+    pdf.set_xy(x, y)
+    room = qr_top - quiet - y  # millimetres of text above the code
+    pdf.set_font("sans", size=9.5)
+    title_lines = min(2, int(room // TITLE_LINE))
+    pdf.multi_cell(inner, TITLE_LINE, _fitted(pdf, inner, [face.campaign], title_lines,
+                                              TITLE_LINE), **CHINESE_LINES)
+    pdf.set_font("sans", size=8.5)
+    lines = int((qr_top - quiet - pdf.get_y()) // SUBJECTS_LINE)
+    pdf.multi_cell(inner, SUBJECTS_LINE, _fitted(
+        pdf, inner, [f"{GROUP_LABEL}{face.group}    {SUBJECTS_LABEL}{name}" if i == 0 else name
+                     for i, name in enumerate(face.subjects)], lines, SUBJECTS_LINE),
+        **CHINESE_LINES)
+    _qr(pdf, matrix, x, qr_top, QR_SIZE)
+    right = x + QR_SIZE + quiet
     width = left + CELL_W - MARGIN - right
     pdf.set_y(qr_top)
     for family, size, height, gray, words in (
@@ -133,6 +148,32 @@ def _ticket(pdf: FPDF, face: TicketFace, address: str, left: float, top: float) 
         pdf.cell(14, 5, SPARE, border=1, align="C")
 
 
+def _fitted(pdf: FPDF, width: float, names: Sequence[str], lines: int, height: float) -> str:
+    """`names` joined by 、 as they fit in `lines` lines of `width` in the current font: all of
+    them; or the first few and "等N人" (and N more); or the first one cut with "…". Nothing
+    when not even one line fits."""
+    def fits(text: str) -> bool:
+        return len(pdf.multi_cell(width, height, text, dry_run=True, output="LINES",
+                                  **CHINESE_LINES)) <= lines
+
+    if lines < 1:
+        return ""
+    total = len(names)
+    candidates = [SUBJECT_SEPARATOR.join(names)] + [
+        SUBJECT_SEPARATOR.join(names[:shown]) + MORE.format(count=total)
+        for shown in range(total - 1, 0, -1)]
+    found = next((text for text in candidates if fits(text)), None)
+    if found is not None:
+        return found
+    suffix = "…" + (MORE.format(count=total) if total > 1 else "")
+    first = names[0]
+    low, high = 0, len(first)  # the longest start of the first name that fits with the suffix
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if fits(first[:middle] + suffix) else (low, middle - 1)
+    return first[:low] + suffix
+
+
 def _code_lines(token: str) -> str:
     """The code in groups of four, at most four groups a line so it never wraps mid-group."""
     groups = grouped(token).split("-")
@@ -146,8 +187,7 @@ def _qr_matrix(url: str) -> list[list[bool]]:
     return code.get_matrix()
 
 
-def _qr(pdf: FPDF, url: str, x: float, y: float, size: float) -> None:
-    matrix = _qr_matrix(url)
+def _qr(pdf: FPDF, matrix: list[list[bool]], x: float, y: float, size: float) -> None:
     module = size / len(matrix)
     pdf.set_fill_color(0)
     for row, cells in enumerate(matrix):
@@ -202,7 +242,8 @@ def ticket_png(face: TicketFace) -> bytes:
             if dark:
                 x0, y0 = (column + quiet) * module, (row + quiet) * module
                 draw.rectangle([x0, y0, x0 + module - 1, y0 + module - 1], fill=0)
-    draw.text((side / 2, side + 8), face.group + " · " + face.subjects, fill=0,
+    draw.text((side / 2, side + 8), face.group + " · " + SUBJECT_SEPARATOR.join(face.subjects),
+              fill=0,
               font=_png_font(16), anchor="mt")
     draw.text((side / 2, side + 36), grouped(face.token), fill=0, font=_png_font(18),
               anchor="mt")

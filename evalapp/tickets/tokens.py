@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from evalapp.text import folded
+
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 TOKEN_BITS = 128
 TOKEN_LENGTH = -(-TOKEN_BITS // 5)  # 26 characters
@@ -26,9 +28,10 @@ def new_token() -> str:
 
 
 def canonical(typed: str) -> str:
-    """What a person typed, as the code it must mean: no spaces or dashes, upper case, and the
-    letters that look like digits read as those digits."""
-    return "".join(typed.split()).replace("-", "").upper().translate(_CONFUSABLE)
+    """What a person typed, as the code it must mean: full-width forms as ASCII (NFKC), no
+    spaces or dashes of any kind (a Chinese input method's —, a full-width －), upper case, and
+    the letters that look like digits read as those digits."""
+    return "".join(folded(typed).split()).replace("-", "").upper().translate(_CONFUSABLE)
 
 
 def normalize(typed: str) -> str | None:

@@ -78,7 +78,9 @@
   function updateCounter(textarea) {
     var counter = textarea.parentNode.querySelector("[data-count]");
     var left = parseInt(textarea.getAttribute("maxlength"), 10) - textarea.value.length;
-    counter.textContent = format(texts.getAttribute("data-text-chars"), { count: left });
+    counter.textContent = left >= 0
+      ? format(texts.getAttribute("data-text-chars"), { count: left })
+      : format(texts.getAttribute("data-text-over"), { count: -left });
   }
 
   restoreDraft();

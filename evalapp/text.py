@@ -1,0 +1,45 @@
+"""Text as people type and paste it: one set of rules for every identifier and keyword.
+
+A phone's input method in full-width mode (全角) types ＡＢＣ１２３ and －; Chinese input methods
+give — (U+2014) for a dash; Word and web pages bring no-break, ideographic (U+3000) and
+zero-width spaces; Excel headers are padded with U+3000 to line up two-character words
+(姓　名). NFKC (Unicode's compatibility normalisation, UAX #15) turns full-width forms into
+their ASCII letters, digits and punctuation; every dash (Unicode's Pd category and the minus
+sign) counts as "-"; and for keywords every kind of space is ignored.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Every dash punctuation character of Unicode (category Pd: ‐ ‑ ‒ – — ― ⸺ 〜 ﹣ － …), the minus
+# sign and the hyphen bullet. Built from the Unicode database rather than listed by hand.
+DASHES = frozenset(
+    {chr(code) for code in range(0x10000) if unicodedata.category(chr(code)) == "Pd"}
+    | {"\u2212", "\u2043"}
+)
+_TO_HYPHEN = str.maketrans(dict.fromkeys(DASHES, "-"))
+# Invisible characters pasted from web pages and Word: zero-width spaces and joiners, the byte
+# order mark, the word joiner and the soft hyphen.
+_INVISIBLE = str.maketrans(dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+
+
+def folded(text: str) -> str:
+    """What a person typed, in one spelling: NFKC, every dash as "-", invisible characters
+    removed, outer spaces stripped. For identifiers that are stored (staff numbers): ＮＢ－０１
+    is NB-01."""
+    return unicodedata.normalize("NFKC", text).translate(_INVISIBLE).translate(
+        _TO_HYPHEN).strip()
+
+
+def compact(text: str) -> str:
+    """An identifier as stored and compared (staff numbers): `folded`, with every kind of space
+    removed: "０３０１", "03 01" and "0301" are 0301."""
+    return "".join(folded(text).split())
+
+
+def squeezed(text: str) -> str:
+    """A keyword for comparing, not for storing: `compact`, in lower case ("姓　名",
+    "Staff  No" and "staff no" are 姓名, staffno and staffno)."""
+    return compact(text).casefold()
+

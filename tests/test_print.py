@@ -1,0 +1,191 @@
+"""Print that says what was written and ticket sheets that scan (issue 15, kinds 7–8): every
+case of tests/cases/ with its expected value, and more inputs of each kind."""
+
+from __future__ import annotations
+
+import pypdfium2 as pdfium
+import pytest
+import zxingcpp
+from PIL import ImageFilter
+
+from evalapp.auth.models import Role
+from evalapp.ballotbox.operations import close_campaign, open_campaign
+from evalapp.campaigns.models import Level, Satisfaction
+from evalapp.extensions import db
+from evalapp.pdf import stand_ins
+from evalapp.tickets.operations import issue_tickets
+from evalapp.tickets.sheets import TicketFace, ticket_sheet_pdf
+from evalapp.tickets.tokens import new_receipt_code, new_token
+from tests.ballots import BallotContent, insert_ballots
+from tests.conftest import login
+from tests.factories import groups_of, make_campaign, make_user, make_world
+
+
+def pdf_text(data: bytes) -> str:
+    document = pdfium.PdfDocument(data)
+    try:
+        return "\n".join(page.get_textpage().get_text_range() for page in document)
+    finally:
+        document.close()
+
+
+# --- kind 7: print that says what was written ----------------------------------------------
+
+def closed_campaign(app, opinions: list[str], *, person: str = "述职人1", group: str = "",
+                    item: str = "") -> int:
+    """A closed campaign whose one subject got a ballot per opinion (at least five, all from
+    the first group, so that they are shown)."""
+    with app.app_context():
+        world = make_world()
+        make_user("leader", world.customs, Role.LEADER)
+        campaign = make_campaign(world.customs)
+        first = groups_of(campaign)[0]
+        first.name_zh = group or first.name_zh
+        campaign.subjects[0].person_name = person
+        campaign.sections[0].items[0].text_zh = item or campaign.sections[0].items[0].text_zh
+        issue_tickets(campaign, first, campaign.subjects, len(opinions))
+        open_campaign(campaign)
+        insert_ballots(campaign.id, first.id, [
+            BallotContent(campaign.subjects[0].id, [Level.GOOD] * 28, Satisfaction.SATISFIED,
+                          opinion, new_receipt_code()) for opinion in opinions])
+        close_campaign(campaign)
+        db.session.commit()
+        return campaign.id
+
+
+def test_case_emoji_in_an_opinion_are_printed_not_dropped(app, client):
+    opinion = "👍 支持工作，希望继续加强基层调研😊"
+    campaign_id = closed_campaign(app, [opinion, "👍👍", "好", "好", "好"])
+    login(client, "leader")
+    response = client.get(f"/campaigns/{campaign_id}/results/export.pdf")
+    assert response.status_code == 200
+    text = pdf_text(response.data)
+    # 😊 is in the fallback font (DejaVu Sans, embedded); 👍 is in neither font: a stand-in
+    assert "[表情] 支持工作，希望继续加强基层调研😊" in text
+    assert "[表情][表情]" in text  # an opinion made only of emoji is not an empty line
+    assert b"DejaVuSans" in response.data
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("赞👍", "赞[表情]"),
+    ("👨\u200d💻加油", "[表情]加油"),  # a joined emoji is one stand-in
+    ("👍🏽❤\ufe0f", "[表情]❤\ufe0f"),  # a skin tone goes with its stand-in; ❤ is drawn
+    ("\U0001d11e乐", "[表情]乐"),  # a musical symbol
+    ("ᠮᠣᠩᠭᠣᠯ", "□□□□□□"),  # a script neither font has: marked, never dropped
+    ("换行\n保留", "换行\n保留"),
+])
+def test_characters_no_font_has_get_visible_stand_ins(app, text, expected):
+    covered = {ord(char) for char in "赞加油❤乐换行保留"}
+    with app.test_request_context():
+        assert stand_ins(text, covered) == expected
+
+
+def test_a_dollar_in_names_prints_as_typed_in_charts_and_the_pdf(app, client):
+    """matplotlib reads $…$ as a formula (mathtext) and refuses most: a 500 before."""
+    person, group, item = r"述职人$\x$", "机关$党员$", r"廉洁$\frac{自律"
+    campaign_id = closed_campaign(app, ["好"] * 5, person=person, group=group, item=item)
+    login(client, "leader")
+    base = f"/campaigns/{campaign_id}/results"
+    with app.app_context():
+        from evalapp.campaigns.models import Campaign
+
+        subject = db.session.get(Campaign, campaign_id).subjects[0].id
+    for path in ("/subjects.png", "/subjects.svg", f"/{subject}/items.png",
+                 f"/{subject}/heatmap.svg", "/export.xlsx"):
+        assert client.get(base + path).status_code == 200, path
+    response = client.get(base + "/export.pdf")
+    assert response.status_code == 200
+    assert person in pdf_text(response.data)
+    svg = client.get(f"{base}/{subject}/heatmap.svg").get_data(as_text=True)
+    assert "<!-- 机关$党员$ -->" in svg  # matplotlib names each text in a comment
+
+
+# --- kind 8: ticket sheets that scan --------------------------------------------------------
+
+CASE_UNIT = "中华人民共和国某某海关缉私局某某分局机关第二党支部"
+CASE_TITLE = f"2025年度{CASE_UNIT}书记抓基层党建工作述职评议考核民主测评"
+ADDRESS = "http://evalapp.test"
+
+
+def sheet(app, title: str, group: str, subjects: tuple[str, ...], address: str = ADDRESS,
+          count: int = 8) -> tuple[bytes, set[str]]:
+    """A rendered sheet of `count` tickets, and the addresses its codes must hold."""
+    faces = []
+    for _ in range(count):
+        token = new_token()
+        faces.append(TicketFace(title, group, subjects, token, f"{address}/t/{token}"))
+    with app.test_request_context():
+        return ticket_sheet_pdf(faces, address), {face.url for face in faces}
+
+
+def decoded(data: bytes, dpi: int, blur: float) -> list[str]:
+    """What a phone reads from the first page at `dpi`, softened by a Gaussian blur of `blur`
+    pixels as a camera's lens and focus soften it."""
+    document = pdfium.PdfDocument(data)
+    try:
+        image = document[0].render(scale=dpi / 72, grayscale=True).to_pil()
+    finally:
+        document.close()
+    return [code.text for code in zxingcpp.read_barcodes(image.filter(
+        ImageFilter.GaussianBlur(blur)))]
+
+
+def text_in_quiet_zones(data: bytes) -> list[str]:
+    """Every character drawn in a QR code or its quiet zone of 4 modules (ISO/IEC 18004), with
+    the codes found on a clean 300 dpi render and their size from their version."""
+    document = pdfium.PdfDocument(data)
+    try:
+        page = document[0]
+        scale = 300 / 72
+        height = page.get_height()
+        zones = []
+        for code in zxingcpp.read_barcodes(page.render(scale=scale).to_pil()):
+            corners = [code.position.top_left, code.position.top_right,
+                       code.position.bottom_right, code.position.bottom_left]
+            xs = [corner.x / scale for corner in corners]
+            ys = [height - corner.y / scale for corner in corners]  # PDF points grow upwards
+            modules = 17 + 4 * int(code.extra["Version"])
+            quiet = 4 * (max(xs) - min(xs)) / modules
+            zones.append((min(xs) - quiet, min(ys) - quiet, max(xs) + quiet, max(ys) + quiet))
+        textpage = page.get_textpage()
+        inside = []
+        for index in range(textpage.count_chars()):
+            char = textpage.get_text_range(index, 1)
+            if char.isspace() or not char:
+                continue
+            left, bottom, right, top = textpage.get_charbox(index)
+            if any(left < z_right and right > z_left and bottom < z_top and top > z_bottom
+                   for z_left, z_bottom, z_right, z_top in zones):
+                inside.append(char)
+        assert len(zones) == 8
+        return inside
+    finally:
+        document.close()
+
+
+@pytest.mark.parametrize(("title", "group", "subjects"), [
+    # the case: a long title, a long unit name, three subjects
+    (CASE_TITLE, "机关党员", tuple(f"{CASE_UNIT} · {person}" for person in
+                                  ("𠮷明远", "阿依古丽·买买提", "王䶮"))),
+    # the one-subject control
+    (CASE_TITLE, "机关党员", (f"{CASE_UNIT} · 𠮷明远",)),
+    # longer still: a 200-character title, a 50-character group, twelve subjects
+    ("测评" * 100, "机" * 50, tuple(f"{CASE_UNIT}{n} · 述职人{n}" for n in range(12))),
+    # short everything
+    ("测评", "群众", ("办公室 · 王",)),
+])
+def test_case_every_code_on_a_ticket_sheet_scans_whatever_the_text(app, title, group,
+                                                                    subjects):
+    data, urls = sheet(app, title, group, subjects)
+    assert text_in_quiet_zones(data) == []
+    assert sorted(decoded(data, 150, 1.5)) == sorted(urls)
+
+
+def test_a_long_subjects_line_is_shortened_to_the_first_subjects_and_a_count(app):
+    subjects = tuple(f"{CASE_UNIT} · {person}" for person in ("𠮷明远", "阿依古丽·买买提", "王䶮"))
+    data, _urls = sheet(app, CASE_TITLE, "机关党员", subjects, count=1)
+    text = pdf_text(data).replace("\r", "").replace("\n", "")
+    assert f"被评对象：{CASE_UNIT} · 𠮷明远等3人" in text
+    assert CASE_TITLE in text
+    data, _urls = sheet(app, "测评", "机关党员", subjects[:2], count=1)  # room for both
+    assert "、".join(subjects[:2]) in pdf_text(data).replace("\r", "").replace("\n", "")
