@@ -5,9 +5,19 @@ from __future__ import annotations
 import io
 import re
 
-from evalapp.campaigns.models import Subject
+import pytest
+
+from evalapp.auth.models import Role
+from evalapp.ballots.operations import BallotContent, insert_ballots
+from evalapp.campaigns.models import Campaign, Level, Satisfaction, Subject
+from evalapp.campaigns.operations import close_campaign, open_campaign
 from evalapp.extensions import db
+from evalapp.results.compute import campaign_results
+from evalapp.roster.models import RosterEntry
+from evalapp.tickets.operations import issue_tickets
+from evalapp.tickets.tokens import new_receipt_code
 from tests.conftest import csrf_token, login
+from tests.factories import groups_of, make_campaign, make_user, make_world
 from tests.organiser import make_setup
 
 
@@ -36,3 +46,54 @@ def test_saving_a_subject_again_keeps_its_uploaded_report(app, client):
         assert subject.post == "党委书记（修改后）"
         assert (subject.report_file.filename, subject.report_file.content) == (
             "述职报告.pdf", pdf)
+
+
+@pytest.fixture
+def ranked_campaign(app):
+    """Three subjects; groups A and B weighted 40% / 60% by policy. 述职人1 has only a void
+    (blank) ballot, so no score and no rank; 述职人2: A all 好 (100), B all 较好 (80): score 90,
+    policy-weighted 0.4·100 + 0.6·80 = 88; 述职人3: everyone 一般: 60 either way."""
+    with app.app_context():
+        world = make_world()
+        make_user("leader", world.customs, Role.LEADER)
+        campaign = make_campaign(world.customs, subjects=3)
+        a, b = groups_of(campaign)[:2]
+        a.weight, b.weight = 0.4, 0.6
+        for group in (a, b):
+            db.session.add_all(RosterEntry(campaign_id=campaign.id, rater_group_id=group.id,
+                                           name=f"{group.id}-{n}", staff_number=f"{group.id}-{n}")
+                               for n in range(10))
+            issue_tickets(campaign, group, campaign.subjects, 6)
+        open_campaign(campaign)
+        first, second, third = (subject.id for subject in campaign.subjects)
+
+        def ballots(subject, level, count=5):
+            return [BallotContent(subject, [level] * 28, Satisfaction.SATISFIED, "",
+                                  new_receipt_code()) for _ in range(count)]
+
+        insert_ballots(campaign.id, a.id, ballots(first, None, 1) + ballots(second, Level.EXCELLENT)
+                       + ballots(third, Level.FAIR))
+        insert_ballots(campaign.id, b.id, ballots(second, Level.GOOD) + ballots(third, Level.FAIR))
+        close_campaign(campaign)
+        db.session.commit()
+        return campaign.id
+
+
+def test_overview_ranks_subjects_without_valid_ballots_last_and_shows_the_policy_score(
+        app, client, ranked_campaign):
+    login(client, "leader")
+    page = client.get(f"/campaigns/{ranked_campaign}/results/")
+    assert page.status_code == 200
+    rows = re.findall(r"<tr>(.*?)</tr>", page.get_data(as_text=True), re.S)
+    cells = [[re.sub(r"<[^>]+>", "", cell).strip()
+              for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)][:4] for row in rows[1:]]
+    assert [row[:4] for row in cells] == [
+        ["1", "宁波海关 · 述职人2", "90.00", "88.00"],
+        ["2", "宁波海关 · 述职人3", "60.00", "60.00"],
+        ["–", "宁波海关 · 述职人1", "–", "–"],
+    ]
+    with app.app_context():
+        assert [r.subject.person_name for r in campaign_results(
+            db.session.get(Campaign, ranked_campaign)).ranked] == ["述职人2", "述职人3", "述职人1"]
+    for export in ("export.pdf", "export.xlsx", "export.csv", "subjects.png"):
+        assert client.get(f"/campaigns/{ranked_campaign}/results/{export}").status_code == 200
