@@ -19,6 +19,7 @@ from evalapp.tickets.tokens import new_receipt_code
 from tests.conftest import csrf_token, login
 from tests.factories import groups_of, make_campaign, make_user, make_world
 from tests.organiser import make_setup
+from tests.rater import full_answers, make_tickets
 
 
 def post_subject_form(client, path: str, **changes):
@@ -97,3 +98,51 @@ def test_overview_ranks_subjects_without_valid_ballots_last_and_shows_the_policy
             db.session.get(Campaign, ranked_campaign)).ranked] == ["述职人2", "述职人3", "述职人1"]
     for export in ("export.pdf", "export.xlsx", "export.csv", "subjects.png"):
         assert client.get(f"/campaigns/{ranked_campaign}/results/{export}").status_code == 200
+
+
+def test_a_ballot_beyond_the_void_rule_is_told_so_beside_the_button_and_on_the_receipt(
+        app, client):
+    """28 items, void with more than a quarter (7) blank: 8 blank is void, 7 still counts."""
+    with app.app_context():
+        tickets = make_tickets()
+    receipts = []
+    for ticket, blank_items in ((tickets.single[0], 8), (tickets.single[1], 7)):
+        client.get(f"/t/{ticket}")
+        data = full_answers(client.get("/ballot").get_data(as_text=True))
+        for name in [name for name in data if "_c" in name][:blank_items]:
+            del data[name]
+        first = client.post("/ballot", data=data)
+        page = first.get_data(as_text=True)
+        assert first.status_code == 200 and 'action="/ballot#confirm"' in page
+        confirm = re.search(r'<div class="notice confirm" role="alert" id="confirm">(.*?)</div>'
+                            r'\s*<div class="submit-bar">', page, re.S)
+        assert confirm, "the question is asked right above the submit button"
+        said = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", confirm.group(1)))
+        assert f"未作答：{blank_items} 题" in said
+        assert ("本票将作为废票，不计入结果：28 道题目中有 8 道未答，最多只能有 7 道未答"
+                if blank_items == 8 else "本票仍然有效") in said
+        assert "仍然提交" in page
+        data["confirm_blanks"] = "1"
+        assert client.post("/ballot", data=data).status_code == 303
+        receipts.append(client.get("/ballot/receipt").get_data(as_text=True))
+    assert "废票：未答题目过多" in receipts[0] and "有效票" not in receipts[0]
+    assert "有效票：本票计入测评结果" in receipts[1] and "废票" not in receipts[1]
+    with app.app_context():
+        campaign = db.session.get(Campaign, tickets.campaign_id)
+        close_campaign(campaign)
+        (result, _other) = campaign_results(campaign).subjects
+        assert (result.returned, result.void_blank, result.valid) == (2, 1, 1)
+
+
+def test_a_uniform_ballot_is_told_it_will_be_void_where_the_campaign_says_so(app, client):
+    with app.app_context():
+        tickets = make_tickets()
+        db.session.get(Campaign, tickets.campaign_id).void_uniform = True
+        db.session.commit()
+    client.get(f"/t/{tickets.single[0]}")
+    data = full_answers(client.get("/ballot").get_data(as_text=True))
+    page = client.post("/ballot", data=data).get_data(as_text=True)
+    assert "所有题目选择了同一档次" in page
+    data["confirm_blanks"] = "1"
+    client.post("/ballot", data=data)
+    assert "废票：所有题目选择了同一档次" in client.get("/ballot/receipt").get_data(as_text=True)

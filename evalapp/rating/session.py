@@ -9,7 +9,7 @@ on the rater's own phone; the server keeps no copy of it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import session
 
@@ -23,6 +23,8 @@ class RaterSession:
     token_hash: str
     campaign_id: int
     receipts: dict[int, str]  # subject id: receipt code
+    # subject id: why its submitted ballot is void (a `verdict.Void`), for the receipt page
+    void: dict[int, str] = field(default_factory=dict)
 
     def receipt_list(self) -> list[str]:
         return [self.receipts[subject] for subject in sorted(self.receipts)]
@@ -44,6 +46,12 @@ def start(token_hash: str, campaign_id: int, subject_ids: tuple[int, ...]) -> Ra
     return rater
 
 
+def record_void(reasons: dict[int, str]) -> None:
+    """Keep on the phone which of the ballots just submitted are void, and why, so that the
+    receipt tells the rater whether each counts."""
+    session[KEY] = {**session[KEY], "void": {str(subject): r for subject, r in reasons.items()}}
+
+
 def load() -> RaterSession | None:
     data = session.get(KEY)
     if not isinstance(data, dict):
@@ -53,6 +61,7 @@ def load() -> RaterSession | None:
             str(data["ticket"]),
             int(data["campaign"]),
             {int(subject): str(code) for subject, code in data["receipts"].items()},
+            {int(subject): str(why) for subject, why in data.get("void", {}).items()},
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None

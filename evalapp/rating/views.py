@@ -24,6 +24,7 @@ from evalapp.rating.operations import (
     stored_receipts,
     submit_ballots,
 )
+from evalapp.rating.verdict import Verdict, verdict
 from evalapp.tickets.tokens import canonical, hash_token, normalize
 from forms.ballot import (
     BallotFormBase,
@@ -146,14 +147,18 @@ def ballot() -> Response | str | tuple[str, int]:
     )
     form = form_class()
     blanks: dict[int, list[str]] = {}
+    verdicts: dict[int, Verdict] = {}
     status = 200
     if request.method == "POST":
         if not form.validate():
             status = 422
         else:
+            contents = _contents(rater, form, layout)
+            verdicts = {c.subject_id: verdict(campaign, c) for c in contents}
             blanks = {s.subject_id: form.unanswered(s) for s in layout if form.unanswered(s)}
-            if not blanks or form.confirm_blanks.data == "1":
-                return _submit(rater, form, layout)
+            void = any(v.void for v in verdicts.values())
+            if not (blanks or void) or form.confirm_blanks.data == "1":
+                return _submit(rater, contents, verdicts.values())
             form.confirm_blanks.data = "1"
     return render_template(
         "rating/ballot.html",
@@ -161,6 +166,7 @@ def ballot() -> Response | str | tuple[str, int]:
         subjects=subjects,
         form=form,
         blanks=blanks,
+        verdicts=verdicts,
         fields=_FieldNames,
         levels=level_choices(),
         satisfactions=satisfaction_choices(),
@@ -191,10 +197,10 @@ def _layout(campaign: Campaign, subject: Subject) -> SubjectLayout:
     )
 
 
-def _submit(
+def _contents(
     rater: rater_session.RaterSession, form: BallotFormBase, layout: list[SubjectLayout]
-) -> Response | tuple[str, int]:
-    contents = [
+) -> list[BallotContent]:
+    return [
         BallotContent(
             subject_id=s.subject_id,
             levels=[_level(form[common_field(s.subject_id, item)].data)
@@ -207,12 +213,19 @@ def _submit(
         )
         for s in layout
     ]
+
+
+def _submit(
+    rater: rater_session.RaterSession, contents: list[BallotContent],
+    verdicts: Iterable[Verdict],
+) -> Response | tuple[str, int]:
     start_writing(db.session)
     outcome = submit_ballots(rater.token_hash, contents)
     if isinstance(outcome, Refused):
         db.session.rollback()
         return state_page(*STATE_PAGES[outcome.state])
     db.session.commit()
+    rater_session.record_void({v.subject_id: v.void for v in verdicts if v.void})
     return redirect(url_for("rating.receipt"), code=303)
 
 
@@ -239,7 +252,8 @@ def receipt() -> Response | str | tuple[str, int]:
     return render_template(
         "rating/receipt.html",
         campaign=subjects[0].campaign,
-        receipts=[(subject, rater.receipts[subject.id]) for subject in subjects],
+        receipts=[(subject, rater.receipts[subject.id], rater.void.get(subject.id))
+                  for subject in subjects],
         draft_key=draft_key(rater.campaign_id, rater.receipts),
     )
 
