@@ -6,7 +6,9 @@ import io
 import re
 
 import pytest
+import sqlalchemy as sa
 
+from evalapp.audit.models import AuditEntry
 from evalapp.auth.models import Role
 from evalapp.ballots.operations import BallotContent, insert_ballots
 from evalapp.campaigns.models import Campaign, Level, Satisfaction, Subject
@@ -14,6 +16,7 @@ from evalapp.campaigns.operations import close_campaign, open_campaign
 from evalapp.extensions import db
 from evalapp.results.compute import campaign_results
 from evalapp.roster.models import RosterEntry
+from evalapp.tickets.models import Ticket
 from evalapp.tickets.operations import issue_tickets
 from evalapp.tickets.tokens import new_receipt_code
 from tests.conftest import csrf_token, login
@@ -146,3 +149,44 @@ def test_a_uniform_ballot_is_told_it_will_be_void_where_the_campaign_says_so(app
     data["confirm_blanks"] = "1"
     client.post("/ballot", data=data)
     assert "废票：所有题目选择了同一档次" in client.get("/ballot/receipt").get_data(as_text=True)
+
+
+def test_issuing_again_from_a_draw_needs_a_reason_and_every_batch_is_listed(app, client):
+    with app.app_context():
+        setup = make_setup()  # one batch issued by hand already: 3 tickets (2 + 1 spare)
+    login(client, "organiser")
+    draw = f"/campaigns/{setup.campaign}/draws/{setup.draw}"
+
+    def issue(**data):
+        return client.post(f"{draw}/issue", data={"csrf_token": csrf_token(client, draw),
+                                                  "spares": 1, **data})
+
+    def tickets():
+        with app.app_context():
+            return db.session.scalar(sa.select(sa.func.count(Ticket.id)))
+
+    first = issue()
+    assert first.status_code == 200 and first.mimetype == "application/pdf"
+    assert tickets() == 3 + 12 + 4  # 30% of 4 groups of 10, one spare each
+    again = issue()
+    assert again.status_code == 422
+    assert "本次抽样已发放过测评票，再次发放将再增加同样数量的票" in again.get_data(as_text=True)
+    assert tickets() == 19
+    second = issue(reason="第一批票据在会前遗失")
+    assert second.status_code == 200 and tickets() == 19 + 16
+    names = [r.headers["Content-Disposition"] for r in (first, second)]
+    assert names == [f'attachment; filename="tickets-{setup.campaign}-batch-2-5.pdf"',
+                     f'attachment; filename="tickets-{setup.campaign}-batch-6-9.pdf"']
+    with app.app_context():
+        entry = db.session.scalars(sa.select(AuditEntry).where(
+            AuditEntry.action == "tickets.issue_from_draw").order_by(AuditEntry.id)).all()[-1]
+        assert entry.detail["reason"] == "第一批票据在会前遗失"
+    page = client.get(f"/campaigns/{setup.campaign}/tickets/").get_data(as_text=True)
+    rows = [[re.sub(r"<[^>]+>", " ", cell).split() for cell in re.findall(
+        r"<td[^>]*>(.*?)</td>", row, re.S)] for row in re.findall(
+        r'<tr id="batch-\d+">(.*?)</tr>', page, re.S)]
+    assert [row[0] for row in rows] == [[str(n)] for n in range(1, 10)]  # numbered
+    assert " ".join(rows[1][1]).endswith("来自第 1 次抽样") and "抽样" not in rows[0][1]
+    assert [(row[4], row[5]) for row in rows[:3]] == [(["3"], ["0"]), (["4"], ["1"]),
+                                                      (["4"], ["1"])]
+    assert re.fullmatch(r"\d{4}/\d{1,2}/\d{1,2}", rows[0][1][0])  # the date issued

@@ -8,7 +8,16 @@ the batch and issuing again, which the page says before the organiser issues.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -23,8 +32,8 @@ from evalapp.extensions import db
 from evalapp.i18n import localized
 from evalapp.netaddr import base_url_for_request
 from evalapp.roster.models import RaterGroup
-from evalapp.tickets.models import Ticket, TicketBatch
-from evalapp.tickets.operations import issue_tickets, void_unspent
+from evalapp.tickets.models import TicketBatch
+from evalapp.tickets.operations import batch_summaries, issue_tickets, sheet_name, void_unspent
 from evalapp.tickets.sheets import faces_for, ticket_png, ticket_sheet_pdf, ticket_svg
 from forms.tickets import IssueTicketsForm
 
@@ -52,20 +61,6 @@ def subject_label(subject: Subject) -> str:
     return f"{localized(subject.unit, 'name')} · {subject.person_name}"
 
 
-def _batches(campaign: Campaign) -> list[tuple[TicketBatch, int, int, int, int]]:
-    """Per batch: tickets, of which spares, spent, voided."""
-    ticket = sa.func.count(Ticket.id)
-    query = (
-        sa.select(TicketBatch, ticket, ticket.filter(Ticket.is_spare),
-                  ticket.filter(Ticket.spent), ticket.filter(Ticket.voided))
-        .join(Ticket)
-        .where(TicketBatch.campaign_id == campaign.id)
-        .group_by(TicketBatch.id)
-        .order_by(TicketBatch.id)
-    )
-    return [tuple(row) for row in db.session.execute(query)]  # type: ignore[misc]
-
-
 @bp.route("/", methods=["GET", "POST"])
 @role_required(Role.ORGANISER)
 def index(campaign_id: int) -> Response | tuple[str, int]:
@@ -81,7 +76,7 @@ def index(campaign_id: int) -> Response | tuple[str, int]:
         "tickets/index.html",
         campaign=campaign,
         form=form,
-        batches=_batches(campaign),
+        batches=batch_summaries(campaign),
         closed=closed,
         address=base_url_for_request(),
         address_configured=bool(current_app.config.get("BASE_URL")),
@@ -99,11 +94,11 @@ def _issue(campaign: Campaign, form: IssueTicketsForm) -> Response:
     record("tickets.issue", user=current_user, campaign=campaign, batch=batch.id,
            group=group.name_zh, subjects=[s.id for s in subjects], count=form.count.data,
            spares=form.spares.data)
-    return sheet_response(campaign, [(batch, tokens)], form.output.data, name=f"{batch.id}")
+    return sheet_response(campaign, [(batch, tokens)], form.output.data)
 
 
 def sheet_response(
-    campaign: Campaign, issued: list[tuple[TicketBatch, list[str]]], output: str, *, name: str
+    campaign: Campaign, issued: list[tuple[TicketBatch, list[str]]], output: str
 ) -> Response:
     """The printable file of freshly issued tickets; commits the issue only once the file
     exists, so no ticket is stored that nobody can print."""
@@ -113,20 +108,27 @@ def sheet_response(
     body = render(faces, address)
     db.session.commit()
     response = Response(body, mimetype=media_type)
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="tickets-{campaign.id}-{name}.{output}"'
-    )
+    name = sheet_name(campaign, [batch for batch, _tokens in issued])
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{output}"'
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-@bp.post("/<int:batch_id>/void")
+@bp.route("/<int:batch_id>/void", methods=["GET", "POST"])
 @role_required(Role.ORGANISER)
-def void(campaign_id: int, batch_id: int) -> Response:
+def void(campaign_id: int, batch_id: int) -> Response | str:
+    """Voiding cannot be undone, so it is asked first, on a page of its own (no script
+    needed): the batch, and how many of its tickets stop working. Only that page's button,
+    which sends `confirm`, voids."""
     campaign = campaign_for(current_user, campaign_id)
-    batch = db.session.get(TicketBatch, batch_id)
-    if batch is None or batch.campaign_id != campaign.id:
+    summary = next((b for b in batch_summaries(campaign) if b.batch.id == batch_id), None)
+    if summary is None:
         abort(404)
+    if campaign.status is CampaignStatus.CLOSED:
+        abort(409)
+    if request.method == "GET" or request.form.get("confirm") != "yes":
+        return render_template("tickets/void.html", campaign=campaign, summary=summary)
+    batch = summary.batch
     voided = void_unspent(batch)
     record("tickets.void", user=current_user, campaign=campaign, batch=batch.id, voided=voided)
     db.session.commit()
