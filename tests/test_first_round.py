@@ -14,6 +14,7 @@ from evalapp.ballots.operations import BallotContent, insert_ballots
 from evalapp.campaigns.models import Campaign, Level, Satisfaction, Subject
 from evalapp.campaigns.operations import close_campaign, open_campaign
 from evalapp.extensions import db
+from evalapp.rectification.models import RectificationMeasure, RectificationProblem
 from evalapp.results.compute import campaign_results
 from evalapp.roster.models import RosterEntry
 from evalapp.tickets.models import Ticket
@@ -190,3 +191,30 @@ def test_issuing_again_from_a_draw_needs_a_reason_and_every_batch_is_listed(app,
     assert [(row[4], row[5]) for row in rows[:3]] == [(["3"], ["0"]), (["4"], ["1"]),
                                                       (["4"], ["1"])]
     assert re.fullmatch(r"\d{4}/\d{1,2}/\d{1,2}", rows[0][1][0])  # the date issued
+
+
+def test_deleting_a_problem_with_its_measures_asks_first_without_javascript(app, client):
+    with app.app_context():
+        setup = make_setup()
+    login(client, "organiser")
+    ledger = f"/campaigns/{setup.campaign}/rectification/{setup.subject}"
+    delete = f"/campaigns/{setup.campaign}/rectification/problems/{setup.problem}/delete"
+    assert f'<a href="{delete}">' in client.get(ledger).get_data(as_text=True)  # a link, no form
+    asked = client.get(delete)
+    page = re.sub(r"\s+", " ", asked.get_data(as_text=True))
+    assert asked.status_code == 200
+    assert "领导点评的问题" in page and "其 1 条整改措施（已完成 0 条）将一并删除" in page
+    assert "此操作无法撤销" in page and f'href="{ledger}"' in page  # and a way back
+    token = csrf_token(client, ledger)
+
+    def problems():
+        with app.app_context():
+            return db.session.scalar(sa.select(sa.func.count(RectificationProblem.id)))
+
+    assert client.post(delete, data={"csrf_token": token}).status_code == 200  # asked again
+    assert problems() == 1
+    done = client.post(delete, data={"csrf_token": token, "confirm": "yes"})
+    assert done.status_code == 303 and done.headers["Location"] == ledger
+    assert problems() == 0
+    with app.app_context():
+        assert not db.session.scalar(sa.select(sa.func.count(RectificationMeasure.id)))

@@ -88,9 +88,9 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
         "rectification.edit_measure": ("GET", f"{r}/measures/{s.measure}",
                                        {**only_organiser, "organiser": 200}),
         "rectification.delete_measure": ("POST", f"{r}/measures/{s.measure}/delete",
-                                         {**only_organiser, "organiser": 303}),
+                                         {**only_organiser, "organiser": 200}),  # asks first
         "rectification.delete_problem": ("POST", f"{r}/problems/{s.problem}/delete",
-                                         {**only_organiser, "organiser": 303}),
+                                         {**only_organiser, "organiser": 200}),
         "lookback.index": ("GET", "/lookback/", {"anonymous": 302, "organiser": 200,
                                                   "leader": 200, "auditor": 200,
                                                   "stranger": 200}),

@@ -8,16 +8,8 @@ the batch and issuing again, which the page says before the organiser issues.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -28,6 +20,7 @@ from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
 from evalapp.campaigns.access import campaign_for
 from evalapp.campaigns.models import Campaign, CampaignStatus, Subject
+from evalapp.confirm import confirm_page, confirmed
 from evalapp.extensions import db
 from evalapp.i18n import localized
 from evalapp.netaddr import base_url_for_request
@@ -117,18 +110,27 @@ def sheet_response(
 @bp.route("/<int:batch_id>/void", methods=["GET", "POST"])
 @role_required(Role.ORGANISER)
 def void(campaign_id: int, batch_id: int) -> Response | str:
-    """Voiding cannot be undone, so it is asked first, on a page of its own (no script
-    needed): the batch, and how many of its tickets stop working. Only that page's button,
-    which sends `confirm`, voids."""
+    """Voiding cannot be undone, so it is asked first: the batch, and how many of its tickets
+    stop working."""
     campaign = campaign_for(current_user, campaign_id)
     summary = next((b for b in batch_summaries(campaign) if b.batch.id == batch_id), None)
     if summary is None:
         abort(404)
-    if campaign.status is CampaignStatus.CLOSED:
+    if campaign.status is CampaignStatus.CLOSED or not summary.unused:
         abort(409)
-    if request.method == "GET" or request.form.get("confirm") != "yes":
-        return render_template("tickets/void.html", campaign=campaign, summary=summary)
     batch = summary.batch
+    if not confirmed():
+        subjects = "; ".join(subject_label(s) for s in batch.subjects)
+        return confirm_page(
+            heading=_("Void the unused tickets of batch %(number)d?", number=summary.number),
+            lines=[f"{localized(batch.rater_group, 'name')} · "
+                   f"{format_datetime(batch.issued_at, 'short')} · {subjects}",
+                   _("%(unused)d of its %(total)d tickets are unused: they stop working at "
+                     "once, and raters holding them can no longer rate. The %(spent)d already "
+                     "used keep their ballots.", unused=summary.unused, total=summary.tickets,
+                     spent=summary.spent)],
+            button=_("Void %(count)d unused tickets", count=summary.unused),
+            back=url_for("tickets.index", campaign_id=campaign.id), back_label=_("Tickets"))
     voided = void_unspent(batch)
     record("tickets.void", user=current_user, campaign=campaign, batch=batch.id, voided=voided)
     db.session.commit()
