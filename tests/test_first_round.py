@@ -36,10 +36,17 @@ def post_subject_form(client, path: str, **changes):
     return client.post(path, data=data, content_type="multipart/form-data")
 
 
-def test_saving_a_subject_again_keeps_its_uploaded_report(app, client):
+@pytest.fixture
+def setup(app, client):
+    """A draft campaign with a subject, a draw, a batch and a ledger; `client` is its
+    organiser."""
     with app.app_context():
-        setup = make_setup()
+        made = make_setup()
     login(client, "organiser")
+    return made
+
+
+def test_saving_a_subject_again_keeps_its_uploaded_report(app, client, setup):
     path = f"/campaigns/{setup.campaign}/subjects/{setup.subject}"
     pdf = b"%PDF-1.4\n%%EOF"
     uploaded = post_subject_form(client, path, report_file=(io.BytesIO(pdf), "述职报告.pdf"))
@@ -152,10 +159,9 @@ def test_a_uniform_ballot_is_told_it_will_be_void_where_the_campaign_says_so(app
     assert "废票：所有题目选择了同一档次" in client.get("/ballot/receipt").get_data(as_text=True)
 
 
-def test_issuing_again_from_a_draw_needs_a_reason_and_every_batch_is_listed(app, client):
-    with app.app_context():
-        setup = make_setup()  # one batch issued by hand already: 3 tickets (2 + 1 spare)
-    login(client, "organiser")
+def test_issuing_again_from_a_draw_needs_a_reason_and_every_batch_is_listed(app, client,
+                                                                        setup):
+    # one batch was issued by hand already: 3 tickets
     draw = f"/campaigns/{setup.campaign}/draws/{setup.draw}"
 
     def issue(**data):
@@ -193,10 +199,8 @@ def test_issuing_again_from_a_draw_needs_a_reason_and_every_batch_is_listed(app,
     assert re.fullmatch(r"\d{4}/\d{1,2}/\d{1,2}", rows[0][1][0])  # the date issued
 
 
-def test_deleting_a_problem_with_its_measures_asks_first_without_javascript(app, client):
-    with app.app_context():
-        setup = make_setup()
-    login(client, "organiser")
+def test_deleting_a_problem_with_its_measures_asks_first_without_javascript(app, client,
+                                                                           setup):
     ledger = f"/campaigns/{setup.campaign}/rectification/{setup.subject}"
     delete = f"/campaigns/{setup.campaign}/rectification/problems/{setup.problem}/delete"
     assert f'<a href="{delete}">' in client.get(ledger).get_data(as_text=True)  # a link, no form
