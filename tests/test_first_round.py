@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
+from evalapp.audit.labels import ACTIONS
 from evalapp.audit.models import AuditEntry
 from evalapp.auth.models import Role
 from evalapp.ballots.operations import BallotContent, insert_ballots
@@ -222,3 +226,46 @@ def test_deleting_a_problem_with_its_measures_asks_first_without_javascript(app,
     assert problems() == 0
     with app.app_context():
         assert not db.session.scalar(sa.select(sa.func.count(RectificationMeasure.id)))
+
+
+def test_the_audit_log_reads_in_words_with_names_and_local_times(app, client, setup):
+    delete = f"/campaigns/{setup.campaign}/tickets/{setup.batch}/void"
+    client.post(delete, data={"csrf_token": csrf_token(client, "/"), "confirm": "yes"})
+    post_subject_form(client, f"/campaigns/{setup.campaign}/subjects/{setup.subject}",
+                      person_name="欧阳明")
+    auditor = app.test_client()
+    login(auditor, "auditor")
+    with app.app_context():
+        voided = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "tickets.void"))
+        local = (voided.at.replace(tzinfo=voided.at.tzinfo or UTC)
+                 .astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M"))
+    page = auditor.get("/audit/").get_data(as_text=True)
+    rows = {re.sub(r"<[^>]+>", "", cells[3]): [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", c))
+                                               .strip() for c in cells]
+            for cells in (re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+                          for row in re.findall(r"<tr>(.*?)</tr>", page, re.S)) if cells}
+    assert rows["作废未使用的测评票"] == [local, "Organiser", "宁波海关2026年度测评",
+                                  "作废未使用的测评票", "批次 1 已作废 3"]
+    assert rows["保存被评对象"][4].startswith("被评对象 宁波海关 · 欧阳明 述职人 欧阳明")
+    assert "\\u" not in page and "{" not in page.split("<main")[1]
+    assert '<option value="tickets.">全部：测评票</option>' in page
+
+    def table(query: str) -> str:
+        return auditor.get(f"/audit/?action={query}").get_data(as_text=True).split("<table")[1]
+
+    assert "作废未使用的测评票" in table("tickets.") and "保存被评对象" not in table("tickets.")
+    assert "保存被评对象" in table("setup.") and "作废" not in table("setup.")
+
+    export = auditor.get("/audit/audit.csv?action=tickets.void").get_data(as_text=True)
+    assert export.splitlines() == ["\ufeff时间（Asia/Shanghai）,操作人,测评活动,操作,详情",
+                                   f"{local}:{voided.at.second:02d},Organiser,宁波海关2026年度测评,"
+                                   "作废未使用的测评票,批次: 1; 已作废: 3"]
+
+
+def test_every_recorded_action_has_a_label():
+    source = "\n".join(path.read_text(encoding="utf-8")
+                       for path in (Path(__file__).parents[1] / "evalapp").rglob("*.py"))
+    recorded = set(re.findall(r'record\(\s*"([a-z_.]*[a-z_])"', source))
+    recorded |= {"rectification.measure.add", "rectification.measure.update"}  # built
+    assert "tickets.void" in recorded
+    assert sorted(recorded - set(ACTIONS)) == [], "give them a label in evalapp/audit/labels.py"
