@@ -18,16 +18,19 @@ from evalapp.ballots.operations import BallotContent, insert_ballots
 from evalapp.campaigns.models import Campaign, Level, Satisfaction, Subject
 from evalapp.campaigns.operations import close_campaign, open_campaign
 from evalapp.extensions import db
+from evalapp.rectification.lookback import Change, change_text, verdict
 from evalapp.rectification.models import RectificationMeasure, RectificationProblem
 from evalapp.results.compute import campaign_results
 from evalapp.roster.models import RosterEntry
 from evalapp.tickets.models import Ticket
 from evalapp.tickets.operations import issue_tickets
 from evalapp.tickets.tokens import new_receipt_code
+from evalapp.units.models import OrgUnit
 from tests.conftest import csrf_token, login
 from tests.factories import groups_of, make_campaign, make_user, make_world
 from tests.organiser import make_setup
 from tests.rater import full_answers, make_tickets
+from tests.test_lookback import rated_campaign
 
 
 def post_subject_form(client, path: str, **changes):
@@ -269,3 +272,60 @@ def test_every_recorded_action_has_a_label():
     recorded |= {"rectification.measure.add", "rectification.measure.update"}  # built
     assert "tickets.void" in recorded
     assert sorted(recorded - set(ACTIONS)) == [], "give them a label in evalapp/audit/labels.py"
+
+
+@pytest.fixture
+def three_rounds(app):
+    """Two closed rounds over 宁波海关 (the lookback tests' rounds, closed in this order) and a
+    third over 上海海关 alone (put under 宁波海关 so the same leader reads it), closed last."""
+    with app.app_context():
+        world = make_world()
+        make_user("leader", world.customs, Role.LEADER)
+        shanghai = OrgUnit(kind=world.other_customs.kind, name_zh="上海海关",
+                           parent_id=world.customs.id)
+        db.session.add(shanghai)
+        db.session.flush()
+        ballots = [(Level.GOOD, Satisfaction.SATISFIED)] * 5
+        rounds = [rated_campaign(title, [unit], lambda unit: ballots).id for title, unit in (
+            ("2024年度测评", world.customs), ("2025年度测评", world.customs),
+            ("2025年度上海测评", shanghai))]
+        db.session.commit()
+        return rounds
+
+
+def test_lookback_proposes_two_rounds_refuses_a_reversed_order_and_says_no_unit_once(
+        client, three_rounds):
+    first, second, shanghai = three_rounds
+    login(client, "leader")
+    page = client.get("/lookback/").get_data(as_text=True)
+    selected = dict(re.findall(r'<select[^>]*name="(\w+)".*?<option selected value="(\d+)"',
+                               page, re.S))
+    assert selected == {"earlier": str(second), "later": str(shanghai)}  # latest two closed
+    reversed_ = client.get(f"/lookback/?earlier={second}&later={first}")
+    assert reversed_.status_code == 400
+    assert "“2024年度测评”结束于“2025年度测评”之前：请把较早的一轮选为前一轮" in (
+        reversed_.get_data(as_text=True))
+    assert client.get(f"/lookback/chart.svg?earlier={second}&later={first}").status_code == 400
+    disjoint = client.get(f"/lookback/?earlier={second}&later={shanghai}")
+    text = disjoint.get_data(as_text=True)
+    assert disjoint.status_code == 200 and text.count("这两轮测评没有共同的单位，无法比较") == 1
+    assert "无法比较：" not in text and "<table" not in text  # no rows of "not comparable"
+    assert "仅见于 2025年度测评： 宁波海关" in text and "仅见于 2025年度上海测评： 上海海关" in text
+    assert "+0" not in client.get(f"/lookback/?earlier={first}&later={second}").get_data(
+        as_text=True).replace("±0", "")  # no change, said as none
+
+
+class _Significant:
+    p_value = 0.001
+
+
+def test_a_change_and_its_verdict_are_worded_from_the_same_figure(app):
+    with app.test_request_context():
+        tiny = Change(0.9, 0.9003)  # 0.03 percentage points, with a test saying it is real
+        assert change_text(tiny, percent=True) == "+0.03 个百分点"
+        assert verdict(tiny, _Significant()).startswith("明显好转")
+        same = Change(0.9, 18 / 20)  # the same rate, the answers spread otherwise
+        assert change_text(same, percent=True) == "±0 个百分点"
+        assert verdict(same, _Significant()).startswith("平均水平相同，但答案的分布不同")
+        assert change_text(Change(80.0, 79.996)) == "-0.004"
+        assert verdict(Change(80.0, 79.996), _Significant()).startswith("明显变差")
