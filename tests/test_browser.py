@@ -21,7 +21,7 @@ def test_organiser_logs_in_and_sees_the_demo_campaigns(runner, live_server, page
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(re.compile(r".*/campaigns/$"))
     rows = page.locator("table tbody tr")
-    assert rows.count() == 2
+    assert rows.count() == 3
     assert "2026年度基层党建工作述职评议考核（演示）" in rows.nth(0).inner_text()
     page.screenshot(path=str(tmp_path / "campaigns.png"), full_page=True)
 
