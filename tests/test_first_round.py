@@ -22,6 +22,7 @@ from evalapp.rectification.lookback import Change, change_text, verdict
 from evalapp.rectification.models import RectificationMeasure, RectificationProblem
 from evalapp.results.compute import campaign_results
 from evalapp.roster.models import RosterEntry
+from evalapp.sampling.models import SampleDraw
 from evalapp.tickets.models import Ticket
 from evalapp.tickets.operations import issue_tickets
 from evalapp.tickets.tokens import new_receipt_code
@@ -116,6 +117,8 @@ def test_overview_ranks_subjects_without_valid_ballots_last_and_shows_the_policy
             db.session.get(Campaign, ranked_campaign)).ranked] == ["述职人2", "述职人3", "述职人1"]
     for export in ("export.pdf", "export.xlsx", "export.csv", "subjects.png"):
         assert client.get(f"/campaigns/{ranked_campaign}/results/{export}").status_code == 200
+    csv = client.get(f"/campaigns/{ranked_campaign}/results/export.csv")
+    assert csv.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset said once
 
 
 def test_a_ballot_beyond_the_void_rule_is_told_so_beside_the_button_and_on_the_receipt(
@@ -329,3 +332,21 @@ def test_a_change_and_its_verdict_are_worded_from_the_same_figure(app):
         assert verdict(same, _Significant()).startswith("平均水平相同，但答案的分布不同")
         assert change_text(Change(80.0, 79.996)) == "-0.004"
         assert verdict(Change(80.0, 79.996), _Significant()).startswith("明显变差")
+
+
+def test_rough_edges_an_empty_roster_and_a_mistyped_code(app, client):
+    with app.app_context():
+        world = make_world()
+        make_user("organiser", world.customs)
+        campaign = make_campaign(world.customs).id
+        db.session.commit()
+    login(client, "organiser")
+    draws = f"/campaigns/{campaign}/draws/"
+    refused = client.post(draws, data={"csrf_token": csrf_token(client, draws), "percent": 30})
+    assert "名册为空：请先导入名册再抽样" in client.get(refused.headers["Location"]).get_data(
+        as_text=True)
+    with app.app_context():
+        assert not db.session.scalar(sa.select(sa.func.count(SampleDraw.id)))
+    mistyped = app.test_client().get("/t/ABCD-EFGH")
+    assert mistyped.status_code == 404
+    assert 'name="code" value="ABCD-EFGH"' in mistyped.get_data(as_text=True)  # try again

@@ -72,8 +72,11 @@ def private(response: Response) -> Response:
     return response
 
 
-def state_page(status: int, title: str, message: str) -> tuple[str, int]:
-    return render_template("rating/state.html", title=title, message=message), status
+def state_page(status: int, title: str, message: str, *, retry: bool = False,
+               typed: str = "") -> tuple[str, int]:
+    """A refusal; `retry` adds the field to type the code again (holding `typed`)."""
+    return render_template("rating/state.html", title=title, message=message, retry=retry,
+                           typed=typed), status
 
 
 def enter_with(code: str) -> Response | tuple[str, int]:
@@ -82,7 +85,7 @@ def enter_with(code: str) -> Response | tuple[str, int]:
     check = check_ticket(token_hash) if token else TicketCheck(TicketState.UNKNOWN)
     if check.state is TicketState.UNKNOWN:
         return state_page(*(TOO_MANY_WRONG_CODES if _too_many_wrong_codes()
-                             else STATE_PAGES[TicketState.UNKNOWN]))
+                             else STATE_PAGES[TicketState.UNKNOWN]), retry=True, typed=code[:100])
     if check.state is TicketState.VALID:
         rater_session.start(token_hash, check.campaign_id, check.subject_ids)
         return redirect(url_for("rating.ballot"), code=303)

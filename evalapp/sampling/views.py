@@ -62,6 +62,10 @@ def index(campaign_id: int) -> Response | tuple[str, int]:
 
 
 def _draw(campaign: Campaign, form: DrawForm) -> Response:
+    if not db.session.scalar(sa.select(sa.func.count(RosterEntry.id)).where(
+            RosterEntry.campaign_id == campaign.id)):
+        flash(_("The roster is empty: import it before drawing a sample."), "error")
+        return redirect(url_for("sampling.index", campaign_id=campaign.id), code=303)
     try:
         draw = draw_sample(campaign, DrawRequest(
             fraction=form.percent.data / 100 if form.percent.data is not None else None,
