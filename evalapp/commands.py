@@ -16,42 +16,61 @@ from evalapp.ballotbox.cli import close_command
 from evalapp.ballotbox.operations import custody_notes
 from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
-from evalapp.netaddr import base_url
+from evalapp.netaddr import base_url, lan_address
 from evalapp.results.cli import report_command
 from evalapp.schema import SchemaNotCurrent, ensure_schema_current, upgrade_schema
 from evalapp.tickets.sheets import faces_for, ticket_sheet_pdf
 from evalapp.units.models import OrgUnit, UnitKind
 
-DEFAULT_PORT = 5000
 DEMO_SHEET = "demo-tickets.pdf"
+ALL_INTERFACES = ("0.0.0.0", "::", "")
+
+
+def listening_addresses(host: str, port: int) -> list[str]:
+    """The addresses a server bound to `host` answers on: loopback and the LAN address for
+    all interfaces, else only the one it was given."""
+    if host in ALL_INTERFACES:
+        return [f"http://127.0.0.1:{port}", f"http://{lan_address()}:{port}"]
+    return [f"http://{f'[{host}]' if ':' in host else host}:{port}"]
 
 
 @click.command("serve")
 @with_appcontext
 @click.option("--host", default="0.0.0.0", show_default=True,
               help="Interface to listen on; 0.0.0.0 lets phones on the network connect.")
-@click.option("--port", default=DEFAULT_PORT, show_default=True)
+@click.option("--port", type=int, default=None,
+              help="Port to listen on  [default: EVALAPP_PORT, else 5000]")
 @click.option("--threads", default=16, show_default=True)
-def serve_command(host: str, port: int, threads: int) -> None:
+def serve_command(host: str, port: int | None, threads: int) -> None:
     """Migrate the database and serve the app with Waitress (also on Windows)."""
     from waitress import serve
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    port = port or app.config["PORT"]
     upgrade_schema(app)
-    click.echo(f"evalapp: 请在浏览器中打开 / open {base_url(app, port)}/")
+    for address in dict.fromkeys(listening_addresses(host, port)):
+        click.echo(f"evalapp: 请在浏览器中打开 / open {address}/")
+    if app.config.get("BASE_URL"):
+        click.echo(f"evalapp: 测评票指向 / tickets point to {base_url(app, port)}/")
     serve(app, host=host, port=port, threads=threads)
 
 
 @click.command("demo")
 @with_appcontext
-@click.option("--port", default=DEFAULT_PORT, show_default=True,
-              help="The port `evalapp serve` will use, for the addresses printed.")
-def demo_command(port: int) -> None:
-    """Migrate the database and (re)build the demo: units, accounts, two campaigns."""
+def demo_command() -> None:
+    """Migrate the database and (re)build the demo: units, accounts, three campaigns. Its
+    addresses use the port `evalapp serve` listens on (EVALAPP_PORT, else 5000)."""
     from evalapp.demo.builder import build_demo
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    port = app.config["PORT"]
     upgrade_schema(app)
+    real = db.session.scalar(sa.select(sa.func.count(Campaign.id)).where(~Campaign.is_demo))
+    if real:
+        raise click.ClickException(
+            f"此数据库已有 {real} 个正式测评活动，不能放入演示数据 / this database holds {real} "
+            "real campaigns: the demo goes only into a database without any (set "
+            "EVALAPP_DATABASE_URL to another one)")
     result = build_demo()
     db.session.commit()
     address = base_url(app, port)

@@ -1,6 +1,6 @@
 """Configuration: defaults, then the instance folder's `config.py`, then `EVALAPP_*`
-environment variables (EVALAPP_DATABASE_URL, EVALAPP_SECRET_KEY, EVALAPP_BASE_URL and
-EVALAPP_INSTANCE_PATH), then what the caller passes (tests).
+environment variables (EVALAPP_DATABASE_URL, EVALAPP_SECRET_KEY, EVALAPP_BASE_URL,
+EVALAPP_PORT and EVALAPP_INSTANCE_PATH), then what the caller passes (tests).
 
 The secret key is never written in the code: when none is configured, one is generated on
 first start and kept in the instance folder, so sessions survive restarts and every
@@ -24,12 +24,16 @@ ENVIRONMENT = {
     "EVALAPP_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "EVALAPP_PROXIES": "PROXIES",
     "EVALAPP_TIMEZONE": "BABEL_DEFAULT_TIMEZONE",
+    "EVALAPP_PORT": "PORT",
 }
 
 DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_DATABASE_URI": None,
     "SECRET_KEY": None,
     "BASE_URL": None,
+    # The port `evalapp serve` listens on, and so the one in the addresses `evalapp demo`
+    # prints and puts on its ticket sheet: one setting, so that they always agree.
+    "PORT": 5000,
     "SCHEMA_CHECK": True,
     "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
@@ -76,6 +80,7 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
             "https://"
         )
     app.config["PROXIES"] = int(app.config["PROXIES"])
+    app.config["PORT"] = int(app.config["PORT"])
 
 
 def _instance_secret_key(path: Path) -> str:

@@ -28,3 +28,4 @@ class DrawForm(FlaskForm):
 class IssueFromDrawForm(FlaskForm):
     spares = IntegerField(_l("Spare tickets per group"), default=0,
                           validators=[Optional(), NumberRange(0, 200)])
+    reason = TextAreaField(_l("Why issue again"), validators=[Optional(), Length(max=2000)])

@@ -21,7 +21,7 @@ def test_organiser_logs_in_and_sees_the_demo_campaigns(runner, live_server, page
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(re.compile(r".*/campaigns/$"))
     rows = page.locator("table tbody tr")
-    assert rows.count() == 2
+    assert rows.count() == 3
     assert "2026年度基层党建工作述职评议考核（演示）" in rows.nth(0).inner_text()
     page.screenshot(path=str(tmp_path / "campaigns.png"), full_page=True)
 
@@ -117,19 +117,23 @@ def test_a_rater_on_a_phone_reloads_halfway_loses_nothing_and_submits(
     assert page.locator("textarea").input_value() == "希望整改措施落到实处"
     assert questions.nth(3).locator("input").nth(3).is_checked()
 
-    page.get_by_role("button", name="提交").tap()  # blanks are pointed out first
-    notice = page.locator("#blank-notice")
-    assert "14 题未作答" in notice.inner_text()
+    page.get_by_role("button", name="提交").tap()  # blanks are pointed out first, in view
+    notice = page.locator("#confirm")
+    assert "未作答：14 题" in notice.inner_text()
+    assert "本票将作为废票，不计入结果：28 道题目中有 13 道未答" in notice.inner_text()
+    assert _in_view(notice) and _in_view(page.get_by_role("button", name="仍然提交"))
+    page.screenshot(path=str(tmp_path / "questionnaire-blanks.png"))
     assert page.locator("fieldset.item.blank").count() == 14
-    assert page.url == f"{live_server}/ballot"
+    assert page.url == f"{live_server}/ballot#confirm"
 
     for index in range(15, 29):
         questions.nth(index).locator("label").first.tap()
     assert progress.inner_text() == "已答 29 / 29 题"
     page.screenshot(path=str(tmp_path / "questionnaire.png"), full_page=True)
-    page.get_by_role("button", name="提交").tap()
-    page.wait_for_url(f"{live_server}/ballot/receipt")
+    page.get_by_role("button", name="仍然提交").tap()
+    page.wait_for_url(f"{live_server}/ballot/receipt*")
     assert page.get_by_role("heading", name="测评票已提交").is_visible()
+    assert "有效票：本票计入测评结果" in page.locator(".receipts").inner_text()
     receipt = page.locator(".receipt-code").inner_text()
     assert len(receipt) == 10
     page.screenshot(path=str(tmp_path / "receipt.png"))
@@ -137,6 +141,12 @@ def test_a_rater_on_a_phone_reloads_halfway_loses_nothing_and_submits(
 
     assert outside == [] and errors == []
     context.close()
+
+
+def _in_view(locator) -> bool:
+    """Whether the element is wholly within the window, as the rater sees it."""
+    return locator.evaluate("e => { const r = e.getBoundingClientRect(); "
+                            "return r.top >= 0 && r.bottom <= window.innerHeight; }")
 
 
 def test_the_questionnaire_works_without_javascript(app, browser, live_server):
@@ -151,7 +161,7 @@ def test_the_questionnaire_works_without_javascript(app, browser, live_server):
     for index in range(questions.count()):
         questions.nth(index).locator("label").nth(1).click()
     page.get_by_role("button", name="提交").click()
-    page.wait_for_url(f"{live_server}/ballot/receipt")
+    page.wait_for_url(f"{live_server}/ballot/receipt*")  # the form sends #confirm along
     assert page.get_by_role("heading", name="测评票已提交").is_visible()
     context.close()
 

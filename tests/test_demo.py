@@ -32,10 +32,12 @@ def test_demo_prints_how_to_start(demo):
     assert len(TICKET_URL.findall(demo)) == 5
 
 
-def test_demo_builds_two_campaigns_over_the_five_pilot_units(app, demo):
+def test_demo_builds_three_campaigns_over_the_five_pilot_units(app, demo):
     with app.app_context():
         campaigns = db.session.scalars(sa.select(Campaign).order_by(Campaign.id)).all()
-        assert [c.status for c in campaigns] == [CampaignStatus.CLOSED, CampaignStatus.OPEN]
+        assert [c.status for c in campaigns] == [CampaignStatus.CLOSED] * 2 + [
+            CampaignStatus.OPEN]
+        assert campaigns[0].closed_at < campaigns[1].closed_at  # the rounds in their order
         assert all(c.is_demo and "演示" in c.title for c in campaigns)
         for campaign in campaigns:
             units = [subject.unit.name_zh for subject in campaign.subjects]
@@ -56,10 +58,11 @@ def test_demo_builds_two_campaigns_over_the_five_pilot_units(app, demo):
             assert len(draw.people) == round(roster * 0.3)
 
 
-def test_the_closed_campaign_has_a_ballot_for_every_spent_ticket(app, demo):
+@pytest.mark.parametrize("round_", [0, 1])
+def test_the_closed_campaigns_have_a_ballot_for_every_spent_ticket(app, demo, round_):
     with app.app_context():
-        closed = db.session.scalar(sa.select(Campaign).where(
-            Campaign.status == CampaignStatus.CLOSED))
+        closed = db.session.scalars(sa.select(Campaign).where(
+            Campaign.status == CampaignStatus.CLOSED).order_by(Campaign.id)).all()[round_]
         spent_per_subject = dict(db.session.execute(
             sa.select(batch_subjects.c.subject_id, sa.func.count(Ticket.id))
             .join(TicketBatch, TicketBatch.id == batch_subjects.c.batch_id)
@@ -81,8 +84,8 @@ def test_last_years_campaign_has_a_year_of_rectification(app, demo):
     from evalapp.rectification.operations import figures, ledger_of
 
     with app.app_context():
-        closed = db.session.scalar(sa.select(Campaign).where(
-            Campaign.status == CampaignStatus.CLOSED))
+        closed = db.session.scalars(sa.select(Campaign).where(
+            Campaign.status == CampaignStatus.CLOSED).order_by(Campaign.id)).all()[-1]
         ledger = ledger_of([s.id for s in closed.subjects])
         published = sum(len(s.problems) for s in closed.subjects)
         result = figures(ledger, date.today())
@@ -105,8 +108,8 @@ def test_running_demo_again_replaces_it(app, runner, demo):
     assert again.exit_code == 0, again.output
     assert "重建" in again.output
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(Campaign.id))) == 2
-        assert db.session.scalar(sa.select(sa.func.count(Subject.id))) == 10
+        assert db.session.scalar(sa.select(sa.func.count(Campaign.id))) == 3
+        assert db.session.scalar(sa.select(sa.func.count(Subject.id))) == 15
     old_password = PASSWORD.search(demo).group(1)
     assert PASSWORD.search(again.output).group(1) != old_password
 
@@ -116,7 +119,8 @@ def test_the_organiser_logs_in_and_sees_both_demo_campaigns(client, auth, demo):
     page = client.get("/campaigns/").get_data(as_text=True)
     assert "2025年度基层党建工作述职评议考核（演示）" in page
     assert "2026年度基层党建工作述职评议考核（演示）" in page
-    assert page.count("演示</span>") == 2
+    assert "2024年度基层党建工作述职评议考核（演示）" in page
+    assert page.count("演示</span>") == 3
 
 
 def test_demo_writes_the_open_campaigns_ticket_sheet(app, demo):
@@ -135,3 +139,59 @@ def test_demo_writes_the_open_campaigns_ticket_sheet(app, demo):
     assert len(codes) == tickets
     printed = {re.sub(r"[\s-]", "", code) for code in codes}
     assert set(TICKET_URL.findall(demo)) <= printed
+
+
+def test_the_look_back_compares_the_two_closed_rounds_at_first_run(client, auth, demo):
+    auth.login("leader", PASSWORD.search(demo).group(1))
+    page = client.get("/lookback/").get_data(as_text=True)
+    selected = re.findall(r'<option selected value="\d+">([^<]+)</option>', page)
+    assert selected == ["2024年度基层党建工作述职评议考核（演示）",
+                        "2025年度基层党建工作述职评议考核（演示）"]
+    earlier, later = re.findall(r'<option selected value="(\d+)"', page)
+    compared = client.get(f"/lookback/?earlier={earlier}&later={later}")
+    text = compared.get_data(as_text=True)
+    assert compared.status_code == 200 and text.count("<tr>") > 5 + 24
+    assert "明显好转" in text  # the demo's secretaries improved
+
+
+def said(result) -> list[str]:  # type: ignore[no-untyped-def]
+    """What a command printed, without the migration's log lines."""
+    return [line for line in result.output.splitlines() if not line.startswith("INFO  [")]
+
+
+def test_demo_refuses_a_database_with_real_campaigns_in_one_line(app, runner):
+    from tests.factories import make_campaign, make_world
+
+    with app.app_context():
+        make_campaign(make_world().customs, "宁波海关2026年度测评")
+        db.session.commit()
+    refused = runner.invoke(args=["demo"])
+    assert refused.exit_code == 1
+    assert said(refused) == [
+        "Error: 此数据库已有 1 个正式测评活动，不能放入演示数据 / this database holds 1 real "
+        "campaigns: the demo goes only into a database without any (set EVALAPP_DATABASE_URL "
+        "to another one)"]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Campaign.id))) == 1
+
+
+def test_demo_links_and_serve_use_one_port(make_app, monkeypatch):
+    import waitress
+
+    app = make_app(BASE_URL=None, PORT=5123)
+    monkeypatch.setattr("evalapp.commands.lan_address", lambda: "10.1.2.3")
+    monkeypatch.setattr("evalapp.netaddr.lan_address", lambda: "10.1.2.3")
+    demo = app.test_cli_runner().invoke(args=["demo"])
+    links = re.findall(r"^(http://\S+)/t/\S+", demo.output, re.MULTILINE)
+    assert set(links) == {"http://10.1.2.3:5123"} and len(links) == 5
+    served = {}
+    monkeypatch.setattr(waitress, "serve", lambda app, **options: served.update(options))
+    listening = app.test_cli_runner().invoke(args=["serve"])
+    assert served["port"] == 5123
+    assert said(listening) == [
+        "evalapp: 请在浏览器中打开 / open http://127.0.0.1:5123/",
+        "evalapp: 请在浏览器中打开 / open http://10.1.2.3:5123/"]
+    served.clear()
+    local = app.test_cli_runner().invoke(args=["serve", "--host", "127.0.0.1", "--port", "8080"])
+    assert served["port"] == 8080  # it prints only what it listens on
+    assert said(local) == ["evalapp: 请在浏览器中打开 / open http://127.0.0.1:8080/"]

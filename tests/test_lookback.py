@@ -4,9 +4,11 @@ Earlier round: 宁波海关 (5 ballots, every item 较好 = 80; satisfaction 基
 rate 60%) and 重庆海关 (only in this round). Later round: 宁波海关 with a new secretary (5 ballots,
 every item 好 = 100, all 满意: rate 100%), 海关总署 (only in this round), and the first common
 item reworded. So: score +20.00, satisfaction +40 points; the rank test of 5 × 80 against
-5 × 100 and the chi-square of (0, 3, 2) against (5, 0, 0) (χ² = 10, 2 df, p = e⁻⁵ = 0.0067)
-both say more than chance; 23 common items keep their wording (one retyped with spaces and a
-half-width comma, still the same item) and each moves 80 → 100.
+5 × 100 says more than chance (p = 0.004), while the satisfaction rate's chi-square, satisfied
+or fairly satisfied against dissatisfied, (3, 2) against (5, 0) (expected 4, 1, 4, 1:
+χ² = 1/4 + 1 + 1/4 + 1 = 2.5, 1 df, p = 0.114), says within chance; 23 common items keep
+their wording (one retyped with spaces and a half-width comma, still the same item) and each
+moves 80 → 100.
 """
 
 from __future__ import annotations
@@ -80,8 +82,8 @@ def test_every_delta_worked_by_hand(app, rounds):
         assert change.satisfaction.delta == pytest.approx(0.4)
         assert change.score_test.p_value < 0.05
         test = change.satisfaction_test
-        assert (test.statistic, test.dof) == (pytest.approx(10), 2)
-        assert test.p_value == pytest.approx(math.exp(-5))
+        assert (test.statistic, test.dof) == (pytest.approx(2.5), 1)
+        assert test.p_value == pytest.approx(math.erfc(math.sqrt(2.5 / 2)))  # χ²(1) tail
         assert [s.unit.name_zh for s in result.only_earlier] == ["重庆海关"]
         assert [s.unit.name_zh for s in result.only_later] == ["海关总署"]
         assert len(result.items) == 23 and len(change.items) == 23  # the unit's own items
@@ -103,7 +105,7 @@ def test_the_lookback_page_says_it_plainly(client, rounds):
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "+20.00" in text and "+40.0 个百分点" in text
-    assert "明显好转" in text and "p = 0.007" in text
+    assert "明显好转" in text and "p = 0.004" in text and "p = 0.114" in text
     assert "仅见于 2025年度测评： 重庆海关" in text and "仅见于 2026年度测评： 海关总署" in text
     assert REWORDED in text and "宁波海关的各题目" in text
     chart = client.get(f"/lookback/chart.svg?earlier={earlier}&later={later}")

@@ -183,7 +183,7 @@ def test_blanks_are_pointed_out_then_may_be_submitted(app, client, tickets):
     first = client.post("/ballot", data=data)
     assert first.status_code == 200
     body = first.get_data(as_text=True)
-    assert "尚有题目未作答" in body
+    assert "未作答：3 题" in body and "本票仍然有效" in body
     assert 'name="confirm_blanks" type="hidden" value="1"' in body
     assert body.count('class="item blank"') == 3
     with app.app_context():

@@ -14,8 +14,12 @@ def code_blocks() -> list[str]:
     return re.findall(r"```(?:sh|python)?\n(.*?)```", README, re.DOTALL)
 
 
+def readme_test_command() -> str:
+    return next(block.strip() for block in code_blocks() if "scripts/test.py" in block)
+
+
 def test_ci_runs_exactly_the_readme_test_command():
-    test_command = next(block.strip() for block in code_blocks() if "pytest" in block)
+    test_command = readme_test_command()
     ci_lines = (PROJECT_DIR / ".ci" / "run").read_text().splitlines()
     assert test_command in ci_lines
 
@@ -33,3 +37,40 @@ def test_readme_analysis_examples_are_true():
     runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
     runner.run(test)
     assert runner.failures == 0 and runner.tries >= 3
+
+
+def test_readme_refers_to_nothing_outside_the_repository():
+    assert "../" not in README and "/work/" not in README
+    for target in re.findall(r"\]\(([^)#:]+)\)", README):  # relative links
+        assert (PROJECT_DIR / target).exists(), target
+    assert (PROJECT_DIR / "docs" / "DOMAIN.md").exists() and "docs/DOMAIN.md" in README
+
+
+def test_the_test_command_makes_a_fresh_postgres_database_when_a_server_answers(monkeypatch):
+    """scripts/test.py (the README's test command, see above): without a server it says so
+    and tests SQLite only; with one (this run's, when it has one) it makes a database for
+    the run and drops it afterwards."""
+    import runpy
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import POSTGRES_URL
+
+    assert readme_test_command().endswith("&& .venv/bin/python scripts/test.py")
+    script = runpy.run_path(str(PROJECT_DIR / "scripts" / "test.py"))
+    monkeypatch.delenv("EVALAPP_TEST_POSTGRES_URL", raising=False)
+    monkeypatch.setenv("EVALAPP_TEST_POSTGRES_SERVER", "postgresql://nobody@127.0.0.1:1/none")
+    with script["postgres_for_run"]() as url:
+        assert url is None
+    if not POSTGRES_URL:
+        return
+    server = make_url(POSTGRES_URL).set(drivername="postgresql", database="postgres")
+    monkeypatch.setenv("EVALAPP_TEST_POSTGRES_SERVER", server.render_as_string(False))
+    with script["postgres_for_run"]() as url:
+        database = make_url(url)
+        with psycopg.connect(database.set(drivername="postgresql").render_as_string(False)) as c:
+            assert c.execute("SELECT current_database()").fetchone() == (database.database,)
+    with psycopg.connect(server.render_as_string(False)) as connection:
+        assert connection.execute("SELECT count(*) FROM pg_database WHERE datname = %s",
+                                  (database.database,)).fetchone() == (0,)

@@ -129,7 +129,8 @@ def test_the_overview_shows_the_worked_figures(client, worked):
         assert expected in first
     for expected in ("60.00", "一般", "60.00 (60.00–60.00)", "0.0%", "14 / 14 / 16"):
         assert expected in second
-    assert '<td class="num">1</td>' in first and '<td class="num">2</td>' in second
+    assert '<td class="num" data-label="排名">1</td>' in first
+    assert '<td class="num" data-label="排名">2</td>' in second
     assert "满意率 =（满意 + 基本满意）÷ 作答该题的有效票数" in page
     assert "人数不足 5 人的类别合并为“其他类别”后统计" in page
 

@@ -129,7 +129,15 @@ def test_voiding_withdraws_only_unused_tickets(app, client, auth, setup):
         db.session.commit()
         batch_id = ticket.batch_id
     path = f"/campaigns/{setup['campaign']}/tickets/"
-    response = client.post(f"{path}{batch_id}/void", data={"csrf_token": csrf_token(client, path)})
+    asked = client.get(f"{path}{batch_id}/void").get_data(as_text=True)  # the link on the list
+    assert f'href="{path}{batch_id}/void"' in client.get(path).get_data(as_text=True)
+    assert "确认作废第 1 批中未使用的测评票" in asked and "3 张未使用" in asked
+    assert "此操作无法撤销" in asked
+    data = {"csrf_token": csrf_token(client, path)}
+    assert client.post(f"{path}{batch_id}/void", data=data).status_code == 200  # asks again
+    with app.app_context():
+        assert not db.session.scalar(sa.select(sa.func.count()).where(Ticket.voided))
+    response = client.post(f"{path}{batch_id}/void", data={**data, "confirm": "yes"})
     assert response.status_code == 303
     assert "3 张未使用的测评票已作废" in client.get(path).get_data(as_text=True)
     with app.app_context():

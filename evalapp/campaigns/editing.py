@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -156,6 +157,8 @@ def _subject_form(subject: Subject | None) -> SubjectForm:
     # Filled from the subject to show it; a post is read from what was sent alone (a field
     # missing from it must not fall back to the subject's problem entries or items).
     form = SubjectForm(obj=subject) if subject and request.method == "GET" else SubjectForm()
+    if not isinstance(form.report_file.data, FileStorage):
+        form.report_file.data = None  # obj= put the stored file there; the field is for uploads
     form.unit.choices = unit_choices()
     if subject and request.method == "GET":
         form.unit.data = subject.unit_id

@@ -1,6 +1,7 @@
-"""Building the demo: the five pilot customs of seed 001, their staff as a roster, and two
-campaigns over the same subjects: last year's, closed with simulated ballots, and this year's,
-open with unspent tickets to try on a phone.
+"""Building the demo: the five pilot customs of seed 001, their staff as a roster, and three
+campaigns over the same subjects: the two previous years', closed with simulated ballots (so
+that the look-back has two rounds to compare from the first run; the later one kept a year of
+rectification), and this year's, open with unspent tickets to try on a phone.
 
 Running it again replaces the previous demo (and only the demo: everything it makes is marked
 as demo), because the plain ticket codes it prints exist nowhere else.
@@ -54,10 +55,18 @@ DEMO_ACCOUNTS = (
 )
 
 
+# The closed rounds: title, years before this one, and how much less kindly raters treated
+# each subject then than the subject's quality (its secretaries have improved since).
+CLOSED_ROUNDS = (
+    ("2024年度基层党建工作述职评议考核（演示）", 2, -0.06),
+    ("2025年度基层党建工作述职评议考核（演示）", 1, 0.0),
+)
+
+
 @dataclass(frozen=True)
 class DemoResult:
     password: str
-    closed_campaign_id: int
+    closed_campaign_ids: tuple[int, ...]  # earliest first
     open_campaign_id: int
     tickets: tuple[tuple[str, str], ...]  # (subject's unit, plain code) of the open campaign
     issued: tuple[tuple[TicketBatch, list[str]], ...]  # every ticket of the open campaign
@@ -77,14 +86,15 @@ def build_demo(seed: int = 2016) -> DemoResult:
         organiser = organiser or user
     roster = _invent_roster(rng)
 
-    closed, closed_batches = _campaign(
-        root, units, roster, organiser, rng, "2025年度基层党建工作述职评议考核（演示）"
-    )
-    open_campaign(closed)
-    _simulate_meeting(closed, [batch for batch, _ in closed_batches], rng)
-    close_campaign(closed)
-    _a_year_ago(closed)
-    _keep_ledger(closed, rng)
+    closed = []
+    for title, years_ago, shift in CLOSED_ROUNDS:
+        campaign, batches = _campaign(root, units, roster, organiser, rng, title)
+        open_campaign(campaign)
+        _simulate_meeting(campaign, [batch for batch, _ in batches], rng, shift)
+        close_campaign(campaign)
+        _years_ago(campaign, years_ago)
+        closed.append(campaign)
+    _keep_ledger(closed[-1], rng)
 
     current, current_batches = _campaign(
         root, units, roster, organiser, rng, "2026年度基层党建工作述职评议考核（演示）"
@@ -92,7 +102,7 @@ def build_demo(seed: int = 2016) -> DemoResult:
     open_campaign(current)
     return DemoResult(
         password=password,
-        closed_campaign_id=closed.id,
+        closed_campaign_ids=tuple(campaign.id for campaign in closed),
         open_campaign_id=current.id,
         tickets=tuple(_first_ticket_per_subject(current_batches)),
         issued=tuple(current_batches),
@@ -100,12 +110,13 @@ def build_demo(seed: int = 2016) -> DemoResult:
     )
 
 
-def _a_year_ago(campaign: Campaign) -> None:
-    """Last year's campaign dated last year, so that its ledger has a year of history."""
-    year = timedelta(days=365)
-    campaign.created_at -= year
-    campaign.opened_at -= year
-    campaign.closed_at -= year
+def _years_ago(campaign: Campaign, years: int) -> None:
+    """An earlier year's campaign dated in its year, so that its ledger has a year of history
+    and the rounds close in their order."""
+    back = timedelta(days=365 * years)
+    campaign.created_at -= back
+    campaign.opened_at -= back
+    campaign.closed_at -= back
 
 
 DEPARTMENTS = ("机关党委", "人事处", "办公室", "督察内审处", "综合业务处", "各隶属海关党委")
@@ -277,14 +288,14 @@ def _subject(campaign: Campaign, position: int, unit: OrgUnit, content: DemoSubj
 
 
 def _simulate_meeting(
-    campaign: Campaign, batches: list[TicketBatch], rng: np.random.Generator
+    campaign: Campaign, batches: list[TicketBatch], rng: np.random.Generator, shift: float
 ) -> None:
     """Spend most tickets and seal a ballot into the box for every spent ticket's subject,
-    as raters' phones would."""
+    as raters' phones would; `shift` is added to every subject's quality."""
     common_items = campaign.common_items()
     difficulty = rng.normal(0.0, 0.06, size=len(common_items) + 4)
     difficulty[rng.choice(len(common_items), size=4, replace=False)] -= 0.18  # weak spots
-    quality = {subject.id: content.quality for subject, content in zip(
+    quality = {subject.id: content.quality + shift for subject, content in zip(
         campaign.subjects, SUBJECTS, strict=True)}
     receipts: set[str] = set()
     assert campaign.box_public_key is not None

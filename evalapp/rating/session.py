@@ -12,7 +12,7 @@ session is a signed cookie on the rater's own phone; the server keeps no copy of
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import session
 
@@ -27,6 +27,8 @@ class RaterSession:
     receipts: dict[int, str]  # subject id: receipt code
     token_hash: str | None = None  # None once the ballot is stored
     mark: str | None = None
+    # subject id: why its submitted ballot is void (a `verdict.Void`), for the receipt page
+    void: dict[int, str] = field(default_factory=dict)
 
     @property
     def stored(self) -> bool:
@@ -51,7 +53,7 @@ def start(token_hash: str, campaign_id: int, subject_ids: tuple[int, ...]) -> Ra
 
 def forget_ticket(rater: RaterSession) -> RaterSession:
     """The ballot is stored: keep the receipts, drop what points at the ticket."""
-    stored = RaterSession(rater.campaign_id, rater.receipts)
+    stored = RaterSession(rater.campaign_id, rater.receipts, void=rater.void)
     _save(stored)
     return stored
 
@@ -63,7 +65,15 @@ def _save(rater: RaterSession) -> None:
     }
     if rater.token_hash is not None:
         data |= {"ticket": rater.token_hash, "mark": rater.mark}
+    if rater.void:
+        data["void"] = {str(subject): why for subject, why in rater.void.items()}
     session[KEY] = data
+
+
+def record_void(reasons: dict[int, str]) -> None:
+    """Keep on the phone which of the ballots just submitted are void, and why, so that the
+    receipt tells the rater whether each counts."""
+    session[KEY] = {**session[KEY], "void": {str(subject): r for subject, r in reasons.items()}}
 
 
 def load() -> RaterSession | None:
@@ -77,6 +87,7 @@ def load() -> RaterSession | None:
             {int(subject): str(code) for subject, code in data["receipts"].items()},
             None if ticket is None else str(ticket),
             None if ticket is None else str(data["mark"]),
+            {int(subject): str(why) for subject, why in data.get("void", {}).items()},
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None

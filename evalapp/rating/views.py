@@ -24,6 +24,7 @@ from evalapp.rating.operations import (
     spent_with,
     submit_ballots,
 )
+from evalapp.rating.verdict import Verdict, verdict
 from evalapp.tickets.tokens import canonical, hash_token, normalize
 from forms.ballot import (
     BallotFormBase,
@@ -71,8 +72,11 @@ def private(response: Response) -> Response:
     return response
 
 
-def state_page(status: int, title: str, message: str) -> tuple[str, int]:
-    return render_template("rating/state.html", title=title, message=message), status
+def state_page(status: int, title: str, message: str, *, retry: bool = False,
+               typed: str = "") -> tuple[str, int]:
+    """A refusal; `retry` adds the field to type the code again (holding `typed`)."""
+    return render_template("rating/state.html", title=title, message=message, retry=retry,
+                           typed=typed), status
 
 
 def enter_with(code: str) -> Response | tuple[str, int]:
@@ -81,7 +85,7 @@ def enter_with(code: str) -> Response | tuple[str, int]:
     check = check_ticket(token_hash) if token else TicketCheck(TicketState.UNKNOWN)
     if check.state is TicketState.UNKNOWN:
         return state_page(*(TOO_MANY_WRONG_CODES if _too_many_wrong_codes()
-                             else STATE_PAGES[TicketState.UNKNOWN]))
+                             else STATE_PAGES[TicketState.UNKNOWN]), retry=True, typed=code[:100])
     if check.state is TicketState.VALID:
         rater_session.start(token_hash, check.campaign_id, check.subject_ids)
         return redirect(url_for("rating.ballot"), code=303)
@@ -169,14 +173,18 @@ def ballot() -> Response | str | tuple[str, int]:
     )
     form = form_class()
     blanks: dict[int, list[str]] = {}
+    verdicts: dict[int, Verdict] = {}
     status = 200
     if request.method == "POST":
         if not form.validate():
             status = 422
         else:
+            contents = _contents(rater, form, layout)
+            verdicts = {c.subject_id: verdict(campaign, c) for c in contents}
             blanks = {s.subject_id: form.unanswered(s) for s in layout if form.unanswered(s)}
-            if not blanks or form.confirm_blanks.data == "1":
-                return _submit(rater, form, layout)
+            void = any(v.void for v in verdicts.values())
+            if not (blanks or void) or form.confirm_blanks.data == "1":
+                return _submit(rater, contents, verdicts.values())
             form.confirm_blanks.data = "1"
     return render_template(
         "rating/ballot.html",
@@ -184,6 +192,7 @@ def ballot() -> Response | str | tuple[str, int]:
         subjects=subjects,
         form=form,
         blanks=blanks,
+        verdicts=verdicts,
         fields=_FieldNames,
         levels=level_choices(),
         satisfactions=satisfaction_choices(),
@@ -214,10 +223,10 @@ def _layout(campaign: Campaign, subject: Subject) -> SubjectLayout:
     )
 
 
-def _submit(
+def _contents(
     rater: rater_session.RaterSession, form: BallotFormBase, layout: list[SubjectLayout]
-) -> Response | tuple[str, int]:
-    contents = [
+) -> list[SealedContent]:
+    return [
         SealedContent(
             subject_id=s.subject_id,
             levels=encode_levels(
@@ -231,6 +240,12 @@ def _submit(
         )
         for s in layout
     ]
+
+
+def _submit(
+    rater: rater_session.RaterSession, contents: list[SealedContent],
+    verdicts: Iterable[Verdict],
+) -> Response | tuple[str, int]:
     assert rater.token_hash is not None and rater.mark is not None
     start_writing(db.session)
     outcome = submit_ballots(rater.token_hash, rater.mark, contents)
@@ -238,6 +253,7 @@ def _submit(
         db.session.rollback()
         return state_page(*STATE_PAGES[outcome.state])
     db.session.commit()
+    rater_session.record_void({v.subject_id: v.void for v in verdicts if v.void})
     return _to_receipt()
 
 
@@ -266,7 +282,8 @@ def receipt() -> Response | str | tuple[str, int]:
     return render_template(
         "rating/receipt.html",
         campaign=subjects[0].campaign,
-        receipts=[(subject, rater.receipts[subject.id]) for subject in subjects],
+        receipts=[(subject, rater.receipts[subject.id], rater.void.get(subject.id))
+                  for subject in subjects],
         draft_key=draft_key(rater.campaign_id, rater.receipts),
     )
 

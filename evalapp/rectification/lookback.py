@@ -5,9 +5,11 @@ unit), because the look-back asks whether a unit improved (its party secretary m
 changed); common items by their Chinese wording, because a reworded item asks something else,
 though not by its spacing or full- against half-width punctuation, which copying a
 questionnaire between files changes. Whatever has no partner is listed, never dropped in
-silence. Whether a change is more than chance is tested on the ballots themselves: a rank
-test on ballot scores or item points (the analysis package's group comparison, the two rounds
-as the two groups) and a chi-square test on the satisfaction answers.
+silence. Whether a change is more than chance is tested on the ballots themselves, and on
+the very figure shown, so that the words never contradict the number: a rank test on ballot
+scores or item points (the analysis package's group comparison, the two rounds as the two
+groups) and a chi-square test of the satisfaction rate (satisfied or fairly satisfied against
+dissatisfied, a 2 × 2 table of the two rounds).
 
 Each round is read through its results, so the disclosure rule holds in both alike: no figure
 by rater group is compared, and a subject that shows counts only in a round (too few ballots
@@ -38,9 +40,11 @@ class Change:
 
     @property
     def delta(self) -> float | None:
+        """Later minus earlier; rounded to 9 decimals so that two equal figures reached by
+        different sums (0.9 as 9/10 and as 18/20) differ by exactly nothing."""
         if self.earlier is None or self.later is None:
             return None
-        return self.later - self.earlier
+        return round(self.later - self.earlier, 9)
 
 
 @dataclass(frozen=True)
@@ -138,8 +142,10 @@ def _counted(results: CampaignResults, subject_ids: list[int]) -> np.ndarray:
 
 
 def _satisfaction_counts(results: CampaignResults, subject_id: int) -> np.ndarray:
+    """(satisfied or fairly satisfied, dissatisfied): the two sides of the satisfaction rate."""
     answers = results.ballots.satisfaction[_counted(results, [subject_id])]
-    return np.bincount(answers[answers >= 0], minlength=3)
+    satisfied, fairly, dissatisfied = np.bincount(answers[answers >= 0], minlength=3)
+    return np.array([satisfied + fairly, dissatisfied])
 
 
 def _item_points(results: CampaignResults, column: int, subject_ids: list[int]) -> np.ndarray:
@@ -170,15 +176,32 @@ def _two_rounds(first: np.ndarray, second: np.ndarray) -> GroupComparison | None
         return None
 
 
+def change_text(change: Change, percent: bool = False) -> str:
+    """The change as shown beside its verdict: in points with two decimals, or in percentage
+    points with one; with more decimals where those would show a change as 0.0, so that a
+    verdict of "better" or "worse" never sits beside a change that reads as none."""
+    if change.delta is None:
+        return "–"
+    value = change.delta * 100 if percent else change.delta
+    digits = 1 if percent else 2
+    while value and round(value, digits) == 0 and digits < 7:
+        digits += 1
+    text = f"{value:+.{digits}f}" if value else "±0"
+    return _("%(change)s points", change=text) if percent else text
+
+
 def verdict(change: Change, test: GroupComparison | LevelTest | None) -> str:
-    """The change in words a non-statistician can act on."""
+    """The change in words a non-statistician can act on, worded from the same change that
+    `change_text` shows."""
     if change.delta is None:
         return _("Not comparable: one of the rounds has no valid ballots.")
     if test is None:
         return _("Too few ballots to tell whether this is more than chance.")
     if test.p_value < SIGNIFICANCE:
-        direction = (_("better") if change.delta > 0 else _("worse") if change.delta < 0
-                     else _("different"))
+        if not change.delta:
+            return _("The same on average, though the answers are spread differently in a way "
+                     "that would rarely arise by chance (p = %(p)s).", p=f"{test.p_value:.3f}")
+        direction = _("better") if change.delta > 0 else _("worse")
         return _("Clearly %(direction)s: a change this large would rarely arise by chance "
                  "(p = %(p)s).", direction=direction, p=f"{test.p_value:.3f}")
     return _("Within chance: ratings vary this much between rounds anyway (p = %(p)s); "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
@@ -11,7 +12,7 @@ from evalapp.campaigns.access import campaign_for, visible_campaigns
 from evalapp.campaigns.models import CampaignStatus
 from evalapp.charts import FORMATS, render
 from evalapp.rectification.charts import lookback_chart
-from evalapp.rectification.lookback import Lookback, lookback, verdict
+from evalapp.rectification.lookback import Lookback, change_text, lookback, verdict
 from evalapp.rectification.views import READERS
 from evalapp.results.compute import campaign_results
 from forms.rectification import LookbackForm
@@ -20,11 +21,31 @@ bp = Blueprint("lookback", __name__, url_prefix="/lookback")
 
 
 def _form() -> LookbackForm:
+    """The two selects offer the closed campaigns the reader may see, latest closed first;
+    unasked, they propose the latest round and the one before it."""
+    closed = sorted((c for c in visible_campaigns(current_user)
+                     if c.status is CampaignStatus.CLOSED),
+                    key=lambda c: (c.closed_at, c.id), reverse=True)
     form = LookbackForm(request.args)
-    choices = [SelectChoice(c.id, c.title) for c in visible_campaigns(current_user)
-               if c.status is CampaignStatus.CLOSED]
-    form.earlier.choices = form.later.choices = choices
+    form.earlier.choices = form.later.choices = [SelectChoice(c.id, c.title) for c in closed]
+    if not request.args and len(closed) >= 2:
+        form.later.data, form.earlier.data = closed[0].id, closed[1].id
     return form
+
+
+def _valid(form: LookbackForm) -> bool:
+    """The form is valid and names the rounds in their order (refused with a message on the
+    form otherwise: a reversed comparison would read every improvement as a decline)."""
+    if not form.validate():
+        return False
+    earlier = campaign_for(current_user, form.earlier.data)
+    later = campaign_for(current_user, form.later.data)
+    if (earlier.closed_at, earlier.id) > (later.closed_at, later.id):
+        form.later.errors.append(_(
+            "“%(later)s” closed before “%(earlier)s”: choose the earlier round first.",
+            later=later.title, earlier=earlier.title))
+        return False
+    return True
 
 
 def _compare(form: LookbackForm) -> Lookback:
@@ -38,17 +59,21 @@ def _compare(form: LookbackForm) -> Lookback:
 def index() -> tuple[str, int]:
     form = _form()
     if not request.args:
-        return render_template("rectification/lookback.html", form=form, result=None), 200
-    if not form.validate():
-        return render_template("rectification/lookback.html", form=form, result=None), 400
-    return render_template("rectification/lookback.html", form=form, result=_compare(form),
-                           verdict=verdict), 200
+        return _page(form, None), 200
+    if not _valid(form):
+        return _page(form, None), 400
+    return _page(form, _compare(form)), 200
+
+
+def _page(form: LookbackForm, result: Lookback | None) -> str:
+    return render_template("rectification/lookback.html", form=form, result=result,
+                           verdict=verdict, change_text=change_text)
 
 
 @bp.get("/chart.<any(png, svg, pdf):fmt>")
 @role_required(*READERS)
 def chart(fmt: str) -> Response:
     form = _form()
-    if not form.validate():
+    if not _valid(form):
         abort(400)
     return Response(render(lookback_chart(_compare(form)), fmt), mimetype=FORMATS[fmt])

@@ -13,6 +13,7 @@ from evalapp.auth.models import Role
 from evalapp.campaigns.access import campaign_for
 from evalapp.campaigns.models import Campaign, CampaignStatus, Subject
 from evalapp.charts import FORMATS, render
+from evalapp.confirm import confirm_page, confirmed
 from evalapp.extensions import db
 from evalapp.i18n import today
 from evalapp.rectification import operations as ledger
@@ -143,9 +144,12 @@ def subject(campaign_id: int, subject_id: int) -> tuple[str, int]:
     return _ledger_page(campaign, _subject(campaign, subject_id))
 
 
+def _subject_url(campaign: Campaign, subject_id: int) -> str:
+    return url_for(".subject", campaign_id=campaign.id, subject_id=subject_id)
+
+
 def _to_subject(campaign: Campaign, subject_id: int) -> Response:
-    return redirect(url_for(".subject", campaign_id=campaign.id, subject_id=subject_id),
-                    code=303)
+    return redirect(_subject_url(campaign, subject_id), code=303)
 
 
 @bp.post("/<int:subject_id>/problems")
@@ -200,12 +204,22 @@ def from_results(campaign_id: int, subject_id: int) -> Response:
     return _to_subject(campaign, subject.id)
 
 
-@bp.post("/problems/<int:problem_id>/delete")
+@bp.route("/problems/<int:problem_id>/delete", methods=["GET", "POST"])
 @role_required(Role.ORGANISER)
-def delete_problem(campaign_id: int, problem_id: int) -> Response:
+def delete_problem(campaign_id: int, problem_id: int) -> Response | str:
     campaign = campaign_for(current_user, campaign_id)
     problem = _problem(campaign, problem_id)
     subject_id = problem.subject_id
+    if not confirmed():
+        done = sum(m.status is MeasureStatus.DONE for m in problem.measures)
+        return confirm_page(
+            heading=_("Delete this problem and its measures?"), lines=[
+                problem.text,
+                _("Its %(count)d measures (%(done)d done) are deleted with it, and the "
+                  "rectification figures are counted again without them.",
+                  count=len(problem.measures), done=done)],
+            button=_("Delete the problem and its measures"),
+            back=_subject_url(campaign, subject_id), back_label=_("Rectification list"))
     record("rectification.problem.delete", user=current_user, campaign=campaign,
            subject=subject_id, problem=problem.id, text=problem.text[:200])
     db.session.delete(problem)
@@ -260,12 +274,17 @@ def edit_measure(campaign_id: int, measure_id: int) -> Response | tuple[str, int
     return _save(campaign, measure.problem, form, measure)
 
 
-@bp.post("/measures/<int:measure_id>/delete")
+@bp.route("/measures/<int:measure_id>/delete", methods=["GET", "POST"])
 @role_required(Role.ORGANISER)
-def delete_measure(campaign_id: int, measure_id: int) -> Response:
+def delete_measure(campaign_id: int, measure_id: int) -> Response | str:
     campaign = campaign_for(current_user, campaign_id)
     measure = _measure(campaign, measure_id)
     subject_id = measure.problem.subject_id
+    if not confirmed():
+        return confirm_page(
+            heading=_("Delete this measure?"), lines=[measure.problem.text, measure.text],
+            button=_("Delete this measure"), back=_subject_url(campaign, subject_id),
+            back_label=_("Rectification list"))
     record("rectification.measure.delete", user=current_user, campaign=campaign,
            problem=measure.problem_id, measure=measure.id, text=measure.text[:200])
     db.session.delete(measure)

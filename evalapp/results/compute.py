@@ -161,6 +161,12 @@ class CampaignResults:
     status: np.ndarray  # BallotStatus per ballot
     scores: np.ndarray  # per ballot: the mean points of its answered items (NaN if none)
 
+    @property
+    def ranked(self) -> list[SubjectResults]:
+        """The subjects in the one order every page, chart and export lists them: by rank,
+        then those without a rank (no valid ballot, so no score) in the campaign's order."""
+        return sorted(self.subjects, key=lambda r: (r.rank is None, r.rank or 0))
+
     def counted_scores(self, subject_id: int) -> np.ndarray:
         return self.scores[(self.ballots.subject_ids == subject_id)
                            & (self.status == BallotStatus.COUNTED)]

@@ -24,6 +24,6 @@ class Export:
 EXPORTS = {
     "pdf": Export(_l("Printable report (PDF)"), "application/pdf", report_pdf),
     "xlsx": Export(_l("Summary table (Excel)"), XLSX_MIMETYPE, summary_xlsx),
-    "csv": Export(_l("Anonymised ballots, shuffled (CSV)"), "text/csv; charset=utf-8",
+    "csv": Export(_l("Anonymised ballots, shuffled (CSV)"), "text/csv",
                   lambda results: ballots_csv(results).encode("utf-8")),
 }

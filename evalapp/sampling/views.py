@@ -20,7 +20,7 @@ from evalapp.roster.models import RaterGroup, RosterEntry
 from evalapp.sampling.models import DrawnPerson, SampleDraw
 from evalapp.sampling.operations import DrawRequest, draw_sample
 from evalapp.spreadsheets import XLSX_MIMETYPE, append_row, workbook_bytes
-from evalapp.tickets.operations import issue_tickets
+from evalapp.tickets.operations import BatchSummary, batch_summaries, issue_tickets
 from evalapp.tickets.views import sheet_response
 from forms.sampling import DrawForm, IssueFromDrawForm
 
@@ -62,6 +62,10 @@ def index(campaign_id: int) -> Response | tuple[str, int]:
 
 
 def _draw(campaign: Campaign, form: DrawForm) -> Response:
+    if not db.session.scalar(sa.select(sa.func.count(RosterEntry.id)).where(
+            RosterEntry.campaign_id == campaign.id)):
+        flash(_("The roster is empty: import it before drawing a sample."), "error")
+        return redirect(url_for("sampling.index", campaign_id=campaign.id), code=303)
     try:
         draw = draw_sample(campaign, DrawRequest(
             fraction=form.percent.data / 100 if form.percent.data is not None else None,
@@ -101,10 +105,17 @@ def _drawn(draw: SampleDraw) -> list[RosterEntry]:
 @role_required(Role.ORGANISER, Role.AUDITOR)
 def detail(campaign_id: int, draw_id: int) -> str:
     campaign = campaign_for(current_user, campaign_id)
-    draw = _draw_of(campaign, draw_id)
+    return _detail_page(campaign, _draw_of(campaign, draw_id), IssueFromDrawForm())
+
+
+def _detail_page(campaign: Campaign, draw: SampleDraw, form: IssueFromDrawForm) -> str:
     return render_template("sampling/detail.html", campaign=campaign, draw=draw,
-                           people=_drawn(draw), groups=_groups(campaign),
-                           form=IssueFromDrawForm())
+                           people=_drawn(draw), groups=_groups(campaign), form=form,
+                           issued=_issued_from(campaign, draw))
+
+
+def _issued_from(campaign: Campaign, draw: SampleDraw) -> list[BatchSummary]:
+    return [b for b in batch_summaries(campaign) if b.batch.draw_id == draw.id]
 
 
 @bp.get("/<int:draw_id>/people.xlsx")
@@ -132,16 +143,24 @@ def export(campaign_id: int, draw_id: int) -> Response:
 
 @bp.post("/<int:draw_id>/issue")
 @role_required(Role.ORGANISER)
-def issue(campaign_id: int, draw_id: int) -> Response:
+def issue(campaign_id: int, draw_id: int) -> Response | tuple[str, int]:
     """One ticket per person drawn, per group, covering every subject; plus spares. The
-    tickets are issued to groups: which person gets which ticket is never recorded."""
+    tickets are issued to groups: which person gets which ticket is never recorded.
+
+    Issuing again from the same draw adds a second set of tickets (the response rate then
+    counts both), so it needs a written reason, kept in the audit log."""
     campaign = campaign_for(current_user, campaign_id)
     draw = _draw_of(campaign, draw_id)
     form = IssueFromDrawForm()
     if campaign.status is CampaignStatus.CLOSED:
         abort(409)
-    if not form.validate():
-        abort(400)
+    reason = (form.reason.data or "").strip()
+    if form.validate() and _issued_from(campaign, draw) and not reason:
+        form.reason.errors.append(_("Tickets were already issued from this draw. Issuing again "
+                                    "adds as many again; say why (the first set stays valid "
+                                    "unless you void it)."))
+    if form.errors:
+        return _detail_page(campaign, draw, form), 422
     spares = form.spares.data or 0
     issued = []
     for group_id, group in _groups(campaign).items():
@@ -152,5 +171,6 @@ def issue(campaign_id: int, draw_id: int) -> Response:
     if not issued:
         abort(400)
     record("tickets.issue_from_draw", user=current_user, campaign=campaign,
-           draw=draw.sequence, batches=[batch.id for batch, _tokens in issued], spares=spares)
-    return sheet_response(campaign, issued, "pdf", name=f"draw-{draw.sequence}")
+           draw=draw.sequence, batches=[batch.id for batch, _tokens in issued], spares=spares,
+           reason=reason or None)
+    return sheet_response(campaign, issued, "pdf")

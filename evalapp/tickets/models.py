@@ -10,6 +10,7 @@ from evalapp.campaigns.models import Campaign, Subject
 from evalapp.database import UTCDateTime, utcnow
 from evalapp.extensions import db
 from evalapp.roster.models import RaterGroup
+from evalapp.sampling.models import SampleDraw
 
 batch_subjects = sa.Table(
     "ticket_batch_subjects",
@@ -54,6 +55,7 @@ class TicketBatch(db.Model):
     rater_group: Mapped[RaterGroup] = relationship(overlaps="campaign")
     subjects: Mapped[list[Subject]] = relationship(secondary=batch_subjects)
     issued_by: Mapped[User | None] = relationship()
+    draw: Mapped[SampleDraw | None] = relationship()
     tickets: Mapped[list[Ticket]] = relationship(
         back_populates="batch", cascade="all, delete-orphan"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -50,6 +51,47 @@ def issue_tickets(
     db.session.add(batch)
     db.session.flush()
     return batch, tokens
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """A batch as the organiser reads it: `number` counts the campaign's batches in the order
+    they were issued (1, 2, ...), the same on every page and in the sheet's file name."""
+
+    batch: TicketBatch
+    number: int
+    tickets: int
+    spares: int
+    spent: int
+    voided: int
+
+    @property
+    def unused(self) -> int:
+        return self.tickets - self.spent - self.voided
+
+
+def batch_summaries(campaign: Campaign) -> list[BatchSummary]:
+    """Every batch of the campaign in the order issued, with its counts."""
+    ticket = sa.func.count(Ticket.id)
+    rows = db.session.execute(
+        sa.select(TicketBatch, ticket, ticket.filter(Ticket.is_spare),
+                  ticket.filter(Ticket.spent), ticket.filter(Ticket.voided))
+        .join(Ticket)
+        .where(TicketBatch.campaign_id == campaign.id)
+        .group_by(TicketBatch.id)
+        .order_by(TicketBatch.id)
+    )
+    return [BatchSummary(batch, number, *counts)
+            for number, (batch, *counts) in enumerate(rows, start=1)]
+
+
+def sheet_name(campaign: Campaign, batches: Sequence[TicketBatch]) -> str:
+    """A file name for the sheet of `batches` (just issued, so flushed), distinct for every
+    issue of the campaign: it carries the batches' numbers."""
+    first = db.session.scalar(sa.select(sa.func.count(TicketBatch.id)).where(
+        TicketBatch.campaign_id == campaign.id, TicketBatch.id <= min(b.id for b in batches)))
+    last = first + len(batches) - 1
+    return f"tickets-{campaign.id}-batch-{first}" + (f"-{last}" if last > first else "")
 
 
 def void_unspent(batch: TicketBatch) -> int:

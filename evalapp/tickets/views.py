@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -19,12 +20,13 @@ from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
 from evalapp.campaigns.access import campaign_for
 from evalapp.campaigns.models import Campaign, CampaignStatus, Subject
+from evalapp.confirm import confirm_page, confirmed
 from evalapp.extensions import db
 from evalapp.i18n import localized
 from evalapp.netaddr import base_url_for_request
 from evalapp.roster.models import RaterGroup
-from evalapp.tickets.models import Ticket, TicketBatch
-from evalapp.tickets.operations import issue_tickets, void_unspent
+from evalapp.tickets.models import TicketBatch
+from evalapp.tickets.operations import batch_summaries, issue_tickets, sheet_name, void_unspent
 from evalapp.tickets.sheets import faces_for, ticket_png, ticket_sheet_pdf, ticket_svg
 from forms.tickets import IssueTicketsForm
 
@@ -52,20 +54,6 @@ def subject_label(subject: Subject) -> str:
     return f"{localized(subject.unit, 'name')} · {subject.person_name}"
 
 
-def _batches(campaign: Campaign) -> list[tuple[TicketBatch, int, int, int, int]]:
-    """Per batch: tickets, of which spares, spent, voided."""
-    ticket = sa.func.count(Ticket.id)
-    query = (
-        sa.select(TicketBatch, ticket, ticket.filter(Ticket.is_spare),
-                  ticket.filter(Ticket.spent), ticket.filter(Ticket.voided))
-        .join(Ticket)
-        .where(TicketBatch.campaign_id == campaign.id)
-        .group_by(TicketBatch.id)
-        .order_by(TicketBatch.id)
-    )
-    return [tuple(row) for row in db.session.execute(query)]  # type: ignore[misc]
-
-
 @bp.route("/", methods=["GET", "POST"])
 @role_required(Role.ORGANISER)
 def index(campaign_id: int) -> Response | tuple[str, int]:
@@ -81,7 +69,7 @@ def index(campaign_id: int) -> Response | tuple[str, int]:
         "tickets/index.html",
         campaign=campaign,
         form=form,
-        batches=_batches(campaign),
+        batches=batch_summaries(campaign),
         closed=closed,
         address=base_url_for_request(),
         address_configured=bool(current_app.config.get("BASE_URL")),
@@ -99,11 +87,11 @@ def _issue(campaign: Campaign, form: IssueTicketsForm) -> Response:
     record("tickets.issue", user=current_user, campaign=campaign, batch=batch.id,
            group=group.name_zh, subjects=[s.id for s in subjects], count=form.count.data,
            spares=form.spares.data)
-    return sheet_response(campaign, [(batch, tokens)], form.output.data, name=f"{batch.id}")
+    return sheet_response(campaign, [(batch, tokens)], form.output.data)
 
 
 def sheet_response(
-    campaign: Campaign, issued: list[tuple[TicketBatch, list[str]]], output: str, *, name: str
+    campaign: Campaign, issued: list[tuple[TicketBatch, list[str]]], output: str
 ) -> Response:
     """The printable file of freshly issued tickets; commits the issue only once the file
     exists, so no ticket is stored that nobody can print."""
@@ -113,20 +101,36 @@ def sheet_response(
     body = render(faces, address)
     db.session.commit()
     response = Response(body, mimetype=media_type)
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="tickets-{campaign.id}-{name}.{output}"'
-    )
+    name = sheet_name(campaign, [batch for batch, _tokens in issued])
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{output}"'
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-@bp.post("/<int:batch_id>/void")
+@bp.route("/<int:batch_id>/void", methods=["GET", "POST"])
 @role_required(Role.ORGANISER)
-def void(campaign_id: int, batch_id: int) -> Response:
+def void(campaign_id: int, batch_id: int) -> Response | str:
+    """Voiding cannot be undone, so it is asked first: the batch, and how many of its tickets
+    stop working."""
     campaign = campaign_for(current_user, campaign_id)
-    batch = db.session.get(TicketBatch, batch_id)
-    if batch is None or batch.campaign_id != campaign.id:
+    summary = next((b for b in batch_summaries(campaign) if b.batch.id == batch_id), None)
+    if summary is None:
         abort(404)
+    if campaign.status is CampaignStatus.CLOSED or not summary.unused:
+        abort(409)
+    batch = summary.batch
+    if not confirmed():
+        subjects = "; ".join(subject_label(s) for s in batch.subjects)
+        return confirm_page(
+            heading=_("Void the unused tickets of batch %(number)d?", number=summary.number),
+            lines=[f"{localized(batch.rater_group, 'name')} · "
+                   f"{format_datetime(batch.issued_at, 'short')} · {subjects}",
+                   _("%(unused)d of its %(total)d tickets are unused: they stop working at "
+                     "once, and raters holding them can no longer rate. The %(spent)d already "
+                     "used keep their ballots.", unused=summary.unused, total=summary.tickets,
+                     spent=summary.spent)],
+            button=_("Void %(count)d unused tickets", count=summary.unused),
+            back=url_for("tickets.index", campaign_id=campaign.id), back_label=_("Tickets"))
     voided = void_unspent(batch)
     record("tickets.void", user=current_user, campaign=campaign, batch=batch.id, voided=voided)
     db.session.commit()

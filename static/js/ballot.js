@@ -1,6 +1,7 @@
-/* The ballot page without surprises: a progress count, unanswered questions pointed out before
-   submitting, and a draft kept in this browser so that a reload or a dropped connection loses
-   nothing. The form works without this script; the script only adds to it. The draft holds the
+/* The ballot page without surprises: a progress count and a draft kept in this browser so
+   that a reload or a dropped connection loses nothing. Unanswered questions, and whether the
+   ballot would still count, are pointed out by the server beside the submit button (the same
+   void rule as the results, and the same page with or without this script). The form works without this script; the script only adds to it. The draft holds the
    answers only, under a key made of the campaign and subjects (never the ticket), and is
    deleted once the receipt page shows the ballot is stored. */
 (function () {
@@ -19,7 +20,6 @@
   if (!form || !key) { return; }
   var texts = document.querySelector("[data-text-progress]");
   var progress = form.querySelector("[data-progress]");
-  var confirmBlanks = form.querySelector("input[name=confirm_blanks]");
   var questions = Array.prototype.slice.call(form.querySelectorAll("[data-question]"));
 
   function storage() {
@@ -90,22 +90,5 @@
   form.addEventListener("change", function () { updateProgress(); saveDraft(); });
   form.addEventListener("input", function (event) {
     if (event.target.tagName === "TEXTAREA") { updateCounter(event.target); saveDraft(); }
-  });
-  form.addEventListener("submit", function (event) {
-    var blank = questions.filter(function (question) { return !answered(question); });
-    if (blank.length === 0 || confirmBlanks.value === "1") { return; }
-    event.preventDefault();
-    blank.forEach(function (question) { question.classList.add("blank"); });
-    confirmBlanks.value = "1";
-    var notice = document.getElementById("blank-notice");
-    if (!notice) {
-      notice = document.createElement("div");
-      notice.id = "blank-notice";
-      notice.className = "notice";
-      notice.setAttribute("role", "alert");
-      form.insertBefore(notice, form.firstChild);
-    }
-    notice.textContent = format(texts.getAttribute("data-text-blanks"), { count: blank.length });
-    blank[0].scrollIntoView({ block: "center" });
   });
 }());

@@ -1,0 +1,87 @@
+"""How the audit log reads: each action and each detail in the reader's language. An action or
+a detail key not listed here (a newer one) is shown as stored, never dropped."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+# Kinds of action, for the filter: (prefix of the action names, label).
+KINDS = (
+    ("campaign.", _l("Campaigns: create, scoring, open, close")),
+    ("setup.", _l("Set-up: questionnaire, subjects, rater groups")),
+    ("roster.", _l("Roster and sample draws")),
+    ("tickets.", _l("Tickets")),
+    ("rectification.", _l("Rectification list")),
+    ("results.", _l("Results exports")),
+    ("login", _l("Log-ins")),
+)
+
+ACTIONS = {
+    "campaign.create": _l("Campaign created"),
+    "campaign.scoring": _l("Scoring settings changed"),
+    "campaign.open": _l("Campaign opened"),
+    "campaign.close": _l("Campaign closed"),
+    "questionnaire.edit": _l("Questionnaire item edited"),
+    "questionnaire.move": _l("Questionnaire item moved"),
+    "subject.save": _l("Subject saved"),
+    "groups.edit": _l("Rater groups edited"),
+    "roster.import": _l("Roster imported"),
+    "sample.draw": _l("Sample drawn"),
+    "sample.export": _l("Drawn list downloaded"),
+    "tickets.issue": _l("Tickets issued"),
+    "tickets.issue_from_draw": _l("Tickets issued from a draw"),
+    "tickets.void": _l("Unused tickets voided"),
+    "rectification.import": _l("Ledger imported"),
+    "rectification.problem.add": _l("Problem added"),
+    "rectification.problem.from_problem_list": _l("Problems added from the problem list"),
+    "rectification.problem.from_results": _l("Problems added from the results"),
+    "rectification.problem.delete": _l("Problem deleted with its measures"),
+    "rectification.measure.add": _l("Measure added"),
+    "rectification.measure.update": _l("Measure updated"),
+    "rectification.measure.delete": _l("Measure deleted"),
+    "results.export": _l("Results exported"),
+    "login": _l("Logged in"),
+}
+
+# The kind an action belongs to, where its name does not start with the kind's prefix.
+KIND_OF = {"questionnaire.": "setup.", "subject.": "setup.", "groups.": "setup.",
+           "sample.": "roster."}
+
+DETAILS = {
+    "title": _l("Title"), "subject": _l("Subject"), "subjects": _l("Subjects"),
+    "person": _l("Person debriefing"), "problems": _l("Problems"),
+    "report_file": _l("Report file"), "item": _l("Item"), "before": _l("Before"),
+    "after": _l("After"), "direction": _l("Direction"), "groups": _l("Rater groups"),
+    "group": _l("Group"), "people": _l("People"), "per_group": _l("By group"),
+    "draw": _l("Draw"), "seed": _l("Seed"), "fraction": _l("Sampling fraction"),
+    "total": _l("Total"), "minimum": _l("At least per group"), "allocation": _l("Drawn"),
+    "reason": _l("Reason"), "roster": _l("roster fingerprint"), "batch": _l("Batch"),
+    "batches": _l("Batches"), "count": _l("Tickets"), "spares": _l("Spare tickets"),
+    "voided": _l("Voided"), "ballots": _l("Ballots"), "format": _l("Format"),
+    "via": _l("Via"), "problem": _l("Problem"), "measure": _l("Measure"), "text": _l("Text"),
+    "source": _l("Source"), "status": _l("Status"), "added": _l("Added"),
+    "measures": _l("Measures"),
+    "points_excellent": _l("Points for “excellent”"), "points_good": _l("Points for “good”"),
+    "points_fair": _l("Points for “fair”"), "points_poor": _l("Points for “poor”"),
+    "grade_excellent_min": _l("Grade “excellent” from"),
+    "grade_good_min": _l("Grade “good” from"), "grade_fair_min": _l("Grade “fair” from"),
+    "min_report_size": _l("Minimum reporting size (ballots)"),
+    "void_blank_fraction": _l("A ballot is void when more than this share of items is blank"),
+    "void_uniform": _l("Void ballots that give every item the same answer"),
+    "trim_above": _l("Drop the highest and lowest ballot score when there are more raters "
+                     "than"),
+}
+
+DIRECTIONS = {"up": _l("up"), "down": _l("down")}
+
+
+def action_label(action: str) -> str:
+    return str(ACTIONS.get(action, action))
+
+
+def action_kind(action: str) -> str:
+    """The kind prefix (see KINDS) an action is filtered under."""
+    for prefix, kind in KIND_OF.items():
+        if action.startswith(prefix):
+            return kind
+    return next((prefix for prefix, _label in KINDS if action.startswith(prefix)), action)

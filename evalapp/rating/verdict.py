@@ -1,0 +1,48 @@
+"""Whether a ballot will count, worked out from what the rater is submitting and the campaign's
+void rules, so that the rater is told before the last tap and on the receipt. Computed from
+the form in hand, never read back from the stored ballots (which hold nothing that could find
+this rater's ballot again)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from analysis import void_mask
+from analysis.scoring import BLANK
+from evalapp.ballotbox.sealing import SealedContent
+from evalapp.ballots.models import BLANK as BLANK_CODE
+from evalapp.campaigns.models import Campaign
+
+
+class Void(enum.StrEnum):
+    """Why a ballot will be void (废票), by the rules results apply (see results.compute)."""
+
+    BLANK = "blank"  # more than the campaign's share of its items blank
+    UNIFORM = "uniform"  # every answered item the same level, when the campaign says so
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One subject's ballot as it stands: `items` on it (the satisfaction question is not an
+    item), `blank` of them unanswered, `allowed_blank` the most that may be blank for it to
+    count, and the reason it will be void, if it will."""
+
+    subject_id: int
+    items: int
+    blank: int
+    allowed_blank: int
+    void: Void | None
+
+
+def verdict(campaign: Campaign, ballot: SealedContent) -> Verdict:
+    # The ballot's level codes "0"-"3" (好 … 差) and "-" are `analysis`'s codes 0-3 and BLANK.
+    codes = [[BLANK if code == BLANK_CODE else int(code) for code in ballot.levels]]
+    items = len(ballot.levels)
+    void = None
+    if void_mask(codes, campaign.void_blank_fraction)[0]:
+        void = Void.BLANK
+    elif campaign.void_uniform and void_mask(codes, 1.0, void_uniform=True)[0]:
+        void = Void.UNIFORM
+    allowed = max(k for k in range(items + 1) if k / items <= campaign.void_blank_fraction)
+    return Verdict(ballot.subject_id, items, codes[0].count(BLANK), allowed, void)

@@ -1,0 +1,109 @@
+"""The README's test command: obtain what the tests need, then run them.
+
+Run with the virtualenv's Python (`.venv/bin/python scripts/test.py [pytest arguments]`):
+
+1. A browser for the browser tests: Debian's Chromium at /usr/bin/chromium, installed with
+   apt-get where this machine has it and may (as root, or through sudo without a password);
+   otherwise Playwright's own Chromium, downloaded once by `playwright install chromium`.
+2. PostgreSQL: the database EVALAPP_TEST_POSTGRES_URL names, when set; otherwise, when a
+   server answers at EVALAPP_TEST_POSTGRES_SERVER (default: postgres@127.0.0.1:5432, as a
+   fresh local install has it), a fresh database made for this run and dropped after it;
+   otherwise SQLite only, said out loud (the first line of the test run says it too).
+3. pytest, on SQLite and on that PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
+DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def say(message: str) -> None:
+    print(f"scripts/test: {message}", flush=True)
+
+
+def _as_root(command: list[str]) -> list[str] | None:
+    """`command` run as root: directly when we are, through `sudo -n` when it needs no
+    password, else None."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return command
+    if shutil.which("sudo") and subprocess.run(["sudo", "-n", "true"],
+                                               capture_output=True).returncode == 0:
+        return ["sudo", "-n", *command]
+    return None
+
+
+def _apt_install_chromium() -> bool:
+    install = _as_root(["apt-get", "install", "-y", "-q", "chromium"])
+    if not shutil.which("apt-get") or install is None:
+        return False
+    say("installing Debian's chromium for the browser tests (apt-get)")
+    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if subprocess.run(install, env=environment, capture_output=True).returncode != 0:
+        subprocess.run(_as_root(["apt-get", "update", "-q"]), env=environment,
+                       capture_output=True)
+        subprocess.run(install, env=environment, capture_output=True)
+    return DEBIAN_CHROMIUM.exists()
+
+
+def ensure_browser() -> None:
+    if DEBIAN_CHROMIUM.exists() or _apt_install_chromium():
+        return
+    say("no Debian chromium here: installing Playwright's own Chromium instead")
+    result = subprocess.run([sys.executable, "-m", "playwright", "install", "chromium"])
+    if result.returncode != 0:
+        say("WARNING: could not install a browser; the browser tests will fail and say why")
+
+
+@contextlib.contextmanager
+def postgres_for_run() -> Iterator[str | None]:
+    """The URL of a PostgreSQL database the tests may use, or None when no server answers."""
+    given = os.environ.get("EVALAPP_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    import psycopg
+
+    server = os.environ.get("EVALAPP_TEST_POSTGRES_SERVER", DEFAULT_SERVER)
+    try:
+        connection = psycopg.connect(server, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        say(f"WARNING: NO PostgreSQL server answers at {server} ({str(error).strip()}): "
+            "the tests run on SQLite ONLY")
+        yield None
+        return
+    name = f"evalapp_test_{secrets.token_hex(4)}"
+    with connection:
+        connection.execute(f"CREATE DATABASE {name}")
+        say(f"PostgreSQL: testing in the fresh database {name}")
+        try:
+            info = connection.info
+            yield (f"postgresql+psycopg://{info.user}"
+                   + (f":{info.password}" if info.password else "")
+                   + f"@{info.host}:{info.port}/{name}")
+        finally:
+            connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def main(arguments: list[str]) -> int:
+    os.chdir(Path(__file__).resolve().parents[1])
+    ensure_browser()
+    with postgres_for_run() as url:
+        environment = dict(os.environ)
+        if url:
+            environment["EVALAPP_TEST_POSTGRES_URL"] = url
+        return subprocess.run([sys.executable, "-m", "pytest", *arguments],
+                              env=environment).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
