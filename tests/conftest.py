@@ -205,8 +205,16 @@ def live_server(app: Flask) -> Iterator[str]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
+
+    def close_everything() -> None:
+        for dispatcher in list(server._map.values()):
+            dispatcher.close()
+
+    # Sockets are closed on the server's own thread, through its trigger: closed from this
+    # thread, they could vanish under the select() of a busy server (EBADF at teardown).
+    server.trigger.pull_trigger(close_everything)
+    thread.join(timeout=10)
+    server.task_dispatcher.shutdown()
 
 
 def fontconfig_with_chinese(folder: Path) -> Path:

@@ -22,7 +22,7 @@ from evalapp.tickets.tokens import new_receipt_code
 from tests.ballots import BallotContent, insert_ballots
 from tests.conftest import csrf_token, login
 from tests.factories import groups_of, make_campaign, make_user, make_world
-from tests.rater import full_answers, make_tickets
+from tests.rater import campaign_of, full_answers, make_tickets
 from tests.test_rectification import measure_data
 
 CASES = Path(__file__).parent / "cases"
@@ -41,8 +41,10 @@ def ballot_page(client, token: str) -> str:
     return client.get("/ballot").get_data(as_text=True)
 
 
-def stored_comments(app) -> list[str]:
+def stored_comments(app, tickets) -> list[str]:
+    """The opinions as the opened ballot box gives them (closing the campaign)."""
     with app.app_context():
+        close_campaign(campaign_of(tickets.campaign_id))
         return list(db.session.scalars(sa.select(Ballot.comment)))
 
 
@@ -55,7 +57,7 @@ def test_case_an_opinion_at_the_limit_with_line_breaks_sent_as_cr_lf(app, client
     data[f"s{tickets.subject_ids[0]}_comment"] = sent
     response = client.post("/ballot", data=data)
     assert response.status_code == 303, response.get_data(as_text=True)[-600:]
-    assert stored_comments(app) == [text.strip()]
+    assert stored_comments(app, tickets) == [text.strip()]
 
 
 def test_lone_carriage_returns_count_once_and_an_overlong_opinion_says_how_much_to_cut(
@@ -64,7 +66,6 @@ def test_lone_carriage_returns_count_once_and_an_overlong_opinion_says_how_much_
     field = f"s{tickets.subject_ids[0]}_comment"
     data[field] = "建议\r" * 666 + "意见"  # 2000 with old Mac line breaks
     assert client.post("/ballot", data=data).status_code == 303
-    assert stored_comments(app) == ["建议\n" * 666 + "意见"]
     other = app.test_client()
     data = full_answers(ballot_page(other, tickets.single[1]))
     data[field] = "意\r\n" * 1003  # 2006 characters as the counter counts them
@@ -73,6 +74,7 @@ def test_lone_carriage_returns_count_once_and_an_overlong_opinion_says_how_much_
     page = refused.get_data(as_text=True)
     assert "最多 2000 字，请删减 6 字。" in page
     assert 'data-text-over="超出 {count} 字，请删减"' in page  # the counter's words past the limit
+    assert stored_comments(app, tickets) == ["建议\n" * 666 + "意见"]
 
 
 # --- kind 5: figures that add up -----------------------------------------------------------
