@@ -35,7 +35,7 @@ def _shorten(text: str) -> str:
 def subjects_chart(results: CampaignResults) -> Figure:
     """Score (design-weighted where it can be, with its interval) and satisfaction rate (with
     its Wilson interval) per subject, best first."""
-    ranked = sorted(results.subjects, key=lambda r: (r.rank is None, r.rank or 0))
+    ranked = results.ranked()
     labels = [subject_label(r) for r in ranked]
     positions = np.arange(len(ranked))
     with figure(WIDTH_CM, 3 + 0.9 * len(ranked)) as fig:

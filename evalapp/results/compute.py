@@ -165,8 +165,9 @@ class CampaignResults:
         return self.scores[(self.ballots.subject_ids == subject_id)
                            & (self.status == BallotStatus.COUNTED)]
 
-    def with_figures(self) -> list[SubjectResults]:
-        return [result for result in self.subjects if result.has_figures]
+    def ranked(self) -> list[SubjectResults]:
+        """Best first; subjects without a score (counts only) last, in questionnaire order."""
+        return sorted(self.subjects, key=lambda r: (r.rank is None, r.rank or 0))
 
 
 def campaign_results(campaign: Campaign) -> CampaignResults:

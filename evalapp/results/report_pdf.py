@@ -36,7 +36,7 @@ def report_pdf(results: CampaignResults) -> bytes:
     pdf.set_margins(15, 15, 15)
     pdf.set_auto_page_break(True, margin=15)
     _cover(pdf, results)
-    for result in sorted(results.subjects, key=lambda r: (r.rank is None, r.rank or 0)):
+    for result in results.ranked():
         _section(pdf, results, result)
     pdf.add_page()
     _heading(pdf, _("How these figures are computed"), 13)
@@ -69,7 +69,7 @@ def _cover(pdf: FPDF, results: CampaignResults) -> None:
                  _("Satisfaction rate"), _("Valid / returned / issued")],
            [[str(r.rank or "–"), charts.subject_label(r), _number(r.score),
              grade_label(r.grade), _rate(r), f"{r.valid} / {r.returned} / {r.issued}"]
-            for r in sorted(results.subjects, key=lambda r: (r.rank is None, r.rank or 0))],
+            for r in results.ranked()],
            (12, 58, 18, 16, 44, 32), "RLRLRR")
     _chart(pdf, charts.subjects_chart(results))
 

@@ -31,7 +31,7 @@ def summary_xlsx(results: CampaignResults) -> bytes:
     width = sum(len(subs) or 1 for _title, subs in headers)
     _title_rows(sheet, results, width)
     _header_rows(sheet, headers)
-    for number, result in enumerate(_ranked(results), start=1):
+    for number, result in enumerate(results.ranked(), start=1):
         row = _row(number, result)
         append_row(sheet, [value for value, _format in row])
         for column, (cell, (_value, number_format)) in enumerate(
@@ -42,10 +42,6 @@ def summary_xlsx(results: CampaignResults) -> bytes:
     _notes(sheet, results, width)
     _page_setup(sheet, width)
     return workbook_bytes(workbook)
-
-
-def _ranked(results: CampaignResults) -> list[SubjectResults]:
-    return sorted(results.subjects, key=lambda r: (r.rank is None, r.rank or 0))
 
 
 def _headers(results: CampaignResults) -> list[tuple[str, list[str]]]:
