@@ -157,6 +157,8 @@ def test_a_subject_rated_by_one_small_group_shows_counts_only(app, client, world
     assert attack(app, campaign_id) == []
     login(client, "leader")
     base = f"/campaigns/{campaign_id}/results"
+    overview = client.get(f"{base}/").get_data(as_text=True)  # ranked, the other one last
+    assert overview.index("述职人1") < overview.index("述职人2") and "3 / 3 / 0" in overview
     page = client.get(f"{base}/{subject_ids[1]}").get_data(as_text=True)
     assert "计入本被评对象得分的票不足 5 张，只显示票数" in page
     assert "50.00" not in page and "0.0%" not in page and "少数人的意见" not in page

@@ -171,9 +171,6 @@ class CampaignResults:
         return self.scores[(self.ballots.subject_ids == subject_id)
                            & (self.status == BallotStatus.COUNTED)]
 
-    def with_figures(self) -> list[SubjectResults]:
-        return [result for result in self.subjects if result.has_figures]
-
 
 def campaign_results(campaign: Campaign) -> CampaignResults:
     common = campaign.common_items()
