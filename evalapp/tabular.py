@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import warnings
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -172,8 +173,12 @@ def _read_xlsx(content: bytes) -> list[Row]:
     _check_unpacked_size(content)
     try:
         # Not read-only: read-only mode trusts the declared size and knows neither hidden rows
-        # nor merged cells. The size check above bounds what this loads.
-        workbook = load_workbook(io.BytesIO(content), data_only=True)
+        # nor merged cells. The size check above bounds what this loads. openpyxl warns about
+        # what it skips in a file (extensions, a date beyond the calendar, read as an error
+        # cell): the file is the sender's, nothing to log for the server.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            workbook = load_workbook(io.BytesIO(content), data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError,
             TypeError) as error:
         raise TableError("not_excel") from error
@@ -228,10 +233,12 @@ def _cell_text(cell, epoch: datetime) -> str:  # type: ignore[no-untyped-def]
         return "TRUE" if value else "FALSE"
     if isinstance(value, int | float):
         number_format = number_format_of(cell)
-        if is_date_format(number_format):
-            value = from_excel(value, epoch)
-        else:
+        if not is_date_format(number_format):
             return shown_number(value, number_format)
+        try:
+            value = from_excel(value, epoch)
+        except (OverflowError, ValueError):  # beyond the calendar: Excel shows ####
+            return shown_number(value, "General")
     if isinstance(value, datetime) and value.time() == time(0):
         return value.date().isoformat()
     if isinstance(value, datetime | date | time):
