@@ -218,7 +218,7 @@ def _check_unpacked_size(content: bytes) -> None:
         raise TableError("too_many_rows")
 
 
-def number_format_of(cell) -> str:  # type: ignore[no-untyped-def]
+def _number_format(cell) -> str:  # type: ignore[no-untyped-def]
     """The cell's number format code. openpyxl answers "General" for the built-in ids it does
     not know (the East Asian dates), so those are looked up by id."""
     format_id = cell._style.numFmtId  # openpyxl keeps no public accessor for the id
@@ -232,7 +232,7 @@ def _cell_text(cell, epoch: datetime) -> str:  # type: ignore[no-untyped-def]
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, int | float):
-        number_format = number_format_of(cell)
+        number_format = _number_format(cell)
         if not is_date_format(number_format):
             return shown_number(value, number_format)
         try:
