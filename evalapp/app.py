@@ -10,12 +10,10 @@ from werkzeug.routing import IntegerConverter, ValidationError
 
 from evalapp import commands, errors, i18n, security
 from evalapp.config import configure, instance_path
-from evalapp.database import configure_sqlite
+from evalapp.database import MAX_ROW_ID, configure_sqlite
 from evalapp.extensions import babel, csrf, db, limiter, login_manager, migrate
 from evalapp.paths import STATIC_DIR
 from evalapp.schema import ensure_schema_current
-
-MAX_ROW_ID = 2**31 - 1
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from evalapp.auth.models import Role, User
+from evalapp.auth.models import Role, User, WeakPassword
 from evalapp.backup import BackupError, backup, restore
 from evalapp.ballotbox.cli import close_command
 from evalapp.ballotbox.operations import custody_notes
@@ -115,7 +115,10 @@ def create_user_command(
         db.session.add(unit)
     user = User(username=username, display_name=display_name or username, role=Role(role),
                 unit=unit)
-    user.set_password(password)
+    try:
+        user.set_password(password)
+    except WeakPassword as error:
+        raise click.ClickException(" ".join(error.reasons)) from None
     db.session.add(user)
     db.session.commit()
     click.echo(f"已创建 / created: {username} ({role}, {unit_name})")

@@ -26,6 +26,10 @@ class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# The largest id of a row: PostgreSQL's `integer` (SQLite's goes to 2**63 - 1).
+MAX_ROW_ID = 2**31 - 1
+
+
 class UTCDateTime(sa.TypeDecorator[datetime]):
     """An aware UTC datetime on every database.
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 from flask_babel import get_locale
@@ -28,30 +29,46 @@ SYMBOLS_FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.
 # stand-in.
 _MODIFIERS = frozenset(
     [0x200D, 0x20E3, *range(0xFE00, 0xFE10), *range(0x1F3FB, 0x1F400), *range(0xE0020, 0xE0080)])
+_FLAG_LETTERS = range(0x1F1E6, 0x1F200)  # regional indicators: two make a flag (🇨🇳)
 MISSING_GLYPH = "\u25a1"  # □, how Chinese typesetting marks a character it cannot set
 
 
 class Document(FPDF):
     """An FPDF document whose text never loses a character to a missing glyph."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._covered_by_font: dict[str, frozenset[int]] = {}
+
     def normalize_text(self, text: str) -> str:
-        covered = set(self.current_font.cmap) if self.current_font else set()
-        for key in self._fallback_font_ids:
-            covered.update(self.fonts[key].cmap)
-        return super().normalize_text(stand_ins(text, covered))
+        return super().normalize_text(stand_ins(text, self._covered()))
+
+    def _covered(self) -> frozenset[int]:
+        """The code points the current font and the fallback fonts draw (built once per font:
+        the Chinese font alone has some 65,000)."""
+        key = self.current_font.fontkey if self.current_font else ""
+        if key not in self._covered_by_font:
+            self._covered_by_font[key] = frozenset(
+                code for font in ([self.current_font] if self.current_font else [])
+                + [self.fonts[fallback] for fallback in self._fallback_font_ids]
+                for code in font.cmap)
+        return self._covered_by_font[key]
 
 
-def stand_ins(text: str, covered: set[int]) -> str:
+def stand_ins(text: str, covered: frozenset[int] | set[int]) -> str:
     """`text` with each character outside `covered` (code points a font can draw) replaced:
-    an emoji or other symbol, with its modifiers and the characters joined to it, by
-    "[emoji]" in the reader's language; any other character by □. Line breaks and spaces are
-    kept."""
+    an emoji or other symbol, with its modifiers and the characters joined to it (👨‍💻, a
+    flag's two letters), by "[emoji]" in the reader's language; any other character by □.
+    Line breaks and spaces are kept."""
     out: list[str] = []
     joined = False  # the previous character was a zero-width joiner after a stand-in
     replaced = False  # the last character written was a stand-in
+    flag = False  # the last stand-in was the first letter of a flag
     for char in text:
         code = ord(char)
-        if code in _MODIFIERS:
+        if flag and code in _FLAG_LETTERS:
+            flag = False
+        elif code in _MODIFIERS:
             if not replaced:
                 out.append(char)
             joined = replaced and code == 0x200D
@@ -64,6 +81,7 @@ def stand_ins(text: str, covered: set[int]) -> str:
             symbol = unicodedata.category(char).startswith("S")
             out.append(_("[emoji]") if symbol else MISSING_GLYPH)
             replaced = True
+            flag = code in _FLAG_LETTERS
     return "".join(out)
 
 

@@ -2,8 +2,10 @@
 
 The Content-Security-Policy allows only this server's own scripts, styles and images (no
 inline script, no CDN), which also guarantees the pages make no outside requests; frames are
-refused so no other site can overlay the ballot; and no page tells another site where its
-reader came from, because a ticket code must never leak through a Referer header.
+refused so no other site can overlay the ballot; no page tells another site where its
+reader came from, because a ticket code must never leak through a Referer header; and nothing
+but the static files is kept by a browser or proxy cache (results, exports, names and the
+audit log must not outlive the session on a shared office computer).
 """
 
 from __future__ import annotations
@@ -46,4 +48,6 @@ def register(app: Flask) -> None:
     def add_headers(response: Response) -> Response:
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import warnings
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -172,8 +173,12 @@ def _read_xlsx(content: bytes) -> list[Row]:
     _check_unpacked_size(content)
     try:
         # Not read-only: read-only mode trusts the declared size and knows neither hidden rows
-        # nor merged cells. The size check above bounds what this loads.
-        workbook = load_workbook(io.BytesIO(content), data_only=True)
+        # nor merged cells. The size check above bounds what this loads. openpyxl warns about
+        # what it skips in a file (extensions, a date beyond the calendar, read as an error
+        # cell): the file is the sender's, nothing to log for the server.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            workbook = load_workbook(io.BytesIO(content), data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError,
             TypeError) as error:
         raise TableError("not_excel") from error
@@ -213,7 +218,7 @@ def _check_unpacked_size(content: bytes) -> None:
         raise TableError("too_many_rows")
 
 
-def number_format_of(cell) -> str:  # type: ignore[no-untyped-def]
+def _number_format(cell) -> str:  # type: ignore[no-untyped-def]
     """The cell's number format code. openpyxl answers "General" for the built-in ids it does
     not know (the East Asian dates), so those are looked up by id."""
     format_id = cell._style.numFmtId  # openpyxl keeps no public accessor for the id
@@ -227,11 +232,13 @@ def _cell_text(cell, epoch: datetime) -> str:  # type: ignore[no-untyped-def]
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, int | float):
-        number_format = number_format_of(cell)
-        if is_date_format(number_format):
-            value = from_excel(value, epoch)
-        else:
+        number_format = _number_format(cell)
+        if not is_date_format(number_format):
             return shown_number(value, number_format)
+        try:
+            value = from_excel(value, epoch)
+        except (OverflowError, ValueError):  # beyond the calendar: Excel shows ####
+            return shown_number(value, "General")
     if isinstance(value, datetime) and value.time() == time(0):
         return value.date().isoformat()
     if isinstance(value, datetime | date | time):

@@ -36,6 +36,8 @@ def make_setup(people_per_group: int = 10) -> Setup:
     make_user("leader", world.customs, Role.LEADER)
     make_user("auditor", world.customs, Role.AUDITOR)
     make_user("stranger", world.other_customs)
+    make_user("other_auditor", world.other_customs, Role.AUDITOR)
+    make_user("cross_auditor", world.root, Role.AUDITOR)  # above every customs
     campaign = make_campaign(world.customs, "宁波海关2026年度测评")
     groups = groups_of(campaign)
     db.session.add_all(

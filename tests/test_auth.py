@@ -101,9 +101,9 @@ def test_log_out(client, auth, world):
 
 def test_create_user_from_the_command_line(app, runner, client, auth):
     result = runner.invoke(args=["create-user", "first", "--name", "第一位组织者",
-                                 "--unit", "杭州海关", "--password", "s3cret-pass"])
+                                 "--unit", "杭州海关", "--password", "s3cret-pass-2026"])
     assert result.exit_code == 0, result.output
-    assert auth.login("first", "s3cret-pass").status_code == 302
+    assert auth.login("first", "s3cret-pass-2026").status_code == 302
     again = runner.invoke(args=["create-user", "first", "--unit", "杭州海关",
                                 "--password", "x"])
     assert again.exit_code == 1

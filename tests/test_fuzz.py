@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from werkzeug.datastructures import MultiDict
 
 from analysis import allocate_proportional
@@ -17,10 +18,14 @@ from evalapp.ballotbox.models import SealedBallot
 from evalapp.campaigns.models import Campaign, ProblemEntry, Subject
 from evalapp.extensions import db
 from evalapp.roster.operations import ColumnMapping, check_roster
+from evalapp.tabular import TableError, read_rows, shown_number
+from evalapp.text import DASHES
+from evalapp.tickets.tokens import new_token, normalize
 from tests.conftest import csrf_token, login
 from tests.factories import groups_of, make_campaign, make_world
 from tests.organiser import make_setup
 from tests.rater import full_answers, make_tickets, questions
+from tests.test_office_files import workbook_bytes as spreadsheet_bytes
 
 FUZZ = settings(max_examples=40, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -340,3 +345,79 @@ def test_titles_and_names_that_look_like_formulas_are_text_in_the_results_workbo
     texts = {cell.value for sheet in load_workbook(io.BytesIO(response.data)).worksheets
              for row in sheet.iter_rows() for cell in row if isinstance(cell.value, str)}
     assert any(text.startswith(start + "HYPERLINK") for text in texts)
+
+
+# --- inputs as offices and phones produce them: files and typing generated -------------------
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_a_ticket_code_typed_any_way_reads_as_itself(data):
+    """Full-width or half-width, upper or lower case, split by any dash or space: the code."""
+    token = new_token()
+    separators = st.sampled_from([*sorted(DASHES), " ", "\u3000", "\u00a0", "\u200b", ""])
+    typed = ""
+    for char in token:
+        if data.draw(st.booleans(), label="full width"):
+            char = chr(ord(char) + 0xFEE0)
+        if data.draw(st.booleans(), label="lower case"):
+            char = char.lower()
+        typed += char + data.draw(separators, label="separator")
+    assert normalize(typed) == token
+
+
+NUMBER_FORMATS = st.one_of(
+    st.sampled_from(["General", "0", "00000", "0.00", "#,##0", "0%", "0.0E+00", "[Red]0",
+                     '"NB"0000', "@", "0;-0;;@", 'yyyy"年"m"月"d"日"', "mm-dd-yy", "h:mm",
+                     "# ?/?", "#", "0.##", "\\N0"]),
+    st.text(alphabet='0#,.%"E+-;@[]Redyhms年月日 ', max_size=12),
+)
+CELLS = st.one_of(st.none(), st.integers(-10**12, 10**12),
+                  st.floats(-1e9, 1e9, allow_nan=False, allow_infinity=False),
+                  st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=20)
+                  .filter(lambda text: not text.startswith("=")),
+                  st.dates(min_value=date(1900, 3, 1), max_value=date(9999, 12, 31)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.lists(st.tuples(CELLS, NUMBER_FORMATS), max_size=6), max_size=12),
+       hidden=st.sets(st.integers(1, 12)), merges=st.lists(
+           st.tuples(st.integers(1, 12), st.integers(1, 6), st.integers(0, 3)), max_size=3),
+       dimension=st.booleans())
+def test_any_workbook_is_read_as_shown_or_refused_plainly(rows, hidden, merges, dimension):
+    """Random cells under random number formats, hidden rows, merges and a wrong declared size:
+    rows come back numbered as in the sheet, in order, as text, hidden rows marked."""
+    workbook = Workbook()
+    sheet = workbook.active
+    for number, row in enumerate(rows, start=1):
+        for column, (value, number_format) in enumerate(row, start=1):
+            cell = sheet.cell(number, column, value)
+            cell.number_format = number_format
+    for number in hidden:
+        sheet.row_dimensions[number].hidden = True
+    taken: set[tuple[int, int]] = set()
+    for row, column, extra in merges:
+        cells = {(r, c) for r in range(row, row + extra + 1) for c in (column,)}
+        if extra and not cells & taken:
+            sheet.merge_cells(start_row=row, start_column=column, end_row=row + extra,
+                              end_column=column)
+            taken |= cells
+    content = spreadsheet_bytes(workbook, dimension="A1" if dimension else None)
+    try:
+        read = read_rows("t.xlsx", content)
+    except TableError as error:
+        assert error.message()
+        return
+    numbers = [row.number for row in read]
+    assert numbers == sorted(set(numbers))
+    assert all(isinstance(cell, str) for row in read for cell in row.cells)
+    assert all(row.hidden == (row.number in hidden) for row in read)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.one_of(st.integers(-10**15, 10**15),
+                       st.floats(-1e15, 1e15, allow_nan=False, allow_infinity=False)),
+       number_format=NUMBER_FORMATS)
+def test_any_number_under_any_format_is_shown_as_text(value, number_format):
+    shown = shown_number(value, number_format)
+    assert isinstance(shown, str)
+    assert shown or abs(value) < 1  # "#" shows nothing for 0, as Excel does

@@ -69,6 +69,7 @@ def test_case_emoji_in_an_opinion_are_printed_not_dropped(app, client):
 @pytest.mark.parametrize(("text", "expected"), [
     ("赞👍", "赞[表情]"),
     ("👨\u200d💻加油", "[表情]加油"),  # a joined emoji is one stand-in
+    ("🇨🇳🇨🇳", "[表情][表情]"),  # two flags, of two letters each
     ("👍🏽❤\ufe0f", "[表情]❤\ufe0f"),  # a skin tone goes with its stand-in; ❤ is drawn
     ("\U0001d11e乐", "[表情]乐"),  # a musical symbol
     ("ᠮᠣᠩᠭᠣᠯ", "□□□□□□"),  # a script neither font has: marked, never dropped

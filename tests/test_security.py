@@ -84,7 +84,8 @@ def test_uploaded_reports_are_checked_by_content(app, client, filename, content,
     page = client.get(path).get_data(as_text=True)
     data = dict(re.findall(r'name="([^"]+)"[^>]*value="([^"]*)"', page))
     data.update({"csrf_token": csrf_token(client, path), "person_name": "述职人1",
-                 "report_text": "", "report_file": (io.BytesIO(content), filename)})
+                 "report_text": "", "problems": "",
+                 "report_file": (io.BytesIO(content), filename)})
     data["unit"] = re.search(r'<option selected value="(\d+)"', page).group(1)
     response = client.post(path, data=data, content_type="multipart/form-data")
     assert (response.status_code == 303) is accepted, response.get_data(as_text=True)[-500:]

@@ -1,4 +1,9 @@
-"""The audit log, for auditors: read it and export it."""
+"""The audit log, for auditors: read it and export it, for the units they belong to.
+
+An auditor reads the entries of their unit and the units below it: those about its campaigns,
+and those without a campaign (log-ins, log-outs) of its staff. An auditor of a unit above
+several (海关总署 over its customs) is the cross-unit auditor.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,17 @@ import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 from flask_babel import get_timezone
 from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from evalapp.audit.labels import ACTIONS, KINDS, action_kind
 from evalapp.audit.models import AuditEntry
 from evalapp.audit.present import present
 from evalapp.auth.access import role_required
-from evalapp.auth.models import Role
+from evalapp.auth.models import Role, User
+from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
+from evalapp.units.operations import subtree_ids
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PAGE = 200
@@ -28,7 +36,12 @@ def _chosen() -> str:
 
 
 def _entries(limit: int | None) -> list[AuditEntry]:
-    query = sa.select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    units = subtree_ids(current_user.unit_id)
+    query = sa.select(AuditEntry).where(sa.or_(
+        AuditEntry.campaign_id.in_(sa.select(Campaign.id).where(Campaign.unit_id.in_(units))),
+        AuditEntry.campaign_id.is_(None)
+        & AuditEntry.user_id.in_(sa.select(User.id).where(User.unit_id.in_(units))),
+    )).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     chosen = _chosen()
     if chosen in dict(KINDS):
         actions = [action for action in ACTIONS if action_kind(action) == chosen]

@@ -4,6 +4,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -17,6 +18,30 @@ class Role(enum.StrEnum):
     ORGANISER = "organiser"  # runs campaigns of their unit
     LEADER = "leader"  # reads results once a campaign is closed
     AUDITOR = "auditor"  # reads the audit log and the sample draws
+
+
+MIN_PASSWORD_LENGTH = 12
+
+
+class WeakPassword(ValueError):
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__(" ".join(reasons))
+        self.reasons = reasons
+
+
+def password_problems(password: str, username: str = "") -> list[str]:
+    """Why a staff password is too weak, or nothing. Length is what makes a password hard to
+    guess (NIST SP 800-63B, 5.1.1): at least 12 characters, not made of one repeated character
+    and not containing the username."""
+    reasons = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        reasons.append(_("The password needs at least %(count)d characters.",
+                         count=MIN_PASSWORD_LENGTH))
+    elif len(set(password)) < 4:
+        reasons.append(_("The password repeats too few different characters."))
+    if username and username.casefold() in password.casefold():
+        reasons.append(_("The password must not contain the username."))
+    return reasons
 
 
 class User(UserMixin, db.Model):
@@ -35,6 +60,9 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # Raised at log-out and at a password change: a session cookie names the version it was
+    # given under, so a copied cookie stops working once its owner logs out.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     unit: Mapped[OrgUnit] = relationship()
@@ -43,8 +71,23 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # type: ignore[override]
         return self.active
 
+    def get_id(self) -> str:
+        """What the session keeps: the id and the session version, e.g. "12.3"."""
+        return f"{self.id}.{self.session_version}"
+
+    def end_sessions(self) -> None:
+        """Every session cookie issued so far stops working (Flask's sessions are cookies: the
+        server cannot delete a copy, so it stops accepting it)."""
+        self.session_version = (self.session_version or 0) + 1  # None before the first flush
+
     def set_password(self, password: str) -> None:
+        """Raises WeakPassword (with the reasons) for a password `password_problems` refuses;
+        sessions opened with the old password end."""
+        problems = password_problems(password, self.username)
+        if problems:
+            raise WeakPassword(problems)
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

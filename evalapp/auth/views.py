@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from evalapp.audit.operations import record
 from evalapp.auth.models import User
+from evalapp.database import MAX_ROW_ID
 from evalapp.extensions import db, limiter, login_manager
 from evalapp.i18n import safe_next
 from forms.auth import LoginForm
@@ -34,8 +35,14 @@ def _no_such_user_hash() -> str:
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str) -> User | None:
+    """The user whose session this is, while its session version is current (see
+    `User.get_id`): after log-out, a copy of the cookie names an old version and is refused."""
+    user_id, _dot, version = session_id.partition(".")
+    if not (user_id.isdigit() and version.isdigit() and int(user_id) <= MAX_ROW_ID):
+        return None
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and str(user.session_version) == version else None
 
 
 def _login_key() -> str:
@@ -80,6 +87,9 @@ def login() -> Response | str | tuple[str, int]:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
+    current_user.end_sessions()
+    record("logout", user=current_user)
+    db.session.commit()
     logout_user()
     session.clear()
     return redirect(url_for("home.index"), code=303)

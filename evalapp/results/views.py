@@ -79,9 +79,7 @@ def subject(campaign_id: int, subject_id: int) -> str:
 
 
 def _image(figure_bytes: bytes, fmt: str) -> Response:
-    response = Response(figure_bytes, mimetype=FORMATS[fmt])
-    response.headers["Cache-Control"] = "private, max-age=300"
-    return response
+    return Response(figure_bytes, mimetype=FORMATS[fmt])  # never cached, as every results page
 
 
 @bp.get("/subjects.<any(png, svg, pdf):fmt>")
