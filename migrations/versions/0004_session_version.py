@@ -1,7 +1,7 @@
 """A session version per staff account: log-out ends the session on the server.
 
 Revision ID: 5e1c0a9d4b15
-Revises: c26eb9233169
+Revises: 5b1d7a0e3c42
 Create Date: 2026-11-29 09:40:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5e1c0a9d4b15'
-down_revision = 'c26eb9233169'
+down_revision = '5b1d7a0e3c42'
 branch_labels = None
 depends_on = None
 
