@@ -12,7 +12,6 @@ sealed rows, commit, destroy the key, compact storage). Prints both and their ra
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 import tempfile
@@ -22,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import sqlalchemy as sa
 
-from bench.harness import fresh_database, prepare
+from bench.harness import ballots_arguments, fresh_database, prepare
 
 LEVELS = "0123"
 
@@ -98,11 +97,7 @@ def open_it(app, campaign_id: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     from evalapp import create_app
 
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--ballots", type=int, default=100_000)
-    args = parser.parse_args(argv)
+    args = ballots_arguments(__doc__, argv)
     instance = Path(tempfile.mkdtemp(prefix="evalapp-box-"))
     with fresh_database(args.db) as database:
         _, campaign_id = prepare(database, 4, instance)

@@ -4,6 +4,7 @@ ticket, loads the questionnaire and submits a full ballot over loopback."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import secrets
@@ -95,6 +96,15 @@ def prepare(database: Database, tickets: int, instance: Path) -> tuple[list[str]
     with app.app_context():  # after the session has given back its connection
         db.engine.dispose()
     return codes, campaign_id
+
+
+def ballots_arguments(doc: str | None, argv: list[str] | None) -> argparse.Namespace:
+    """--db and --ballots, the arguments of the scripts that build a box or a campaign."""
+    parser = argparse.ArgumentParser(description=doc,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--ballots", type=int, default=100_000)
+    return parser.parse_args(argv)
 
 
 def free_port() -> int:

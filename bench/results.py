@@ -9,7 +9,6 @@ answers), then computes its results from the database three times and prints the
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import sqlalchemy as sa
 
-from bench.harness import fresh_database
+from bench.harness import ballots_arguments, fresh_database
 
 LEVELS = np.array(list("0123-"))
 
@@ -75,11 +74,7 @@ def fill(url: str, instance: Path, ballots: int) -> tuple[object, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--ballots", type=int, default=100_000)
-    args = parser.parse_args(argv)
+    args = ballots_arguments(__doc__, argv)
     from evalapp.campaigns.models import Campaign
     from evalapp.extensions import db
     from evalapp.results.compute import campaign_results

@@ -37,13 +37,17 @@ def test_organiser_logs_in_and_sees_the_demo_campaigns(runner, live_server, page
     assert page.console_errors == []
 
 
-def test_a_leader_reads_the_results_with_their_charts(runner, live_server, page, tmp_path):
+def log_in_to_the_demo(runner, live_server, page, username: str) -> None:
     demo = runner.invoke(args=["demo"])
     password = PASSWORD.search(demo.output).group(1)
     page.goto(live_server + "/auth/login")
-    page.get_by_label("用户名").fill("leader")
+    page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
+
+
+def test_a_leader_reads_the_results_with_their_charts(runner, live_server, page, tmp_path):
+    log_in_to_the_demo(runner, live_server, page, "leader")
     page.get_by_role("link", name="2025年度基层党建工作述职评议考核（演示）").click()
     page.get_by_role("link", name="测评结果").click()
     assert page.get_by_role("heading", name=re.compile("测评结果")).is_visible()
@@ -287,12 +291,7 @@ def test_the_ledger_is_kept_and_the_lookback_read(app, live_server, page, tmp_pa
 
 def test_an_organiser_closes_the_campaign_and_watches_the_box_open(runner, live_server, page,
                                                                    tmp_path):
-    demo = runner.invoke(args=["demo"])
-    password = PASSWORD.search(demo.output).group(1)
-    page.goto(live_server + "/auth/login")
-    page.get_by_label("用户名").fill("organiser")
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
+    log_in_to_the_demo(runner, live_server, page, "organiser")
     page.get_by_role("link", name="2026年度基层党建工作述职评议考核（演示）").click()
     page.get_by_role("link", name="结束测评…").click()
     assert page.get_by_role("heading", name="结束测评将会").is_visible()
