@@ -149,11 +149,11 @@ def close_round(kind: str, ballots: int, rng: random.Random) -> tuple[bool, str]
             states.append(state)
             closing = close_command(database.url, instance, campaign_id)
             try:  # each attempt is given longer, so that one finishes in the end
-                closing.wait(timeout=rng.uniform(0.5, 6.0) * (1 + kills))
+                closing.communicate(timeout=rng.uniform(0.5, 6.0) * (1 + kills))
             except subprocess.TimeoutExpired:
                 os.killpg(closing.pid, signal.SIGKILL)
                 kills += 1
-            closing.wait()
+                closing.communicate()  # reaps it and closes its pipe
         states.append(state)
     ok = all(state in (sealed, opened) for state in states)
     return ok, (f"{ballots} sealed ballots, killed {kills} times while closing, states seen "

@@ -13,7 +13,7 @@ KINDS = (
     ("tickets.", _l("Tickets")),
     ("rectification.", _l("Rectification list")),
     ("results.", _l("Results exports")),
-    ("login", _l("Log-ins")),
+    ("login", _l("Log-ins and log-outs")),
 )
 
 ACTIONS = {
@@ -41,11 +41,12 @@ ACTIONS = {
     "rectification.measure.delete": _l("Measure deleted"),
     "results.export": _l("Results exported"),
     "login": _l("Logged in"),
+    "logout": _l("Logged out"),
 }
 
 # The kind an action belongs to, where its name does not start with the kind's prefix.
 KIND_OF = {"questionnaire.": "setup.", "subject.": "setup.", "groups.": "setup.",
-           "sample.": "roster."}
+           "sample.": "roster.", "logout": "login"}
 
 DETAILS = {
     "title": _l("Title"), "subject": _l("Subject"), "subjects": _l("Subjects"),
