@@ -9,7 +9,9 @@ Run with the virtualenv's Python (`.venv/bin/python scripts/test.py [pytest argu
    server answers at EVALAPP_TEST_POSTGRES_SERVER (default: postgres@127.0.0.1:5432, as a
    fresh local install has it), a fresh database made for this run and dropped after it;
    otherwise SQLite only, said out loud (the first line of the test run says it too).
-3. pytest, on SQLite and on that PostgreSQL database.
+3. pytest, on SQLite and on that PostgreSQL database, spread over one worker process per core
+   (pytest-xdist: each worker migrates its own SQLite template and PostgreSQL schema, so the
+   workers share nothing but the server). `-n 0` among the arguments runs in one process.
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ def main(arguments: list[str]) -> int:
         environment = dict(os.environ)
         if url:
             environment["EVALAPP_TEST_POSTGRES_URL"] = url
-        return subprocess.run([sys.executable, "-m", "pytest", *arguments],
+        return subprocess.run([sys.executable, "-m", "pytest", "-n", "auto", *arguments],
                               env=environment).returncode
 
 

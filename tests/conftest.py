@@ -121,6 +121,32 @@ def database_url(backend: tuple[str, str], tmp_path: Path) -> str:
     return template_url
 
 
+@pytest.fixture(scope="module")
+def module_app(backend: tuple[str, str],
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """An app on a migrated database of the module's own, for tests that read one expensive
+    world (the demo) built once per module instead of once per test. Tests that write use
+    `app`."""
+    name, template_url = backend
+    folder = tmp_path_factory.mktemp("module")
+    schema = None
+    if name == "sqlite":
+        copy = folder / "evalapp.sqlite3"
+        shutil.copyfile(Path(make_url(template_url).database or ""), copy)
+        url = f"sqlite:///{copy}"
+    else:
+        schema = PostgresSchema()
+        url = schema.url
+        migrating = build_app(url, folder / "migrating", SCHEMA_CHECK=False)
+        upgrade_schema(migrating)
+        dispose(migrating)
+    app = build_app(url, folder / "instance")
+    yield app
+    dispose(app)
+    if schema is not None:
+        schema.drop()
+
+
 @pytest.fixture
 def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     made: list[Flask] = []

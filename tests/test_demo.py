@@ -6,6 +6,8 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
 
 from evalapp.ballots.models import Ballot
 from evalapp.campaigns.models import Campaign, CampaignStatus, Subject
@@ -14,16 +16,27 @@ from evalapp.roster.models import RaterGroup, RosterEntry
 from evalapp.sampling.models import SampleDraw
 from evalapp.tickets.models import Ticket, TicketBatch, batch_subjects
 from evalapp.tickets.tokens import hash_token
+from tests.conftest import login
 
 TICKET_URL = re.compile(r"^http://evalapp\.test/t/([0-9A-Z]{26})\s", re.MULTILINE)
 PASSWORD = re.compile(r"organiser\s+密码 / password: (\S+)")
 
 
-@pytest.fixture
-def demo(runner):
-    result = runner.invoke(args=["demo"])
+def run_demo(app: Flask) -> str:
+    result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     return result.output
+
+
+@pytest.fixture(scope="module")
+def demo(module_app: Flask) -> str:
+    """The demo, built once for the module's readers (building it takes seconds)."""
+    return run_demo(module_app)
+
+
+@pytest.fixture
+def demo_client(module_app: Flask) -> FlaskClient:
+    return module_app.test_client()
 
 
 def test_demo_prints_how_to_start(demo):
@@ -32,8 +45,8 @@ def test_demo_prints_how_to_start(demo):
     assert len(TICKET_URL.findall(demo)) == 5
 
 
-def test_demo_builds_three_campaigns_over_the_five_pilot_units(app, demo):
-    with app.app_context():
+def test_demo_builds_three_campaigns_over_the_five_pilot_units(module_app, demo):
+    with module_app.app_context():
         campaigns = db.session.scalars(sa.select(Campaign).order_by(Campaign.id)).all()
         assert [c.status for c in campaigns] == [CampaignStatus.CLOSED] * 2 + [
             CampaignStatus.OPEN]
@@ -59,8 +72,8 @@ def test_demo_builds_three_campaigns_over_the_five_pilot_units(app, demo):
 
 
 @pytest.mark.parametrize("round_", [0, 1])
-def test_the_closed_campaigns_have_a_ballot_for_every_spent_ticket(app, demo, round_):
-    with app.app_context():
+def test_the_closed_campaigns_have_a_ballot_for_every_spent_ticket(module_app, demo, round_):
+    with module_app.app_context():
         closed = db.session.scalars(sa.select(Campaign).where(
             Campaign.status == CampaignStatus.CLOSED).order_by(Campaign.id)).all()[round_]
         spent_per_subject = dict(db.session.execute(
@@ -78,12 +91,12 @@ def test_the_closed_campaigns_have_a_ballot_for_every_spent_ticket(app, demo, ro
         assert sum(ballots_per_subject.values()) >= 200
 
 
-def test_last_years_campaign_has_a_year_of_rectification(app, demo):
+def test_last_years_campaign_has_a_year_of_rectification(module_app, demo):
     from datetime import date
 
     from evalapp.rectification.operations import figures, ledger_of
 
-    with app.app_context():
+    with module_app.app_context():
         closed = db.session.scalars(sa.select(Campaign).where(
             Campaign.status == CampaignStatus.CLOSED).order_by(Campaign.id)).all()[-1]
         ledger = ledger_of([s.id for s in closed.subjects])
@@ -94,8 +107,8 @@ def test_last_years_campaign_has_a_year_of_rectification(app, demo):
     assert 0 < result.done_on_time < result.done < result.measures and result.overdue > 0
 
 
-def test_printed_tickets_are_unspent_tickets_of_the_open_campaign(app, demo):
-    with app.app_context():
+def test_printed_tickets_are_unspent_tickets_of_the_open_campaign(module_app, demo):
+    with module_app.app_context():
         for token in TICKET_URL.findall(demo):
             ticket = db.session.scalar(
                 sa.select(Ticket).where(Ticket.token_hash == hash_token(token)))
@@ -103,8 +116,9 @@ def test_printed_tickets_are_unspent_tickets_of_the_open_campaign(app, demo):
             assert ticket.batch.campaign.status is CampaignStatus.OPEN
 
 
-def test_running_demo_again_replaces_it(app, runner, demo):
-    again = runner.invoke(args=["demo"])
+def test_running_demo_again_replaces_it(app):
+    demo = run_demo(app)
+    again = app.test_cli_runner().invoke(args=["demo"])
     assert again.exit_code == 0, again.output
     assert "重建" in again.output
     with app.app_context():
@@ -114,24 +128,24 @@ def test_running_demo_again_replaces_it(app, runner, demo):
     assert PASSWORD.search(again.output).group(1) != old_password
 
 
-def test_the_organiser_logs_in_and_sees_both_demo_campaigns(client, auth, demo):
-    assert auth.login("organiser", PASSWORD.search(demo).group(1)).status_code == 302
-    page = client.get("/campaigns/").get_data(as_text=True)
+def test_the_organiser_logs_in_and_sees_both_demo_campaigns(demo_client, demo):
+    assert login(demo_client, "organiser", PASSWORD.search(demo).group(1)).status_code == 302
+    page = demo_client.get("/campaigns/").get_data(as_text=True)
     assert "2025年度基层党建工作述职评议考核（演示）" in page
     assert "2026年度基层党建工作述职评议考核（演示）" in page
     assert "2024年度基层党建工作述职评议考核（演示）" in page
     assert page.count("演示</span>") == 3
 
 
-def test_demo_writes_the_open_campaigns_ticket_sheet(app, demo):
+def test_demo_writes_the_open_campaigns_ticket_sheet(module_app, demo):
     from pathlib import Path
 
     from tests.test_tickets import CODE, pdf_text
 
-    sheet = Path(app.instance_path) / "demo-tickets.pdf"
+    sheet = Path(module_app.instance_path) / "demo-tickets.pdf"
     assert str(sheet) in demo
     codes = [code for page in pdf_text(sheet.read_bytes()) for code in CODE.findall(page)]
-    with app.app_context():
+    with module_app.app_context():
         open_campaign = db.session.scalar(sa.select(Campaign).where(
             Campaign.status == CampaignStatus.OPEN))
         tickets = db.session.scalar(sa.select(sa.func.count(Ticket.id)).join(TicketBatch).where(
@@ -141,14 +155,14 @@ def test_demo_writes_the_open_campaigns_ticket_sheet(app, demo):
     assert set(TICKET_URL.findall(demo)) <= printed
 
 
-def test_the_look_back_compares_the_two_closed_rounds_at_first_run(client, auth, demo):
-    auth.login("leader", PASSWORD.search(demo).group(1))
-    page = client.get("/lookback/").get_data(as_text=True)
+def test_the_look_back_compares_the_two_closed_rounds_at_first_run(demo_client, demo):
+    login(demo_client, "leader", PASSWORD.search(demo).group(1))
+    page = demo_client.get("/lookback/").get_data(as_text=True)
     selected = re.findall(r'<option selected value="\d+">([^<]+)</option>', page)
     assert selected == ["2024年度基层党建工作述职评议考核（演示）",
                         "2025年度基层党建工作述职评议考核（演示）"]
     earlier, later = re.findall(r'<option selected value="(\d+)"', page)
-    compared = client.get(f"/lookback/?earlier={earlier}&later={later}")
+    compared = demo_client.get(f"/lookback/?earlier={earlier}&later={later}")
     text = compared.get_data(as_text=True)
     assert compared.status_code == 200 and text.count("<tr>") > 5 + 24
     assert "明显好转" in text  # the demo's secretaries improved
