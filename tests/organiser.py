@@ -74,3 +74,16 @@ def close_on_the_web(client, campaign_id: int, shares: Sequence[str] = ()):
         assert progress.status_code == 200
         time.sleep(0.05)
     raise AssertionError("the ballot box was not opened within two minutes")
+
+
+def download(client, path: str):
+    """GET a results export as a leader's browser would: while the report is being prepared
+    the page answers 202 and reloads itself; the file, when it is there, is returned."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        response = client.get(path)
+        if response.status_code != 202:
+            return response
+        assert 'http-equiv="refresh"' in response.get_data(as_text=True)
+        time.sleep(0.05)
+    raise AssertionError(f"{path} was not ready within two minutes")

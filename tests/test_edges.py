@@ -13,7 +13,7 @@ from evalapp.extensions import db
 from evalapp.units.models import OrgUnit
 from tests.conftest import csrf_token, login
 from tests.factories import make_campaign, make_user
-from tests.organiser import make_setup
+from tests.organiser import download, make_setup
 from tests.test_print import closed_campaign
 
 
@@ -76,7 +76,7 @@ def test_results_pages_and_exports_are_never_cached(app, client):
              f"{results}/export.pdf", f"{results}/export.xlsx", f"{results}/export.csv",
              f"/campaigns/{campaign_id}/rectification/ledger.xlsx"]
     for path in paths:
-        response = client.get(path)
+        response = download(client, path)
         assert response.status_code == 200, path
         assert response.headers["Cache-Control"] == "no-store", path
     with client.get("/static/css/app.css") as static:

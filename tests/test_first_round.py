@@ -29,7 +29,7 @@ from evalapp.units.models import OrgUnit
 from tests.ballots import BallotContent, insert_ballots
 from tests.conftest import csrf_token, login
 from tests.factories import groups_of, make_campaign, make_user, make_world
-from tests.organiser import make_setup
+from tests.organiser import download, make_setup
 from tests.rater import full_answers, make_tickets
 from tests.test_lookback import rated_campaign
 
@@ -116,7 +116,7 @@ def test_overview_ranks_subjects_without_valid_ballots_last_and_shows_the_policy
         assert [r.subject.person_name for r in campaign_results(
             db.session.get(Campaign, ranked_campaign)).ranked] == ["述职人2", "述职人3", "述职人1"]
     for export in ("export.pdf", "export.xlsx", "export.csv", "subjects.png"):
-        assert client.get(f"/campaigns/{ranked_campaign}/results/{export}").status_code == 200
+        assert download(client, f"/campaigns/{ranked_campaign}/results/{export}").status_code == 200
     csv = client.get(f"/campaigns/{ranked_campaign}/results/export.csv")
     assert csv.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset said once
 

@@ -19,6 +19,7 @@ from evalapp.tickets.tokens import new_receipt_code, new_token
 from tests.ballots import BallotContent, insert_ballots
 from tests.conftest import login
 from tests.factories import groups_of, make_campaign, make_user, make_world
+from tests.organiser import download
 
 
 def pdf_text(data: bytes) -> str:
@@ -57,7 +58,7 @@ def test_case_emoji_in_an_opinion_are_printed_not_dropped(app, client):
     opinion = "👍 支持工作，希望继续加强基层调研😊"
     campaign_id = closed_campaign(app, [opinion, "👍👍", "好", "好", "好"])
     login(client, "leader")
-    response = client.get(f"/campaigns/{campaign_id}/results/export.pdf")
+    response = download(client, f"/campaigns/{campaign_id}/results/export.pdf")
     assert response.status_code == 200
     text = pdf_text(response.data)
     # 😊 is in the fallback font (DejaVu Sans, embedded); 👍 is in neither font: a stand-in
@@ -94,7 +95,7 @@ def test_a_dollar_in_names_prints_as_typed_in_charts_and_the_pdf(app, client):
     for path in ("/subjects.png", "/subjects.svg", f"/{subject}/items.png",
                  f"/{subject}/heatmap.svg", "/export.xlsx"):
         assert client.get(base + path).status_code == 200, path
-    response = client.get(base + "/export.pdf")
+    response = download(client, base + "/export.pdf")
     assert response.status_code == 200
     assert person in pdf_text(response.data)
     svg = client.get(f"{base}/{subject}/heatmap.svg").get_data(as_text=True)

@@ -29,19 +29,32 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import threading
+import time
+from dataclasses import replace
+from datetime import timedelta
 
 import pypdfium2
 import pytest
+from flask_babel import get_locale
 from openpyxl import load_workbook
 
 from evalapp.auth.models import Role
 from evalapp.ballotbox.operations import close_campaign, open_campaign
 from evalapp.campaigns.models import Campaign
+from evalapp.charts import render
 from evalapp.extensions import db
+from evalapp.results import charts, store
+from evalapp.results import views as results_views
+from evalapp.results.compute import campaign_results
+from evalapp.results.exports import EXPORTS
+from evalapp.results.report_pdf import report_pdf
 from evalapp.roster.models import RosterEntry
 from evalapp.tickets.operations import issue_tickets
 from tests.conftest import login
 from tests.factories import groups_of, make_campaign, make_user, make_world
+from tests.organiser import download
 from tests.rater import CSRF, questions
 
 GOOD, FAIR_GOOD, FAIR, POOR = "excellent", "good", "fair", "poor"
@@ -224,7 +237,7 @@ def test_charts_and_report_are_served(client, worked):
                            (f"{base}/{subjects[0]}/heatmap.pdf", "application/pdf"),
                            (f"{base}/{subjects[0]}/items.png", "image/png"),
                            (f"{base}/export.pdf", "application/pdf")):
-        response = client.get(path)
+        response = download(client, path)
         assert response.status_code == 200, path
         assert response.mimetype == mimetype
     assert client.get(f"{base}/{subjects[0]}/pie.png").status_code == 404
@@ -241,7 +254,7 @@ def pdf_pages(data: bytes) -> list[str]:
 
 def test_the_pdf_report_has_a_cover_a_section_per_subject_and_the_method(client, worked):
     campaign_id, _subjects = worked
-    pages = pdf_pages(client.get(f"/campaigns/{campaign_id}/results/export.pdf").data)
+    pages = pdf_pages(download(client, f"/campaigns/{campaign_id}/results/export.pdf").data)
     assert "测评结果报告" in pages[0] and "手算测评" in pages[0]
     assert "82.31" in pages[0] and "83.3% (55.2%–95.3%)" in pages[0]
     text = "\n".join(pages[1:])
@@ -289,3 +302,84 @@ def test_every_reader_role_and_nobody_else_gets_the_results(app, worked):
         if role:
             login(client, role)
         assert [client.get(path).status_code for path in paths] == [status] * len(paths), role
+
+
+def fresh(app, campaign_id: int, build):  # type: ignore[no-untyped-def]
+    """What `build(results)` gives computed afresh, in Chinese, outside the store."""
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        return build(campaign_results(db.session.get(Campaign, campaign_id)))
+
+
+def test_charts_and_exports_are_kept_once_built_and_equal_fresh_ones(app, client, worked,
+                                                                     monkeypatch):
+    campaign_id, subjects = worked
+    base = f"/campaigns/{campaign_id}/results"
+    served = {path: download(client, f"{base}/{path}").data
+              for path in ("subjects.svg", f"{subjects[0]}/items.svg", "export.xlsx",
+                           "export.csv")}
+    assert served["subjects.svg"] == fresh(
+        app, campaign_id, lambda results: render(charts.subjects_chart(results), "svg"))
+    assert served[f"{subjects[0]}/items.svg"] == fresh(
+        app, campaign_id, lambda results: render(charts.items_chart(results.subjects[0]), "svg"))
+    def words(pdf: bytes) -> list[list[str]]:  # opinions are shuffled on every computation
+        return [sorted(page.split()) for page in pdf_pages(pdf)]
+
+    assert words(download(client, f"{base}/export.pdf").data) == words(
+        fresh(app, campaign_id, report_pdf))
+
+    def no_computing(campaign):  # type: ignore[no-untyped-def]
+        raise AssertionError("computed again")
+
+    monkeypatch.setattr(results_views, "campaign_results", no_computing)
+    for path, content in served.items():  # the same bytes, from the store
+        assert client.get(f"{base}/{path}").data == content, path
+    assert client.get(f"{base}/export.pdf").mimetype == "application/pdf"
+
+
+def test_a_campaign_closed_at_another_moment_never_gets_anothers_kept_files(app, client,
+                                                                            worked, monkeypatch):
+    """A rebuilt demo or a restored backup may reuse a campaign's id."""
+    campaign_id, _subjects = worked
+    path = f"/campaigns/{campaign_id}/results/subjects.png"
+    assert client.get(path).data.startswith(b"\x89PNG")
+    with app.app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        campaign.closed_at = campaign.closed_at - timedelta(days=1)
+        db.session.commit()
+    monkeypatch.setattr(results_views, "render", lambda figure, fmt: b"drawn again")
+    assert client.get(path).data == b"drawn again"
+
+
+def test_the_report_is_built_once_however_many_ask(app, client, worked, monkeypatch):
+    """The first request starts the build and says so; requests meanwhile start nothing;
+    a build left half-done by a killed worker is taken over once it is stale."""
+    campaign_id, _subjects = worked
+    path = f"/campaigns/{campaign_id}/results/export.pdf"
+    builds = []
+    started = threading.Event()
+    release = threading.Event()
+
+    def slow_report(results):  # type: ignore[no-untyped-def]
+        builds.append(results.campaign.id)
+        started.set()
+        release.wait(30)
+        return b"%PDF-report"
+
+    monkeypatch.setitem(EXPORTS, "pdf", replace(EXPORTS["pdf"], build=slow_report))
+    first = client.get(path)
+    assert first.status_code == 202 and "正在生成" in first.get_data(as_text=True)
+    assert started.wait(30)
+    assert client.get(path).status_code == 202 and builds == [campaign_id]
+    release.set()
+    assert download(client, path).data == b"%PDF-report"
+    assert builds == [campaign_id]
+
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        campaign = db.session.get(Campaign, campaign_id)
+        kept_report = store._path(app.instance_path, campaign, "export.pdf", str(get_locale()))
+    kept_report.unlink()
+    stale = kept_report.with_name(kept_report.name + ".building")
+    stale.touch()
+    os.utime(stale, (time.time() - store.STALE_SECONDS - 1,) * 2)
+    assert download(client, path).data == b"%PDF-report"
+    assert builds == [campaign_id] * 2

@@ -13,7 +13,7 @@ from evalapp.campaigns.access import campaign_for
 from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.charts import FORMATS, render
 from evalapp.extensions import db
-from evalapp.results import charts
+from evalapp.results import charts, store
 from evalapp.results.compute import CampaignResults, SubjectResults, campaign_results
 from evalapp.results.explain import (
     grade_label,
@@ -29,6 +29,7 @@ bp.add_app_template_global(grade_label)
 bp.add_app_template_global(other_label)
 bp.add_app_template_global(group_note)
 READERS = (Role.LEADER, Role.ORGANISER, Role.AUDITOR)
+BUILT_IN_BACKGROUND = frozenset({"pdf"})
 
 
 class Sealed(Exception):
@@ -43,11 +44,15 @@ def sealed(error: Sealed) -> tuple[str, int]:
     return render_template("results/sealed.html", campaign=error.campaign), 403
 
 
-def _results(campaign_id: int) -> CampaignResults:
+def _closed(campaign_id: int) -> Campaign:
     campaign = campaign_for(current_user, campaign_id)
     if campaign.status is not CampaignStatus.CLOSED:
         raise Sealed(campaign)
-    return campaign_results(campaign)
+    return campaign
+
+
+def _results(campaign_id: int) -> CampaignResults:
+    return campaign_results(_closed(campaign_id))
 
 
 def _subject(results: CampaignResults, subject_id: int) -> SubjectResults:
@@ -85,29 +90,48 @@ def _image(figure_bytes: bytes, fmt: str) -> Response:
 @bp.get("/subjects.<any(png, svg, pdf):fmt>")
 @role_required(*READERS)
 def subjects_chart(campaign_id: int, fmt: str) -> Response:
-    return _image(render(charts.subjects_chart(_results(campaign_id)), fmt), fmt)
+    campaign = _closed(campaign_id)
+    return _image(store.kept(campaign, f"subjects.{fmt}", lambda: render(
+        charts.subjects_chart(campaign_results(campaign)), fmt)), fmt)
 
 
 @bp.get("/<int:subject_id>/<any(items, heatmap):name>.<any(png, svg, pdf):fmt>")
 @role_required(*READERS)
 def subject_chart(campaign_id: int, subject_id: int, name: str, fmt: str) -> Response:
-    results = _results(campaign_id)
-    result = _subject(results, subject_id)
-    if not result.has_figures:
-        abort(404)
-    figure = (charts.items_chart(result) if name == "items"
-              else charts.heatmap_chart(result, results.points))
-    return _image(render(figure, fmt), fmt)
+    campaign = _closed(campaign_id)
+
+    def draw() -> bytes:
+        results = campaign_results(campaign)
+        result = _subject(results, subject_id)
+        if not result.has_figures:
+            abort(404)
+        figure = (charts.items_chart(result) if name == "items"
+                  else charts.heatmap_chart(result, results.points))
+        return render(figure, fmt)
+
+    return _image(store.kept(campaign, f"subject-{subject_id}-{name}.{fmt}", draw), fmt)
 
 
 @bp.get("/export.<any(pdf, xlsx, csv):fmt>")
 @role_required(*READERS)
-def export(campaign_id: int, fmt: str) -> Response:
-    results = _results(campaign_id)
+def export(campaign_id: int, fmt: str) -> Response | tuple[str, int]:
+    """An export, built once. The PDF report takes seconds: the first request starts it in
+    the background and answers with a page that reloads itself until it is there."""
+    campaign = _closed(campaign_id)
     made = EXPORTS[fmt]
-    record("results.export", user=current_user, campaign=results.campaign, format=fmt)
+    name = f"export.{fmt}"
+    if fmt in BUILT_IN_BACKGROUND:
+        content = store.ready(campaign, name)
+        if content is None:
+            store.build_in_background(campaign, name,
+                                      lambda closed: made.build(campaign_results(closed)))
+            return render_template("results/preparing.html", campaign=campaign,
+                                   label=made.label), 202
+    else:
+        content = store.kept(campaign, name, lambda: made.build(campaign_results(campaign)))
+    record("results.export", user=current_user, campaign=campaign, format=fmt)
     db.session.commit()
-    response = Response(made.build(results), mimetype=made.mimetype)
+    response = Response(content, mimetype=made.mimetype)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="results-{campaign_id}.{fmt}"')
     return response

@@ -1,0 +1,125 @@
+"""A closed campaign's charts and exports, built once and kept.
+
+A closed campaign's figures never change (its ballots, roster and rules are frozen when the box
+is opened), yet a chart costs about a second of matplotlib and the PDF report of five subjects
+several seconds, and every view of a results page asked for them again. They are kept as files
+in the instance folder, where every worker process of the server finds them:
+
+- a file is written under a temporary name and renamed into place, so a reader sees the whole
+  file or none, and two workers building the same file at once both leave a correct one;
+- the folder is named by the campaign's id *and* the moment it closed, so a rebuilt demo or a
+  restored backup that reuses an id never serves another campaign's files;
+- the language is part of a file's name (labels and wording are translated).
+
+The PDF report is too slow for a request: it is built in a thread of the worker that is first
+asked for it, while the leader's page says so and reloads itself; a marker file tells the other
+workers it is under way, and a marker older than `STALE_SECONDS` (a killed worker) no longer
+counts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import Flask, current_app
+from flask_babel import force_locale, get_locale
+
+from evalapp.campaigns.models import Campaign
+
+STALE_SECONDS = 600
+log = logging.getLogger(__name__)
+
+
+def _folder(instance_path: str, campaign: Campaign) -> Path:
+    if campaign.closed_at is None:
+        raise ValueError(f"campaign {campaign.id} is not closed: its results may change")
+    return (Path(instance_path) / "results"
+            / f"{campaign.id}-{campaign.closed_at.strftime('%Y%m%dT%H%M%S%f')}")
+
+
+def _path(instance_path: str, campaign: Campaign, name: str, locale: str) -> Path:
+    return _folder(instance_path, campaign) / f"{locale}-{name}"
+
+
+def _write(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    partial.write_bytes(content)
+    partial.replace(path)
+
+
+def kept(campaign: Campaign, name: str, build: Callable[[], bytes]) -> bytes:
+    """The output `name` (e.g. ``"subject-3-items.png"``) of the closed `campaign` in the
+    current language: read from the instance folder, or built by `build` and kept there.
+
+    Raises ValueError when the campaign is not closed."""
+    path = _path(current_app.instance_path, campaign, name, str(get_locale()))
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        content = build()
+        _write(path, content)
+        return content
+
+
+def ready(campaign: Campaign, name: str) -> bytes | None:
+    """The kept output `name` in the current language, or None when it has not been built."""
+    path = _path(current_app.instance_path, campaign, name, str(get_locale()))
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def build_in_background(campaign: Campaign, name: str,
+                        build: Callable[[Campaign], bytes]) -> threading.Thread | None:
+    """Start building the output `name` of `campaign` in the current language in a thread of
+    this process, unless some worker is building it already. `build` gets the campaign as
+    loaded in the thread's own session. Returns the thread, or None when another build is
+    under way."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    locale = str(get_locale())
+    path = _path(app.instance_path, campaign, name, locale)
+    marker = path.with_name(f"{path.name}.building")
+    if not _claim(marker):
+        return None
+    campaign_id = campaign.id
+
+    def run() -> None:
+        from evalapp.extensions import db
+
+        with app.test_request_context(), force_locale(locale):
+            try:
+                _write(path, build(db.session.get_one(Campaign, campaign_id)))
+            except Exception:
+                log.exception("building %s of campaign %s failed", name, campaign_id)
+            finally:
+                marker.unlink(missing_ok=True)
+                db.session.remove()
+
+    thread = threading.Thread(target=run, name=f"results-{campaign_id}-{name}", daemon=True)
+    thread.start()
+    return thread
+
+
+def _claim(marker: Path) -> bool:
+    """Whether this process may build: it created the marker, or took over a stale one."""
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        try:
+            if time.time() - marker.stat().st_mtime < STALE_SECONDS:
+                return False
+        except FileNotFoundError:
+            pass  # the other build just finished; building again is harmless
+        marker.touch()
+        return True
+    os.close(descriptor)
+    return True
+
