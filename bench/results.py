@@ -1,10 +1,12 @@
-"""Time a leader opening the overview: full results of 100,000 ballots from the database.
+"""Time a leader opening the overview: full results of 100,000 ballots from the database,
+against the floor of only reading those ballots into arrays (`load_ballots`).
 
     python -m bench.results --db sqlite --ballots 100000
     python -m bench.results --db postgresql --ballots 100000
 
 Fills a fresh database with a closed campaign (5 subjects, 4 rater groups, 28 items, random
-answers), then computes its results from the database three times and prints the times.
+answers), then reads its ballots and computes its results from the database three times each,
+interleaved, and prints the times and the ratio of the medians.
 """
 
 from __future__ import annotations
@@ -78,11 +80,16 @@ def main(argv: list[str] | None = None) -> int:
     from evalapp.campaigns.models import Campaign
     from evalapp.extensions import db
     from evalapp.results.compute import campaign_results
+    from evalapp.results.data import load_ballots
 
     with fresh_database(args.db) as database:
         app, campaign_id = fill(database.url, Path(tempfile.mkdtemp()), args.ballots)
-        times = []
+        times, reads = [], []
         for _ in range(3):
+            with app.app_context():
+                started = time.perf_counter()
+                load_ballots(campaign_id, 28)
+                reads.append(time.perf_counter() - started)
             with app.app_context():
                 started = time.perf_counter()
                 results = campaign_results(db.session.get(Campaign, campaign_id))
@@ -92,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             db.engine.dispose()
     print(f"results of {args.ballots} ballots on {args.db} ({valid} valid): "
           + ", ".join(f"{t * 1000:.0f} ms" for t in times))
+    print("reading the ballots alone: " + ", ".join(f"{t * 1000:.0f} ms" for t in reads))
+    print(f"results / reading (medians): {np.median(times) / np.median(reads):.2f}")
     return 0
 
 
