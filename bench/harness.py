@@ -22,7 +22,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from tests.http import HttpClient
+from bench.http import HttpClient
 
 PROJECT = Path(__file__).resolve().parent.parent
 PG_ADMIN = os.environ.get(

@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from evalapp import create_app
 from evalapp.extensions import db
 from evalapp.schema import upgrade_schema
-from tests.factories import PASSWORD
+from tests.support.factories import PASSWORD
 
 POSTGRES_URL = os.environ.get("EVALAPP_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]

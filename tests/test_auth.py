@@ -7,7 +7,7 @@ import pytest
 from evalapp.auth.models import Role
 from evalapp.extensions import db
 from tests.conftest import csrf_token
-from tests.factories import PASSWORD, make_campaign, make_user, make_world
+from tests.support.factories import PASSWORD, make_campaign, make_user, make_world
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.factories import PASSWORD as STAFF_PASSWORD
+from tests.support.factories import PASSWORD as STAFF_PASSWORD
 from tests.test_demo import PASSWORD
 
 
@@ -91,7 +91,7 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
 def test_a_rater_on_a_phone_reloads_halfway_loses_nothing_and_submits(
     app, browser, live_server, tmp_path
 ):
-    from tests.rater import make_tickets
+    from tests.support.rater import make_tickets
 
     with app.app_context():
         tickets = make_tickets()
@@ -154,7 +154,7 @@ def _in_view(locator) -> bool:
 
 
 def test_the_questionnaire_works_without_javascript(app, browser, live_server):
-    from tests.rater import make_tickets
+    from tests.support.rater import make_tickets
 
     with app.app_context():
         tickets = make_tickets()
@@ -171,7 +171,7 @@ def test_the_questionnaire_works_without_javascript(app, browser, live_server):
 
 
 def test_an_organiser_sets_up_and_opens_a_campaign(app, browser, live_server, tmp_path):
-    from tests.factories import make_user, make_world
+    from tests.support.factories import make_user, make_world
     from tests.test_roster import GOOD, csv_bytes
 
     with app.app_context():
@@ -247,7 +247,7 @@ def test_the_ledger_is_kept_and_the_lookback_read(app, live_server, page, tmp_pa
         from evalapp.auth.models import Role
         from evalapp.campaigns.models import Level, Satisfaction
         from evalapp.extensions import db
-        from tests.factories import make_user, make_world
+        from tests.support.factories import make_user, make_world
 
         world = make_world()
         make_user("organiser", world.customs)

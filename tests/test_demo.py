@@ -160,7 +160,7 @@ def said(result) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_demo_refuses_a_database_with_real_campaigns_in_one_line(app, runner):
-    from tests.factories import make_campaign, make_world
+    from tests.support.factories import make_campaign, make_world
 
     with app.app_context():
         make_campaign(make_world().customs, "宁波海关2026年度测评")

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from evalapp.extensions import db
 from evalapp.units.models import OrgUnit
-from tests.disclosure import GroupPlan, attack, build_campaign
-from tests.factories import make_world
+from tests.support.disclosure import GroupPlan, attack, build_campaign
+from tests.support.factories import make_world
 
 CAMPAIGNS = 500
 ITEMS = 3

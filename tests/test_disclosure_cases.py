@@ -13,15 +13,15 @@ from openpyxl import load_workbook
 from evalapp.auth.models import Role
 from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
-from evalapp.rectification.lookback import lookback
+from evalapp.lookback.compare import lookback
 from evalapp.rectification.models import RectificationProblem
 from evalapp.results.compute import campaign_results
 from evalapp.roster.models import RosterEntry
 from evalapp.roster.operations import RosterFrozen, RosterPreview, import_roster
 from evalapp.units.models import OrgUnit
 from tests.conftest import csrf_token, login
-from tests.disclosure import GroupPlan, attack, build_campaign
-from tests.factories import make_user, make_world
+from tests.support.disclosure import GroupPlan, attack, build_campaign
+from tests.support.factories import make_user, make_world
 
 EXCELLENT, GOOD, FAIR, POOR = range(4)  # 100, 80, 60, 40 points
 SATISFIED, FAIRLY, DISSATISFIED = range(3)

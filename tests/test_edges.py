@@ -12,8 +12,8 @@ from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
 from evalapp.units.models import OrgUnit
 from tests.conftest import csrf_token, login
-from tests.factories import make_campaign, make_user
-from tests.organiser import make_setup
+from tests.support.factories import make_campaign, make_user
+from tests.support.organiser import make_setup
 from tests.test_print import closed_campaign
 
 

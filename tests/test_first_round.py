@@ -17,7 +17,7 @@ from evalapp.auth.models import Role
 from evalapp.ballotbox.operations import close_campaign, open_campaign
 from evalapp.campaigns.models import Campaign, Level, Satisfaction, Subject
 from evalapp.extensions import db
-from evalapp.rectification.lookback import Change, change_text, verdict
+from evalapp.lookback.compare import Change, change_text, verdict
 from evalapp.rectification.models import RectificationMeasure, RectificationProblem
 from evalapp.results.compute import campaign_results
 from evalapp.roster.models import RosterEntry
@@ -26,11 +26,11 @@ from evalapp.tickets.models import Ticket
 from evalapp.tickets.operations import issue_tickets
 from evalapp.tickets.tokens import new_receipt_code
 from evalapp.units.models import OrgUnit
-from tests.ballots import BallotContent, insert_ballots
 from tests.conftest import csrf_token, login
-from tests.factories import groups_of, make_campaign, make_user, make_world
-from tests.organiser import make_setup
-from tests.rater import full_answers, make_tickets
+from tests.support.ballots import BallotContent, insert_ballots
+from tests.support.factories import groups_of, make_campaign, make_user, make_world
+from tests.support.organiser import make_setup
+from tests.support.rater import full_answers, make_tickets
 from tests.test_lookback import rated_campaign
 
 

@@ -12,8 +12,8 @@ from evalapp.audit.models import AuditEntry
 from evalapp.campaigns.models import Campaign, CampaignStatus, CommonItem
 from evalapp.extensions import db
 from tests.conftest import csrf_token, login
-from tests.factories import PASSWORD
-from tests.organiser import close_on_the_web, make_setup
+from tests.support.factories import PASSWORD
+from tests.support.organiser import close_on_the_web, make_setup
 
 ROLES = ("anonymous", "organiser", "leader", "auditor", "stranger", "other_auditor",
          "cross_auditor")

@@ -16,8 +16,8 @@ from evalapp.extensions import db
 from evalapp.rectification.figures import MeasureFacts, ledger_figures, progress
 from evalapp.rectification.models import RectificationMeasure, RectificationProblem
 from tests.conftest import csrf_token, login
-from tests.factories import make_campaign
-from tests.organiser import make_setup
+from tests.support.factories import make_campaign
+from tests.support.organiser import make_setup
 
 TODAY = date.today()
 

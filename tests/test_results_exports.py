@@ -41,8 +41,8 @@ from evalapp.extensions import db
 from evalapp.roster.models import RosterEntry
 from evalapp.tickets.operations import issue_tickets
 from tests.conftest import login
-from tests.factories import groups_of, make_campaign, make_user, make_world
-from tests.rater import CSRF, questions
+from tests.support.factories import groups_of, make_campaign, make_user, make_world
+from tests.support.rater import CSRF, questions
 
 GOOD, FAIR_GOOD, FAIR, POOR = "excellent", "good", "fair", "poor"
 SATISFIED, FAIRLY, DISSATISFIED = "satisfied", "fairly_satisfied", "dissatisfied"

@@ -14,7 +14,7 @@ from evalapp.extensions import db
 from evalapp.roster.models import RaterGroup, RosterEntry
 from evalapp.sampling.models import SampleDraw
 from tests.conftest import csrf_token, login
-from tests.factories import make_campaign, make_user, make_world
+from tests.support.factories import make_campaign, make_user, make_world
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from evalapp.roster.models import RaterGroup, RosterEntry
 from evalapp.sampling.models import SampleDraw
 from evalapp.tickets.models import Ticket, TicketBatch
 from tests.conftest import csrf_token, login
-from tests.factories import groups_of, make_campaign, make_user, make_world
+from tests.support.factories import groups_of, make_campaign, make_user, make_world
 from tests.test_tickets import CODE, pdf_text
 
 SIZES = (47, 33, 19, 1)  # per rater group

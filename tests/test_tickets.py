@@ -15,8 +15,8 @@ from evalapp.extensions import db
 from evalapp.tickets.models import Ticket
 from evalapp.tickets.tokens import hash_token, normalize
 from tests.conftest import csrf_token
-from tests.factories import PASSWORD, groups_of, make_campaign, make_user, make_world
-from tests.rater import campaign_of
+from tests.support.factories import PASSWORD, groups_of, make_campaign, make_user, make_world
+from tests.support.rater import campaign_of
 
 CODE = re.compile(r"(?:[0-9A-Z]{4}-){3}[0-9A-Z]{4}\s*(?:[0-9A-Z]{4}-){2}[0-9A-Z]{2}")
 

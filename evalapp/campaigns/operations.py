@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from evalapp.campaigns.default_questionnaire import DEFAULT_SECTIONS, TemplateSection
 from evalapp.campaigns.models import (
     INDIVIDUAL_ITEMS_PER_SUBJECT,
     REPORT_MAX_BYTES,
@@ -24,7 +25,6 @@ from evalapp.campaigns.models import (
     Section,
     Subject,
 )
-from evalapp.campaigns.template import DEFAULT_SECTIONS, TemplateSection
 from evalapp.database import utcnow
 from evalapp.extensions import db
 from evalapp.roster.models import Membership, Office, RaterGroup

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from matplotlib.figure import Figure
 
 from evalapp.charts import LEVEL_COLOURS, figure
+from evalapp.lookback.compare import Lookback
 from evalapp.rectification.figures import ProgressPoint
-from evalapp.rectification.lookback import Lookback
 from evalapp.results.charts import WIDTH_CM, subject_label
 
 

@@ -34,9 +34,9 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from evalapp.ballotbox.operations import close_campaign, open_campaign
+from evalapp.campaigns.default_questionnaire import TemplateItem, TemplateSection
 from evalapp.campaigns.models import Campaign, Level, Satisfaction, Subject
 from evalapp.campaigns.operations import create_campaign
-from evalapp.campaigns.template import TemplateItem, TemplateSection
 from evalapp.extensions import db
 from evalapp.results import views
 from evalapp.results.ballots_csv import ballots_csv, status_labels
@@ -51,7 +51,7 @@ from evalapp.results.summary_xlsx import summary_xlsx
 from evalapp.roster.models import RaterGroup, RosterEntry
 from evalapp.tickets.tokens import new_receipt_code
 from evalapp.units.models import OrgUnit
-from tests.ballots import BallotContent, insert_ballots
+from tests.support.ballots import BallotContent, insert_ballots
 
 # One returned ballot of a group: (subject index, item levels 0-3 or None for blank,
 # satisfaction 0 满意 / 1 基本满意 / 2 不满意 or None, opinion)

@@ -15,7 +15,7 @@ from evalapp.roster.models import RosterEntry
 from evalapp.sampling.operations import DrawRequest, draw_sample
 from evalapp.tickets.operations import issue_tickets
 from tests.conftest import csrf_token
-from tests.factories import groups_of, make_campaign, make_user, make_world
+from tests.support.factories import groups_of, make_campaign, make_user, make_world
 
 
 @dataclass(frozen=True)
