@@ -26,10 +26,10 @@ def fill(url: str, instance: Path, ballots: int) -> tuple[object, int]:
     from evalapp import create_app
     from evalapp.ballotbox.operations import close_campaign, open_campaign
     from evalapp.ballots.models import Ballot, random_ballot_id
-    from evalapp.campaigns.models import IndividualItem, Subject
+    from evalapp.campaigns.models import IndividualItem, RaterGroup, Subject
     from evalapp.campaigns.operations import create_campaign
     from evalapp.extensions import db
-    from evalapp.roster.models import RaterGroup, RosterEntry
+    from evalapp.roster.models import RosterEntry
     from evalapp.schema import upgrade_schema
     from evalapp.units.models import OrgUnit, UnitKind
 

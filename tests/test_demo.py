@@ -10,8 +10,7 @@ import sqlalchemy as sa
 from evalapp.ballots.models import Ballot
 from evalapp.campaigns.models import Campaign, CampaignStatus, Subject
 from evalapp.extensions import db
-from evalapp.roster.models import RaterGroup, RosterEntry
-from evalapp.sampling.models import SampleDraw
+from evalapp.roster.models import RosterEntry, SampleDraw
 from evalapp.tickets.models import Ticket, TicketBatch, batch_subjects
 from evalapp.tickets.tokens import hash_token
 
@@ -47,8 +46,7 @@ def test_demo_builds_three_campaigns_over_the_five_pilot_units(app, demo):
                 assert len(subject.individual_items) == 4
                 assert subject.report_text.startswith("（演示数据）")
             assert sum(len(section.items) for section in campaign.sections) == 24
-            groups = db.session.scalars(sa.select(RaterGroup.name_zh).where(
-                RaterGroup.campaign_id == campaign.id).order_by(RaterGroup.position)).all()
+            groups = [group.name_zh for group in campaign.rater_groups]
             assert groups == ["机关党员", "机关群众", "基层党员", "基层群众"]
             roster = db.session.scalar(sa.select(sa.func.count(RosterEntry.id)).where(
                 RosterEntry.campaign_id == campaign.id))

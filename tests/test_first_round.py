@@ -20,8 +20,7 @@ from evalapp.extensions import db
 from evalapp.lookback.compare import Change, change_text, verdict
 from evalapp.rectification.models import RectificationMeasure, RectificationProblem
 from evalapp.results.compute import campaign_results
-from evalapp.roster.models import RosterEntry
-from evalapp.sampling.models import SampleDraw
+from evalapp.roster.models import RosterEntry, SampleDraw
 from evalapp.tickets.models import Ticket
 from evalapp.tickets.operations import issue_tickets
 from evalapp.tickets.tokens import new_receipt_code

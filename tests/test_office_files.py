@@ -19,10 +19,10 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook
 
-from evalapp.campaigns.models import Campaign, ProblemEntry, Subject
+from evalapp.campaigns.models import Campaign, ProblemEntry, RaterGroup, Subject
 from evalapp.extensions import db
 from evalapp.rectification.models import RectificationMeasure, RectificationProblem
-from evalapp.roster.models import RaterGroup, RosterEntry
+from evalapp.roster.models import RosterEntry
 from evalapp.tabular import read_rows, shown_number
 from evalapp.tickets.tokens import grouped, normalize
 from evalapp.units.models import OrgUnit, UnitKind

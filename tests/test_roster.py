@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook
 
+from evalapp.campaigns.models import RaterGroup
 from evalapp.extensions import db
-from evalapp.roster.models import RaterGroup, RosterEntry
-from evalapp.sampling.models import SampleDraw
+from evalapp.roster.models import RosterEntry, SampleDraw
 from tests.conftest import csrf_token, login
 from tests.support.factories import make_campaign, make_user, make_world
 

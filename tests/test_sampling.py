@@ -11,9 +11,9 @@ from openpyxl import load_workbook
 
 from analysis import draw_stratified_sample
 from evalapp.auth.models import Role
+from evalapp.campaigns.models import RaterGroup
 from evalapp.extensions import db
-from evalapp.roster.models import RaterGroup, RosterEntry
-from evalapp.sampling.models import SampleDraw
+from evalapp.roster.models import RosterEntry, SampleDraw
 from evalapp.tickets.models import Ticket, TicketBatch
 from tests.conftest import csrf_token, login
 from tests.support.factories import groups_of, make_campaign, make_user, make_world

@@ -16,6 +16,16 @@ def random_receipts_key() -> str:
     return secrets.token_urlsafe(16)
 
 
+class Office(enum.StrEnum):
+    HEAD_OFFICE = "head_office"  # 机关
+    GRASSROOTS = "grassroots"  # 基层
+
+
+class Membership(enum.StrEnum):
+    MEMBER = "member"  # 党员
+    NON_MEMBER = "non_member"  # 群众
+
+
 class CampaignStatus(enum.StrEnum):
     DRAFT = "draft"
     OPEN = "open"
@@ -127,6 +137,11 @@ class Campaign(db.Model):
     subjects: Mapped[list[Subject]] = relationship(
         back_populates="campaign", order_by="Subject.position", cascade="all, delete-orphan"
     )
+    # Read-only: groups are written as rows of their own (the database cascades deletes), and
+    # this is the one place that says what "the campaign's groups, in order" means.
+    rater_groups: Mapped[list[RaterGroup]] = relationship(
+        order_by="RaterGroup.position", viewonly=True
+    )
 
     def common_items(self) -> list[CommonItem]:
         """The common items in questionnaire order: the order of every ballot's answers."""
@@ -142,6 +157,30 @@ class Campaign(db.Model):
 
     def __repr__(self) -> str:
         return f"<Campaign {self.id} {self.status} {self.title}>"
+
+
+class RaterGroup(db.Model):
+    """A stratum of raters, e.g. 机关党员. Tickets and ballots carry the group, never a person."""
+
+    __tablename__ = "rater_groups"
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "name_zh"),
+        sa.UniqueConstraint("campaign_id", "position"),
+        sa.UniqueConstraint("campaign_id", "id"),
+        sa.CheckConstraint("weight IS NULL OR (weight > 0 AND weight <= 1)", name="weight_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    name_zh: Mapped[str] = mapped_column(sa.String(50))
+    name_en: Mapped[str] = mapped_column(sa.String(50), default="")
+    office: Mapped[Office | None] = mapped_column(str_enum(Office, "office"))
+    membership: Mapped[Membership | None] = mapped_column(str_enum(Membership, "membership"))
+    # Optional policy weight of this group in the composite score (e.g. head office 0.4).
+    weight: Mapped[float | None] = mapped_column()
+
+    campaign: Mapped[Campaign] = relationship()
 
 
 class Section(db.Model):

@@ -7,13 +7,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from evalapp.auth.access import role_required
+from evalapp.auth.access import READERS, role_required
 from evalapp.campaigns.access import campaign_for, visible_campaigns
 from evalapp.campaigns.models import CampaignStatus
 from evalapp.charts import FORMATS, render
+from evalapp.lookback.charts import lookback_chart
 from evalapp.lookback.compare import Lookback, change_text, lookback, verdict
-from evalapp.rectification.charts import lookback_chart
-from evalapp.rectification.views import READERS
 from evalapp.results.compute import campaign_results
 from forms.rectification import LookbackForm
 

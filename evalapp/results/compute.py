@@ -29,11 +29,11 @@ from analysis import (
     trimmed_mask,
     void_mask,
 )
-from evalapp.campaigns.models import Campaign, Subject
+from evalapp.campaigns.models import Campaign, RaterGroup, Subject
 from evalapp.extensions import db
 from evalapp.i18n import localized
 from evalapp.results.data import CampaignBallots, issued_per_subject_and_group, load_ballots
-from evalapp.roster.models import RaterGroup, RosterEntry
+from evalapp.roster.models import RosterEntry
 
 WEAKEST = 4
 # A test-only setting (honoured only when TESTING): hide small groups without merging them, to
@@ -178,8 +178,7 @@ def campaign_results(campaign: Campaign) -> CampaignResults:
     ballots = load_ballots(campaign.id, width)
     points = (campaign.points_excellent, campaign.points_good, campaign.points_fair,
               campaign.points_poor)
-    groups = list(db.session.scalars(sa.select(RaterGroup).where(
-        RaterGroup.campaign_id == campaign.id).order_by(RaterGroup.position)))
+    groups = campaign.rater_groups
     roster = dict(db.session.execute(
         sa.select(RosterEntry.rater_group_id, sa.func.count(RosterEntry.id))
         .where(RosterEntry.campaign_id == campaign.id).group_by(RosterEntry.rater_group_id)

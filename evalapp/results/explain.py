@@ -9,10 +9,9 @@ from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from evalapp.campaigns.models import Campaign
+from evalapp.campaigns.models import Campaign, RaterGroup
 from evalapp.i18n import html_lang, localized
 from evalapp.results.compute import OTHER, GroupFigures, OtherGroups, SubjectResults
-from evalapp.roster.models import RaterGroup
 
 GRADE_LABELS = {"excellent": _l("Excellent"), "good": _l("Good"), "fair": _l("Fair"),
                 "poor": _l("Poor"), "": "–"}

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from evalapp.campaigns.models import Campaign, CampaignStatus
+from evalapp.campaigns.models import Campaign, CampaignStatus, Membership, Office, RaterGroup
 from evalapp.extensions import db
-from evalapp.roster.models import Membership, Office, RaterGroup, RosterEntry
-from evalapp.sampling.models import SampleDraw
+from evalapp.roster.models import RosterEntry, SampleDraw
 from evalapp.tabular import RowProblem, too_long
 from evalapp.text import compact, squeezed
 

@@ -35,7 +35,7 @@ from openpyxl import load_workbook
 
 from evalapp.ballotbox.operations import close_campaign, open_campaign
 from evalapp.campaigns.default_questionnaire import TemplateItem, TemplateSection
-from evalapp.campaigns.models import Campaign, Level, Satisfaction, Subject
+from evalapp.campaigns.models import Campaign, Level, RaterGroup, Satisfaction, Subject
 from evalapp.campaigns.operations import create_campaign
 from evalapp.extensions import db
 from evalapp.results import views
@@ -48,7 +48,7 @@ from evalapp.results.compute import (
 )
 from evalapp.results.explain import group_difference_lines
 from evalapp.results.summary_xlsx import summary_xlsx
-from evalapp.roster.models import RaterGroup, RosterEntry
+from evalapp.roster.models import RosterEntry
 from evalapp.tickets.tokens import new_receipt_code
 from evalapp.units.models import OrgUnit
 from tests.support.ballots import BallotContent, insert_ballots
@@ -112,8 +112,7 @@ def build_campaign(unit: OrgUnit, groups: Sequence[GroupPlan], *, subjects: int 
 
 
 def _groups(campaign_id: int) -> list[RaterGroup]:
-    return list(db.session.scalars(sa.select(RaterGroup).where(
-        RaterGroup.campaign_id == campaign_id).order_by(RaterGroup.position)))
+    return db.session.get(Campaign, campaign_id).rater_groups
 
 
 @dataclass(frozen=True)
