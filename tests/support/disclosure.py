@@ -78,17 +78,17 @@ def build_campaign(unit: OrgUnit, groups: Sequence[GroupPlan], *, subjects: int 
     for position in range(1, subjects + 1):
         db.session.add(Subject(campaign=campaign, unit=unit, position=position,
                                person_name=f"述职人{position}", report_text="述职报告"))
-    existing = _groups(campaign.id)
+    existing = _groups(campaign)
     for extra in existing[len(groups):]:
         db.session.delete(extra)
     db.session.flush()
-    for position, group in enumerate(_groups(campaign.id), start=1):
+    for position, group in enumerate(_groups(campaign), start=1):
         group.name_zh, group.name_en = f"类别{position}", f"Group {position}"
     db.session.add_all(RaterGroup(campaign_id=campaign.id, position=position,
                                   name_zh=f"类别{position}", name_en=f"Group {position}")
                        for position in range(len(existing) + 1, len(groups) + 1))
     db.session.flush()
-    rater_groups = _groups(campaign.id)
+    rater_groups = _groups(campaign)
     people = []
     for group, plan in zip(rater_groups, groups, strict=True):
         group.weight = plan.weight
@@ -111,8 +111,11 @@ def build_campaign(unit: OrgUnit, groups: Sequence[GroupPlan], *, subjects: int 
     return campaign.id
 
 
-def _groups(campaign_id: int) -> list[RaterGroup]:
-    return db.session.get(Campaign, campaign_id).rater_groups
+def _groups(campaign: Campaign) -> list[RaterGroup]:
+    """The campaign's groups as stored now: this helper adds and deletes groups, which the
+    read-only `Campaign.rater_groups` follows only once reloaded."""
+    db.session.expire(campaign, ["rater_groups"])
+    return campaign.rater_groups
 
 
 @dataclass(frozen=True)
