@@ -44,7 +44,7 @@ def _campaign_names(ids: set[int]) -> dict[int, str]:
 
 @names("subject")
 def _subject_names(ids: set[int]) -> dict[int, str]:
-    return load_names(Subject, ids, lambda s: f"{localized(s.unit, 'name')} · {s.person_name}")
+    return load_names(Subject, ids, Subject.label)
 
 
 @names("item")

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evalapp.database import UTCDateTime, str_enum, utcnow
 from evalapp.extensions import db
+from evalapp.i18n import localized
 from evalapp.units.models import OrgUnit
 
 
@@ -147,14 +148,6 @@ class Campaign(db.Model):
         """The common items in questionnaire order: the order of every ballot's answers."""
         return [item for section in self.sections for item in section.items]
 
-    def level_points(self) -> dict[Level, int]:
-        return {
-            Level.EXCELLENT: self.points_excellent,
-            Level.GOOD: self.points_good,
-            Level.FAIR: self.points_fair,
-            Level.POOR: self.points_poor,
-        }
-
     def __repr__(self) -> str:
         return f"<Campaign {self.id} {self.status} {self.title}>"
 
@@ -248,6 +241,11 @@ class Subject(db.Model):
         cascade="all, delete-orphan",
     )
     report_file: Mapped[ReportFile | None] = relationship(cascade="all, delete-orphan")
+
+    def label(self) -> str:
+        """How every page, chart and export names the subject: unit · person, the unit in the
+        reader's language."""
+        return f"{localized(self.unit, 'name')} · {self.person_name}"
 
 
 class ProblemEntry(db.Model):

@@ -8,12 +8,12 @@ from matplotlib.figure import Figure
 
 from evalapp.charts import figure
 from evalapp.lookback.compare import Lookback
-from evalapp.results.charts import WIDTH_CM, subject_label
+from evalapp.results.charts import WIDTH_CM
 
 
 def lookback_chart(result: Lookback) -> Figure:
     """Each unit's score in the earlier and the later round, joined by a line."""
-    labels = [subject_label(change.later) for change in result.subjects]
+    labels = [change.later.subject.label() for change in result.subjects]
     positions = np.arange(len(labels))
     with figure(WIDTH_CM, 3 + 0.8 * max(len(labels), 1)) as fig:
         axes = fig.subplots()

@@ -67,7 +67,7 @@ def _cover(pdf: FPDF, results: CampaignResults) -> None:
     _lines(pdf, lines)
     _table(pdf, [_("Rank"), _("Subject"), _("Score"), _("Grade"),
                  _("Satisfaction rate"), _("Valid / returned / issued")],
-           [[str(r.rank or "–"), charts.subject_label(r), _number(r.score),
+           [[str(r.rank or "–"), r.subject.label(), _number(r.score),
              grade_label(r.grade), _rate(r), f"{r.valid} / {r.returned} / {r.issued}"]
             for r in results.ranked],
            (12, 58, 18, 16, 44, 32), "RLRLRR")
@@ -76,7 +76,7 @@ def _cover(pdf: FPDF, results: CampaignResults) -> None:
 
 def _section(pdf: FPDF, results: CampaignResults, result: SubjectResults) -> None:
     pdf.add_page()
-    _heading(pdf, charts.subject_label(result), 15)
+    _heading(pdf, result.subject.label(), 15)
     lines = [
         _("Score %(score)s, grade %(grade)s, rank %(rank)s of %(count)d.",
           score=_number(result.score), grade=grade_label(result.grade),

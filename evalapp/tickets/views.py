@@ -18,7 +18,7 @@ from evalapp.audit.operations import record
 from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
 from evalapp.campaigns.access import campaign_for
-from evalapp.campaigns.models import Campaign, CampaignStatus, RaterGroup, Subject
+from evalapp.campaigns.models import Campaign, CampaignStatus, RaterGroup
 from evalapp.confirm import confirm_page, confirmed
 from evalapp.extensions import db
 from evalapp.i18n import localized
@@ -33,12 +33,8 @@ def _form(campaign: Campaign) -> IssueTicketsForm:
     form = IssueTicketsForm()
     form.rater_group.choices = [SelectChoice(g.id, localized(g, "name"))
                                 for g in campaign.rater_groups]
-    form.subjects.choices = [SelectChoice(s.id, subject_label(s)) for s in campaign.subjects]
+    form.subjects.choices = [SelectChoice(s.id, s.label()) for s in campaign.subjects]
     return form
-
-
-def subject_label(subject: Subject) -> str:
-    return f"{localized(subject.unit, 'name')} · {subject.person_name}"
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -90,7 +86,7 @@ def void(campaign_id: int, batch_id: int) -> Response | str:
         abort(409)
     batch = summary.batch
     if not confirmed():
-        subjects = "; ".join(subject_label(s) for s in batch.subjects)
+        subjects = "; ".join(s.label() for s in batch.subjects)
         return confirm_page(
             heading=_("Void the unused tickets of batch %(number)d?", number=summary.number),
             lines=[f"{localized(batch.rater_group, 'name')} · "
