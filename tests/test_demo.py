@@ -152,7 +152,7 @@ def test_the_look_back_compares_the_two_closed_rounds_at_first_run(client, auth,
     assert "明显好转" in text  # the demo's secretaries improved
 
 
-def said(result) -> list[str]:  # type: ignore[no-untyped-def]
+def said(result) -> list[str]:
     """What a command printed, without the migration's log lines."""
     return [line for line in result.output.splitlines() if not line.startswith("INFO  [")]
 

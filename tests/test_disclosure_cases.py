@@ -28,7 +28,7 @@ SATISFIED, FAIRLY, DISSATISFIED = range(3)
 
 
 def ballots(count: int, level: int, answer: int | None, subject: int = 0, items: int = 3,
-            opinion: str = ""):  # type: ignore[no-untyped-def]
+            opinion: str = ""):
     return ((subject, (level,) * items, answer, opinion),) * count
 
 
@@ -42,7 +42,7 @@ def world(app):
         return world.customs.id
 
 
-def build(app, unit_id, groups, **rules) -> int:  # type: ignore[no-untyped-def]
+def build(app, unit_id, groups, **rules) -> int:
     with app.app_context():
         return build_campaign(db.session.get(OrgUnit, unit_id), groups, **rules)
 

@@ -34,7 +34,7 @@ REWORDED = "（新表述）主动研究部署党建工作"
 RETYPED = " 亲自研究部署党建工作, 不以听汇报代替亲自抓"  # spaces and a half-width comma
 
 
-def rated_campaign(title, units, ballots_of, reword=False):  # type: ignore[no-untyped-def]
+def rated_campaign(title, units, ballots_of, reword=False):
     """A closed campaign with one subject per unit; `ballots_of(unit)` gives (level,
     satisfaction) per ballot, all from the first rater group."""
     campaign = make_campaign(units[0], title, subjects=len(units))

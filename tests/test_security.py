@@ -52,7 +52,7 @@ def test_behind_a_proxy_the_client_address_and_scheme_are_used(make_app):
     seen = {}
 
     @app.get("/_who")
-    def who():  # type: ignore[no-untyped-def]
+    def who():
         from flask import request
 
         seen.update(addr=request.remote_addr, scheme=request.scheme)

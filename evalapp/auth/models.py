@@ -68,7 +68,7 @@ class User(UserMixin, db.Model):
     unit: Mapped[OrgUnit] = relationship()
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return self.active
 
     def get_id(self) -> str:

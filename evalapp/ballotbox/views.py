@@ -107,7 +107,7 @@ def close(campaign_id: int) -> Response | str | tuple[str, int]:
         return _confirm_page(campaign, form, KeyMissing(), 409)
     total = sealed_count(campaign.id)
     db.session.rollback()  # the thread opens the box in a transaction of its own
-    start_opening(current_app._get_current_object(), campaign.id, key,  # type: ignore[attr-defined]
+    start_opening(current_app._get_current_object(), campaign.id, key,
                   current_user.id, total)
     return redirect(url_for("ballotbox.closing", campaign_id=campaign.id), code=303)
 

@@ -82,7 +82,7 @@ def ledger_xlsx(campaign: Campaign, problems: Sequence[RectificationProblem]) ->
     return workbook_bytes(workbook)
 
 
-def _layout(sheet) -> None:  # type: ignore[no-untyped-def]
+def _layout(sheet) -> None:
     for column, (_title, width) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
     for row in sheet.iter_rows(min_row=HEADER_ROW, max_col=len(COLUMNS)):
@@ -198,7 +198,7 @@ def _measure_of(cells: list[str], reasons: list[str]) -> MeasureInput | None:
     return MeasureInput(cells[4], cells[5], cells[6], deadline, status, cells[9], completed)
 
 
-def _word(text: str, labels: dict, words: dict):  # type: ignore[no-untyped-def]
+def _word(text: str, labels: dict, words: dict):
     typed = squeezed(text)
     for key, label in labels.items():
         if typed in (squeezed(str(label)), squeezed(key.value)):

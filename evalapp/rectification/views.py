@@ -61,7 +61,7 @@ def _measure(campaign: Campaign, measure_id: int) -> RectificationMeasure:
     return measure
 
 
-def _overview(campaign: Campaign, upload: LedgerUploadForm, problems=None,  # type: ignore[no-untyped-def]
+def _overview(campaign: Campaign, upload: LedgerUploadForm, problems=None,
               status: int = 200) -> tuple[str, int]:
     ledger_problems = ledger.ledger_of([s.id for s in campaign.subjects])
     per_subject = [(subject, ledger.figures([p for p in ledger_problems

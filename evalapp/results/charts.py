@@ -59,7 +59,7 @@ def _score_and_interval(result: SubjectResults) -> tuple[float, float, float] | 
     return None
 
 
-def _interval_bars(axes, positions: np.ndarray, values, colour: str) -> None:  # type: ignore[no-untyped-def]
+def _interval_bars(axes, positions: np.ndarray, values, colour: str) -> None:
     """A bar per subject to its estimate, a whisker for the interval, the figure written at
     the end; subjects without figures get a dash."""
     for position, value in zip(positions, values, strict=True):

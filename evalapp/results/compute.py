@@ -231,7 +231,7 @@ def _with_rank(result: SubjectResults, rank: int | None) -> SubjectResults:
 
 
 def _subject(campaign, subject, ballots: CampaignBallots, common, groups, roster, issued,
-             status, scores, points, merge) -> SubjectResults:  # type: ignore[no-untyped-def]
+             status, scores, points, merge) -> SubjectResults:
     """One subject's results, every figure drawn from the reporting cells of
     `analysis.disclosure_cells` (`merge` False only in the attack test's unmerged setting)."""
     mine = ballots.subject_ids == subject.id

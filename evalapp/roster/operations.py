@@ -68,7 +68,7 @@ class RosterPreview:
         return [(group, per_group.get(group.id, 0)) for group in groups]
 
 
-def _lookup(words: dict, value: str):  # type: ignore[no-untyped-def]
+def _lookup(words: dict, value: str):
     typed = squeezed(value)
     return next((key for key, spellings in words.items()
                  if typed in {squeezed(word) for word in spellings}), None)
@@ -116,7 +116,7 @@ def check_roster(
     return RosterPreview(tuple(people), tuple(problems))
 
 
-def _group_of(cell, mapping, by_name, by_kind, reasons):  # type: ignore[no-untyped-def]
+def _group_of(cell, mapping, by_name, by_kind, reasons):
     if mapping.group is not None:
         value = cell(mapping.group)
         group = by_name.get(squeezed(value))

@@ -135,7 +135,7 @@ def mapping(campaign_id: int) -> Response | tuple[str, int]:
                            hidden=hidden, preview=preview, groups=groups), status
 
 
-def _import(campaign, preview, name: str) -> Response:  # type: ignore[no-untyped-def]
+def _import(campaign, preview, name: str) -> Response:
     try:
         count = import_roster(campaign, preview)
     except RosterLocked:

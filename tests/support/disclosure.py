@@ -137,7 +137,7 @@ class _Published:
     error: Fraction  # half the last printed digit; 0 for the Excel file's exact numbers
 
 
-def attack(app, campaign_id: int, unmerged: bool = False,  # type: ignore[no-untyped-def]
+def attack(app, campaign_id: int, unmerged: bool = False,
            workbook: bool = True) -> list[Recovery]:
     """Everything the attacker recovers about small groups from one campaign's outputs,
     rendered in English (the labels are the same in Chinese, only easier to read back).
@@ -191,7 +191,7 @@ def _truth(results: CampaignResults, subject: Subject) -> dict[int, _Group]:
     return known
 
 
-def _attack_subject(results, subject, page, table, sheet, statuses) -> list[Recovery]:  # type: ignore[no-untyped-def]
+def _attack_subject(results, subject, page, table, sheet, statuses) -> list[Recovery]:
     campaign = results.campaign
     known = _truth(results, subject)
     by_name = {g.group.name_en: g for g in known.values()}
@@ -303,7 +303,7 @@ def _zh_label(subject: Subject) -> str:
     return f"{subject.unit.name_zh} · {subject.person_name}"
 
 
-def _weighted(known, value, error, weigh, models) -> _Published:  # type: ignore[no-untyped-def]
+def _weighted(known, value, error, weigh, models) -> _Published:
     """A weighted score as a linear function: Σ_c W_c · (sum over c / entering in c), with
     W_c = weigh(c) / Σ weigh, over the cells with ballots and a weight. Whichever model of
     the cells (the published cells first, then every group on its own) reproduces the
@@ -358,7 +358,7 @@ class _RowSpace:
                 sum((abs(w) * figures[i].error for i, w in combination.items()), Fraction(0)))
 
 
-def _matched_rows(g, rows, named, other, known, page_rows, statuses) -> int:  # type: ignore[no-untyped-def]
+def _matched_rows(g, rows, named, other, known, page_rows, statuses) -> int:
     """How many of the group's CSV rows the attacker can point at."""
     name = g.group.name_en
     if name in named:
@@ -405,7 +405,7 @@ def _group_table(page: str) -> dict[str, list[str]]:
     return table
 
 
-def _sheet_line(sheet: list[tuple], person: str) -> dict:  # type: ignore[type-arg]
+def _sheet_line(sheet: list[tuple], person: str) -> dict:
     """A subject's row of the Excel summary: its figures as (value, error), exact but for
     floating point; the score by rater group, by the header's group name."""
     header = sheet[3]
