@@ -14,7 +14,7 @@ from evalapp.ballotbox.operations import close_campaign
 from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
 from evalapp.results.compute import campaign_results
-from tests.conftest import POSTGRES_URL, build_app, dispose
+from tests.support.apps import POSTGRES_URL, build_app, dispose
 from tests.support.rater import make_tickets
 from tests.test_rating import submit_full
 

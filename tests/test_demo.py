@@ -13,6 +13,7 @@ from evalapp.extensions import db
 from evalapp.roster.models import RosterEntry, SampleDraw
 from evalapp.tickets.models import Ticket, TicketBatch, batch_subjects
 from evalapp.tickets.tokens import hash_token
+from tests.support.web import login
 
 TICKET_URL = re.compile(r"^http://evalapp\.test/t/([0-9A-Z]{26})\s", re.MULTILINE)
 PASSWORD = re.compile(r"organiser\s+密码 / password: (\S+)")
@@ -112,8 +113,8 @@ def test_running_demo_again_replaces_it(app, runner, demo):
     assert PASSWORD.search(again.output).group(1) != old_password
 
 
-def test_the_organiser_logs_in_and_sees_both_demo_campaigns(client, auth, demo):
-    assert auth.login("organiser", PASSWORD.search(demo).group(1)).status_code == 302
+def test_the_organiser_logs_in_and_sees_both_demo_campaigns(client, demo):
+    assert login(client, "organiser", PASSWORD.search(demo).group(1)).status_code == 302
     page = client.get("/campaigns/").get_data(as_text=True)
     assert "2025年度基层党建工作述职评议考核（演示）" in page
     assert "2026年度基层党建工作述职评议考核（演示）" in page
@@ -139,8 +140,8 @@ def test_demo_writes_the_open_campaigns_ticket_sheet(app, demo):
     assert set(TICKET_URL.findall(demo)) <= printed
 
 
-def test_the_look_back_compares_the_two_closed_rounds_at_first_run(client, auth, demo):
-    auth.login("leader", PASSWORD.search(demo).group(1))
+def test_the_look_back_compares_the_two_closed_rounds_at_first_run(client, demo):
+    login(client, "leader", PASSWORD.search(demo).group(1))
     page = client.get("/lookback/").get_data(as_text=True)
     selected = re.findall(r'<option selected value="\d+">([^<]+)</option>', page)
     assert selected == ["2024年度基层党建工作述职评议考核（演示）",

@@ -19,9 +19,9 @@ from evalapp.results.compute import campaign_results
 from evalapp.roster.models import RosterEntry
 from evalapp.roster.operations import RosterFrozen, RosterPreview, import_roster
 from evalapp.units.models import OrgUnit
-from tests.conftest import csrf_token, login
 from tests.support.disclosure import GroupPlan, attack, build_campaign
 from tests.support.factories import make_user, make_world
+from tests.support.web import csrf_token, login
 
 EXCELLENT, GOOD, FAIR, POOR = range(4)  # 100, 80, 60, 40 points
 SATISFIED, FAIRLY, DISSATISFIED = range(3)

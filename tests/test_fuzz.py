@@ -21,10 +21,10 @@ from evalapp.roster.operations import ColumnMapping, check_roster
 from evalapp.tabular import TableError, read_rows, shown_number
 from evalapp.text import DASHES
 from evalapp.tickets.tokens import new_token, normalize
-from tests.conftest import csrf_token, login
 from tests.support.factories import groups_of, make_campaign, make_world
 from tests.support.organiser import make_setup
 from tests.support.rater import full_answers, make_tickets, questions
+from tests.support.web import csrf_token, login
 from tests.test_office_files import workbook_bytes as spreadsheet_bytes
 
 FUZZ = settings(max_examples=40, deadline=None,

@@ -26,9 +26,9 @@ from evalapp.lookback.compare import lookback
 from evalapp.rectification.models import ProblemSource, RectificationProblem
 from evalapp.results.compute import campaign_results
 from evalapp.tickets.operations import issue_tickets
-from tests.conftest import csrf_token, login
 from tests.support.ballots import cast
 from tests.support.factories import groups_of, make_campaign, make_user, make_world
+from tests.support.web import csrf_token, login
 
 REWORDED = "（新表述）主动研究部署党建工作"
 RETYPED = " 亲自研究部署党建工作, 不以听汇报代替亲自抓"  # spaces and a half-width comma

@@ -26,9 +26,9 @@ from evalapp.roster.models import RosterEntry
 from evalapp.tabular import read_rows, shown_number
 from evalapp.tickets.tokens import grouped, normalize
 from evalapp.units.models import OrgUnit, UnitKind
-from tests.conftest import csrf_token, login
 from tests.support.factories import make_campaign, make_user, make_world
 from tests.support.rater import make_tickets
+from tests.support.web import csrf_token, login
 from tests.test_roster import csv_bytes, map_columns, roster, upload
 
 CASES = Path(__file__).parent / "cases"

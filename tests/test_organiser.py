@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from evalapp.audit.models import AuditEntry
 from evalapp.campaigns.models import Campaign, CampaignStatus, CommonItem
 from evalapp.extensions import db
-from tests.conftest import csrf_token, login
 from tests.support.factories import PASSWORD
 from tests.support.organiser import close_on_the_web, make_setup
+from tests.support.web import csrf_token, login
 
 ROLES = ("anonymous", "organiser", "leader", "auditor", "stranger", "other_auditor",
          "cross_auditor")
@@ -149,8 +149,8 @@ def test_role_matrix(app, setup, role):
     assert failures == []
 
 
-def test_posts_without_csrf_token_are_refused(app, client, auth, setup):
-    auth.login("organiser", PASSWORD)
+def test_posts_without_csrf_token_are_refused(app, client, setup):
+    login(client, "organiser", PASSWORD)
     for endpoint, (method, path, _expected) in matrix(setup).items():
         if method == "POST":
             response = client.post(path, data={})

@@ -16,9 +16,9 @@ from evalapp.pdf import stand_ins
 from evalapp.tickets.operations import issue_tickets
 from evalapp.tickets.sheets import TicketFace, ticket_sheet_pdf
 from evalapp.tickets.tokens import new_receipt_code, new_token
-from tests.conftest import login
 from tests.support.ballots import BallotContent, insert_ballots
 from tests.support.factories import groups_of, make_campaign, make_user, make_world
+from tests.support.web import login
 
 
 def pdf_text(data: bytes) -> str:

@@ -15,9 +15,9 @@ from evalapp.campaigns.models import Campaign, ProblemEntry
 from evalapp.extensions import db
 from evalapp.rectification.figures import MeasureFacts, ledger_figures, progress
 from evalapp.rectification.models import RectificationMeasure, RectificationProblem
-from tests.conftest import csrf_token, login
 from tests.support.factories import make_campaign
 from tests.support.organiser import make_setup
+from tests.support.web import csrf_token, login
 
 TODAY = date.today()
 

@@ -11,9 +11,9 @@ from evalapp.extensions import db
 from evalapp.results.compute import campaign_results
 from evalapp.roster.models import RosterEntry
 from evalapp.tickets.operations import issue_tickets
-from tests.conftest import login
 from tests.support.ballots import cast
 from tests.support.factories import groups_of, make_campaign, make_user, make_world
+from tests.support.web import login
 
 
 @pytest.fixture

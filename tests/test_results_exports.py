@@ -40,9 +40,9 @@ from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
 from evalapp.roster.models import RosterEntry
 from evalapp.tickets.operations import issue_tickets
-from tests.conftest import login
 from tests.support.factories import groups_of, make_campaign, make_user, make_world
 from tests.support.rater import CSRF, questions
+from tests.support.web import login
 
 GOOD, FAIR_GOOD, FAIR, POOR = "excellent", "good", "fair", "poor"
 SATISFIED, FAIRLY, DISSATISFIED = "satisfied", "fairly_satisfied", "dissatisfied"

@@ -13,8 +13,8 @@ from openpyxl import Workbook
 from evalapp.campaigns.models import RaterGroup
 from evalapp.extensions import db
 from evalapp.roster.models import RosterEntry, SampleDraw
-from tests.conftest import csrf_token, login
 from tests.support.factories import make_campaign, make_user, make_world
+from tests.support.web import csrf_token, login
 
 
 @pytest.fixture

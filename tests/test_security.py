@@ -9,8 +9,8 @@ import zipfile
 import pytest
 
 from evalapp.extensions import db
-from tests.conftest import csrf_token, login
 from tests.support.organiser import make_setup
+from tests.support.web import csrf_token, login
 
 PAGES = ["/", "/auth/login", "/campaigns/", "/no/such/page", "/t/" + "0" * 26, "/ballot",
          "/static/css/app.css"]

@@ -14,8 +14,8 @@ from evalapp.rectification.operations import MeasureInput, add_problem, save_mea
 from evalapp.roster.models import RosterEntry
 from evalapp.sampling.operations import DrawRequest, draw_sample
 from evalapp.tickets.operations import issue_tickets
-from tests.conftest import csrf_token
 from tests.support.factories import groups_of, make_campaign, make_user, make_world
+from tests.support.web import csrf_token
 
 
 @dataclass(frozen=True)
