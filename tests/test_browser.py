@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from tests.support.demo import PASSWORD
 from tests.support.factories import PASSWORD as STAFF_PASSWORD
-from tests.test_demo import PASSWORD
 
 
 def test_organiser_logs_in_and_sees_the_demo_campaigns(runner, live_server, page, tmp_path):
@@ -172,7 +172,7 @@ def test_the_questionnaire_works_without_javascript(app, browser, live_server):
 
 def test_an_organiser_sets_up_and_opens_a_campaign(app, browser, live_server, tmp_path):
     from tests.support.factories import make_user, make_world
-    from tests.test_roster import GOOD, csv_bytes
+    from tests.support.roster import GOOD, csv_bytes
 
     with app.app_context():
         world = make_world()
@@ -241,7 +241,7 @@ def _log_in(page, live_server: str, username: str) -> None:
 
 
 def test_the_ledger_is_kept_and_the_lookback_read(app, live_server, page, tmp_path):
-    from tests.test_lookback import rated_campaign
+    from tests.support.ballots import rated_campaign
 
     with app.app_context():
         from evalapp.auth.models import Role

@@ -13,10 +13,10 @@ from evalapp.extensions import db
 from evalapp.roster.models import RosterEntry, SampleDraw
 from evalapp.tickets.models import Ticket, TicketBatch, batch_subjects
 from evalapp.tickets.tokens import hash_token
+from tests.support.demo import PASSWORD
 from tests.support.web import login
 
 TICKET_URL = re.compile(r"^http://evalapp\.test/t/([0-9A-Z]{26})\s", re.MULTILINE)
-PASSWORD = re.compile(r"organiser\s+密码 / password: (\S+)")
 
 
 @pytest.fixture
@@ -125,7 +125,7 @@ def test_the_organiser_logs_in_and_sees_both_demo_campaigns(client, demo):
 def test_demo_writes_the_open_campaigns_ticket_sheet(app, demo):
     from pathlib import Path
 
-    from tests.test_tickets import CODE, pdf_text
+    from tests.support.sheets import CODE, pdf_text
 
     sheet = Path(app.instance_path) / "demo-tickets.pdf"
     assert str(sheet) in demo

@@ -12,10 +12,10 @@ from evalapp.auth.models import Role, User, WeakPassword, password_problems
 from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
 from evalapp.units.models import OrgUnit
+from tests.support.ballots import closed_campaign
 from tests.support.factories import make_campaign, make_user
 from tests.support.organiser import make_setup
 from tests.support.web import csrf_token, login
-from tests.test_print import closed_campaign
 
 
 @pytest.fixture

@@ -25,12 +25,11 @@ from evalapp.tickets.models import Ticket
 from evalapp.tickets.operations import issue_tickets
 from evalapp.tickets.tokens import new_receipt_code
 from evalapp.units.models import OrgUnit
-from tests.support.ballots import BallotContent, insert_ballots
+from tests.support.ballots import BallotContent, insert_ballots, rated_campaign
 from tests.support.factories import groups_of, make_campaign, make_user, make_world
 from tests.support.organiser import make_setup
 from tests.support.rater import full_answers, make_tickets
 from tests.support.web import csrf_token, login
-from tests.test_lookback import rated_campaign
 
 
 def post_subject_form(client, path: str, **changes):

@@ -16,8 +16,8 @@ from evalapp.extensions import db
 from evalapp.roster.models import RosterEntry, SampleDraw
 from evalapp.tickets.models import Ticket, TicketBatch
 from tests.support.factories import groups_of, make_campaign, make_user, make_world
+from tests.support.sheets import CODE, pdf_text
 from tests.support.web import csrf_token, login
-from tests.test_tickets import CODE, pdf_text
 
 SIZES = (47, 33, 19, 1)  # per rater group
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pypdfium2 as pdfium
 import pytest
 import sqlalchemy as sa
 
@@ -16,9 +15,8 @@ from evalapp.tickets.models import Ticket
 from evalapp.tickets.tokens import hash_token, normalize
 from tests.support.factories import PASSWORD, groups_of, make_campaign, make_user, make_world
 from tests.support.rater import campaign_of
+from tests.support.sheets import CODE, pdf_text
 from tests.support.web import csrf_token, login, logout
-
-CODE = re.compile(r"(?:[0-9A-Z]{4}-){3}[0-9A-Z]{4}\s*(?:[0-9A-Z]{4}-){2}[0-9A-Z]{2}")
 
 
 @pytest.fixture
@@ -40,20 +38,6 @@ def issue(client, setup, **overrides):
             "subjects": setup["subjects"][:1], "count": 3, "spares": 1, "output": "pdf"}
     data.update(overrides)
     return client.post(path, data=data)
-
-
-def pdf_text(body: bytes) -> list[str]:
-    document = pdfium.PdfDocument(body)
-    try:
-        pages = []
-        for page in document:
-            textpage = page.get_textpage()
-            pages.append(textpage.get_text_range())
-            textpage.close()
-            page.close()
-        return pages
-    finally:
-        document.close()
 
 
 def test_an_organiser_issues_a_printable_sheet(app, client, setup):

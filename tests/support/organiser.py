@@ -9,7 +9,10 @@ from datetime import date, timedelta
 
 from evalapp.auth.models import Role
 from evalapp.extensions import db
-from evalapp.rectification.models import MeasureStatus, ProblemSource
+from evalapp.rectification.models import (
+    MeasureStatus,
+    ProblemSource,
+)
 from evalapp.rectification.operations import MeasureInput, add_problem, save_measure
 from evalapp.roster.models import RosterEntry
 from evalapp.sampling.operations import DrawRequest, draw_sample
@@ -74,3 +77,11 @@ def close_on_the_web(client, campaign_id: int, shares: Sequence[str] = ()):
         assert progress.status_code == 200
         time.sleep(0.05)
     raise AssertionError("the ballot box was not opened within two minutes")
+
+
+def measure_data(**changes) -> dict:
+    data = {"text": "建立党建联系点制度", "responsible_department": "机关党委",
+            "cooperating_departments": "人事处、办公室",
+            "deadline": (date.today() + timedelta(days=60)).isoformat(), "status": "planned",
+            "completion_note": "", "completed_on": ""}
+    return {**data, **changes}
