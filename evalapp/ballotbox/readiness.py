@@ -6,9 +6,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from evalapp.campaigns.models import INDIVIDUAL_ITEMS_PER_SUBJECT, Campaign
+from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
 from evalapp.tickets.models import Ticket, TicketBatch
+from forms.limits import INDIVIDUAL_ITEMS_PER_SUBJECT
 
 
 def readiness(campaign: Campaign) -> list[str]:

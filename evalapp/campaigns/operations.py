@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from evalapp.campaigns.default_questionnaire import DEFAULT_SECTIONS, TemplateSection
 from evalapp.campaigns.models import (
-    REPORT_MAX_BYTES,
     REPORT_MEDIA_TYPES,
     Campaign,
     CampaignStatus,
@@ -27,6 +26,7 @@ from evalapp.campaigns.models import (
 from evalapp.database import utcnow
 from evalapp.extensions import db
 from evalapp.units.models import OrgUnit
+from forms.limits import REPORT_MAX_BYTES
 
 # The four strata of seed 001: head office / grassroots × party members / non-members.
 DEFAULT_RATER_GROUPS = (
