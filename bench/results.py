@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                 started = time.perf_counter()
                 results = campaign_results(db.session.get(Campaign, campaign_id))
                 times.append(time.perf_counter() - started)
-                valid = sum(r.valid for r in results.subjects)
+                valid = sum(r.counted for r in results.subjects)
         with app.app_context():
             db.engine.dispose()
     print(f"results of {args.ballots} ballots on {args.db} ({valid} valid): "

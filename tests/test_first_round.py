@@ -150,7 +150,7 @@ def test_a_ballot_beyond_the_void_rule_is_told_so_beside_the_button_and_on_the_r
         campaign = db.session.get(Campaign, tickets.campaign_id)
         close_campaign(campaign)
         (result, _other) = campaign_results(campaign).subjects
-        assert (result.returned, result.void_blank, result.valid) == (2, 1, 1)
+        assert (result.returned, result.void_blank, result.counted) == (2, 1, 1)
 
 
 def test_a_uniform_ballot_is_told_it_will_be_void_where_the_campaign_says_so(app, client):
@@ -318,6 +318,7 @@ def test_lookback_proposes_two_rounds_refuses_a_reversed_order_and_says_no_unit_
 
 class _Significant:
     p_value = 0.001
+    significant = True
 
 
 def test_a_change_and_its_verdict_are_worded_from_the_same_figure(app):

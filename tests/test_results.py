@@ -50,14 +50,14 @@ def test_figures_worked_by_hand(app, known):
         campaign = db.session.get(Campaign, known)
         close_campaign(campaign)
         (result,) = campaign_results(campaign).subjects
-    assert (result.issued, result.returned, result.valid, result.void_blank) == (12, 11, 10, 1)
+    assert (result.issued, result.returned, result.counted, result.void_blank) == (12, 11, 10, 1)
     assert result.score == pytest.approx(90.0)  # (5·100 + 5·80)/10
     assert result.grade == "excellent" and result.rank == 1
     assert result.design.estimate == pytest.approx(10 / 40 * 100 + 30 / 40 * 80)  # 85
     assert result.design.se == 0  # no spread within either group
     assert result.satisfaction.rate == 1.0 and result.satisfaction.strict_rate == 0.5
     assert [g.score for g in result.groups[:2]] == [100.0, 80.0]
-    assert result.groups[2].valid == 0 and result.groups[2].score is None
+    assert result.groups[2].counted == 0 and result.groups[2].score is None
     assert result.comparison.p_value < 0.05
     # satisfaction: A 5 满意, B 5 基本满意 → a perfect 2 × 2 association: χ² = n = 10, V = 1
     test = result.satisfaction_test
