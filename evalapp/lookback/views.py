@@ -14,7 +14,7 @@ from evalapp.charts import FORMATS, render
 from evalapp.lookback.charts import lookback_chart
 from evalapp.lookback.compare import Lookback, change_text, lookback, verdict
 from evalapp.results.compute import campaign_results
-from forms.rectification import LookbackForm
+from forms.lookback import LookbackForm
 
 bp = Blueprint("lookback", __name__, url_prefix="/lookback")
 
