@@ -1,4 +1,6 @@
-"""Are the rater groups' ratings different by more than chance? Worded for non-statisticians."""
+"""Are the rater groups' ratings different by more than chance? The answer is structured (the
+test, p, whether it is significant, how large the effect is); the app words it for readers,
+through its translation catalogue."""
 
 from __future__ import annotations
 
@@ -10,9 +12,11 @@ from scipy import stats
 
 from analysis._arrays import labelled_values
 
-SIGNIFICANCE = 0.05
+SIGNIFICANCE = 0.05  # the one significance level of every test the app reports
 # Conventional cut-offs (Cohen) for |r|, ε² and Cramér's V alike: small / moderate / large.
 EFFECT_CUTOFFS = (0.1, 0.3, 0.5)
+# Below this many answers in a group (or expected in a cell) a test is only approximate.
+APPROXIMATE_BELOW = 5
 
 
 @dataclass(frozen=True)
@@ -24,8 +28,12 @@ class GroupComparison:
     effect_size_name: str
     group_sizes: dict
     group_medians: dict
-    summary_zh: str
-    summary_en: str
+    effect_class: str  # "large", "moderate", "small" or "negligible" (EFFECT_CUTOFFS)
+    approximate: bool  # some group has fewer than APPROXIMATE_BELOW values
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value < SIGNIFICANCE
 
 
 @dataclass(frozen=True)
@@ -34,37 +42,28 @@ class LevelTest:
     p_value: float
     dof: int
     cramers_v: float
-    low_expected: bool
-    summary_zh: str
-    summary_en: str
+    low_expected: bool  # some expected count is under APPROXIMATE_BELOW: approximate
+    effect_class: str  # of Cramér's V, as for GroupComparison
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value < SIGNIFICANCE
+
+    @property
+    def approximate(self) -> bool:
+        return self.low_expected
 
 
-def _size_words(effect: float) -> tuple[str, str]:
+def effect_class(effect: float) -> str:
+    """How large an effect size is, by EFFECT_CUTOFFS: "large", "moderate", "small" or
+    "negligible"."""
     small, moderate, large = EFFECT_CUTOFFS
     size = abs(effect)
     if size >= large:
-        return "差异程度较大", "the difference is large"
+        return "large"
     if size >= moderate:
-        return "差异程度中等", "the difference is moderate"
-    if size >= small:
-        return "差异程度较小", "the difference is small"
-    return "差异程度很小", "the difference is negligible"
-
-
-def _summaries(p_value: float, effect: float, approximate: bool = False) -> tuple[str, str]:
-    size_zh, size_en = _size_words(effect)
-    p = f"p = {p_value:.3f}" if p_value >= 0.001 else "p < 0.001"
-    if p_value < SIGNIFICANCE:
-        zh = f"各组评价的差异很可能不是偶然造成的（{p}），{size_zh}。"
-        en = f"The groups' ratings very likely differ by more than chance ({p}); {size_en}."
-    else:
-        zh = f"各组评价的差异可能只是偶然（{p}），不能认为各组看法不同。"
-        en = (f"The groups' ratings may differ only by chance ({p}); they cannot be said to "
-              "see it differently.")
-    if approximate:
-        zh += "部分组人数较少，结果仅供参考。"
-        en += " Some groups are small, so this is approximate."
-    return zh, en
+        return "moderate"
+    return "small" if size >= small else "negligible"
 
 
 def compare_groups(values: Sequence[float], groups: Sequence[Hashable]) -> GroupComparison:
@@ -94,9 +93,9 @@ def compare_groups(values: Sequence[float], groups: Sequence[Hashable]) -> Group
         effect = float(result.statistic) / (len(y) - 1)
         test, name = "kruskal-wallis", "epsilon-squared"
     p_value = float(result.pvalue) if not np.isnan(result.pvalue) else 1.0
-    zh, en = _summaries(p_value, effect, approximate=min(sizes.values()) < 5)
     return GroupComparison(test, float(result.statistic), p_value, float(effect), name, sizes,
-                           medians, zh, en)
+                           medians, effect_class(effect),
+                           approximate=min(sizes.values()) < APPROXIMATE_BELOW)
 
 
 def chi_square_levels(counts: Sequence[Sequence[int]] | np.ndarray) -> LevelTest:
@@ -112,6 +111,6 @@ def chi_square_levels(counts: Sequence[Sequence[int]] | np.ndarray) -> LevelTest
     statistic, p_value, dof, expected = stats.chi2_contingency(table, correction=False)
     n = table.sum()
     cramers_v = float(np.sqrt(statistic / (n * (min(table.shape) - 1))))
-    low = bool(np.any(expected < 5))
-    zh, en = _summaries(float(p_value), cramers_v, approximate=low)
-    return LevelTest(float(statistic), float(p_value), int(dof), cramers_v, low, zh, en)
+    low = bool(np.any(expected < APPROXIMATE_BELOW))
+    return LevelTest(float(statistic), float(p_value), int(dof), cramers_v, low,
+                     effect_class(cramers_v))

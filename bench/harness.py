@@ -22,7 +22,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from tests.http import HttpClient
+from bench.http import HttpClient
 
 PROJECT = Path(__file__).resolve().parent.parent
 PG_ADMIN = os.environ.get(
@@ -66,7 +66,6 @@ def prepare(database: Database, tickets: int, instance: Path) -> tuple[list[str]
     from evalapp.campaigns.models import IndividualItem, Subject
     from evalapp.campaigns.operations import create_campaign
     from evalapp.extensions import db
-    from evalapp.roster.models import RaterGroup
     from evalapp.schema import upgrade_schema
     from evalapp.tickets.operations import issue_tickets
     from evalapp.units.models import OrgUnit, UnitKind
@@ -83,8 +82,7 @@ def prepare(database: Database, tickets: int, instance: Path) -> tuple[list[str]
                                     for i in range(1, 5)]
         db.session.add(subject)
         db.session.flush()
-        groups = db.session.scalars(sa.select(RaterGroup).where(
-            RaterGroup.campaign_id == campaign.id).order_by(RaterGroup.position)).all()
+        groups = campaign.rater_groups
         codes: list[str] = []
         for index, group in enumerate(groups):
             share = tickets // len(groups) + (1 if index < tickets % len(groups) else 0)

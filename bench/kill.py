@@ -48,7 +48,7 @@ from bench.harness import (
     open_box,
     prepare,
 )
-from tests.http import HttpClient
+from bench.http import HttpClient
 
 PATIENCE_SECONDS = 120
 

@@ -28,10 +28,10 @@ def fill(url: str, instance: Path, ballots: int) -> tuple[object, int]:
     from evalapp import create_app
     from evalapp.ballotbox.operations import close_campaign, open_campaign
     from evalapp.ballots.models import Ballot, random_ballot_id
-    from evalapp.campaigns.models import IndividualItem, Subject
+    from evalapp.campaigns.models import IndividualItem, RaterGroup, Subject
     from evalapp.campaigns.operations import create_campaign
     from evalapp.extensions import db
-    from evalapp.roster.models import RaterGroup, RosterEntry
+    from evalapp.roster.models import RosterEntry
     from evalapp.schema import upgrade_schema
     from evalapp.units.models import OrgUnit, UnitKind
 
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                 started = time.perf_counter()
                 results = campaign_results(db.session.get(Campaign, campaign_id))
                 times.append(time.perf_counter() - started)
-                valid = sum(r.valid for r in results.subjects)
+                valid = sum(r.counted for r in results.subjects)
         with app.app_context():
             db.engine.dispose()
     print(f"results of {args.ballots} ballots on {args.db} ({valid} valid): "

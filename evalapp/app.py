@@ -67,11 +67,11 @@ def register_blueprints(app: Flask) -> None:
     from evalapp.audit.views import bp as audit_bp
     from evalapp.auth.views import bp as auth_bp
     from evalapp.ballotbox.views import bp as ballotbox_bp
-    from evalapp.campaigns.editing import bp as setup_bp
+    from evalapp.campaigns.setup import bp as setup_bp
     from evalapp.campaigns.views import bp as campaigns_bp
     from evalapp.home.views import bp as home_bp
+    from evalapp.lookback.views import bp as lookback_bp
     from evalapp.rating.views import bp as rating_bp
-    from evalapp.rectification.lookback_views import bp as lookback_bp
     from evalapp.rectification.views import bp as rectification_bp
     from evalapp.results.views import bp as results_bp
     from evalapp.roster.views import bp as roster_bp

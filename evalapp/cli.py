@@ -5,7 +5,7 @@ from flask.cli import FlaskGroup
 from evalapp.app import create_app
 
 
-def _create_cli_app():  # type: ignore[no-untyped-def]
+def _create_cli_app():
     # Commands run before the schema may exist (`db upgrade`, `serve`, `demo` migrate it);
     # those that need it check for themselves.
     return create_app({"SCHEMA_CHECK": False})

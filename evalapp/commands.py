@@ -45,7 +45,7 @@ def serve_command(host: str, port: int | None, threads: int) -> None:
     """Migrate the database and serve the app with Waitress (also on Windows)."""
     from waitress import serve
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()
     port = port or app.config["PORT"]
     upgrade_schema(app)
     for address in dict.fromkeys(listening_addresses(host, port)):
@@ -62,7 +62,7 @@ def demo_command() -> None:
     addresses use the port `evalapp serve` listens on (EVALAPP_PORT, else 5000)."""
     from evalapp.demo.builder import build_demo
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()
     port = app.config["PORT"]
     upgrade_schema(app)
     real = db.session.scalar(sa.select(sa.func.count(Campaign.id)).where(~Campaign.is_demo))
@@ -104,7 +104,7 @@ def create_user_command(
 ) -> None:
     """Create a staff account (the first organiser is made this way)."""
     try:
-        ensure_schema_current(current_app._get_current_object())  # type: ignore[attr-defined]
+        ensure_schema_current(current_app._get_current_object())
     except SchemaNotCurrent as error:
         raise click.ClickException(str(error)) from None
     if db.session.scalar(sa.select(User).where(User.username == username)):

@@ -13,7 +13,10 @@ from evalapp.campaigns.models import (
     CommonItem,
     IndividualItem,
     Level,
+    Membership,
+    Office,
     ProblemEntry,
+    RaterGroup,
     ReportFile,
     Satisfaction,
     Section,
@@ -25,8 +28,7 @@ from evalapp.rectification.models import (
     RectificationMeasure,
     RectificationProblem,
 )
-from evalapp.roster.models import Membership, Office, RaterGroup, RosterEntry
-from evalapp.sampling.models import DrawnPerson, SampleDraw
+from evalapp.roster.models import DrawnPerson, RosterEntry, SampleDraw
 from evalapp.tickets.models import Ticket, TicketBatch
 from evalapp.units.models import OrgUnit, UnitKind
 

@@ -145,7 +145,7 @@ def column_of(header: Sequence[str], words: Iterable[str]) -> int | None:
                 None)
 
 
-def too_long(what: str, value: str, column) -> list[str]:  # type: ignore[no-untyped-def]
+def too_long(what: str, value: str, column) -> list[str]:
     """The reason a cell cannot be stored in a column of limited length (a model's
     `sa.String(n)` column), or nothing: PostgreSQL refuses longer text, SQLite would keep it."""
     limit = column.type.length
@@ -218,7 +218,7 @@ def _check_unpacked_size(content: bytes) -> None:
         raise TableError("too_many_rows")
 
 
-def _number_format(cell) -> str:  # type: ignore[no-untyped-def]
+def _number_format(cell) -> str:
     """The cell's number format code. openpyxl answers "General" for the built-in ids it does
     not know (the East Asian dates), so those are looked up by id."""
     format_id = cell._style.numFmtId  # openpyxl keeps no public accessor for the id
@@ -227,7 +227,7 @@ def _number_format(cell) -> str:  # type: ignore[no-untyped-def]
     return str(cell.number_format)
 
 
-def _cell_text(cell, epoch: datetime) -> str:  # type: ignore[no-untyped-def]
+def _cell_text(cell, epoch: datetime) -> str:
     value = cell.value
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"

@@ -29,7 +29,17 @@ from wtforms.validators import (
     ValidationError,
 )
 
-TITLE = Length(max=200)
+from forms.limits import (
+    GROUP_NAME_LENGTH,
+    INDIVIDUAL_ITEMS_PER_SUBJECT,
+    ITEM_TEXT_LENGTH,
+    MIN_REPORT_SIZE_FLOOR,
+    PERSON_NAME_LENGTH,
+    POST_LENGTH,
+    TITLE_LENGTH,
+)
+
+TITLE = Length(max=TITLE_LENGTH)
 
 
 class Sent:
@@ -67,7 +77,9 @@ class ScoringForm(FlaskForm):
                                   validators=[InputRequired(), NumberRange(0, 1000)])
     min_report_size = IntegerField(
         _l("Minimum reporting size (ballots)"),
-        validators=[InputRequired(), NumberRange(3, 1000, message=_l("At least 3."))],
+        validators=[InputRequired(), NumberRange(
+            MIN_REPORT_SIZE_FLOOR, 1000,
+            message=_l("At least %(min)d.", min=MIN_REPORT_SIZE_FLOOR))],
     )
     void_blank_fraction = FloatField(
         _l("A ballot is void when more than this share of items is blank"),
@@ -92,8 +104,10 @@ class ScoringForm(FlaskForm):
 
 
 class ItemForm(FlaskForm):
-    text_zh = StringField(_l("Text (Chinese)"), validators=[DataRequired(), Length(max=300)])
-    text_en = StringField(_l("Text (English)"), validators=[Optional(), Length(max=300)])
+    text_zh = StringField(_l("Text (Chinese)"),
+                          validators=[DataRequired(), Length(max=ITEM_TEXT_LENGTH)])
+    text_en = StringField(_l("Text (English)"),
+                          validators=[Optional(), Length(max=ITEM_TEXT_LENGTH)])
 
 
 REPORT_TYPES = ["pdf", "docx"]
@@ -102,16 +116,18 @@ REPORT_TYPES = ["pdf", "docx"]
 class IndividualItemForm(Form):
     """One of the four individual items, optionally tied to a line of the problem list."""
 
-    text_zh = StringField(_l("Individual item (Chinese)"), validators=[Optional(),
-                                                                       Length(max=300)])
-    text_en = StringField(_l("In English (optional)"), validators=[Optional(), Length(max=300)])
+    text_zh = StringField(_l("Individual item (Chinese)"),
+                          validators=[Optional(), Length(max=ITEM_TEXT_LENGTH)])
+    text_en = StringField(_l("In English (optional)"),
+                          validators=[Optional(), Length(max=ITEM_TEXT_LENGTH)])
     problem = IntegerField(_l("Tied to problem no."), validators=[Optional(), NumberRange(1)])
 
 
 class SubjectForm(FlaskForm):
     unit = SelectField(_l("Unit"), coerce=int, validators=[InputRequired()])
-    person_name = StringField(_l("Person debriefing"), validators=[DataRequired(), Length(max=100)])
-    post = StringField(_l("Post"), validators=[Optional(), Length(max=200)])
+    person_name = StringField(_l("Person debriefing"),
+                              validators=[DataRequired(), Length(max=PERSON_NAME_LENGTH)])
+    post = StringField(_l("Post"), validators=[Optional(), Length(max=POST_LENGTH)])
     report_text = TextAreaField(_l("Debriefing report"), validators=[Optional(),
                                                                      Length(max=100_000)])
     report_file = FileField(_l("Or upload the report (PDF or Word)"),
@@ -123,12 +139,15 @@ class SubjectForm(FlaskForm):
                               validators=[FileAllowed(["csv", "xlsx"],
                                                       _l("CSV or Excel (.xlsx) only."))])
     problems_hidden = BooleanField(_l("Include the rows hidden in the spreadsheet"))
-    items = FieldList(FormField(IndividualItemForm), min_entries=4, max_entries=4)
+    items = FieldList(FormField(IndividualItemForm), min_entries=INDIVIDUAL_ITEMS_PER_SUBJECT,
+                      max_entries=INDIVIDUAL_ITEMS_PER_SUBJECT)
 
 
 class RaterGroupForm(Form):
-    name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=50)])
-    name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=50)])
+    name_zh = StringField(_l("Name (Chinese)"),
+                          validators=[DataRequired(), Length(max=GROUP_NAME_LENGTH)])
+    name_en = StringField(_l("Name (English)"),
+                          validators=[Optional(), Length(max=GROUP_NAME_LENGTH)])
     weight = FloatField(_l("Policy weight (%)"), validators=[Optional(), NumberRange(0.1, 100)])
 
 

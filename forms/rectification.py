@@ -1,5 +1,4 @@
-"""The rectification ledger: problems, measures, the Excel import, and picking two campaigns
-to look back on."""
+"""The rectification ledger: problems, measures and the Excel import."""
 
 from __future__ import annotations
 
@@ -48,17 +47,3 @@ class LedgerUploadForm(FlaskForm):
         FileAllowed(["csv", "xlsx"], _l("CSV or Excel (.xlsx) only.")),
     ])
     include_hidden = BooleanField(_l("Include the rows hidden in the spreadsheet"))
-
-
-class LookbackForm(FlaskForm):
-    """Read from the query string: choosing campaigns changes nothing, so no CSRF token."""
-
-    class Meta:
-        csrf = False
-
-    earlier = SelectField(_l("Earlier campaign"), coerce=int, validators=[InputRequired()])
-    later = SelectField(_l("Later campaign"), coerce=int, validators=[InputRequired()])
-
-    def validate_later(self, field: SelectField) -> None:
-        if field.data == self.earlier.data:
-            raise ValidationError(_l("Choose two different campaigns."))

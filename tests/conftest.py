@@ -10,8 +10,6 @@ what they test.
 from __future__ import annotations
 
 import os
-import re
-import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,13 +21,9 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.engine import make_url
 
-from evalapp import create_app
-from evalapp.extensions import db
 from evalapp.schema import upgrade_schema
-from tests.factories import PASSWORD
-
-POSTGRES_URL = os.environ.get("EVALAPP_TEST_POSTGRES_URL", "")
-BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+from tests.support.apps import BACKENDS, POSTGRES_URL, PostgresSchema, build_app, dispose
+from tests.support.browser import CHROMIUM, fontconfig_with_chinese
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -38,47 +32,6 @@ def pytest_report_header(config: pytest.Config) -> str:
         return f"databases: SQLite and PostgreSQL ({shown})"
     return ("databases: SQLite only. PostgreSQL is NOT tested: set EVALAPP_TEST_POSTGRES_URL "
             "(as .ci/run does) to test it too")
-
-
-def postgres_schema_url(schema: str) -> str:
-    """The test server's URL with its search path set to `schema`, so tests never touch the
-    database's own tables."""
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    return url.render_as_string(hide_password=False)
-
-
-class PostgresSchema:
-    """A schema of its own on the test server, created for this run and dropped after it."""
-
-    def __init__(self) -> None:
-        self.name = f"evalapp_test_{secrets.token_hex(4)}"
-        self.admin = sa.create_engine(POSTGRES_URL)
-        with self.admin.begin() as connection:
-            connection.exec_driver_sql(f"CREATE SCHEMA {self.name}")
-        self.url = postgres_schema_url(self.name)
-
-    def drop(self) -> None:
-        with self.admin.begin() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA {self.name} CASCADE")
-        self.admin.dispose()
-
-
-def build_app(database_url: str, instance: Path, **config: Any) -> Flask:
-    """A test app; a setting given as None is left to the instance folder and environment."""
-    settings = {
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "SECRET_KEY": "test-secret",
-        "INSTANCE_PATH": str(instance),
-        "BASE_URL": "http://evalapp.test",
-        **config,
-    }
-    return create_app({key: value for key, value in settings.items() if value is not None})
-
-
-def dispose(app: Flask) -> None:
-    with app.app_context():
-        db.engine.dispose()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -182,44 +135,6 @@ def app_context(app: Flask) -> Iterator[None]:
         yield
 
 
-CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def csrf_token(client: FlaskClient, path: str) -> str:
-    page = client.get(path)
-    match = CSRF_PATTERN.search(page.get_data(as_text=True))
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
-def login(client: FlaskClient, username: str = "organiser", password: str = PASSWORD):
-    """Log `client` in through the log-in form, as a person would."""
-    token = csrf_token(client, "/auth/login")
-    return client.post(
-        "/auth/login", data={"username": username, "password": password, "csrf_token": token}
-    )
-
-
-class AuthActions:
-    def __init__(self, client: FlaskClient) -> None:
-        self._client = client
-
-    def login(self, username: str = "organiser", password: str = PASSWORD):
-        return login(self._client, username, password)
-
-    def logout(self):
-        token = csrf_token(self._client, "/")
-        return self._client.post("/auth/logout", data={"csrf_token": token})
-
-
-@pytest.fixture
-def auth(client: FlaskClient) -> AuthActions:
-    return AuthActions(client)
-
-
-CHROMIUM = Path("/usr/bin/chromium")
-
-
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """The app served by Waitress on a free loopback port, as in production."""
@@ -241,22 +156,6 @@ def live_server(app: Flask) -> Iterator[str]:
     server.trigger.pull_trigger(close_everything)
     thread.join(timeout=10)
     server.task_dispatcher.shutdown()
-
-
-def fontconfig_with_chinese(folder: Path) -> Path:
-    """A fontconfig file that adds the Noto Sans CJK font the app already installs (for its
-    PDFs) to the system's fonts. A phone has Chinese fonts; a bare CI machine may not, and its
-    screenshots would show boxes where the page is fine."""
-    from noto_cjk_sans_otc import FONT_PATH
-
-    config = folder / "fonts.conf"
-    config.write_text(
-        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
-        '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
-        f"<dir>{Path(str(FONT_PATH)).parent}</dir>"
-        f"<cachedir>{folder / 'cache'}</cachedir></fontconfig>"
-    )
-    return config
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,8 @@ import pytest
 
 from evalapp.auth.models import Role
 from evalapp.extensions import db
-from tests.conftest import csrf_token
-from tests.factories import PASSWORD, make_campaign, make_user, make_world
+from tests.support.factories import PASSWORD, make_campaign, make_user, make_world
+from tests.support.web import csrf_token, login, logout
 
 
 @pytest.fixture
@@ -32,8 +32,8 @@ def test_pages_for_staff_need_a_log_in(client, world):
     assert response.headers["Location"].startswith("/auth/login?next=")
 
 
-def test_log_in_and_see_the_campaigns_of_ones_unit(client, auth, world):
-    response = auth.login("organiser", PASSWORD)
+def test_log_in_and_see_the_campaigns_of_ones_unit(client, world):
+    response = login(client, "organiser", PASSWORD)
     assert response.status_code == 302
     assert response.headers["Location"] == "/campaigns/"
     page = client.get("/campaigns/").get_data(as_text=True)
@@ -43,27 +43,27 @@ def test_log_in_and_see_the_campaigns_of_ones_unit(client, auth, world):
     assert client.get(f"/campaigns/{world['ningbo']}").status_code == 200
 
 
-def test_a_unit_above_sees_the_campaigns_below(client, auth, world):
-    auth.login("chief", PASSWORD)
+def test_a_unit_above_sees_the_campaigns_below(client, world):
+    login(client, "chief", PASSWORD)
     page = client.get("/campaigns/").get_data(as_text=True)
     assert "宁波海关测评" in page and "重庆海关测评" in page
 
 
-def test_wrong_password_unknown_user_and_inactive_account_are_refused_alike(client, auth, world):
+def test_wrong_password_unknown_user_and_inactive_account_are_refused_alike(client, world):
     for username, password in [("organiser", "wrong"), ("nobody", PASSWORD),
                                ("retired", PASSWORD)]:
-        response = auth.login(username, password)
+        response = login(client, username, password)
         assert response.status_code == 401
         assert "用户名或密码错误" in response.get_data(as_text=True)
     assert client.get("/campaigns/").status_code == 302
 
 
-def test_the_session_is_replaced_at_log_in(client, auth, world):
+def test_the_session_is_replaced_at_log_in(client, world):
     client.get("/")
     with client.session_transaction() as session:
         session["planted"] = "by someone else"
         session["locale"] = "en"
-    auth.login("organiser", PASSWORD)
+    login(client, "organiser", PASSWORD)
     with client.session_transaction() as session:
         assert "planted" not in session
         assert session["locale"] == "en"  # the reader's language choice survives
@@ -92,18 +92,18 @@ def test_log_in_returns_to_the_page_asked_for(client, world):
     assert response.headers["Location"] == f"/campaigns/{world['ningbo']}"
 
 
-def test_log_out(client, auth, world):
-    auth.login("organiser", PASSWORD)
-    response = auth.logout()
+def test_log_out(client, world):
+    login(client, "organiser", PASSWORD)
+    response = logout(client)
     assert response.status_code == 303
     assert client.get("/campaigns/").status_code == 302
 
 
-def test_create_user_from_the_command_line(app, runner, client, auth):
+def test_create_user_from_the_command_line(app, runner, client):
     result = runner.invoke(args=["create-user", "first", "--name", "第一位组织者",
                                  "--unit", "杭州海关", "--password", "s3cret-pass-2026"])
     assert result.exit_code == 0, result.output
-    assert auth.login("first", "s3cret-pass-2026").status_code == 302
+    assert login(client, "first", "s3cret-pass-2026").status_code == 302
     again = runner.invoke(args=["create-user", "first", "--unit", "杭州海关",
                                 "--password", "x"])
     assert again.exit_code == 1

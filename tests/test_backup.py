@@ -14,8 +14,8 @@ from evalapp.ballotbox.operations import close_campaign
 from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
 from evalapp.results.compute import campaign_results
-from tests.conftest import POSTGRES_URL, build_app, dispose
-from tests.rater import make_tickets
+from tests.support.apps import POSTGRES_URL, build_app, dispose
+from tests.support.rater import make_tickets
 from tests.test_rating import submit_full
 
 
@@ -49,9 +49,9 @@ def figures(app, campaign_id: int) -> list[tuple]:
     """The results leaders read, subject by subject."""
     with app.app_context():
         results = campaign_results(db.session.get(Campaign, campaign_id))
-        return [(r.subject.id, r.issued, r.returned, r.valid, r.score, r.design, r.grade,
+        return [(r.subject.id, r.issued, r.returned, r.counted, r.score, r.design, r.grade,
                  r.rank, r.satisfaction, [i.counts for i in r.items],
-                 [(g.valid, g.score) for g in r.groups]) for r in results.subjects]
+                 [(g.counted, g.score) for g in r.groups]) for r in results.subjects]
 
 
 def test_backup_then_restore_into_an_empty_database(app, runner, tmp_path, empty_target):

@@ -30,10 +30,10 @@ from evalapp.extensions import db
 from evalapp.rating import operations as rating
 from evalapp.tickets.models import Ticket
 from evalapp.tickets.tokens import hash_token
-from tests.conftest import csrf_token, login
-from tests.factories import make_user
-from tests.organiser import close_on_the_web
-from tests.rater import campaign_of, full_answers, make_tickets
+from tests.support.factories import make_user
+from tests.support.organiser import close_on_the_web
+from tests.support.rater import campaign_of, full_answers, make_tickets
+from tests.support.web import csrf_token, login
 
 RECEIPT = re.compile(r'class="receipt-code">([0-9A-Z]{10})<')
 

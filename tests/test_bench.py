@@ -7,7 +7,7 @@ import random
 import pytest
 
 from bench import burst, harness, kill
-from tests.conftest import BACKENDS, POSTGRES_URL
+from tests.support.apps import BACKENDS, POSTGRES_URL
 
 
 @pytest.fixture(params=BACKENDS)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from tests.factories import PASSWORD as STAFF_PASSWORD
-from tests.test_demo import PASSWORD
+from tests.support.demo import PASSWORD
+from tests.support.factories import PASSWORD as STAFF_PASSWORD
 
 
 def test_organiser_logs_in_and_sees_the_demo_campaigns(runner, live_server, page, tmp_path):
@@ -91,7 +91,7 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
 def test_a_rater_on_a_phone_reloads_halfway_loses_nothing_and_submits(
     app, browser, live_server, tmp_path
 ):
-    from tests.rater import make_tickets
+    from tests.support.rater import make_tickets
 
     with app.app_context():
         tickets = make_tickets()
@@ -154,7 +154,7 @@ def _in_view(locator) -> bool:
 
 
 def test_the_questionnaire_works_without_javascript(app, browser, live_server):
-    from tests.rater import make_tickets
+    from tests.support.rater import make_tickets
 
     with app.app_context():
         tickets = make_tickets()
@@ -171,8 +171,8 @@ def test_the_questionnaire_works_without_javascript(app, browser, live_server):
 
 
 def test_an_organiser_sets_up_and_opens_a_campaign(app, browser, live_server, tmp_path):
-    from tests.factories import make_user, make_world
-    from tests.test_roster import GOOD, csv_bytes
+    from tests.support.factories import make_user, make_world
+    from tests.support.roster import GOOD, csv_bytes
 
     with app.app_context():
         world = make_world()
@@ -241,13 +241,13 @@ def _log_in(page, live_server: str, username: str) -> None:
 
 
 def test_the_ledger_is_kept_and_the_lookback_read(app, live_server, page, tmp_path):
-    from tests.test_lookback import rated_campaign
+    from tests.support.ballots import rated_campaign
 
     with app.app_context():
         from evalapp.auth.models import Role
         from evalapp.campaigns.models import Level, Satisfaction
         from evalapp.extensions import db
-        from tests.factories import make_user, make_world
+        from tests.support.factories import make_user, make_world
 
         world = make_world()
         make_user("organiser", world.customs)

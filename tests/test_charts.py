@@ -8,7 +8,7 @@ import pytest
 from evalapp.charts import figure, render
 
 
-def bar_chart():  # type: ignore[no-untyped-def]
+def bar_chart():
     with figure(12, 8) as fig:
         axes = fig.subplots()
         axes.set_title("满意率")

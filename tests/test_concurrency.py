@@ -9,11 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
+from bench.http import HttpClient
 from evalapp.ballotbox.operations import close_campaign
 from evalapp.ballots.models import Ballot
 from evalapp.extensions import db
-from tests.http import HttpClient
-from tests.rater import campaign_of, full_answers, make_tickets
+from tests.support.rater import campaign_of, full_answers, make_tickets
 
 RATERS = 50
 

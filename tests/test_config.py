@@ -7,7 +7,7 @@ import os
 import stat
 
 from evalapp.config import SECRET_KEY_FILE
-from tests.conftest import build_app, dispose
+from tests.support.apps import build_app, dispose
 
 
 def test_a_secret_key_is_generated_once_and_kept(database_url, tmp_path, monkeypatch):

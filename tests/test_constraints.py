@@ -20,7 +20,7 @@ from evalapp.extensions import db
 from evalapp.models import ProblemSource, RectificationMeasure, RectificationProblem, Ticket
 from evalapp.tickets.operations import issue_tickets
 from evalapp.tickets.tokens import hash_token
-from tests.factories import groups_of, make_campaign, make_world
+from tests.support.factories import groups_of, make_campaign, make_world
 
 pytestmark = pytest.mark.usefixtures("app_context")
 

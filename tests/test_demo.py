@@ -12,14 +12,13 @@ from flask.testing import FlaskClient
 from evalapp.ballots.models import Ballot
 from evalapp.campaigns.models import Campaign, CampaignStatus, Subject
 from evalapp.extensions import db
-from evalapp.roster.models import RaterGroup, RosterEntry
-from evalapp.sampling.models import SampleDraw
+from evalapp.roster.models import RosterEntry, SampleDraw
 from evalapp.tickets.models import Ticket, TicketBatch, batch_subjects
 from evalapp.tickets.tokens import hash_token
-from tests.conftest import login
+from tests.support.demo import PASSWORD
+from tests.support.web import login
 
 TICKET_URL = re.compile(r"^http://evalapp\.test/t/([0-9A-Z]{26})\s", re.MULTILINE)
-PASSWORD = re.compile(r"organiser\s+密码 / password: (\S+)")
 
 
 def run_demo(app: Flask) -> str:
@@ -60,8 +59,7 @@ def test_demo_builds_three_campaigns_over_the_five_pilot_units(module_app, demo)
                 assert len(subject.individual_items) == 4
                 assert subject.report_text.startswith("（演示数据）")
             assert sum(len(section.items) for section in campaign.sections) == 24
-            groups = db.session.scalars(sa.select(RaterGroup.name_zh).where(
-                RaterGroup.campaign_id == campaign.id).order_by(RaterGroup.position)).all()
+            groups = [group.name_zh for group in campaign.rater_groups]
             assert groups == ["机关党员", "机关群众", "基层党员", "基层群众"]
             roster = db.session.scalar(sa.select(sa.func.count(RosterEntry.id)).where(
                 RosterEntry.campaign_id == campaign.id))
@@ -140,7 +138,7 @@ def test_the_organiser_logs_in_and_sees_both_demo_campaigns(demo_client, demo):
 def test_demo_writes_the_open_campaigns_ticket_sheet(module_app, demo):
     from pathlib import Path
 
-    from tests.test_tickets import CODE, pdf_text
+    from tests.support.sheets import CODE, pdf_text
 
     sheet = Path(module_app.instance_path) / "demo-tickets.pdf"
     assert str(sheet) in demo
@@ -168,13 +166,13 @@ def test_the_look_back_compares_the_two_closed_rounds_at_first_run(demo_client, 
     assert "明显好转" in text  # the demo's secretaries improved
 
 
-def said(result) -> list[str]:  # type: ignore[no-untyped-def]
+def said(result) -> list[str]:
     """What a command printed, without the migration's log lines."""
     return [line for line in result.output.splitlines() if not line.startswith("INFO  [")]
 
 
 def test_demo_refuses_a_database_with_real_campaigns_in_one_line(app, runner):
-    from tests.factories import make_campaign, make_world
+    from tests.support.factories import make_campaign, make_world
 
     with app.app_context():
         make_campaign(make_world().customs, "宁波海关2026年度测评")

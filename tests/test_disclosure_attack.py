@@ -14,15 +14,15 @@ from hypothesis import strategies as st
 
 from evalapp.extensions import db
 from evalapp.units.models import OrgUnit
-from tests.disclosure import GroupPlan, attack, build_campaign
-from tests.factories import make_world
+from tests.support.disclosure import GroupPlan, attack, build_campaign
+from tests.support.factories import make_world
 
 CAMPAIGNS = 500
 ITEMS = 3
 
 
 @st.composite
-def campaign_plans(draw):  # type: ignore[no-untyped-def]
+def campaign_plans(draw):
     """1-6 groups with 0-12 returned ballots each, random policy weights, 1-2 subjects, the
     campaign's rules (minimum reporting size, trimming, uniform answers void) at random, and a
     seed for the answers: each item blank one time in eight (a blank in three items makes a
@@ -64,7 +64,7 @@ def test_published_figures_give_no_small_group_away(app):
 
     @settings(max_examples=CAMPAIGNS, deadline=None, derandomize=True, database=None)
     @given(campaign_plans())
-    def campaign(plan):  # type: ignore[no-untyped-def]
+    def campaign(plan):
         groups, rules = plan
         with app.app_context():
             unit = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.name_zh == "宁波海关"))

@@ -13,22 +13,22 @@ from openpyxl import load_workbook
 from evalapp.auth.models import Role
 from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
-from evalapp.rectification.lookback import lookback
+from evalapp.lookback.compare import lookback
 from evalapp.rectification.models import RectificationProblem
 from evalapp.results.compute import campaign_results
 from evalapp.roster.models import RosterEntry
 from evalapp.roster.operations import RosterFrozen, RosterPreview, import_roster
 from evalapp.units.models import OrgUnit
-from tests.conftest import csrf_token, login
-from tests.disclosure import GroupPlan, attack, build_campaign
-from tests.factories import make_user, make_world
+from tests.support.disclosure import GroupPlan, attack, build_campaign
+from tests.support.factories import make_user, make_world
+from tests.support.web import csrf_token, login
 
 EXCELLENT, GOOD, FAIR, POOR = range(4)  # 100, 80, 60, 40 points
 SATISFIED, FAIRLY, DISSATISFIED = range(3)
 
 
 def ballots(count: int, level: int, answer: int | None, subject: int = 0, items: int = 3,
-            opinion: str = ""):  # type: ignore[no-untyped-def]
+            opinion: str = ""):
     return ((subject, (level,) * items, answer, opinion),) * count
 
 
@@ -42,7 +42,7 @@ def world(app):
         return world.customs.id
 
 
-def build(app, unit_id, groups, **rules) -> int:  # type: ignore[no-untyped-def]
+def build(app, unit_id, groups, **rules) -> int:
     with app.app_context():
         return build_campaign(db.session.get(OrgUnit, unit_id), groups, **rules)
 
@@ -65,7 +65,7 @@ def test_weighted_scores_no_longer_give_the_hidden_groups_away(app, client, worl
         assert result.other.figures.score == 85
         assert result.design.estimate == pytest.approx(73.5)
         assert result.policy_score == pytest.approx(71.0)
-        assert [g.valid for g in result.groups] == [None, None, 8, 8]
+        assert [g.counted for g in result.groups] == [None, None, 8, 8]
     assert attack(app, campaign_id) == []
     recovered = {(r.group, r.what): r for r in attack(app, campaign_id, unmerged=True)}
     assert recovered[("Group 1", "mean score")].value == pytest.approx(40, abs=0.01)
@@ -119,7 +119,7 @@ def test_void_and_trimmed_groups_are_merged_too(app, client, world):
         (result,) = campaign_results(db.session.get(Campaign, campaign_id)).subjects
         assert (result.void_blank, result.trimmed) == (1, 2)
         assert [g.name_zh for g in result.other.groups] == ["类别1", "类别2", "类别3"]
-        assert (result.other.returned, result.other.valid, result.other.figures.score) == (
+        assert (result.other.returned, result.other.counted, result.other.figures.score) == (
             8, 5, 80)
     assert attack(app, campaign_id) == []
     login(client, "leader")
@@ -143,7 +143,7 @@ def test_a_subject_rated_by_one_small_group_shows_counts_only(app, client, world
         campaign = db.session.get(Campaign, campaign_id)
         results = campaign_results(campaign)
         first, second = results.subjects
-        assert (second.returned, second.valid, second.has_figures) == (3, 3, False)
+        assert (second.returned, second.counted, second.has_figures) == (3, 3, False)
         assert (second.score, second.design, second.policy_score, second.satisfaction,
                 second.items, second.opinions, second.other, second.rank) == (
             None, None, None, None, [], [], None, None)

@@ -5,16 +5,17 @@ auditor only their units. Each attack test fails with its defence switched off."
 from __future__ import annotations
 
 import pytest
+from werkzeug.security import check_password_hash
 
 from evalapp.audit.operations import record
 from evalapp.auth.models import Role, User, WeakPassword, password_problems
 from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
 from evalapp.units.models import OrgUnit
-from tests.conftest import csrf_token, login
-from tests.factories import make_campaign, make_user
-from tests.organiser import download, make_setup
-from tests.test_print import closed_campaign
+from tests.support.ballots import closed_campaign
+from tests.support.factories import make_campaign, make_user
+from tests.support.organiser import download, make_setup
+from tests.support.web import csrf_token, login
 
 
 @pytest.fixture
@@ -61,7 +62,7 @@ def test_every_password_set_is_checked(app):
         with pytest.raises(WeakPassword):
             user.set_password("12345678901")  # 11 characters
         user.set_password("宁波海关2026年度测评")  # 12 characters, Chinese counts
-        assert user.check_password("宁波海关2026年度测评")
+        assert check_password_hash(user.password_hash, "宁波海关2026年度测评")
         assert user.session_version == 1
     assert password_problems("correct horse battery") == []
 

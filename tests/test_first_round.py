@@ -17,21 +17,19 @@ from evalapp.auth.models import Role
 from evalapp.ballotbox.operations import close_campaign, open_campaign
 from evalapp.campaigns.models import Campaign, Level, Satisfaction, Subject
 from evalapp.extensions import db
-from evalapp.rectification.lookback import Change, change_text, verdict
+from evalapp.lookback.compare import Change, change_text, verdict
 from evalapp.rectification.models import RectificationMeasure, RectificationProblem
 from evalapp.results.compute import campaign_results
-from evalapp.roster.models import RosterEntry
-from evalapp.sampling.models import SampleDraw
+from evalapp.roster.models import RosterEntry, SampleDraw
 from evalapp.tickets.models import Ticket
 from evalapp.tickets.operations import issue_tickets
 from evalapp.tickets.tokens import new_receipt_code
 from evalapp.units.models import OrgUnit
-from tests.ballots import BallotContent, insert_ballots
-from tests.conftest import csrf_token, login
-from tests.factories import groups_of, make_campaign, make_user, make_world
-from tests.organiser import download, make_setup
-from tests.rater import full_answers, make_tickets
-from tests.test_lookback import rated_campaign
+from tests.support.ballots import BallotContent, insert_ballots, rated_campaign
+from tests.support.factories import groups_of, make_campaign, make_user, make_world
+from tests.support.organiser import download, make_setup
+from tests.support.rater import full_answers, make_tickets
+from tests.support.web import csrf_token, login
 
 
 def post_subject_form(client, path: str, **changes):
@@ -152,7 +150,7 @@ def test_a_ballot_beyond_the_void_rule_is_told_so_beside_the_button_and_on_the_r
         campaign = db.session.get(Campaign, tickets.campaign_id)
         close_campaign(campaign)
         (result, _other) = campaign_results(campaign).subjects
-        assert (result.returned, result.void_blank, result.valid) == (2, 1, 1)
+        assert (result.returned, result.void_blank, result.counted) == (2, 1, 1)
 
 
 def test_a_uniform_ballot_is_told_it_will_be_void_where_the_campaign_says_so(app, client):
@@ -320,6 +318,7 @@ def test_lookback_proposes_two_rounds_refuses_a_reversed_order_and_says_no_unit_
 
 class _Significant:
     p_value = 0.001
+    significant = True
 
 
 def test_a_change_and_its_verdict_are_worded_from_the_same_figure(app):

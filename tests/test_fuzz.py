@@ -21,11 +21,11 @@ from evalapp.roster.operations import ColumnMapping, check_roster
 from evalapp.tabular import TableError, read_rows, shown_number
 from evalapp.text import DASHES
 from evalapp.tickets.tokens import new_token, normalize
-from tests.conftest import csrf_token, login
-from tests.factories import groups_of, make_campaign, make_world
-from tests.organiser import make_setup
-from tests.rater import full_answers, make_tickets, questions
-from tests.test_office_files import workbook_bytes as spreadsheet_bytes
+from tests.support.factories import groups_of, make_campaign, make_world
+from tests.support.organiser import make_setup
+from tests.support.rater import full_answers, make_tickets, questions
+from tests.support.spreadsheets import workbook_bytes as spreadsheet_bytes
+from tests.support.web import csrf_token, login
 
 FUZZ = settings(max_examples=40, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -333,7 +333,7 @@ def formula_cells(data: bytes) -> list[str]:
 @pytest.mark.parametrize("start", ["=", "+", "-", "@"])
 def test_titles_and_names_that_look_like_formulas_are_text_in_the_results_workbook(
         app, client, start):
-    from tests.test_print import closed_campaign
+    from tests.support.ballots import closed_campaign
 
     campaign_id = closed_campaign(app, ["好"] * 5, person=start + "1+1",
                                   group=start + 'HYPERLINK("http://x.test","组")')

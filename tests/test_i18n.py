@@ -10,7 +10,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from evalapp.paths import PROJECT_DIR, TRANSLATIONS_DIR
-from tests.conftest import csrf_token
+from tests.support.web import csrf_token
 
 CATALOG = TRANSLATIONS_DIR / "zh_Hans_CN" / "LC_MESSAGES"
 

@@ -19,11 +19,11 @@ from evalapp.rectification.models import ProblemSource, RectificationMeasure
 from evalapp.rectification.operations import add_problem
 from evalapp.tickets.operations import issue_tickets
 from evalapp.tickets.tokens import new_receipt_code
-from tests.ballots import BallotContent, insert_ballots
-from tests.conftest import csrf_token, login
-from tests.factories import groups_of, make_campaign, make_user, make_world
-from tests.rater import campaign_of, full_answers, make_tickets
-from tests.test_rectification import measure_data
+from tests.support.ballots import BallotContent, insert_ballots
+from tests.support.factories import groups_of, make_campaign, make_user, make_world
+from tests.support.organiser import measure_data
+from tests.support.rater import campaign_of, full_answers, make_tickets
+from tests.support.web import csrf_token, login
 
 CASES = Path(__file__).parent / "cases"
 

@@ -19,40 +19,14 @@ import pytest
 import sqlalchemy as sa
 
 from evalapp.auth.models import Role
-from evalapp.ballotbox.operations import close_campaign, open_campaign
 from evalapp.campaigns.models import Campaign, Level, Satisfaction
 from evalapp.extensions import db
-from evalapp.rectification.lookback import lookback
+from evalapp.lookback.compare import lookback
 from evalapp.rectification.models import ProblemSource, RectificationProblem
 from evalapp.results.compute import campaign_results
-from evalapp.tickets.operations import issue_tickets
-from tests.ballots import cast
-from tests.conftest import csrf_token, login
-from tests.factories import groups_of, make_campaign, make_user, make_world
-
-REWORDED = "（新表述）主动研究部署党建工作"
-RETYPED = " 亲自研究部署党建工作, 不以听汇报代替亲自抓"  # spaces and a half-width comma
-
-
-def rated_campaign(title, units, ballots_of, reword=False):  # type: ignore[no-untyped-def]
-    """A closed campaign with one subject per unit; `ballots_of(unit)` gives (level,
-    satisfaction) per ballot, all from the first rater group."""
-    campaign = make_campaign(units[0], title, subjects=len(units))
-    for subject, unit in zip(campaign.subjects, units, strict=True):
-        subject.unit = unit
-        subject.person_name = f"{unit.name_zh}书记{title[:4]}"
-    if reword:
-        first, second = campaign.common_items()[:2]
-        first.text_zh = REWORDED
-        second.text_zh = RETYPED
-    group = groups_of(campaign)[0]
-    issue_tickets(campaign, group, campaign.subjects, 10)
-    open_campaign(campaign)
-    for subject, unit in zip(campaign.subjects, units, strict=True):
-        cast(campaign, group.id, subject.id,
-             [([level] * 28, satisfaction, "") for level, satisfaction in ballots_of(unit)])
-    close_campaign(campaign)
-    return campaign
+from tests.support.ballots import RETYPED, REWORDED, rated_campaign
+from tests.support.factories import make_user, make_world
+from tests.support.web import csrf_token, login
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -19,17 +18,18 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook
 
-from evalapp.campaigns.models import Campaign, ProblemEntry, Subject
+from evalapp.campaigns.models import Campaign, ProblemEntry, RaterGroup, Subject
 from evalapp.extensions import db
 from evalapp.rectification.models import RectificationMeasure, RectificationProblem
-from evalapp.roster.models import RaterGroup, RosterEntry
+from evalapp.roster.models import RosterEntry
 from evalapp.tabular import read_rows, shown_number
 from evalapp.tickets.tokens import grouped, normalize
 from evalapp.units.models import OrgUnit, UnitKind
-from tests.conftest import csrf_token, login
-from tests.factories import make_campaign, make_user, make_world
-from tests.rater import make_tickets
-from tests.test_roster import csv_bytes, map_columns, roster, upload
+from tests.support.factories import make_campaign, make_user, make_world
+from tests.support.rater import make_tickets
+from tests.support.roster import csv_bytes, map_columns, roster, upload
+from tests.support.spreadsheets import workbook_bytes
+from tests.support.web import csrf_token, login
 
 CASES = Path(__file__).parent / "cases"
 
@@ -66,28 +66,6 @@ def groups_by_staff(app, campaign_id) -> dict[str, tuple[str, str]]:
 def selected_columns(page: str) -> dict[str, str]:
     return dict(re.findall(r'<select[^>]*name="(\w+)".*?<option selected value="(-?\d+)"',
                            page, re.DOTALL))
-
-
-def workbook_bytes(workbook: Workbook, *, dimension: str | None = None,
-                   builtin_format: int | None = None) -> bytes:
-    """The workbook as Excel would save it, or as WPS and some exporters do: with a declared
-    sheet size of `dimension`, or with the custom number format replaced by the built-in
-    format id `builtin_format` (openpyxl itself writes only custom ids)."""
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if dimension and info.filename.startswith("xl/worksheets/"):
-                data = re.sub(rb'<dimension ref="[^"]*"', f'<dimension ref="{dimension}"'
-                              .encode(), data)
-            if builtin_format and info.filename == "xl/styles.xml":
-                data = data.replace(b'<xf numFmtId="164"', f'<xf numFmtId="{builtin_format}"'
-                                    .encode())
-            target.writestr(info, data)
-    return out.getvalue()
 
 
 # --- kind 1: Excel as people make it ------------------------------------------------------

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from evalapp.audit.models import AuditEntry
 from evalapp.campaigns.models import Campaign, CampaignStatus, CommonItem
 from evalapp.extensions import db
-from tests.conftest import csrf_token, login
-from tests.factories import PASSWORD
-from tests.organiser import close_on_the_web, make_setup
+from tests.support.factories import PASSWORD
+from tests.support.organiser import close_on_the_web, make_setup
+from tests.support.web import csrf_token, login
 
 ROLES = ("anonymous", "organiser", "leader", "auditor", "stranger", "other_auditor",
          "cross_auditor")
@@ -35,12 +35,12 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
         "campaigns.index": ("GET", "/campaigns/", {"anonymous": 302, "organiser": 200,
                                                     "leader": 200, "auditor": 200,
                                                     "stranger": 200}),
-        "campaigns.detail": ("GET", c, {"anonymous": 302, "organiser": 200, "leader": 200,
+        "ballotbox.detail": ("GET", c, {"anonymous": 302, "organiser": 200, "leader": 200,
                                          "auditor": 200, "stranger": 404}),
         "ballotbox.open_": ("POST", f"{c}/open", {**only_organiser, "organiser": 303}),
         "ballotbox.close": ("GET", f"{c}/close", {**only_organiser, "organiser": 409}),
         "ballotbox.closing": ("GET", f"{c}/closing", {**only_organiser, "organiser": 303}),
-        "campaigns.monitor": ("GET", f"{c}/monitor", {**only_organiser, "organiser": 200}),
+        "ballotbox.monitor": ("GET", f"{c}/monitor", {**only_organiser, "organiser": 200}),
         "setup.new": ("GET", "/campaigns/new", {"anonymous": 302, "organiser": 200,
                                                  "leader": 403, "auditor": 403,
                                                  "stranger": 200}),
@@ -149,8 +149,8 @@ def test_role_matrix(app, setup, role):
     assert failures == []
 
 
-def test_posts_without_csrf_token_are_refused(app, client, auth, setup):
-    auth.login("organiser", PASSWORD)
+def test_posts_without_csrf_token_are_refused(app, client, setup):
+    login(client, "organiser", PASSWORD)
     for endpoint, (method, path, _expected) in matrix(setup).items():
         if method == "POST":
             response = client.post(path, data={})
@@ -318,9 +318,7 @@ def test_rater_groups_and_policy_weights(app, client, setup):
     assert post(["30", "10", "40", "20"], [*names[:3], "机关党员"]).status_code == 422
     assert post(["30", "10", "40", "20"]).status_code == 303
     with app.app_context():
-        from evalapp.roster.models import RaterGroup
-
-        weights = db.session.scalars(sa.select(RaterGroup.weight).where(
-            RaterGroup.campaign_id == setup.campaign).order_by(RaterGroup.position)).all()
+        campaign = db.session.get(Campaign, setup.campaign)
+        weights = [group.weight for group in campaign.rater_groups]
         assert weights == pytest.approx([0.3, 0.1, 0.4, 0.2])
     assert post(["", "", "", ""]).status_code == 303  # weights are optional

@@ -8,18 +8,13 @@ import pytest
 import zxingcpp
 from PIL import ImageFilter
 
-from evalapp.auth.models import Role
-from evalapp.ballotbox.operations import close_campaign, open_campaign
-from evalapp.campaigns.models import Level, Satisfaction
 from evalapp.extensions import db
 from evalapp.pdf import stand_ins
-from evalapp.tickets.operations import issue_tickets
 from evalapp.tickets.sheets import TicketFace, ticket_sheet_pdf
-from evalapp.tickets.tokens import new_receipt_code, new_token
-from tests.ballots import BallotContent, insert_ballots
-from tests.conftest import login
-from tests.factories import groups_of, make_campaign, make_user, make_world
-from tests.organiser import download
+from evalapp.tickets.tokens import new_token
+from tests.support.ballots import closed_campaign
+from tests.support.organiser import download
+from tests.support.web import login
 
 
 def pdf_text(data: bytes) -> str:
@@ -31,27 +26,6 @@ def pdf_text(data: bytes) -> str:
 
 
 # --- kind 7: print that says what was written ----------------------------------------------
-
-def closed_campaign(app, opinions: list[str], *, person: str = "述职人1", group: str = "",
-                    item: str = "") -> int:
-    """A closed campaign whose one subject got a ballot per opinion (at least five, all from
-    the first group, so that they are shown)."""
-    with app.app_context():
-        world = make_world()
-        make_user("leader", world.customs, Role.LEADER)
-        campaign = make_campaign(world.customs)
-        first = groups_of(campaign)[0]
-        first.name_zh = group or first.name_zh
-        campaign.subjects[0].person_name = person
-        campaign.sections[0].items[0].text_zh = item or campaign.sections[0].items[0].text_zh
-        issue_tickets(campaign, first, campaign.subjects, len(opinions))
-        open_campaign(campaign)
-        insert_ballots(campaign.id, first.id, [
-            BallotContent(campaign.subjects[0].id, [Level.GOOD] * 28, Satisfaction.SATISFIED,
-                          opinion, new_receipt_code()) for opinion in opinions])
-        close_campaign(campaign)
-        db.session.commit()
-        return campaign.id
 
 
 def test_case_emoji_in_an_opinion_are_printed_not_dropped(app, client):

@@ -14,7 +14,7 @@ from evalapp.ballots.models import Ballot
 from evalapp.extensions import db
 from evalapp.tickets.models import Ticket
 from evalapp.tickets.tokens import grouped, hash_token
-from tests.rater import campaign_of, full_answers, make_tickets, questions
+from tests.support.rater import campaign_of, full_answers, make_tickets, questions
 
 RECEIPT = re.compile(r'class="receipt-code">([0-9A-Z]{10})<')
 

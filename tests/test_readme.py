@@ -55,7 +55,7 @@ def test_the_test_command_makes_a_fresh_postgres_database_when_a_server_answers(
     import psycopg
     from sqlalchemy.engine import make_url
 
-    from tests.conftest import POSTGRES_URL
+    from tests.support.apps import POSTGRES_URL
 
     assert readme_test_command().endswith("&& .venv/bin/python scripts/test.py")
     script = runpy.run_path(str(PROJECT_DIR / "scripts" / "test.py"))

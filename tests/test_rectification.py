@@ -15,9 +15,9 @@ from evalapp.campaigns.models import Campaign, ProblemEntry
 from evalapp.extensions import db
 from evalapp.rectification.figures import MeasureFacts, ledger_figures, progress
 from evalapp.rectification.models import RectificationMeasure, RectificationProblem
-from tests.conftest import csrf_token, login
-from tests.factories import make_campaign
-from tests.organiser import make_setup
+from tests.support.factories import make_campaign
+from tests.support.organiser import make_setup, measure_data
+from tests.support.web import csrf_token, login
 
 TODAY = date.today()
 
@@ -40,14 +40,6 @@ def ledger_url(setup, tail: str = "") -> str:
 
 def post(client, path: str, data: dict | None = None):
     return client.post(path, data={**(data or {}), "csrf_token": csrf_token(client, "/")})
-
-
-def measure_data(**changes) -> dict:
-    data = {"text": "建立党建联系点制度", "responsible_department": "机关党委",
-            "cooperating_departments": "人事处、办公室",
-            "deadline": (TODAY + timedelta(days=60)).isoformat(), "status": "planned",
-            "completion_note": "", "completed_on": ""}
-    return {**data, **changes}
 
 
 def test_figures_worked_by_hand():

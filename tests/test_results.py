@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from analysis import compare_groups
 from evalapp.auth.models import Role
 from evalapp.ballotbox.operations import close_campaign, open_campaign
 from evalapp.campaigns.models import Campaign, Level, Satisfaction
 from evalapp.extensions import db
 from evalapp.results.compute import campaign_results
+from evalapp.results.explain import difference_summary
 from evalapp.roster.models import RosterEntry
 from evalapp.tickets.operations import issue_tickets
-from tests.ballots import cast
-from tests.conftest import login
-from tests.factories import groups_of, make_campaign, make_user, make_world
+from tests.support.ballots import cast
+from tests.support.factories import groups_of, make_campaign, make_user, make_world
+from tests.support.web import login
 
 
 @pytest.fixture
@@ -48,14 +50,14 @@ def test_figures_worked_by_hand(app, known):
         campaign = db.session.get(Campaign, known)
         close_campaign(campaign)
         (result,) = campaign_results(campaign).subjects
-    assert (result.issued, result.returned, result.valid, result.void_blank) == (12, 11, 10, 1)
+    assert (result.issued, result.returned, result.counted, result.void_blank) == (12, 11, 10, 1)
     assert result.score == pytest.approx(90.0)  # (5·100 + 5·80)/10
     assert result.grade == "excellent" and result.rank == 1
     assert result.design.estimate == pytest.approx(10 / 40 * 100 + 30 / 40 * 80)  # 85
     assert result.design.se == 0  # no spread within either group
     assert result.satisfaction.rate == 1.0 and result.satisfaction.strict_rate == 0.5
     assert [g.score for g in result.groups[:2]] == [100.0, 80.0]
-    assert result.groups[2].valid == 0 and result.groups[2].score is None
+    assert result.groups[2].counted == 0 and result.groups[2].score is None
     assert result.comparison.p_value < 0.05
     # satisfaction: A 5 满意, B 5 基本满意 → a perfect 2 × 2 association: χ² = n = 10, V = 1
     test = result.satisfaction_test
@@ -81,3 +83,20 @@ def test_results_are_sealed_until_closed_then_shown_to_leaders(app, client, know
     assert "发放测评票 12 张，收回 11 张，有效 10 张，废票（空题过多）1 张" in detail
     assert "所显示各类别的得分比较（Mann-Whitney U 检验）" in detail
     assert "所显示各类别的满意度比较（卡方检验）" in detail
+
+
+def test_a_difference_between_groups_is_worded_through_the_catalogue(app):
+    """`analysis` answers in figures (p, significant, effect class); the words, in the
+    reader's language, come from the translation catalogue."""
+    result = compare_groups([90, 85, 88, 92, 95, 70, 75, 80, 72, 85, 78],
+                            ["机关"] * 5 + ["基层"] * 6)
+    small = compare_groups([1, 2, 3, 4, 4, 4], ["A", "A", "A", "B", "B", "B"])
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert difference_summary(result) == ("各组评价的差异很可能不是偶然造成的（p = 0.010），"
+                                              "差异程度较大。")
+        assert difference_summary(small).endswith("。部分组人数较少，结果仅供参考。")
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert difference_summary(result) == ("The groups' ratings very likely differ by more "
+                                              "than chance (p = 0.010); the difference is large.")
+        assert difference_summary(small).endswith(
+            ". Some groups are small, so this is approximate.")

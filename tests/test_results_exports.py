@@ -52,10 +52,10 @@ from evalapp.results.exports import EXPORTS
 from evalapp.results.report_pdf import report_pdf
 from evalapp.roster.models import RosterEntry
 from evalapp.tickets.operations import issue_tickets
-from tests.conftest import login
-from tests.factories import groups_of, make_campaign, make_user, make_world
-from tests.organiser import download
-from tests.rater import CSRF, questions
+from tests.support.factories import groups_of, make_campaign, make_user, make_world
+from tests.support.organiser import download
+from tests.support.rater import CSRF, questions
+from tests.support.web import login
 
 GOOD, FAIR_GOOD, FAIR, POOR = "excellent", "good", "fair", "poor"
 SATISFIED, FAIRLY, DISSATISFIED = "satisfied", "fairly_satisfied", "dissatisfied"

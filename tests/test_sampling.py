@@ -11,13 +11,13 @@ from openpyxl import load_workbook
 
 from analysis import draw_stratified_sample
 from evalapp.auth.models import Role
+from evalapp.campaigns.models import RaterGroup
 from evalapp.extensions import db
-from evalapp.roster.models import RaterGroup, RosterEntry
-from evalapp.sampling.models import SampleDraw
+from evalapp.roster.models import RosterEntry, SampleDraw
 from evalapp.tickets.models import Ticket, TicketBatch
-from tests.conftest import csrf_token, login
-from tests.factories import groups_of, make_campaign, make_user, make_world
-from tests.test_tickets import CODE, pdf_text
+from tests.support.factories import groups_of, make_campaign, make_user, make_world
+from tests.support.sheets import CODE, pdf_text
+from tests.support.web import csrf_token, login
 
 SIZES = (47, 33, 19, 1)  # per rater group
 

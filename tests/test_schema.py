@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 
 from evalapp.extensions import db
 from evalapp.schema import SchemaNotCurrent, expected_revisions
-from tests.conftest import POSTGRES_URL, PostgresSchema, build_app, dispose
+from tests.support.apps import POSTGRES_URL, PostgresSchema, build_app, dispose
 
 
 def test_upgrade_from_empty_gives_the_models_schema(app):

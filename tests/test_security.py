@@ -9,8 +9,8 @@ import zipfile
 import pytest
 
 from evalapp.extensions import db
-from tests.conftest import csrf_token, login
-from tests.organiser import make_setup
+from tests.support.organiser import make_setup
+from tests.support.web import csrf_token, login
 
 PAGES = ["/", "/auth/login", "/campaigns/", "/no/such/page", "/t/" + "0" * 26, "/ballot",
          "/static/css/app.css"]
@@ -52,7 +52,7 @@ def test_behind_a_proxy_the_client_address_and_scheme_are_used(make_app):
     seen = {}
 
     @app.get("/_who")
-    def who():  # type: ignore[no-untyped-def]
+    def who():
         from flask import request
 
         seen.update(addr=request.remote_addr, scheme=request.scheme)
@@ -115,7 +115,7 @@ def test_uploaded_reports_are_checked_by_content(app, client, filename, content,
 
 
 def test_guessing_ticket_codes_is_rate_limited_but_valid_tickets_always_enter(app, client):
-    from tests.rater import make_tickets
+    from tests.support.rater import make_tickets
 
     with app.app_context():
         tickets = make_tickets()
@@ -136,7 +136,7 @@ def test_guessing_ticket_codes_is_rate_limited_but_valid_tickets_always_enter(ap
 
 @pytest.mark.parametrize("path", ["/t", "/ballot", "/language", "/auth/login"])
 def test_rater_and_public_posts_need_a_csrf_token(app, client, path):
-    from tests.rater import make_tickets
+    from tests.support.rater import make_tickets
 
     with app.app_context():
         tickets = make_tickets()

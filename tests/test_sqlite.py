@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from evalapp.extensions import db
 from evalapp.schema import upgrade_schema
 from evalapp.units.models import OrgUnit, UnitKind
-from tests.conftest import build_app, dispose
+from tests.support.apps import build_app, dispose
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pypdfium2 as pdfium
 import pytest
 import sqlalchemy as sa
 
@@ -14,11 +13,10 @@ from evalapp.ballotbox.operations import close_campaign, open_campaign
 from evalapp.extensions import db
 from evalapp.tickets.models import Ticket
 from evalapp.tickets.tokens import hash_token, normalize
-from tests.conftest import csrf_token
-from tests.factories import PASSWORD, groups_of, make_campaign, make_user, make_world
-from tests.rater import campaign_of
-
-CODE = re.compile(r"(?:[0-9A-Z]{4}-){3}[0-9A-Z]{4}\s*(?:[0-9A-Z]{4}-){2}[0-9A-Z]{2}")
+from tests.support.factories import PASSWORD, groups_of, make_campaign, make_user, make_world
+from tests.support.rater import campaign_of
+from tests.support.sheets import CODE, pdf_text
+from tests.support.web import csrf_token, login, logout
 
 
 @pytest.fixture
@@ -42,22 +40,8 @@ def issue(client, setup, **overrides):
     return client.post(path, data=data)
 
 
-def pdf_text(body: bytes) -> list[str]:
-    document = pdfium.PdfDocument(body)
-    try:
-        pages = []
-        for page in document:
-            textpage = page.get_textpage()
-            pages.append(textpage.get_text_range())
-            textpage.close()
-            page.close()
-        return pages
-    finally:
-        document.close()
-
-
-def test_an_organiser_issues_a_printable_sheet(app, client, auth, setup):
-    auth.login("organiser", PASSWORD)
+def test_an_organiser_issues_a_printable_sheet(app, client, setup):
+    login(client, "organiser", PASSWORD)
     response = issue(client, setup)
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
@@ -81,8 +65,8 @@ def test_an_organiser_issues_a_printable_sheet(app, client, auth, setup):
         assert rater.get(f"/t/{code}").headers["Location"] == "/ballot"
 
 
-def test_a_sheet_holds_eight_tickets_a_page(client, auth, setup):
-    auth.login("organiser", PASSWORD)
+def test_a_sheet_holds_eight_tickets_a_page(client, setup):
+    login(client, "organiser", PASSWORD)
     response = issue(client, setup, count=17, spares=0)
     pages = pdf_text(response.data)
     assert [len(CODE.findall(page)) for page in pages] == [8, 8, 1]
@@ -90,8 +74,8 @@ def test_a_sheet_holds_eight_tickets_a_page(client, auth, setup):
 
 @pytest.mark.parametrize(("output", "media_type", "magic"),
                          [("png", "image/png", b"\x89PNG"), ("svg", "image/svg+xml", b"<svg")])
-def test_a_single_ticket_as_image(client, auth, setup, output, media_type, magic):
-    auth.login("organiser", PASSWORD)
+def test_a_single_ticket_as_image(client, setup, output, media_type, magic):
+    login(client, "organiser", PASSWORD)
     response = issue(client, setup, count=1, spares=0, output=output)
     assert response.status_code == 200
     assert response.mimetype == media_type
@@ -109,9 +93,9 @@ def test_a_single_ticket_as_image(client, auth, setup, output, media_type, magic
         ({"rater_group": 999999}, ""),
     ],
 )
-def test_bad_issuing_requests_are_refused_with_a_message(app, client, auth, setup, overrides,
+def test_bad_issuing_requests_are_refused_with_a_message(app, client, setup, overrides,
                                                         message):
-    auth.login("organiser", PASSWORD)
+    login(client, "organiser", PASSWORD)
     response = issue(client, setup, **overrides)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
@@ -119,8 +103,8 @@ def test_bad_issuing_requests_are_refused_with_a_message(app, client, auth, setu
         assert db.session.scalar(sa.select(sa.func.count(Ticket.id))) == 0
 
 
-def test_voiding_withdraws_only_unused_tickets(app, client, auth, setup):
-    auth.login("organiser", PASSWORD)
+def test_voiding_withdraws_only_unused_tickets(app, client, setup):
+    login(client, "organiser", PASSWORD)
     codes = [re.sub(r"\s+", "-", c) for c in CODE.findall(pdf_text(issue(client, setup).data)[0])]
     with app.app_context():
         ticket = db.session.scalar(sa.select(Ticket).where(
@@ -148,31 +132,31 @@ def test_voiding_withdraws_only_unused_tickets(app, client, auth, setup):
     assert app.test_client().get(f"/t/{codes[-1]}").status_code == 410
 
 
-def test_who_may_issue(app, client, auth, setup):
+def test_who_may_issue(app, client, setup):
     path = f"/campaigns/{setup['campaign']}/tickets/"
     assert client.get(path).status_code == 302  # not logged in
-    auth.login("leader", PASSWORD)
+    login(client, "leader", PASSWORD)
     assert client.get(path).status_code == 403
-    auth.logout()
-    auth.login("chongqing", PASSWORD)
+    logout(client)
+    login(client, "chongqing", PASSWORD)
     assert client.get(path).status_code == 404
-    auth.logout()
-    auth.login("organiser", PASSWORD)
+    logout(client)
+    login(client, "organiser", PASSWORD)
     assert client.get(path).status_code == 200
 
 
-def test_no_tickets_for_a_closed_campaign(app, client, auth, setup):
+def test_no_tickets_for_a_closed_campaign(app, client, setup):
     with app.app_context():
         campaign = campaign_of(setup["campaign"])
         open_campaign(campaign)
         close_campaign(campaign)
         db.session.commit()
-    auth.login("organiser", PASSWORD)
+    login(client, "organiser", PASSWORD)
     assert issue(client, setup).status_code == 409
 
 
-def test_issuing_without_csrf_is_refused(client, auth, setup):
-    auth.login("organiser", PASSWORD)
+def test_issuing_without_csrf_is_refused(client, setup):
+    login(client, "organiser", PASSWORD)
     response = client.post(f"/campaigns/{setup['campaign']}/tickets/", data={
         "rater_group": setup["group"], "subjects": setup["subjects"], "count": 1, "spares": 0,
         "output": "pdf"})

@@ -11,6 +11,9 @@ from flask_login import current_user, login_required
 
 from evalapp.auth.models import Role
 
+# Staff who read a campaign's outputs (results, the rectification list, the look-back).
+READERS = (Role.LEADER, Role.ORGANISER, Role.AUDITOR)
+
 
 def role_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Logged in (else to the log-in page) and holding one of `roles` (else 403)."""

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
 from evalapp.database import UTCDateTime, str_enum, utcnow
 from evalapp.extensions import db
@@ -68,7 +68,7 @@ class User(UserMixin, db.Model):
     unit: Mapped[OrgUnit] = relationship()
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return self.active
 
     def get_id(self) -> str:
@@ -88,9 +88,6 @@ class User(UserMixin, db.Model):
             raise WeakPassword(problems)
         self.password_hash = generate_password_hash(password)
         self.end_sessions()
-
-    def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"

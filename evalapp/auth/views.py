@@ -12,7 +12,6 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
-from evalapp.audit.operations import record
 from evalapp.auth.models import User
 from evalapp.database import MAX_ROW_ID
 from evalapp.extensions import db, limiter, login_manager
@@ -75,8 +74,7 @@ def login() -> Response | str | tuple[str, int]:
             session.clear()
             if locale:
                 session["locale"] = locale
-            login_user(user)
-            record("login", user=user)
+            login_user(user)  # the audit log records it (see evalapp.audit.operations)
             db.session.commit()
             return redirect(next_url if next_url != "/" else url_for("campaigns.index"))
         form.password.errors.append(_("Wrong username or password."))
@@ -88,8 +86,7 @@ def login() -> Response | str | tuple[str, int]:
 @login_required
 def logout() -> Response:
     current_user.end_sessions()
-    record("logout", user=current_user)
+    logout_user()  # the audit log records it (see evalapp.audit.operations)
     db.session.commit()
-    logout_user()
     session.clear()
     return redirect(url_for("home.index"), code=303)

@@ -1,11 +1,12 @@
-"""Opening a campaign (with its box and, optionally, the scrutineers' share slips) and
-closing it (confirmation, the scrutineers' shares, progress while the box is opened)."""
+"""A campaign's life from its page: what is missing before it opens, opening it (with its box
+and, optionally, the scrutineers' share slips), the live monitor of returns while it is open,
+and closing it (confirmation, the scrutineers' shares, progress while the box is opened)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from evalapp.audit.operations import record
@@ -20,11 +21,11 @@ from evalapp.ballotbox.operations import (
     open_campaign,
     sealed_count,
 )
+from evalapp.ballotbox.readiness import readiness
 from evalapp.campaigns.access import campaign_for
 from evalapp.campaigns.models import Campaign, CampaignStatus
-from evalapp.campaigns.operations import readiness
-from evalapp.campaigns.views import response_counts
 from evalapp.extensions import db
+from evalapp.tickets.counts import response_counts
 from forms.ballotbox import CloseForm, OpenForm
 
 bp = Blueprint("ballotbox", __name__, url_prefix="/campaigns")
@@ -35,6 +36,26 @@ def private(response: Response) -> Response:
     """Share slips and share fields must never come back from a cache or a back button."""
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get("/<int:campaign_id>")
+@login_required
+def detail(campaign_id: int) -> str:
+    campaign = campaign_for(current_user, campaign_id)
+    return render_template(
+        "ballotbox/detail.html",
+        campaign=campaign,
+        returns=response_counts(campaign),
+        missing=readiness(campaign) if campaign.status is CampaignStatus.DRAFT else [],
+    )
+
+
+@bp.get("/<int:campaign_id>/monitor")
+@role_required(Role.ORGANISER)
+def monitor(campaign_id: int) -> str:
+    campaign = campaign_for(current_user, campaign_id)
+    return render_template("ballotbox/monitor.html", campaign=campaign,
+                           returns=response_counts(campaign))
 
 
 @bp.post("/<int:campaign_id>/open")
@@ -48,7 +69,7 @@ def open_(campaign_id: int) -> Response | str | tuple[str, int]:
     if missing or not form.validate():
         for reason in missing or [e for errors in form.errors.values() for e in errors]:
             flash(reason, "error")
-        return redirect(url_for("campaigns.detail", campaign_id=campaign.id), code=303)
+        return redirect(url_for("ballotbox.detail", campaign_id=campaign.id), code=303)
     scrutineers = (Scrutineers(form.threshold.data, form.shares.data)
                    if form.custody.data == "scrutineers" else None)  # else the server's
     shares = open_campaign(campaign, scrutineers)
@@ -59,7 +80,7 @@ def open_(campaign_id: int) -> Response | str | tuple[str, int]:
     if shares:
         # Shown once, never stored: the page says so, and the cache may not keep it.
         return render_template("ballotbox/shares.html", campaign=campaign, shares=shares)
-    return redirect(url_for("campaigns.monitor", campaign_id=campaign.id), code=303)
+    return redirect(url_for("ballotbox.monitor", campaign_id=campaign.id), code=303)
 
 
 @bp.route("/<int:campaign_id>/close", methods=["GET", "POST"])
@@ -86,7 +107,7 @@ def close(campaign_id: int) -> Response | str | tuple[str, int]:
         return _confirm_page(campaign, form, KeyMissing(), 409)
     total = sealed_count(campaign.id)
     db.session.rollback()  # the thread opens the box in a transaction of its own
-    start_opening(current_app._get_current_object(), campaign.id, key,  # type: ignore[attr-defined]
+    start_opening(current_app._get_current_object(), campaign.id, key,
                   current_user.id, total)
     return redirect(url_for("ballotbox.closing", campaign_id=campaign.id), code=303)
 
@@ -125,7 +146,7 @@ def closing(campaign_id: int) -> Response | str:
     if campaign.status is CampaignStatus.CLOSED:
         flash(_("The campaign is closed: the ballot box has been opened and results are "
                 "available."))
-        return redirect(url_for("campaigns.detail", campaign_id=campaign.id), code=303)
+        return redirect(url_for("ballotbox.detail", campaign_id=campaign.id), code=303)
     progress = read_progress(current_app.instance_path, campaign.id)
     if progress is None or not (progress.running or progress.state == "done"):
         if progress is not None:

@@ -1,10 +1,20 @@
-"""How the answer scales read, in the reader's language."""
+"""How the answer scales read, in the reader's language, and how the campaign's things are
+named in the audit log."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from evalapp.campaigns.models import Level, Satisfaction
+from evalapp.audit.present import load_names, names
+from evalapp.campaigns.models import (
+    Campaign,
+    CommonItem,
+    Level,
+    RaterGroup,
+    Satisfaction,
+    Subject,
+)
+from evalapp.i18n import localized
 
 LEVEL_LABELS = {
     Level.EXCELLENT: _l("Excellent"),
@@ -25,3 +35,23 @@ def level_choices() -> list[tuple[str, str]]:
 
 def satisfaction_choices() -> list[tuple[str, str]]:
     return [(choice.value, str(label)) for choice, label in SATISFACTION_LABELS.items()]
+
+
+@names("campaign")
+def _campaign_names(ids: set[int]) -> dict[int, str]:
+    return load_names(Campaign, ids, lambda campaign: campaign.title)
+
+
+@names("subject")
+def _subject_names(ids: set[int]) -> dict[int, str]:
+    return load_names(Subject, ids, Subject.label)
+
+
+@names("item")
+def _item_names(ids: set[int]) -> dict[int, str]:
+    return load_names(CommonItem, ids, lambda item: localized(item, "text"))
+
+
+@names("group")
+def _group_names(ids: set[int]) -> dict[int, str]:
+    return load_names(RaterGroup, ids, lambda group: localized(group, "name"))

@@ -9,11 +9,32 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evalapp.database import UTCDateTime, str_enum, utcnow
 from evalapp.extensions import db
+from evalapp.i18n import localized
 from evalapp.units.models import OrgUnit
+from forms.limits import (
+    GROUP_NAME_LENGTH,
+    INDIVIDUAL_ITEMS_PER_SUBJECT,
+    ITEM_TEXT_LENGTH,
+    MIN_REPORT_SIZE_FLOOR,
+    PERSON_NAME_LENGTH,
+    POST_LENGTH,
+    REPORT_MAX_BYTES,
+    TITLE_LENGTH,
+)
 
 
 def random_receipts_key() -> str:
     return secrets.token_urlsafe(16)
+
+
+class Office(enum.StrEnum):
+    HEAD_OFFICE = "head_office"  # 机关
+    GRASSROOTS = "grassroots"  # 基层
+
+
+class Membership(enum.StrEnum):
+    MEMBER = "member"  # 党员
+    NON_MEMBER = "non_member"  # 群众
 
 
 class CampaignStatus(enum.StrEnum):
@@ -60,7 +81,8 @@ class Campaign(db.Model):
             " AND grade_fair_min >= 0",
             name="grades_descending",
         ),
-        sa.CheckConstraint("min_report_size >= 3", name="min_report_size_at_least_3"),
+        sa.CheckConstraint(f"min_report_size >= {MIN_REPORT_SIZE_FLOOR}",
+                           name=f"min_report_size_at_least_{MIN_REPORT_SIZE_FLOOR}"),
         sa.CheckConstraint(
             "void_blank_fraction >= 0 AND void_blank_fraction < 1", name="void_fraction_range"
         ),
@@ -86,7 +108,7 @@ class Campaign(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
-    title: Mapped[str] = mapped_column(sa.String(200))
+    title: Mapped[str] = mapped_column(sa.String(TITLE_LENGTH))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     status: Mapped[CampaignStatus] = mapped_column(
         str_enum(CampaignStatus, "campaign_status"), default=CampaignStatus.DRAFT
@@ -127,21 +149,42 @@ class Campaign(db.Model):
     subjects: Mapped[list[Subject]] = relationship(
         back_populates="campaign", order_by="Subject.position", cascade="all, delete-orphan"
     )
+    # Read-only: groups are written as rows of their own (the database cascades deletes), and
+    # this is the one place that says what "the campaign's groups, in order" means.
+    rater_groups: Mapped[list[RaterGroup]] = relationship(
+        order_by="RaterGroup.position", viewonly=True
+    )
 
     def common_items(self) -> list[CommonItem]:
         """The common items in questionnaire order: the order of every ballot's answers."""
         return [item for section in self.sections for item in section.items]
 
-    def level_points(self) -> dict[Level, int]:
-        return {
-            Level.EXCELLENT: self.points_excellent,
-            Level.GOOD: self.points_good,
-            Level.FAIR: self.points_fair,
-            Level.POOR: self.points_poor,
-        }
-
     def __repr__(self) -> str:
         return f"<Campaign {self.id} {self.status} {self.title}>"
+
+
+class RaterGroup(db.Model):
+    """A stratum of raters, e.g. 机关党员. Tickets and ballots carry the group, never a person."""
+
+    __tablename__ = "rater_groups"
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "name_zh"),
+        sa.UniqueConstraint("campaign_id", "position"),
+        sa.UniqueConstraint("campaign_id", "id"),
+        sa.CheckConstraint("weight IS NULL OR (weight > 0 AND weight <= 1)", name="weight_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    name_zh: Mapped[str] = mapped_column(sa.String(GROUP_NAME_LENGTH))
+    name_en: Mapped[str] = mapped_column(sa.String(GROUP_NAME_LENGTH), default="")
+    office: Mapped[Office | None] = mapped_column(str_enum(Office, "office"))
+    membership: Mapped[Membership | None] = mapped_column(str_enum(Membership, "membership"))
+    # Optional policy weight of this group in the composite score (e.g. head office 0.4).
+    weight: Mapped[float | None] = mapped_column()
+
+    campaign: Mapped[Campaign] = relationship()
 
 
 class Section(db.Model):
@@ -153,8 +196,8 @@ class Section(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
     position: Mapped[int]
-    title_zh: Mapped[str] = mapped_column(sa.String(200))
-    title_en: Mapped[str] = mapped_column(sa.String(200), default="")
+    title_zh: Mapped[str] = mapped_column(sa.String(TITLE_LENGTH))
+    title_en: Mapped[str] = mapped_column(sa.String(TITLE_LENGTH), default="")
 
     campaign: Mapped[Campaign] = relationship(back_populates="sections")
     items: Mapped[list[CommonItem]] = relationship(
@@ -173,8 +216,8 @@ class CommonItem(db.Model):
         sa.ForeignKey("sections.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int]
-    text_zh: Mapped[str] = mapped_column(sa.String(300))
-    text_en: Mapped[str] = mapped_column(sa.String(300), default="")
+    text_zh: Mapped[str] = mapped_column(sa.String(ITEM_TEXT_LENGTH))
+    text_en: Mapped[str] = mapped_column(sa.String(ITEM_TEXT_LENGTH), default="")
 
     section: Mapped[Section] = relationship(back_populates="items")
 
@@ -194,8 +237,8 @@ class Subject(db.Model):
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
     position: Mapped[int]
-    person_name: Mapped[str] = mapped_column(sa.String(100))
-    post: Mapped[str] = mapped_column(sa.String(200), default="")
+    person_name: Mapped[str] = mapped_column(sa.String(PERSON_NAME_LENGTH))
+    post: Mapped[str] = mapped_column(sa.String(POST_LENGTH), default="")
     report_text: Mapped[str] = mapped_column(sa.Text, default="")
 
     campaign: Mapped[Campaign] = relationship(back_populates="subjects")
@@ -209,6 +252,11 @@ class Subject(db.Model):
         cascade="all, delete-orphan",
     )
     report_file: Mapped[ReportFile | None] = relationship(cascade="all, delete-orphan")
+
+    def label(self) -> str:
+        """How every page, chart and export names the subject: unit · person, the unit in the
+        reader's language."""
+        return f"{localized(self.unit, 'name')} · {self.person_name}"
 
 
 class ProblemEntry(db.Model):
@@ -225,8 +273,6 @@ class ProblemEntry(db.Model):
     subject: Mapped[Subject] = relationship(back_populates="problems")
 
 
-INDIVIDUAL_ITEMS_PER_SUBJECT = 4
-
 
 class IndividualItem(db.Model):
     """One of a subject's four individual items (个性化内容), optionally tied to a problem."""
@@ -242,8 +288,8 @@ class IndividualItem(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     subject_id: Mapped[int] = mapped_column(sa.ForeignKey("subjects.id", ondelete="CASCADE"))
     position: Mapped[int]
-    text_zh: Mapped[str] = mapped_column(sa.String(300))
-    text_en: Mapped[str] = mapped_column(sa.String(300), default="")
+    text_zh: Mapped[str] = mapped_column(sa.String(ITEM_TEXT_LENGTH))
+    text_en: Mapped[str] = mapped_column(sa.String(ITEM_TEXT_LENGTH), default="")
     problem_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("problem_entries.id", ondelete="SET NULL")
     )
@@ -256,7 +302,6 @@ REPORT_MEDIA_TYPES = {
     "application/pdf": "pdf",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
 }
-REPORT_MAX_BYTES = 10 * 1024 * 1024
 
 
 class ReportFile(db.Model):

@@ -8,28 +8,25 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-from flask_babel import gettext as _
-
+from evalapp.campaigns.default_questionnaire import DEFAULT_SECTIONS, TemplateSection
 from evalapp.campaigns.models import (
-    INDIVIDUAL_ITEMS_PER_SUBJECT,
-    REPORT_MAX_BYTES,
     REPORT_MEDIA_TYPES,
     Campaign,
     CampaignStatus,
     CommonItem,
     IndividualItem,
+    Membership,
+    Office,
     ProblemEntry,
+    RaterGroup,
     ReportFile,
     Section,
     Subject,
 )
-from evalapp.campaigns.template import DEFAULT_SECTIONS, TemplateSection
 from evalapp.database import utcnow
 from evalapp.extensions import db
-from evalapp.roster.models import Membership, Office, RaterGroup
-from evalapp.tickets.models import Ticket, TicketBatch
 from evalapp.units.models import OrgUnit
+from forms.limits import REPORT_MAX_BYTES
 
 # The four strata of seed 001: head office / grassroots × party members / non-members.
 DEFAULT_RATER_GROUPS = (
@@ -194,24 +191,3 @@ def move_item(item: CommonItem, offset: int) -> None:
     item.position = theirs
     db.session.flush()
     db.session.expire(item.section, ["items"])
-
-
-def readiness(campaign: Campaign) -> list[str]:
-    """What still stops the campaign from opening; empty when it may open."""
-    missing: list[str] = []
-    if not campaign.subjects:
-        missing.append(_("Add at least one subject."))
-    for subject in campaign.subjects:
-        name = f"{subject.unit.name_zh} · {subject.person_name}"
-        if not subject.report_text.strip() and subject.report_file is None:
-            missing.append(_("%(subject)s has no debriefing report.", subject=name))
-        if len(subject.individual_items) != INDIVIDUAL_ITEMS_PER_SUBJECT:
-            missing.append(_("%(subject)s needs %(count)d individual items.", subject=name,
-                             count=INDIVIDUAL_ITEMS_PER_SUBJECT))
-    usable = sa.select(sa.func.count(Ticket.id)).join(TicketBatch).where(
-        TicketBatch.campaign_id == campaign.id, sa.not_(Ticket.voided))
-    if not db.session.scalar(usable):
-        missing.append(_("Issue tickets to at least one rater group."))
-    if not any(section.items for section in campaign.sections):
-        missing.append(_("The questionnaire has no common items."))
-    return missing

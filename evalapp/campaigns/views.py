@@ -1,25 +1,19 @@
-"""Campaign pages for staff: the list, a campaign's overview, the live monitor, and the
-uploaded report files. Opening and closing are the ballot box's (evalapp.ballotbox.views)."""
+"""Campaign pages for staff: the list and the uploaded report files. A campaign's own page,
+its live monitor, opening and closing are the ballot box's (evalapp.ballotbox.views): they
+show tickets and returns, which sit above the campaign's design."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import quote
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from evalapp.auth.access import role_required
-from evalapp.auth.models import Role
 from evalapp.campaigns.access import campaign_for, visible_campaigns
-from evalapp.campaigns.models import Campaign, CampaignStatus, Subject
-from evalapp.campaigns.operations import readiness
+from evalapp.campaigns.models import CampaignStatus, Subject
 from evalapp.extensions import db
-from evalapp.roster.models import RaterGroup
-from evalapp.tickets.models import Ticket, TicketBatch, batch_subjects
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
@@ -39,83 +33,6 @@ def status_label(status: CampaignStatus) -> str:
 @login_required
 def index() -> str:
     return render_template("campaigns/index.html", campaigns=visible_campaigns(current_user))
-
-
-@bp.get("/<int:campaign_id>")
-@login_required
-def detail(campaign_id: int) -> str:
-    campaign = campaign_for(current_user, campaign_id)
-    return render_template(
-        "campaigns/detail.html",
-        campaign=campaign,
-        returns=response_counts(campaign),
-        missing=readiness(campaign) if campaign.status is CampaignStatus.DRAFT else [],
-    )
-
-
-@dataclass(frozen=True)
-class Returned:
-    """Issued (not voided) and returned, for one rater group or one subject. Counts only:
-    nothing here says how anyone rated."""
-
-    label: object
-    issued: int
-    returned: int
-
-    @property
-    def rate(self) -> float | None:
-        return self.returned / self.issued if self.issued else None
-
-    @property
-    def low(self) -> bool:
-        """DOMAIN.md: a response rate under half of the tickets issued is flagged."""
-        return self.rate is not None and self.rate < 0.5
-
-
-@dataclass(frozen=True)
-class ResponseCounts:
-    groups: list[Returned]
-    subjects: list[Returned]
-
-    @property
-    def total(self) -> Returned:
-        return Returned(None, sum(g.issued for g in self.groups),
-                        sum(g.returned for g in self.groups))
-
-
-def response_counts(campaign: Campaign) -> ResponseCounts:
-    usable = sa.not_(Ticket.voided) | Ticket.spent
-    per_group = db.session.execute(
-        sa.select(RaterGroup, sa.func.count(Ticket.id).filter(usable),
-                  sa.func.count(Ticket.id).filter(Ticket.spent))
-        .outerjoin(TicketBatch, TicketBatch.rater_group_id == RaterGroup.id)
-        .outerjoin(Ticket, Ticket.batch_id == TicketBatch.id)
-        .where(RaterGroup.campaign_id == campaign.id)
-        .group_by(RaterGroup.id).order_by(RaterGroup.position)
-    ).all()
-    # Per subject from tickets too: while the box is sealed no ballot is readable, and each
-    # spent ticket holds one ballot for every subject it covers.
-    per_subject = {subject_id: (issued, spent) for subject_id, issued, spent in db.session.execute(
-        sa.select(batch_subjects.c.subject_id, sa.func.count(Ticket.id).filter(usable),
-                  sa.func.count(Ticket.id).filter(Ticket.spent))
-        .join(Ticket, Ticket.batch_id == batch_subjects.c.batch_id)
-        .join(Subject, Subject.id == batch_subjects.c.subject_id)
-        .where(Subject.campaign_id == campaign.id)
-        .group_by(batch_subjects.c.subject_id)
-    ).all()}
-    return ResponseCounts(
-        groups=[Returned(group, issued, spent) for group, issued, spent in per_group],
-        subjects=[Returned(subject, *per_subject.get(subject.id, (0, 0)))
-                  for subject in campaign.subjects],
-    )
-
-
-@bp.get("/<int:campaign_id>/monitor")
-@role_required(Role.ORGANISER)
-def monitor(campaign_id: int) -> str:
-    campaign = campaign_for(current_user, campaign_id)
-    return render_template("campaigns/monitor.html", campaign=campaign,
-                           returns=response_counts(campaign))
 
 
 @bp.get("/<int:campaign_id>/subjects/<int:subject_id>/report")

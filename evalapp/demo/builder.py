@@ -34,7 +34,7 @@ from evalapp.rectification.operations import (
     ledger_of,
     save_measure,
 )
-from evalapp.roster.models import RaterGroup, RosterEntry
+from evalapp.roster.models import RosterEntry
 from evalapp.sampling.operations import DrawRequest, draw_sample
 from evalapp.tickets.models import TicketBatch
 from evalapp.tickets.operations import issue_tickets
@@ -226,10 +226,7 @@ def _campaign(
         description="演示数据：试点单位党组书记抓基层党建工作述职评议。",
         is_demo=True,
     )
-    groups = db.session.scalars(
-        sa.select(RaterGroup).where(RaterGroup.campaign_id == campaign.id)
-        .order_by(RaterGroup.position)
-    ).all()
+    groups = campaign.rater_groups
     subjects = [_subject(campaign, position, unit, content)
                 for position, (unit, content) in enumerate(zip(units, SUBJECTS, strict=True), 1)]
     db.session.add_all(

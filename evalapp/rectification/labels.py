@@ -1,10 +1,17 @@
-"""How the ledger's sources and statuses read, in the reader's language."""
+"""How the ledger's sources and statuses read, in the reader's language, and how its
+problems and measures are named in the audit log."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from evalapp.rectification.models import MeasureStatus, ProblemSource
+from evalapp.audit.present import load_names, names, shortened, value_labels
+from evalapp.rectification.models import (
+    MeasureStatus,
+    ProblemSource,
+    RectificationMeasure,
+    RectificationProblem,
+)
 
 SOURCE_LABELS = {ProblemSource.PROBLEM_LIST: _l("Problem list"),
                  ProblemSource.RATINGS: _l("Ratings"),
@@ -20,3 +27,19 @@ def problem_source_label(source: ProblemSource) -> str:
 
 def measure_status_label(status: MeasureStatus) -> str:
     return str(STATUS_LABELS[status])
+
+
+value_labels("status", lambda value: measure_status_label(MeasureStatus(value))
+             if value in set(MeasureStatus) else None)
+value_labels("source", lambda value: problem_source_label(ProblemSource(value))
+             if value in set(ProblemSource) else None)
+
+
+@names("problem")
+def _problem_names(ids: set[int]) -> dict[int, str]:
+    return load_names(RectificationProblem, ids, lambda problem: shortened(problem.text))
+
+
+@names("measure")
+def _measure_names(ids: set[int]) -> dict[int, str]:
+    return load_names(RectificationMeasure, ids, lambda measure: shortened(measure.text))

@@ -16,7 +16,6 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
 from evalapp.campaigns.models import Campaign, Subject
-from evalapp.i18n import localized
 from evalapp.rectification.labels import SOURCE_LABELS, STATUS_LABELS
 from evalapp.rectification.models import MeasureStatus, ProblemSource, RectificationProblem
 from evalapp.rectification.operations import (
@@ -53,10 +52,6 @@ THIN = Side(style="thin")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 
 
-def subject_label(subject: Subject) -> str:
-    return f"{localized(subject.unit, 'name')} · {subject.person_name}"
-
-
 def ledger_xlsx(campaign: Campaign, problems: Sequence[RectificationProblem]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
@@ -72,7 +67,7 @@ def ledger_xlsx(campaign: Campaign, problems: Sequence[RectificationProblem]) ->
     for problem in problems:
         number = numbers[problem.subject_id] = numbers.get(problem.subject_id, 0) + 1
         first = sheet.max_row + 1
-        head = [subject_label(subjects[problem.subject_id]), number,
+        head = [subjects[problem.subject_id].label(), number,
                 str(SOURCE_LABELS[problem.source]), problem.text]
         for measure in problem.measures or [None]:
             append_row(sheet, head + ([] if measure is None else [
@@ -87,7 +82,7 @@ def ledger_xlsx(campaign: Campaign, problems: Sequence[RectificationProblem]) ->
     return workbook_bytes(workbook)
 
 
-def _layout(sheet) -> None:  # type: ignore[no-untyped-def]
+def _layout(sheet) -> None:
     for column, (_title, width) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
     for row in sheet.iter_rows(min_row=HEADER_ROW, max_col=len(COLUMNS)):
@@ -130,7 +125,7 @@ def import_ledger(campaign: Campaign, rows: Sequence[tuple[int, Sequence[str]]],
     header = _find_header(rows)
     subjects = {}
     for subject in campaign.subjects:
-        subjects[squeezed(subject_label(subject))] = subject
+        subjects[squeezed(subject.label())] = subject
         subjects[squeezed(f"{subject.unit.name_zh} · {subject.person_name}")] = subject
     problems: list[_ProblemRows] = []
     reported: list[RowProblem] = []
@@ -203,7 +198,7 @@ def _measure_of(cells: list[str], reasons: list[str]) -> MeasureInput | None:
     return MeasureInput(cells[4], cells[5], cells[6], deadline, status, cells[9], completed)
 
 
-def _word(text: str, labels: dict, words: dict):  # type: ignore[no-untyped-def]
+def _word(text: str, labels: dict, words: dict):
     typed = squeezed(text)
     for key, label in labels.items():
         if typed in (squeezed(str(label)), squeezed(key.value)):

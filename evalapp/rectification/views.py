@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from evalapp.audit.operations import record
-from evalapp.auth.access import role_required
+from evalapp.auth.access import READERS, role_required
 from evalapp.auth.models import Role
 from evalapp.campaigns.access import campaign_for
 from evalapp.campaigns.models import Campaign, CampaignStatus, Subject
@@ -34,7 +34,6 @@ from forms.rectification import LedgerUploadForm, MeasureForm, ProblemForm
 
 bp = Blueprint("rectification", __name__,
                url_prefix="/campaigns/<int:campaign_id>/rectification")
-READERS = (Role.LEADER, Role.ORGANISER, Role.AUDITOR)
 bp.add_app_template_global(problem_source_label)
 bp.add_app_template_global(measure_status_label)
 
@@ -62,7 +61,7 @@ def _measure(campaign: Campaign, measure_id: int) -> RectificationMeasure:
     return measure
 
 
-def _overview(campaign: Campaign, upload: LedgerUploadForm, problems=None,  # type: ignore[no-untyped-def]
+def _overview(campaign: Campaign, upload: LedgerUploadForm, problems=None,
               status: int = 200) -> tuple[str, int]:
     ledger_problems = ledger.ledger_of([s.id for s in campaign.subjects])
     per_subject = [(subject, ledger.figures([p for p in ledger_problems

@@ -17,7 +17,6 @@ import numpy as np
 from flask_babel import gettext as _
 
 from evalapp.campaigns.labels import LEVEL_LABELS, SATISFACTION_LABELS
-from evalapp.results.charts import subject_label
 from evalapp.results.compute import BallotStatus, CampaignResults
 from evalapp.spreadsheets import csv_text
 
@@ -42,7 +41,7 @@ def ballots_csv(results: CampaignResults) -> str:
     statuses = status_labels()
     rows = []
     for result in results.subjects:
-        label = subject_label(result)
+        label = result.subject.label()
         names = {g.group.id: result.group_label(g.group) for g in result.groups}
         reported = {g.group.id for g in result.groups
                     if result.disclosure.cell_of(g.group.id) is not None}

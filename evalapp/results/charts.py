@@ -17,10 +17,6 @@ LABEL_LENGTH = 18
 WIDTH_CM = 17.0  # fits an A4 page with margins
 
 
-def subject_label(result: SubjectResults) -> str:
-    return f"{localized(result.subject.unit, 'name')} · {result.subject.person_name}"
-
-
 def item_labels(result: SubjectResults) -> list[str]:
     """Numbered, and shortened so that 28 of them fit beside a chart; the table on the page
     has the full wording under the same numbers."""
@@ -36,7 +32,7 @@ def subjects_chart(results: CampaignResults) -> Figure:
     """Score (design-weighted where it can be, with its interval) and satisfaction rate (with
     its Wilson interval) per subject, best first."""
     ranked = results.ranked
-    labels = [subject_label(r) for r in ranked]
+    labels = [r.subject.label() for r in ranked]
     positions = np.arange(len(ranked))
     with figure(WIDTH_CM, 3 + 0.9 * len(ranked)) as fig:
         score_axes, rate_axes = fig.subplots(1, 2, sharey=True)
@@ -63,7 +59,7 @@ def _score_and_interval(result: SubjectResults) -> tuple[float, float, float] | 
     return None
 
 
-def _interval_bars(axes, positions: np.ndarray, values, colour: str) -> None:  # type: ignore[no-untyped-def]
+def _interval_bars(axes, positions: np.ndarray, values, colour: str) -> None:
     """A bar per subject to its estimate, a whisker for the interval, the figure written at
     the end; subjects without figures get a dash."""
     for position, value in zip(positions, values, strict=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import sqlalchemy as sa
@@ -29,11 +29,11 @@ from analysis import (
     trimmed_mask,
     void_mask,
 )
-from evalapp.campaigns.models import Campaign, Subject
+from evalapp.campaigns.models import Campaign, CommonItem, RaterGroup, Subject
 from evalapp.extensions import db
 from evalapp.i18n import localized
 from evalapp.results.data import CampaignBallots, issued_per_subject_and_group, load_ballots
-from evalapp.roster.models import RaterGroup, RosterEntry
+from evalapp.roster.models import RosterEntry
 
 WEAKEST = 4
 # A test-only setting (honoured only when TESTING): hide small groups without merging them, to
@@ -66,14 +66,14 @@ class Figures:
 @dataclass(frozen=True)
 class GroupFigures(Turnout):
     """One rater group on one subject. Tickets issued and ballots returned are always shown
-    (the live monitor shows them too); the valid ballots and the figures only when the group
-    is shown on its own (`figures`), because a merged group's valid count would tell which of
-    the merged cell's void ballots are its own. `merged`: reported within 其他类别."""
+    (the live monitor shows them too); the ballots counted and the figures only when the group
+    is shown on its own (`figures`), because a merged group's count would tell which of the
+    merged cell's void ballots are its own. `merged`: reported within 其他类别."""
 
     group: RaterGroup
     issued: int
     returned: int
-    valid: int | None
+    counted: int | None
     merged: bool
     figures: Figures | None
 
@@ -90,7 +90,7 @@ class OtherGroups(Turnout):
     groups: tuple[RaterGroup, ...]
     issued: int
     returned: int
-    valid: int
+    counted: int
     figures: Figures
 
 
@@ -105,10 +105,13 @@ class ItemFigures:
 
 @dataclass(frozen=True)
 class SubjectResults(Turnout):
+    """One subject's results. Words as in the glossary: a ballot is valid unless void; it is
+    counted (enters the figures) when valid and not dropped as the highest or lowest score."""
+
     subject: Subject
     issued: int
     returned: int
-    valid: int
+    counted: int  # valid, not trimmed: the ballots entering the figures
     void_blank: int
     void_uniform: int
     trimmed: int
@@ -144,7 +147,9 @@ class SubjectResults(Turnout):
 
 
 class BallotStatus(enum.IntEnum):
-    COUNTED = 0
+    """A ballot's part in the figures. Valid = COUNTED or TRIMMED (not void)."""
+
+    COUNTED = 0  # valid and entering the figures
     VOID_BLANK = 1  # too many items blank
     VOID_UNIFORM = 2  # every answered item the same level (when the campaign says so)
     TRIMMED = 3  # a subject's highest or lowest score, dropped (when the campaign says so)
@@ -164,12 +169,38 @@ class CampaignResults:
     @property
     def ranked(self) -> list[SubjectResults]:
         """The subjects in the one order every page, chart and export lists them: by rank,
-        then those without a rank (no valid ballot, so no score) in the campaign's order."""
+        then those without a rank (no ballot counted, so no score) in the campaign's order."""
         return sorted(self.subjects, key=lambda r: (r.rank is None, r.rank or 0))
 
     def counted_scores(self, subject_id: int) -> np.ndarray:
         return self.scores[(self.ballots.subject_ids == subject_id)
                            & (self.status == BallotStatus.COUNTED)]
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every subject's results are drawn from, read once for the whole campaign."""
+
+    campaign: Campaign
+    ballots: CampaignBallots
+    common: list[CommonItem]
+    groups: list[RaterGroup]
+    roster: dict[int, int]  # rater group id: people on its roster
+    issued: dict[tuple[int, int], int]  # (subject id, rater group id): tickets issued
+    status: np.ndarray  # BallotStatus per ballot
+    scores: np.ndarray  # per ballot
+    points: np.ndarray  # the scale's points, 好 to 差
+    merge: bool  # False only in the disclosure attack test's unmerged setting
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """A subject's ballots and reporting cells: what its rank and its figures both need."""
+
+    mine: np.ndarray  # the subject's ballots
+    counted: np.ndarray  # those of them entering the figures
+    disclosure: Disclosure
+    score: float | None  # None when the subject shows counts only, or no ballot is counted
 
 
 def campaign_results(campaign: Campaign) -> CampaignResults:
@@ -178,36 +209,35 @@ def campaign_results(campaign: Campaign) -> CampaignResults:
     ballots = load_ballots(campaign.id, width)
     points = (campaign.points_excellent, campaign.points_good, campaign.points_fair,
               campaign.points_poor)
-    groups = list(db.session.scalars(sa.select(RaterGroup).where(
-        RaterGroup.campaign_id == campaign.id).order_by(RaterGroup.position)))
-    roster = dict(db.session.execute(
-        sa.select(RosterEntry.rater_group_id, sa.func.count(RosterEntry.id))
-        .where(RosterEntry.campaign_id == campaign.id).group_by(RosterEntry.rater_group_id)
-    ).all())
-    issued = issued_per_subject_and_group(campaign.id)
     scores = ballot_scores(ballots.levels, points) if len(ballots) else np.zeros(0)
     status = _statuses(campaign, ballots, scores)
-    merge = not (current_app.testing and current_app.config.get(UNMERGED_SETTING))
-    results = [
-        _subject(campaign, subject, ballots, common, groups, roster, issued, status, scores,
-                 points, merge)
-        for subject in campaign.subjects
-    ]
-    ranked = sorted((r for r in results if r.score is not None), key=lambda r: -r.score)
-    ranks = {r.subject.id: position for position, r in enumerate(ranked, start=1)}
-    results = [_with_rank(r, ranks.get(r.subject.id)) for r in results]
+    context = _Context(
+        campaign=campaign, ballots=ballots, common=common, groups=campaign.rater_groups,
+        roster=dict(db.session.execute(
+            sa.select(RosterEntry.rater_group_id, sa.func.count(RosterEntry.id))
+            .where(RosterEntry.campaign_id == campaign.id)
+            .group_by(RosterEntry.rater_group_id)).all()),
+        issued=issued_per_subject_and_group(campaign.id), status=status, scores=scores,
+        points=np.asarray(points, dtype=float),
+        merge=not (current_app.testing and current_app.config.get(UNMERGED_SETTING)))
+    cells = {subject.id: _cells(context, subject) for subject in campaign.subjects}
+    ranked = sorted((s for s in campaign.subjects if cells[s.id].score is not None),
+                    key=lambda s: -(cells[s.id].score or 0))
+    ranks = {subject.id: position for position, subject in enumerate(ranked, start=1)}
+    results = [_subject(context, subject, cells[subject.id], ranks.get(subject.id))
+               for subject in campaign.subjects]
     shown = np.isin(ballots.subject_ids, [r.subject.id for r in results if r.has_figures])
     valid = shown & ((status == BallotStatus.COUNTED) | (status == BallotStatus.TRIMMED))
     alpha = None
     if valid.sum() >= 2 and common:
-        table = np.asarray(points, dtype=float)
         answers = ballots.levels[valid][:, : len(common)]
-        matrix = np.where(answers >= 0, table[np.clip(answers, 0, 3)], np.nan)
+        matrix = np.where(answers >= 0, context.points[np.clip(answers, 0, 3)], np.nan)
         try:
             alpha = cronbach_alpha(matrix)
         except ValueError:
             alpha = None
-    return CampaignResults(campaign, groups, results, alpha, points, ballots, status, scores)
+    return CampaignResults(campaign, context.groups, results, alpha, points, ballots, status,
+                           scores)
 
 
 def _statuses(campaign: Campaign, ballots: CampaignBallots, scores: np.ndarray) -> np.ndarray:
@@ -227,54 +257,63 @@ def _statuses(campaign: Campaign, ballots: CampaignBallots, scores: np.ndarray) 
     return status
 
 
-def _with_rank(result: SubjectResults, rank: int | None) -> SubjectResults:
-    return replace(result, rank=rank)
-
-
-def _subject(campaign, subject, ballots: CampaignBallots, common, groups, roster, issued,
-             status, scores, points, merge) -> SubjectResults:  # type: ignore[no-untyped-def]
-    """One subject's results, every figure drawn from the reporting cells of
-    `analysis.disclosure_cells` (`merge` False only in the attack test's unmerged setting)."""
+def _cells(context: _Context, subject: Subject) -> _Cells:
+    """The subject's reporting cells by `analysis.disclosure_cells`, and its score when its
+    figures are shown."""
+    ballots, status = context.ballots, context.status
     mine = ballots.subject_ids == subject.id
-    width = len(common) + len(subject.individual_items)
     counted = mine & (status == BallotStatus.COUNTED)
-    in_group = {g.id: ballots.group_ids == g.id for g in groups}
-    disclosure = disclosure_cells({g.id: int((mine & in_group[g.id]).sum()) for g in groups},
-                                  {g.id: int((counted & in_group[g.id]).sum()) for g in groups},
-                                  campaign.min_report_size, merge)
-    table = np.asarray(points, dtype=float)
+    in_group = {g.id: ballots.group_ids == g.id for g in context.groups}
+    disclosure = disclosure_cells(
+        {g.id: int((mine & in_group[g.id]).sum()) for g in context.groups},
+        {g.id: int((counted & in_group[g.id]).sum()) for g in context.groups},
+        context.campaign.min_report_size, context.merge)
+    shown = disclosure.figures and counted.any()
+    return _Cells(mine=mine, counted=counted, disclosure=disclosure,
+                  score=float(context.scores[counted].mean()) if shown else None)
+
+
+def _subject(context: _Context, subject: Subject, cells: _Cells,
+             rank: int | None) -> SubjectResults:
+    """One subject's results, every figure drawn from its reporting cells."""
+    campaign, ballots, status, scores = (context.campaign, context.ballots, context.status,
+                                         context.scores)
+    mine, counted, disclosure, score = cells.mine, cells.counted, cells.disclosure, cells.score
+    width = len(context.common) + len(subject.individual_items)
 
     def figures(cell: tuple[int, ...]) -> Figures:
         chosen = counted & np.isin(ballots.group_ids, cell)
         return Figures(float(scores[chosen].mean()) if chosen.any() else None,
                        _rates(ballots.satisfaction[chosen]),
-                       _item_means(ballots.levels[chosen][:, :width], table))
+                       _item_means(ballots.levels[chosen][:, :width], context.points))
 
     reported = disclosure.reported
-    group_figures = [GroupFigures(
-        g, issued.get((subject.id, g.id), 0), int((mine & in_group[g.id]).sum()),
-        None if g.id in disclosure.hidden else int((counted & in_group[g.id]).sum()),
-        g.id in disclosure.merged, figures((g.id,)) if (g.id,) in reported else None)
-        for g in groups]
+    group_figures = []
+    for g in context.groups:
+        in_group = ballots.group_ids == g.id
+        group_figures.append(GroupFigures(
+            group=g, issued=context.issued.get((subject.id, g.id), 0),
+            returned=int((mine & in_group).sum()),
+            counted=None if g.id in disclosure.hidden else int((counted & in_group).sum()),
+            merged=g.id in disclosure.merged,
+            figures=figures((g.id,)) if (g.id,) in reported else None))
     other = None
     if disclosure.merged in reported:
         members = [f for f in group_figures if f.merged]
-        other = OtherGroups(tuple(f.group for f in members), sum(f.issued for f in members),
-                            sum(f.returned for f in members),
-                            int((counted & np.isin(ballots.group_ids, disclosure.merged)).sum()),
-                            figures(disclosure.merged))
-    shown = disclosure.figures and counted.any()
-    score = float(scores[counted].mean()) if shown else None
+        other = OtherGroups(
+            groups=tuple(f.group for f in members), issued=sum(f.issued for f in members),
+            returned=sum(f.returned for f in members),
+            counted=int((counted & np.isin(ballots.group_ids, disclosure.merged)).sum()),
+            figures=figures(disclosure.merged))
+    shown = score is not None
     cell_of = np.zeros(len(ballots), dtype=int)
     for position, cell in enumerate(disclosure.cells):
         cell_of[np.isin(ballots.group_ids, cell)] = position
     design, note = (_design_weighted(scores[counted], cell_of[counted], disclosure.cells,
-                                     roster) if shown else (None, ""))
-    weights = {g.id: g.weight for g in groups if g.weight}
-    policy = _policy_weighted(scores[counted], cell_of[counted], disclosure.cells,
-                              weights) if shown else None
-    labels = [item.text_zh for item in common] + [i.text_zh for i in subject.individual_items]
-    items = _items(ballots.levels[counted][:, :width], table, labels) if shown else []
+                                     context.roster) if shown else (None, ""))
+    weights = {g.id: g.weight for g in context.groups if g.weight}
+    labels = ([item.text_zh for item in context.common]
+              + [i.text_zh for i in subject.individual_items])
     reported_cell = np.zeros(len(ballots), dtype=int)
     for position, cell in enumerate(reported, start=1):
         reported_cell[np.isin(ballots.group_ids, cell)] = position
@@ -285,13 +324,22 @@ def _subject(campaign, subject, ballots: CampaignBallots, common, groups, roster
                 if ballots.comments[i]]
     random.SystemRandom().shuffle(opinions)
     return SubjectResults(
-        subject, sum(g.issued for g in group_figures), int(mine.sum()), int(counted.sum()),
-        *(int((mine & (status == kind)).sum()) for kind in (
-            BallotStatus.VOID_BLANK, BallotStatus.VOID_UNIFORM, BallotStatus.TRIMMED)),
-        score, design, note, policy, _rates(ballots.satisfaction[counted]) if shown else None,
-        grade(score, {"excellent": campaign.grade_excellent_min, "good": campaign.grade_good_min,
-                      "fair": campaign.grade_fair_min}) if score is not None else "",
-        None, items, group_figures, other, disclosure, comparison, satisfaction_test, opinions)
+        subject=subject, issued=sum(g.issued for g in group_figures), returned=int(mine.sum()),
+        counted=int(counted.sum()),
+        void_blank=int((mine & (status == BallotStatus.VOID_BLANK)).sum()),
+        void_uniform=int((mine & (status == BallotStatus.VOID_UNIFORM)).sum()),
+        trimmed=int((mine & (status == BallotStatus.TRIMMED)).sum()),
+        score=score, design=design, design_note=note,
+        policy_score=_policy_weighted(scores[counted], cell_of[counted], disclosure.cells,
+                                      weights) if shown else None,
+        satisfaction=_rates(ballots.satisfaction[counted]) if shown else None,
+        grade=grade(score, {"excellent": campaign.grade_excellent_min,
+                            "good": campaign.grade_good_min,
+                            "fair": campaign.grade_fair_min}) if score is not None else "",
+        rank=rank,
+        items=_items(ballots.levels[counted][:, :width], context.points, labels) if shown else [],
+        groups=group_figures, other=other, disclosure=disclosure, comparison=comparison,
+        satisfaction_test=satisfaction_test, opinions=opinions)
 
 
 def _between_groups(scores: np.ndarray, satisfaction: np.ndarray, group_ids: np.ndarray,

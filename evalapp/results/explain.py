@@ -9,16 +9,20 @@ from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from evalapp.campaigns.models import Campaign
+from analysis import GroupComparison, LevelTest
+from evalapp.campaigns.models import Campaign, RaterGroup
 from evalapp.i18n import html_lang, localized
 from evalapp.results.compute import OTHER, GroupFigures, OtherGroups, SubjectResults
-from evalapp.roster.models import RaterGroup
 
 GRADE_LABELS = {"excellent": _l("Excellent"), "good": _l("Good"), "fair": _l("Fair"),
                 "poor": _l("Poor"), "": "–"}
 
 TEST_NAMES = {"mann-whitney": _l("Mann-Whitney U test"),
               "kruskal-wallis": _l("Kruskal-Wallis test")}
+EFFECT_WORDS = {"large": _l("the difference is large"),
+                "moderate": _l("the difference is moderate"),
+                "small": _l("the difference is small"),
+                "negligible": _l("the difference is negligible")}
 
 
 def grade_label(grade: str) -> str:
@@ -39,18 +43,32 @@ def group_note(result: SubjectResults, group: GroupFigures) -> str:
     return _("not shown (too few ballots)") if group.returned else "–"
 
 
+def difference_summary(test: GroupComparison | LevelTest) -> str:
+    """A test between groups in words for non-statisticians: whether the difference is more
+    than chance (with p), how large it is, and whether small groups make it approximate."""
+    p = f"p = {test.p_value:.3f}" if test.p_value >= 0.001 else "p < 0.001"
+    if test.significant:
+        summary = _("The groups' ratings very likely differ by more than chance (%(p)s); "
+                    "%(size)s.", p=p, size=EFFECT_WORDS[test.effect_class])
+    else:
+        summary = _("The groups' ratings may differ only by chance (%(p)s); they cannot be "
+                    "said to see it differently.", p=p)
+    if test.approximate:
+        summary = _("%(summary)s Some groups are small, so this is approximate.",
+                    summary=summary)
+    return summary
+
+
 def group_difference_lines(result: SubjectResults) -> list[str]:
     """The tests between the rater groups shown, each saying what it compared, in words."""
-    english = not html_lang().startswith("zh")
     lines = []
     if result.comparison:
-        summary = result.comparison.summary_en if english else result.comparison.summary_zh
         lines.append(_("Ballot scores of the groups shown (%(test)s): %(summary)s",
-                       test=TEST_NAMES[result.comparison.test], summary=summary))
+                       test=TEST_NAMES[result.comparison.test],
+                       summary=difference_summary(result.comparison)))
     if result.satisfaction_test:
-        test = result.satisfaction_test
         lines.append(_("Satisfaction answers of the groups shown (chi-square): %(summary)s",
-                       summary=test.summary_en if english else test.summary_zh))
+                       summary=difference_summary(result.satisfaction_test)))
     return lines
 
 

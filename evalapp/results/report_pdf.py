@@ -67,8 +67,8 @@ def _cover(pdf: FPDF, results: CampaignResults) -> None:
     _lines(pdf, lines)
     _table(pdf, [_("Rank"), _("Subject"), _("Score"), _("Grade"),
                  _("Satisfaction rate"), _("Valid / returned / issued")],
-           [[str(r.rank or "–"), charts.subject_label(r), _number(r.score),
-             grade_label(r.grade), _rate(r), f"{r.valid} / {r.returned} / {r.issued}"]
+           [[str(r.rank or "–"), r.subject.label(), _number(r.score),
+             grade_label(r.grade), _rate(r), f"{r.counted} / {r.returned} / {r.issued}"]
             for r in results.ranked],
            (12, 58, 18, 16, 44, 32), "RLRLRR")
     _chart(pdf, charts.subjects_chart(results))
@@ -76,7 +76,7 @@ def _cover(pdf: FPDF, results: CampaignResults) -> None:
 
 def _section(pdf: FPDF, results: CampaignResults, result: SubjectResults) -> None:
     pdf.add_page()
-    _heading(pdf, charts.subject_label(result), 15)
+    _heading(pdf, result.subject.label(), 15)
     lines = [
         _("Score %(score)s, grade %(grade)s, rank %(rank)s of %(count)d.",
           score=_number(result.score), grade=grade_label(result.grade),
@@ -84,7 +84,7 @@ def _section(pdf: FPDF, results: CampaignResults, result: SubjectResults) -> Non
         _("Tickets issued %(issued)d, ballots returned %(returned)d, valid %(valid)d, void "
           "(too many blanks) %(void)d, void (uniform answers) %(uniform)d, dropped as "
           "highest/lowest %(trimmed)d.", issued=result.issued, returned=result.returned,
-          valid=result.valid, void=result.void_blank, uniform=result.void_uniform,
+          valid=result.counted, void=result.void_blank, uniform=result.void_uniform,
           trimmed=result.trimmed),
     ]
     if result.design:
@@ -106,12 +106,12 @@ def _section(pdf: FPDF, results: CampaignResults, result: SubjectResults) -> Non
                        "are shown.", n=results.campaign.min_report_size))
     _lines(pdf, lines)
     rows = [[localized(g.group, "name"), str(g.issued), str(g.returned),
-             "–" if g.valid is None else str(g.valid), *_group_figures(result, g)]
+             "–" if g.counted is None else str(g.counted), *_group_figures(result, g)]
             for g in result.groups]
     if result.other:
         other = result.other
         rows.append([other_label(other), str(other.issued), str(other.returned),
-                     str(other.valid), *_figure_cells(other.figures)])
+                     str(other.counted), *_figure_cells(other.figures)])
     _table(pdf, [_("Group"), _("Tickets issued"), _("Returned"), _("Valid ballots"),
                  _("Score"), _("Satisfaction rate")], rows,
            (44, 24, 24, 24, 34, 30), "LRRRRR")

@@ -66,8 +66,8 @@ def _row(number: int, result: SubjectResults) -> list[tuple[object, str]]:
     return [
         (number, COUNT), (localized(result.subject.unit, "name"), TEXT),
         (result.subject.person_name, TEXT),
-        (result.issued, COUNT), (result.returned, COUNT), (result.valid, COUNT),
-        (result.returned - result.valid, COUNT),
+        (result.issued, COUNT), (result.returned, COUNT), (result.counted, COUNT),
+        (result.returned - result.counted, COUNT),
         (result.returned / result.issued if result.issued else None, PERCENT),
         (result.score, SCORE), (design.estimate if design else None, SCORE),
         (f"{design.ci_low:.2f}–{design.ci_high:.2f}" if design else "", TEXT),

@@ -7,8 +7,7 @@ from flask import Blueprint, Response, abort, render_template
 from flask_login import current_user
 
 from evalapp.audit.operations import record
-from evalapp.auth.access import role_required
-from evalapp.auth.models import Role
+from evalapp.auth.access import READERS, role_required
 from evalapp.campaigns.access import campaign_for
 from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.charts import FORMATS, render
@@ -28,7 +27,6 @@ bp = Blueprint("results", __name__, url_prefix="/campaigns/<int:campaign_id>/res
 bp.add_app_template_global(grade_label)
 bp.add_app_template_global(other_label)
 bp.add_app_template_global(group_note)
-READERS = (Role.LEADER, Role.ORGANISER, Role.AUDITOR)
 BUILT_IN_BACKGROUND = frozenset({"pdf"})
 
 

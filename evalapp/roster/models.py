@@ -1,44 +1,17 @@
+"""The people raters may be drawn from, and the draws made from them: a draw is a record
+about the roster (its fingerprint, the people it picked), so it lives with it."""
+
 from __future__ import annotations
 
-import enum
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from evalapp.database import str_enum
+from evalapp.auth.models import User
+from evalapp.campaigns.models import RaterGroup
+from evalapp.database import UTCDateTime, utcnow
 from evalapp.extensions import db
-
-
-class Office(enum.StrEnum):
-    HEAD_OFFICE = "head_office"  # 机关
-    GRASSROOTS = "grassroots"  # 基层
-
-
-class Membership(enum.StrEnum):
-    MEMBER = "member"  # 党员
-    NON_MEMBER = "non_member"  # 群众
-
-
-class RaterGroup(db.Model):
-    """A stratum of raters, e.g. 机关党员. Tickets and ballots carry the group, never a person."""
-
-    __tablename__ = "rater_groups"
-    __table_args__ = (
-        sa.UniqueConstraint("campaign_id", "name_zh"),
-        sa.UniqueConstraint("campaign_id", "position"),
-        sa.UniqueConstraint("campaign_id", "id"),
-        sa.CheckConstraint("weight IS NULL OR (weight > 0 AND weight <= 1)", name="weight_range"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
-    position: Mapped[int]
-    name_zh: Mapped[str] = mapped_column(sa.String(50))
-    name_en: Mapped[str] = mapped_column(sa.String(50), default="")
-    office: Mapped[Office | None] = mapped_column(str_enum(Office, "office"))
-    membership: Mapped[Membership | None] = mapped_column(str_enum(Membership, "membership"))
-    # Optional policy weight of this group in the composite score (e.g. head office 0.4).
-    weight: Mapped[float | None] = mapped_column()
 
 
 class RosterEntry(db.Model):
@@ -63,3 +36,56 @@ class RosterEntry(db.Model):
     unit_name: Mapped[str] = mapped_column(sa.String(100), default="")
 
     rater_group: Mapped[RaterGroup] = relationship()
+
+
+class SampleDraw(db.Model):
+    """A recorded draw: enough to reproduce it (roster fingerprint, seed, parameters) and to
+    account for it (who, when, and why when it is not the first)."""
+
+    __tablename__ = "sample_draws"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(fraction IS NULL) <> (total IS NULL)", name="fraction_or_total"
+        ),
+        sa.CheckConstraint(
+            "fraction IS NULL OR (fraction > 0 AND fraction <= 1)", name="fraction_range"
+        ),
+        sa.CheckConstraint("total IS NULL OR total > 0", name="total_positive"),
+        sa.CheckConstraint("minimum_per_group >= 0", name="minimum_not_negative"),
+        sa.UniqueConstraint("campaign_id", "sequence"),
+        sa.CheckConstraint(
+            "sequence = 1 OR length(coalesce(reason, '')) > 0", name="redraw_has_reason"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
+    sequence: Mapped[int]
+    seed: Mapped[str] = mapped_column(sa.String(64))
+    fraction: Mapped[float | None] = mapped_column()
+    total: Mapped[int | None] = mapped_column()
+    minimum_per_group: Mapped[int] = mapped_column(default=0)
+    # {rater group id (as text): number drawn}
+    allocation: Mapped[dict[str, int]] = mapped_column(sa.JSON)
+    roster_fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    drawn_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    drawn_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    drawn_by: Mapped[User | None] = relationship()
+    people: Mapped[list[DrawnPerson]] = relationship(cascade="all, delete-orphan")
+
+
+class DrawnPerson(db.Model):
+    __tablename__ = "drawn_people"
+
+    draw_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("sample_draws.id", ondelete="CASCADE"), primary_key=True
+    )
+    roster_entry_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("roster_entries.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    roster_entry: Mapped[RosterEntry] = relationship()

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from evalapp.campaigns.models import Campaign, CampaignStatus
+from evalapp.campaigns.models import Campaign, CampaignStatus, Membership, Office, RaterGroup
 from evalapp.extensions import db
-from evalapp.roster.models import Membership, Office, RaterGroup, RosterEntry
-from evalapp.sampling.models import SampleDraw
+from evalapp.roster.models import RosterEntry, SampleDraw
 from evalapp.tabular import RowProblem, too_long
 from evalapp.text import compact, squeezed
 
@@ -69,7 +68,7 @@ class RosterPreview:
         return [(group, per_group.get(group.id, 0)) for group in groups]
 
 
-def _lookup(words: dict, value: str):  # type: ignore[no-untyped-def]
+def _lookup(words: dict, value: str):
     typed = squeezed(value)
     return next((key for key, spellings in words.items()
                  if typed in {squeezed(word) for word in spellings}), None)
@@ -117,7 +116,7 @@ def check_roster(
     return RosterPreview(tuple(people), tuple(problems))
 
 
-def _group_of(cell, mapping, by_name, by_kind, reasons):  # type: ignore[no-untyped-def]
+def _group_of(cell, mapping, by_name, by_kind, reasons):
     if mapping.group is not None:
         value = cell(mapping.group)
         group = by_name.get(squeezed(value))

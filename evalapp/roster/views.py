@@ -14,9 +14,9 @@ from evalapp.audit.operations import record
 from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
 from evalapp.campaigns.access import campaign_for
-from evalapp.campaigns.models import Campaign, CampaignStatus
+from evalapp.campaigns.models import Campaign, CampaignStatus, RaterGroup
 from evalapp.extensions import db
-from evalapp.roster.models import RaterGroup, RosterEntry
+from evalapp.roster.models import RosterEntry
 from evalapp.roster.operations import ColumnMapping, RosterLocked, check_roster, import_roster
 from evalapp.tabular import Row, TableError, column_of, header_index, read_rows
 from forms.roster import NO_COLUMN, RosterMappingForm, RosterUploadForm
@@ -39,25 +39,19 @@ GUESSES = {
 }
 
 
-def _groups(campaign_id: int) -> list[RaterGroup]:
-    return list(db.session.scalars(
-        sa.select(RaterGroup).where(RaterGroup.campaign_id == campaign_id)
-        .order_by(RaterGroup.position)))
-
-
-def _roster_counts(campaign_id: int) -> list[tuple[RaterGroup, int]]:
+def _roster_counts(campaign: Campaign) -> list[tuple[RaterGroup, int]]:
     counts = dict(db.session.execute(
         sa.select(RosterEntry.rater_group_id, sa.func.count(RosterEntry.id))
-        .where(RosterEntry.campaign_id == campaign_id).group_by(RosterEntry.rater_group_id)
+        .where(RosterEntry.campaign_id == campaign.id).group_by(RosterEntry.rater_group_id)
     ).all())
-    return [(group, counts.get(group.id, 0)) for group in _groups(campaign_id)]
+    return [(group, counts.get(group.id, 0)) for group in campaign.rater_groups]
 
 
 def _frozen(campaign: Campaign) -> tuple[str, int]:
     """The roster page, refusing a change: once a campaign opens its roster sizes weight the
     results (`RosterFrozen`)."""
     return render_template("roster/index.html", campaign=campaign, form=None,
-                           counts=_roster_counts(campaign.id)), 409
+                           counts=_roster_counts(campaign)), 409
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -82,7 +76,7 @@ def index(campaign_id: int) -> Response | tuple[str, int]:
                 return redirect(url_for("roster.mapping", campaign_id=campaign.id, upload=name),
                                 code=303)
     return render_template("roster/index.html", campaign=campaign, form=form,
-                           counts=_roster_counts(campaign.id)), 422 if form.errors else 200
+                           counts=_roster_counts(campaign)), 422 if form.errors else 200
 
 
 def _from_header(rows: list[Row]) -> list[Row]:
@@ -124,7 +118,7 @@ def mapping(campaign_id: int) -> Response | tuple[str, int]:
     form = _mapping_form(list(rows[0].cells))
     form.upload.data = name
     preview = None
-    groups = _groups(campaign.id)
+    groups = campaign.rater_groups
     hidden = [row for row in rows[1:] if row.hidden]
     if form.validate_on_submit():
         # Hidden rows (people who have left, rows filtered out) are left out unless included.
@@ -141,7 +135,7 @@ def mapping(campaign_id: int) -> Response | tuple[str, int]:
                            hidden=hidden, preview=preview, groups=groups), status
 
 
-def _import(campaign, preview, name: str) -> Response:  # type: ignore[no-untyped-def]
+def _import(campaign, preview, name: str) -> Response:
     try:
         count = import_roster(campaign, preview)
     except RosterLocked:
@@ -149,7 +143,7 @@ def _import(campaign, preview, name: str) -> Response:  # type: ignore[no-untype
                 "replaced."), "error")
         return redirect(url_for("roster.index", campaign_id=campaign.id), code=303)
     record("roster.import", user=current_user, campaign=campaign, people=count,
-           per_group={group.name_zh: n for group, n in preview.counts(_groups(campaign.id))})
+           per_group={group.name_zh: n for group, n in preview.counts(campaign.rater_groups)})
     db.session.commit()
     uploads.discard(name)
     flash(_("%(count)d people imported.", count=count))

@@ -11,8 +11,7 @@ from analysis import allocate_proportional, draw_stratified_sample, roster_finge
 from evalapp.auth.models import User
 from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
-from evalapp.roster.models import RaterGroup, RosterEntry
-from evalapp.sampling.models import DrawnPerson, SampleDraw
+from evalapp.roster.models import DrawnPerson, RosterEntry, SampleDraw
 
 
 @dataclass(frozen=True)
@@ -29,10 +28,7 @@ def new_seed() -> str:
 
 
 def draw_sample(campaign: Campaign, request: DrawRequest, *, user: User | None) -> SampleDraw:
-    groups = db.session.scalars(
-        sa.select(RaterGroup).where(RaterGroup.campaign_id == campaign.id)
-        .order_by(RaterGroup.position)
-    ).all()
+    groups = campaign.rater_groups
     entries = db.session.execute(
         sa.select(RosterEntry.rater_group_id, RosterEntry.staff_number, RosterEntry.id)
         .where(RosterEntry.campaign_id == campaign.id)

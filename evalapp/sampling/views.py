@@ -14,14 +14,13 @@ from evalapp.audit.operations import record
 from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
 from evalapp.campaigns.access import campaign_for
-from evalapp.campaigns.models import Campaign, CampaignStatus
+from evalapp.campaigns.models import Campaign, CampaignStatus, RaterGroup
 from evalapp.extensions import db
-from evalapp.roster.models import RaterGroup, RosterEntry
-from evalapp.sampling.models import DrawnPerson, SampleDraw
+from evalapp.roster.models import DrawnPerson, RosterEntry, SampleDraw
 from evalapp.sampling.operations import DrawRequest, draw_sample
 from evalapp.spreadsheets import XLSX_MIMETYPE, append_row, workbook_bytes
+from evalapp.tickets.download import sheet_response
 from evalapp.tickets.operations import BatchSummary, batch_summaries, issue_tickets
-from evalapp.tickets.views import sheet_response
 from forms.sampling import DrawForm, IssueFromDrawForm
 
 bp = Blueprint("sampling", __name__, url_prefix="/campaigns/<int:campaign_id>/draws")
@@ -34,10 +33,7 @@ def _draws(campaign: Campaign) -> list[SampleDraw]:
 
 
 def _groups(campaign: Campaign) -> dict[str, RaterGroup]:
-    groups = db.session.scalars(
-        sa.select(RaterGroup).where(RaterGroup.campaign_id == campaign.id)
-        .order_by(RaterGroup.position))
-    return {str(group.id): group for group in groups}
+    return {str(group.id): group for group in campaign.rater_groups}
 
 
 @bp.route("/", methods=["GET", "POST"])

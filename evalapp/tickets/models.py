@@ -6,11 +6,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evalapp.auth.models import User
-from evalapp.campaigns.models import Campaign, Subject
+from evalapp.campaigns.models import Campaign, RaterGroup, Subject
 from evalapp.database import UTCDateTime, utcnow
 from evalapp.extensions import db
-from evalapp.roster.models import RaterGroup
-from evalapp.sampling.models import SampleDraw
+from evalapp.roster.models import SampleDraw
 
 batch_subjects = sa.Table(
     "ticket_batch_subjects",

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from evalapp.audit.present import names
 from evalapp.auth.models import User
-from evalapp.campaigns.models import Campaign, Subject
+from evalapp.campaigns.models import Campaign, RaterGroup, Subject
 from evalapp.extensions import db
-from evalapp.roster.models import RaterGroup
-from evalapp.sampling.models import SampleDraw
+from evalapp.roster.models import SampleDraw
 from evalapp.tickets.models import Ticket, TicketBatch
 from evalapp.tickets.tokens import hash_token, new_token
 
@@ -83,6 +83,22 @@ def batch_summaries(campaign: Campaign) -> list[BatchSummary]:
     )
     return [BatchSummary(batch, number, *counts)
             for number, (batch, *counts) in enumerate(rows, start=1)]
+
+
+@names("batch")
+def _batch_numbers(ids: set[int]) -> dict[int, str]:
+    """In the audit log, a batch is named by its number within its campaign, as the tickets
+    page numbers it."""
+    campaigns = sa.select(TicketBatch.campaign_id).where(TicketBatch.id.in_(ids))
+    rows = db.session.execute(
+        sa.select(TicketBatch.id, TicketBatch.campaign_id)
+        .where(TicketBatch.campaign_id.in_(campaigns)).order_by(TicketBatch.id)).all()
+    seen: dict[int, int] = {}
+    numbers = {}
+    for batch_id, campaign_id in rows:
+        seen[campaign_id] = seen.get(campaign_id, 0) + 1
+        numbers[batch_id] = str(seen[campaign_id])
+    return numbers
 
 
 def sheet_name(campaign: Campaign, batches: Sequence[TicketBatch]) -> str:

@@ -7,7 +7,6 @@ the batch and issuing again, which the page says before the organiser issues.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
@@ -19,39 +18,23 @@ from evalapp.audit.operations import record
 from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
 from evalapp.campaigns.access import campaign_for
-from evalapp.campaigns.models import Campaign, CampaignStatus, Subject
+from evalapp.campaigns.models import Campaign, CampaignStatus, RaterGroup
 from evalapp.confirm import confirm_page, confirmed
 from evalapp.extensions import db
 from evalapp.i18n import localized
 from evalapp.netaddr import base_url_for_request
-from evalapp.roster.models import RaterGroup
-from evalapp.tickets.models import TicketBatch
-from evalapp.tickets.operations import batch_summaries, issue_tickets, sheet_name, void_unspent
-from evalapp.tickets.sheets import faces_for, ticket_png, ticket_sheet_pdf, ticket_svg
+from evalapp.tickets.download import sheet_response
+from evalapp.tickets.operations import batch_summaries, issue_tickets, void_unspent
 from forms.tickets import IssueTicketsForm
 
 bp = Blueprint("tickets", __name__, url_prefix="/campaigns/<int:campaign_id>/tickets")
 
-RENDERERS = {
-    "pdf": ("application/pdf", lambda faces, address: ticket_sheet_pdf(faces, address)),
-    "png": ("image/png", lambda faces, address: ticket_png(faces[0])),
-    "svg": ("image/svg+xml", lambda faces, address: ticket_svg(faces[0])),
-}
-
-
 def _form(campaign: Campaign) -> IssueTicketsForm:
     form = IssueTicketsForm()
-    groups = db.session.scalars(
-        sa.select(RaterGroup).where(RaterGroup.campaign_id == campaign.id)
-        .order_by(RaterGroup.position)
-    )
-    form.rater_group.choices = [SelectChoice(g.id, localized(g, "name")) for g in groups]
-    form.subjects.choices = [SelectChoice(s.id, subject_label(s)) for s in campaign.subjects]
+    form.rater_group.choices = [SelectChoice(g.id, localized(g, "name"))
+                                for g in campaign.rater_groups]
+    form.subjects.choices = [SelectChoice(s.id, s.label()) for s in campaign.subjects]
     return form
-
-
-def subject_label(subject: Subject) -> str:
-    return f"{localized(subject.unit, 'name')} · {subject.person_name}"
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -90,23 +73,6 @@ def _issue(campaign: Campaign, form: IssueTicketsForm) -> Response:
     return sheet_response(campaign, [(batch, tokens)], form.output.data)
 
 
-def sheet_response(
-    campaign: Campaign, issued: list[tuple[TicketBatch, list[str]]], output: str
-) -> Response:
-    """The printable file of freshly issued tickets; commits the issue only once the file
-    exists, so no ticket is stored that nobody can print."""
-    address = base_url_for_request()
-    faces = faces_for(campaign, issued, address)
-    media_type, render = RENDERERS[output]
-    body = render(faces, address)
-    db.session.commit()
-    response = Response(body, mimetype=media_type)
-    name = sheet_name(campaign, [batch for batch, _tokens in issued])
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{output}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.route("/<int:batch_id>/void", methods=["GET", "POST"])
 @role_required(Role.ORGANISER)
 def void(campaign_id: int, batch_id: int) -> Response | str:
@@ -120,7 +86,7 @@ def void(campaign_id: int, batch_id: int) -> Response | str:
         abort(409)
     batch = summary.batch
     if not confirmed():
-        subjects = "; ".join(subject_label(s) for s in batch.subjects)
+        subjects = "; ".join(s.label() for s in batch.subjects)
         return confirm_page(
             heading=_("Void the unused tickets of batch %(number)d?", number=summary.number),
             lines=[f"{localized(batch.rater_group, 'name')} · "

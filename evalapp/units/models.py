@@ -38,14 +38,5 @@ class OrgUnit(db.Model):
     parent: Mapped[OrgUnit | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[OrgUnit]] = relationship(back_populates="parent")
 
-    def lineage(self) -> list[OrgUnit]:
-        """This unit and its ancestors, nearest first."""
-        chain: list[OrgUnit] = []
-        unit: OrgUnit | None = self
-        while unit is not None:
-            chain.append(unit)
-            unit = unit.parent
-        return chain
-
     def __repr__(self) -> str:
         return f"<OrgUnit {self.id} {self.name_zh}>"

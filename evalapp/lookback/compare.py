@@ -30,8 +30,6 @@ from evalapp.campaigns.models import Subject
 from evalapp.results.compute import BallotStatus, CampaignResults, SubjectResults
 from evalapp.text import squeezed
 
-SIGNIFICANCE = 0.05
-
 
 @dataclass(frozen=True)
 class Change:
@@ -197,7 +195,7 @@ def verdict(change: Change, test: GroupComparison | LevelTest | None) -> str:
         return _("Not comparable: one of the rounds has no valid ballots.")
     if test is None:
         return _("Too few ballots to tell whether this is more than chance.")
-    if test.p_value < SIGNIFICANCE:
+    if test.significant:
         if not change.delta:
             return _("The same on average, though the answers are spread differently in a way "
                      "that would rarely arise by chance (p = %(p)s).", p=f"{test.p_value:.3f}")

@@ -34,9 +34,9 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from evalapp.ballotbox.operations import close_campaign, open_campaign
-from evalapp.campaigns.models import Campaign, Level, Satisfaction, Subject
+from evalapp.campaigns.default_questionnaire import TemplateItem, TemplateSection
+from evalapp.campaigns.models import Campaign, Level, RaterGroup, Satisfaction, Subject
 from evalapp.campaigns.operations import create_campaign
-from evalapp.campaigns.template import TemplateItem, TemplateSection
 from evalapp.extensions import db
 from evalapp.results import views
 from evalapp.results.ballots_csv import ballots_csv, status_labels
@@ -48,10 +48,10 @@ from evalapp.results.compute import (
 )
 from evalapp.results.explain import group_difference_lines
 from evalapp.results.summary_xlsx import summary_xlsx
-from evalapp.roster.models import RaterGroup, RosterEntry
+from evalapp.roster.models import RosterEntry
 from evalapp.tickets.tokens import new_receipt_code
 from evalapp.units.models import OrgUnit
-from tests.ballots import BallotContent, insert_ballots
+from tests.support.ballots import BallotContent, insert_ballots
 
 # One returned ballot of a group: (subject index, item levels 0-3 or None for blank,
 # satisfaction 0 满意 / 1 基本满意 / 2 不满意 or None, opinion)
@@ -78,17 +78,17 @@ def build_campaign(unit: OrgUnit, groups: Sequence[GroupPlan], *, subjects: int 
     for position in range(1, subjects + 1):
         db.session.add(Subject(campaign=campaign, unit=unit, position=position,
                                person_name=f"述职人{position}", report_text="述职报告"))
-    existing = _groups(campaign.id)
+    existing = _groups(campaign)
     for extra in existing[len(groups):]:
         db.session.delete(extra)
     db.session.flush()
-    for position, group in enumerate(_groups(campaign.id), start=1):
+    for position, group in enumerate(_groups(campaign), start=1):
         group.name_zh, group.name_en = f"类别{position}", f"Group {position}"
     db.session.add_all(RaterGroup(campaign_id=campaign.id, position=position,
                                   name_zh=f"类别{position}", name_en=f"Group {position}")
                        for position in range(len(existing) + 1, len(groups) + 1))
     db.session.flush()
-    rater_groups = _groups(campaign.id)
+    rater_groups = _groups(campaign)
     people = []
     for group, plan in zip(rater_groups, groups, strict=True):
         group.weight = plan.weight
@@ -111,9 +111,11 @@ def build_campaign(unit: OrgUnit, groups: Sequence[GroupPlan], *, subjects: int 
     return campaign.id
 
 
-def _groups(campaign_id: int) -> list[RaterGroup]:
-    return list(db.session.scalars(sa.select(RaterGroup).where(
-        RaterGroup.campaign_id == campaign_id).order_by(RaterGroup.position)))
+def _groups(campaign: Campaign) -> list[RaterGroup]:
+    """The campaign's groups as stored now: this helper adds and deletes groups, which the
+    read-only `Campaign.rater_groups` follows only once reloaded."""
+    db.session.expire(campaign, ["rater_groups"])
+    return campaign.rater_groups
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,7 @@ class _Published:
     error: Fraction  # half the last printed digit; 0 for the Excel file's exact numbers
 
 
-def attack(app, campaign_id: int, unmerged: bool = False,  # type: ignore[no-untyped-def]
+def attack(app, campaign_id: int, unmerged: bool = False,
            workbook: bool = True) -> list[Recovery]:
     """Everything the attacker recovers about small groups from one campaign's outputs,
     rendered in English (the labels are the same in Chinese, only easier to read back).
@@ -189,7 +191,7 @@ def _truth(results: CampaignResults, subject: Subject) -> dict[int, _Group]:
     return known
 
 
-def _attack_subject(results, subject, page, table, sheet, statuses) -> list[Recovery]:  # type: ignore[no-untyped-def]
+def _attack_subject(results, subject, page, table, sheet, statuses) -> list[Recovery]:
     campaign = results.campaign
     known = _truth(results, subject)
     by_name = {g.group.name_en: g for g in known.values()}
@@ -301,7 +303,7 @@ def _zh_label(subject: Subject) -> str:
     return f"{subject.unit.name_zh} · {subject.person_name}"
 
 
-def _weighted(known, value, error, weigh, models) -> _Published:  # type: ignore[no-untyped-def]
+def _weighted(known, value, error, weigh, models) -> _Published:
     """A weighted score as a linear function: Σ_c W_c · (sum over c / entering in c), with
     W_c = weigh(c) / Σ weigh, over the cells with ballots and a weight. Whichever model of
     the cells (the published cells first, then every group on its own) reproduces the
@@ -356,7 +358,7 @@ class _RowSpace:
                 sum((abs(w) * figures[i].error for i, w in combination.items()), Fraction(0)))
 
 
-def _matched_rows(g, rows, named, other, known, page_rows, statuses) -> int:  # type: ignore[no-untyped-def]
+def _matched_rows(g, rows, named, other, known, page_rows, statuses) -> int:
     """How many of the group's CSV rows the attacker can point at."""
     name = g.group.name_en
     if name in named:
@@ -403,7 +405,7 @@ def _group_table(page: str) -> dict[str, list[str]]:
     return table
 
 
-def _sheet_line(sheet: list[tuple], person: str) -> dict:  # type: ignore[type-arg]
+def _sheet_line(sheet: list[tuple], person: str) -> dict:
     """A subject's row of the Excel summary: its figures as (value, error), exact but for
     floating point; the score by rater group, by the header's group name."""
     header = sheet[3]

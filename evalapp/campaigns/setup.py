@@ -27,7 +27,6 @@ from evalapp.campaigns.operations import (
 )
 from evalapp.extensions import db
 from evalapp.i18n import localized
-from evalapp.roster.models import RaterGroup
 from evalapp.tabular import (
     Row,
     TableError,
@@ -82,7 +81,7 @@ def new() -> Response | tuple[str, int]:
                                    description=(form.description.data or "").strip())
         record("campaign.create", user=current_user, campaign=campaign, title=campaign.title)
         db.session.commit()
-        return redirect(url_for("campaigns.detail", campaign_id=campaign.id), code=303)
+        return redirect(url_for("ballotbox.detail", campaign_id=campaign.id), code=303)
     return render_template("campaigns/new.html", form=form), 422 if form.errors else 200
 
 
@@ -100,7 +99,7 @@ def scoring(campaign_id: int) -> Response | tuple[str, int]:
             record("campaign.scoring", user=current_user, campaign=campaign, **changed)
             db.session.commit()
             flash(_("Scoring settings saved."))
-            return redirect(url_for("campaigns.detail", campaign_id=campaign.id), code=303)
+            return redirect(url_for("ballotbox.detail", campaign_id=campaign.id), code=303)
     return render_template("campaigns/scoring.html", campaign=campaign, form=form), (
         422 if form.errors else 200)
 
@@ -186,7 +185,7 @@ def subject(campaign_id: int, subject_id: int | None = None) -> Response | tuple
         if form.validate():
             saved = _save_subject(campaign, existing, form)
             if saved is not None:
-                return redirect(url_for("campaigns.detail", campaign_id=campaign.id), code=303)
+                return redirect(url_for("ballotbox.detail", campaign_id=campaign.id), code=303)
     return render_template("campaigns/subject.html", campaign=campaign, subject=existing,
                            form=form), 422 if form.errors else 200
 
@@ -259,9 +258,7 @@ def problem_list(rows: list[Row], include_hidden: bool) -> tuple[list[str], list
 @role_required(Role.ORGANISER)
 def groups(campaign_id: int) -> Response | tuple[str, int]:
     campaign = campaign_for(current_user, campaign_id)
-    rater_groups = list(db.session.scalars(
-        sa.select(RaterGroup).where(RaterGroup.campaign_id == campaign.id)
-        .order_by(RaterGroup.position)))
+    rater_groups = campaign.rater_groups
     form = RaterGroupsForm(data={"groups": [
         {"name_zh": g.name_zh, "name_en": g.name_en,
          "weight": g.weight * 100 if g.weight is not None else None} for g in rater_groups]})
@@ -279,6 +276,6 @@ def groups(campaign_id: int) -> Response | tuple[str, int]:
                    groups={g.name_zh: g.weight for g in rater_groups})
             db.session.commit()
             flash(_("Rater groups saved."))
-            return redirect(url_for("campaigns.detail", campaign_id=campaign.id), code=303)
+            return redirect(url_for("ballotbox.detail", campaign_id=campaign.id), code=303)
     return render_template("campaigns/groups.html", campaign=campaign, form=form), (
         422 if form.errors else 200)

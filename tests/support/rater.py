@@ -9,7 +9,7 @@ from evalapp.ballotbox.operations import close_campaign, open_campaign
 from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
 from evalapp.tickets.operations import issue_tickets
-from tests.factories import groups_of, make_campaign, make_world
+from tests.support.factories import groups_of, make_campaign, make_world
 
 QUESTION = re.compile(r'name="(s\d+_(?:c|i)\d+|s\d+_satisfaction)" value="([a-z_]+)"')
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

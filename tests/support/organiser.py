@@ -9,13 +9,16 @@ from datetime import date, timedelta
 
 from evalapp.auth.models import Role
 from evalapp.extensions import db
-from evalapp.rectification.models import MeasureStatus, ProblemSource
+from evalapp.rectification.models import (
+    MeasureStatus,
+    ProblemSource,
+)
 from evalapp.rectification.operations import MeasureInput, add_problem, save_measure
 from evalapp.roster.models import RosterEntry
 from evalapp.sampling.operations import DrawRequest, draw_sample
 from evalapp.tickets.operations import issue_tickets
-from tests.conftest import csrf_token
-from tests.factories import groups_of, make_campaign, make_user, make_world
+from tests.support.factories import groups_of, make_campaign, make_user, make_world
+from tests.support.web import csrf_token
 
 
 @dataclass(frozen=True)
@@ -87,3 +90,11 @@ def download(client, path: str):
         assert 'http-equiv="refresh"' in response.get_data(as_text=True)
         time.sleep(0.05)
     raise AssertionError(f"{path} was not ready within two minutes")
+
+
+def measure_data(**changes) -> dict:
+    data = {"text": "建立党建联系点制度", "responsible_department": "机关党委",
+            "cooperating_departments": "人事处、办公室",
+            "deadline": (date.today() + timedelta(days=60)).isoformat(), "status": "planned",
+            "completion_note": "", "completed_on": ""}
+    return {**data, **changes}

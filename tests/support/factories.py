@@ -5,14 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
 from evalapp.auth.models import Role, User
-from evalapp.campaigns.models import Campaign, IndividualItem, Subject
+from evalapp.campaigns.models import Campaign, IndividualItem, RaterGroup, Subject
 from evalapp.campaigns.operations import create_campaign
 from evalapp.extensions import db
-from evalapp.roster.models import RaterGroup
 from evalapp.units.models import OrgUnit, UnitKind
 
 PASSWORD = "correct horse"
@@ -64,7 +62,4 @@ def make_campaign(unit: OrgUnit, title: str = "测试测评", subjects: int = 1)
 
 
 def groups_of(campaign: Campaign) -> list[RaterGroup]:
-    return list(db.session.scalars(
-        sa.select(RaterGroup).where(RaterGroup.campaign_id == campaign.id)
-        .order_by(RaterGroup.position)
-    ))
+    return list(campaign.rater_groups)

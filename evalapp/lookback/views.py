@@ -7,15 +7,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from evalapp.auth.access import role_required
+from evalapp.auth.access import READERS, role_required
 from evalapp.campaigns.access import campaign_for, visible_campaigns
 from evalapp.campaigns.models import CampaignStatus
 from evalapp.charts import FORMATS, render
-from evalapp.rectification.charts import lookback_chart
-from evalapp.rectification.lookback import Lookback, change_text, lookback, verdict
-from evalapp.rectification.views import READERS
+from evalapp.lookback.charts import lookback_chart
+from evalapp.lookback.compare import Lookback, change_text, lookback, verdict
 from evalapp.results.compute import campaign_results
-from forms.rectification import LookbackForm
+from forms.lookback import LookbackForm
 
 bp = Blueprint("lookback", __name__, url_prefix="/lookback")
 
@@ -66,7 +65,7 @@ def index() -> tuple[str, int]:
 
 
 def _page(form: LookbackForm, result: Lookback | None) -> str:
-    return render_template("rectification/lookback.html", form=form, result=result,
+    return render_template("lookback/index.html", form=form, result=result,
                            verdict=verdict, change_text=change_text)
 
 

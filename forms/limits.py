@@ -1,0 +1,13 @@
+"""The limits that the database's columns and the forms' validators must agree on, in one
+place: the models size their columns from here and the forms check against the same numbers,
+so a form never accepts what the database would refuse (an error page) nor refuses what it
+would keep. Here rather than in the app because forms import nothing from the app."""
+
+INDIVIDUAL_ITEMS_PER_SUBJECT = 4  # 个性化内容: every subject has exactly four
+TITLE_LENGTH = 200  # a campaign's or a section's title
+ITEM_TEXT_LENGTH = 300  # a common or an individual item
+PERSON_NAME_LENGTH = 100  # the person debriefing
+POST_LENGTH = 200  # their post
+GROUP_NAME_LENGTH = 50  # a rater group's name
+REPORT_MAX_BYTES = 10 * 1024 * 1024  # an uploaded debriefing report (PDF or Word)
+MIN_REPORT_SIZE_FLOOR = 3  # the minimum reporting size (the smallest cell shown) never below

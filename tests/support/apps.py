@@ -1,0 +1,60 @@
+"""Test apps on each database: SQLite always, PostgreSQL when EVALAPP_TEST_POSTGRES_URL names a
+server (in a schema of its own per run)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from sqlalchemy.engine import make_url
+
+from evalapp import create_app
+from evalapp.extensions import db
+
+POSTGRES_URL = os.environ.get("EVALAPP_TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+
+
+def postgres_schema_url(schema: str) -> str:
+    """The test server's URL with its search path set to `schema`, so tests never touch the
+    database's own tables."""
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+class PostgresSchema:
+    """A schema of its own on the test server, created for this run and dropped after it."""
+
+    def __init__(self) -> None:
+        self.name = f"evalapp_test_{secrets.token_hex(4)}"
+        self.admin = sa.create_engine(POSTGRES_URL)
+        with self.admin.begin() as connection:
+            connection.exec_driver_sql(f"CREATE SCHEMA {self.name}")
+        self.url = postgres_schema_url(self.name)
+
+    def drop(self) -> None:
+        with self.admin.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA {self.name} CASCADE")
+        self.admin.dispose()
+
+
+def build_app(database_url: str, instance: Path, **config: Any) -> Flask:
+    """A test app; a setting given as None is left to the instance folder and environment."""
+    settings = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret",
+        "INSTANCE_PATH": str(instance),
+        "BASE_URL": "http://evalapp.test",
+        **config,
+    }
+    return create_app({key: value for key, value in settings.items() if value is not None})
+
+
+def dispose(app: Flask) -> None:
+    with app.app_context():
+        db.engine.dispose()

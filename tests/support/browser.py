@@ -1,0 +1,23 @@
+"""What the browser tests need beside Playwright: Debian's Chromium and a Chinese font."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def fontconfig_with_chinese(folder: Path) -> Path:
+    """A fontconfig file that adds the Noto Sans CJK font the app already installs (for its
+    PDFs) to the system's fonts. A phone has Chinese fonts; a bare CI machine may not, and its
+    screenshots would show boxes where the page is fine."""
+    from noto_cjk_sans_otc import FONT_PATH
+
+    config = folder / "fonts.conf"
+    config.write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+        '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
+        f"<dir>{Path(str(FONT_PATH)).parent}</dir>"
+        f"<cachedir>{folder / 'cache'}</cachedir></fontconfig>"
+    )
+    return config
