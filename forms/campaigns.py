@@ -96,6 +96,13 @@ class ItemForm(FlaskForm):
     text_en = StringField(_l("Text (English)"), validators=[Optional(), Length(max=300)])
 
 
+class SectionForm(FlaskForm):
+    title_zh = StringField(_l("Section title (Chinese)"), validators=[DataRequired(),
+                                                                      Length(max=200)])
+    title_en = StringField(_l("Section title (English)"), validators=[Optional(),
+                                                                      Length(max=200)])
+
+
 REPORT_TYPES = ["pdf", "docx"]
 
 

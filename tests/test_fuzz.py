@@ -130,6 +130,8 @@ def organiser_forms(app, client):
         names = sorted(set(controls) - {"csrf_token", "locale", "next"})
         forms.append((path, names))
     forms.append((f"{c}/questionnaire/{setup.item}", ["text_zh", "text_en"]))
+    forms.append((f"{c}/questionnaire/sections/{setup.section}", ["title_zh", "title_en"]))
+    forms.append((f"{c}/questionnaire/sections/{setup.section}/items", ["text_zh", "text_en"]))
     forms.append((f"{c}/rectification/{setup.subject}/problems", ["source", "text"]))
     return forms
 

@@ -52,6 +52,12 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
                             {**only_organiser, "organiser": 422}),
         "setup.move": ("POST", f"{c}/questionnaire/{s.item}/move",
                        {**only_organiser, "organiser": 400}),
+        "setup.rename": ("POST", f"{c}/questionnaire/sections/{s.section}",
+                         {**only_organiser, "organiser": 422}),
+        "setup.add": ("POST", f"{c}/questionnaire/sections/{s.section}/items",
+                      {**only_organiser, "organiser": 422}),
+        "setup.remove": ("POST", f"{c}/questionnaire/{s.item}/remove",
+                         {**only_organiser, "organiser": 200}),  # asks first
         "setup.subject": ("GET", f"{c}/subjects/{s.subject}",
                           {**only_organiser, "organiser": 200}),
         "roster.index": ("GET", f"{c}/roster/", {**only_organiser, "organiser": 200}),
@@ -241,6 +247,78 @@ def test_edit_and_reorder_items_while_draft_only(app, client, setup):
         "csrf_token": token, "text_zh": "再改"}).status_code == 409
     with app.app_context():
         assert db.session.get(CommonItem, setup.item).text_zh == "改写后的条目"
+
+
+def test_sections_renamed_and_items_added_and_removed_while_draft_only(app, client, setup):
+    login(client)
+    path = f"/campaigns/{setup.campaign}/questionnaire"
+    token = csrf_token(client, path)
+    section = f"{path}/sections/{setup.section}"
+
+    def texts() -> list[list[str]]:
+        with app.app_context():
+            campaign = db.session.get(Campaign, setup.campaign)
+            assert all([i.position for i in s.items] == list(range(1, len(s.items) + 1))
+                       for s in campaign.sections)
+            return [[item.text_zh for item in s.items] for s in campaign.sections]
+
+    default = texts()
+    assert [len(items) for items in default] == [6, 6, 6, 6]  # the 24 common items
+
+    renamed = client.post(section, data={"csrf_token": token, "title_zh": " 履职尽责 ",
+                                         "title_en": "Duties"})
+    assert renamed.status_code == 303
+    assert renamed.location.endswith(f"saved=section-{setup.section}#section-{setup.section}")
+    page = client.get(renamed.location).get_data(as_text=True)
+    assert 'value="履职尽责"' in page and "✓ 已保存" in page
+    refused = client.post(section, data={"csrf_token": token, "title_zh": "  "})
+    assert refused.status_code == 422
+    assert "栏目名称（中文）" in refused.get_data(as_text=True)
+
+    added = client.post(f"{section}/items", data={
+        "csrf_token": token, "text_zh": "新增的题目\n换行也是一行", "text_en": ""})
+    assert added.status_code == 303 and "saved=item-" in added.location
+    assert texts()[0] == [*default[0], "新增的题目 换行也是一行"]
+    assert client.post(f"{section}/items", data={
+        "csrf_token": token, "text_zh": ""}).status_code == 422
+
+    remove = f"{path}/{setup.item}/remove"
+    asked = client.get(remove).get_data(as_text=True)
+    assert "从测评表中删除此题目？" in asked and default[0][0] in asked
+    assert client.post(remove, data={"csrf_token": token}).status_code == 200  # asks again
+    assert texts()[0][0] == default[0][0]
+    assert client.post(remove, data={"csrf_token": token, "confirm": "yes"}).status_code == 303
+    assert texts()[0] == [*default[0][1:], "新增的题目 换行也是一行"]  # renumbered 1..6
+
+    with app.app_context():  # down to one item: the last one stays
+        items = db.session.get(Campaign, setup.campaign).sections[1].items
+        last, others = items[-1].id, [item.id for item in items[:-1]]
+    for item in others:
+        assert client.post(f"{path}/{item}/remove", data={
+            "csrf_token": token, "confirm": "yes"}).status_code == 303
+    kept = client.post(f"{path}/{last}/remove", data={"csrf_token": token, "confirm": "yes"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "每个栏目至少保留一项" in kept and len(texts()[1]) == 1
+    with app.app_context():
+        actions = db.session.scalars(sa.select(AuditEntry.action).where(
+            AuditEntry.campaign_id == setup.campaign)).all()
+        assert {"questionnaire.rename_section", "questionnaire.add",
+                "questionnaire.remove"} <= set(actions)
+        from evalapp.ballotbox.operations import open_campaign
+
+        campaign = db.session.get(Campaign, setup.campaign)
+        first = campaign.sections[0].items[0].id
+        open_campaign(campaign)
+        db.session.commit()
+    before = texts()
+    assert client.post(section, data={"csrf_token": token, "title_zh": "再改"}).status_code == 409
+    assert client.post(f"{section}/items", data={
+        "csrf_token": token, "text_zh": "再加"}).status_code == 409
+    assert client.post(f"{path}/{first}/remove", data={
+        "csrf_token": token, "confirm": "yes"}).status_code == 409
+    assert texts() == before
+    with app.app_context():
+        assert db.session.get(Campaign, setup.campaign).sections[0].title_zh == "履职尽责"
 
 
 def test_scoring_settings_are_checked_and_saved(app, client, setup):

@@ -15,16 +15,22 @@ from evalapp.audit.operations import record
 from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
 from evalapp.campaigns.access import campaign_for
-from evalapp.campaigns.models import Campaign, CampaignStatus, CommonItem, Subject
+from evalapp.campaigns.models import Campaign, CampaignStatus, CommonItem, Section, Subject
 from evalapp.campaigns.operations import (
     IndividualItemData,
+    LastItemOfSection,
     ReportRejected,
     SubjectData,
+    add_item,
     attach_report,
     create_campaign,
     move_item,
+    remove_item,
+    rename_section,
     save_subject,
 )
+from evalapp.campaigns.template import TemplateItem
+from evalapp.confirm import confirm_page, confirmed
 from evalapp.extensions import db
 from evalapp.i18n import localized
 from evalapp.roster.models import RaterGroup
@@ -44,6 +50,7 @@ from forms.campaigns import (
     ItemForm,
     RaterGroupsForm,
     ScoringForm,
+    SectionForm,
     SubjectForm,
 )
 
@@ -109,7 +116,30 @@ def scoring(campaign_id: int) -> Response | tuple[str, int]:
 @role_required(Role.ORGANISER)
 def questionnaire(campaign_id: int) -> str:
     campaign = campaign_for(current_user, campaign_id)
-    return render_template("campaigns/questionnaire.html", campaign=campaign, form=ItemForm())
+    return _questionnaire_page(campaign, saved=request.args.get("saved", ""))
+
+
+def _questionnaire_page(campaign: Campaign, *, failed: str = "", failed_id: int | None = None,
+                        form: ItemForm | SectionForm | None = None, saved: str = "") -> str:
+    """The editor; after a refused change, `form` with its errors stands where it was sent
+    from: `failed` is "item", "section" or "add" and `failed_id` that item's or section's id.
+    `saved` names the element just saved (item-5, section-2), which says so beside it: the
+    editor is long, and a message at its top would be out of sight."""
+    return render_template("campaigns/questionnaire.html", campaign=campaign,
+                           form=form or ItemForm(formdata=None), failed=failed,
+                           failed_id=failed_id, saved=saved)
+
+
+def _saved(campaign: Campaign, anchor: str, *, mark: bool = True) -> Response:
+    """Back to the editor at what changed (`anchor`), marked as saved there unless not `mark`."""
+    return redirect(url_for("setup.questionnaire", campaign_id=campaign.id,
+                            saved=anchor if mark else None) + f"#{anchor}", code=303)
+
+
+def one_line(text: str | None) -> str:
+    """An item's or title's text as one line: the editor's boxes wrap long text, and a line
+    break typed into one must not split the item on the ballot."""
+    return " ".join((text or "").split())
 
 
 def _item(campaign: Campaign, item_id: int) -> CommonItem:
@@ -119,6 +149,13 @@ def _item(campaign: Campaign, item_id: int) -> CommonItem:
     return item
 
 
+def _section(campaign: Campaign, section_id: int) -> Section:
+    section = db.session.get(Section, section_id)
+    if section is None or section.campaign_id != campaign.id:
+        abort(404)
+    return section
+
+
 @bp.post("/<int:campaign_id>/questionnaire/<int:item_id>")
 @role_required(Role.ORGANISER)
 def edit_item(campaign_id: int, item_id: int) -> Response | tuple[str, int]:
@@ -126,15 +163,13 @@ def edit_item(campaign_id: int, item_id: int) -> Response | tuple[str, int]:
     item = _item(campaign, item_id)
     form = ItemForm()
     if not form.validate():
-        return render_template("campaigns/questionnaire.html", campaign=campaign, form=form,
-                               failed_item=item.id), 422
+        return _questionnaire_page(campaign, failed="item", failed_id=item.id, form=form), 422
     before = item.text_zh
-    item.text_zh, item.text_en = form.text_zh.data.strip(), (form.text_en.data or "").strip()
+    item.text_zh, item.text_en = one_line(form.text_zh.data), one_line(form.text_en.data)
     record("questionnaire.edit", user=current_user, campaign=campaign, item=item.id,
            before=before, after=item.text_zh)
     db.session.commit()
-    return redirect(url_for("setup.questionnaire", campaign_id=campaign.id) +
-                    f"#item-{item.id}", code=303)
+    return _saved(campaign, f"item-{item.id}")
 
 
 @bp.post("/<int:campaign_id>/questionnaire/<int:item_id>/move")
@@ -149,8 +184,68 @@ def move(campaign_id: int, item_id: int) -> Response:
     record("questionnaire.move", user=current_user, campaign=campaign, item=item.id,
            direction=request.form["direction"])
     db.session.commit()
-    return redirect(url_for("setup.questionnaire", campaign_id=campaign.id) +
-                    f"#item-{item.id}", code=303)
+    return _saved(campaign, f"item-{item.id}", mark=False)
+
+
+@bp.post("/<int:campaign_id>/questionnaire/sections/<int:section_id>")
+@role_required(Role.ORGANISER)
+def rename(campaign_id: int, section_id: int) -> Response | tuple[str, int]:
+    campaign = draft_for(campaign_id)
+    section = _section(campaign, section_id)
+    form = SectionForm()
+    if not form.validate():
+        return _questionnaire_page(campaign, failed="section", failed_id=section.id,
+                                   form=form), 422
+    before = section.title_zh
+    rename_section(section, one_line(form.title_zh.data), one_line(form.title_en.data))
+    record("questionnaire.rename_section", user=current_user, campaign=campaign,
+           before=before, after=section.title_zh)
+    db.session.commit()
+    return _saved(campaign, f"section-{section.id}")
+
+
+@bp.post("/<int:campaign_id>/questionnaire/sections/<int:section_id>/items")
+@role_required(Role.ORGANISER)
+def add(campaign_id: int, section_id: int) -> Response | tuple[str, int]:
+    campaign = draft_for(campaign_id)
+    section = _section(campaign, section_id)
+    form = ItemForm()
+    if not form.validate():
+        return _questionnaire_page(campaign, failed="add", failed_id=section.id, form=form), 422
+    item = add_item(section, TemplateItem(one_line(form.text_zh.data),
+                                          one_line(form.text_en.data)))
+    record("questionnaire.add", user=current_user, campaign=campaign, item=item.id,
+           text=item.text_zh)
+    db.session.commit()
+    return _saved(campaign, f"item-{item.id}")
+
+
+@bp.route("/<int:campaign_id>/questionnaire/<int:item_id>/remove", methods=["GET", "POST"])
+@role_required(Role.ORGANISER)
+def remove(campaign_id: int, item_id: int) -> Response | str | tuple[str, int]:
+    campaign = draft_for(campaign_id)
+    item = _item(campaign, item_id)
+    page = url_for("setup.questionnaire", campaign_id=campaign.id)
+    if not confirmed() and len(item.section.items) > 1:
+        return confirm_page(
+            heading=_("Remove this item from the questionnaire?"),
+            lines=[localized(item, "text"),
+                   _("The items after it in “%(section)s” move up one place.",
+                     section=localized(item.section, "title"))],
+            button=_("Remove the item"), back=page + f"#item-{item.id}",
+            back_label=_("Questionnaire"))
+    text, section = item.text_zh, item.section.title_zh
+    try:
+        remove_item(item)
+    except LastItemOfSection:
+        flash(_("A section keeps at least one item: change the text of its last item "
+                "instead."), "error")
+        return redirect(page, code=303)
+    record("questionnaire.remove", user=current_user, campaign=campaign, text=text,
+           section=section)
+    db.session.commit()
+    flash(_("Item removed: %(text)s", text=text))
+    return redirect(page, code=303)
 
 
 def _subject_form(subject: Subject | None) -> SubjectForm:
