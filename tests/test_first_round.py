@@ -350,3 +350,42 @@ def test_rough_edges_an_empty_roster_and_a_mistyped_code(app, client):
     mistyped = app.test_client().get("/t/ABCD-EFGH")
     assert mistyped.status_code == 404
     assert 'name="code" value="ABCD-EFGH"' in mistyped.get_data(as_text=True)  # try again
+
+
+def test_a_pdf_report_opens_in_the_phones_browser_and_a_word_one_downloads(
+    app, browser, live_server
+):
+    from fpdf import FPDF
+
+    from evalapp.campaigns.operations import attach_report
+    from tests.test_browser import PHONE
+    from tests.test_security import docx_bytes
+
+    document = FPDF()
+    document.add_page()
+    document.set_font("helvetica", size=24)
+    document.cell(text="Debriefing report")
+    with app.app_context():
+        tickets = make_tickets()
+        first, second = (db.session.get(Subject, i) for i in tickets.subject_ids)
+        attach_report(first, "述职报告.pdf", bytes(document.output()))
+        attach_report(second, "述职报告.docx", docx_bytes())
+        db.session.commit()
+    context = browser.new_context(**PHONE, accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{live_server}/t/{tickets.pair[0]}")
+    page.locator("details.report summary").first.click()
+    with context.expect_page() as opened:
+        page.get_by_role("link", name="打开述职报告文件（述职报告.pdf）").click()
+    report = opened.value
+    report.wait_for_load_state()
+    assert report.url.endswith(f"/subjects/{tickets.subject_ids[0]}/report")  # shown
+    headers = page.request.get(report.url).headers
+    assert headers["content-disposition"].startswith("inline;")
+    assert "sandbox" in headers["content-security-policy"]
+
+    page.locator("details.report").nth(1).locator("summary").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="打开述职报告文件（述职报告.docx）").click()
+    assert download.value.suggested_filename == "述职报告.docx"
+    context.close()
