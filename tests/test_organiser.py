@@ -61,7 +61,8 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
         "setup.subject": ("GET", f"{c}/subjects/{s.subject}",
                           {**only_organiser, "organiser": 200}),
         "roster.index": ("GET", f"{c}/roster/", {**only_organiser, "organiser": 200}),
-        "roster.mapping": ("GET", f"{c}/roster/mapping", {**only_organiser, "organiser": 303}),
+        # the set-up has a draw: its roster can no longer be replaced
+        "roster.mapping": ("GET", f"{c}/roster/mapping", {**only_organiser, "organiser": 409}),
         "sampling.index": ("GET", f"{c}/draws/", {**only_organiser, "organiser": 200,
                                                    "auditor": 200}),
         "sampling.detail": ("GET", f"{c}/draws/{s.draw}", {**only_organiser, "organiser": 200,
