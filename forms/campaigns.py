@@ -42,6 +42,22 @@ class Sent:
                                     "send the form again."))
 
 
+class PercentField(FloatField):
+    """A share typed and shown as a percentage (25 for 0.25), as organisers think of it; a
+    typed % sign is allowed. The data is the share."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return f"{self.data * 100:g}" if self.data is not None else ""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        super().process_formdata([value.strip().removesuffix("%").removesuffix("％")
+                                  for value in valuelist])
+        if self.data is not None:
+            self.data /= 100
+
+
 class CampaignForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), TITLE])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
@@ -69,9 +85,10 @@ class ScoringForm(FlaskForm):
         _l("Minimum reporting size (ballots)"),
         validators=[InputRequired(), NumberRange(3, 1000, message=_l("At least 3."))],
     )
-    void_blank_fraction = FloatField(
-        _l("A ballot is void when more than this share of items is blank"),
-        validators=[InputRequired(), NumberRange(0, 0.99)],
+    void_blank_fraction = PercentField(
+        _l("A ballot is void when more than this percentage of items is blank (%)"),
+        validators=[InputRequired(),
+                    NumberRange(0, 0.99, message=_l("Enter a percentage from 0 to 99."))],
     )
     void_uniform = BooleanField(_l("Void ballots that give every item the same answer"))
     trim_above = IntegerField(

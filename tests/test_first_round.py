@@ -352,6 +352,36 @@ def test_rough_edges_an_empty_roster_and_a_mistyped_code(app, client):
     assert 'name="code" value="ABCD-EFGH"' in mistyped.get_data(as_text=True)  # try again
 
 
+def test_rough_edges_of_the_set_up_forms(app, client):
+    from evalapp.units.models import UnitKind
+
+    with app.app_context():
+        world = make_world()
+        db.session.add(OrgUnit(parent=world.customs, kind=UnitKind.SUBORDINATE,
+                               name_zh="北仑海关"))
+        make_user("organiser", world.root)
+        campaign = make_campaign(world.customs)
+        db.session.commit()
+        campaign_id, subject_id = campaign.id, campaign.subjects[0].id
+    login(client, "organiser")
+    page = client.get(f"/campaigns/{campaign_id}/subjects/new").get_data(as_text=True)
+    options = re.findall(r"<option([^>]*)>([^<]+)</option>", page)
+    assert [text for _attrs, text in options] == [  # the tree, each unit under its parent
+        "海关总署", "└ 宁波海关", "\u3000└ 北仑海关", "└ 重庆海关"]
+    assert [text for attrs, text in options if "selected" in attrs] == ["└ 宁波海关"]
+
+    with app.app_context():
+        open_campaign(db.session.get(Campaign, campaign_id))
+        db.session.commit()
+    for path in ("scoring", "groups", "questionnaire", f"subjects/{subject_id}"):
+        main = client.get(f"/campaigns/{campaign_id}/{path}").get_data(as_text=True).split(
+            "<main>")[1]
+        why, form = main.find("此页已锁定"), main.find("<form")
+        assert why > 0 and (form == -1 or why < form), path  # said before the locked form
+    monitor = client.get(f"/campaigns/{campaign_id}/monitor").get_data(as_text=True)
+    assert f'href="/campaigns/{campaign_id}">← 返回测评活动' in monitor
+
+
 def test_a_pdf_report_opens_in_the_phones_browser_and_a_word_one_downloads(
     app, browser, live_server
 ):

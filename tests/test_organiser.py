@@ -328,9 +328,15 @@ def test_scoring_settings_are_checked_and_saved(app, client, setup):
     data = {"csrf_token": csrf_token(client, path), "points_excellent": 100, "points_good": 85,
             "points_fair": 70, "points_poor": 50, "grade_excellent_min": 90,
             "grade_good_min": 80, "grade_fair_min": 60, "min_report_size": 2,
-            "void_blank_fraction": 0.25, "trim_above": ""}
+            "void_blank_fraction": "30%", "trim_above": ""}
+    shown = client.get(path).get_data(as_text=True)  # the default share, as a percentage
+    assert re.search(r'name="void_blank_fraction"[^>]*value="25"', shown)
     refused = client.post(path, data=data)
     assert refused.status_code == 422 and "至少为 3" in refused.get_data(as_text=True)
+    assert re.search(r'name="void_blank_fraction"[^>]*value="30%"', refused.get_data(
+        as_text=True))  # kept as typed
+    assert "请输入 0 到 99 之间的百分数" in client.post(path, data={
+        **data, "void_blank_fraction": "100"}).get_data(as_text=True)
     data.update(min_report_size=6, points_poor=90)
     refused = client.post(path, data=data)
     assert "分值须从“好”到“差”依次降低" in refused.get_data(as_text=True)
@@ -339,7 +345,7 @@ def test_scoring_settings_are_checked_and_saved(app, client, setup):
     with app.app_context():
         campaign = db.session.get(Campaign, setup.campaign)
         assert (campaign.points_good, campaign.min_report_size, campaign.void_uniform,
-                campaign.trim_above) == (85, 6, True, 20)
+                campaign.trim_above, campaign.void_blank_fraction) == (85, 6, True, 20, 0.3)
 
 
 def test_opening_waits_for_reports_items_and_tickets_then_freezes(app, client, setup):

@@ -44,7 +44,7 @@ from evalapp.tabular import (
     shown_rows,
 )
 from evalapp.units.models import OrgUnit
-from evalapp.units.operations import subtree_ids
+from evalapp.units.operations import subtree
 from forms.campaigns import (
     CampaignForm,
     ItemForm,
@@ -64,11 +64,10 @@ SCORING_FIELDS = (
 
 
 def unit_choices() -> list[SelectChoice]:
-    units = db.session.scalars(
-        sa.select(OrgUnit).where(OrgUnit.id.in_(subtree_ids(current_user.unit_id)))
-        .order_by(OrgUnit.id)
-    )
-    return [SelectChoice(unit.id, localized(unit, "name")) for unit in units]
+    """The units in the organiser's reach as a tree: each under its parent, indented."""
+    return [SelectChoice(unit.id, ("\u3000" * (depth - 1) + "└ " if depth else "")
+                         + localized(unit, "name"))
+            for unit, depth in subtree(current_user.unit_id)]
 
 
 def draft_for(campaign_id: int) -> Campaign:
@@ -248,15 +247,16 @@ def remove(campaign_id: int, item_id: int) -> Response | str | tuple[str, int]:
     return redirect(page, code=303)
 
 
-def _subject_form(subject: Subject | None) -> SubjectForm:
+def _subject_form(campaign: Campaign, subject: Subject | None) -> SubjectForm:
     # Filled from the subject to show it; a post is read from what was sent alone (a field
     # missing from it must not fall back to the subject's problem entries or items).
     form = SubjectForm(obj=subject) if subject and request.method == "GET" else SubjectForm()
     if not isinstance(form.report_file.data, FileStorage):
         form.report_file.data = None  # obj= put the stored file there; the field is for uploads
     form.unit.choices = unit_choices()
+    if request.method == "GET":  # a new subject is most often of the campaign's own unit
+        form.unit.data = subject.unit_id if subject else campaign.unit_id
     if subject and request.method == "GET":
-        form.unit.data = subject.unit_id
         form.problems.data = "\n".join(problem.text for problem in subject.problems)
         for entry, item in zip(form.items.entries, subject.individual_items, strict=False):
             entry.form.text_zh.data = item.text_zh
@@ -275,7 +275,7 @@ def subject(campaign_id: int, subject_id: int | None = None) -> Response | tuple
         existing = db.session.get(Subject, subject_id)
         if existing is None or existing.campaign_id != campaign.id:
             abort(404)
-    form = _subject_form(existing)
+    form = _subject_form(campaign, existing)
     if form.is_submitted():
         draft_for(campaign_id)
         if form.validate():
