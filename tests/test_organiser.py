@@ -45,6 +45,7 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
                                                  "leader": 403, "auditor": 403,
                                                  "stranger": 200}),
         "setup.scoring": ("GET", f"{c}/scoring", {**only_organiser, "organiser": 200}),
+        "setup.delete": ("POST", f"{c}/delete", {**only_organiser, "organiser": 200}),  # asks
         "setup.groups": ("GET", f"{c}/groups", {**only_organiser, "organiser": 200}),
         "setup.questionnaire": ("GET", f"{c}/questionnaire",
                                 {**only_organiser, "organiser": 200}),
@@ -320,6 +321,46 @@ def test_sections_renamed_and_items_added_and_removed_while_draft_only(app, clie
     assert texts() == before
     with app.app_context():
         assert db.session.get(Campaign, setup.campaign).sections[0].title_zh == "履职尽责"
+
+
+def test_a_draft_campaign_is_deleted_with_all_it_holds_after_asking(app, client, setup):
+    from evalapp.roster.models import RosterEntry
+    from evalapp.tickets.models import Ticket
+
+    login(client)
+    path = f"/campaigns/{setup.campaign}/delete"
+    assert "删除此草稿测评" in client.get(f"/campaigns/{setup.campaign}").get_data(as_text=True)
+    asked = client.get(path).get_data(as_text=True)
+    assert "删除草稿测评“宁波海关2026年度测评”？" in asked and "40 人" in asked
+    token = csrf_token(client, path)
+    assert client.post(path, data={"csrf_token": token}).status_code == 200  # asks again
+    deleted = client.post(path, data={"csrf_token": token, "confirm": "yes"})
+    assert deleted.status_code == 303 and deleted.location.endswith("/campaigns/")
+    assert "已删除" in client.get(deleted.location).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Campaign, setup.campaign) is None
+        assert not db.session.scalar(sa.select(sa.func.count(RosterEntry.id)))
+        assert not db.session.scalar(sa.select(sa.func.count(Ticket.id)))
+        entry = db.session.scalars(sa.select(AuditEntry).where(
+            AuditEntry.action == "campaign.delete")).one()
+        assert entry.detail["title"] == "宁波海关2026年度测评" and entry.campaign_id is None
+    assert client.get(f"/campaigns/{setup.campaign}").status_code == 404
+
+
+def test_an_opened_campaign_is_never_deleted(app, client, setup):
+    with app.app_context():
+        from evalapp.ballotbox.operations import open_campaign
+
+        open_campaign(db.session.get(Campaign, setup.campaign))
+        db.session.commit()
+    login(client)
+    path = f"/campaigns/{setup.campaign}/delete"
+    assert "删除此草稿测评" not in client.get(f"/campaigns/{setup.campaign}").get_data(
+        as_text=True)
+    assert client.post(path, data={"csrf_token": csrf_token(client, f"/campaigns/{setup.campaign}"),
+                                   "confirm": "yes"}).status_code == 409
+    with app.app_context():
+        assert db.session.get(Campaign, setup.campaign) is not None
 
 
 def test_scoring_settings_are_checked_and_saved(app, client, setup):

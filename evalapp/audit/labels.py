@@ -21,6 +21,7 @@ ACTIONS = {
     "campaign.scoring": _l("Scoring settings changed"),
     "campaign.open": _l("Campaign opened"),
     "campaign.close": _l("Campaign closed"),
+    "campaign.delete": _l("Draft campaign deleted"),
     "questionnaire.edit": _l("Questionnaire item edited"),
     "questionnaire.move": _l("Questionnaire item moved"),
     "questionnaire.add": _l("Questionnaire item added"),

@@ -24,6 +24,7 @@ from evalapp.campaigns.operations import (
     add_item,
     attach_report,
     create_campaign,
+    delete_draft,
     move_item,
     remove_item,
     rename_section,
@@ -33,7 +34,7 @@ from evalapp.campaigns.template import TemplateItem
 from evalapp.confirm import confirm_page, confirmed
 from evalapp.extensions import db
 from evalapp.i18n import localized
-from evalapp.roster.models import RaterGroup
+from evalapp.roster.models import RaterGroup, RosterEntry
 from evalapp.tabular import (
     Row,
     TableError,
@@ -43,6 +44,7 @@ from evalapp.tabular import (
     read_rows,
     shown_rows,
 )
+from evalapp.tickets.models import Ticket, TicketBatch
 from evalapp.units.models import OrgUnit
 from evalapp.units.operations import subtree
 from forms.campaigns import (
@@ -90,6 +92,35 @@ def new() -> Response | tuple[str, int]:
         db.session.commit()
         return redirect(url_for("campaigns.detail", campaign_id=campaign.id), code=303)
     return render_template("campaigns/new.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/<int:campaign_id>/delete", methods=["GET", "POST"])
+@role_required(Role.ORGANISER)
+def delete(campaign_id: int) -> Response | str:
+    """Delete a draft (a trial, or one set up by mistake), asking first with what goes."""
+    campaign = draft_for(campaign_id)
+    if not confirmed():
+        people = db.session.scalar(sa.select(sa.func.count(RosterEntry.id)).where(
+            RosterEntry.campaign_id == campaign.id))
+        tickets = db.session.scalar(sa.select(sa.func.count(Ticket.id)).join(TicketBatch).where(
+            TicketBatch.campaign_id == campaign.id))
+        return confirm_page(
+            heading=_("Delete the draft campaign “%(title)s”?", title=campaign.title),
+            lines=[_("Deleted with it: %(subjects)d subjects with their reports and problem "
+                     "lists, the questionnaire, the roster of %(people)d people, its sample "
+                     "draws and %(tickets)d tickets (which stop working).",
+                     subjects=len(campaign.subjects), people=people, tickets=tickets),
+                   _("The audit log keeps its entries, and records the deletion with the "
+                     "campaign's title.")],
+            button=_("Delete the campaign"),
+            back=url_for("campaigns.detail", campaign_id=campaign.id), back_label=campaign.title)
+    title = campaign.title
+    record("campaign.delete", user=current_user, campaign=campaign, title=title)
+    db.session.flush()
+    delete_draft(campaign)
+    db.session.commit()
+    flash(_("The draft campaign “%(title)s” was deleted.", title=title))
+    return redirect(url_for("campaigns.index"), code=303)
 
 
 @bp.route("/<int:campaign_id>/scoring", methods=["GET", "POST"])

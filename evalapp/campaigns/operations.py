@@ -79,6 +79,16 @@ def create_campaign(
     return campaign
 
 
+def delete_draft(campaign: Campaign) -> None:
+    """Delete a campaign that never opened, with everything set up for it (questionnaire,
+    subjects, roster, draws, tickets, ledger), through the database's cascades. Its audit
+    entries stay, detached from it. An opened campaign is never deleted: ballots were cast."""
+    if campaign.status is not CampaignStatus.DRAFT:
+        raise ValueError("only a draft campaign is deleted")
+    db.session.execute(sa.delete(Campaign).where(Campaign.id == campaign.id))
+    db.session.expunge(campaign)
+
+
 def mark_open(
     campaign: Campaign, box_public_key: bytes, *, threshold: int | None = None,
     shares: int | None = None,
