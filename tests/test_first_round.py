@@ -419,3 +419,24 @@ def test_a_pdf_report_opens_in_the_phones_browser_and_a_word_one_downloads(
         page.get_by_role("link", name="打开述职报告文件（述职报告.docx）").click()
     assert download.value.suggested_filename == "述职报告.docx"
     context.close()
+
+
+def test_no_pdf_line_starts_with_closing_punctuation_or_splits_a_subject_at_its_dot(app):
+    from evalapp.pdf import NO_LINE_END, NO_LINE_START, new_pdf
+
+    text = ("树牢管党治党主业主责意识，把抓党建作为最大政绩。亲自研究部署党建工作（不以听汇报"
+            "代替亲自抓）；理顺党建“条、块”双重管理责任！被评对象：石家庄海关 · 郑怀远、"
+            "呼和浩特海关 · 白永胜，Mann-Whitney U 检验：p = 0.043。") * 2
+    with app.test_request_context():
+        pdf = new_pdf("t")
+        pdf.add_page()
+        for size in (7.5, 8.5, 10):
+            pdf.set_font("sans", size=size)
+            for width in range(20, 90, 3):
+                lines = pdf.multi_cell(width, 4, text, dry_run=True, output="LINES",
+                                       wrapmode="CHAR")
+                assert "".join(lines).replace(" ", "") == text.replace(" ", "")  # all kept
+                for line in lines:
+                    assert line[0] not in NO_LINE_START and line[-1] not in NO_LINE_END, line
+                    assert line[0] != "·" and line[-1] != "·", line
+                    assert pdf.get_string_width(line) <= width - 2 * pdf.c_margin + 1e-6
