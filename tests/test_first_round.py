@@ -440,3 +440,17 @@ def test_no_pdf_line_starts_with_closing_punctuation_or_splits_a_subject_at_its_
                     assert line[0] not in NO_LINE_START and line[-1] not in NO_LINE_END, line
                     assert line[0] != "·" and line[-1] != "·", line
                     assert pdf.get_string_width(line) <= width - 2 * pdf.c_margin + 1e-6
+
+
+def test_the_drawn_list_workbook_sizes_its_columns(app, client, setup):
+    from openpyxl import load_workbook
+
+    from evalapp.spreadsheets import display_width
+
+    response = client.get(f"/campaigns/{setup.campaign}/draws/{setup.draw}/people.xlsx")
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet.freeze_panes == "A2"
+    for column in "ABCD":
+        longest = max(display_width(str(cell.value)) for cell in sheet[column] if cell.value)
+        assert sheet.column_dimensions[column].width >= longest, column
+    assert sheet.column_dimensions["D"].width >= display_width("测评人类别")
