@@ -15,6 +15,7 @@ from evalapp.audit.labels import ACTIONS
 from evalapp.audit.models import AuditEntry
 from evalapp.auth.models import Role
 from evalapp.ballotbox.operations import close_campaign, open_campaign
+from evalapp.ballots.models import Ballot
 from evalapp.campaigns.models import Campaign, Level, Satisfaction, Subject
 from evalapp.extensions import db
 from evalapp.rectification.lookback import Change, change_text, verdict
@@ -440,6 +441,7 @@ def test_no_pdf_line_starts_with_closing_punctuation_or_splits_a_subject_at_its_
                     assert line[0] not in NO_LINE_START and line[-1] not in NO_LINE_END, line
                     assert line[0] != "·" and line[-1] != "·", line
                     assert pdf.get_string_width(line) <= width - 2 * pdf.c_margin + 1e-6
+        pdf.output()  # closes the font files
 
 
 def test_the_drawn_list_workbook_sizes_its_columns(app, client, setup):
@@ -454,3 +456,22 @@ def test_the_drawn_list_workbook_sizes_its_columns(app, client, setup):
         longest = max(display_width(str(cell.value)) for cell in sheet[column] if cell.value)
         assert sheet.column_dimensions[column].width >= longest, column
     assert sheet.column_dimensions["D"].width >= display_width("测评人类别")
+
+
+def test_the_receipts_page_and_the_monitor_count_returned_tickets_in_the_same_words(
+    app, client, runner
+):
+    from tests.test_demo import PASSWORD
+
+    password = PASSWORD.search(runner.invoke(args=["demo"]).output).group(1)
+    login(client, "organiser", password)
+    with app.app_context():
+        closed = db.session.scalars(sa.select(Campaign).where(
+            Campaign.status == "closed").order_by(Campaign.id)).all()[-1]
+        campaign_id, key = closed.id, closed.receipts_key
+        ballots = db.session.scalar(sa.select(sa.func.count(Ballot.id)).where(
+            Ballot.campaign_id == campaign_id))
+    monitor = client.get(f"/campaigns/{campaign_id}/monitor").get_data(as_text=True)
+    returned = re.search(r"已收回 ([\d,]+) / [\d,]+ 张测评票", monitor).group(1)
+    receipts = app.test_client().get(f"/r/{key}").get_data(as_text=True)
+    assert f"已计入 {ballots:,} 张选票，来自 {returned} 张已收回的测评票" in receipts
