@@ -475,3 +475,15 @@ def test_the_receipts_page_and_the_monitor_count_returned_tickets_in_the_same_wo
     returned = re.search(r"已收回 ([\d,]+) / [\d,]+ 张测评票", monitor).group(1)
     receipts = app.test_client().get(f"/r/{key}").get_data(as_text=True)
     assert f"已计入 {ballots:,} 张选票，来自 {returned} 张已收回的测评票" in receipts
+
+
+def test_one_term_for_individual_items_everywhere():
+    from babel.messages.pofile import read_po
+
+    catalog = Path(__file__).parents[1] / "evalapp/translations/zh_Hans_CN/LC_MESSAGES"
+    with open(catalog / "messages.po", "rb") as handle:
+        translations = [m.string for m in read_po(handle) if m.id]
+    individual = [text for text in translations if "个性" in text]
+    assert individual and all("个性化内容" in text for text in individual), individual
+    common = [text for text in translations if "共性" in text]
+    assert common and all("共性内容" in text for text in common), common
