@@ -487,3 +487,28 @@ def test_one_term_for_individual_items_everywhere():
     assert individual and all("个性化内容" in text for text in individual), individual
     common = [text for text in translations if "共性" in text]
     assert common and all("共性内容" in text for text in common), common
+
+
+def test_on_a_two_subject_ballot_the_second_subject_announces_itself(
+    app, browser, live_server, tmp_path
+):
+    with app.app_context():
+        tickets = make_tickets()
+        names = [db.session.get(Subject, i).person_name for i in tickets.subject_ids]
+    context = browser.new_context(viewport={"width": 375, "height": 700}, is_mobile=True,
+                                  has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{live_server}/t/{tickets.pair[0]}")
+    bands = page.locator(".subject > h2")
+    assert bands.nth(0).inner_text().startswith("被评对象 1 / 2")
+    assert bands.nth(1).inner_text().startswith("被评对象 2 / 2")
+    # halfway through the second subject's questions, its band is at the top of the screen
+    page.locator("#subject-2 fieldset.item").nth(12).scroll_into_view_if_needed()
+    top = page.evaluate("document.elementFromPoint(180, 10).closest('h2')?.innerText || ''")
+    assert "被评对象 2 / 2" in top and names[1] in top
+    page.screenshot(path=str(tmp_path / "second-subject.png"))
+    context.close()
+
+    single = app.test_client()
+    single.get(f"/t/{tickets.single[0]}")
+    assert "被评对象 1 /" not in single.get("/ballot").get_data(as_text=True)
