@@ -71,3 +71,16 @@ def test_no_staff_page_is_wider_than_a_phone(app, runner, browser, live_server):
         context.close()
     assert seen > 30
     assert too_wide == {}
+
+
+def test_the_language_switch_is_a_comfortable_tap_target_on_a_phone(browser, live_server):
+    context = browser.new_context(viewport={"width": PHONE_WIDTH, "height": 800},
+                                  is_mobile=True, has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    page.goto(live_server + "/")
+    for name in ("中文", "English"):
+        box = page.get_by_role("button", name=name).bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44, (name, box)
+    page.get_by_role("button", name="English").tap()
+    assert page.locator("html").get_attribute("lang") == "en"
+    context.close()
