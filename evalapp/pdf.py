@@ -11,6 +11,7 @@ visible stand-in, never silently dropped (fpdf2 would only log a warning and lea
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,11 @@ _MODIFIERS = frozenset(
     [0x200D, 0x20E3, *range(0xFE00, 0xFE10), *range(0x1F3FB, 0x1F400), *range(0xE0020, 0xE0080)])
 _FLAG_LETTERS = range(0x1F1E6, 0x1F200)  # regional indicators: two make a flag (🇨🇳)
 MISSING_GLYPH = "\u25a1"  # □, how Chinese typesetting marks a character it cannot set
+# Chinese line-breaking rules (标点禁则, GB/T 15834): no line starts with closing or
+# separating punctuation, none ends with opening punctuation.
+NO_LINE_START = frozenset("，。、；：！？）》」』】〕〉”’…—～·%％,.;:!?)]}")
+NO_LINE_END = frozenset("（《「『【〔〈“‘([{")
+GLUE = "·"  # "单位 · 姓名" stays whole: no break beside the dot or its spaces
 
 
 class Document(FPDF):
@@ -39,9 +45,25 @@ class Document(FPDF):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._covered_by_font: dict[str, frozenset[int]] = {}
+        self._char_widths: dict[tuple[str, float, str], float] = {}
 
     def normalize_text(self, text: str) -> str:
         return super().normalize_text(stand_ins(text, self._covered()))
+
+    def multi_cell(self, w: float, h: float | None = None, text: str = "", *args: Any,
+                   **kwargs: Any) -> Any:
+        """Text broken at any character (wrapmode CHAR, for Chinese) is broken here by the
+        Chinese rules first (`break_lines`); fpdf2 alone would start a line with "，"."""
+        if text and str(kwargs.get("wrapmode", "")).upper().endswith("CHAR"):
+            room = (w or self.w - self.r_margin - self.x) - 2 * self.c_margin
+            text = break_lines(text, room, self._char_width)
+        return super().multi_cell(w, h, text, *args, **kwargs)
+
+    def _char_width(self, char: str) -> float:
+        key = (self.current_font.fontkey if self.current_font else "", self.font_size_pt, char)
+        if key not in self._char_widths:
+            self._char_widths[key] = self.get_string_width(char)
+        return self._char_widths[key]
 
     def _covered(self) -> frozenset[int]:
         """The code points the current font and the fallback fonts draw (built once per font:
@@ -53,6 +75,45 @@ class Document(FPDF):
                 + [self.fonts[fallback] for fallback in self._fallback_font_ids]
                 for code in font.cmap)
         return self._covered_by_font[key]
+
+
+def break_lines(text: str, room: float, width: Callable[[str], float]) -> str:
+    """`text` with a line break wherever a line of `room` (measured by `width` per character)
+    is full, placed as Chinese typesetting places it: between any two characters, but not
+    before closing punctuation, after opening punctuation, inside a Latin word or number, or
+    beside the dot of "单位 · 姓名". A line that cannot be broken by the rules is broken where
+    it is full. Spaces at a break are dropped; line breaks already there are kept."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        start, filled = 0, 0.0  # the current line is paragraph[start:index]
+        for index, char in enumerate(paragraph):
+            if index > start and filled + width(char) > room + 1e-6:
+                cut = next((i for i in range(index, start, -1) if _may_break(paragraph, i)),
+                           index)
+                lines.append(paragraph[start:cut].rstrip(" "))
+                start = cut
+                while start < index and paragraph[start] == " ":
+                    start += 1
+                filled = sum(width(c) for c in paragraph[start:index])
+            if index == start and char == " ":
+                start += 1  # no line starts with a space
+            else:
+                filled += width(char)
+        lines.append(paragraph[start:])
+    return "\n".join(lines)
+
+
+def _may_break(chars: Sequence[str], index: int) -> bool:
+    """Whether a line may break before chars[index]."""
+    before, after = chars[index - 1], chars[index]
+    if after in NO_LINE_START or before in NO_LINE_END:
+        return False
+    if before.isascii() and before.isalnum() and after.isascii() and after.isalnum():
+        return False
+    two_before = chars[index - 2] if index >= 2 else ""
+    two_after = chars[index + 1] if index + 1 < len(chars) else ""
+    return GLUE not in (before, after) and not (before == " " and two_before == GLUE) and not (
+        after == " " and two_after == GLUE)
 
 
 def stand_ins(text: str, covered: frozenset[int] | set[int]) -> str:

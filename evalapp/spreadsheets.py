@@ -5,11 +5,13 @@ Excel files and in CSV files opened by Excel."""
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -34,6 +36,25 @@ def append_row(sheet: Worksheet, values: Iterable[Any]) -> None:
     sheet.append(list(values))
     for cell in sheet[sheet.max_row]:
         as_text(cell)
+
+
+def display_width(text: str) -> int:
+    """Columns a text takes in a spreadsheet: two for a Chinese (wide) character, one for
+    others, as Excel and WPS size them."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def fit_columns(sheet: Worksheet, *, most: int = 50) -> None:
+    """Each column as wide as its longest cell (up to `most`), so that names and units are
+    read without widening columns by hand."""
+    widths: dict[int, int] = {}
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.value is not None:
+                widths[cell.column] = max(widths.get(cell.column, 0),
+                                          display_width(str(cell.value)))
+    for column, width in widths.items():
+        sheet.column_dimensions[get_column_letter(column)].width = min(width + 2, most)
 
 
 def workbook_bytes(workbook: Workbook) -> bytes:

@@ -52,6 +52,22 @@ class Sent:
                                     "send the form again."))
 
 
+class PercentField(FloatField):
+    """A share typed and shown as a percentage (25 for 0.25), as organisers think of it; a
+    typed % sign is allowed. The data is the share."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return f"{self.data * 100:g}" if self.data is not None else ""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        super().process_formdata([value.strip().removesuffix("%").removesuffix("％")
+                                  for value in valuelist])
+        if self.data is not None:
+            self.data /= 100
+
+
 class CampaignForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), TITLE])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
@@ -81,9 +97,10 @@ class ScoringForm(FlaskForm):
             MIN_REPORT_SIZE_FLOOR, 1000,
             message=_l("At least %(min)d.", min=MIN_REPORT_SIZE_FLOOR))],
     )
-    void_blank_fraction = FloatField(
-        _l("A ballot is void when more than this share of items is blank"),
-        validators=[InputRequired(), NumberRange(0, 0.99)],
+    void_blank_fraction = PercentField(
+        _l("A ballot is void when more than this percentage of items is blank (%)"),
+        validators=[InputRequired(),
+                    NumberRange(0, 0.99, message=_l("Enter a percentage from 0 to 99."))],
     )
     void_uniform = BooleanField(_l("Void ballots that give every item the same answer"))
     trim_above = IntegerField(
@@ -108,6 +125,13 @@ class ItemForm(FlaskForm):
                           validators=[DataRequired(), Length(max=ITEM_TEXT_LENGTH)])
     text_en = StringField(_l("Text (English)"),
                           validators=[Optional(), Length(max=ITEM_TEXT_LENGTH)])
+
+
+class SectionForm(FlaskForm):
+    title_zh = StringField(_l("Section title (Chinese)"), validators=[DataRequired(),
+                                                                      Length(max=200)])
+    title_en = StringField(_l("Section title (English)"), validators=[Optional(),
+                                                                      Length(max=200)])
 
 
 REPORT_TYPES = ["pdf", "docx"]

@@ -15,6 +15,7 @@ from evalapp.audit.labels import ACTIONS
 from evalapp.audit.models import AuditEntry
 from evalapp.auth.models import Role
 from evalapp.ballotbox.operations import close_campaign, open_campaign
+from evalapp.ballots.models import Ballot
 from evalapp.campaigns.models import Campaign, Level, Satisfaction, Subject
 from evalapp.extensions import db
 from evalapp.lookback.compare import Change, change_text, verdict
@@ -349,3 +350,164 @@ def test_rough_edges_an_empty_roster_and_a_mistyped_code(app, client):
     mistyped = app.test_client().get("/t/ABCD-EFGH")
     assert mistyped.status_code == 404
     assert 'name="code" value="ABCD-EFGH"' in mistyped.get_data(as_text=True)  # try again
+
+
+def test_rough_edges_of_the_set_up_forms(app, client):
+    from evalapp.units.models import UnitKind
+
+    with app.app_context():
+        world = make_world()
+        db.session.add(OrgUnit(parent=world.customs, kind=UnitKind.SUBORDINATE,
+                               name_zh="北仑海关"))
+        make_user("organiser", world.root)
+        campaign = make_campaign(world.customs)
+        db.session.commit()
+        campaign_id, subject_id = campaign.id, campaign.subjects[0].id
+    login(client, "organiser")
+    page = client.get(f"/campaigns/{campaign_id}/subjects/new").get_data(as_text=True)
+    options = re.findall(r"<option([^>]*)>([^<]+)</option>", page)
+    assert [text for _attrs, text in options] == [  # the tree, each unit under its parent
+        "海关总署", "└ 宁波海关", "\u3000└ 北仑海关", "└ 重庆海关"]
+    assert [text for attrs, text in options if "selected" in attrs] == ["└ 宁波海关"]
+
+    with app.app_context():
+        open_campaign(db.session.get(Campaign, campaign_id))
+        db.session.commit()
+    for path in ("scoring", "groups", "questionnaire", f"subjects/{subject_id}"):
+        main = client.get(f"/campaigns/{campaign_id}/{path}").get_data(as_text=True).split(
+            "<main>")[1]
+        why, form = main.find("此页已锁定"), main.find("<form")
+        assert why > 0 and (form == -1 or why < form), path  # said before the locked form
+    monitor = client.get(f"/campaigns/{campaign_id}/monitor").get_data(as_text=True)
+    assert f'href="/campaigns/{campaign_id}">← 返回测评活动' in monitor
+
+
+def test_a_pdf_report_opens_in_the_phones_browser_and_a_word_one_downloads(
+    app, browser, live_server
+):
+    from fpdf import FPDF
+
+    from evalapp.campaigns.operations import attach_report
+    from tests.test_browser import PHONE
+    from tests.test_security import docx_bytes
+
+    document = FPDF()
+    document.add_page()
+    document.set_font("helvetica", size=24)
+    document.cell(text="Debriefing report")
+    with app.app_context():
+        tickets = make_tickets()
+        first, second = (db.session.get(Subject, i) for i in tickets.subject_ids)
+        attach_report(first, "述职报告.pdf", bytes(document.output()))
+        attach_report(second, "述职报告.docx", docx_bytes())
+        db.session.commit()
+    context = browser.new_context(**PHONE, accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{live_server}/t/{tickets.pair[0]}")
+    page.locator("details.report summary").first.click()
+    with context.expect_page() as opened:
+        page.get_by_role("link", name="打开述职报告文件（述职报告.pdf）").click()
+    report = opened.value
+    report.wait_for_load_state()
+    assert report.url.endswith(f"/subjects/{tickets.subject_ids[0]}/report")  # shown
+    headers = page.request.get(report.url).headers
+    assert headers["content-disposition"].startswith("inline;")
+    assert "sandbox" in headers["content-security-policy"]
+
+    page.locator("details.report").nth(1).locator("summary").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="打开述职报告文件（述职报告.docx）").click()
+    assert download.value.suggested_filename == "述职报告.docx"
+    context.close()
+
+
+def test_no_pdf_line_starts_with_closing_punctuation_or_splits_a_subject_at_its_dot(app):
+    from evalapp.pdf import NO_LINE_END, NO_LINE_START, new_pdf
+
+    text = ("树牢管党治党主业主责意识，把抓党建作为最大政绩。亲自研究部署党建工作（不以听汇报"
+            "代替亲自抓）；理顺党建“条、块”双重管理责任！被评对象：石家庄海关 · 郑怀远、"
+            "呼和浩特海关 · 白永胜，Mann-Whitney U 检验：p = 0.043。") * 2
+    with app.test_request_context():
+        pdf = new_pdf("t")
+        pdf.add_page()
+        for size in (7.5, 8.5, 10):
+            pdf.set_font("sans", size=size)
+            for width in range(20, 90, 3):
+                lines = pdf.multi_cell(width, 4, text, dry_run=True, output="LINES",
+                                       wrapmode="CHAR")
+                assert "".join(lines).replace(" ", "") == text.replace(" ", "")  # all kept
+                for line in lines:
+                    assert line[0] not in NO_LINE_START and line[-1] not in NO_LINE_END, line
+                    assert line[0] != "·" and line[-1] != "·", line
+                    assert pdf.get_string_width(line) <= width - 2 * pdf.c_margin + 1e-6
+        pdf.output()  # closes the font files
+
+
+def test_the_drawn_list_workbook_sizes_its_columns(app, client, setup):
+    from openpyxl import load_workbook
+
+    from evalapp.spreadsheets import display_width
+
+    response = client.get(f"/campaigns/{setup.campaign}/draws/{setup.draw}/people.xlsx")
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet.freeze_panes == "A2"
+    for column in "ABCD":
+        longest = max(display_width(str(cell.value)) for cell in sheet[column] if cell.value)
+        assert sheet.column_dimensions[column].width >= longest, column
+    assert sheet.column_dimensions["D"].width >= display_width("测评人类别")
+
+
+def test_the_receipts_page_and_the_monitor_count_returned_tickets_in_the_same_words(
+    app, client, runner
+):
+    from tests.test_demo import PASSWORD
+
+    password = PASSWORD.search(runner.invoke(args=["demo"]).output).group(1)
+    login(client, "organiser", password)
+    with app.app_context():
+        closed = db.session.scalars(sa.select(Campaign).where(
+            Campaign.status == "closed").order_by(Campaign.id)).all()[-1]
+        campaign_id, key = closed.id, closed.receipts_key
+        ballots = db.session.scalar(sa.select(sa.func.count(Ballot.id)).where(
+            Ballot.campaign_id == campaign_id))
+    monitor = client.get(f"/campaigns/{campaign_id}/monitor").get_data(as_text=True)
+    returned = re.search(r"已收回 ([\d,]+) / [\d,]+ 张测评票", monitor).group(1)
+    receipts = app.test_client().get(f"/r/{key}").get_data(as_text=True)
+    assert f"已计入 {ballots:,} 张选票，来自 {returned} 张已收回的测评票" in receipts
+
+
+def test_one_term_for_individual_items_everywhere():
+    from babel.messages.pofile import read_po
+
+    catalog = Path(__file__).parents[1] / "evalapp/translations/zh_Hans_CN/LC_MESSAGES"
+    with open(catalog / "messages.po", "rb") as handle:
+        translations = [m.string for m in read_po(handle) if m.id]
+    individual = [text for text in translations if "个性" in text]
+    assert individual and all("个性化内容" in text for text in individual), individual
+    common = [text for text in translations if "共性" in text]
+    assert common and all("共性内容" in text for text in common), common
+
+
+def test_on_a_two_subject_ballot_the_second_subject_announces_itself(
+    app, browser, live_server, tmp_path
+):
+    with app.app_context():
+        tickets = make_tickets()
+        names = [db.session.get(Subject, i).person_name for i in tickets.subject_ids]
+    context = browser.new_context(viewport={"width": 375, "height": 700}, is_mobile=True,
+                                  has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{live_server}/t/{tickets.pair[0]}")
+    bands = page.locator(".subject > h2")
+    assert bands.nth(0).inner_text().startswith("被评对象 1 / 2")
+    assert bands.nth(1).inner_text().startswith("被评对象 2 / 2")
+    # halfway through the second subject's questions, its band is at the top of the screen
+    page.locator("#subject-2 fieldset.item").nth(12).scroll_into_view_if_needed()
+    top = page.evaluate("document.elementFromPoint(180, 10).closest('h2')?.innerText || ''")
+    assert "被评对象 2 / 2" in top and names[1] in top
+    page.screenshot(path=str(tmp_path / "second-subject.png"))
+    context.close()
+
+    single = app.test_client()
+    single.get(f"/t/{tickets.single[0]}")
+    assert "被评对象 1 /" not in single.get("/ballot").get_data(as_text=True)

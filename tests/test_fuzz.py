@@ -130,6 +130,8 @@ def organiser_forms(app, client):
         names = sorted(set(controls) - {"csrf_token", "locale", "next"})
         forms.append((path, names))
     forms.append((f"{c}/questionnaire/{setup.item}", ["text_zh", "text_en"]))
+    forms.append((f"{c}/questionnaire/sections/{setup.section}", ["title_zh", "title_en"]))
+    forms.append((f"{c}/questionnaire/sections/{setup.section}/items", ["text_zh", "text_en"]))
     forms.append((f"{c}/rectification/{setup.subject}/problems", ["source", "text"]))
     return forms
 
@@ -267,6 +269,17 @@ def test_any_host_header_on_the_tickets_page(app, client, organiser_forms, host)
         assert response.mimetype == "application/pdf"
 
 
+def undrawn_campaign(app) -> int:
+    """A draft of the set-up's unit with no sample drawn: the set-up's own campaign has a
+    draw, which locks its roster before any cell is read."""
+    with app.app_context():
+        found = db.session.scalar(sa.select(Campaign.id).where(Campaign.title == "未抽样的测评"))
+        if found is None:
+            found = make_campaign(db.session.get(Campaign, 1).unit, "未抽样的测评").id
+            db.session.commit()
+        return found
+
+
 LONG_TEXT = st.text(alphabet=st.sampled_from("王伟宁波海关ＡＢ１2 -"), min_size=0, max_size=400)
 
 
@@ -277,14 +290,14 @@ def test_over_long_cells_in_imports_are_refused_with_a_message(app, client, orga
     """Roster cells beyond their columns (name 100, staff number 50, unit 100) and ledger
     departments beyond theirs (100 and 300): PostgreSQL refused the insert (a 500)."""
     roster_csv = f"姓名,工号,单位,测评人类别\n{name},{staff},{unit},机关党员\n".encode()
-    path = "/campaigns/1/roster/"
+    path = f"/campaigns/{undrawn_campaign(app)}/roster/"
     uploaded = client.post(path, content_type="multipart/form-data", data={
         "csrf_token": csrf_token(client, path), "file": (io.BytesIO(roster_csv), "r.csv")})
     assert uploaded.status_code in (303, 422)
     if uploaded.status_code == 303:
         location = uploaded.headers["Location"]
         upload = re.search(r"upload=([0-9a-f]{32}\.csv)", location).group(1)
-        done = client.post("/campaigns/1/roster/mapping", data={
+        done = client.post(path + "mapping", data={
             "csrf_token": csrf_token(client, location), "upload": upload, "name": 0,
             "staff_number": 1, "unit": 2, "group": 3, "office": -1, "membership": -1,
             "confirm": "1"})

@@ -98,10 +98,10 @@ def test_case_item_shares_show_their_counts_and_say_they_are_rounded(app, client
         campaign_id = campaign.id
     login(client, "leader")
     page = client.get(f"/campaigns/{campaign_id}/results/{subject}").get_data(as_text=True)
-    rows = re.findall(r"<tr[^>]*><td>\d+</td><td>[^<]*</td>\s*<td class=\"num\">[^<]*</td>\s*"
-                      r"((?:<td class=\"num\">.*?</td>){4})", page)
+    rows = re.findall(r'<tr[^>]*><td class="head">\d+\. [^<]*</td>\s*<td class="num"[^>]*>[^<]*'
+                      r'</td>\s*((?:<td class="num"[^>]*>.*?</td>){4})', page)
     assert len(rows) == 28
-    cells = re.findall(r'<td class="num">(.*?)</td>', rows[0])
+    cells = re.findall(r'<td class="num"[^>]*>(.*?)</td>', rows[0])
     assert cells == [f'{share} <span class="muted">({count})</span>' for share, count in
                      (("27.3%", 3), ("36.4%", 4), ("27.3%", 3), ("9.1%", 1))]
     assert "各项比例分别四舍五入到 0.1%，每行合计可能为 99.9% 或 100.1%" in page

@@ -45,6 +45,7 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
                                                  "leader": 403, "auditor": 403,
                                                  "stranger": 200}),
         "setup.scoring": ("GET", f"{c}/scoring", {**only_organiser, "organiser": 200}),
+        "setup.delete": ("POST", f"{c}/delete", {**only_organiser, "organiser": 200}),  # asks
         "setup.groups": ("GET", f"{c}/groups", {**only_organiser, "organiser": 200}),
         "setup.questionnaire": ("GET", f"{c}/questionnaire",
                                 {**only_organiser, "organiser": 200}),
@@ -52,10 +53,17 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
                             {**only_organiser, "organiser": 422}),
         "setup.move": ("POST", f"{c}/questionnaire/{s.item}/move",
                        {**only_organiser, "organiser": 400}),
+        "setup.rename": ("POST", f"{c}/questionnaire/sections/{s.section}",
+                         {**only_organiser, "organiser": 422}),
+        "setup.add": ("POST", f"{c}/questionnaire/sections/{s.section}/items",
+                      {**only_organiser, "organiser": 422}),
+        "setup.remove": ("POST", f"{c}/questionnaire/{s.item}/remove",
+                         {**only_organiser, "organiser": 200}),  # asks first
         "setup.subject": ("GET", f"{c}/subjects/{s.subject}",
                           {**only_organiser, "organiser": 200}),
         "roster.index": ("GET", f"{c}/roster/", {**only_organiser, "organiser": 200}),
-        "roster.mapping": ("GET", f"{c}/roster/mapping", {**only_organiser, "organiser": 303}),
+        # the set-up has a draw: its roster can no longer be replaced
+        "roster.mapping": ("GET", f"{c}/roster/mapping", {**only_organiser, "organiser": 409}),
         "sampling.index": ("GET", f"{c}/draws/", {**only_organiser, "organiser": 200,
                                                    "auditor": 200}),
         "sampling.detail": ("GET", f"{c}/draws/{s.draw}", {**only_organiser, "organiser": 200,
@@ -243,15 +251,133 @@ def test_edit_and_reorder_items_while_draft_only(app, client, setup):
         assert db.session.get(CommonItem, setup.item).text_zh == "改写后的条目"
 
 
+def test_sections_renamed_and_items_added_and_removed_while_draft_only(app, client, setup):
+    login(client)
+    path = f"/campaigns/{setup.campaign}/questionnaire"
+    token = csrf_token(client, path)
+    section = f"{path}/sections/{setup.section}"
+
+    def texts() -> list[list[str]]:
+        with app.app_context():
+            campaign = db.session.get(Campaign, setup.campaign)
+            assert all([i.position for i in s.items] == list(range(1, len(s.items) + 1))
+                       for s in campaign.sections)
+            return [[item.text_zh for item in s.items] for s in campaign.sections]
+
+    default = texts()
+    assert [len(items) for items in default] == [6, 6, 6, 6]  # the 24 common items
+
+    renamed = client.post(section, data={"csrf_token": token, "title_zh": " 履职尽责 ",
+                                         "title_en": "Duties"})
+    assert renamed.status_code == 303
+    assert renamed.location.endswith(f"saved=section-{setup.section}#section-{setup.section}")
+    page = client.get(renamed.location).get_data(as_text=True)
+    assert 'value="履职尽责"' in page and "✓ 已保存" in page
+    refused = client.post(section, data={"csrf_token": token, "title_zh": "  "})
+    assert refused.status_code == 422
+    assert "栏目名称（中文）" in refused.get_data(as_text=True)
+
+    added = client.post(f"{section}/items", data={
+        "csrf_token": token, "text_zh": "新增的题目\n换行也是一行", "text_en": ""})
+    assert added.status_code == 303 and "saved=item-" in added.location
+    assert texts()[0] == [*default[0], "新增的题目 换行也是一行"]
+    assert client.post(f"{section}/items", data={
+        "csrf_token": token, "text_zh": ""}).status_code == 422
+
+    remove = f"{path}/{setup.item}/remove"
+    asked = client.get(remove).get_data(as_text=True)
+    assert "从测评表中删除此题目？" in asked and default[0][0] in asked
+    assert client.post(remove, data={"csrf_token": token}).status_code == 200  # asks again
+    assert texts()[0][0] == default[0][0]
+    assert client.post(remove, data={"csrf_token": token, "confirm": "yes"}).status_code == 303
+    assert texts()[0] == [*default[0][1:], "新增的题目 换行也是一行"]  # renumbered 1..6
+
+    with app.app_context():  # down to one item: the last one stays
+        items = db.session.get(Campaign, setup.campaign).sections[1].items
+        last, others = items[-1].id, [item.id for item in items[:-1]]
+    for item in others:
+        assert client.post(f"{path}/{item}/remove", data={
+            "csrf_token": token, "confirm": "yes"}).status_code == 303
+    kept = client.post(f"{path}/{last}/remove", data={"csrf_token": token, "confirm": "yes"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "每个栏目至少保留一项" in kept and len(texts()[1]) == 1
+    with app.app_context():
+        actions = db.session.scalars(sa.select(AuditEntry.action).where(
+            AuditEntry.campaign_id == setup.campaign)).all()
+        assert {"questionnaire.rename_section", "questionnaire.add",
+                "questionnaire.remove"} <= set(actions)
+        from evalapp.ballotbox.operations import open_campaign
+
+        campaign = db.session.get(Campaign, setup.campaign)
+        first = campaign.sections[0].items[0].id
+        open_campaign(campaign)
+        db.session.commit()
+    before = texts()
+    assert client.post(section, data={"csrf_token": token, "title_zh": "再改"}).status_code == 409
+    assert client.post(f"{section}/items", data={
+        "csrf_token": token, "text_zh": "再加"}).status_code == 409
+    assert client.post(f"{path}/{first}/remove", data={
+        "csrf_token": token, "confirm": "yes"}).status_code == 409
+    assert texts() == before
+    with app.app_context():
+        assert db.session.get(Campaign, setup.campaign).sections[0].title_zh == "履职尽责"
+
+
+def test_a_draft_campaign_is_deleted_with_all_it_holds_after_asking(app, client, setup):
+    from evalapp.roster.models import RosterEntry
+    from evalapp.tickets.models import Ticket
+
+    login(client)
+    path = f"/campaigns/{setup.campaign}/delete"
+    assert "删除此草稿测评" in client.get(f"/campaigns/{setup.campaign}").get_data(as_text=True)
+    asked = client.get(path).get_data(as_text=True)
+    assert "删除草稿测评“宁波海关2026年度测评”？" in asked and "40 人" in asked
+    token = csrf_token(client, path)
+    assert client.post(path, data={"csrf_token": token}).status_code == 200  # asks again
+    deleted = client.post(path, data={"csrf_token": token, "confirm": "yes"})
+    assert deleted.status_code == 303 and deleted.location.endswith("/campaigns/")
+    assert "已删除" in client.get(deleted.location).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Campaign, setup.campaign) is None
+        assert not db.session.scalar(sa.select(sa.func.count(RosterEntry.id)))
+        assert not db.session.scalar(sa.select(sa.func.count(Ticket.id)))
+        entry = db.session.scalars(sa.select(AuditEntry).where(
+            AuditEntry.action == "campaign.delete")).one()
+        assert entry.detail["title"] == "宁波海关2026年度测评" and entry.campaign_id is None
+    assert client.get(f"/campaigns/{setup.campaign}").status_code == 404
+
+
+def test_an_opened_campaign_is_never_deleted(app, client, setup):
+    with app.app_context():
+        from evalapp.ballotbox.operations import open_campaign
+
+        open_campaign(db.session.get(Campaign, setup.campaign))
+        db.session.commit()
+    login(client)
+    path = f"/campaigns/{setup.campaign}/delete"
+    assert "删除此草稿测评" not in client.get(f"/campaigns/{setup.campaign}").get_data(
+        as_text=True)
+    assert client.post(path, data={"csrf_token": csrf_token(client, f"/campaigns/{setup.campaign}"),
+                                   "confirm": "yes"}).status_code == 409
+    with app.app_context():
+        assert db.session.get(Campaign, setup.campaign) is not None
+
+
 def test_scoring_settings_are_checked_and_saved(app, client, setup):
     login(client)
     path = f"/campaigns/{setup.campaign}/scoring"
     data = {"csrf_token": csrf_token(client, path), "points_excellent": 100, "points_good": 85,
             "points_fair": 70, "points_poor": 50, "grade_excellent_min": 90,
             "grade_good_min": 80, "grade_fair_min": 60, "min_report_size": 2,
-            "void_blank_fraction": 0.25, "trim_above": ""}
+            "void_blank_fraction": "30%", "trim_above": ""}
+    shown = client.get(path).get_data(as_text=True)  # the default share, as a percentage
+    assert re.search(r'name="void_blank_fraction"[^>]*value="25"', shown)
     refused = client.post(path, data=data)
     assert refused.status_code == 422 and "至少为 3" in refused.get_data(as_text=True)
+    assert re.search(r'name="void_blank_fraction"[^>]*value="30%"', refused.get_data(
+        as_text=True))  # kept as typed
+    assert "请输入 0 到 99 之间的百分数" in client.post(path, data={
+        **data, "void_blank_fraction": "100"}).get_data(as_text=True)
     data.update(min_report_size=6, points_poor=90)
     refused = client.post(path, data=data)
     assert "分值须从“好”到“差”依次降低" in refused.get_data(as_text=True)
@@ -260,7 +386,7 @@ def test_scoring_settings_are_checked_and_saved(app, client, setup):
     with app.app_context():
         campaign = db.session.get(Campaign, setup.campaign)
         assert (campaign.points_good, campaign.min_report_size, campaign.void_uniform,
-                campaign.trim_above) == (85, 6, True, 20)
+                campaign.trim_above, campaign.void_blank_fraction) == (85, 6, True, 20, 0.3)
 
 
 def test_opening_waits_for_reports_items_and_tickets_then_freezes(app, client, setup):

@@ -137,10 +137,31 @@ def test_the_roster_cannot_be_replaced_after_a_draw(app, client, campaign_id):
     path = f"/campaigns/{campaign_id}/draws/"
     drawn = client.post(path, data={"csrf_token": csrf_token(client, path), "percent": 40})
     assert drawn.status_code == 303
-    again = map_columns(client, upload(client, campaign_id, "r.csv", csv_bytes(GOOD[:3])),
-                        confirm=True)
-    assert again.status_code == 303
-    assert "不能再替换" in client.get(f"/campaigns/{campaign_id}/roster/").get_data(as_text=True)
+    # said on the roster page before anyone picks a file, with no form to fill in vain
+    page = client.get(f"/campaigns/{campaign_id}/roster/").get_data(as_text=True)
+    assert "已从此名册抽样 1 次，名册不能再替换" in page and 'type="file"' not in page
+    refused = upload(client, campaign_id, "r.csv", csv_bytes(GOOD[:3]))
+    assert refused.status_code == 409 and "不能再替换" in refused.get_data(as_text=True)
+    assert client.get(f"/campaigns/{campaign_id}/roster/mapping?upload=x.csv").status_code == 409
     assert len(roster(app, campaign_id)) == 5
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(SampleDraw.id))) == 1
+
+
+def test_the_roster_page_lists_its_people_fifty_a_page(app, client):
+    from tests.organiser import make_setup
+
+    with app.app_context():
+        setup = make_setup(people_per_group=15)  # 60 people
+    login(client)
+    path = f"/campaigns/{setup.campaign}/roster/"
+
+    def names(query: str = "") -> list[str]:
+        page = client.get(path + query).get_data(as_text=True)
+        return re.findall(r'<td class="head">(人员\d+)</td>', page)
+
+    first, second = names(), names("?page=2")
+    assert len(first) == 50 and len(second) == 10 and not set(first) & set(second)
+    assert "第 1 页，共 2 页（60 人）" in client.get(path).get_data(as_text=True)
+    assert names("?page=99999999999999999999999") == second  # beyond the last: the last
+    assert names("?page=x") == names("?page=-3") == first

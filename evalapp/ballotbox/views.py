@@ -4,6 +4,7 @@ and closing it (confirmation, the scrutineers' shares, progress while the box is
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -22,10 +23,14 @@ from evalapp.ballotbox.operations import (
     sealed_count,
 )
 from evalapp.ballotbox.readiness import readiness
-from evalapp.campaigns.access import campaign_for
+from evalapp.campaigns.access import campaign_for, draft_for
 from evalapp.campaigns.models import Campaign, CampaignStatus
+from evalapp.campaigns.operations import delete_draft
+from evalapp.confirm import confirm_page, confirmed
 from evalapp.extensions import db
+from evalapp.roster.models import RosterEntry
 from evalapp.tickets.counts import response_counts
+from evalapp.tickets.models import Ticket, TicketBatch
 from forms.ballotbox import CloseForm, OpenForm
 
 bp = Blueprint("ballotbox", __name__, url_prefix="/campaigns")
@@ -154,3 +159,32 @@ def closing(campaign_id: int) -> Response | str:
                     "nothing was lost. Please close the campaign again."), "error")
         return redirect(url_for("ballotbox.close", campaign_id=campaign.id), code=303)
     return render_template("ballotbox/closing.html", campaign=campaign, progress=progress)
+
+
+@bp.route("/<int:campaign_id>/delete", methods=["GET", "POST"])
+@role_required(Role.ORGANISER)
+def delete(campaign_id: int) -> Response | str:
+    """Delete a draft (a trial, or one set up by mistake), asking first with what goes."""
+    campaign = draft_for(current_user, campaign_id)
+    if not confirmed():
+        people = db.session.scalar(sa.select(sa.func.count(RosterEntry.id)).where(
+            RosterEntry.campaign_id == campaign.id))
+        tickets = db.session.scalar(sa.select(sa.func.count(Ticket.id)).join(TicketBatch).where(
+            TicketBatch.campaign_id == campaign.id))
+        return confirm_page(
+            heading=_("Delete the draft campaign “%(title)s”?", title=campaign.title),
+            lines=[_("Deleted with it: %(subjects)d subjects with their reports and problem "
+                     "lists, the questionnaire, the roster of %(people)d people, its sample "
+                     "draws and %(tickets)d tickets (which stop working).",
+                     subjects=len(campaign.subjects), people=people, tickets=tickets),
+                   _("The audit log keeps its entries, and records the deletion with the "
+                     "campaign's title.")],
+            button=_("Delete the campaign"),
+            back=url_for("ballotbox.detail", campaign_id=campaign.id), back_label=campaign.title)
+    title = campaign.title
+    record("campaign.delete", user=current_user, campaign=campaign, title=title)
+    db.session.flush()
+    delete_draft(campaign)
+    db.session.commit()
+    flash(_("The draft campaign “%(title)s” was deleted.", title=title))
+    return redirect(url_for("campaigns.index"), code=303)

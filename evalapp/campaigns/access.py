@@ -7,7 +7,7 @@ from flask import abort
 from sqlalchemy.orm import selectinload
 
 from evalapp.auth.models import User
-from evalapp.campaigns.models import Campaign
+from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.extensions import db
 from evalapp.units.operations import subtree_ids
 
@@ -28,4 +28,13 @@ def campaign_for(user: User, campaign_id: int) -> Campaign:
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None or campaign.unit_id not in subtree_ids(user.unit_id):
         abort(404)
+    return campaign
+
+
+def draft_for(user: User, campaign_id: int) -> Campaign:
+    """The campaign as `campaign_for` gives it, or 409 once it has opened: only a draft's
+    design may change."""
+    campaign = campaign_for(user, campaign_id)
+    if campaign.status is not CampaignStatus.DRAFT:
+        abort(409)
     return campaign

@@ -8,7 +8,9 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from evalapp.campaigns.default_questionnaire import DEFAULT_SECTIONS, TemplateSection
+import sqlalchemy as sa
+
+from evalapp.campaigns.default_questionnaire import DEFAULT_SECTIONS, TemplateItem, TemplateSection
 from evalapp.campaigns.models import (
     REPORT_MEDIA_TYPES,
     Campaign,
@@ -74,6 +76,16 @@ def create_campaign(
         )
     db.session.flush()
     return campaign
+
+
+def delete_draft(campaign: Campaign) -> None:
+    """Delete a campaign that never opened, with everything set up for it (questionnaire,
+    subjects, roster, draws, tickets, ledger), through the database's cascades. Its audit
+    entries stay, detached from it. An opened campaign is never deleted: ballots were cast."""
+    if campaign.status is not CampaignStatus.DRAFT:
+        raise ValueError("only a draft campaign is deleted")
+    db.session.execute(sa.delete(Campaign).where(Campaign.id == campaign.id))
+    db.session.expunge(campaign)
 
 
 def mark_open(
@@ -191,3 +203,36 @@ def move_item(item: CommonItem, offset: int) -> None:
     item.position = theirs
     db.session.flush()
     db.session.expire(item.section, ["items"])
+
+
+def rename_section(section: Section, title_zh: str, title_en: str) -> None:
+    section.title_zh, section.title_en = title_zh, title_en
+    db.session.flush()
+
+
+def add_item(section: Section, text: TemplateItem) -> CommonItem:
+    """A new common item at the end of its section."""
+    item = CommonItem(position=max((i.position for i in section.items), default=0) + 1,
+                      text_zh=text.text_zh, text_en=text.text_en)
+    section.items.append(item)
+    db.session.flush()
+    return item
+
+
+class LastItemOfSection(ValueError):
+    """A section keeps at least one item: an empty section would stand as a bare heading on
+    every ballot."""
+
+
+def remove_item(item: CommonItem) -> None:
+    """Remove a common item; the items after it move up, so the section stays numbered 1..n."""
+    section = item.section
+    if len(section.items) == 1:
+        raise LastItemOfSection
+    later = [other for other in section.items if other.position > item.position]
+    section.items.remove(item)  # delete-orphan deletes it
+    db.session.flush()
+    for other in later:  # one at a time, each into the place just freed (unique positions)
+        other.position -= 1
+        db.session.flush()
+

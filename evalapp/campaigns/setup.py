@@ -3,7 +3,6 @@ subjects. Opening freezes all of it (every change here answers 409 once it is op
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,17 +13,23 @@ from wtforms import SelectChoice
 from evalapp.audit.operations import record
 from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
-from evalapp.campaigns.access import campaign_for
-from evalapp.campaigns.models import Campaign, CampaignStatus, CommonItem, Subject
+from evalapp.campaigns.access import campaign_for, draft_for
+from evalapp.campaigns.default_questionnaire import TemplateItem
+from evalapp.campaigns.models import Campaign, CommonItem, Section, Subject
 from evalapp.campaigns.operations import (
     IndividualItemData,
+    LastItemOfSection,
     ReportRejected,
     SubjectData,
+    add_item,
     attach_report,
     create_campaign,
     move_item,
+    remove_item,
+    rename_section,
     save_subject,
 )
+from evalapp.confirm import confirm_page, confirmed
 from evalapp.extensions import db
 from evalapp.i18n import localized
 from evalapp.tabular import (
@@ -37,12 +42,13 @@ from evalapp.tabular import (
     shown_rows,
 )
 from evalapp.units.models import OrgUnit
-from evalapp.units.operations import subtree_ids
+from evalapp.units.operations import subtree
 from forms.campaigns import (
     CampaignForm,
     ItemForm,
     RaterGroupsForm,
     ScoringForm,
+    SectionForm,
     SubjectForm,
 )
 
@@ -56,18 +62,10 @@ SCORING_FIELDS = (
 
 
 def unit_choices() -> list[SelectChoice]:
-    units = db.session.scalars(
-        sa.select(OrgUnit).where(OrgUnit.id.in_(subtree_ids(current_user.unit_id)))
-        .order_by(OrgUnit.id)
-    )
-    return [SelectChoice(unit.id, localized(unit, "name")) for unit in units]
-
-
-def draft_for(campaign_id: int) -> Campaign:
-    campaign = campaign_for(current_user, campaign_id)
-    if campaign.status is not CampaignStatus.DRAFT:
-        abort(409)
-    return campaign
+    """The units in the organiser's reach as a tree: each under its parent, indented."""
+    return [SelectChoice(unit.id, ("\u3000" * (depth - 1) + "└ " if depth else "")
+                         + localized(unit, "name"))
+            for unit, depth in subtree(current_user.unit_id)]
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -91,7 +89,7 @@ def scoring(campaign_id: int) -> Response | tuple[str, int]:
     campaign = campaign_for(current_user, campaign_id)
     form = ScoringForm(obj=campaign)
     if form.is_submitted():
-        draft_for(campaign_id)
+        draft_for(current_user, campaign_id)
         if form.validate():
             changed = {name: form[name].data for name in SCORING_FIELDS
                        if form[name].data != getattr(campaign, name)}
@@ -108,7 +106,30 @@ def scoring(campaign_id: int) -> Response | tuple[str, int]:
 @role_required(Role.ORGANISER)
 def questionnaire(campaign_id: int) -> str:
     campaign = campaign_for(current_user, campaign_id)
-    return render_template("campaigns/questionnaire.html", campaign=campaign, form=ItemForm())
+    return _questionnaire_page(campaign, saved=request.args.get("saved", ""))
+
+
+def _questionnaire_page(campaign: Campaign, *, failed: str = "", failed_id: int | None = None,
+                        form: ItemForm | SectionForm | None = None, saved: str = "") -> str:
+    """The editor; after a refused change, `form` with its errors stands where it was sent
+    from: `failed` is "item", "section" or "add" and `failed_id` that item's or section's id.
+    `saved` names the element just saved (item-5, section-2), which says so beside it: the
+    editor is long, and a message at its top would be out of sight."""
+    return render_template("campaigns/questionnaire.html", campaign=campaign,
+                           form=form or ItemForm(formdata=None), failed=failed,
+                           failed_id=failed_id, saved=saved)
+
+
+def _saved(campaign: Campaign, anchor: str, *, mark: bool = True) -> Response:
+    """Back to the editor at what changed (`anchor`), marked as saved there unless not `mark`."""
+    return redirect(url_for("setup.questionnaire", campaign_id=campaign.id,
+                            saved=anchor if mark else None) + f"#{anchor}", code=303)
+
+
+def one_line(text: str | None) -> str:
+    """An item's or title's text as one line: the editor's boxes wrap long text, and a line
+    break typed into one must not split the item on the ballot."""
+    return " ".join((text or "").split())
 
 
 def _item(campaign: Campaign, item_id: int) -> CommonItem:
@@ -118,28 +139,33 @@ def _item(campaign: Campaign, item_id: int) -> CommonItem:
     return item
 
 
+def _section(campaign: Campaign, section_id: int) -> Section:
+    section = db.session.get(Section, section_id)
+    if section is None or section.campaign_id != campaign.id:
+        abort(404)
+    return section
+
+
 @bp.post("/<int:campaign_id>/questionnaire/<int:item_id>")
 @role_required(Role.ORGANISER)
 def edit_item(campaign_id: int, item_id: int) -> Response | tuple[str, int]:
-    campaign = draft_for(campaign_id)
+    campaign = draft_for(current_user, campaign_id)
     item = _item(campaign, item_id)
     form = ItemForm()
     if not form.validate():
-        return render_template("campaigns/questionnaire.html", campaign=campaign, form=form,
-                               failed_item=item.id), 422
+        return _questionnaire_page(campaign, failed="item", failed_id=item.id, form=form), 422
     before = item.text_zh
-    item.text_zh, item.text_en = form.text_zh.data.strip(), (form.text_en.data or "").strip()
+    item.text_zh, item.text_en = one_line(form.text_zh.data), one_line(form.text_en.data)
     record("questionnaire.edit", user=current_user, campaign=campaign, item=item.id,
            before=before, after=item.text_zh)
     db.session.commit()
-    return redirect(url_for("setup.questionnaire", campaign_id=campaign.id) +
-                    f"#item-{item.id}", code=303)
+    return _saved(campaign, f"item-{item.id}")
 
 
 @bp.post("/<int:campaign_id>/questionnaire/<int:item_id>/move")
 @role_required(Role.ORGANISER)
 def move(campaign_id: int, item_id: int) -> Response:
-    campaign = draft_for(campaign_id)
+    campaign = draft_for(current_user, campaign_id)
     item = _item(campaign, item_id)
     offset = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
     if offset is None:
@@ -148,19 +174,80 @@ def move(campaign_id: int, item_id: int) -> Response:
     record("questionnaire.move", user=current_user, campaign=campaign, item=item.id,
            direction=request.form["direction"])
     db.session.commit()
-    return redirect(url_for("setup.questionnaire", campaign_id=campaign.id) +
-                    f"#item-{item.id}", code=303)
+    return _saved(campaign, f"item-{item.id}", mark=False)
 
 
-def _subject_form(subject: Subject | None) -> SubjectForm:
+@bp.post("/<int:campaign_id>/questionnaire/sections/<int:section_id>")
+@role_required(Role.ORGANISER)
+def rename(campaign_id: int, section_id: int) -> Response | tuple[str, int]:
+    campaign = draft_for(current_user, campaign_id)
+    section = _section(campaign, section_id)
+    form = SectionForm()
+    if not form.validate():
+        return _questionnaire_page(campaign, failed="section", failed_id=section.id,
+                                   form=form), 422
+    before = section.title_zh
+    rename_section(section, one_line(form.title_zh.data), one_line(form.title_en.data))
+    record("questionnaire.rename_section", user=current_user, campaign=campaign,
+           before=before, after=section.title_zh)
+    db.session.commit()
+    return _saved(campaign, f"section-{section.id}")
+
+
+@bp.post("/<int:campaign_id>/questionnaire/sections/<int:section_id>/items")
+@role_required(Role.ORGANISER)
+def add(campaign_id: int, section_id: int) -> Response | tuple[str, int]:
+    campaign = draft_for(current_user, campaign_id)
+    section = _section(campaign, section_id)
+    form = ItemForm()
+    if not form.validate():
+        return _questionnaire_page(campaign, failed="add", failed_id=section.id, form=form), 422
+    item = add_item(section, TemplateItem(one_line(form.text_zh.data),
+                                          one_line(form.text_en.data)))
+    record("questionnaire.add", user=current_user, campaign=campaign, item=item.id,
+           text=item.text_zh)
+    db.session.commit()
+    return _saved(campaign, f"item-{item.id}")
+
+
+@bp.route("/<int:campaign_id>/questionnaire/<int:item_id>/remove", methods=["GET", "POST"])
+@role_required(Role.ORGANISER)
+def remove(campaign_id: int, item_id: int) -> Response | str | tuple[str, int]:
+    campaign = draft_for(current_user, campaign_id)
+    item = _item(campaign, item_id)
+    page = url_for("setup.questionnaire", campaign_id=campaign.id)
+    if not confirmed() and len(item.section.items) > 1:
+        return confirm_page(
+            heading=_("Remove this item from the questionnaire?"),
+            lines=[localized(item, "text"),
+                   _("The items after it in “%(section)s” move up one place.",
+                     section=localized(item.section, "title"))],
+            button=_("Remove the item"), back=page + f"#item-{item.id}",
+            back_label=_("Questionnaire"))
+    text, section = item.text_zh, item.section.title_zh
+    try:
+        remove_item(item)
+    except LastItemOfSection:
+        flash(_("A section keeps at least one item: change the text of its last item "
+                "instead."), "error")
+        return redirect(page, code=303)
+    record("questionnaire.remove", user=current_user, campaign=campaign, text=text,
+           section=section)
+    db.session.commit()
+    flash(_("Item removed: %(text)s", text=text))
+    return redirect(page, code=303)
+
+
+def _subject_form(campaign: Campaign, subject: Subject | None) -> SubjectForm:
     # Filled from the subject to show it; a post is read from what was sent alone (a field
     # missing from it must not fall back to the subject's problem entries or items).
     form = SubjectForm(obj=subject) if subject and request.method == "GET" else SubjectForm()
     if not isinstance(form.report_file.data, FileStorage):
         form.report_file.data = None  # obj= put the stored file there; the field is for uploads
     form.unit.choices = unit_choices()
+    if request.method == "GET":  # a new subject is most often of the campaign's own unit
+        form.unit.data = subject.unit_id if subject else campaign.unit_id
     if subject and request.method == "GET":
-        form.unit.data = subject.unit_id
         form.problems.data = "\n".join(problem.text for problem in subject.problems)
         for entry, item in zip(form.items.entries, subject.individual_items, strict=False):
             entry.form.text_zh.data = item.text_zh
@@ -179,9 +266,9 @@ def subject(campaign_id: int, subject_id: int | None = None) -> Response | tuple
         existing = db.session.get(Subject, subject_id)
         if existing is None or existing.campaign_id != campaign.id:
             abort(404)
-    form = _subject_form(existing)
+    form = _subject_form(campaign, existing)
     if form.is_submitted():
-        draft_for(campaign_id)
+        draft_for(current_user, campaign_id)
         if form.validate():
             saved = _save_subject(campaign, existing, form)
             if saved is not None:
@@ -263,7 +350,7 @@ def groups(campaign_id: int) -> Response | tuple[str, int]:
         {"name_zh": g.name_zh, "name_en": g.name_en,
          "weight": g.weight * 100 if g.weight is not None else None} for g in rater_groups]})
     if form.is_submitted():
-        draft_for(campaign_id)
+        draft_for(current_user, campaign_id)
         if len(form.groups.entries) != len(rater_groups):
             abort(400)
         if form.validate():

@@ -39,8 +39,10 @@ def index() -> str:
 def report_file(campaign_id: int, subject_id: int) -> Response:
     """The uploaded report, for raters (published once the campaign opens) and staff.
 
-    Always a download with the type found by content, never rendered by the browser as a
-    page, so a crafted file cannot run script in this site's name.
+    A PDF opens in the browser (a phone shows it where the rater is; a download would leave
+    them hunting for the file), a Word document downloads, as no browser shows one. Either
+    way the type is the one found by content (nosniff), and the response is sandboxed with no
+    sources allowed, so a crafted file cannot run script in this site's name.
     """
     subject = db.session.get(Subject, subject_id)
     if subject is None or subject.campaign_id != campaign_id or subject.report_file is None:
@@ -51,12 +53,15 @@ def report_file(campaign_id: int, subject_id: int) -> Response:
         abort(404)
     stored = subject.report_file
     response = Response(stored.content, mimetype=stored.media_type)
-    response.headers["Content-Disposition"] = _attachment(stored.filename)
+    response.headers["Content-Disposition"] = _disposition(stored.filename, inline=(
+        stored.media_type == "application/pdf"))
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response
 
 
-def _attachment(filename: str) -> str:
-    """An ASCII fallback name for old browsers, and the real (often Chinese) name."""
+def _disposition(filename: str, *, inline: bool) -> str:
+    """Shown or downloaded, with an ASCII fallback name for old browsers and the real (often
+    Chinese) name."""
     extension = filename.rsplit(".", 1)[-1]
-    return f"attachment; filename=\"report.{extension}\"; filename*=UTF-8''{quote(filename)}"
+    return (f"{'inline' if inline else 'attachment'}; filename=\"report.{extension}\"; "
+            f"filename*=UTF-8''{quote(filename)}")

@@ -25,6 +25,7 @@ from evalapp.rating.operations import (
     submit_ballots,
 )
 from evalapp.rating.verdict import Verdict, verdict
+from evalapp.tickets.models import Ticket, TicketBatch
 from evalapp.tickets.tokens import canonical, hash_token, normalize
 from forms.ballot import (
     BallotFormBase,
@@ -301,10 +302,15 @@ def receipts(key: str) -> str:
         .order_by(Ballot.receipt_code)
     ).all()
     looked_up = canonical(request.args.get("code") or "")[:32]
+    # The tickets they came from, counted as the monitor counts them ("returned"): a ticket
+    # holds one ballot, with its receipt, per subject it covers. Once closed only, as the list.
+    returned = db.session.scalar(sa.select(sa.func.count(Ticket.id)).join(TicketBatch).where(
+        TicketBatch.campaign_id == campaign.id, Ticket.spent)) if codes else 0
     return render_template(
         "rating/receipts.html",
         campaign=campaign,
         codes=codes,
+        returned=returned,
         looked_up=looked_up,
         found=looked_up in set(codes) if looked_up else None,
     )

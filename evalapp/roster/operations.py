@@ -152,17 +152,26 @@ class RosterFrozen(RosterLocked):
     small group a huge roster would make the roster-weighted score read that group's mean."""
 
 
+def roster_lock(campaign: Campaign) -> type[RosterLocked] | None:
+    """Why the campaign's roster can no longer be replaced (`RosterFrozen` once open,
+    `RosterLocked` once a sample is drawn from it), or None while it can."""
+    if campaign.status is not CampaignStatus.DRAFT:
+        return RosterFrozen
+    if db.session.scalar(sa.select(sa.func.count(SampleDraw.id)).where(
+            SampleDraw.campaign_id == campaign.id)):
+        return RosterLocked
+    return None
+
+
 def import_roster(campaign: Campaign, preview: RosterPreview) -> int:
     """Replace the campaign's roster with the checked people: all of them, or (when any row
     has a problem) none. Only while the campaign is a draft (`RosterFrozen` after) and before
     a sample is drawn from it (`RosterLocked`)."""
     if preview.problems:
         raise ValueError("a roster with problems is never imported")
-    if campaign.status is not CampaignStatus.DRAFT:
-        raise RosterFrozen
-    if db.session.scalar(sa.select(sa.func.count(SampleDraw.id)).where(
-            SampleDraw.campaign_id == campaign.id)):
-        raise RosterLocked
+    lock = roster_lock(campaign)
+    if lock is not None:
+        raise lock
     db.session.execute(sa.delete(RosterEntry).where(RosterEntry.campaign_id == campaign.id))
     db.session.add_all(
         RosterEntry(campaign_id=campaign.id, rater_group_id=person.group_id, name=person.name,

@@ -14,10 +14,17 @@ from evalapp.audit.operations import record
 from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
 from evalapp.campaigns.access import campaign_for
-from evalapp.campaigns.models import Campaign, CampaignStatus, RaterGroup
+from evalapp.campaigns.models import Campaign, RaterGroup
 from evalapp.extensions import db
-from evalapp.roster.models import RosterEntry
-from evalapp.roster.operations import ColumnMapping, RosterLocked, check_roster, import_roster
+from evalapp.roster.models import RosterEntry, SampleDraw
+from evalapp.roster.operations import (
+    ColumnMapping,
+    RosterFrozen,
+    RosterLocked,
+    check_roster,
+    import_roster,
+    roster_lock,
+)
 from evalapp.tabular import Row, TableError, column_of, header_index, read_rows
 from forms.roster import NO_COLUMN, RosterMappingForm, RosterUploadForm
 
@@ -47,20 +54,34 @@ def _roster_counts(campaign: Campaign) -> list[tuple[RaterGroup, int]]:
     return [(group, counts.get(group.id, 0)) for group in campaign.rater_groups]
 
 
-def _frozen(campaign: Campaign) -> tuple[str, int]:
-    """The roster page, refusing a change: once a campaign opens its roster sizes weight the
-    results (`RosterFrozen`)."""
-    return render_template("roster/index.html", campaign=campaign, form=None,
-                           counts=_roster_counts(campaign)), 409
+PEOPLE_PER_PAGE = 50
+
+
+def _page(campaign: Campaign, form: RosterUploadForm | None,
+          lock: type[RosterLocked] | None = None) -> str:
+    """The roster page: counts per group, the people (paged) and the import form, or instead
+    of the form why the roster can no longer be replaced (said before anyone fills it)."""
+    total = sum(count for _group, count in _roster_counts(campaign))
+    pages = max(1, -(-total // PEOPLE_PER_PAGE))
+    number = min(max(request.args.get("page", 1, type=int), 1), pages)
+    people = db.session.scalars(
+        sa.select(RosterEntry).where(RosterEntry.campaign_id == campaign.id)
+        .order_by(RosterEntry.id).offset((number - 1) * PEOPLE_PER_PAGE).limit(PEOPLE_PER_PAGE))
+    draws = db.session.scalars(sa.select(SampleDraw).where(
+        SampleDraw.campaign_id == campaign.id).order_by(SampleDraw.sequence)).all()
+    return render_template(
+        "roster/index.html", campaign=campaign, form=form, counts=_roster_counts(campaign),
+        people=list(people), total=total, page=number, pages=pages, draws=draws,
+        locked={RosterFrozen: "open", RosterLocked: "drawn"}.get(lock, ""))
 
 
 @bp.route("/", methods=["GET", "POST"])
 @role_required(Role.ORGANISER)
 def index(campaign_id: int) -> Response | tuple[str, int]:
     campaign = campaign_for(current_user, campaign_id)
-    if campaign.status is not CampaignStatus.DRAFT:
-        page, status = _frozen(campaign)
-        return page, status if request.method == "POST" else 200
+    lock = roster_lock(campaign)
+    if lock is not None:
+        return _page(campaign, None, lock), 409 if request.method == "POST" else 200
     form = RosterUploadForm()
     if form.validate_on_submit():
         content = form.file.data.read()
@@ -75,8 +96,7 @@ def index(campaign_id: int) -> Response | tuple[str, int]:
                 name = uploads.keep(form.file.data.filename, content)
                 return redirect(url_for("roster.mapping", campaign_id=campaign.id, upload=name),
                                 code=303)
-    return render_template("roster/index.html", campaign=campaign, form=form,
-                           counts=_roster_counts(campaign)), 422 if form.errors else 200
+    return _page(campaign, form), 422 if form.errors else 200
 
 
 def _from_header(rows: list[Row]) -> list[Row]:
@@ -107,8 +127,9 @@ def _mapping_form(header: list[str]) -> RosterMappingForm:
 @role_required(Role.ORGANISER)
 def mapping(campaign_id: int) -> Response | tuple[str, int]:
     campaign = campaign_for(current_user, campaign_id)
-    if campaign.status is not CampaignStatus.DRAFT:
-        return _frozen(campaign)
+    lock = roster_lock(campaign)
+    if lock is not None:
+        return _page(campaign, None, lock), 409
     name = request.values.get("upload", "")
     content = uploads.load(name)
     if content is None:

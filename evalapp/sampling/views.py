@@ -18,7 +18,7 @@ from evalapp.campaigns.models import Campaign, CampaignStatus, RaterGroup
 from evalapp.extensions import db
 from evalapp.roster.models import DrawnPerson, RosterEntry, SampleDraw
 from evalapp.sampling.operations import DrawRequest, draw_sample
-from evalapp.spreadsheets import XLSX_MIMETYPE, append_row, workbook_bytes
+from evalapp.spreadsheets import XLSX_MIMETYPE, append_row, fit_columns, workbook_bytes
 from evalapp.tickets.download import sheet_response
 from evalapp.tickets.operations import BatchSummary, batch_summaries, issue_tickets
 from forms.sampling import DrawForm, IssueFromDrawForm
@@ -129,6 +129,8 @@ def export(campaign_id: int, draw_id: int) -> Response:
     sheet.append([])
     sheet.append([f"第 {draw.sequence} 次抽样", f"种子 {draw.seed}",
                   f"名册指纹 {draw.roster_fingerprint[:16]}"])
+    fit_columns(sheet)
+    sheet.freeze_panes = "A2"  # the header stays in view while scrolling the names
     record("sample.export", user=current_user, campaign=campaign, draw=draw.sequence)
     db.session.commit()
     response = Response(workbook_bytes(workbook), mimetype=XLSX_MIMETYPE)

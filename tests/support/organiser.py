@@ -31,6 +31,7 @@ class Setup:
     token: str  # an unspent ticket for the subject
     problem: int  # in the subject's rectification ledger, with one measure
     measure: int
+    section: int  # the questionnaire's first, holding `item`
 
 
 def make_setup(people_per_group: int = 10) -> Setup:
@@ -57,7 +58,8 @@ def make_setup(people_per_group: int = 10) -> Setup:
                            date.today())
     db.session.commit()
     return Setup(campaign.id, campaign.subjects[0].id, campaign.sections[0].items[0].id,
-                 draw.id, batch.id, tokens[0], problem.id, measure.id)
+                 draw.id, batch.id, tokens[0], problem.id, measure.id,
+                 campaign.sections[0].id)
 
 
 def close_on_the_web(client, campaign_id: int, shares: Sequence[str] = ()):
