@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from tests.support.browser import PHONE
 from tests.support.demo import PASSWORD
 from tests.support.factories import PASSWORD as STAFF_PASSWORD
 
@@ -82,10 +83,6 @@ def test_wrong_password_is_said_plainly(live_server, page):
     page.get_by_label("密码").fill("nothing")
     page.get_by_role("button", name="登录").click()
     assert page.get_by_role("alert").inner_text() == "用户名或密码错误。"
-
-
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
-         "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
 
 
 def test_a_rater_on_a_phone_reloads_halfway_loses_nothing_and_submits(

@@ -388,8 +388,8 @@ def test_a_pdf_report_opens_in_the_phones_browser_and_a_word_one_downloads(
     from fpdf import FPDF
 
     from evalapp.campaigns.operations import attach_report
-    from tests.test_browser import PHONE
-    from tests.test_security import docx_bytes
+    from tests.support.browser import PHONE
+    from tests.support.spreadsheets import docx_bytes
 
     document = FPDF()
     document.add_page()
@@ -460,7 +460,7 @@ def test_the_drawn_list_workbook_sizes_its_columns(app, client, setup):
 def test_the_receipts_page_and_the_monitor_count_returned_tickets_in_the_same_words(
     app, client, runner
 ):
-    from tests.test_demo import PASSWORD
+    from tests.support.demo import PASSWORD
 
     password = PASSWORD.search(runner.invoke(args=["demo"]).output).group(1)
     login(client, "organiser", password)

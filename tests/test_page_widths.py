@@ -4,12 +4,12 @@ every page of the demo, in headless Chromium, is no wider than the screen."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from evalapp.sampling.models import SampleDraw
 
 from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.campaigns.operations import create_campaign
 from evalapp.extensions import db
-from tests.test_demo import PASSWORD
+from evalapp.roster.models import SampleDraw
+from tests.support.demo import PASSWORD
 
 PHONE_WIDTH = 375
 # The innermost elements reaching past the right edge, to say what to fix.

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 
 import pytest
 
 from evalapp.extensions import db
 from tests.support.organiser import make_setup
+from tests.support.spreadsheets import docx_bytes
 from tests.support.web import csrf_token, login
 
 PAGES = ["/", "/auth/login", "/campaigns/", "/no/such/page", "/t/" + "0" * 26, "/ballot",
@@ -61,13 +61,6 @@ def test_behind_a_proxy_the_client_address_and_scheme_are_used(make_app):
     app.test_client().get("/_who", headers={"X-Forwarded-For": "10.0.0.7",
                                             "X-Forwarded-Proto": "https"})
     assert seen == {"addr": "10.0.0.7", "scheme": "https"}
-
-
-def docx_bytes() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("word/document.xml", "<w:document/>")
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize(("filename", "content", "accepted"), [

@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
+# A phone of today as a browser context's settings (Playwright's new_context arguments).
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
+         "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
 
 
 def fontconfig_with_chinese(folder: Path) -> Path:

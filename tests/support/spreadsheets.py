@@ -29,3 +29,11 @@ def workbook_bytes(workbook: Workbook, *, dimension: str | None = None,
                                     .encode())
             target.writestr(info, data)
     return out.getvalue()
+
+
+def docx_bytes() -> bytes:
+    """The smallest file Word's format check accepts: a zip with its document part."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
