@@ -98,11 +98,17 @@ def prepare(database: Database, tickets: int, instance: Path) -> tuple[list[str]
     return codes, campaign_id
 
 
-def ballots_arguments(doc: str | None, argv: list[str] | None) -> argparse.Namespace:
-    """--db and --ballots, the arguments of the scripts that build a box or a campaign."""
+def db_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A script's arguments, starting with --db: the database (and so the server) to run."""
     parser = argparse.ArgumentParser(description=doc,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    return parser
+
+
+def ballots_arguments(doc: str | None, argv: list[str] | None) -> argparse.Namespace:
+    """--db and --ballots, the arguments of the scripts that build a box or a campaign."""
+    parser = db_parser(doc)
     parser.add_argument("--ballots", type=int, default=100_000)
     return parser.parse_args(argv)
 
@@ -132,8 +138,8 @@ class Server:
 
     def command(self) -> list[str]:
         if self.kind == "postgresql":
-            return [sys.executable, "-m", "gunicorn", "--workers", str(self.workers),
-                    "--worker-class", "gthread", "--threads", "8", "--bind",
+            return [sys.executable, "-m", "gunicorn", "--config", "python:evalapp.gunicorn_conf",
+                    "--workers", str(self.workers), "--bind",
                     f"127.0.0.1:{self.port}", "--log-level", "warning",
                     "evalapp:create_app()"]
         return [str(Path(sys.executable).parent / "evalapp"), "serve", "--host", "127.0.0.1",
