@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -38,6 +39,7 @@ class TicketCheck:
     rater_group_id: int | None = None
     subject_ids: tuple[int, ...] = ()
     box_public_key: bytes | None = None
+    opened_at: datetime | None = None  # with the id, names the questionnaire's version
 
 
 class SubmitOutcome(enum.StrEnum):
@@ -53,7 +55,7 @@ class Refused:
 def check_ticket(token_hash: str, *, lock_campaign: bool = False) -> TicketCheck:
     query = (
         sa.select(Ticket.spent, Ticket.voided, TicketBatch.rater_group_id, TicketBatch.id,
-                  Campaign.id, Campaign.status, Campaign.box_public_key)
+                  Campaign.id, Campaign.status, Campaign.box_public_key, Campaign.opened_at)
         .join(TicketBatch, Ticket.batch_id == TicketBatch.id)
         .join(Campaign, TicketBatch.campaign_id == Campaign.id)
         .where(Ticket.token_hash == token_hash)
@@ -66,7 +68,7 @@ def check_ticket(token_hash: str, *, lock_campaign: bool = False) -> TicketCheck
     row = db.session.execute(query).first()
     if row is None:
         return TicketCheck(TicketState.UNKNOWN)
-    spent, voided, group_id, batch_id, campaign_id, status, public_key = row
+    spent, voided, group_id, batch_id, campaign_id, status, public_key, opened_at = row
     subject_ids = tuple(db.session.scalars(
         sa.select(batch_subjects.c.subject_id).where(batch_subjects.c.batch_id == batch_id)
         .order_by(batch_subjects.c.subject_id)
@@ -81,7 +83,7 @@ def check_ticket(token_hash: str, *, lock_campaign: bool = False) -> TicketCheck
         state = TicketState.SPENT
     else:
         state = TicketState.VALID
-    return TicketCheck(state, campaign_id, group_id, subject_ids, public_key)
+    return TicketCheck(state, campaign_id, group_id, subject_ids, public_key, opened_at)
 
 
 def spent_with(token_hash: str, mark: str) -> bool:

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from evalapp.ballotbox.sealing import SealedContent
 from evalapp.ballots.models import COMMENT_MAX_LENGTH, Ballot, encode_levels
 from evalapp.campaigns.labels import level_choices, satisfaction_choices
-from evalapp.campaigns.models import Campaign, CampaignStatus, Level, Satisfaction, Subject
+from evalapp.campaigns.models import Campaign, CampaignStatus, Level, Satisfaction
 from evalapp.database import read_first, start_writing
 from evalapp.extensions import db, limiter
 from evalapp.rating import session as rater_session
@@ -24,12 +24,12 @@ from evalapp.rating.operations import (
     spent_with,
     submit_ballots,
 )
+from evalapp.rating.questionnaire import questionnaire
 from evalapp.rating.verdict import Verdict, verdict
 from evalapp.tickets.tokens import canonical, hash_token, normalize
 from forms.ballot import (
     BallotFormBase,
     SubjectLayout,
-    ballot_form_class,
     comment_field,
     common_field,
     individual_field,
@@ -160,18 +160,11 @@ def ballot() -> Response | str | tuple[str, int]:
             return _to_receipt()
         return state_page(*STATE_PAGES[check.state])
 
-    subjects = db.session.scalars(
-        sa.select(Subject).where(Subject.id.in_(check.subject_ids)).order_by(Subject.position)
-    ).all()
-    campaign = subjects[0].campaign
-    layout = [_layout(campaign, subject) for subject in subjects]
-    form_class = ballot_form_class(
-        layout,
-        levels=level_choices(),
-        satisfactions=satisfaction_choices(),
-        comment_max=COMMENT_MAX_LENGTH,
-    )
-    form = form_class()
+    assert check.campaign_id is not None
+    campaign = questionnaire(check.campaign_id, check.opened_at)
+    subjects = campaign.subjects_of(check.subject_ids)
+    layout = campaign.layout(check.subject_ids)
+    form = campaign.form_class(check.subject_ids)()
     blanks: dict[int, list[str]] = {}
     verdicts: dict[int, Verdict] = {}
     status = 200
@@ -213,14 +206,6 @@ class _FieldNames:
     individual = staticmethod(individual_field)
     satisfaction = staticmethod(satisfaction_field)
     comment = staticmethod(comment_field)
-
-
-def _layout(campaign: Campaign, subject: Subject) -> SubjectLayout:
-    return SubjectLayout(
-        subject_id=subject.id,
-        common_item_ids=tuple(item.id for item in campaign.common_items()),
-        individual_item_ids=tuple(item.id for item in subject.individual_items),
-    )
 
 
 def _contents(
@@ -276,12 +261,15 @@ def receipt() -> Response | str | tuple[str, int]:
         if not _own_ticket_spent(rater.token_hash or ""):
             return redirect(url_for("rating.ballot"), code=303)
         rater = rater_session.forget_ticket(rater)
-    subjects = db.session.scalars(
-        sa.select(Subject).where(Subject.id.in_(list(rater.receipts))).order_by(Subject.position)
-    ).all()
+    opened = db.session.execute(
+        sa.select(Campaign.opened_at).where(Campaign.id == rater.campaign_id)).first()
+    if opened is None:  # the campaign has been deleted since
+        return state_page(*NO_TICKET)
+    campaign = questionnaire(rater.campaign_id, opened.opened_at)
+    subjects = campaign.subjects_of(list(rater.receipts))
     return render_template(
         "rating/receipt.html",
-        campaign=subjects[0].campaign,
+        campaign=campaign,
         receipts=[(subject, rater.receipts[subject.id], rater.void.get(subject.id))
                   for subject in subjects],
         draft_key=draft_key(rater.campaign_id, rater.receipts),
