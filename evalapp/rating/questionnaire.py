@@ -15,7 +15,7 @@ renamed while its campaign is open shows its old name on ballots until the serve
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -90,6 +90,9 @@ class Questionnaire:
     # WTForms classes by (subjects of a ticket, locale), built on first use
     _forms: dict[tuple[tuple[int, ...], str], type[BallotFormBase]] = field(
         default_factory=dict, compare=False, repr=False)
+    # fresh ballot pages by (subjects, locale, address), with CSRF_PLACE for the token
+    _pages: dict[tuple[tuple[int, ...], str, str], str] = field(
+        default_factory=dict, compare=False, repr=False)
 
     def common_item_ids(self) -> tuple[int, ...]:
         return tuple(item.id for section in self.sections for item in section.items)
@@ -114,6 +117,21 @@ class Questionnaire:
                 self.layout(subject_ids), levels=level_choices(),
                 satisfactions=satisfaction_choices(), comment_max=COMMENT_MAX_LENGTH)
         return self._forms[key]
+
+
+    def fresh_page(self, subject_ids: Sequence[int], address: str, csrf_token: str,
+                   render: Callable[[Callable[[], str]], str]) -> str:
+        """The unanswered ballot page of a ticket's subjects with this request's CSRF token:
+        every rater of the same subjects sees the same page but for the token, so it is
+        rendered once per language and address, by `render` given the function that fills
+        in the token (which here marks its place)."""
+        key = (tuple(sorted(subject_ids)), str(get_locale()), address)
+        if key not in self._pages:
+            self._pages[key] = render(lambda: CSRF_PLACE)
+        return self._pages[key].replace(CSRF_PLACE, csrf_token)
+
+
+CSRF_PLACE = "\x00csrf-token\x00"  # NUL characters: in no page
 
 
 def questionnaire(campaign_id: int, opened_at: datetime | None) -> Questionnaire:

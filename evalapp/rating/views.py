@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import generate_csrf
 from limits import parse
 from werkzeug.wrappers import Response
 
@@ -24,7 +25,7 @@ from evalapp.rating.operations import (
     spent_with,
     submit_ballots,
 )
-from evalapp.rating.questionnaire import questionnaire
+from evalapp.rating.questionnaire import Questionnaire, questionnaire
 from evalapp.rating.verdict import Verdict, verdict
 from evalapp.tickets.tokens import canonical, hash_token, normalize
 from forms.ballot import (
@@ -162,36 +163,44 @@ def ballot() -> Response | str | tuple[str, int]:
 
     assert check.campaign_id is not None
     campaign = questionnaire(check.campaign_id, check.opened_at)
-    subjects = campaign.subjects_of(check.subject_ids)
+    if request.method == "GET":
+        return campaign.fresh_page(
+            check.subject_ids, request.full_path, generate_csrf(),
+            lambda csrf_token: _ballot_page(campaign, check.subject_ids, csrf_token=csrf_token))
     layout = campaign.layout(check.subject_ids)
     form = campaign.form_class(check.subject_ids)()
-    blanks: dict[int, list[str]] = {}
-    verdicts: dict[int, Verdict] = {}
-    status = 200
-    if request.method == "POST":
-        if not form.validate():
-            status = 422
-        else:
-            contents = _contents(rater, form, layout)
-            verdicts = {c.subject_id: verdict(campaign, c) for c in contents}
-            blanks = {s.subject_id: form.unanswered(s) for s in layout if form.unanswered(s)}
-            void = any(v.void for v in verdicts.values())
-            if not (blanks or void) or form.confirm_blanks.data == "1":
-                return _submit(rater, contents, verdicts.values())
-            form.confirm_blanks.data = "1"
+    if not form.validate():
+        return _ballot_page(campaign, check.subject_ids, form), 422
+    contents = _contents(rater, form, layout)
+    verdicts = {c.subject_id: verdict(campaign, c) for c in contents}
+    blanks = {s.subject_id: form.unanswered(s) for s in layout if form.unanswered(s)}
+    void = any(v.void for v in verdicts.values())
+    if not (blanks or void) or form.confirm_blanks.data == "1":
+        return _submit(rater, contents, verdicts.values())
+    form.confirm_blanks.data = "1"
+    return _ballot_page(campaign, check.subject_ids, form, blanks, verdicts)
+
+
+def _ballot_page(campaign: Questionnaire, subject_ids: Sequence[int],
+                 form: BallotFormBase | None = None, blanks: dict[int, list[str]] | None = None,
+                 verdicts: dict[int, Verdict] | None = None,
+                 csrf_token: Callable[[], str] = generate_csrf) -> str:
+    """The ballot of a ticket's subjects: fresh (no `form`), or as submitted, with its
+    errors, its blank questions and whether it would be void."""
     return render_template(
         "rating/ballot.html",
+        csrf_token=csrf_token,
         campaign=campaign,
-        subjects=subjects,
-        form=form,
-        blanks=blanks,
-        verdicts=verdicts,
+        subjects=campaign.subjects_of(subject_ids),
+        form=form or campaign.form_class(subject_ids)(formdata=None),
+        blanks=blanks or {},
+        verdicts=verdicts or {},
         fields=_FieldNames,
         levels=level_choices(),
         satisfactions=satisfaction_choices(),
         comment_max=COMMENT_MAX_LENGTH,
-        draft_key=draft_key(campaign.id, check.subject_ids),
-    ), status
+        draft_key=draft_key(campaign.id, subject_ids),
+    )
 
 
 def draft_key(campaign_id: int, subject_ids: Iterable[int]) -> str:
