@@ -127,6 +127,7 @@ class Server:
     workers: int
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    floor: bool = False  # serve bench.floor, the bare app, on the same server and settings
 
     @property
     def log(self) -> Path:
@@ -141,7 +142,10 @@ class Server:
             return [sys.executable, "-m", "gunicorn", "--config", "python:evalapp.gunicorn_conf",
                     "--workers", str(self.workers), "--bind",
                     f"127.0.0.1:{self.port}", "--log-level", "warning",
-                    "evalapp:create_app()"]
+                    "bench.floor:create_floor_app()" if self.floor else "evalapp:create_app()"]
+        if self.floor:
+            return [sys.executable, "-m", "bench.floor", "--port", str(self.port),
+                    "--threads", "16"]
         return [str(Path(sys.executable).parent / "evalapp"), "serve", "--host", "127.0.0.1",
                 "--port", str(self.port), "--threads", "16"]
 
