@@ -7,9 +7,13 @@ threaded worker gives a spare connection a thread until it has waited 5 s for a 
 30 spare connections kept a new phone waiting 15 s, 60 of them past 20 s (4 workers × 8
 threads, measured with `bench.held --preconnect`). The gevent worker gives each connection a
 greenlet: 1,000 phones holding a loaded page and 200 spare connections, and a new phone got
-its page in 7 ms. psycopg 3 yields to gevent by itself (from 3.1.14); the database pool
-(5 + 10 connections a worker) bounds how many requests reach the database at once, and the
-others wait for a connection, not for a thread.
+its page in 7 ms. psycopg 3 yields to gevent by itself (from 3.1.14).
+
+A greenlet per connection would also start every request at once: under a burst they all
+share the CPU and all finish late, and past the database pool (5 + 10 connections a worker)
+they failed after its 30 s wait (372 errors in 1,000 phones). So at most IN_FLIGHT requests
+run in a worker at a time, as many as the threaded worker's threads; the others wait their
+turn in order, holding nothing but their connection.
 """
 
 import os
@@ -21,3 +25,23 @@ worker_connections = 1000  # open connections per worker, idle ones included
 # scripts on one connection; a phone that stays on a page reconnects when it submits, and
 # idle phones cannot fill every worker's `worker_connections`.
 keepalive = 5
+IN_FLIGHT = 8  # requests running at once in a worker: fewer than its database connections
+
+
+def post_worker_init(worker):  # type: ignore[no-untyped-def]
+    """The turn-taking of a gevent worker (another worker class, chosen on the command line,
+    has its own threads and none)."""
+    if type(worker).__module__.endswith("ggevent"):
+        from gevent.lock import BoundedSemaphore
+
+        worker.in_flight = BoundedSemaphore(IN_FLIGHT)
+
+
+def pre_request(worker, req):  # type: ignore[no-untyped-def]
+    if hasattr(worker, "in_flight"):
+        worker.in_flight.acquire()
+
+
+def post_request(worker, req, environ, resp):  # type: ignore[no-untyped-def]
+    if hasattr(worker, "in_flight"):
+        worker.in_flight.release()
