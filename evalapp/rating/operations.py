@@ -20,7 +20,8 @@ from evalapp.ballotbox.operations import seal_ballots
 from evalapp.ballotbox.sealing import SealedContent
 from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.extensions import db
-from evalapp.tickets.models import Ticket, TicketBatch, batch_subjects
+from evalapp.rating.questionnaire import batch_subject_ids, questionnaire
+from evalapp.tickets.models import Ticket, TicketBatch
 
 
 class TicketState(enum.StrEnum):
@@ -69,10 +70,8 @@ def check_ticket(token_hash: str, *, lock_campaign: bool = False) -> TicketCheck
     if row is None:
         return TicketCheck(TicketState.UNKNOWN)
     spent, voided, group_id, batch_id, campaign_id, status, public_key, opened_at = row
-    subject_ids = tuple(db.session.scalars(
-        sa.select(batch_subjects.c.subject_id).where(batch_subjects.c.batch_id == batch_id)
-        .order_by(batch_subjects.c.subject_id)
-    ))
+    subject_ids = (questionnaire(campaign_id, opened_at).batch_subjects(batch_id)
+                   if opened_at is not None else batch_subject_ids(batch_id))
     if status is CampaignStatus.DRAFT:
         state = TicketState.NOT_OPEN
     elif status is CampaignStatus.CLOSED:

@@ -28,6 +28,7 @@ from evalapp.ballots.models import COMMENT_MAX_LENGTH
 from evalapp.campaigns.labels import level_choices, satisfaction_choices
 from evalapp.campaigns.models import Campaign, ReportFile, Section, Subject
 from evalapp.extensions import db
+from evalapp.tickets.models import batch_subjects
 from forms.ballot import BallotFormBase, SubjectLayout, ballot_form_class
 
 CACHE = "evalapp.rating.questionnaires"
@@ -90,6 +91,9 @@ class Questionnaire:
     # WTForms classes by (subjects of a ticket, locale), built on first use
     _forms: dict[tuple[tuple[int, ...], str], type[BallotFormBase]] = field(
         default_factory=dict, compare=False, repr=False)
+    # the subjects of each ticket batch seen (a batch's subjects never change)
+    _batches: dict[int, tuple[int, ...]] = field(default_factory=dict, compare=False,
+                                                 repr=False)
     # fresh ballot pages by (subjects, locale, address), with CSRF_PLACE for the token
     _pages: dict[tuple[tuple[int, ...], str, str], str] = field(
         default_factory=dict, compare=False, repr=False)
@@ -119,6 +123,12 @@ class Questionnaire:
         return self._forms[key]
 
 
+    def batch_subjects(self, batch_id: int) -> tuple[int, ...]:
+        """The subjects a batch of this campaign's tickets covers, read once."""
+        if batch_id not in self._batches:
+            self._batches[batch_id] = batch_subject_ids(batch_id)
+        return self._batches[batch_id]
+
     def fresh_page(self, subject_ids: Sequence[int], address: str, csrf_token: str,
                    render: Callable[[Callable[[], str]], str]) -> str:
         """The unanswered ballot page of a ticket's subjects with this request's CSRF token:
@@ -134,10 +144,19 @@ class Questionnaire:
 CSRF_PLACE = "\x00csrf-token\x00"  # NUL characters: in no page
 
 
+def batch_subject_ids(batch_id: int) -> tuple[int, ...]:
+    return tuple(db.session.scalars(
+        sa.select(batch_subjects.c.subject_id).where(batch_subjects.c.batch_id == batch_id)
+        .order_by(batch_subjects.c.subject_id)))
+
+
 def questionnaire(campaign_id: int, opened_at: datetime | None) -> Questionnaire:
     """The campaign's questionnaire, read from the database the first time this process
-    needs this campaign as opened at `opened_at`."""
-    cache: dict[tuple[int, datetime | None], Questionnaire] = (
+    needs this campaign as opened at `opened_at` (a draft's, which may still change, is read
+    every time)."""
+    if opened_at is None:
+        return _read(campaign_id)
+    cache: dict[tuple[int, datetime], Questionnaire] = (
         current_app.extensions.setdefault(CACHE, {}))
     key = (campaign_id, opened_at)
     found = cache.get(key)
