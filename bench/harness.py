@@ -128,6 +128,7 @@ class Server:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     floor: bool = False  # serve bench.floor, the bare app, on the same server and settings
+    env: dict[str, str] = field(default_factory=dict)  # settings beyond the database's
 
     @property
     def log(self) -> Path:
@@ -150,7 +151,8 @@ class Server:
                 "--port", str(self.port), "--threads", "16"]
 
     def start(self) -> None:
-        env = {**server_env(self.url, self.instance), "EVALAPP_BASE_URL": self.base}
+        env = {**server_env(self.url, self.instance), "EVALAPP_BASE_URL": self.base,
+               **self.env}
         # The server's log goes to a file: a pipe nobody reads fills up and stalls the server.
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(self.command(), cwd=PROJECT, env=env,

@@ -28,6 +28,16 @@ keepalive = 5
 IN_FLIGHT = 8  # requests running at once in a worker: fewer than its database connections
 
 
+def when_ready(server):  # type: ignore[no-untyped-def]
+    """Warns when several workers would each count wrong codes and log-ins on their own."""
+    storage = os.environ.get("EVALAPP_RATELIMIT_STORAGE_URI", "memory://")
+    if server.cfg.workers > 1 and storage.startswith("memory://"):
+        server.log.warning(
+            "evalapp: %d workers count rate limits in memory, each on its own, so a limit "
+            "allows up to %d times its number; set EVALAPP_RATELIMIT_STORAGE_URI=redis://...",
+            server.cfg.workers, server.cfg.workers)
+
+
 def post_worker_init(worker):  # type: ignore[no-untyped-def]
     """The turn-taking of a gevent worker (another worker class, chosen on the command line,
     has its own threads and none)."""
