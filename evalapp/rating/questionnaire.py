@@ -5,8 +5,10 @@ Once a campaign is open its questionnaire, subjects and void rules can no longer
 keeps them under the campaign's id and its opening time: a campaign opened anew (or a new one
 given an old id) is read afresh. Every rater's GET and POST of the ballot used to load them
 through some twenty ORM lazy loads and build the WTForms class again; now they cost a
-dictionary look-up (`bench.ratio`). The views still check the ticket, the CSRF token and
-every answer on each request; only the questions are kept.
+dictionary look-up (`bench.ratio`). Kept with them: each ticket batch's subjects, each
+ticket's form class, and the unanswered ballot page of each set of subjects and language,
+with a placeholder for the CSRF token that each request fills in. The views still check the
+ticket, the CSRF token and every answer on each request; only the questions are kept.
 
 The objects carry the attribute names of the models the templates read (`title`, `sections`,
 `items`, `text_zh`, `unit.name_zh`, ...), so the templates render them unchanged. A unit
@@ -94,8 +96,8 @@ class Questionnaire:
     # the subjects of each ticket batch seen (a batch's subjects never change)
     _batches: dict[int, tuple[int, ...]] = field(default_factory=dict, compare=False,
                                                  repr=False)
-    # fresh ballot pages by (subjects, locale, address), with CSRF_PLACE for the token
-    _pages: dict[tuple[tuple[int, ...], str, str], str] = field(
+    # fresh ballot pages by (subjects, locale), with CSRF_PLACE for the token
+    _pages: dict[tuple[tuple[int, ...], str], str] = field(
         default_factory=dict, compare=False, repr=False)
 
     def common_item_ids(self) -> tuple[int, ...]:
@@ -129,13 +131,13 @@ class Questionnaire:
             self._batches[batch_id] = batch_subject_ids(batch_id)
         return self._batches[batch_id]
 
-    def fresh_page(self, subject_ids: Sequence[int], address: str, csrf_token: str,
+    def fresh_page(self, subject_ids: Sequence[int], csrf_token: str,
                    render: Callable[[Callable[[], str]], str]) -> str:
         """The unanswered ballot page of a ticket's subjects with this request's CSRF token:
         every rater of the same subjects sees the same page but for the token, so it is
-        rendered once per language and address, by `render` given the function that fills
-        in the token (which here marks its place)."""
-        key = (tuple(sorted(subject_ids)), str(get_locale()), address)
+        rendered once per language, by `render` given the function that fills in the token
+        (which here marks its place)."""
+        key = (tuple(sorted(subject_ids)), str(get_locale()))
         if key not in self._pages:
             self._pages[key] = render(lambda: CSRF_PLACE)
         return self._pages[key].replace(CSRF_PLACE, csrf_token)

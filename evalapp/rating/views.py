@@ -164,8 +164,10 @@ def ballot() -> Response | str | tuple[str, int]:
     assert check.campaign_id is not None
     campaign = questionnaire(check.campaign_id, check.opened_at)
     if request.method == "GET":
+        if request.query_string:  # no page links here with one: not worth keeping
+            return _ballot_page(campaign, check.subject_ids)
         return campaign.fresh_page(
-            check.subject_ids, request.full_path, generate_csrf(),
+            check.subject_ids, generate_csrf(),
             lambda csrf_token: _ballot_page(campaign, check.subject_ids, csrf_token=csrf_token))
     layout = campaign.layout(check.subject_ids)
     form = campaign.form_class(check.subject_ids)()
