@@ -35,6 +35,7 @@ from bench.harness import (
     full_ballot,
     open_box,
     prepare,
+    run_async,
 )
 from bench.phones import TIMEOUT
 
@@ -121,7 +122,7 @@ def _wait_for(port: int) -> None:
 
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if asyncio.run(probe()):
+        if run_async(probe()):
             return
         time.sleep(0.2)
     raise RuntimeError("the proxy did not answer")
@@ -168,7 +169,7 @@ async def _race(base: str, token: str, phones: int) -> Race:
 
 def race(base: str, token: str, phones: int) -> Race:
     """`phones` phones enter with one ticket, then all submit at once."""
-    return asyncio.run(_race(base, token, phones))
+    return run_async(_race(base, token, phones))
 
 
 def ballots(layout: Cluster) -> int:

@@ -5,6 +5,7 @@ ticket, loads the questionnaire and submits a full ballot over loopback."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import re
 import secrets
@@ -15,15 +16,18 @@ import sys
 import tempfile
 import time
 import urllib.error
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import sqlalchemy as sa
 
 from tests.http import HttpClient
 
+T = TypeVar("T")
 PROJECT = Path(__file__).resolve().parent.parent
 PG_ADMIN = os.environ.get(
     "EVALAPP_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -111,6 +115,13 @@ def ballots_arguments(doc: str | None, argv: list[str] | None) -> argparse.Names
     parser = db_parser(doc)
     parser.add_argument("--ballots", type=int, default=100_000)
     return parser.parse_args(argv)
+
+
+def run_async(coroutine: Coroutine[object, object, T]) -> T:
+    """asyncio.run in a thread of its own: the caller may have an event loop running already
+    (the tests share one with Playwright's synchronous API)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def free_port() -> int:

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.harness import Server, db_parser, fresh_database, prepare
+from bench.harness import Server, db_parser, fresh_database, prepare, run_async
 from evalapp.serving import raise_open_files_limit
 
 REQUEST = b"GET / HTTP/1.1\r\nHost: %s\r\nConnection: keep-alive\r\n\r\n"
@@ -88,7 +88,7 @@ def hold(port: int, held: int, preconnect: int = 0, wait: float = 10.0,
     `preconnect` silent ones, held open against a server on `port`; then a new phone, which
     waits at most `wait` seconds for its page."""
     raise_open_files_limit(held + preconnect + 100)
-    return asyncio.run(_run(port, held, preconnect, settle, wait))
+    return run_async(_run(port, held, preconnect, settle, wait))
 
 
 def report(kind: str, outcome: Held, wait: float) -> str:

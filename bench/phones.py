@@ -25,7 +25,7 @@ import time
 import aiohttp
 
 from bench.burst import EXPECTED, Outcome, Rater, measure, report
-from bench.harness import RECEIPT, db_parser, full_ballot
+from bench.harness import RECEIPT, db_parser, full_ballot, run_async
 from evalapp.serving import raise_open_files_limit
 
 TIMEOUT = aiohttp.ClientTimeout(total=120)
@@ -91,7 +91,7 @@ def room(base: str, tokens: list[str], arrivals: list[float | None],
          think: float = 1.0) -> list[Rater]:
     """Every ticket's phone, arriving at its time (a perf_counter time; None: at once)."""
     raise_open_files_limit(len(tokens) + 100)
-    return asyncio.run(_room(base, tokens, arrivals, think))
+    return run_async(_room(base, tokens, arrivals, think))
 
 
 def run(kind: str, raters: int, over: float, think: float, workers: int = 4) -> Outcome:

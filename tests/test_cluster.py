@@ -4,7 +4,6 @@ one ballot with no server error, and the wrong-code limit holds across the nodes
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 
 import aiohttp
@@ -41,7 +40,7 @@ def test_the_wrong_code_limit_holds_across_both_nodes(layout):
                 replies.append((reply.status, reply.headers.get("X-Evalapp-Node", "")))
         return replies
 
-    replies = asyncio.run(guesses())
+    replies = harness.run_async(guesses())
     assert [status for status, _ in replies] == [404] * WRONG_CODES_A_MINUTE + [429]
     assert len({node for _, node in replies}) == 2
 
