@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,7 +97,29 @@ class Outcome:
 LATE = 0.1
 
 
+# Replays raters over loopback: (server base URL, ticket codes, arrival times) -> each
+# rater's visit. The threaded client here; bench.phones has one that behaves like phones.
+Replay = Callable[[str, list[str], list[float | None]], list[Rater]]
+
+
 def run(kind: str, raters: int, concurrency: int, workers: int, over: float = 0.0) -> Outcome:
+    def threads(base: str, tokens: list[str], arrivals: list[float | None]) -> list[Rater]:
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            return list(pool.map(lambda job: rate(base, *job),
+                                 zip(tokens, arrivals, strict=True)))
+
+    return measure(kind, raters, workers, over, threads)
+
+
+def arrival_times(started: float, raters: int, over: float) -> list[float | None]:
+    """perf_counter times at random within `over` seconds from `started` (None: at once)."""
+    if not over:
+        return [None] * raters
+    return list(started + np.sort(np.random.default_rng(0).uniform(0, over, raters)))
+
+
+def measure(kind: str, raters: int, workers: int, over: float, replay: Replay) -> Outcome:
+    """A fresh database and server, `raters` raters replayed, the box opened and counted."""
     instance = Path(tempfile.mkdtemp(prefix="evalapp-instance-"))
     with fresh_database(kind) as database:
         tokens, campaign_id = prepare(database, raters, instance)
@@ -104,17 +127,17 @@ def run(kind: str, raters: int, concurrency: int, workers: int, over: float = 0.
         server.start()
         try:
             started = time.perf_counter()
-            arrivals: list[float | None] = (
-                list(started + np.sort(np.random.default_rng(0).uniform(0, over, raters)))
-                if over else [None] * raters)
-            with ThreadPoolExecutor(max_workers=concurrency) as pool:
-                results = list(pool.map(lambda job: rate(server.base, *job),
-                                        zip(tokens, arrivals, strict=True)))
+            results = replay(server.base, tokens, arrival_times(started, raters, over))
             seconds = time.perf_counter() - started
         finally:
             server.stop()
         open_box(database.url, instance, campaign_id)
         stored, spent, receipts = count_outcome(database.url, campaign_id)
+    return outcome_of(results, over, seconds, stored, spent, receipts)
+
+
+def outcome_of(results: list[Rater], over: float, seconds: float, stored: int, spent: int,
+               receipts: set[str]) -> Outcome:
     succeeded = [r for r in results if r.error is None]
     percentiles = {
         step: tuple(np.percentile([r.timings[step] * 1000 for r in results if step in r.timings],
@@ -122,7 +145,7 @@ def run(kind: str, raters: int, concurrency: int, workers: int, over: float = 0.
         for step in EXPECTED
         if any(step in r.timings for r in results)
     }
-    return Outcome(raters, over, sum(r.late > LATE for r in results), seconds,
+    return Outcome(len(results), over, sum(r.late > LATE for r in results), seconds,
                    Counter(r.error for r in results if r.error), percentiles,
                    len(succeeded), stored, spent,
                    all(r.receipt in receipts for r in succeeded))
@@ -130,7 +153,7 @@ def run(kind: str, raters: int, concurrency: int, workers: int, over: float = 0.
 
 def report(kind: str, outcome: Outcome) -> str:
     arriving = (f"arriving at random over {outcome.over:.0f} s ({outcome.late} started more "
-                f"than {LATE * 1000:.0f} ms late for want of a client thread)"
+                f"than {LATE * 1000:.0f} ms late: the client was busy)"
                 if outcome.over else "all at once")
     lines = [
         f"burst on {kind}: {outcome.raters} raters {arriving}, done in {outcome.seconds:.1f} s "

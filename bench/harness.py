@@ -5,6 +5,7 @@ ticket, loads the questionnaire and submits a full ballot over loopback."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import re
 import secrets
@@ -15,15 +16,18 @@ import sys
 import tempfile
 import time
 import urllib.error
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import sqlalchemy as sa
 
 from bench.http import HttpClient
 
+T = TypeVar("T")
 PROJECT = Path(__file__).resolve().parent.parent
 PG_ADMIN = os.environ.get(
     "EVALAPP_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -96,13 +100,26 @@ def prepare(database: Database, tickets: int, instance: Path) -> tuple[list[str]
     return codes, campaign_id
 
 
-def ballots_arguments(doc: str | None, argv: list[str] | None) -> argparse.Namespace:
-    """--db and --ballots, the arguments of the scripts that build a box or a campaign."""
+def db_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A script's arguments, starting with --db: the database (and so the server) to run."""
     parser = argparse.ArgumentParser(description=doc,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    return parser
+
+
+def ballots_arguments(doc: str | None, argv: list[str] | None) -> argparse.Namespace:
+    """--db and --ballots, the arguments of the scripts that build a box or a campaign."""
+    parser = db_parser(doc)
     parser.add_argument("--ballots", type=int, default=100_000)
     return parser.parse_args(argv)
+
+
+def run_async(coroutine: Coroutine[object, object, T]) -> T:
+    """asyncio.run in a thread of its own: the caller may have an event loop running already
+    (the tests share one with Playwright's synchronous API)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def free_port() -> int:
@@ -119,6 +136,8 @@ class Server:
     workers: int
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    floor: bool = False  # serve bench.floor, the bare app, on the same server and settings
+    env: dict[str, str] = field(default_factory=dict)  # settings beyond the database's
 
     @property
     def log(self) -> Path:
@@ -130,15 +149,19 @@ class Server:
 
     def command(self) -> list[str]:
         if self.kind == "postgresql":
-            return [sys.executable, "-m", "gunicorn", "--workers", str(self.workers),
-                    "--worker-class", "gthread", "--threads", "8", "--bind",
+            return [sys.executable, "-m", "gunicorn", "--config", "python:evalapp.gunicorn_conf",
+                    "--workers", str(self.workers), "--bind",
                     f"127.0.0.1:{self.port}", "--log-level", "warning",
-                    "evalapp:create_app()"]
+                    "bench.floor:create_floor_app()" if self.floor else "evalapp:create_app()"]
+        if self.floor:
+            return [sys.executable, "-m", "bench.floor", "--port", str(self.port),
+                    "--threads", "16"]
         return [str(Path(sys.executable).parent / "evalapp"), "serve", "--host", "127.0.0.1",
                 "--port", str(self.port), "--threads", "16"]
 
     def start(self) -> None:
-        env = {**server_env(self.url, self.instance), "EVALAPP_BASE_URL": self.base}
+        env = {**server_env(self.url, self.instance), "EVALAPP_BASE_URL": self.base,
+               **self.env}
         # The server's log goes to a file: a pipe nobody reads fills up and stalls the server.
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(self.command(), cwd=PROJECT, env=env,

@@ -22,7 +22,7 @@ PASSWORD = re.compile(r"organiser\s+密码 / password: (\S+)")
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-def _timed(client, paths: list[str]) -> float:  # type: ignore[no-untyped-def]
+def _timed(client, paths: list[str]) -> float:
     started = time.perf_counter()
     for path in paths:
         while (response := client.get(path)).status_code == 202:

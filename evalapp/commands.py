@@ -42,8 +42,11 @@ def listening_addresses(host: str, port: int) -> list[str]:
               help="Port to listen on  [default: EVALAPP_PORT, else 5000]")
 @click.option("--threads", default=16, show_default=True)
 def serve_command(host: str, port: int | None, threads: int) -> None:
-    """Migrate the database and serve the app with Waitress (also on Windows)."""
+    """Migrate the database and serve the app with Waitress (also on Windows), with limits
+    that let a whole room hold its connections (evalapp.serving)."""
     from waitress import serve
+
+    from evalapp.serving import WAITRESS, raise_open_files_limit
 
     app = current_app._get_current_object()
     port = port or app.config["PORT"]
@@ -52,7 +55,8 @@ def serve_command(host: str, port: int | None, threads: int) -> None:
         click.echo(f"evalapp: 请在浏览器中打开 / open {address}/")
     if app.config.get("BASE_URL"):
         click.echo(f"evalapp: 测评票指向 / tickets point to {base_url(app, port)}/")
-    serve(app, host=host, port=port, threads=threads)
+    raise_open_files_limit()
+    serve(app, host=host, port=port, threads=threads, **WAITRESS)
 
 
 @click.command("demo")

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
+from babel import support
+from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectChoice, TextAreaField
+from wtforms.i18n import messages_path
 from wtforms.validators import Optional, ValidationError
 
 Choices = Sequence[tuple[str, str]]
@@ -77,7 +82,21 @@ def comment_field(subject_id: int) -> str:
     return f"s{subject_id}_comment"
 
 
+@cache
+def _wtforms_translations(locale: str) -> support.Translations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
 class BallotFormBase(FlaskForm):
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form: FlaskForm) -> support.Translations | None:
+            """WTForms' own messages in the reader's language, read once per language:
+            Flask-WTF reads them from disk on every request, and a room of raters sends
+            two ballot requests each."""
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return _wtforms_translations(str(get_locale()))
+
     # Set once the rater has been shown which items are blank and submits anyway.
     confirm_blanks = HiddenField()
 

@@ -5,6 +5,8 @@ Run with the virtualenv's Python (`.venv/bin/python scripts/test.py [pytest argu
 1. A browser for the browser tests: Debian's Chromium at /usr/bin/chromium, installed with
    apt-get where this machine has it and may (as root, or through sudo without a password);
    otherwise Playwright's own Chromium, downloaded once by `playwright install chromium`.
+   HAProxy and Redis for the two-node test, from Debian's packages the same way (the test
+   is skipped, said out loud, where they cannot be had).
 2. PostgreSQL: the database EVALAPP_TEST_POSTGRES_URL names, when set; otherwise, when a
    server answers at EVALAPP_TEST_POSTGRES_SERVER (default: postgres@127.0.0.1:5432, as a
    fresh local install has it), a fresh database made for this run and dropped after it;
@@ -44,21 +46,30 @@ def _as_root(command: list[str]) -> list[str] | None:
     return None
 
 
-def _apt_install_chromium() -> bool:
-    install = _as_root(["apt-get", "install", "-y", "-q", "chromium"])
+def _apt_install(packages: list[str], why: str) -> None:
+    install = _as_root(["apt-get", "install", "-y", "-q", *packages])
     if not shutil.which("apt-get") or install is None:
-        return False
-    say("installing Debian's chromium for the browser tests (apt-get)")
+        return
+    say(f"installing Debian's {' and '.join(packages)} for {why} (apt-get)")
     environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     if subprocess.run(install, env=environment, capture_output=True).returncode != 0:
         subprocess.run(_as_root(["apt-get", "update", "-q"]), env=environment,
                        capture_output=True)
         subprocess.run(install, env=environment, capture_output=True)
-    return DEBIAN_CHROMIUM.exists()
+
+
+def ensure_proxy_and_redis() -> None:
+    """HAProxy and Redis for tests/test_cluster.py (two nodes behind a proxy)."""
+    if not (shutil.which("haproxy") and shutil.which("redis-server")):
+        _apt_install(["haproxy", "redis-server"], "the two-node test")
+    if not (shutil.which("haproxy") and shutil.which("redis-server")):
+        say("WARNING: no haproxy or redis-server here: the two-node test is skipped")
 
 
 def ensure_browser() -> None:
-    if DEBIAN_CHROMIUM.exists() or _apt_install_chromium():
+    if not DEBIAN_CHROMIUM.exists():
+        _apt_install(["chromium"], "the browser tests")
+    if DEBIAN_CHROMIUM.exists():
         return
     say("no Debian chromium here: installing Playwright's own Chromium instead")
     result = subprocess.run([sys.executable, "-m", "playwright", "install", "chromium"])
@@ -99,6 +110,7 @@ def postgres_for_run() -> Iterator[str | None]:
 def main(arguments: list[str]) -> int:
     os.chdir(Path(__file__).resolve().parents[1])
     ensure_browser()
+    ensure_proxy_and_redis()
     with postgres_for_run() as url:
         environment = dict(os.environ)
         if url:

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from bench import burst, harness, kill
+from bench import burst, harness, kill, phones
 from tests.support.apps import BACKENDS, POSTGRES_URL
 
 
@@ -23,6 +23,12 @@ def test_burst_stores_every_ballot_once(kind, over):
     assert not outcome.errors, burst.report(kind, outcome)
     assert outcome.consistent and outcome.succeeded == 40
     assert outcome.over == over and "raters/s" in burst.report(kind, outcome)
+
+
+def test_phones_holding_their_connections_store_every_ballot_once(kind):
+    outcome = phones.run(kind, raters=40, over=2, think=0.2, workers=2)
+    assert not outcome.errors, burst.report(kind, outcome)
+    assert outcome.consistent and outcome.succeeded == 40
 
 
 def test_killing_the_server_mid_burst_loses_nothing(kind):

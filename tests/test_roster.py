@@ -149,7 +149,7 @@ def test_the_roster_cannot_be_replaced_after_a_draw(app, client, campaign_id):
 
 
 def test_the_roster_page_lists_its_people_fifty_a_page(app, client):
-    from tests.organiser import make_setup
+    from tests.support.organiser import make_setup
 
     with app.app_context():
         setup = make_setup(people_per_group=15)  # 60 people

@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -19,7 +20,8 @@ from evalapp.ballotbox.operations import seal_ballots
 from evalapp.ballotbox.sealing import SealedContent
 from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.extensions import db
-from evalapp.tickets.models import Ticket, TicketBatch, batch_subjects
+from evalapp.rating.questionnaire import batch_subject_ids, questionnaire
+from evalapp.tickets.models import Ticket, TicketBatch
 
 
 class TicketState(enum.StrEnum):
@@ -38,6 +40,7 @@ class TicketCheck:
     rater_group_id: int | None = None
     subject_ids: tuple[int, ...] = ()
     box_public_key: bytes | None = None
+    opened_at: datetime | None = None  # with the id, names the questionnaire's version
 
 
 class SubmitOutcome(enum.StrEnum):
@@ -53,7 +56,7 @@ class Refused:
 def check_ticket(token_hash: str, *, lock_campaign: bool = False) -> TicketCheck:
     query = (
         sa.select(Ticket.spent, Ticket.voided, TicketBatch.rater_group_id, TicketBatch.id,
-                  Campaign.id, Campaign.status, Campaign.box_public_key)
+                  Campaign.id, Campaign.status, Campaign.box_public_key, Campaign.opened_at)
         .join(TicketBatch, Ticket.batch_id == TicketBatch.id)
         .join(Campaign, TicketBatch.campaign_id == Campaign.id)
         .where(Ticket.token_hash == token_hash)
@@ -66,11 +69,9 @@ def check_ticket(token_hash: str, *, lock_campaign: bool = False) -> TicketCheck
     row = db.session.execute(query).first()
     if row is None:
         return TicketCheck(TicketState.UNKNOWN)
-    spent, voided, group_id, batch_id, campaign_id, status, public_key = row
-    subject_ids = tuple(db.session.scalars(
-        sa.select(batch_subjects.c.subject_id).where(batch_subjects.c.batch_id == batch_id)
-        .order_by(batch_subjects.c.subject_id)
-    ))
+    spent, voided, group_id, batch_id, campaign_id, status, public_key, opened_at = row
+    subject_ids = (questionnaire(campaign_id, opened_at).batch_subjects(batch_id)
+                   if opened_at is not None else batch_subject_ids(batch_id))
     if status is CampaignStatus.DRAFT:
         state = TicketState.NOT_OPEN
     elif status is CampaignStatus.CLOSED:
@@ -81,7 +82,7 @@ def check_ticket(token_hash: str, *, lock_campaign: bool = False) -> TicketCheck
         state = TicketState.SPENT
     else:
         state = TicketState.VALID
-    return TicketCheck(state, campaign_id, group_id, subject_ids, public_key)
+    return TicketCheck(state, campaign_id, group_id, subject_ids, public_key, opened_at)
 
 
 def spent_with(token_hash: str, mark: str) -> bool:

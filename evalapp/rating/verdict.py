@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Protocol
 
 from analysis import void_mask
 from analysis.scoring import BLANK
 from evalapp.ballotbox.sealing import SealedContent
 from evalapp.ballots.models import BLANK as BLANK_CODE
-from evalapp.campaigns.models import Campaign
 
 
 class Void(enum.StrEnum):
@@ -35,7 +35,14 @@ class Verdict:
     void: Void | None
 
 
-def verdict(campaign: Campaign, ballot: SealedContent) -> Verdict:
+class VoidRules(Protocol):
+    """A campaign's void rules (the campaign, or the questionnaire read from it)."""
+
+    void_blank_fraction: float
+    void_uniform: bool
+
+
+def verdict(campaign: VoidRules, ballot: SealedContent) -> Verdict:
     # The ballot's level codes "0"-"3" (好 … 差) and "-" are `analysis`'s codes 0-3 and BLANK.
     codes = [[BLANK if code == BLANK_CODE else int(code) for code in ballot.levels]]
     items = len(ballot.levels)

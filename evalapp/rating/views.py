@@ -1,18 +1,19 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import generate_csrf
 from limits import parse
 from werkzeug.wrappers import Response
 
 from evalapp.ballotbox.sealing import SealedContent
 from evalapp.ballots.models import COMMENT_MAX_LENGTH, Ballot, encode_levels
 from evalapp.campaigns.labels import level_choices, satisfaction_choices
-from evalapp.campaigns.models import Campaign, CampaignStatus, Level, Satisfaction, Subject
+from evalapp.campaigns.models import Campaign, CampaignStatus, Level, Satisfaction
 from evalapp.database import read_first, start_writing
 from evalapp.extensions import db, limiter
 from evalapp.rating import session as rater_session
@@ -24,13 +25,13 @@ from evalapp.rating.operations import (
     spent_with,
     submit_ballots,
 )
+from evalapp.rating.questionnaire import Questionnaire, questionnaire
 from evalapp.rating.verdict import Verdict, verdict
 from evalapp.tickets.models import Ticket, TicketBatch
 from evalapp.tickets.tokens import canonical, hash_token, normalize
 from forms.ballot import (
     BallotFormBase,
     SubjectLayout,
-    ballot_form_class,
     comment_field,
     common_field,
     individual_field,
@@ -161,45 +162,48 @@ def ballot() -> Response | str | tuple[str, int]:
             return _to_receipt()
         return state_page(*STATE_PAGES[check.state])
 
-    subjects = db.session.scalars(
-        sa.select(Subject).where(Subject.id.in_(check.subject_ids)).order_by(Subject.position)
-    ).all()
-    campaign = subjects[0].campaign
-    layout = [_layout(campaign, subject) for subject in subjects]
-    form_class = ballot_form_class(
-        layout,
-        levels=level_choices(),
-        satisfactions=satisfaction_choices(),
-        comment_max=COMMENT_MAX_LENGTH,
-    )
-    form = form_class()
-    blanks: dict[int, list[str]] = {}
-    verdicts: dict[int, Verdict] = {}
-    status = 200
-    if request.method == "POST":
-        if not form.validate():
-            status = 422
-        else:
-            contents = _contents(rater, form, layout)
-            verdicts = {c.subject_id: verdict(campaign, c) for c in contents}
-            blanks = {s.subject_id: form.unanswered(s) for s in layout if form.unanswered(s)}
-            void = any(v.void for v in verdicts.values())
-            if not (blanks or void) or form.confirm_blanks.data == "1":
-                return _submit(rater, contents, verdicts.values())
-            form.confirm_blanks.data = "1"
+    assert check.campaign_id is not None
+    campaign = questionnaire(check.campaign_id, check.opened_at)
+    if request.method == "GET":
+        if request.query_string:  # no page links here with one: not worth keeping
+            return _ballot_page(campaign, check.subject_ids)
+        return campaign.fresh_page(
+            check.subject_ids, generate_csrf(),
+            lambda csrf_token: _ballot_page(campaign, check.subject_ids, csrf_token=csrf_token))
+    layout = campaign.layout(check.subject_ids)
+    form = campaign.form_class(check.subject_ids)()
+    if not form.validate():
+        return _ballot_page(campaign, check.subject_ids, form), 422
+    contents = _contents(rater, form, layout)
+    verdicts = {c.subject_id: verdict(campaign, c) for c in contents}
+    blanks = {s.subject_id: form.unanswered(s) for s in layout if form.unanswered(s)}
+    void = any(v.void for v in verdicts.values())
+    if not (blanks or void) or form.confirm_blanks.data == "1":
+        return _submit(rater, contents, verdicts.values())
+    form.confirm_blanks.data = "1"
+    return _ballot_page(campaign, check.subject_ids, form, blanks, verdicts)
+
+
+def _ballot_page(campaign: Questionnaire, subject_ids: Sequence[int],
+                 form: BallotFormBase | None = None, blanks: dict[int, list[str]] | None = None,
+                 verdicts: dict[int, Verdict] | None = None,
+                 csrf_token: Callable[[], str] = generate_csrf) -> str:
+    """The ballot of a ticket's subjects: fresh (no `form`), or as submitted, with its
+    errors, its blank questions and whether it would be void."""
     return render_template(
         "rating/ballot.html",
+        csrf_token=csrf_token,
         campaign=campaign,
-        subjects=subjects,
-        form=form,
-        blanks=blanks,
-        verdicts=verdicts,
+        subjects=campaign.subjects_of(subject_ids),
+        form=form or campaign.form_class(subject_ids)(formdata=None),
+        blanks=blanks or {},
+        verdicts=verdicts or {},
         fields=_FieldNames,
         levels=level_choices(),
         satisfactions=satisfaction_choices(),
         comment_max=COMMENT_MAX_LENGTH,
-        draft_key=draft_key(campaign.id, check.subject_ids),
-    ), status
+        draft_key=draft_key(campaign.id, subject_ids),
+    )
 
 
 def draft_key(campaign_id: int, subject_ids: Iterable[int]) -> str:
@@ -214,14 +218,6 @@ class _FieldNames:
     individual = staticmethod(individual_field)
     satisfaction = staticmethod(satisfaction_field)
     comment = staticmethod(comment_field)
-
-
-def _layout(campaign: Campaign, subject: Subject) -> SubjectLayout:
-    return SubjectLayout(
-        subject_id=subject.id,
-        common_item_ids=tuple(item.id for item in campaign.common_items()),
-        individual_item_ids=tuple(item.id for item in subject.individual_items),
-    )
 
 
 def _contents(
@@ -277,12 +273,15 @@ def receipt() -> Response | str | tuple[str, int]:
         if not _own_ticket_spent(rater.token_hash or ""):
             return redirect(url_for("rating.ballot"), code=303)
         rater = rater_session.forget_ticket(rater)
-    subjects = db.session.scalars(
-        sa.select(Subject).where(Subject.id.in_(list(rater.receipts))).order_by(Subject.position)
-    ).all()
+    opened = db.session.execute(
+        sa.select(Campaign.opened_at).where(Campaign.id == rater.campaign_id)).first()
+    if opened is None:  # the campaign has been deleted since
+        return state_page(*NO_TICKET)
+    campaign = questionnaire(rater.campaign_id, opened.opened_at)
+    subjects = campaign.subjects_of(list(rater.receipts))
     return render_template(
         "rating/receipt.html",
-        campaign=subjects[0].campaign,
+        campaign=campaign,
         receipts=[(subject, rater.receipts[subject.id], rater.void.get(subject.id))
                   for subject in subjects],
         draft_key=draft_key(rater.campaign_id, rater.receipts),

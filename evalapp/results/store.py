@@ -82,7 +82,7 @@ def build_in_background(campaign: Campaign, name: str,
     this process, unless some worker is building it already. `build` gets the campaign as
     loaded in the thread's own session. Returns the thread, or None when another build is
     under way."""
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    app: Flask = current_app._get_current_object()
     locale = str(get_locale())
     path = _path(app.instance_path, campaign, name, locale)
     marker = path.with_name(f"{path.name}.building")

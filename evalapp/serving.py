@@ -1,0 +1,43 @@
+"""How `evalapp serve` runs Waitress, chosen from `bench.held` and `bench.phones` (README,
+"Production serving").
+
+A phone keeps its connection open after a page loads, and opens spare ones before it needs
+them. Waitress's defaults count every open connection against a limit of 100 and close an
+idle one only after 120 s: 100 phones that loaded the start page locked every other phone
+out for two minutes (measured: a room of 300, 98 answered, the next phone waited past 10 s).
+An idle connection costs Waitress a socket and a few kilobytes, so the limit is set above
+any meeting room, idle connections are closed after 15 s (a phone reconnects by itself when
+the rater submits; one that is sending or waiting for a reply is never cut), and poll()
+replaces select(), which fails past 1,024 sockets.
+"""
+
+from __future__ import annotations
+
+import select
+import sys
+from typing import Any
+
+# select() on Windows watches at most 512 sockets (CPython's FD_SETSIZE there) and Windows
+# has no poll(): the limit stays under it.
+HAS_POLL = hasattr(select, "poll")
+CONNECTION_LIMIT = 2000 if HAS_POLL else 480
+WAITRESS: dict[str, Any] = {
+    "connection_limit": CONNECTION_LIMIT,
+    "channel_timeout": 15,  # seconds a connection may stay idle
+    "cleanup_interval": 5,  # how often idle connections are looked for
+    "asyncore_use_poll": HAS_POLL,
+    "backlog": 2048,  # connections the kernel queues while Waitress is busy
+}
+
+
+def raise_open_files_limit(wanted: int = CONNECTION_LIMIT + 100) -> None:
+    """Lets the server hold CONNECTION_LIMIT sockets: many Linux systems give a process 1,024
+    open files by default (soft limit), far under the hard limit it may raise itself to."""
+    if sys.platform == "win32":
+        return
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
