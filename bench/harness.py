@@ -98,12 +98,17 @@ def prepare(database: Database, tickets: int, instance: Path) -> tuple[list[str]
     return codes, campaign_id
 
 
-def ballots_arguments(doc: str | None, argv: list[str] | None) -> argparse.Namespace:
-    """--db and --ballots, the arguments of the scripts that build a box or a campaign."""
+def ballots_arguments(
+    doc: str | None, argv: list[str] | None, *, repeat: int | None = None
+) -> argparse.Namespace:
+    """--db and --ballots, the arguments of the scripts that build a box or a campaign; and
+    --repeat, how many times to time it, for those that pass its default."""
     parser = argparse.ArgumentParser(description=doc,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--ballots", type=int, default=100_000)
+    if repeat is not None:
+        parser.add_argument("--repeat", type=int, default=repeat)
     return parser.parse_args(argv)
 
 

@@ -144,7 +144,7 @@ def open_box(
     rows: list[Row] = []
     opened = 0
     last_report = 0.0
-    for boxes, chunk in _unsealed(key, _sealed_boxes(connection, campaign_id)):
+    for boxes, chunk in _unsealed(key, sealed_boxes(connection, campaign_id)):
         rows += chunk
         opened += boxes
         if progress and (opened == total or time.monotonic() - last_report > 0.5):
@@ -160,7 +160,7 @@ def open_box(
     return Opened(total, len(rows))
 
 
-def _sealed_boxes(connection: sa.Connection, campaign_id: int) -> Iterator[bytes]:
+def sealed_boxes(connection: sa.Connection, campaign_id: int) -> Iterator[bytes]:
     """The campaign's sealed boxes, a few hundred at a time, through the driver's own cursor:
     430 MB for 100,000 ballots, which SQLAlchemy's result rows and PostgreSQL's hex text form
     of bytea would each slow by seconds (a server-side cursor in binary format there)."""
