@@ -4,7 +4,8 @@
     python -m bench.box --db postgresql --ballots 100000 --repeat 3
 
 Builds a fresh database with an open campaign whose box holds N sealed ballots (one subject
-each, 28 answered items, an opinion on one in five), then times reading the sealed rows alone
+each, 28 answered items, an opinion on one in five) and N tickets spent with their marks (which
+the close clears and, on PostgreSQL, vacuums), then times reading the sealed rows alone
 (the floor no opening can beat, best of 3) and the whole close (decrypt, write the ballots,
 delete the sealed rows, commit, destroy the key, compact storage) on --repeat fresh copies of
 the same box (a copied file on SQLite, a database made from it as template on PostgreSQL), so
@@ -14,6 +15,7 @@ and when the opening transaction committed; the summary prints the minimum and t
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import statistics
 import sys
@@ -64,6 +66,11 @@ def fill_box(app, campaign_id: int, ballots: int) -> None:
         if rows:
             db.session.execute(sa.insert(SealedBallot), rows)
             db.session.commit()
+        tickets = db.session.scalars(sa.text("SELECT id FROM tickets")).all()
+        db.session.execute(sa.text(
+            "UPDATE tickets SET spent = true, spend_mark = :mark WHERE id = :id"),
+            [{"id": ticket, "mark": secrets.token_hex(16)} for ticket in tickets])
+        db.session.commit()
         db.engine.dispose()
 
 
@@ -143,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ballots_arguments(__doc__, argv, repeat=3)
     instance = Path(tempfile.mkdtemp(prefix="evalapp-box-"))
     with fresh_database(args.db) as database:
-        _, campaign_id = prepare(database, 4, instance)
+        _, campaign_id = prepare(database, args.ballots, instance)
         config = {"INSTANCE_PATH": str(instance), "SECRET_KEY": "bench"}
         app = create_app({"SQLALCHEMY_DATABASE_URI": database.url, **config})
         started = time.perf_counter()

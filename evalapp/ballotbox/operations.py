@@ -211,8 +211,7 @@ def _empty_box(connection: sa.Connection, campaign_id: int) -> None:
     for VACUUM to clean (which takes longer than the whole opening otherwise). The lock that
     TRUNCATE needs waits for submits to other campaigns in flight, so the emptiness is
     checked again under it; the first check keeps two closings from waiting on each other."""
-    others = sa.select(sa.func.count()).select_from(SealedBallot).where(
-        SealedBallot.campaign_id != campaign_id)
+    others = sa.select(sa.exists().where(SealedBallot.campaign_id != campaign_id))
     if connection.dialect.name == "postgresql" and not connection.scalar(others):
         connection.exec_driver_sql(
             f"LOCK TABLE {SealedBallot.__tablename__} IN ACCESS EXCLUSIVE MODE")
