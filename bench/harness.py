@@ -108,10 +108,15 @@ def db_parser(doc: str | None) -> argparse.ArgumentParser:
     return parser
 
 
-def ballots_arguments(doc: str | None, argv: list[str] | None) -> argparse.Namespace:
-    """--db and --ballots, the arguments of the scripts that build a box or a campaign."""
+def ballots_arguments(
+    doc: str | None, argv: list[str] | None, *, repeat: int | None = None
+) -> argparse.Namespace:
+    """--db and --ballots, the arguments of the scripts that build a box or a campaign; and
+    --repeat, how many times to time it, for those that pass its default."""
     parser = db_parser(doc)
     parser.add_argument("--ballots", type=int, default=100_000)
+    if repeat is not None:
+        parser.add_argument("--repeat", type=int, default=repeat)
     return parser.parse_args(argv)
 
 

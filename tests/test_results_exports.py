@@ -304,7 +304,7 @@ def test_every_reader_role_and_nobody_else_gets_the_results(app, worked):
         assert [client.get(path).status_code for path in paths] == [status] * len(paths), role
 
 
-def fresh(app, campaign_id: int, build):  # type: ignore[no-untyped-def]
+def fresh(app, campaign_id: int, build):
     """What `build(results)` gives computed afresh, in Chinese, outside the store."""
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
         return build(campaign_results(db.session.get(Campaign, campaign_id)))
@@ -327,7 +327,7 @@ def test_charts_and_exports_are_kept_once_built_and_equal_fresh_ones(app, client
     assert words(download(client, f"{base}/export.pdf").data) == words(
         fresh(app, campaign_id, report_pdf))
 
-    def no_computing(campaign):  # type: ignore[no-untyped-def]
+    def no_computing(campaign):
         raise AssertionError("computed again")
 
     monkeypatch.setattr(results_views, "campaign_results", no_computing)
@@ -359,7 +359,7 @@ def test_the_report_is_built_once_however_many_ask(app, client, worked, monkeypa
     started = threading.Event()
     release = threading.Event()
 
-    def slow_report(results):  # type: ignore[no-untyped-def]
+    def slow_report(results):
         builds.append(results.campaign.id)
         started.set()
         release.wait(30)
