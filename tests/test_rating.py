@@ -291,3 +291,15 @@ def test_the_questionnaire_page_weighs_under_100_kb(client, tickets, app):
         with client.get(path) as asset:
             assets += len(asset.data)
     assert own_html + assets < 100_000
+
+
+@pytest.mark.parametrize("receipts", [{"99999": "R-STALE"}, {}])
+def test_a_session_from_another_database_is_asked_for_its_ticket(app, client, tickets,
+                                                                 receipts):
+    """A phone's signed cookie naming subjects this database does not have (the demo rebuilt
+    under the same key): the receipt page gave a 500."""
+    with client.session_transaction() as session:
+        session["rater"] = {"campaign": tickets.campaign_id, "receipts": receipts}
+    page = client.get("/ballot/receipt")
+    assert page.status_code < 500
+    assert "R-STALE" not in page.get_data(as_text=True)

@@ -34,6 +34,7 @@ import threading
 import time
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pypdfium2
 import pytest
@@ -383,3 +384,34 @@ def test_the_report_is_built_once_however_many_ask(app, client, worked, monkeypa
     os.utime(stale, (time.time() - store.STALE_SECONDS - 1,) * 2)
     assert download(client, path).data == b"%PDF-report"
     assert builds == [campaign_id] * 2
+
+
+def test_a_report_that_cannot_be_built_says_so_instead_of_reloading_for_ever(client, worked,
+                                                                              monkeypatch):
+    campaign_id, _subjects = worked
+    path = f"/campaigns/{campaign_id}/results/export.pdf"
+    builds = []
+
+    def broken_report(results):
+        builds.append(results.campaign.id)
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setitem(EXPORTS, "pdf", replace(EXPORTS["pdf"], build=broken_report))
+    answer = download(client, path)
+    assert answer.status_code == 503
+    page = answer.get_data(as_text=True)
+    assert "无法生成" in page and 'http-equiv="refresh"' not in page
+    assert client.get(path).status_code == 503 and builds == [campaign_id]
+
+
+def test_charts_and_exports_are_served_when_the_instance_folder_cannot_keep_them(
+        app, client, worked):
+    campaign_id, subjects = worked
+    (Path(app.instance_path) / "results").write_text("not a folder")  # as a full disk would
+    base = f"/campaigns/{campaign_id}/results"
+    for path, mimetype in ((f"{base}/subjects.png", "image/png"),
+                           (f"{base}/{subjects[0]}/items.svg", "image/svg+xml"),
+                           (f"{base}/export.csv", "text/csv"),
+                           (f"{base}/export.pdf", "application/pdf")):
+        response = client.get(path)
+        assert response.status_code == 200 and response.mimetype == mimetype, path

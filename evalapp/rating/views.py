@@ -279,6 +279,8 @@ def receipt() -> Response | str | tuple[str, int]:
         return state_page(*NO_TICKET)
     campaign = questionnaire(rater.campaign_id, opened.opened_at)
     subjects = campaign.subjects_of(list(rater.receipts))
+    if not subjects:  # a session from another database (a rebuilt demo, a shared key)
+        return state_page(*NO_TICKET)
     return render_template(
         "rating/receipt.html",
         campaign=campaign,

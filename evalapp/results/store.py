@@ -13,12 +13,18 @@ in the instance folder, where every worker process of the server finds them:
 
 The PDF report is too slow for a request: it is built in a thread of the worker that is first
 asked for it, while the leader's page says so and reloads itself; a marker file tells the other
-workers it is under way, and a marker older than `STALE_SECONDS` (a killed worker) no longer
-counts.
+workers it is under way. The building thread touches it every `HEARTBEAT_SECONDS`, so a marker
+left still for `STALE_SECONDS` is a killed worker's and no longer counts. A build that fails
+leaves a note for `FAILED_SECONDS`: the page then says so instead of reloading (and starting
+the build again) for ever.
+
+Keeping is a convenience, never a condition: when the folder cannot be written (full disk,
+wrong owner) the output is built in the request and served all the same.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -31,7 +37,9 @@ from flask_babel import force_locale, get_locale
 
 from evalapp.campaigns.models import Campaign
 
-STALE_SECONDS = 600
+HEARTBEAT_SECONDS = 5
+STALE_SECONDS = 30
+FAILED_SECONDS = 60
 log = logging.getLogger(__name__)
 
 
@@ -61,9 +69,12 @@ def kept(campaign: Campaign, name: str, build: Callable[[], bytes]) -> bytes:
     path = _path(current_app.instance_path, campaign, name, str(get_locale()))
     try:
         return path.read_bytes()
-    except FileNotFoundError:
+    except OSError:  # not built yet, or a folder that cannot be read
         content = build()
-        _write(path, content)
+        try:
+            _write(path, content)
+        except OSError:
+            log.warning("could not keep %s", path, exc_info=True)
         return content
 
 
@@ -72,8 +83,22 @@ def ready(campaign: Campaign, name: str) -> bytes | None:
     path = _path(current_app.instance_path, campaign, name, str(get_locale()))
     try:
         return path.read_bytes()
-    except FileNotFoundError:
+    except OSError:
         return None
+
+
+def failed(campaign: Campaign, name: str) -> bool:
+    """Whether the last build of `name` in the current language failed less than
+    `FAILED_SECONDS` ago."""
+    note = _path(current_app.instance_path, campaign, f"{name}.failed", str(get_locale()))
+    try:
+        return time.time() - note.stat().st_mtime < FAILED_SECONDS
+    except OSError:
+        return False
+
+
+class Unwritable(OSError):
+    """The instance folder cannot hold the output: build it in the request instead."""
 
 
 def build_in_background(campaign: Campaign, name: str,
@@ -81,14 +106,24 @@ def build_in_background(campaign: Campaign, name: str,
     """Start building the output `name` of `campaign` in the current language in a thread of
     this process, unless some worker is building it already. `build` gets the campaign as
     loaded in the thread's own session. Returns the thread, or None when another build is
-    under way."""
+    under way. Raises `Unwritable` when the folder cannot be written."""
     app: Flask = current_app._get_current_object()
     locale = str(get_locale())
     path = _path(app.instance_path, campaign, name, locale)
     marker = path.with_name(f"{path.name}.building")
-    if not _claim(marker):
-        return None
+    note = path.with_name(f"{path.name}.failed")
+    try:
+        if not _claim(marker):
+            return None
+    except OSError as error:
+        raise Unwritable(str(error)) from error
     campaign_id = campaign.id
+    done = threading.Event()
+
+    def heartbeat() -> None:
+        while not done.wait(HEARTBEAT_SECONDS):
+            with contextlib.suppress(OSError):
+                marker.touch()
 
     def run() -> None:
         from evalapp.extensions import db
@@ -96,12 +131,17 @@ def build_in_background(campaign: Campaign, name: str,
         with app.test_request_context(), force_locale(locale):
             try:
                 _write(path, build(db.session.get_one(Campaign, campaign_id)))
+                note.unlink(missing_ok=True)
             except Exception:
                 log.exception("building %s of campaign %s failed", name, campaign_id)
+                with contextlib.suppress(OSError):
+                    note.touch()
             finally:
+                done.set()
                 marker.unlink(missing_ok=True)
                 db.session.remove()
 
+    threading.Thread(target=heartbeat, daemon=True).start()
     thread = threading.Thread(target=run, name=f"results-{campaign_id}-{name}", daemon=True)
     thread.start()
     return thread

@@ -118,14 +118,19 @@ def export(campaign_id: int, fmt: str) -> Response | tuple[str, int]:
     campaign = _closed(campaign_id)
     made = EXPORTS[fmt]
     name = f"export.{fmt}"
-    if fmt in BUILT_IN_BACKGROUND:
-        content = store.ready(campaign, name)
-        if content is None:
+    content = store.ready(campaign, name) if fmt in BUILT_IN_BACKGROUND else None
+    if content is None and fmt in BUILT_IN_BACKGROUND:
+        if store.failed(campaign, name):
+            return render_template("results/preparing.html", campaign=campaign,
+                                   label=made.label, failed=True), 503
+        try:
             store.build_in_background(campaign, name,
                                       lambda closed: made.build(campaign_results(closed)))
             return render_template("results/preparing.html", campaign=campaign,
-                                   label=made.label), 202
-    else:
+                                   label=made.label, failed=False), 202
+        except store.Unwritable:
+            content = made.build(campaign_results(campaign))
+    if content is None:
         content = store.kept(campaign, name, lambda: made.build(campaign_results(campaign)))
     record("results.export", user=current_user, campaign=campaign, format=fmt)
     db.session.commit()
