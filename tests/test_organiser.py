@@ -45,7 +45,7 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
                                                  "leader": 403, "auditor": 403,
                                                  "stranger": 200}),
         "setup.scoring": ("GET", f"{c}/scoring", {**only_organiser, "organiser": 200}),
-        "setup.delete": ("POST", f"{c}/delete", {**only_organiser, "organiser": 200}),  # asks
+        "ballotbox.delete": ("POST", f"{c}/delete", {**only_organiser, "organiser": 200}),  # asks
         "setup.groups": ("GET", f"{c}/groups", {**only_organiser, "organiser": 200}),
         "setup.questionnaire": ("GET", f"{c}/questionnaire",
                                 {**only_organiser, "organiser": 200}),
