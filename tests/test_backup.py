@@ -15,8 +15,7 @@ from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
 from evalapp.results.compute import campaign_results
 from tests.support.apps import POSTGRES_URL, build_app, dispose
-from tests.support.rater import make_tickets
-from tests.test_rating import submit_full
+from tests.support.rater import make_tickets, submit_full
 
 
 def snapshot(app) -> dict[str, list[tuple]]:

@@ -14,7 +14,14 @@ from evalapp.ballots.models import Ballot
 from evalapp.extensions import db
 from evalapp.tickets.models import Ticket
 from evalapp.tickets.tokens import grouped, hash_token
-from tests.support.rater import campaign_of, full_answers, make_tickets, questions
+from tests.support.rater import (
+    campaign_of,
+    enter,
+    full_answers,
+    make_tickets,
+    questions,
+    submit_full,
+)
 
 RECEIPT = re.compile(r'class="receipt-code">([0-9A-Z]{10})<')
 
@@ -23,13 +30,6 @@ RECEIPT = re.compile(r'class="receipt-code">([0-9A-Z]{10})<')
 def tickets(app):
     with app.app_context():
         return make_tickets()
-
-
-def enter(client, token):
-    response = client.get(f"/t/{token}")
-    assert response.status_code == 303, response.get_data(as_text=True)
-    assert response.headers["Location"] == "/ballot"
-    return client.get("/ballot")
 
 
 def count(model) -> int:
@@ -117,14 +117,6 @@ def test_typing_the_code_by_hand_works_the_same(client, tickets):
     assert response.headers["Location"] == "/ballot"
     unknown = client.post("/t", data={"code": "ABCD", "csrf_token": token})
     assert unknown.status_code == 404
-
-
-def submit_full(client, token):
-    page = enter(client, token).get_data(as_text=True)
-    response = client.post("/ballot", data=full_answers(page))
-    assert response.status_code == 303, response.get_data(as_text=True)
-    assert response.headers["Location"] == "/ballot/receipt"
-    return client.get("/ballot/receipt")
 
 
 def test_a_full_ballot_is_stored_once_with_a_receipt(app, client, tickets):

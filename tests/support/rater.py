@@ -64,3 +64,21 @@ def full_answers(page: str, choose=lambda values: values[0]) -> dict[str, str]:
 
 def campaign_of(campaign_id: int) -> Campaign:
     return db.session.get(Campaign, campaign_id)
+
+
+def enter(client, token: str):
+    """Scan the ticket as a phone does: its address leads to the ballot."""
+    response = client.get(f"/t/{token}")
+    assert response.status_code == 303, response.get_data(as_text=True)
+    assert response.headers["Location"] == "/ballot"
+    return client.get("/ballot")
+
+
+def submit_full(client, token: str):
+    """Enter with the ticket, answer every question with the first level and submit; the
+    receipt page is returned."""
+    page = enter(client, token).get_data(as_text=True)
+    response = client.post("/ballot", data=full_answers(page))
+    assert response.status_code == 303, response.get_data(as_text=True)
+    assert response.headers["Location"] == "/ballot/receipt"
+    return client.get("/ballot/receipt")
