@@ -236,8 +236,8 @@ def campaign_results(campaign: Campaign) -> CampaignResults:
     valid = shown & ((status == BallotStatus.COUNTED) | (status == BallotStatus.TRIMMED))
     alpha = None
     if valid.sum() >= 2 and common:
-        answers = ballots.levels[valid][:, : len(common)]
-        matrix = np.where(answers >= 0, context.points[np.clip(answers, 0, 3)], np.nan)
+        # the points of each answer, NaN where blank (-1 picks the table's last entry)
+        matrix = np.append(context.points, np.nan)[ballots.levels[valid, : len(common)]]
         try:
             alpha = cronbach_alpha(matrix)
         except ValueError:
