@@ -415,3 +415,19 @@ def test_charts_and_exports_are_served_when_the_instance_folder_cannot_keep_them
                            (f"{base}/export.pdf", "application/pdf")):
         response = client.get(path)
         assert response.status_code == 200 and response.mimetype == mimetype, path
+
+
+def test_files_kept_by_other_code_are_neither_served_nor_kept(app, client, worked,
+                                                               monkeypatch):
+    """An upgrade that changes a figure or a disclosure rule must not go on serving what the
+    old code made."""
+    campaign_id, _subjects = worked
+    path = f"/campaigns/{campaign_id}/results/subjects.png"
+    assert client.get(path).data.startswith(b"\x89PNG")
+    kept = list((Path(app.instance_path) / "results").iterdir())
+    assert len(kept) == 1
+    monkeypatch.setattr(store, "OUTPUTS_DIGEST", "new-code")
+    monkeypatch.setattr(results_views, "render", lambda figure, fmt: b"drawn by the new code")
+    assert client.get(path).data == b"drawn by the new code"
+    assert [folder.name.endswith("-new-code")
+            for folder in (Path(app.instance_path) / "results").iterdir()] == [True]

@@ -7,8 +7,12 @@ in the instance folder, where every worker process of the server finds them:
 
 - a file is written under a temporary name and renamed into place, so a reader sees the whole
   file or none, and two workers building the same file at once both leave a correct one;
-- the folder is named by the campaign's id *and* the moment it closed, so a rebuilt demo or a
-  restored backup that reuses an id never serves another campaign's files;
+- the folder is named by the campaign's id, the moment it closed *and* a digest of the code
+  and catalogues that make the outputs (`OUTPUTS_DIGEST`), so a rebuilt demo or a restored
+  backup that reuses an id never serves another campaign's files, and an upgrade that changes
+  a figure, a chart or a disclosure rule never serves the files the old code made (which a
+  fixed disclosure rule must not go on publishing); the campaign's other folders are removed
+  when a new one is made;
 - the language is part of a file's name (labels and wording are translated).
 
 The PDF report is too slow for a request: it is built in a thread of the worker that is first
@@ -25,8 +29,10 @@ wrong owner) the output is built in the request and served all the same.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -37,6 +43,24 @@ from flask_babel import force_locale, get_locale
 
 from evalapp.campaigns.models import Campaign
 
+
+def _outputs_digest() -> str:
+    """SHA-256 (first 12 hex digits) of what the kept files are made by: this package, the
+    statistics, the templates and the translation catalogues."""
+    import analysis
+
+    app_root = Path(__file__).resolve().parents[1]
+    sources = [*sorted(Path(__file__).parent.glob("*.py")),
+               *sorted(Path(analysis.__file__).parent.glob("*.py")),
+               *sorted((app_root / "templates" / "results").glob("*.html")),
+               *sorted((app_root / "translations").glob("*/LC_MESSAGES/*.mo"))]
+    digest = hashlib.sha256()
+    for source in sources:
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+OUTPUTS_DIGEST = _outputs_digest()
 HEARTBEAT_SECONDS = 5
 STALE_SECONDS = 30
 FAILED_SECONDS = 60
@@ -46,8 +70,8 @@ log = logging.getLogger(__name__)
 def _folder(instance_path: str, campaign: Campaign) -> Path:
     if campaign.closed_at is None:
         raise ValueError(f"campaign {campaign.id} is not closed: its results may change")
-    return (Path(instance_path) / "results"
-            / f"{campaign.id}-{campaign.closed_at.strftime('%Y%m%dT%H%M%S%f')}")
+    return (Path(instance_path) / "results" / f"{campaign.id}-"
+            f"{campaign.closed_at.strftime('%Y%m%dT%H%M%S%f')}-{OUTPUTS_DIGEST}")
 
 
 def _path(instance_path: str, campaign: Campaign, name: str, locale: str) -> Path:
@@ -55,7 +79,7 @@ def _path(instance_path: str, campaign: Campaign, name: str, locale: str) -> Pat
 
 
 def _write(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_folder(path.parent)
     partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     partial.write_bytes(content)
     partial.replace(path)
@@ -147,9 +171,21 @@ def build_in_background(campaign: Campaign, name: str,
     return thread
 
 
+def _make_folder(folder: Path) -> None:
+    """Make the campaign's folder, first removing its folders made by other code or for
+    another closing (kept files are a cache: nothing else refers to them)."""
+    if folder.is_dir():
+        return
+    campaign_prefix = folder.name.split("-", 1)[0] + "-"
+    if folder.parent.is_dir():
+        for other in folder.parent.glob(f"{campaign_prefix}*"):
+            shutil.rmtree(other, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+
+
 def _claim(marker: Path) -> bool:
     """Whether this process may build: it created the marker, or took over a stale one."""
-    marker.parent.mkdir(parents=True, exist_ok=True)
+    _make_folder(marker.parent)
     try:
         descriptor = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
     except FileExistsError:
