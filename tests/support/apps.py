@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,15 @@ def build_app(database_url: str, instance: Path, **config: Any) -> Flask:
     return create_app({key: value for key, value in settings.items() if value is not None})
 
 
+BACKGROUND_WORK = ("open-box-", "results-")  # the threads of ballotbox.closing, results.store
+
+
 def dispose(app: Flask) -> None:
+    """Close the app's connections, once the work it started in the background (opening a
+    box, building a report) is over: a thread still holding a connection when the engine is
+    disposed left it to the garbage collector, a ResourceWarning that failed the run."""
+    for thread in threading.enumerate():
+        if thread.name.startswith(BACKGROUND_WORK):
+            thread.join(timeout=120)
     with app.app_context():
         db.engine.dispose()
