@@ -402,3 +402,22 @@ def test_the_opinion_limit_counts_as_the_browser_does(app, tickets):
     with app.app_context():
         operations.close_campaign(campaign_of(tickets.campaign_id))
         assert db.session.scalar(sa.select(Ballot.comment)) == "😀" * 1000
+
+
+def test_the_closing_page_says_when_every_box_is_open_and_the_ballots_are_being_written(
+        app, client, tickets):
+    """Progress counts opened boxes; writing them takes seconds more, which a bar standing
+    at 100% did not say."""
+    from evalapp.ballotbox import closing
+
+    with app.app_context():
+        make_user("organiser", campaign_of(tickets.campaign_id).unit)
+        db.session.commit()
+    login(client, "organiser")
+    path = f"/campaigns/{tickets.campaign_id}/closing"
+    closing._write(app.instance_path, tickets.campaign_id, "opening", 40, 100)
+    page = client.get(path).get_data(as_text=True)
+    assert "40 / 100" in page and 'value="40"' in page and "正在写入" not in page
+    closing._write(app.instance_path, tickets.campaign_id, "opening", 100, 100)
+    page = client.get(path).get_data(as_text=True)
+    assert "100 / 100" in page and "正在写入选票" in page
