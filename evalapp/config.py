@@ -41,6 +41,12 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SECURE": None,  # None: derived from the base URL's scheme
     "WTF_CSRF_TIME_LIMIT": None,
+    # Flask-WTF's extra check over HTTPS wants a same-site Referer header, which browsers
+    # never send here: every page says `Referrer-Policy: no-referrer`, so that a ticket code
+    # in an address never reaches a log. With the check on, every form posted over HTTPS was
+    # refused (log-in and ballots included). The token, tied to the session whose cookie is
+    # SameSite=Lax (and Secure over HTTPS), is what stops a forged post.
+    "WTF_CSRF_SSL_STRICT": False,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     # In-memory limits hold per process; set redis://… so they hold across gunicorn workers.
     "RATELIMIT_STORAGE_URI": "memory://",

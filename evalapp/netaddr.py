@@ -30,8 +30,13 @@ def base_url(app: Flask, port: int = 5000) -> str:
 
 
 def base_url_for_request() -> str:
-    """The address to print on tickets while serving a request: the configured one, or this
-    machine's LAN address on the port the request came in on."""
+    """The address to print on tickets while serving a request: the configured one; else,
+    for a request that came over HTTPS (directly, or through a trusted proxy), the name it
+    came to, which is the one the certificate is for (this machine's LAN address on port 443
+    printed `http://<lan>:443`, which nothing answers); else this machine's LAN address on the
+    port the request came in on."""
+    if not current_app.config.get("BASE_URL") and request.scheme == "https":
+        return f"https://{request.host}"
     try:  # "[::1]" is a host without a port, not port "1]"; a port that is not one is ignored
         port = urlsplit(f"//{request.host}").port
     except ValueError:

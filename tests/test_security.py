@@ -8,6 +8,7 @@ import re
 import pytest
 
 from evalapp.extensions import db
+from tests.support.factories import PASSWORD, make_user, make_world
 from tests.support.organiser import make_setup
 from tests.support.spreadsheets import docx_bytes
 from tests.support.web import csrf_token, login
@@ -139,3 +140,23 @@ def test_rater_and_public_posts_need_a_csrf_token(app, client, path):
     response = client.post(path, data={"code": tickets.single[1], "locale": "en"})
     assert response.status_code == 400
     assert "请重新加载页面" in response.get_data(as_text=True)
+
+
+def test_forms_posted_over_https_are_accepted_without_a_referer(make_app):
+    """Every page forbids the Referer (a ticket code must not leak into logs), so Flask-WTF's
+    HTTPS referrer check refused every form: a log-in over HTTPS answered "form expired"."""
+    app = make_app(BASE_URL="https://evalapp.example")
+    with app.app_context():
+        make_user("organiser", make_world().customs)
+        db.session.commit()
+    client = app.test_client()
+    base = "https://evalapp.example"
+    form = client.get("/auth/login", base_url=base)
+    assert form.headers["Referrer-Policy"] == "no-referrer"
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form.get_data(as_text=True))
+    answer = client.post("/auth/login", base_url=base, data={
+        "username": "organiser", "password": PASSWORD, "csrf_token": token.group(1)})
+    assert answer.status_code == 302
+    forged = app.test_client().post("/auth/login", base_url=base, data={
+        "username": "organiser", "password": PASSWORD, "csrf_token": token.group(1)})
+    assert forged.status_code == 400  # the token still belongs to its own session

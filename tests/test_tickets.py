@@ -161,3 +161,28 @@ def test_issuing_without_csrf_is_refused(client, setup):
         "rater_group": setup["group"], "subjects": setup["subjects"], "count": 1, "spares": 0,
         "output": "pdf"})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(("base", "printed"), [
+    ("https://evalapp.intranet", "https://evalapp.intranet"),  # behind TLS: its own name
+    ("http://evalapp.intranet:8080", "http://10.1.2.3:8080"),  # plain: the LAN address
+])
+def test_without_a_base_url_tickets_open_the_address_phones_can_reach(
+        make_app, monkeypatch, base, printed):
+    """Served over HTTPS without EVALAPP_BASE_URL, every QR code opened http://<lan>:443,
+    where nothing answers."""
+    monkeypatch.setattr("evalapp.netaddr.lan_address", lambda: "10.1.2.3")
+    app = make_app(BASE_URL=None)
+    with app.app_context():
+        world = make_world()
+        make_user("organiser", world.customs)
+        campaign = make_campaign(world.customs, "2026年度测评", subjects=1)
+        db.session.commit()
+        path = f"/campaigns/{campaign.id}/tickets/"
+    client = app.test_client()
+    form = client.get("/auth/login", base_url=base).get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
+    client.post("/auth/login", base_url=base, data={
+        "username": "organiser", "password": PASSWORD, "csrf_token": token})
+    page = client.get(path, base_url=base).get_data(as_text=True)
+    assert f"二维码将打开 {printed}。" in page
