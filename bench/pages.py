@@ -16,10 +16,9 @@ import sys
 import tempfile
 import time
 
-from bench.harness import ballots_arguments, fresh_database
+from bench.harness import CSRF, ballots_arguments, fresh_database
 
 PASSWORD = re.compile(r"organiser\s+密码 / password: (\S+)")
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def _timed(client, paths: list[str]) -> float:

@@ -10,7 +10,6 @@ what they test.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,15 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.engine import make_url
 
-from evalapp.schema import upgrade_schema
-from tests.support.apps import BACKENDS, POSTGRES_URL, PostgresSchema, build_app, dispose
+from tests.support.apps import (
+    BACKENDS,
+    POSTGRES_URL,
+    PostgresSchema,
+    build_app,
+    copy_of_sqlite,
+    dispose,
+    migrate,
+)
 from tests.support.browser import CHROMIUM, fontconfig_with_chinese
 
 
@@ -45,9 +51,7 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     else:
         schema = PostgresSchema()
         url = schema.url
-    app = build_app(url, tmp_path_factory.mktemp("instance"), SCHEMA_CHECK=False)
-    upgrade_schema(app)
-    dispose(app)
+    migrate(url, tmp_path_factory.mktemp("instance"))
     yield request.param, url
     if schema is not None:
         schema.drop()
@@ -57,10 +61,7 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 def database_url(backend: tuple[str, str], tmp_path: Path) -> str:
     name, template_url = backend
     if name == "sqlite":
-        template = Path(make_url(template_url).database or "")
-        copy = tmp_path / "evalapp.sqlite3"
-        shutil.copyfile(template, copy)
-        return f"sqlite:///{copy}"
+        return copy_of_sqlite(template_url, tmp_path)
     engine = sa.create_engine(template_url)
     with engine.begin() as connection:
         tables = [
@@ -84,15 +85,11 @@ def module_app(backend: tuple[str, str],
     folder = tmp_path_factory.mktemp("module")
     schema = None
     if name == "sqlite":
-        copy = folder / "evalapp.sqlite3"
-        shutil.copyfile(Path(make_url(template_url).database or ""), copy)
-        url = f"sqlite:///{copy}"
+        url = copy_of_sqlite(template_url, folder)
     else:
         schema = PostgresSchema()
         url = schema.url
-        migrating = build_app(url, folder / "migrating", SCHEMA_CHECK=False)
-        upgrade_schema(migrating)
-        dispose(migrating)
+        migrate(url, folder / "migrating")
     app = build_app(url, folder / "instance")
     yield app
     dispose(app)

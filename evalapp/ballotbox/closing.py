@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from nacl.public import PrivateKey
 from evalapp.ballotbox.custody import key_folder
 from evalapp.ballotbox.operations import open_box
 from evalapp.extensions import db
+from evalapp.paths import write_atomically
 
 STALE_SECONDS = 120
 log = logging.getLogger(__name__)
@@ -62,10 +62,8 @@ def read_progress(instance_path: str, campaign_id: int) -> Progress | None:
 def _write(instance_path: str, campaign_id: int, state: str, done: int, total: int) -> None:
     path = progress_file(instance_path, campaign_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-    partial.write_text(json.dumps({"state": state, "done": done, "total": total,
-                                   "updated": time.time()}))
-    partial.replace(path)  # atomic: a reader sees the old report or the new one
+    write_atomically(path, json.dumps({"state": state, "done": done, "total": total,
+                                       "updated": time.time()}).encode())
 
 
 def start_opening(app: Flask, campaign_id: int, key: PrivateKey, user_id: int | None,

@@ -42,6 +42,7 @@ from flask import Flask, current_app
 from flask_babel import force_locale, get_locale
 
 from evalapp.campaigns.models import Campaign
+from evalapp.paths import PACKAGE_DIR, TRANSLATIONS_DIR, write_atomically
 
 
 def _outputs_digest() -> str:
@@ -49,11 +50,10 @@ def _outputs_digest() -> str:
     statistics, the templates and the translation catalogues."""
     import analysis
 
-    app_root = Path(__file__).resolve().parents[1]
     sources = [*sorted(Path(__file__).parent.glob("*.py")),
                *sorted(Path(analysis.__file__).parent.glob("*.py")),
-               *sorted((app_root / "templates" / "results").glob("*.html")),
-               *sorted((app_root / "translations").glob("*/LC_MESSAGES/*.mo"))]
+               *sorted((PACKAGE_DIR / "templates" / "results").glob("*.html")),
+               *sorted(TRANSLATIONS_DIR.glob("*/LC_MESSAGES/*.mo"))]
     digest = hashlib.sha256()
     for source in sources:
         digest.update(source.read_bytes())
@@ -80,9 +80,7 @@ def _path(instance_path: str, campaign: Campaign, name: str, locale: str) -> Pat
 
 def _write(path: Path, content: bytes) -> None:
     _make_folder(path.parent)
-    partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    partial.write_bytes(content)
-    partial.replace(path)
+    write_atomically(path, content)
 
 
 def kept(campaign: Campaign, name: str, build: Callable[[], bytes]) -> bytes:
@@ -90,16 +88,15 @@ def kept(campaign: Campaign, name: str, build: Callable[[], bytes]) -> bytes:
     current language: read from the instance folder, or built by `build` and kept there.
 
     Raises ValueError when the campaign is not closed."""
-    path = _path(current_app.instance_path, campaign, name, str(get_locale()))
-    try:
-        return path.read_bytes()
-    except OSError:  # not built yet, or a folder that cannot be read
+    content = ready(campaign, name)
+    if content is None:
         content = build()
+        path = _path(current_app.instance_path, campaign, name, str(get_locale()))
         try:
             _write(path, content)
         except OSError:
             log.warning("could not keep %s", path, exc_info=True)
-        return content
+    return content
 
 
 def ready(campaign: Campaign, name: str) -> bytes | None:
@@ -107,7 +104,7 @@ def ready(campaign: Campaign, name: str) -> bytes | None:
     path = _path(current_app.instance_path, campaign, name, str(get_locale()))
     try:
         return path.read_bytes()
-    except OSError:
+    except OSError:  # not built yet, or a folder that cannot be read
         return None
 
 

@@ -118,20 +118,22 @@ def export(campaign_id: int, fmt: str) -> Response | tuple[str, int]:
     campaign = _closed(campaign_id)
     made = EXPORTS[fmt]
     name = f"export.{fmt}"
-    content = store.ready(campaign, name) if fmt in BUILT_IN_BACKGROUND else None
-    if content is None and fmt in BUILT_IN_BACKGROUND:
+
+    def build(closed: Campaign) -> bytes:
+        return made.build(campaign_results(closed))
+
+    if fmt not in BUILT_IN_BACKGROUND:
+        content = store.kept(campaign, name, lambda: build(campaign))
+    elif (content := store.ready(campaign, name)) is None:
         if store.failed(campaign, name):
             return render_template("results/preparing.html", campaign=campaign,
                                    label=made.label, failed=True), 503
         try:
-            store.build_in_background(campaign, name,
-                                      lambda closed: made.build(campaign_results(closed)))
+            store.build_in_background(campaign, name, build)
             return render_template("results/preparing.html", campaign=campaign,
                                    label=made.label, failed=False), 202
         except store.Unwritable:
-            content = made.build(campaign_results(campaign))
-    if content is None:
-        content = store.kept(campaign, name, lambda: made.build(campaign_results(campaign)))
+            content = build(campaign)
     record("results.export", user=current_user, campaign=campaign, format=fmt)
     db.session.commit()
     response = Response(content, mimetype=made.mimetype)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from evalapp import create_app
 from evalapp.extensions import db
+from evalapp.schema import upgrade_schema
 
 POSTGRES_URL = os.environ.get("EVALAPP_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
@@ -68,3 +70,17 @@ def dispose(app: Flask) -> None:
             thread.join(timeout=120)
     with app.app_context():
         db.engine.dispose()
+
+
+def migrate(url: str, instance: Path) -> None:
+    """Bring the database at `url` to the newest schema, as `evalapp` does at start-up."""
+    app = build_app(url, instance, SCHEMA_CHECK=False)
+    upgrade_schema(app)
+    dispose(app)
+
+
+def copy_of_sqlite(template_url: str, folder: Path) -> str:
+    """The URL of a fresh copy, in `folder`, of the migrated SQLite file at `template_url`."""
+    copy = folder / "evalapp.sqlite3"
+    shutil.copyfile(Path(make_url(template_url).database or ""), copy)
+    return f"sqlite:///{copy}"
