@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from tests.support.browser import PHONE
 from tests.support.demo import PASSWORD
 from tests.support.factories import PASSWORD as STAFF_PASSWORD
@@ -22,17 +24,17 @@ def test_organiser_logs_in_and_sees_the_demo_campaigns(runner, live_server, page
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(re.compile(r".*/campaigns/$"))
     rows = page.locator("table tbody tr")
-    assert rows.count() == 3
-    assert "2026年度基层党建工作述职评议考核（演示）" in rows.nth(0).inner_text()
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text("2026年度基层党建工作述职评议考核（演示）")
     page.screenshot(path=str(tmp_path / "campaigns.png"), full_page=True)
 
     page.get_by_role("link", name="2025年度基层党建工作述职评议考核（演示）").click()
-    assert page.get_by_role("heading", name="测评表").is_visible()
-    assert page.locator("ol li").count() == 24
+    expect(page.get_by_role("heading", name="测评表")).to_be_visible()
+    expect(page.locator("ol li")).to_have_count(24)
 
     page.get_by_role("button", name="English").click()
-    assert page.locator("html").get_attribute("lang") == "en"
-    assert page.get_by_role("heading", name="Questionnaire").is_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", name="Questionnaire")).to_be_visible()
 
     assert page.outside_requests == []
     assert page.console_errors == []
@@ -51,14 +53,14 @@ def test_a_leader_reads_the_results_with_their_charts(runner, live_server, page,
     log_in_to_the_demo(runner, live_server, page, "leader")
     page.get_by_role("link", name="2025年度基层党建工作述职评议考核（演示）").click()
     page.get_by_role("link", name="测评结果").click()
-    assert page.get_by_role("heading", name=re.compile("测评结果")).is_visible()
-    assert page.locator("table tbody tr").count() == 5
-    assert page.get_by_role("link", name="汇总表（Excel）").is_visible()
+    expect(page.get_by_role("heading", name=re.compile("测评结果"))).to_be_visible()
+    expect(page.locator("table tbody tr")).to_have_count(5)
+    expect(page.get_by_role("link", name="汇总表（Excel）")).to_be_visible()
     _charts_drawn(page, 1)
     page.screenshot(path=str(tmp_path / "results-overview.png"), full_page=True)
 
     page.locator("table tbody tr").first.get_by_role("link").click()
-    assert page.get_by_role("heading", name="按测评人类别").is_visible()
+    expect(page.get_by_role("heading", name="按测评人类别")).to_be_visible()
     assert page.locator("tr.low").count() >= 4  # the weakest items, flagged
     _charts_drawn(page, 2)
     page.screenshot(path=str(tmp_path / "results-subject.png"), full_page=True)
@@ -69,7 +71,7 @@ def test_a_leader_reads_the_results_with_their_charts(runner, live_server, page,
 def _charts_drawn(page, count: int) -> None:
     """Every chart image loaded and has a size: no broken image icons."""
     charts = page.locator("figure.chart img")
-    assert charts.count() == count
+    expect(charts).to_have_count(count)
     for index in range(count):
         chart = charts.nth(index)
         chart.scroll_into_view_if_needed()
@@ -82,7 +84,7 @@ def test_wrong_password_is_said_plainly(live_server, page):
     page.get_by_label("用户名").fill("nobody")
     page.get_by_label("密码").fill("nothing")
     page.get_by_role("button", name="登录").click()
-    assert page.get_by_role("alert").inner_text() == "用户名或密码错误。"
+    expect(page.get_by_role("alert")).to_have_text("用户名或密码错误。")
 
 
 def test_a_rater_on_a_phone_reloads_halfway_loses_nothing_and_submits(
@@ -103,38 +105,38 @@ def test_a_rater_on_a_phone_reloads_halfway_loses_nothing_and_submits(
     page.goto(f"{live_server}/t/{tickets.single[0]}")
     assert page.url == f"{live_server}/ballot"  # the code left the address bar
     questions = page.locator("fieldset.item")
-    assert questions.count() == 29
+    expect(questions).to_have_count(29)
     progress = page.locator("[data-progress]")
-    assert progress.inner_text() == "已答 0 / 29 题"
+    expect(progress).to_have_text("已答 0 / 29 题")
     page.screenshot(path=str(tmp_path / "questionnaire-top.png"))
 
     for index in range(15):  # half of the questions, tapping the visible labels
         questions.nth(index).locator("label").nth(index % 4).tap()
     page.locator("textarea").fill("希望整改措施落到实处")
-    assert progress.inner_text() == "已答 15 / 29 题"
+    expect(progress).to_have_text("已答 15 / 29 题")
 
     page.reload()
-    assert progress.inner_text() == "已答 15 / 29 题"
+    expect(progress).to_have_text("已答 15 / 29 题")
     assert page.locator("textarea").input_value() == "希望整改措施落到实处"
     assert questions.nth(3).locator("input").nth(3).is_checked()
 
     page.get_by_role("button", name="提交").tap()  # blanks are pointed out first, in view
     notice = page.locator("#confirm")
-    assert "未作答：14 题" in notice.inner_text()
-    assert "本票将作为废票，不计入结果：28 道题目中有 13 道未答" in notice.inner_text()
+    expect(notice).to_contain_text("未作答：14 题")
+    expect(notice).to_contain_text("本票将作为废票，不计入结果：28 道题目中有 13 道未答")
     assert _in_view(notice) and _in_view(page.get_by_role("button", name="仍然提交"))
     page.screenshot(path=str(tmp_path / "questionnaire-blanks.png"))
-    assert page.locator("fieldset.item.blank").count() == 14
+    expect(page.locator("fieldset.item.blank")).to_have_count(14)
     assert page.url == f"{live_server}/ballot#confirm"
 
     for index in range(15, 29):
         questions.nth(index).locator("label").first.tap()
-    assert progress.inner_text() == "已答 29 / 29 题"
+    expect(progress).to_have_text("已答 29 / 29 题")
     page.screenshot(path=str(tmp_path / "questionnaire.png"), full_page=True)
     page.get_by_role("button", name="仍然提交").tap()
     page.wait_for_url(f"{live_server}/ballot/receipt*")
-    assert page.get_by_role("heading", name="测评票已提交").is_visible()
-    assert "有效票：本票计入测评结果" in page.locator(".receipts").inner_text()
+    expect(page.get_by_role("heading", name="测评票已提交")).to_be_visible()
+    expect(page.locator(".receipts")).to_contain_text("有效票：本票计入测评结果")
     receipt = page.locator(".receipt-code").inner_text()
     assert len(receipt) == 10
     page.screenshot(path=str(tmp_path / "receipt.png"))
@@ -163,7 +165,7 @@ def test_the_questionnaire_works_without_javascript(app, browser, live_server):
         questions.nth(index).locator("label").nth(1).click()
     page.get_by_role("button", name="提交").click()
     page.wait_for_url(f"{live_server}/ballot/receipt*")  # the form sends #confirm along
-    assert page.get_by_role("heading", name="测评票已提交").is_visible()
+    expect(page.get_by_role("heading", name="测评票已提交")).to_be_visible()
     context.close()
 
 
@@ -190,7 +192,7 @@ def test_an_organiser_sets_up_and_opens_a_campaign(app, browser, live_server, tm
     page.get_by_label("名称").fill("2026年度宁波海关述职评议")
     page.get_by_label("组织单位").select_option(label="宁波海关")
     page.get_by_role("button", name="创建").click()
-    assert page.get_by_role("heading", name="2026年度宁波海关述职评议").is_visible()
+    expect(page.get_by_role("heading", name="2026年度宁波海关述职评议")).to_be_visible()
 
     page.get_by_role("link", name="添加被评对象").click()
     page.get_by_label("单位", exact=True).select_option(label="宁波海关")
@@ -201,19 +203,19 @@ def test_an_organiser_sets_up_and_opens_a_campaign(app, browser, live_server, tm
         page.locator(f"#items-{index}-text_zh").fill(f"个性化内容{index + 1}")
     page.locator("#items-0-problem").fill("2")
     page.get_by_role("button", name="保存").click()
-    assert page.locator("table").first.get_by_role("link", name="王建国").is_visible()
+    expect(page.locator("table").first.get_by_role("link", name="王建国")).to_be_visible()
 
     page.get_by_role("link", name="名册").click()
     page.get_by_label("名册文件（CSV 或 Excel）").set_input_files(str(roster))
     page.get_by_role("button", name="上传").click()
     page.get_by_role("button", name="检查").click()
     page.get_by_role("button", name="导入 5 人").click()
-    assert "已导入 5 人" in page.locator(".flash").inner_text()
+    expect(page.locator(".flash")).to_contain_text("已导入 5 人")
 
     page.goto(page.url.replace("/roster/", "/draws/"))
     page.get_by_label("抽样比例（%）").fill("60")
     page.get_by_role("button", name="抽样").click()
-    assert page.get_by_role("heading", name="抽中人员名单（用于通知）").is_visible()
+    expect(page.get_by_role("heading", name="抽中人员名单（用于通知）")).to_be_visible()
     with page.expect_download() as download:
         page.get_by_role("button", name="发放并下载").click()
     sheet = tmp_path / "tickets.pdf"
@@ -221,10 +223,10 @@ def test_an_organiser_sets_up_and_opens_a_campaign(app, browser, live_server, tm
     assert sheet.read_bytes().startswith(b"%PDF")
 
     page.goto(page.url.split("/draws/")[0])
-    assert page.locator(".card li").count() == 0  # nothing missing any more
+    expect(page.locator(".card li")).to_have_count(0)  # nothing missing any more
     page.get_by_role("button", name="开启测评").click()
-    assert page.get_by_role("heading", name="2026年度宁波海关述职评议").is_visible()
-    assert "已收回 0 / 3 张测评票" in page.locator(".big-figure").inner_text()
+    expect(page.get_by_role("heading", name="2026年度宁波海关述职评议")).to_be_visible()
+    expect(page.locator(".big-figure")).to_contain_text("已收回 0 / 3 张测评票")
     page.screenshot(path=str(tmp_path / "monitor.png"))
     context.close()
 
@@ -260,7 +262,7 @@ def test_the_ledger_is_kept_and_the_lookback_read(app, live_server, page, tmp_pa
     page.get_by_role("link", name="整改清单").click()
     page.get_by_role("link", name=re.compile("宁波海关")).click()
     page.get_by_role("button", name="添加测评结果中得分最弱的题目").click()
-    assert page.locator("section.problem").count() == 4
+    expect(page.locator("section.problem")).to_have_count(4)
     page.get_by_label("问题", exact=True).fill("基层调研次数偏少")
     page.get_by_role("button", name="添加", exact=True).click()
     page.locator("section.problem").last.get_by_role("link", name="添加整改措施").click()
@@ -268,10 +270,11 @@ def test_the_ledger_is_kept_and_the_lookback_read(app, live_server, page, tmp_pa
     page.get_by_label("责任部门").fill("机关党委")
     page.get_by_label("整改时限").fill("2030-06-30")
     page.get_by_role("button", name="保存").click()
-    assert "每季度到基层蹲点调研不少于一次" in page.locator("section.problem").last.inner_text()
+    expect(page.locator("section.problem").last).to_contain_text("每季度到基层蹲点调研不少于一次")
     page.screenshot(path=str(tmp_path / "ledger.png"), full_page=True)
 
     page.get_by_role("link", name=re.compile("整改清单 ·")).click()
+    page.wait_for_url(re.compile(r".*/rectification/?$"))
     assert page.locator("tfoot").inner_text().split()[1:4] == ["5", "1", "0"]
     _charts_drawn(page, 1)
 
@@ -279,7 +282,7 @@ def test_the_ledger_is_kept_and_the_lookback_read(app, live_server, page, tmp_pa
     page.get_by_label("前一次测评").select_option(label="2025年度测评")
     page.get_by_label("后一次测评").select_option(label="2026年度测评")
     page.get_by_role("button", name="比较").click()
-    assert "明显好转" in page.locator("table").first.inner_text()
+    expect(page.locator("table").first).to_contain_text("明显好转")
     _charts_drawn(page, 1)
     page.screenshot(path=str(tmp_path / "lookback.png"), full_page=True)
     assert page.outside_requests == []
@@ -291,12 +294,12 @@ def test_an_organiser_closes_the_campaign_and_watches_the_box_open(runner, live_
     log_in_to_the_demo(runner, live_server, page, "organiser")
     page.get_by_role("link", name="2026年度基层党建工作述职评议考核（演示）").click()
     page.get_by_role("link", name="结束测评…").click()
-    assert page.get_by_role("heading", name="结束测评将会").is_visible()
+    expect(page.get_by_role("heading", name="结束测评将会")).to_be_visible()
     assert "尚未使用的测评票全部失效" in page.content()
     page.screenshot(path=str(tmp_path / "close-confirm.png"), full_page=True)
     page.get_by_role("button", name="结束测评并开启投票箱").click()
     page.wait_for_url(re.compile(r".*/campaigns/\d+$"), timeout=60_000)
     assert "投票箱已开启" in page.content()
-    assert page.get_by_role("link", name="测评结果 →").is_visible()
+    expect(page.get_by_role("link", name="测评结果 →")).to_be_visible()
     page.screenshot(path=str(tmp_path / "closed.png"), full_page=True)
     assert page.outside_requests == [] and page.console_errors == []
