@@ -71,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
     from evalapp.campaigns.views import bp as campaigns_bp
     from evalapp.home.views import bp as home_bp
     from evalapp.lookback.views import bp as lookback_bp
+    from evalapp.paper.views import bp as paper_bp
     from evalapp.rating.views import bp as rating_bp
     from evalapp.rectification.views import bp as rectification_bp
     from evalapp.results.views import bp as results_bp
@@ -91,3 +92,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(tickets_bp)
     app.register_blueprint(rectification_bp)
     app.register_blueprint(lookback_bp)
+    app.register_blueprint(paper_bp)

@@ -87,6 +87,7 @@ def demo_command() -> None:
     click.echo(f"组织者 / organiser:  organiser  密码 / password: {result.password}")
     click.echo(f"领导 / leader:       leader     密码 / password: {result.password}")
     click.echo(f"审计 / auditor:      auditor    密码 / password: {result.password}")
+    click.echo(f"录入员 / clerks:     clerk1, clerk2  密码 / password: {result.password}")
     click.echo(f"测评票打印页 / ticket sheets: {sheet}")
     click.echo("未使用的测评票 / unspent tickets of the open campaign:")
     for unit_name, token in result.tickets:

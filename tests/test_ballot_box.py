@@ -33,6 +33,7 @@ from evalapp.tickets.tokens import hash_token
 from tests.support.factories import make_user
 from tests.support.organiser import close_on_the_web
 from tests.support.rater import campaign_of, full_answers, make_tickets
+from tests.support.storage import readable_anywhere
 from tests.support.web import csrf_token, login
 
 RECEIPT = re.compile(r'class="receipt-code">([0-9A-Z]{10})<')
@@ -67,27 +68,6 @@ def vote(app, token: str, opinion: str = "") -> str:
     receipt = client.get("/ballot/receipt")
     assert receipt.status_code == 200
     return RECEIPT.search(receipt.get_data(as_text=True)).group(1)
-
-
-def readable_anywhere(app, needles: list[str]) -> set[str]:
-    """Which needles a database reader finds: in any row of any table (as text, and bytes
-    as hex), and on SQLite in the raw bytes of the database file and its -wal file; in UTF-8
-    and in UTF-16."""
-    found = set()
-    encodings = ("utf-8", "utf-16-le")
-    forms = {needle: [needle, *(needle.encode(e).hex() for e in encodings)]
-             for needle in needles}
-    with app.app_context(), db.engine.connect() as connection:
-        for table in sa.inspect(connection).get_table_names():
-            for row in connection.execute(sa.text(f"SELECT * FROM {table}")):
-                text = " ".join(value.hex() if isinstance(value, bytes) else str(value)
-                                for value in row)
-                found |= {n for n, ways in forms.items() if any(w in text for w in ways)}
-        if connection.dialect.name == "sqlite":
-            path = Path(make_url(str(db.engine.url)).database)
-            raw = b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
-            found |= {n for n in needles if any(n.encode(e) in raw for e in encodings)}
-    return found
 
 
 def test_while_open_no_answer_opinion_or_receipt_is_readable(app, tickets, defence):

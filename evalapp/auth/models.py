@@ -18,6 +18,7 @@ class Role(enum.StrEnum):
     ORGANISER = "organiser"  # runs campaigns of their unit
     LEADER = "leader"  # reads results once a campaign is closed
     AUDITOR = "auditor"  # reads the audit log and the sample draws
+    CLERK = "clerk"  # keys paper ballots (organisers may too)
 
 
 MIN_PASSWORD_LENGTH = 12

@@ -19,6 +19,7 @@ import hashlib
 import os
 import re
 import secrets
+import time
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,6 +60,34 @@ def new_server_key(instance_path: str) -> bytes:
     return public
 
 
+def keying_key_file(instance_path: str, public_key: bytes) -> Path:
+    return key_folder(instance_path) / f"{public_key.hex()}.keying"
+
+
+def keying_key(instance_path: str, public_key: bytes) -> bytes:
+    """The symmetric key that hides paper ballots' provisional keyings (evalapp.paper) while
+    the box whose public key is given is open: made on first use, readable by its owner only,
+    destroyed with the box's key when the box is opened. Two processes making it at once
+    agree: only the first creation succeeds and both read what it wrote."""
+    path = keying_key_file(instance_path, public_key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+            handle.flush()
+            os.fsync(handle.fileno())
+    for _ in range(100):  # another process may be between its creation and its write
+        key = path.read_bytes()
+        if len(key) == 32:
+            return key
+        time.sleep(0.01)
+    raise OSError(f"{path} does not hold a key")
+
+
 def server_key(instance_path: str, public_key: bytes) -> PrivateKey | None:
     path = key_file(instance_path, public_key)
     if not path.exists():
@@ -70,7 +99,14 @@ def server_key(instance_path: str, public_key: bytes) -> PrivateKey | None:
 def destroy_server_key(instance_path: str, public_key: bytes) -> None:
     """Overwrite, then delete. (On journalling or copy-on-write file systems the overwrite is
     no guarantee; the deletion is what the README promises.)"""
-    path = key_file(instance_path, public_key)
+    _destroy(key_file(instance_path, public_key))
+
+
+def destroy_keying_key(instance_path: str, public_key: bytes) -> None:
+    _destroy(keying_key_file(instance_path, public_key))
+
+
+def _destroy(path: Path) -> None:
     if path.exists():
         with path.open("r+b") as handle:
             handle.write(secrets.token_bytes(32))

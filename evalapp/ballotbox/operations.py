@@ -28,6 +28,7 @@ from evalapp.auth.models import User
 from evalapp.ballotbox.custody import (
     Share,
     combine_shares,
+    destroy_keying_key,
     destroy_server_key,
     key_file,
     key_folder,
@@ -41,7 +42,7 @@ from evalapp.ballots.models import Ballot, random_ballot_id
 from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.campaigns.operations import mark_closed, mark_open
 from evalapp.extensions import db
-from evalapp.tickets.models import Ticket, TicketBatch
+from evalapp.tickets.models import PaperKeying, Ticket, TicketBatch
 
 # A key file younger than this may belong to a campaign whose opening is not committed yet.
 _SWEEP_AGE_SECONDS = 600
@@ -152,6 +153,7 @@ def open_box(
             last_report = time.monotonic()
     _write_ballots(connection, campaign_id, rows)
     _empty_box(connection, campaign_id)
+    _discard_keyings(connection, campaign_id)
     mark_closed(campaign)
     record("campaign.close", user=db.session.get(User, user_id) if user_id else None,
            campaign=campaign, ballots=len(rows))
@@ -221,6 +223,14 @@ def _empty_box(connection: sa.Connection, campaign_id: int) -> None:
     connection.execute(sa.delete(SealedBallot).where(SealedBallot.campaign_id == campaign_id))
 
 
+def _discard_keyings(connection: sa.Connection, campaign_id: int) -> None:
+    """Paper ballots whose keyings never agreed are not counted: their tickets stay unspent,
+    and the keyings go with the box (their key is destroyed after the commit)."""
+    tickets = (sa.select(Ticket.id).join(TicketBatch)
+               .where(TicketBatch.campaign_id == campaign_id))
+    connection.execute(sa.delete(PaperKeying).where(PaperKeying.ticket_id.in_(tickets)))
+
+
 _CHUNK = 500
 
 
@@ -252,6 +262,8 @@ def _opened_rows(key: PrivateKey, boxes: Sequence[bytes]) -> tuple[int, list[Row
 
 def _after_opening(campaign: Campaign) -> None:
     """What follows the commit: the key goes, and so do the traces of the spending."""
+    if campaign.box_public_key:
+        destroy_keying_key(current_app.instance_path, campaign.box_public_key)
     if not campaign.box_threshold and campaign.box_public_key:
         destroy_server_key(current_app.instance_path, campaign.box_public_key)
     sweep_keys()
@@ -276,7 +288,8 @@ def compact_storage() -> None:
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql(
-                f"VACUUM {SealedBallot.__tablename__}, {Ticket.__tablename__}"
+                f"VACUUM {SealedBallot.__tablename__}, {Ticket.__tablename__}, "
+                f"{PaperKeying.__tablename__}"
             )
     elif engine.dialect.name == "sqlite":
         # Outside any transaction (a checkpoint inside one finds the database locked): the
@@ -286,21 +299,22 @@ def compact_storage() -> None:
 
 
 def sweep_keys() -> None:
-    """Destroy server key files whose box is no longer open (a kill between the opening's
-    commit and the key's destruction leaves one behind)."""
+    """Destroy key files (the box's, the paper keyings') whose box is no longer open (a kill
+    between the opening's commit and the key's destruction leaves one behind)."""
     folder = key_folder(current_app.instance_path)
     if not folder.is_dir():
         return
     wanted = set(db.session.scalars(
         sa.select(Campaign.box_public_key).where(Campaign.status == CampaignStatus.OPEN)
     ))
-    for path in folder.glob("*.key"):
+    for path in [*folder.glob("*.key"), *folder.glob("*.keying")]:
         try:
             public = bytes.fromhex(path.stem)
         except ValueError:
             continue
         if public not in wanted and time.time() - path.stat().st_mtime > _SWEEP_AGE_SECONDS:
             destroy_server_key(current_app.instance_path, public)
+            destroy_keying_key(current_app.instance_path, public)
 
 
 def custody_notes() -> list[str]:

@@ -87,6 +87,8 @@ class Campaign(db.Model):
             "void_blank_fraction >= 0 AND void_blank_fraction < 1", name="void_fraction_range"
         ),
         sa.CheckConstraint("trim_above IS NULL OR trim_above >= 2", name="trim_above_positive"),
+        sa.CheckConstraint("paper_recheck_percent BETWEEN 0 AND 100",
+                           name="paper_recheck_percent_range"),
         sa.CheckConstraint(
             "(status = 'draft' AND opened_at IS NULL AND closed_at IS NULL)"
             " OR (status = 'open' AND opened_at IS NOT NULL AND closed_at IS NULL)"
@@ -141,6 +143,8 @@ class Campaign(db.Model):
     void_blank_fraction: Mapped[float] = mapped_column(default=0.25)
     void_uniform: Mapped[bool] = mapped_column(default=False)
     trim_above: Mapped[int | None] = mapped_column()
+    # The share of paper ballots the system draws to be keyed a third time (evalapp.paper).
+    paper_recheck_percent: Mapped[int] = mapped_column(default=10, server_default="10")
 
     unit: Mapped[OrgUnit] = relationship()
     sections: Mapped[list[Section]] = relationship(

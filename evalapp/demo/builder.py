@@ -52,6 +52,8 @@ DEMO_ACCOUNTS = (
     ("organiser", "演示组织者", Role.ORGANISER),
     ("leader", "演示领导", Role.LEADER),
     ("auditor", "演示审计员", Role.AUDITOR),
+    ("clerk1", "演示录入员甲", Role.CLERK),
+    ("clerk2", "演示录入员乙", Role.CLERK),
 )
 
 

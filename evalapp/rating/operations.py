@@ -10,7 +10,7 @@ tells a double tap from another phone and says nothing of the ballot or its rece
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,10 +18,19 @@ import sqlalchemy as sa
 
 from evalapp.ballotbox.operations import seal_ballots
 from evalapp.ballotbox.sealing import SealedContent
-from evalapp.campaigns.models import Campaign, CampaignStatus
+from evalapp.ballots.models import encode_levels
+from evalapp.campaigns.models import Campaign, CampaignStatus, Level, Satisfaction
 from evalapp.extensions import db
 from evalapp.rating.questionnaire import batch_subject_ids, questionnaire
 from evalapp.tickets.models import Ticket, TicketBatch
+from forms.ballot import (
+    BallotFormBase,
+    SubjectLayout,
+    comment_field,
+    common_field,
+    individual_field,
+    satisfaction_field,
+)
 
 
 class TicketState(enum.StrEnum):
@@ -29,6 +38,7 @@ class TicketState(enum.StrEnum):
     UNKNOWN = "unknown"
     SPENT = "spent"
     VOIDED = "voided"
+    ON_PAPER = "on_paper"  # a clerk has keyed its paper ballot: no phone may use it
     NOT_OPEN = "not_open"
     CLOSED = "closed"
 
@@ -41,6 +51,7 @@ class TicketCheck:
     subject_ids: tuple[int, ...] = ()
     box_public_key: bytes | None = None
     opened_at: datetime | None = None  # with the id, names the questionnaire's version
+    ticket_id: int | None = None
 
 
 class SubmitOutcome(enum.StrEnum):
@@ -55,7 +66,8 @@ class Refused:
 
 def check_ticket(token_hash: str, *, lock_campaign: bool = False) -> TicketCheck:
     query = (
-        sa.select(Ticket.spent, Ticket.voided, TicketBatch.rater_group_id, TicketBatch.id,
+        sa.select(Ticket.spent, Ticket.voided, Ticket.paper, Ticket.id,
+                  TicketBatch.rater_group_id, TicketBatch.id,
                   Campaign.id, Campaign.status, Campaign.box_public_key, Campaign.opened_at)
         .join(TicketBatch, Ticket.batch_id == TicketBatch.id)
         .join(Campaign, TicketBatch.campaign_id == Campaign.id)
@@ -69,7 +81,8 @@ def check_ticket(token_hash: str, *, lock_campaign: bool = False) -> TicketCheck
     row = db.session.execute(query).first()
     if row is None:
         return TicketCheck(TicketState.UNKNOWN)
-    spent, voided, group_id, batch_id, campaign_id, status, public_key, opened_at = row
+    (spent, voided, paper, ticket_id, group_id, batch_id, campaign_id, status, public_key,
+     opened_at) = row
     subject_ids = (questionnaire(campaign_id, opened_at).batch_subjects(batch_id)
                    if opened_at is not None else batch_subject_ids(batch_id))
     if status is CampaignStatus.DRAFT:
@@ -80,9 +93,12 @@ def check_ticket(token_hash: str, *, lock_campaign: bool = False) -> TicketCheck
         state = TicketState.VOIDED
     elif spent:
         state = TicketState.SPENT
+    elif paper:
+        state = TicketState.ON_PAPER
     else:
         state = TicketState.VALID
-    return TicketCheck(state, campaign_id, group_id, subject_ids, public_key, opened_at)
+    return TicketCheck(state, campaign_id, group_id, subject_ids, public_key, opened_at,
+                       ticket_id)
 
 
 def spent_with(token_hash: str, mark: str) -> bool:
@@ -99,7 +115,8 @@ def submit_ballots(
 
     Of any number of concurrent submits of one ticket exactly one wins the conditional UPDATE.
     A loser carrying the winner's mark is the same phone tapping twice and is told the ballot
-    is in; any other loser is told the ticket was used.
+    is in; any other loser is told the ticket was used. A ticket a clerk has started keying
+    on paper is never spent here (the same row's UPDATE decides between the two).
     """
     check = check_ticket(token_hash, lock_campaign=True)
     if check.state not in (TicketState.VALID, TicketState.SPENT):
@@ -108,14 +125,44 @@ def submit_ballots(
         raise ValueError("the ballots do not match the subjects of the ticket")
     spent = db.session.execute(
         sa.update(Ticket)
-        .where(Ticket.token_hash == token_hash, sa.not_(Ticket.spent), sa.not_(Ticket.voided))
+        .where(Ticket.token_hash == token_hash, sa.not_(Ticket.spent), sa.not_(Ticket.voided),
+               sa.not_(Ticket.paper))
         .values(spent=True, spend_mark=mark)
         .execution_options(synchronize_session=False)
     )
     if spent.rowcount != 1:
         if spent_with(token_hash, mark):
             return SubmitOutcome.ALREADY_STORED
-        return Refused(TicketState.SPENT)
+        return Refused(check_ticket(token_hash).state)
     assert check.box_public_key is not None  # an open campaign has a box (a CHECK says so)
     seal_ballots(check.campaign_id, check.box_public_key, check.rater_group_id, ballots)
     return SubmitOutcome.STORED
+
+
+def contents_of(
+    form: BallotFormBase, layout: Sequence[SubjectLayout], receipts: Mapping[int, str]
+) -> list[SealedContent]:
+    """The ballots a validated form holds, one per subject of `layout`, each with the
+    receipt `receipts` gives its subject."""
+    return [
+        SealedContent(
+            subject_id=s.subject_id,
+            levels=encode_levels(
+                [_level(form[common_field(s.subject_id, item)].data)
+                 for item in s.common_item_ids]
+                + [_level(form[individual_field(s.subject_id, item)].data)
+                   for item in s.individual_item_ids]),
+            satisfaction=_satisfaction(form[satisfaction_field(s.subject_id)].data),
+            comment=(form[comment_field(s.subject_id)].data or "").strip() or None,
+            receipt_code=receipts[s.subject_id],
+        )
+        for s in layout
+    ]
+
+
+def _level(value: str | None) -> Level | None:
+    return Level(value) if value else None
+
+
+def _satisfaction(value: str | None) -> Satisfaction | None:
+    return Satisfaction(value) if value else None

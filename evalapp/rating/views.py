@@ -11,9 +11,9 @@ from limits import parse
 from werkzeug.wrappers import Response
 
 from evalapp.ballotbox.sealing import SealedContent
-from evalapp.ballots.models import COMMENT_MAX_LENGTH, Ballot, encode_levels
+from evalapp.ballots.models import COMMENT_MAX_LENGTH, Ballot
 from evalapp.campaigns.labels import level_choices, satisfaction_choices
-from evalapp.campaigns.models import Campaign, CampaignStatus, Level, Satisfaction
+from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.database import read_first, start_writing
 from evalapp.extensions import db, limiter
 from evalapp.rating import session as rater_session
@@ -22,6 +22,7 @@ from evalapp.rating.operations import (
     TicketCheck,
     TicketState,
     check_ticket,
+    contents_of,
     spent_with,
     submit_ballots,
 )
@@ -31,7 +32,6 @@ from evalapp.tickets.models import Ticket, TicketBatch
 from evalapp.tickets.tokens import canonical, hash_token, normalize
 from forms.ballot import (
     BallotFormBase,
-    SubjectLayout,
     comment_field,
     common_field,
     individual_field,
@@ -52,6 +52,10 @@ STATE_PAGES = {
         "did not submit it yourself, please tell the organisers at the meeting.")),
     TicketState.VOIDED: (410, _l("This ticket is no longer valid"), _l(
         "The organisers have withdrawn this ticket. Please ask them for a valid one.")),
+    TicketState.ON_PAPER: (409, _l("This ticket has been used on paper"), _l(
+        "A paper ballot with this ticket's code has been handed in and is being counted; each "
+        "ticket counts once. If you did not hand it in yourself, please tell the organisers at "
+        "the meeting.")),
     TicketState.NOT_OPEN: (403, _l("Rating has not started yet"), _l(
         "This evaluation is not open yet. Please scan the code again when the organisers "
         "announce the start of rating.")),
@@ -174,7 +178,7 @@ def ballot() -> Response | str | tuple[str, int]:
     form = campaign.form_class(check.subject_ids)()
     if not form.validate():
         return _ballot_page(campaign, check.subject_ids, form), 422
-    contents = _contents(rater, form, layout)
+    contents = contents_of(form, layout, rater.receipts)
     verdicts = {c.subject_id: verdict(campaign, c) for c in contents}
     blanks = {s.subject_id: form.unanswered(s) for s in layout if form.unanswered(s)}
     void = any(v.void for v in verdicts.values())
@@ -220,25 +224,6 @@ class _FieldNames:
     comment = staticmethod(comment_field)
 
 
-def _contents(
-    rater: rater_session.RaterSession, form: BallotFormBase, layout: list[SubjectLayout]
-) -> list[SealedContent]:
-    return [
-        SealedContent(
-            subject_id=s.subject_id,
-            levels=encode_levels(
-                [_level(form[common_field(s.subject_id, item)].data)
-                 for item in s.common_item_ids]
-                + [_level(form[individual_field(s.subject_id, item)].data)
-                   for item in s.individual_item_ids]),
-            satisfaction=_satisfaction(form[satisfaction_field(s.subject_id)].data),
-            comment=(form[comment_field(s.subject_id)].data or "").strip() or None,
-            receipt_code=rater.receipts[s.subject_id],
-        )
-        for s in layout
-    ]
-
-
 def _submit(
     rater: rater_session.RaterSession, contents: list[SealedContent],
     verdicts: Iterable[Verdict],
@@ -252,14 +237,6 @@ def _submit(
     db.session.commit()
     rater_session.record_void({v.subject_id: v.void for v in verdicts if v.void})
     return _to_receipt()
-
-
-def _level(value: str | None) -> Level | None:
-    return Level(value) if value else None
-
-
-def _satisfaction(value: str | None) -> Satisfaction | None:
-    return Satisfaction(value) if value else None
 
 
 @bp.get("/ballot/receipt")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -7,9 +8,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evalapp.auth.models import User
 from evalapp.campaigns.models import Campaign, RaterGroup, Subject
-from evalapp.database import UTCDateTime, utcnow
+from evalapp.database import UTCDateTime, str_enum, utcnow
 from evalapp.extensions import db
 from evalapp.roster.models import SampleDraw
+
+
+class Recheck(enum.StrEnum):
+    """A paper ballot drawn for a third keying before sealing, and how that keying went."""
+
+    DRAWN = "drawn"
+    AGREED = "agreed"
+    DIFFERED = "differed"
+
 
 batch_subjects = sa.Table(
     "ticket_batch_subjects",
@@ -74,6 +84,8 @@ class Ticket(db.Model):
         sa.CheckConstraint("NOT (spent AND voided)", name="spent_or_voided"),
         sa.CheckConstraint("length(token_hash) = 64", name="token_hash_is_sha256"),
         sa.CheckConstraint("spend_mark IS NULL OR spent", name="marked_when_spent"),
+        sa.CheckConstraint("NOT paper_void OR spent OR voided", name="paper_void_when_used"),
+        sa.CheckConstraint("recheck IS NULL OR paper", name="recheck_on_paper"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,5 +100,35 @@ class Ticket(db.Model):
     # submit carrying the same mark is the same phone tapping twice. It says nothing of the
     # ballot or its receipt, and is cleared when the box is opened.
     spend_mark: Mapped[str | None] = mapped_column(sa.String(32))
+    # Paper ballots (evalapp.paper): how a ticket was used is counted here and never stored
+    # with its ballot, so a lone paper ballot in a group cannot be picked out. `paper` once a
+    # clerk has keyed the ticket's paper ballot (from then on no phone can use it; spent too
+    # once the keyings agree); `paper_void` when a paper ballot came back for a ticket used on
+    # a phone or withdrawn, counted on the tally and never stored; `recheck` when the system
+    # drew the ballot to be keyed a third time.
+    paper: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    paper_void: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    recheck: Mapped[Recheck | None] = mapped_column(str_enum(Recheck, "recheck"))
 
     batch: Mapped[TicketBatch] = relationship(back_populates="tickets")
+
+
+class PaperKeying(db.Model):
+    """One clerk's keying of a paper ballot, before the keyings agree and the ballot is sealed.
+
+    The marks are encrypted (`box`, a fixed-length libsodium secret box, see evalapp.paper.
+    keying) with the campaign's keying key, a file in the instance folder that the database
+    never holds and that is destroyed when the box is opened: a keying sits beside its ticket,
+    so in readable form it would link the ticket to the ballot in the database's files for
+    ever. The rows are deleted when the ballot is sealed, and at the opening of the box.
+    """
+
+    __tablename__ = "paper_keyings"
+    __table_args__ = (sa.UniqueConstraint("ticket_id", "clerk_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    clerk_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    box: Mapped[bytes] = mapped_column(sa.LargeBinary)

@@ -1,0 +1,287 @@
+"""Keying paper ballots into the sealed box, exactly once across phones and paper.
+
+A paper ballot carries its ticket's code. The first keying claims the ticket for paper with a
+conditional UPDATE of the ticket's row (from then on no phone can spend it: the phone's spend
+requires the ticket not to be on paper, and the two UPDATEs of one row run one after the
+other); the keying that makes two agree spends it and seals the ballot into the campaign's
+box, in one transaction, exactly as a phone's submit does. Keyings are kept only until then,
+hidden with a key the database never holds (`evalapp.paper.keying`).
+
+Every keying of a ticket runs with the ticket's row locked by that first UPDATE (PostgreSQL;
+SQLite's write transactions already run one at a time), so two clerks keying one ballot at
+once are put in order rather than both taken as "the second".
+"""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+
+from evalapp.ballotbox.custody import keying_key
+from evalapp.ballotbox.operations import seal_ballots
+from evalapp.ballotbox.sealing import SealedContent
+from evalapp.campaigns.models import Campaign, RaterGroup
+from evalapp.extensions import db
+from evalapp.paper.keying import Field, Value, decided, differences, hide, reveal, value_of
+from evalapp.rating.operations import TicketCheck, TicketState, check_ticket
+from evalapp.tickets.models import PaperKeying, Recheck, Ticket, TicketBatch
+from evalapp.tickets.tokens import new_receipt_code
+
+
+class Stage(enum.StrEnum):
+    """What a paper ballot waits for."""
+
+    FIRST = "first"  # its first keying
+    SECOND = "second"  # a keying by another clerk, who does not see the first
+    RECHECK = "recheck"  # two keyings agree, and the system drew it for a third
+    DECIDE = "decide"  # the keyings differ: a person who keyed none of them decides
+
+
+class Keyed(enum.StrEnum):
+    """What a keying led to."""
+
+    FIRST = "first"
+    RECHECK = "recheck"  # agreed with the first and drawn for a third keying
+    DIFFER = "differ"  # waits for a decision
+    SEALED = "sealed"  # in the box, the ticket spent
+
+
+class Hold(enum.StrEnum):
+    """Why a clerk may not key (or decide) this ballot now."""
+
+    KEYED_BY_YOU = "keyed_by_you"
+    AWAITS_DECISION = "awaits_decision"
+    NOTHING_TO_DECIDE = "nothing_to_decide"
+
+
+@dataclass(frozen=True)
+class Refused:
+    reason: TicketState | Hold
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A paper ballot being keyed: what it waits for, and for a decision, the fields the
+    keyings disagree on with the distinct values keyed for each."""
+
+    check: TicketCheck
+    stage: Stage
+    keyed_by: tuple[int, ...]
+    disputed: tuple[tuple[Field, tuple[Value, ...]], ...] = ()
+
+
+def pending(token_hash: str) -> Pending | Refused:
+    """The paper ballot of a ticket as it stands (for the pages; nothing is written)."""
+    check = check_ticket(token_hash)
+    if check.state not in (TicketState.VALID, TicketState.ON_PAPER):
+        return Refused(check.state)
+    return _pending(check, _keyings(check))
+
+
+def key_ballot(
+    token_hash: str, clerk_id: int, contents: Sequence[SealedContent]
+) -> Keyed | Refused:
+    """Record one clerk's keying of a ticket's paper ballot; the caller commits (or rolls
+    back on Refused). ValueError when `contents` do not cover the ticket's subjects."""
+    check = _claimed(token_hash)
+    if isinstance(check, Refused):
+        return check
+    if sorted(content.subject_id for content in contents) != sorted(check.subject_ids):
+        raise ValueError("the keying does not match the subjects of the ticket")
+    keyings = _keyings(check)
+    state = _pending(check, keyings)
+    if clerk_id in state.keyed_by:
+        return Refused(Hold.KEYED_BY_YOU)
+    if state.stage is Stage.DECIDE:
+        return Refused(Hold.AWAITS_DECISION)
+    assert check.ticket_id is not None and check.rater_group_id is not None
+    db.session.add(PaperKeying(ticket_id=check.ticket_id, clerk_id=clerk_id,
+                               box=hide(_key(check), check.rater_group_id, contents)))
+    readings = [contents for _clerk, contents in keyings] + [list(contents)]
+    if len(readings) == 1:
+        return Keyed.FIRST
+    agree = not differences(readings)
+    if state.stage is Stage.RECHECK:
+        _set_recheck(check, Recheck.AGREED if agree else Recheck.DIFFERED)
+    if not agree:
+        return Keyed.DIFFER
+    if state.stage is Stage.SECOND and _drawn_for_recheck(check):
+        _set_recheck(check, Recheck.DRAWN)
+        return Keyed.RECHECK
+    _seal(check, readings[0])
+    return Keyed.SEALED
+
+
+def decide(token_hash: str, decider_id: int, decisions: dict[Field, Value]) -> Keyed | Refused:
+    """Seal the ballot as keyed, with the disputed fields as a person who keyed none of its
+    keyings decided them, paper in hand; the caller commits. ValueError unless `decisions`
+    covers exactly the disputed fields."""
+    check = _claimed(token_hash)
+    if isinstance(check, Refused):
+        return check
+    keyings = _keyings(check)
+    state = _pending(check, keyings)
+    if state.stage is not Stage.DECIDE:
+        return Refused(Hold.NOTHING_TO_DECIDE)
+    if decider_id in state.keyed_by:
+        return Refused(Hold.KEYED_BY_YOU)
+    if set(decisions) != {field for field, _values in state.disputed}:
+        raise ValueError("a decision for each disputed field, and for no other")
+    _seal(check, decided(keyings[0][1], decisions))
+    return Keyed.SEALED
+
+
+def record_void(token_hash: str) -> bool:
+    """Count a paper ballot whose ticket was used on a phone (or withdrawn) as void: it is
+    never stored, only counted on the tally. Whether it was recorded (the caller commits)."""
+    marked = db.session.execute(
+        sa.update(Ticket).where(Ticket.token_hash == token_hash,
+                                Ticket.spent | Ticket.voided)
+        .values(paper_void=True).execution_options(synchronize_session=False))
+    return marked.rowcount == 1
+
+
+def _claimed(token_hash: str) -> TicketCheck | Refused:
+    """The ticket, claimed for paper and its row locked for this transaction."""
+    check = check_ticket(token_hash, lock_campaign=True)
+    if check.state not in (TicketState.VALID, TicketState.ON_PAPER):
+        return Refused(check.state)
+    claimed = db.session.execute(
+        sa.update(Ticket).where(Ticket.token_hash == token_hash, sa.not_(Ticket.spent),
+                                sa.not_(Ticket.voided))
+        .values(paper=True).execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:  # a phone spent it (or it was withdrawn) meanwhile
+        return Refused(check_ticket(token_hash).state)
+    return check
+
+
+def _key(check: TicketCheck) -> bytes:
+    assert check.box_public_key is not None
+    return keying_key(current_app.instance_path, check.box_public_key)
+
+
+def _keyings(check: TicketCheck) -> list[tuple[int, list[SealedContent]]]:
+    """(clerk, ballots keyed) of each keying of the ticket, in the order they were made."""
+    rows = db.session.execute(
+        sa.select(PaperKeying.clerk_id, PaperKeying.box)
+        .where(PaperKeying.ticket_id == check.ticket_id).order_by(PaperKeying.id)).all()
+    if not rows:
+        return []
+    key = _key(check)
+    return [(clerk, reveal(key, box)) for clerk, box in rows]
+
+
+def _pending(check: TicketCheck, keyings: list[tuple[int, list[SealedContent]]]) -> Pending:
+    keyed_by = tuple(clerk for clerk, _contents in keyings)
+    readings = [contents for _clerk, contents in keyings]
+    if not readings:
+        return Pending(check, Stage.FIRST, keyed_by)
+    if len(readings) == 1:
+        return Pending(check, Stage.SECOND, keyed_by)
+    disputed = differences(readings)
+    if not disputed:  # two agree, and wait for the drawn re-check
+        return Pending(check, Stage.RECHECK, keyed_by)
+    return Pending(check, Stage.DECIDE, keyed_by, tuple(
+        (field, tuple(dict.fromkeys(value_of(reading[position], field)
+                                    for reading in readings)))
+        for field in disputed
+        for position in [_position(readings[0], field)]))
+
+
+def _position(contents: Sequence[SealedContent], field: Field) -> int:
+    return next(i for i, content in enumerate(contents) if content.subject_id == field.subject_id)
+
+
+def _drawn_for_recheck(check: TicketCheck) -> bool:
+    """The system's draw, for this ballot alone, of whether it is keyed a third time."""
+    percent = db.session.scalar(
+        sa.select(Campaign.paper_recheck_percent).where(Campaign.id == check.campaign_id))
+    return secrets.randbelow(100) < (percent or 0)
+
+
+def _set_recheck(check: TicketCheck, recheck: Recheck) -> None:
+    db.session.execute(sa.update(Ticket).where(Ticket.id == check.ticket_id)
+                       .values(recheck=recheck).execution_options(synchronize_session=False))
+
+
+def _seal(check: TicketCheck, contents: Sequence[SealedContent]) -> None:
+    """Spend the ticket on paper and seal its ballots with fresh receipts (as random as a
+    phone's, so that the opened ballots do not show which came on paper); the keyings go."""
+    spent = db.session.execute(
+        sa.update(Ticket).where(Ticket.id == check.ticket_id, Ticket.paper,
+                                sa.not_(Ticket.spent), sa.not_(Ticket.voided))
+        .values(spent=True).execution_options(synchronize_session=False))
+    assert spent.rowcount == 1  # claimed under lock in this transaction
+    assert check.campaign_id is not None and check.box_public_key is not None
+    assert check.rater_group_id is not None
+    seal_ballots(check.campaign_id, check.box_public_key, check.rater_group_id, [
+        SealedContent(content.subject_id, content.levels, content.satisfaction,
+                      content.comment, new_receipt_code()) for content in contents])
+    db.session.execute(sa.delete(PaperKeying).where(PaperKeying.ticket_id == check.ticket_id))
+
+
+@dataclass(frozen=True)
+class ModeCount:
+    """How one rater group's tickets were used. Counted on tickets only: ballots carry no
+    mode, so a lone paper ballot in a group cannot be picked out of the results."""
+
+    group: RaterGroup | None  # None: all groups
+    issued: int  # not withdrawn (or used before they were)
+    phone: int  # ballots stored from phones
+    paper: int  # paper ballots keyed, agreed and sealed
+    paper_void: int  # paper ballots whose ticket was used on a phone or withdrawn
+    keying: int  # paper ballots still being keyed (none once the box is open)
+
+    @property
+    def not_returned(self) -> int:
+        return self.issued - self.phone - self.paper - self.keying
+
+
+@dataclass(frozen=True)
+class Tally:
+    groups: list[ModeCount]
+    rechecked: int  # paper ballots keyed a third time
+    recheck_agreed: int  # of which the third keying agreed with the first two
+    recheck_waiting: int  # drawn, not yet keyed a third time
+
+    @property
+    def total(self) -> ModeCount:
+        return ModeCount(None, *(sum(getattr(group, name) for group in self.groups)
+                                 for name in ("issued", "phone", "paper", "paper_void", "keying")))
+
+    @property
+    def agreement(self) -> float | None:
+        """Share of re-checked ballots whose third keying agreed (None before any)."""
+        return self.recheck_agreed / self.rechecked if self.rechecked else None
+
+
+def tally(campaign: Campaign) -> Tally:
+    usable = sa.not_(Ticket.voided) | Ticket.spent
+    rows = db.session.execute(
+        sa.select(RaterGroup,
+                  sa.func.count(Ticket.id).filter(usable),
+                  sa.func.count(Ticket.id).filter(Ticket.spent, sa.not_(Ticket.paper)),
+                  sa.func.count(Ticket.id).filter(Ticket.spent, Ticket.paper),
+                  sa.func.count(Ticket.id).filter(Ticket.paper_void),
+                  sa.func.count(Ticket.id).filter(Ticket.paper, sa.not_(Ticket.spent),
+                                                  sa.not_(Ticket.voided)))
+        .outerjoin(TicketBatch, TicketBatch.rater_group_id == RaterGroup.id)
+        .outerjoin(Ticket, Ticket.batch_id == TicketBatch.id)
+        .where(RaterGroup.campaign_id == campaign.id)
+        .group_by(RaterGroup.id).order_by(RaterGroup.position)).all()
+    rechecks = dict(db.session.execute(
+        sa.select(Ticket.recheck, sa.func.count(Ticket.id)).join(TicketBatch)
+        .where(TicketBatch.campaign_id == campaign.id, Ticket.recheck.is_not(None))
+        .group_by(Ticket.recheck)).all())
+    agreed = rechecks.get(Recheck.AGREED, 0)
+    return Tally(
+        groups=[ModeCount(*row) for row in rows],
+        rechecked=agreed + rechecks.get(Recheck.DIFFERED, 0),
+        recheck_agreed=agreed,
+        recheck_waiting=rechecks.get(Recheck.DRAWN, 0),
+    )

@@ -1,0 +1,31 @@
+"""What an attacker who reads the database finds: in its tables and, on SQLite, in its files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from evalapp.extensions import db
+
+
+def readable_anywhere(app, needles: list[str]) -> set[str]:
+    """Which needles a database reader finds: in any row of any table (as text, and bytes
+    as hex), and on SQLite in the raw bytes of the database file and its -wal file; in UTF-8
+    and in UTF-16."""
+    found = set()
+    encodings = ("utf-8", "utf-16-le")
+    forms = {needle: [needle, *(needle.encode(e).hex() for e in encodings)]
+             for needle in needles}
+    with app.app_context(), db.engine.connect() as connection:
+        for table in sa.inspect(connection).get_table_names():
+            for row in connection.execute(sa.text(f"SELECT * FROM {table}")):
+                text = " ".join(value.hex() if isinstance(value, bytes) else str(value)
+                                for value in row)
+                found |= {n for n, ways in forms.items() if any(w in text for w in ways)}
+        if connection.dialect.name == "sqlite":
+            path = Path(make_url(str(db.engine.url)).database)
+            raw = b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+            found |= {n for n in needles if any(n.encode(e) in raw for e in encodings)}
+    return found

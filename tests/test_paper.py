@@ -1,0 +1,305 @@
+"""Paper ballots beside phones: keyed twice and blind, decided by a third person, re-checked
+at random, exactly once across modes, counted by mode on tickets only, and no more readable
+to a database reader than a phone's ballot."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+import sqlalchemy as sa
+
+from bench.http import HttpClient
+from evalapp.auth.models import Role
+from evalapp.ballotbox import operations as box
+from evalapp.ballotbox.custody import keying_key_file
+from evalapp.ballotbox.sealing import pack, unpack
+from evalapp.ballots.models import Ballot
+from evalapp.campaigns.models import Level, Satisfaction
+from evalapp.extensions import db
+from evalapp.paper import operations as paper
+from evalapp.tickets.models import PaperKeying, Recheck, Ticket
+from evalapp.tickets.tokens import grouped, hash_token
+from tests.support.factories import PASSWORD, make_user
+from tests.support.paper import key, refusal, scan
+from tests.support.race import all_at_once
+from tests.support.rater import CSRF, campaign_of, full_answers, make_tickets, submit_full
+from tests.support.storage import readable_anywhere
+from tests.support.web import login
+
+CLERKS = ("clerk1", "clerk2", "clerk3", "clerk4")
+
+
+@pytest.fixture
+def tickets(app):
+    with app.app_context():
+        made = make_tickets()
+        unit = campaign_of(made.campaign_id).unit
+        for name in CLERKS:
+            make_user(name, unit, Role.CLERK)
+        campaign_of(made.campaign_id).paper_recheck_percent = 0
+        db.session.commit()
+        return made
+
+
+def clerk(app, name: str):
+    client = app.test_client()
+    login(client, name)
+    return client
+
+
+def ticket(app, token: str) -> Ticket:
+    with app.app_context():
+        found = db.session.scalar(sa.select(Ticket).where(Ticket.token_hash == hash_token(token)))
+        db.session.expunge(found)
+        return found
+
+
+def opened_ballots(app, campaign_id: int) -> list[Ballot]:
+    with app.app_context():
+        box.close_campaign(campaign_of(campaign_id))
+        ballots = db.session.scalars(sa.select(Ballot)).all()
+        db.session.expunge_all()
+        return ballots
+
+
+def test_two_agreeing_keyings_seal_the_ballot_and_spend_the_ticket(app, tickets):
+    token = tickets.single[0]
+    first = key(clerk(app, "clerk1"), tickets.campaign_id, token,
+                lambda values: values[1], opinion="纸质票意见")
+    assert first.status_code == 303
+    state = ticket(app, token)
+    assert state.paper and not state.spent  # claimed for paper, not yet in the box
+
+    # The second clerk starts from a blank ballot: the first keying is nowhere on the page.
+    second_form = scan(clerk(app, "clerk2"), tickets.campaign_id, grouped(token))
+    assert second_form.status_code == 200
+    assert " checked" not in second_form.get_data(as_text=True)
+    assert "纸质票意见" not in second_form.get_data(as_text=True)
+
+    second = key(clerk(app, "clerk2"), tickets.campaign_id, token,
+                 lambda values: values[1], opinion="纸质票意见")
+    assert second.status_code == 303
+    state = ticket(app, token)
+    assert state.spent and state.paper
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(PaperKeying.id))) == 0  # gone
+
+    [ballot] = opened_ballots(app, tickets.campaign_id)
+    assert ballot.levels == "1" * 28 and ballot.satisfaction is Satisfaction.FAIRLY_SATISFIED
+    assert ballot.comment == "纸质票意见" and len(ballot.receipt_code) == 10
+
+
+def test_one_clerk_cannot_key_a_ballot_twice(app, tickets):
+    token = tickets.single[0]
+    client = clerk(app, "clerk1")
+    assert key(client, tickets.campaign_id, token).status_code == 303
+    again = scan(client, tickets.campaign_id, token)
+    assert again.status_code == 409
+    assert refusal(again) == "您已录入过这张纸质票：下一遍必须由另一个人录入。"
+    assert not ticket(app, token).spent
+
+
+def differing_answers(data: dict[str, str]) -> None:
+    """The second clerk misreads item 3 (as 一般) and the satisfaction (as 不满意)."""
+    item = sorted((n for n in data if "_c" in n), key=lambda n: int(n.split("_c")[1]))[2]
+    data[item] = Level.FAIR.value
+    satisfaction = next(n for n in data if n.endswith("_satisfaction"))
+    data[satisfaction] = Satisfaction.DISSATISFIED.value
+
+
+def test_differing_keyings_wait_for_a_third_person_who_sees_only_those_fields(app, tickets):
+    token = tickets.single[0]
+    key(clerk(app, "clerk1"), tickets.campaign_id, token)
+    differ = key(clerk(app, "clerk2"), tickets.campaign_id, token, change=differing_answers)
+    assert differ.status_code == 303
+    assert not ticket(app, token).spent
+
+    for keyer in ("clerk1", "clerk2"):  # neither keyer may decide
+        refused = scan(clerk(app, keyer), tickets.campaign_id, token)
+        assert refused.status_code == 409
+        assert "必须由没有录入过它的人" in refusal(refused)
+
+    third = clerk(app, "clerk3")
+    page = scan(third, tickets.campaign_id, token)
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert text.count('class="item dispute"') == 2  # item 3 and satisfaction, nothing else
+    assert "录入为：好；一般" in text and "录入为：满意；不满意" in text
+
+    csrf = CSRF.search(text).group(1)
+    incomplete = third.post(f"/campaigns/{tickets.campaign_id}/paper/decide",
+                            data={"csrf_token": csrf, "code": token, "field-0": "fair"})
+    assert incomplete.status_code == 422 and "请为每个不一致的地方选择" in incomplete.get_data(
+        as_text=True)
+    decided = third.post(f"/campaigns/{tickets.campaign_id}/paper/decide", data={
+        "csrf_token": csrf, "code": token, "field-0": "fair", "field-1": "satisfied"})
+    assert decided.status_code == 303
+    assert ticket(app, token).spent
+    [ballot] = opened_ballots(app, tickets.campaign_id)
+    assert ballot.levels == "002" + "0" * 25 and ballot.satisfaction is Satisfaction.SATISFIED
+
+
+def test_a_ticket_keyed_on_paper_cannot_be_used_on_a_phone(app, tickets):
+    token = tickets.single[0]
+    key(clerk(app, "clerk1"), tickets.campaign_id, token)
+    phone = app.test_client().get(f"/t/{token}")
+    assert phone.status_code == 409
+    assert "这张测评票的纸质票已交回" in phone.get_data(as_text=True)
+
+
+def test_a_paper_ballot_of_a_ticket_used_on_a_phone_is_void_and_counted(app, client, tickets):
+    token = tickets.single[0]
+    submit_full(client, token)
+    clerk1 = clerk(app, "clerk1")
+    refused = scan(clerk1, tickets.campaign_id, token)
+    assert refused.status_code == 409
+    assert "已在手机上使用：这张纸质票作废" in refusal(refused)
+    page = refused.get_data(as_text=True)
+    recorded = clerk1.post(f"/campaigns/{tickets.campaign_id}/paper/void", data={
+        "csrf_token": CSRF.search(page).group(1), "code": token})
+    assert recorded.status_code == 303
+    voided = scan(clerk1, tickets.campaign_id, tickets.voided)  # a withdrawn ticket: void too
+    assert voided.status_code == 409 and "已被收回" in refusal(voided)
+    unknown = scan(clerk1, tickets.campaign_id, "0" * 26)
+    assert unknown.status_code == 404
+
+    with app.app_context():
+        counts = paper.tally(campaign_of(tickets.campaign_id))
+        first = counts.groups[0]
+        assert (first.issued, first.phone, first.paper, first.paper_void, first.keying) == (
+            60, 1, 0, 1, 0)
+    assert [b.levels for b in opened_ballots(app, tickets.campaign_id)] == ["0" * 28]
+
+
+def test_the_tally_counts_each_mode_per_group_and_prints_signature_lines(app, client, tickets):
+    submit_full(client, tickets.single[0])
+    for token in tickets.single[1:3]:
+        for name in ("clerk1", "clerk2"):
+            key(clerk(app, name), tickets.campaign_id, token)
+    key(clerk(app, "clerk1"), tickets.campaign_id, tickets.single[3])  # still being keyed
+    page = clerk(app, "clerk3").get(f"/campaigns/{tickets.campaign_id}/paper/tally")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "计票单" in text and text.count('class="line"') == 3
+    with app.app_context():
+        counts = paper.tally(campaign_of(tickets.campaign_id))
+    first = counts.groups[0]
+    assert (first.issued, first.phone, first.paper, first.keying, first.not_returned) == (
+        60, 1, 2, 1, 56)
+    opened_ballots(app, tickets.campaign_id)
+    with app.app_context():
+        after = paper.tally(campaign_of(tickets.campaign_id)).groups[0]
+    # A ballot whose keyings never agreed is not counted; its ticket was not returned.
+    assert (after.phone, after.paper, after.keying, after.not_returned) == (1, 2, 1, 56)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(PaperKeying.id))) == 0
+
+
+def test_a_drawn_recheck_is_keyed_a_third_time_and_its_agreement_shown(app, tickets):
+    with app.app_context():
+        campaign_of(tickets.campaign_id).paper_recheck_percent = 100
+        db.session.commit()
+    agreeing, differing = tickets.single[:2]
+    for token in (agreeing, differing):
+        key(clerk(app, "clerk1"), tickets.campaign_id, token)
+        drawn = key(clerk(app, "clerk2"), tickets.campaign_id, token)
+        assert drawn.status_code == 303
+        assert ticket(app, token).recheck is Recheck.DRAWN and not ticket(app, token).spent
+    key(clerk(app, "clerk3"), tickets.campaign_id, agreeing)
+    assert ticket(app, agreeing).spent and ticket(app, agreeing).recheck is Recheck.AGREED
+    key(clerk(app, "clerk3"), tickets.campaign_id, differing, change=differing_answers)
+    assert ticket(app, differing).recheck is Recheck.DIFFERED
+    assert not ticket(app, differing).spent  # waits for a decision
+    page = scan(clerk(app, "clerk4"), tickets.campaign_id, differing)
+    assert page.get_data(as_text=True).count('class="item dispute"') == 2
+
+    text = clerk(app, "clerk1").get(
+        f"/campaigns/{tickets.campaign_id}/paper/tally").get_data(as_text=True)
+    assert "复核：系统抽取的 2 张纸质票已录入第三遍，其中 1 张与前两遍一致（50.0%）" in text
+
+
+def test_phone_and_paper_racing_for_one_ticket_store_exactly_one_ballot(
+        app, live_server, tickets):
+    """A phone submits while two clerks key the same ticket's paper ballot, again and again:
+    whichever mode claims the ticket first wins, the other is refused, and opening the box
+    gives exactly one ballot per ticket."""
+    rounds = tickets.single[:8]
+    phones, clerk_forms = [], []
+    for token in rounds:
+        phone = HttpClient(live_server)
+        assert phone.get(f"/t/{token}").status == 303
+        phones.append((phone, full_answers(phone.get("/ballot").text)))
+    clerks = [_web_clerk(live_server, name) for name in ("clerk1", "clerk2")]
+    for token in rounds:
+        clerk_forms.append([_keying_form(c, tickets.campaign_id, token) for c in clerks])
+
+    outcomes = []
+    for (phone, ballot), forms in zip(phones, clerk_forms, strict=True):
+        outcomes.append(all_at_once([
+            lambda p=phone, b=ballot: p.post("/ballot", b).status,
+            *[lambda c=c, f=f: c.post(f"/campaigns/{tickets.campaign_id}/paper/ballot",
+                                     f).status for c, f in zip(clerks, forms, strict=True)]]))
+    assert all(status in (303, 409) for statuses in outcomes for status in statuses)
+    with app.app_context():
+        spent = db.session.scalar(sa.select(sa.func.count(Ticket.id)).where(Ticket.spent))
+        on_paper = db.session.scalar(sa.select(sa.func.count(Ticket.id)).where(
+            Ticket.spent, Ticket.paper))
+    ballots = opened_ballots(app, tickets.campaign_id)
+    assert spent == len(ballots) == len(rounds)  # one ballot per ticket, whoever won
+    phone_won = sum(statuses[0] == 303 for statuses in outcomes)
+    assert phone_won + on_paper == len(rounds)
+
+
+def _web_clerk(live_server: str, name: str) -> HttpClient:
+    client = HttpClient(live_server)
+    page = client.get("/auth/login").text
+    assert client.post("/auth/login", {"username": name, "password": PASSWORD,
+                                       "csrf_token": CSRF.search(page).group(1)}).status == 302
+    return client
+
+
+def _keying_form(client: HttpClient, campaign_id: int, token: str) -> dict[str, str]:
+    page = client.get(f"/campaigns/{campaign_id}/paper/").text
+    form = client.post(f"/campaigns/{campaign_id}/paper/",
+                       {"code": token, "csrf_token": CSRF.search(page).group(1)})
+    assert form.status == 200, form.text[:500]
+    return {**full_answers(form.text), "code": token}
+
+
+@pytest.fixture(params=["defended", "undefended"])
+def keying_defence(request, monkeypatch) -> bool:
+    """Keyings hidden as shipped, or stored as their plain packed bytes (switched off)."""
+    if request.param == "undefended":
+        monkeypatch.setattr(paper, "hide", lambda key, group, contents: pack(group, contents))
+        monkeypatch.setattr(paper, "reveal", lambda key, box: unpack(box)[1])
+    return request.param == "defended"
+
+
+def test_a_keying_waiting_for_its_second_is_not_readable_in_the_database(
+        app, tickets, keying_defence):
+    opinion = f"纸质票上的独特意见{secrets.token_hex(6)}"
+    key(clerk(app, "clerk1"), tickets.campaign_id, tickets.single[0], opinion=opinion)
+    found = readable_anywhere(app, [opinion])
+    if keying_defence:
+        assert found == set()
+    else:
+        assert found == {opinion}  # the attack has teeth
+
+
+def test_the_keying_key_is_destroyed_when_the_box_is_opened(app, tickets):
+    key(clerk(app, "clerk1"), tickets.campaign_id, tickets.single[0])
+    with app.app_context():
+        public = campaign_of(tickets.campaign_id).box_public_key
+        path = keying_key_file(app.instance_path, public)
+        assert path.exists() and path.stat().st_mode & 0o077 == 0
+    opened_ballots(app, tickets.campaign_id)
+    assert not path.exists()
+
+
+def test_clerks_key_but_do_not_run_campaigns(app, tickets):
+    client = clerk(app, "clerk1")
+    assert client.get(f"/campaigns/{tickets.campaign_id}/paper/").status_code == 200
+    assert client.get(f"/campaigns/{tickets.campaign_id}/tickets/").status_code == 403
+    detail = client.get(f"/campaigns/{tickets.campaign_id}").get_data(as_text=True)
+    assert "录入纸质票" in detail and "结束测评" not in detail
