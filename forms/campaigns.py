@@ -107,6 +107,11 @@ class ScoringForm(FlaskForm):
         _l("Drop the highest and lowest ballot score when there are more raters than"),
         validators=[Optional(), NumberRange(2, 100000)],
     )
+    paper_recheck_percent = IntegerField(
+        _l("Paper ballots drawn for a third keying (%)"),
+        validators=[InputRequired(),
+                    NumberRange(0, 100, message=_l("Enter a percentage from 0 to 100."))],
+    )
 
     def validate_points_poor(self, field: IntegerField) -> None:
         points = [self.points_excellent.data, self.points_good.data, self.points_fair.data,

@@ -369,7 +369,7 @@ def test_scoring_settings_are_checked_and_saved(app, client, setup):
     data = {"csrf_token": csrf_token(client, path), "points_excellent": 100, "points_good": 85,
             "points_fair": 70, "points_poor": 50, "grade_excellent_min": 90,
             "grade_good_min": 80, "grade_fair_min": 60, "min_report_size": 2,
-            "void_blank_fraction": "30%", "trim_above": ""}
+            "void_blank_fraction": "30%", "trim_above": "", "paper_recheck_percent": 10}
     shown = client.get(path).get_data(as_text=True)  # the default share, as a percentage
     assert re.search(r'name="void_blank_fraction"[^>]*value="25"', shown)
     refused = client.post(path, data=data)
@@ -381,12 +381,15 @@ def test_scoring_settings_are_checked_and_saved(app, client, setup):
     data.update(min_report_size=6, points_poor=90)
     refused = client.post(path, data=data)
     assert "分值须从“好”到“差”依次降低" in refused.get_data(as_text=True)
-    data.update(points_poor=50, void_uniform="y", trim_above=20)
+    assert "请输入 0 到 100 之间的百分数" in client.post(path, data={
+        **data, "paper_recheck_percent": "101"}).get_data(as_text=True)
+    data.update(points_poor=50, void_uniform="y", trim_above=20, paper_recheck_percent=25)
     assert client.post(path, data=data).status_code == 303
     with app.app_context():
         campaign = db.session.get(Campaign, setup.campaign)
         assert (campaign.points_good, campaign.min_report_size, campaign.void_uniform,
-                campaign.trim_above, campaign.void_blank_fraction) == (85, 6, True, 20, 0.3)
+                campaign.trim_above, campaign.void_blank_fraction,
+                campaign.paper_recheck_percent) == (85, 6, True, 20, 0.3, 25)
 
 
 def test_opening_waits_for_reports_items_and_tickets_then_freezes(app, client, setup):

@@ -76,6 +76,7 @@ DETAILS = {
     "min_report_size": _l("Minimum reporting size (ballots)"),
     "void_blank_fraction": _l("A ballot is void when more than this share of items is blank"),
     "void_uniform": _l("Void ballots that give every item the same answer"),
+    "paper_recheck_percent": _l("Paper ballots drawn for a third keying (%)"),
     "trim_above": _l("Drop the highest and lowest ballot score when there are more raters "
                      "than"),
 }

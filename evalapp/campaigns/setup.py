@@ -57,7 +57,7 @@ bp = Blueprint("setup", __name__, url_prefix="/campaigns")
 SCORING_FIELDS = (
     "points_excellent", "points_good", "points_fair", "points_poor", "grade_excellent_min",
     "grade_good_min", "grade_fair_min", "min_report_size", "void_blank_fraction", "void_uniform",
-    "trim_above",
+    "trim_above", "paper_recheck_percent",
 )
 
 
