@@ -171,8 +171,8 @@ def _wording(campaign: Campaign, items: Sequence[int], hand_in: str) -> Wording:
         void = _("For each subject, if more than %(share)d%% of its items are left "
                  "unanswered, the ballot for that subject is void and not counted.",
                  share=round(campaign.void_blank_fraction * 100))
-    if campaign.void_uniform:
-        void += _("A ballot that gives every item the same answer is also void.")
+    uniform = ([_("A ballot that gives every item the same answer is also void.")]
+               if campaign.void_uniform else [])
     return Wording(
         instructions_title=_("How to fill in this ballot"),
         instructions=tuple(f"{number}. {text}" for number, text in enumerate((
@@ -181,6 +181,7 @@ def _wording(campaign: Campaign, items: Sequence[int], hand_in: str) -> Wording:
             _("For each item, tick (✓) one box, under the level you choose. An item with more "
               "than one box ticked, or a tick that cannot be read, counts as unanswered."),
             void,
+            *uniform,
             _("When you have finished, hand in every page of this ballot together: "
               "%(place)s.", place=hand_in or _("to the ballot box or the staff of the "
                                                "meeting")),
