@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-import pytest
 import sqlalchemy as sa
 
 from evalapp.campaigns.models import Campaign
