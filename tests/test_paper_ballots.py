@@ -178,3 +178,16 @@ def test_long_texts_and_many_subjects_wrap_without_overlapping(app, client, tick
     for _k, _n, index, _text in (pages[0], pages[-1]):
         assert text_in_quiet_zones(response.data, index) == (1, [])
         assert len(decoded(response.data, 150, 1.5, index)) == 1
+
+
+def test_the_ballots_marked_spare_are_the_spare_tickets(app, client, ticket_campaign):
+    """Tickets are stored in an order of their own (shuffled): the mark "备用票" must still go
+    with the codes stored as spares (it went with others before)."""
+    login(client, "organiser", PASSWORD)
+    response = issue(client, ticket_campaign, count=9, spares=3,
+                     subjects=ticket_campaign.subjects[:1])
+    marked = {hash_token(code) for code, pages in ballots_of(response.data).items()
+              if "备用票" in pages[0][3]}
+    with app.app_context():
+        spares = set(db.session.scalars(sa.select(Ticket.token_hash).where(Ticket.is_spare)))
+    assert len(marked) == 3 and marked == spares

@@ -24,7 +24,7 @@ from PIL import Image, ImageDraw, ImageFont
 from evalapp.campaigns.models import Campaign
 from evalapp.pdf import MONO_SC, new_pdf
 from evalapp.tickets.models import TicketBatch
-from evalapp.tickets.tokens import grouped
+from evalapp.tickets.tokens import grouped, hash_token
 
 PAGE_W, PAGE_H = 210.0, 297.0  # A4, millimetres
 COLUMNS, ROWS = 2, 4
@@ -49,19 +49,18 @@ class TicketFace:
 def faces_for(
     campaign: Campaign, issued: Sequence[tuple[TicketBatch, Sequence[str]]], address: str
 ) -> list[TicketFace]:
-    """The faces of freshly issued tickets: each batch's tickets with their plain codes."""
-    return [
-        TicketFace(
-            campaign=campaign.title,
-            group=batch.rater_group.name_zh,
-            subjects=tuple(f"{s.unit.name_zh} · {s.person_name}" for s in batch.subjects),
-            token=token,
-            url=f"{address}/t/{token}",
-            spare=ticket.is_spare,
-        )
-        for batch, tokens in issued
-        for ticket, token in zip(batch.tickets, tokens, strict=True)
-    ]
+    """The faces of freshly issued tickets: each batch's tickets with their plain codes, in
+    the codes' order. A ticket is found by its code's hash: the batch holds its tickets in an
+    order of their own (shuffled when issued), which is not the codes'."""
+    faces = []
+    for batch, tokens in issued:
+        spares = {ticket.token_hash: ticket.is_spare for ticket in batch.tickets}
+        subjects = tuple(f"{s.unit.name_zh} · {s.person_name}" for s in batch.subjects)
+        faces += [TicketFace(campaign=campaign.title, group=batch.rater_group.name_zh,
+                             subjects=subjects, token=token, url=f"{address}/t/{token}",
+                             spare=spares[hash_token(token)])
+                  for token in tokens]
+    return faces
 
 
 # Printed in Chinese whatever language the organiser reads: the sheet is for the raters.
