@@ -85,6 +85,9 @@ class TextSetter:
     def __init__(self, pdf: FPDF) -> None:
         self.pdf = pdf
         self._lines: dict[tuple[str, float, float, str], list[str]] = {}
+        # whether the current font draws a text (else cell() does, with fallbacks); its width
+        # when set centred
+        self._measured: dict[tuple[str, float, str, str], tuple[bool, float]] = {}
 
     def lines(self, width: float, height: float, text: str) -> list[str]:
         """`text` broken into lines of `width` in the current font, as multi_cell would."""
@@ -105,10 +108,15 @@ class TextSetter:
         font has every character (a seventh of cell()'s time); cell() draws the rest with the
         fallback fonts."""
         pdf = self.pdf
-        assert pdf.current_font is not None
-        if all(ord(char) in pdf.current_font.cmap for char in text):
-            shift = (pdf.c_margin if align == "L"
-                     else (width - pdf.get_string_width(text)) / 2)
+        key = (pdf.font_family + pdf.font_style, pdf.font_size_pt, text, align)
+        if key not in self._measured:
+            assert pdf.current_font is not None
+            self._measured[key] = (
+                all(ord(char) in pdf.current_font.cmap for char in text),
+                pdf.get_string_width(text) if align != "L" else 0.0)
+        drawable, text_width = self._measured[key]
+        if drawable:
+            shift = pdf.c_margin if align == "L" else (width - text_width) / 2
             pdf.text(pdf.x + shift, pdf.y + 0.5 * height + 0.3 * pdf.font_size, text)
             pdf.set_xy(pdf.x, pdf.y + height)
         else:
