@@ -71,7 +71,7 @@ class IssueTicketsForm(PrintForm):
     output = RadioField(
         _l("Print as"),
         choices=[
-            SelectChoice("pdf", _l("A4 sheet (PDF)")),
+            SelectChoice("pdf", _l("PDF, to print")),
             SelectChoice("png", _l("Single ticket (PNG)")),
             SelectChoice("svg", _l("Single ticket (SVG)")),
         ],
