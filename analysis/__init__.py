@@ -12,6 +12,7 @@ from analysis.reliability import cronbach_alpha, item_total_correlations
 from analysis.sampling import allocate_proportional, draw_stratified_sample, roster_fingerprint
 from analysis.scoring import (
     SatisfactionRates,
+    allowed_blank,
     ballot_scores,
     grade,
     satisfaction_rates,
@@ -26,6 +27,7 @@ __all__ = [
     "LevelTest",
     "SatisfactionRates",
     "allocate_proportional",
+    "allowed_blank",
     "ballot_scores",
     "chi_square_levels",
     "compare_groups",

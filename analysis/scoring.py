@@ -57,6 +57,15 @@ def void_mask(
     return void
 
 
+def allowed_blank(items: int, blank_fraction: float = 0.25) -> int:
+    """The most of a ballot's `items` (at least one) that may be blank without `void_mask`
+    voiding it: the largest k with k / items <= `blank_fraction`, computed as `void_mask`
+    compares, so the two never disagree on a boundary (7 of 28 at 25%)."""
+    if items < 1:
+        raise ValueError("a ballot has at least one item")
+    return max(k for k in range(items + 1) if k / items <= blank_fraction)
+
+
 def trimmed_mask(scores: Sequence[float] | np.ndarray, trim_above: int | None) -> np.ndarray:
     """Ballots dropped by the optional rule "with more than `trim_above` raters, drop the
     highest and the lowest score": one of each (the first where tied); NaN scores never."""

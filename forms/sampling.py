@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import FloatField, IntegerField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional, Regexp, ValidationError
 
+from forms.tickets import PrintForm
+
 
 class DrawForm(FlaskForm):
     percent = FloatField(_l("Sampling fraction (%)"), validators=[Optional(),
@@ -25,7 +27,7 @@ class DrawForm(FlaskForm):
             raise ValidationError(_l("Give either a fraction or a total, not both."))
 
 
-class IssueFromDrawForm(FlaskForm):
+class IssueFromDrawForm(PrintForm):
     spares = IntegerField(_l("Spare tickets per group"), default=0,
                           validators=[Optional(), NumberRange(0, 200)])
     reason = TextAreaField(_l("Why issue again"), validators=[Optional(), Length(max=2000)])

@@ -6,14 +6,50 @@ from wtforms import (
     SelectChoice,
     SelectField,
     SelectMultipleField,
+    StringField,
     widgets,
 )
-from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 MAX_TICKETS_PER_BATCH = 2000
+HAND_IN_LENGTH = 100
+SLIPS, BALLOTS, BOTH = "slips", "ballots", "both"
 
 
-class IssueTicketsForm(FlaskForm):
+class PrintForm(FlaskForm):
+    """What an issue prints, in one PDF (the codes exist only in that response, so there is no
+    second download): ticket slips, paper ballots (one per ticket, for raters without a
+    phone), or both, the ballots after the slips; and the ballots' paper size."""
+
+    prints = RadioField(
+        _l("Print"),
+        choices=[
+            SelectChoice(SLIPS, _l("Ticket slips (eight to an A4 sheet)")),
+            SelectChoice(BALLOTS, _l("Paper ballots (one per ticket)")),
+            SelectChoice(BOTH, _l("Both: the slips, then the paper ballots, in one PDF")),
+        ],
+        default=SLIPS,
+    )
+    paper = RadioField(
+        _l("Paper ballot size"),
+        choices=[SelectChoice("A4", _l("A4 (one sheet per subject, printed on both sides)")),
+                 SelectChoice("A5", _l("A5 (two sheets per subject, printed on both sides)"))],
+        default="A4",
+    )
+    hand_in = StringField(
+        _l("Where raters hand in paper ballots (printed on them)"),
+        validators=[Optional(), Length(max=HAND_IN_LENGTH)],
+    )
+
+
+class IssueTicketsForm(PrintForm):
     """Choices of group and subjects are set by the view from the campaign."""
 
     rater_group = SelectField(_l("Rater group"), coerce=int, validators=[InputRequired()])
@@ -35,7 +71,7 @@ class IssueTicketsForm(FlaskForm):
     output = RadioField(
         _l("Print as"),
         choices=[
-            SelectChoice("pdf", _l("A4 sheet (PDF)")),
+            SelectChoice("pdf", _l("PDF, to print")),
             SelectChoice("png", _l("Single ticket (PNG)")),
             SelectChoice("svg", _l("Single ticket (SVG)")),
         ],
@@ -53,3 +89,5 @@ class IssueTicketsForm(FlaskForm):
     def validate_output(self, field: RadioField) -> None:
         if field.data != "pdf" and (self.count.data or 0) + (self.spares.data or 0) != 1:
             raise ValidationError(_l("PNG and SVG hold one ticket; choose PDF for more."))
+        if field.data != "pdf" and self.prints.data != SLIPS:
+            raise ValidationError(_l("Paper ballots are printed as PDF: choose PDF."))

@@ -30,6 +30,7 @@ from tests.support.apps import (
     migrate,
 )
 from tests.support.browser import CHROMIUM, fontconfig_with_chinese
+from tests.support.organiser import TicketCampaign, make_ticket_campaign
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -198,3 +199,11 @@ def page(browser, live_server: str):
             and page.console_errors.append(message.text))
     yield page
     context.close()
+
+
+@pytest.fixture
+def ticket_campaign(app: Flask) -> TicketCampaign:
+    """A draft campaign of two subjects to issue tickets for, its organiser ("organiser"), a
+    leader and an organiser of another customs ("chongqing")."""
+    with app.app_context():
+        return make_ticket_campaign()

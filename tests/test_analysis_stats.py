@@ -10,6 +10,7 @@ import pytest
 from scipy import stats
 
 from analysis import (
+    allowed_blank,
     ballot_scores,
     chi_square_levels,
     compare_groups,
@@ -178,6 +179,18 @@ def test_void_rules():
     ]
     assert void_mask(levels).tolist() == [False, True, False, False]
     assert void_mask(levels, void_uniform=True).tolist() == [True, True, True, True]
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.1, 0.25, 1 / 3, 0.5, 0.99])
+@pytest.mark.parametrize("items", [1, 3, 4, 7, 28, 29, 56])
+def test_the_blanks_a_ballot_may_have_are_those_void_mask_lets_through(items, fraction):
+    """What the paper ballot and the phone say ("more than k of n blank voids it") is what
+    the count does, at every boundary."""
+    allowed = allowed_blank(items, fraction)
+    ballots = [[-1] * blanks + [0, 1] * items for blanks in range(items + 1)]
+    void = void_mask([ballot[:items] for ballot in ballots], fraction).tolist()
+    assert void == [blanks > allowed for blanks in range(items + 1)]
+    assert allowed_blank(28, 0.25) == 7
 
 
 def test_trimming_drops_one_highest_and_one_lowest_only_above_the_threshold():

@@ -303,3 +303,37 @@ def test_an_organiser_closes_the_campaign_and_watches_the_box_open(runner, live_
     expect(page.get_by_role("link", name="测评结果 →")).to_be_visible()
     page.screenshot(path=str(tmp_path / "closed.png"), full_page=True)
     assert page.outside_requests == [] and page.console_errors == []
+
+
+def test_an_organiser_prints_paper_ballots_from_the_tickets_page(app, browser, live_server,
+                                                                tmp_path):
+    from tests.support.factories import make_campaign, make_user, make_world
+    from tests.support.sheets import CODE, page_sizes, pdf_text
+
+    with app.app_context():
+        world = make_world()
+        make_user("organiser", world.customs)
+        campaign = make_campaign(world.customs, "2026年度纸质票测评")
+        from evalapp.extensions import db
+
+        db.session.commit()
+        campaign_id = campaign.id
+    context = browser.new_context(locale="zh-CN", accept_downloads=True)
+    page = context.new_page()
+    _log_in(page, live_server, "organiser")
+    page.goto(f"{live_server}/campaigns/{campaign_id}/tickets/")
+    page.get_by_label("述职人1").check()
+    page.get_by_label("测评票", exact=True).fill("2")
+    page.get_by_label("纸质测评票（每张测评票一份）").check()
+    page.get_by_label("A5（每位被评对象两张，双面打印）").check()
+    page.get_by_label("纸质测评票交至何处（印在票上）").fill("党建办公室")
+    page.screenshot(path=str(tmp_path / "issue-paper.png"), full_page=True)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="发放并下载").click()
+    assert download.value.suggested_filename.startswith("ballots-")
+    body = download.value.path().read_bytes()
+    pages = pdf_text(body)
+    assert set(page_sizes(body)) == {(148, 210)}
+    assert len({code for text in pages for code in CODE.findall(text)}) == 2
+    assert all("交至党建办公室" in text for text in pages if "第 1 /" in text)
+    context.close()

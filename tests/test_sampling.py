@@ -10,11 +10,13 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from analysis import draw_stratified_sample
+from evalapp.audit.models import AuditEntry
 from evalapp.auth.models import Role
 from evalapp.campaigns.models import RaterGroup
 from evalapp.extensions import db
 from evalapp.roster.models import RosterEntry, SampleDraw
 from evalapp.tickets.models import Ticket, TicketBatch
+from evalapp.tickets.tokens import normalize
 from tests.support.factories import groups_of, make_campaign, make_user, make_world
 from tests.support.sheets import CODE, pdf_text
 from tests.support.web import csrf_token, login
@@ -145,6 +147,24 @@ def test_issuing_from_a_draw_gives_one_ticket_per_person_plus_spares(app, client
             .join(Ticket, Ticket.batch_id == TicketBatch.id).group_by(RaterGroup.name_zh)).all())
         assert per_group == {"机关党员": 6, "机关群众": 4, "基层党员": 3, "基层群众": 1}
         assert db.session.scalar(sa.select(sa.func.count(Ticket.id)).where(Ticket.is_spare)) == 4
+
+
+def test_issuing_from_a_draw_prints_slips_then_paper_ballots(app, client, campaign_id):
+    location = draw(client, campaign_id, total=10, seed="t").headers["Location"]
+    response = client.post(f"{location}/issue", data={
+        "csrf_token": csrf_token(client, location), "prints": "both", "paper": "A4"})
+    assert response.status_code == 200
+    assert 'filename="tickets-and-ballots-' in response.headers["Content-Disposition"]
+    pages = pdf_text(response.data)
+    slips = [normalize(code) for page in pages[:2] for code in CODE.findall(page)]
+    ballots = [CODE.findall(page) for page in pages[2:]]
+    assert len(slips) == 10 and all(len(codes) == 1 for codes in ballots)
+    assert {normalize(code) for codes in ballots for code in codes} == set(slips)
+    assert sum("第 1 / " in page for page in pages[2:]) == 10  # one ballot per ticket
+    with app.app_context():
+        entry = db.session.scalar(sa.select(AuditEntry).where(
+            AuditEntry.action == "tickets.issue_from_draw"))
+        assert entry.detail["slips"] is True and entry.detail["paper_ballots"] == "A4"
 
 
 def test_each_persons_chance_of_selection_matches_the_groups_fraction():

@@ -8,41 +8,20 @@ import pytest
 import sqlalchemy as sa
 
 from evalapp.audit.models import AuditEntry
-from evalapp.auth.models import Role
 from evalapp.ballotbox.operations import close_campaign, open_campaign
 from evalapp.extensions import db
 from evalapp.tickets.models import Ticket
 from evalapp.tickets.tokens import hash_token, normalize
-from tests.support.factories import PASSWORD, groups_of, make_campaign, make_user, make_world
+from tests.support.factories import PASSWORD, make_campaign, make_user, make_world
+from tests.support.organiser import issue_on_the_web
 from tests.support.rater import campaign_of
 from tests.support.sheets import CODE, pdf_text
 from tests.support.web import csrf_token, login, logout
 
 
-@pytest.fixture
-def setup(app):
-    with app.app_context():
-        world = make_world()
-        make_user("organiser", world.customs)
-        make_user("leader", world.customs, Role.LEADER)
-        make_user("chongqing", world.other_customs)
-        campaign = make_campaign(world.customs, "2026年度测评", subjects=2)
-        db.session.commit()
-        return {"campaign": campaign.id, "group": groups_of(campaign)[0].id,
-                "subjects": [s.id for s in campaign.subjects]}
-
-
-def issue(client, setup, **overrides):
-    path = f"/campaigns/{setup['campaign']}/tickets/"
-    data = {"csrf_token": csrf_token(client, path), "rater_group": setup["group"],
-            "subjects": setup["subjects"][:1], "count": 3, "spares": 1, "output": "pdf"}
-    data.update(overrides)
-    return client.post(path, data=data)
-
-
-def test_an_organiser_issues_a_printable_sheet(app, client, setup):
+def test_an_organiser_issues_a_printable_sheet(app, client, ticket_campaign):
     login(client, "organiser", PASSWORD)
-    response = issue(client, setup)
+    response = issue_on_the_web(client, ticket_campaign)
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -58,25 +37,25 @@ def test_an_organiser_issues_a_printable_sheet(app, client, setup):
         entry = db.session.scalar(sa.select(AuditEntry).where(
             AuditEntry.action == "tickets.issue"))
         assert entry.detail["count"] == 3 and entry.detail["spares"] == 1
-        open_campaign(campaign_of(setup["campaign"]))
+        open_campaign(campaign_of(ticket_campaign.campaign))
         db.session.commit()
     rater = app.test_client()
     for code in codes:  # every printed code opens the questionnaire
         assert rater.get(f"/t/{code}").headers["Location"] == "/ballot"
 
 
-def test_a_sheet_holds_eight_tickets_a_page(client, setup):
+def test_a_sheet_holds_eight_tickets_a_page(client, ticket_campaign):
     login(client, "organiser", PASSWORD)
-    response = issue(client, setup, count=17, spares=0)
+    response = issue_on_the_web(client, ticket_campaign, count=17, spares=0)
     pages = pdf_text(response.data)
     assert [len(CODE.findall(page)) for page in pages] == [8, 8, 1]
 
 
 @pytest.mark.parametrize(("output", "media_type", "magic"),
                          [("png", "image/png", b"\x89PNG"), ("svg", "image/svg+xml", b"<svg")])
-def test_a_single_ticket_as_image(client, setup, output, media_type, magic):
+def test_a_single_ticket_as_image(client, ticket_campaign, output, media_type, magic):
     login(client, "organiser", PASSWORD)
-    response = issue(client, setup, count=1, spares=0, output=output)
+    response = issue_on_the_web(client, ticket_campaign, count=1, spares=0, output=output)
     assert response.status_code == 200
     assert response.mimetype == media_type
     assert response.data.startswith(magic)
@@ -91,28 +70,36 @@ def test_a_single_ticket_as_image(client, setup, output, media_type, magic):
         ({"count": "many"}, ""),
         ({"subjects": []}, "请至少选择一个被评对象"),
         ({"rater_group": 999999}, ""),
+        # paper ballots (issue 18)
+        ({"count": 1, "spares": 0, "output": "png", "prints": "ballots"},
+         "纸质测评票只能打印为 PDF"),
+        ({"count": 1, "spares": 0, "output": "svg", "prints": "both"}, "纸质测评票只能打印为 PDF"),
+        ({"prints": "ballots", "paper": "A3"}, ""),
+        ({"prints": "posters"}, ""),
+        ({"prints": "ballots", "hand_in": "票" * 101}, ""),
     ],
 )
-def test_bad_issuing_requests_are_refused_with_a_message(app, client, setup, overrides,
+def test_bad_issuing_requests_are_refused_with_a_message(app, client, ticket_campaign, overrides,
                                                         message):
     login(client, "organiser", PASSWORD)
-    response = issue(client, setup, **overrides)
+    response = issue_on_the_web(client, ticket_campaign, **overrides)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Ticket.id))) == 0
 
 
-def test_voiding_withdraws_only_unused_tickets(app, client, setup):
+def test_voiding_withdraws_only_unused_tickets(app, client, ticket_campaign):
     login(client, "organiser", PASSWORD)
-    codes = [re.sub(r"\s+", "-", c) for c in CODE.findall(pdf_text(issue(client, setup).data)[0])]
+    sheet = pdf_text(issue_on_the_web(client, ticket_campaign).data)[0]
+    codes = [re.sub(r"\s+", "-", c) for c in CODE.findall(sheet)]
     with app.app_context():
         ticket = db.session.scalar(sa.select(Ticket).where(
             Ticket.token_hash == hash_token(normalize(codes[0]))))
         ticket.spent = True
         db.session.commit()
         batch_id = ticket.batch_id
-    path = f"/campaigns/{setup['campaign']}/tickets/"
+    path = f"/campaigns/{ticket_campaign.campaign}/tickets/"
     asked = client.get(f"{path}{batch_id}/void").get_data(as_text=True)  # the link on the list
     assert f'href="{path}{batch_id}/void"' in client.get(path).get_data(as_text=True)
     assert "确认作废第 1 批中未使用的测评票" in asked and "3 张未使用" in asked
@@ -127,13 +114,13 @@ def test_voiding_withdraws_only_unused_tickets(app, client, setup):
     with app.app_context():
         states = db.session.execute(sa.select(Ticket.spent, Ticket.voided)).all()
         assert sorted(states) == [(False, True)] * 3 + [(True, False)]
-        open_campaign(campaign_of(setup["campaign"]))
+        open_campaign(campaign_of(ticket_campaign.campaign))
         db.session.commit()
     assert app.test_client().get(f"/t/{codes[-1]}").status_code == 410
 
 
-def test_who_may_issue(app, client, setup):
-    path = f"/campaigns/{setup['campaign']}/tickets/"
+def test_who_may_issue(app, client, ticket_campaign):
+    path = f"/campaigns/{ticket_campaign.campaign}/tickets/"
     assert client.get(path).status_code == 302  # not logged in
     login(client, "leader", PASSWORD)
     assert client.get(path).status_code == 403
@@ -145,21 +132,21 @@ def test_who_may_issue(app, client, setup):
     assert client.get(path).status_code == 200
 
 
-def test_no_tickets_for_a_closed_campaign(app, client, setup):
+def test_no_tickets_for_a_closed_campaign(app, client, ticket_campaign):
     with app.app_context():
-        campaign = campaign_of(setup["campaign"])
+        campaign = campaign_of(ticket_campaign.campaign)
         open_campaign(campaign)
         close_campaign(campaign)
         db.session.commit()
     login(client, "organiser", PASSWORD)
-    assert issue(client, setup).status_code == 409
+    assert issue_on_the_web(client, ticket_campaign).status_code == 409
 
 
-def test_issuing_without_csrf_is_refused(client, setup):
+def test_issuing_without_csrf_is_refused(client, ticket_campaign):
     login(client, "organiser", PASSWORD)
-    response = client.post(f"/campaigns/{setup['campaign']}/tickets/", data={
-        "rater_group": setup["group"], "subjects": setup["subjects"], "count": 1, "spares": 0,
-        "output": "pdf"})
+    response = client.post(f"/campaigns/{ticket_campaign.campaign}/tickets/", data={
+        "rater_group": ticket_campaign.group, "subjects": ticket_campaign.subjects, "count": 1,
+        "spares": 0, "output": "pdf"})
     assert response.status_code == 400
 
 

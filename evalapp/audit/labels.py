@@ -69,6 +69,7 @@ DETAILS = {
     "via": _l("Via"), "problem": _l("Problem"), "measure": _l("Measure"), "text": _l("Text"),
     "source": _l("Source"), "status": _l("Status"), "added": _l("Added"),
     "measures": _l("Measures"), "section": _l("Section"), "fields": _l("Fields decided"),
+    "slips": _l("Ticket slips"), "paper_ballots": _l("Paper ballots"),
     "points_excellent": _l("Points for “excellent”"), "points_good": _l("Points for “good”"),
     "points_fair": _l("Points for “fair”"), "points_poor": _l("Points for “poor”"),
     "grade_excellent_min": _l("Grade “excellent” from"),

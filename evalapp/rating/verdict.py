@@ -9,7 +9,7 @@ import enum
 from dataclasses import dataclass
 from typing import Protocol
 
-from analysis import void_mask
+from analysis import allowed_blank, void_mask
 from analysis.scoring import BLANK
 from evalapp.ballotbox.sealing import SealedContent
 from evalapp.ballots.models import BLANK as BLANK_CODE
@@ -51,5 +51,5 @@ def verdict(campaign: VoidRules, ballot: SealedContent) -> Verdict:
         void = Void.BLANK
     elif campaign.void_uniform and void_mask(codes, 1.0, void_uniform=True)[0]:
         void = Void.UNIFORM
-    allowed = max(k for k in range(items + 1) if k / items <= campaign.void_blank_fraction)
-    return Verdict(ballot.subject_id, items, codes[0].count(BLANK), allowed, void)
+    return Verdict(ballot.subject_id, items, codes[0].count(BLANK),
+                   allowed_blank(items, campaign.void_blank_fraction), void)

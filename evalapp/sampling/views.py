@@ -19,7 +19,7 @@ from evalapp.extensions import db
 from evalapp.roster.models import DrawnPerson, RosterEntry, SampleDraw
 from evalapp.sampling.operations import DrawRequest, draw_sample
 from evalapp.spreadsheets import XLSX_MIMETYPE, append_row, fit_columns, workbook_bytes
-from evalapp.tickets.download import sheet_response
+from evalapp.tickets.download import Printing, sheet_response
 from evalapp.tickets.operations import BatchSummary, batch_summaries, issue_tickets
 from forms.sampling import DrawForm, IssueFromDrawForm
 
@@ -168,7 +168,8 @@ def issue(campaign_id: int, draw_id: int) -> Response | tuple[str, int]:
                                         spares=spares, draw=draw, user=current_user))
     if not issued:
         abort(400)
+    printing = Printing.chosen(form)
     record("tickets.issue_from_draw", user=current_user, campaign=campaign,
            draw=draw.sequence, batches=[batch.id for batch, _tokens in issued], spares=spares,
-           reason=reason or None)
-    return sheet_response(campaign, issued, "pdf")
+           reason=reason or None, **printing.audited())
+    return sheet_response(campaign, issued, "pdf", printing)

@@ -101,13 +101,13 @@ def _batch_numbers(ids: set[int]) -> dict[int, str]:
     return numbers
 
 
-def sheet_name(campaign: Campaign, batches: Sequence[TicketBatch]) -> str:
+def sheet_name(campaign: Campaign, batches: Sequence[TicketBatch], kind: str = "tickets") -> str:
     """A file name for the sheet of `batches` (just issued, so flushed), distinct for every
-    issue of the campaign: it carries the batches' numbers."""
+    issue of the campaign: it carries the batches' numbers, after `kind` (what it holds)."""
     first = db.session.scalar(sa.select(sa.func.count(TicketBatch.id)).where(
         TicketBatch.campaign_id == campaign.id, TicketBatch.id <= min(b.id for b in batches)))
     last = first + len(batches) - 1
-    return f"tickets-{campaign.id}-batch-{first}" + (f"-{last}" if last > first else "")
+    return f"{kind}-{campaign.id}-batch-{first}" + (f"-{last}" if last > first else "")
 
 
 def void_unspent(batch: TicketBatch) -> int:

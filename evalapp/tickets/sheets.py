@@ -24,7 +24,7 @@ from PIL import Image, ImageDraw, ImageFont
 from evalapp.campaigns.models import Campaign
 from evalapp.pdf import MONO_SC, new_pdf
 from evalapp.tickets.models import TicketBatch
-from evalapp.tickets.tokens import grouped
+from evalapp.tickets.tokens import grouped, hash_token
 
 PAGE_W, PAGE_H = 210.0, 297.0  # A4, millimetres
 COLUMNS, ROWS = 2, 4
@@ -49,19 +49,18 @@ class TicketFace:
 def faces_for(
     campaign: Campaign, issued: Sequence[tuple[TicketBatch, Sequence[str]]], address: str
 ) -> list[TicketFace]:
-    """The faces of freshly issued tickets: each batch's tickets with their plain codes."""
-    return [
-        TicketFace(
-            campaign=campaign.title,
-            group=batch.rater_group.name_zh,
-            subjects=tuple(f"{s.unit.name_zh} · {s.person_name}" for s in batch.subjects),
-            token=token,
-            url=f"{address}/t/{token}",
-            spare=ticket.is_spare,
-        )
-        for batch, tokens in issued
-        for ticket, token in zip(batch.tickets, tokens, strict=True)
-    ]
+    """The faces of freshly issued tickets: each batch's tickets with their plain codes, in
+    the codes' order. A ticket is found by its code's hash: the batch holds its tickets in an
+    order of their own (shuffled when issued), which is not the codes'."""
+    faces = []
+    for batch, tokens in issued:
+        spares = {ticket.token_hash: ticket.is_spare for ticket in batch.tickets}
+        subjects = tuple(f"{s.unit.name_zh} · {s.person_name}" for s in batch.subjects)
+        faces += [TicketFace(campaign=campaign.title, group=batch.rater_group.name_zh,
+                             subjects=subjects, token=token, url=f"{address}/t/{token}",
+                             spare=spares[hash_token(token)])
+                  for token in tokens]
+    return faces
 
 
 # Printed in Chinese whatever language the organiser reads: the sheet is for the raters.
@@ -79,13 +78,16 @@ TITLE_LINE, SUBJECTS_LINE = 4.2, 4.0  # line heights, millimetres
 CHINESE_LINES = {"align": "L", "wrapmode": "CHAR", "new_x": "LEFT", "new_y": "NEXT"}
 
 
-class _Sheet:
-    """A PDF being filled with tickets, which remembers how each text that every ticket
-    repeats breaks into lines."""
+class TextSetter:
+    """A PDF being filled with tickets or paper ballots, which remembers how each text that
+    every ticket repeats breaks into lines."""
 
     def __init__(self, pdf: FPDF) -> None:
         self.pdf = pdf
         self._lines: dict[tuple[str, float, float, str], list[str]] = {}
+        # whether the current font draws a text (else cell() does, with fallbacks); its width
+        # when set centred
+        self._measured: dict[tuple[str, float, str, str], tuple[bool, float]] = {}
 
     def lines(self, width: float, height: float, text: str) -> list[str]:
         """`text` broken into lines of `width` in the current font, as multi_cell would."""
@@ -101,33 +103,45 @@ class _Sheet:
         for line in self.lines(width, height, text):
             self.line(width, height, line)
 
-    def line(self, width: float, height: float, text: str) -> None:
-        """One line as cell() sets it, through text() when the current font has every
-        character (a seventh of cell()'s time); cell() draws the rest with the fallback
-        fonts."""
+    def line(self, width: float, height: float, text: str, align: str = "L") -> None:
+        """One line as cell() sets it (`align` "L" or "C"), through text() when the current
+        font has every character (a seventh of cell()'s time); cell() draws the rest with the
+        fallback fonts."""
         pdf = self.pdf
-        assert pdf.current_font is not None
-        if all(ord(char) in pdf.current_font.cmap for char in text):
-            pdf.text(pdf.x + pdf.c_margin, pdf.y + 0.5 * height + 0.3 * pdf.font_size, text)
+        key = (pdf.font_family + pdf.font_style, pdf.font_size_pt, text, align)
+        if key not in self._measured:
+            assert pdf.current_font is not None
+            self._measured[key] = (
+                all(ord(char) in pdf.current_font.cmap for char in text),
+                pdf.get_string_width(text) if align != "L" else 0.0)
+        drawable, text_width = self._measured[key]
+        if drawable:
+            shift = pdf.c_margin if align == "L" else (width - text_width) / 2
+            pdf.text(pdf.x + shift, pdf.y + 0.5 * height + 0.3 * pdf.font_size, text)
             pdf.set_xy(pdf.x, pdf.y + height)
         else:
-            pdf.cell(width, height, text, new_x="LEFT", new_y="NEXT")
-
+            pdf.cell(width, height, text, align=align, new_x="LEFT", new_y="NEXT")
 
 
 def ticket_sheet_pdf(faces: Sequence[TicketFace], address: str) -> bytes:
     pdf = new_pdf(faces[0].campaign if faces else "")
+    add_ticket_sheets(pdf, faces, address)
+    return bytes(pdf.output())
+
+
+def add_ticket_sheets(pdf: FPDF, faces: Sequence[TicketFace], address: str) -> None:
+    """The A4 pages of eight tickets each of `faces`, added to `pdf` (which may hold other
+    pages before them, e.g. paper ballots printed in the same file)."""
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
-    sheet = _Sheet(pdf)
+    sheet = TextSetter(pdf)
     per_page = COLUMNS * ROWS
     for index, face in enumerate(faces):
         if index % per_page == 0:
-            pdf.add_page()
+            pdf.add_page(format="A4")
             _cut_marks(pdf)
         slot = index % per_page
         _ticket(sheet, face, address, (slot % COLUMNS) * CELL_W, (slot // COLUMNS) * CELL_H)
-    return bytes(pdf.output())
 
 
 def _cut_marks(pdf: FPDF) -> None:
@@ -148,14 +162,14 @@ def _cut_marks(pdf: FPDF) -> None:
         pdf.line(PAGE_W - CUT_MARK, row * CELL_H, PAGE_W, row * CELL_H)
 
 
-def _ticket(sheet: _Sheet, face: TicketFace, address: str, left: float, top: float) -> None:
+def _ticket(sheet: TextSetter, face: TicketFace, address: str, left: float, top: float) -> None:
     """One ticket: the QR code at the bottom left with its quiet zone (4 modules, ISO/IEC
     18004) kept clear of text on every side; the title and the subjects above it, shortened
     to the room there is ("…等3人"), whatever their length; how to enter at its right."""
     pdf = sheet.pdf
     inner = CELL_W - 2 * MARGIN
     x, y = left + MARGIN, top + MARGIN
-    matrix = _qr_matrix(face.url)
+    matrix = qr_matrix(face.url)
     quiet = QUIET_MODULES * QR_SIZE / len(matrix)
     qr_top = top + CELL_H - MARGIN - QR_SIZE
     pdf.set_text_color(0)
@@ -163,15 +177,15 @@ def _ticket(sheet: _Sheet, face: TicketFace, address: str, left: float, top: flo
     room = qr_top - quiet - y  # millimetres of text above the code
     pdf.set_font("sans", size=9.5)
     title_lines = min(2, int(room // TITLE_LINE))
-    sheet.write(inner, TITLE_LINE, _fitted(sheet, inner, (face.campaign,), title_lines,
+    sheet.write(inner, TITLE_LINE, fitted(sheet, inner, (face.campaign,), title_lines,
                                            TITLE_LINE))
     pdf.set_font("sans", size=8.5)
     lines = int((qr_top - quiet - pdf.get_y()) // SUBJECTS_LINE)
-    sheet.write(inner, SUBJECTS_LINE, _fitted(
+    sheet.write(inner, SUBJECTS_LINE, fitted(
         sheet, inner, tuple(f"{GROUP_LABEL}{face.group}    {SUBJECTS_LABEL}{name}" if i == 0
                             else name for i, name in enumerate(face.subjects)),
         lines, SUBJECTS_LINE))
-    _qr(pdf, matrix, x, qr_top, QR_SIZE)
+    draw_qr(pdf, matrix, x, qr_top, QR_SIZE)
     right = x + QR_SIZE + quiet
     width = left + CELL_W - MARGIN - right
     pdf.set_y(qr_top)
@@ -187,7 +201,7 @@ def _ticket(sheet: _Sheet, face: TicketFace, address: str, left: float, top: flo
     pdf.set_font("mono", size=10.5)
     pdf.set_text_color(0)
     pdf.set_x(right)
-    for line in _code_lines(face.token):  # short enough never to wrap
+    for line in code_lines(face.token):  # short enough never to wrap
         sheet.line(width, 5, line)
     if face.spare:
         pdf.set_font("sans", size=8)
@@ -195,7 +209,7 @@ def _ticket(sheet: _Sheet, face: TicketFace, address: str, left: float, top: flo
         pdf.cell(14, 5, SPARE, border=1, align="C")
 
 
-def _fitted(sheet: _Sheet, width: float, names: Sequence[str], lines: int,
+def fitted(sheet: TextSetter, width: float, names: Sequence[str], lines: int,
             height: float) -> str:
     """`names` joined by 、 as they fit in `lines` lines of `width` in the current font: all of
     them; or the first few and "等N人" (and N more); or the first one cut with "…". Nothing
@@ -221,20 +235,20 @@ def _fitted(sheet: _Sheet, width: float, names: Sequence[str], lines: int,
     return first[:low] + suffix
 
 
-def _code_lines(token: str) -> list[str]:
+def code_lines(token: str) -> list[str]:
     """The code in groups of four, at most four groups a line so it never wraps mid-group."""
     groups = grouped(token).split("-")
     return ["-".join(groups[i : i + 4]) for i in range(0, len(groups), 4)]
 
 
-def _qr_matrix(url: str) -> list[list[bool]]:
+def qr_matrix(url: str) -> list[list[bool]]:
     """`url`'s QR code at error level M, its dark modules True. zxing-cpp's encoder (C++)
     still chooses the best of the eight masks, in a tenth of qrcode's time."""
     code = zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
     return (np.asarray(code.to_image(scale=1, add_quiet_zones=False)) == 0).tolist()
 
 
-def _qr(pdf: FPDF, matrix: list[list[bool]], x: float, y: float, size: float) -> None:
+def draw_qr(pdf: FPDF, matrix: list[list[bool]], x: float, y: float, size: float) -> None:
     """The dark modules as one filled path, a rectangle per run of them in a row (fpdf2 has
     no public call for a path of many rectangles; its rect() writes one such operator and a
     fill each time, which for a thousand codes took seconds)."""
@@ -258,7 +272,7 @@ def _qr(pdf: FPDF, matrix: list[list[bool]], x: float, y: float, size: float) ->
 
 def ticket_svg(face: TicketFace) -> bytes:
     """The QR code with the code under it, as SVG (ASCII text only: no font needed)."""
-    matrix = _qr_matrix(face.url)
+    matrix = qr_matrix(face.url)
     quiet, module = 4, 10
     side = (len(matrix) + 2 * quiet) * module
     height = side + 40
@@ -285,7 +299,7 @@ def _png_font(size: int) -> ImageFont.FreeTypeFont:
 
 def ticket_png(face: TicketFace) -> bytes:
     """The QR code with the rater group, subjects and code under it, as PNG."""
-    matrix = _qr_matrix(face.url)
+    matrix = qr_matrix(face.url)
     quiet, module = 4, 8
     side = (len(matrix) + 2 * quiet) * module
     image = Image.new("L", (side, side + 70), 255)

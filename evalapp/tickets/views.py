@@ -23,7 +23,7 @@ from evalapp.confirm import confirm_page, confirmed
 from evalapp.extensions import db
 from evalapp.i18n import localized
 from evalapp.netaddr import base_url_for_request
-from evalapp.tickets.download import sheet_response
+from evalapp.tickets.download import Printing, sheet_response
 from evalapp.tickets.operations import batch_summaries, issue_tickets, void_unspent
 from forms.tickets import IssueTicketsForm
 
@@ -60,6 +60,7 @@ def index(campaign_id: int) -> Response | tuple[str, int]:
 
 
 def _issue(campaign: Campaign, form: IssueTicketsForm) -> Response:
+    printing = Printing.chosen(form)
     group = db.session.get(RaterGroup, form.rater_group.data)
     subjects = [s for s in campaign.subjects if s.id in set(form.subjects.data)]
     if group is None or group.campaign_id != campaign.id or not subjects:
@@ -69,8 +70,8 @@ def _issue(campaign: Campaign, form: IssueTicketsForm) -> Response:
     )
     record("tickets.issue", user=current_user, campaign=campaign, batch=batch.id,
            group=group.name_zh, subjects=[s.id for s in subjects], count=form.count.data,
-           spares=form.spares.data)
-    return sheet_response(campaign, [(batch, tokens)], form.output.data)
+           spares=form.spares.data, **printing.audited())
+    return sheet_response(campaign, [(batch, tokens)], form.output.data, printing)
 
 
 @bp.route("/<int:batch_id>/void", methods=["GET", "POST"])

@@ -100,3 +100,31 @@ def measure_data(**changes) -> dict:
             "deadline": (date.today() + timedelta(days=60)).isoformat(), "status": "planned",
             "completion_note": "", "completed_on": ""}
     return {**data, **changes}
+
+
+@dataclass(frozen=True)
+class TicketCampaign:
+    campaign: int
+    group: int  # the first rater group's id
+    subjects: list[int]
+
+
+def make_ticket_campaign() -> TicketCampaign:
+    world = make_world()
+    make_user("organiser", world.customs)
+    make_user("leader", world.customs, Role.LEADER)
+    make_user("chongqing", world.other_customs)
+    campaign = make_campaign(world.customs, "2026年度测评", subjects=2)
+    db.session.commit()
+    return TicketCampaign(campaign.id, groups_of(campaign)[0].id,
+                          [s.id for s in campaign.subjects])
+
+
+def issue_on_the_web(client, setup: TicketCampaign, **overrides):
+    """The tickets page's issuing form posted: three tickets and a spare for the first subject,
+    as a PDF of slips, unless `overrides` say otherwise."""
+    path = f"/campaigns/{setup.campaign}/tickets/"
+    data = {"csrf_token": csrf_token(client, path), "rater_group": setup.group,
+            "subjects": setup.subjects[:1], "count": 3, "spares": 1, "output": "pdf"}
+    data.update(overrides)
+    return client.post(path, data=data)
