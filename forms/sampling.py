@@ -38,7 +38,7 @@ class WitnessForm(FlaskForm):
 
 class AbandonDrawForm(FlaskForm):
     reason = TextAreaField(_l("Why this prepared draw is set aside"),
-                           validators=[DataRequired(), Length(max=2000)])
+                           validators=[Optional(), Length(max=2000)])
 
 
 class IssueFromDrawForm(FlaskForm):

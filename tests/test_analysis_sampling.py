@@ -175,7 +175,7 @@ def test_the_byte_layout_is_the_documented_one():
     commitment = hashlib.sha256(field(b"evalapp draw commitment v1") + field(SECRET)
                                 + field(fingerprint) + field(PARAMETERS.encode())).hexdigest()
     seed = hashlib.sha256(field(b"evalapp draw seed v1") + field(SECRET)
-                          + field("3 5 1 6".encode())).hexdigest()
+                          + field(b"3 5 1 6")).hexdigest()
     assert (commitment, seed) == (FROZEN_COMMITMENT, FROZEN_SEED)
 
 

@@ -197,7 +197,7 @@ def abandon(campaign_id: int, draw_id: int) -> Response | tuple[str, int]:
     """Set a prepared draw aside, with its reason: it stays on record, its secret shown."""
     campaign, draw = _pending_of(campaign_id, draw_id)
     form = AbandonDrawForm()
-    if not form.validate() or not form.reason.data.strip():
+    if not form.validate() or not (form.reason.data or "").strip():
         if not form.reason.errors:
             form.reason.errors.append(_("Say why this prepared draw is set aside."))
         return _detail_page(campaign, draw, abandon=form), 422
