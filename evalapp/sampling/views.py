@@ -237,19 +237,34 @@ def export(campaign_id: int, draw_id: int) -> Response:
         append_row(sheet, [person.name, person.staff_number, person.unit_name,
                            person.rater_group.name_zh])
     sheet.append([])
-    sheet.append([f"第 {draw.sequence} 次抽样", f"种子 {draw.seed}",
-                  f"名册指纹 {draw.roster_fingerprint}"])
-    if draw.committed:
-        sheet.append(["承诺值", draw.commitment, "见证值", draw.witness_typed])
-        sheet.append(["秘密值", draw.secret])
+    seed = draw.seed or ""
+    sheet.append([f"第 {draw.sequence} 次抽样", f"种子 {seed[:16]}{'…' if seed[16:] else ''}",
+                  f"名册指纹 {draw.roster_fingerprint[:16]}"])
     fit_columns(sheet)
     sheet.freeze_panes = "A2"  # the header stays in view while scrolling the names
+    _record_sheet(workbook, draw)
     record("sample.export", user=current_user, campaign=campaign, draw=draw.sequence)
     db.session.commit()
     response = Response(workbook_bytes(workbook), mimetype=XLSX_MIMETYPE)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="draw-{campaign.id}-{draw.sequence}.xlsx"')
     return response
+
+
+def _record_sheet(workbook: Workbook, draw: SampleDraw) -> None:
+    """The draw's record in full, beside the names: what `evalapp verify-draw` checks."""
+    sheet = workbook.create_sheet("抽样记录")
+    rows = [("抽样", f"第 {draw.sequence} 次"), ("名册指纹", draw.roster_fingerprint),
+            ("种子", draw.seed)]
+    if draw.committed:
+        rows += [("承诺的抽样参数", draw.parameters), ("承诺值", draw.commitment),
+                 ("见证值（输入）", draw.witness_typed), ("见证值（规范化）", draw.witness),
+                 ("秘密值", draw.secret)]
+    else:
+        rows.append(("说明", "旧式抽样：种子由系统或组织者选定，抽样前未公布承诺值"))
+    for row in rows:
+        append_row(sheet, list(row))
+    fit_columns(sheet, most=80)
 
 
 @bp.post("/<int:draw_id>/issue")
