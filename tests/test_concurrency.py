@@ -3,9 +3,6 @@ ballot, no error, no "database is locked"."""
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 import sqlalchemy as sa
 
@@ -13,6 +10,7 @@ from bench.http import HttpClient
 from evalapp.ballotbox.operations import close_campaign
 from evalapp.ballots.models import Ballot
 from evalapp.extensions import db
+from tests.support.race import all_at_once
 from tests.support.rater import campaign_of, full_answers, make_tickets
 
 RATERS = 50
@@ -29,17 +27,6 @@ def ready_to_submit(client: HttpClient, token: str) -> dict[str, str]:
     page = client.get("/ballot")
     assert page.status == 200
     return full_answers(page.text)
-
-
-def all_at_once(jobs):
-    start = threading.Barrier(len(jobs))
-
-    def run(job):
-        start.wait()
-        return job()
-
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        return list(pool.map(run, jobs))
 
 
 def submit_all(raters: list[HttpClient], forms: list[dict[str, str]]):

@@ -19,7 +19,7 @@ from evalapp.auth.models import Role
 from evalapp.campaigns.models import Campaign, RaterGroup
 from evalapp.extensions import db
 from evalapp.roster.models import DrawnPerson, RosterEntry, SampleDraw
-from evalapp.sampling.operations import DrawRequest, make_draw, prepare_draw
+from evalapp.sampling.operations import DrawRequest, make_draw, prepare_draw, verify_draw
 from evalapp.tickets.models import Ticket, TicketBatch
 from evalapp.tickets.operations import issue_tickets
 from tests.support.draws import (
@@ -31,6 +31,7 @@ from tests.support.draws import (
     set_aside,
 )
 from tests.support.factories import groups_of, make_campaign, make_user, make_world
+from tests.support.race import all_at_once, form_token, logged_in
 from tests.support.sheets import CODE, pdf_text
 from tests.support.web import csrf_token, login
 
@@ -323,6 +324,39 @@ def test_the_migration_keeps_legacy_draws_their_people_and_batches(app, campaign
         assert db.session.scalar(sa.select(sa.func.count(DrawnPerson.draw_id))) == people == 20
         assert db.session.scalar(sa.select(TicketBatch.draw_id)) == draw_id
         assert db.session.get(SampleDraw, draw_id).seed == "2026-A"
+
+
+RACERS = 6
+
+
+def test_organisers_preparing_or_drawing_at_once_make_one_draw(app, live_server, campaign_id):
+    """Six sessions prepare at once: one draw is prepared and the others are told it waits;
+    then six draw it at once, each with its own witness value: one draws, the others find it
+    drawn (409), and the record is whole: it verifies, with one witness value and its people."""
+    with app.app_context():
+        for n in range(RACERS):
+            make_user(f"organiser{n}", db.session.get(Campaign, campaign_id).unit)
+        db.session.commit()
+    sessions = [logged_in(live_server, f"organiser{n}") for n in range(RACERS)]
+    index = f"/campaigns/{campaign_id}/draws/"
+    tokens = [form_token(session, index) for session in sessions]
+    prepared = all_at_once([
+        lambda s=s, t=t: s.post(index, {"csrf_token": t, "total": "10", "reason": "同时"})
+        for s, t in zip(sessions, tokens, strict=True)])
+    assert {reply.status for reply in prepared} <= {303, 422}, [r.status for r in prepared]
+    with app.app_context():
+        (draw_id,) = db.session.scalars(sa.select(SampleDraw.id)).all()
+    location = f"{index}{draw_id}"
+    tokens = [form_token(session, location) for session in sessions]
+    drawn = all_at_once([
+        lambda s=s, t=t, n=n: s.post(f"{location}/draw", {
+            "csrf_token": t, "witness": f"{n} {n}", "again": f"{n} {n}"})
+        for n, (s, t) in enumerate(zip(sessions, tokens, strict=True))])
+    assert sorted(reply.status for reply in drawn) == [303] + [409] * (RACERS - 1)
+    record, people = last_draw(app)
+    assert len(people) == 10
+    with app.app_context():
+        assert all(line.ok for line in verify_draw(db.session.get(SampleDraw, record.id)))
 
 
 def test_the_drawn_list_exports_to_excel(app, client, campaign_id):

@@ -90,6 +90,11 @@ def prepare_draw(campaign: Campaign, request: DrawRequest, *,
 
     Raises DrawPending while another prepared draw waits, and ValueError when the request
     cannot be met by this roster (analysis.allocate_proportional says why). Flushes."""
+    # One preparation at a time per campaign (PostgreSQL; SQLite's writers queue anyway), so
+    # that two organisers at once cannot both find no pending draw. NO KEY UPDATE leaves the
+    # campaign's tickets and ballots, which only reference it, free to be written meanwhile.
+    db.session.execute(sa.select(Campaign.id).where(Campaign.id == campaign.id)
+                       .with_for_update(key_share=True))
     waiting = pending_draw(campaign)
     if waiting is not None:
         raise DrawPending(waiting)

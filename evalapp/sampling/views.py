@@ -104,8 +104,8 @@ def _to_detail(draw: SampleDraw) -> Response:
                     code=303)
 
 
-def _draw_of(campaign: Campaign, draw_id: int) -> SampleDraw:
-    draw = db.session.get(SampleDraw, draw_id)
+def _draw_of(campaign: Campaign, draw_id: int, *, lock: bool = False) -> SampleDraw:
+    draw = db.session.get(SampleDraw, draw_id, with_for_update=lock or None)
     if draw is None or draw.campaign_id != campaign.id:
         abort(404)
     return draw
@@ -162,7 +162,8 @@ def _pending_of(campaign_id: int, draw_id: int) -> tuple[Campaign, SampleDraw]:
     """The campaign and its prepared draw, for the two steps that end it; 409 when the draw
     was already drawn or set aside, or the campaign is closed."""
     campaign = campaign_for(current_user, campaign_id)
-    draw = _draw_of(campaign, draw_id)
+    # Locked (PostgreSQL) so that two organisers drawing at once cannot both draw it.
+    draw = _draw_of(campaign, draw_id, lock=True)
     if campaign.status is CampaignStatus.CLOSED or not draw.committed or not draw.pending:
         abort(409)
     return campaign, draw
