@@ -5,6 +5,7 @@ Numpy and SciPy only: nothing here imports Flask or a database, so other tools c
 its tests run alone.
 """
 
+from analysis.commitment import DrawCheck, DrawCommitment, DrawRecord, check_draw
 from analysis.compare import GroupComparison, LevelTest, chi_square_levels, compare_groups
 from analysis.disclosure import Disclosure, disclosure_cells
 from analysis.estimates import Estimate, stratified_mean, stratified_proportion, wilson_interval
@@ -22,6 +23,9 @@ from analysis.scoring import (
 
 __all__ = [
     "Disclosure",
+    "DrawCheck",
+    "DrawCommitment",
+    "DrawRecord",
     "Estimate",
     "GroupComparison",
     "LevelTest",
@@ -29,6 +33,7 @@ __all__ = [
     "allocate_proportional",
     "allowed_blank",
     "ballot_scores",
+    "check_draw",
     "chi_square_levels",
     "compare_groups",
     "cronbach_alpha",

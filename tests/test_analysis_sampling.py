@@ -1,12 +1,22 @@
-"""Proportional allocation (largest remainder) and the reproducible stratified draw."""
+"""Proportional allocation (largest remainder), the reproducible stratified draw, and the
+committed draw that nobody can steer (commitment, witness value, verification)."""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
 
 from analysis import allocate_proportional, draw_stratified_sample, roster_fingerprint
+from analysis.commitment import (
+    DrawCommitment,
+    DrawRecord,
+    check_draw,
+    draw_parameters,
+    normalise_witness,
+)
 
 
 @pytest.mark.parametrize(
@@ -132,3 +142,122 @@ def test_draw_rejects_bad_input():
 def test_fingerprint_changes_with_the_roster():
     changed = {**MEMBERS, "基层群众": MEMBERS["基层群众"][:-1]}
     assert roster_fingerprint(changed) != roster_fingerprint(MEMBERS)
+
+
+# The committed draw (analysis.commitment): a fixed secret and witness value give this
+# commitment, seed and sample on every platform, for all time.
+SECRET = bytes(range(32))
+PARAMETERS = "campaign=7;draw=1;total=7;minimum=0"
+FROZEN_COMMITMENT = "c85dd14c21b431c6e83a63ed211378c8a752c9b712f1167b263042d3b30da404"
+FROZEN_SEED = "64db7cdede4e7028b7cc36f441ce5f030ccfd8e7e2fd322defe3cc050002bd2b"
+FROZEN_SAMPLE = {"机关党员": ["A000", "A001", "A015", "A034"],
+                 "基层群众": ["B002", "B010", "B020"]}
+
+
+def committed() -> DrawCommitment:
+    return DrawCommitment(SECRET, roster_fingerprint(MEMBERS), PARAMETERS)
+
+
+def test_a_committed_draw_is_fixed_for_all_time():
+    assert draw_parameters(7, 1, fraction=None, total=7, minimum=0) == PARAMETERS
+    assert committed().digest() == FROZEN_COMMITMENT
+    assert committed().seed("3 5 1 6") == FROZEN_SEED
+    assert draw_stratified_sample(MEMBERS, {"机关党员": 4, "基层群众": 3},
+                                  FROZEN_SEED) == FROZEN_SAMPLE
+
+
+def test_the_byte_layout_is_the_documented_one():
+    """Recomputed here by hand from the module docstring's layout, not through its code."""
+    def field(data: bytes) -> bytes:
+        return len(data).to_bytes(8, "big") + data
+
+    fingerprint = roster_fingerprint(MEMBERS).encode()
+    commitment = hashlib.sha256(field(b"evalapp draw commitment v1") + field(SECRET)
+                                + field(fingerprint) + field(PARAMETERS.encode())).hexdigest()
+    seed = hashlib.sha256(field(b"evalapp draw seed v1") + field(SECRET)
+                          + field(b"3 5 1 6")).hexdigest()
+    assert (commitment, seed) == (FROZEN_COMMITMENT, FROZEN_SEED)
+
+
+def test_a_changed_witness_value_changes_the_seed_and_the_sample():
+    other = committed().seed("3 5 1 5")
+    assert other != FROZEN_SEED
+    assert draw_stratified_sample(MEMBERS, {"机关党员": 4, "基层群众": 3}, other) != FROZEN_SAMPLE
+    assert DrawCommitment(bytes(32), roster_fingerprint(MEMBERS), PARAMETERS).seed(
+        "3 5 1 6") != FROZEN_SEED  # and so does another secret
+    # the commitment pins the roster and the parameters too
+    assert DrawCommitment(SECRET, roster_fingerprint(MEMBERS),
+                          PARAMETERS.replace("total=7", "total=8")).digest() != FROZEN_COMMITMENT
+
+
+@pytest.mark.parametrize(("typed", "normal"), [
+    ("3 5 1 6", "3 5 1 6"),
+    ("  ３　５ 1\t6\n", "3 5 1 6"),  # full-width digits and an ideographic space
+    ("3\u200b 5 1 6", "3 5 1 6"),  # a zero-width space pasted in
+    ("红 六", "红 六"),
+])
+def test_the_witness_value_is_normalised_before_it_is_hashed(typed, normal):
+    assert normalise_witness(typed) == normal
+    assert committed().seed(typed) == committed().seed(normal)
+
+
+@pytest.mark.parametrize("typed", ["", "  \u3000 ", "\u200b", "9" * 201])
+def test_an_empty_or_overlong_witness_value_is_refused(typed):
+    with pytest.raises(ValueError):
+        normalise_witness(typed)
+
+
+def record(**changes) -> DrawRecord:
+    honest = DrawRecord(
+        members=MEMBERS, fraction=None, total=7, minimum=0,
+        roster_fingerprint=roster_fingerprint(MEMBERS), seed=FROZEN_SEED,
+        allocation={"机关党员": 4, "基层群众": 3},
+        drawn=[member for ids in FROZEN_SAMPLE.values() for member in ids],
+        parameters=PARAMETERS, commitment=FROZEN_COMMITMENT, secret=SECRET.hex(),
+        witness_typed="３ 5 1 6", witness="3 5 1 6")
+    return replace(honest, **changes)
+
+
+def failing(checks) -> set[str]:
+    return {check.name for check in checks if not check.ok}
+
+
+def test_an_honest_record_passes_every_check():
+    checks = check_draw(record())
+    assert [check.name for check in checks] == ["roster", "commitment", "witness", "seed",
+                                                "allocation", "sample"]
+    assert failing(checks) == set()
+
+
+@pytest.mark.parametrize(("changes", "caught_by"), [
+    ({"secret": bytes(32).hex()}, {"commitment", "seed"}),
+    ({"secret": "not hex"}, {"commitment", "seed"}),
+    ({"witness_typed": "3 5 1 5", "witness": "3 5 1 5"}, {"seed"}),
+    ({"witness_typed": "3 5 1 5"}, {"witness"}),
+    ({"commitment": "0" * 64}, {"commitment"}),
+    ({"parameters": PARAMETERS.replace("total=7", "total=8")}, {"commitment"}),
+    ({"members": {**MEMBERS, "基层群众": [*MEMBERS["基层群众"][:-1], "B999"]}}, {"roster"}),
+    ({"drawn": ["A000", "A001", "A015", "A035", "B002", "B010", "B020"]}, {"sample"}),
+    ({"allocation": {"机关党员": 5, "基层群众": 2}}, {"allocation"}),
+    ({"seed": "0" * 64}, {"seed", "sample"}),
+])
+def test_a_tampered_record_fails_verification(changes, caught_by):
+    assert failing(check_draw(record(**changes))) == caught_by
+
+
+def test_a_tampered_sample_names_who_differs():
+    sample = check_draw(record(drawn=["A000", "A001", "A015", "A035", "B002", "B010",
+                                      "B020"]))[-1]
+    assert sample.differences == ("-A035", "+A034")
+
+
+def test_a_legacy_record_is_checked_from_its_seed_alone():
+    sample = draw_stratified_sample(MEMBERS, {"机关党员": 4, "基层群众": 3}, "2026-seed")
+    legacy = DrawRecord(members=MEMBERS, fraction=None, total=7, minimum=0,
+                        roster_fingerprint=roster_fingerprint(MEMBERS), seed="2026-seed",
+                        allocation={"机关党员": 4, "基层群众": 3},
+                        drawn=[member for ids in sample.values() for member in ids])
+    checks = check_draw(legacy)
+    assert [check.name for check in checks] == ["roster", "allocation", "sample"]
+    assert failing(checks) == set()
+    assert failing(check_draw(replace(legacy, seed="2027-seed"))) == {"sample"}

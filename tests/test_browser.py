@@ -214,8 +214,21 @@ def test_an_organiser_sets_up_and_opens_a_campaign(app, browser, live_server, tm
 
     page.goto(page.url.replace("/roster/", "/draws/"))
     page.get_by_label("抽样比例（%）").fill("60")
-    page.get_by_role("button", name="抽样").click()
+    page.get_by_role("button", name="准备抽样").click()
+    expect(page.get_by_role("heading", name="输入见证值并抽样")).to_be_visible()
+    draw_page = page.url
+    page.get_by_role("link", name="会议通知用承诺值（打印）").click()
+    expect(page.get_by_role("heading", name="抽样承诺")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "commitment.png"), full_page=True)
+    page.goto(draw_page)
+    page.get_by_label("见证值（按会上宣读的内容）").fill("３ 5 1 6")
+    page.get_by_label("再次输入见证值").fill("３ 5 1 6")
+    page.get_by_role("button", name="抽样", exact=True).click()
     expect(page.get_by_role("heading", name="抽中人员名单（用于通知）")).to_be_visible()
+    page.get_by_role("link", name="核验此次抽样").click()
+    expect(page.locator("#verdict")).to_contain_text("记录相符")
+    page.screenshot(path=str(tmp_path / "verify.png"), full_page=True)
+    page.goto(draw_page)
     with page.expect_download() as download:
         page.get_by_role("button", name="发放并下载").click()
     sheet = tmp_path / "tickets.pdf"

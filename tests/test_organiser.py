@@ -72,6 +72,15 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
                             {**only_organiser, "organiser": 200, "auditor": 200}),
         "sampling.issue": ("POST", f"{c}/draws/{s.draw}/issue",
                            {**only_organiser, "organiser": 200}),
+        "sampling.notice": ("GET", f"{c}/draws/{s.draw}/notice",
+                            {**only_organiser, "organiser": 200, "auditor": 200}),
+        "sampling.verify": ("GET", f"{c}/draws/{s.draw}/verify",
+                            {**only_organiser, "organiser": 200, "auditor": 200}),
+        # the set-up's draw is drawn: it can be neither drawn again nor set aside
+        "sampling.draw_": ("POST", f"{c}/draws/{s.draw}/draw",
+                           {**only_organiser, "organiser": 409}),
+        "sampling.abandon": ("POST", f"{c}/draws/{s.draw}/abandon",
+                             {**only_organiser, "organiser": 409}),
         "tickets.index": ("GET", f"{c}/tickets/", {**only_organiser, "organiser": 200}),
         "tickets.void": ("POST", f"{c}/tickets/{s.batch}/void",
                          {**only_organiser, "organiser": 200}),  # asks first

@@ -39,6 +39,7 @@ def staff_pages(app) -> dict[str, list[str]]:
                       f"{at}/roster/", f"{at}/draws/", f"{at}/tickets/"]
     at = f"/campaigns/{ids['open']}"
     organiser += [f"{at}/monitor", f"{at}/close", f"{at}/draws/{draw}",
+                  f"{at}/draws/{draw}/notice", f"{at}/draws/{draw}/verify",
                   f"{at}/subjects/{ids['subject']}", f"/campaigns/{ids['draft']}/subjects/new"]
     at = f"/campaigns/{ids['closed']}"
     organiser += [f"{at}/results/", f"{at}/results/{subject}", f"{at}/rectification/",

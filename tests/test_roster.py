@@ -13,9 +13,10 @@ from openpyxl import Workbook
 from evalapp.campaigns.models import RaterGroup
 from evalapp.extensions import db
 from evalapp.roster.models import RosterEntry, SampleDraw
+from tests.support.draws import prepare, prepare_and_draw_on_the_web, set_aside
 from tests.support.factories import make_campaign, make_user, make_world
 from tests.support.roster import GOOD, csv_bytes, map_columns, roster, upload
-from tests.support.web import csrf_token, login
+from tests.support.web import login
 
 
 @pytest.fixture
@@ -132,20 +133,30 @@ def test_unreadable_files_are_refused_plainly(client, campaign_id, filename, con
     assert message in response.get_data(as_text=True)
 
 
-def test_the_roster_cannot_be_replaced_after_a_draw(app, client, campaign_id):
+def test_the_roster_is_frozen_once_a_draw_is_prepared(app, client, campaign_id):
+    """The commitment covers the roster's fingerprint: from preparing on, the roster cannot
+    change (a change would let the sample be steered, or make the draw impossible to check);
+    only setting the prepared draw aside, with its reason, frees it again."""
     map_columns(client, upload(client, campaign_id, "r.csv", csv_bytes(GOOD)), confirm=True)
-    path = f"/campaigns/{campaign_id}/draws/"
-    drawn = client.post(path, data={"csrf_token": csrf_token(client, path), "percent": 40})
+    drawn = prepare(client, campaign_id, percent=40)
     assert drawn.status_code == 303
     # said on the roster page before anyone picks a file, with no form to fill in vain
     page = client.get(f"/campaigns/{campaign_id}/roster/").get_data(as_text=True)
-    assert "已从此名册抽样 1 次，名册不能再替换" in page and 'type="file"' not in page
+    assert "已据此准备或抽取 1 次抽样" in page and "名册不能再替换" in page
+    assert 'type="file"' not in page
     refused = upload(client, campaign_id, "r.csv", csv_bytes(GOOD[:3]))
     assert refused.status_code == 409 and "不能再替换" in refused.get_data(as_text=True)
     assert client.get(f"/campaigns/{campaign_id}/roster/mapping?upload=x.csv").status_code == 409
     assert len(roster(app, campaign_id)) == 5
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(SampleDraw.id))) == 1
+
+    set_aside(client, drawn.headers["Location"], "名册有误，重新导入")
+    fixed = map_columns(client, upload(client, campaign_id, "r.csv", csv_bytes(GOOD[:4])),
+                        confirm=True)
+    assert fixed.status_code == 303 and len(roster(app, campaign_id)) == 3
+    prepare_and_draw_on_the_web(client, campaign_id, percent=40, reason="名册已更正")
+    assert upload(client, campaign_id, "r.csv", csv_bytes(GOOD)).status_code == 409
 
 
 def test_the_roster_page_lists_its_people_fifty_a_page(app, client):

@@ -9,6 +9,7 @@ as demo), because the plain ticket codes it prints exist nowhere else.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,7 +36,7 @@ from evalapp.rectification.operations import (
     save_measure,
 )
 from evalapp.roster.models import RosterEntry
-from evalapp.sampling.operations import DrawRequest, draw_sample
+from evalapp.sampling.operations import DrawRequest, prepare_and_draw
 from evalapp.tickets.models import TicketBatch
 from evalapp.tickets.operations import issue_tickets
 from evalapp.tickets.tokens import new_receipt_code
@@ -241,11 +242,10 @@ def _campaign(
         )
         for person in roster
     )
-    draw = draw_sample(
-        campaign,
-        DrawRequest(fraction=SAMPLE_FRACTION, seed=f"demo-{rng.integers(1 << 30)}"),
-        user=organiser,
-    )
+    # The demo is the same every time it is built: its secret comes from its generator.
+    secret = hashlib.sha256(f"demo-{rng.integers(1 << 30)}".encode()).digest()
+    draw = prepare_and_draw(campaign, DrawRequest(fraction=SAMPLE_FRACTION), secret=secret,
+                            witness="演示", user=organiser)
     staff_unit = {person.staff_number: person.unit_index for person in roster}
     drawn = np.zeros((len(subjects), len(groups)), dtype=int)
     group_index = {group.id: index for index, group in enumerate(groups)}

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evalapp.auth.models import User
 from evalapp.campaigns.models import RaterGroup
-from evalapp.database import UTCDateTime, utcnow
+from evalapp.database import UTCDateTime
 from evalapp.extensions import db
 
 
@@ -40,7 +40,23 @@ class RosterEntry(db.Model):
 
 class SampleDraw(db.Model):
     """A recorded draw: enough to reproduce it (roster fingerprint, seed, parameters) and to
-    account for it (who, when, and why when it is not the first)."""
+    account for it (who, when, and why when it is not the first).
+
+    A committed draw (issue 18) lives in two steps. Prepared: the roster's fingerprint, the
+    parameters and the allocation are fixed, and `commitment` (analysis.commitment) is
+    published; `secret` is held but shown on no page. Drawn: a witness's value is entered,
+    the seed is derived from it and the secret, the people are drawn and the secret is shown
+    on the record from then on. A prepared draw may instead be abandoned, with its reason;
+    its secret is then shown too (nothing depends on it any more). Every record is kept.
+
+    Who can read the secret before the draw: whoever reads the database (its administrator,
+    its backups), never a user through the app. That is enough: knowing the secret early lets
+    one predict the sample only once the witness's value is known, at the meeting, when the
+    draw is made in front of everyone; steering would need the value too.
+
+    A legacy draw (made before commitments) has a seed and no commitment: the seed was chosen
+    by the system or typed by the organiser, so it can be reproduced but not shown unsteered.
+    """
 
     __tablename__ = "sample_draws"
     __table_args__ = (
@@ -56,26 +72,68 @@ class SampleDraw(db.Model):
         sa.CheckConstraint(
             "sequence = 1 OR length(coalesce(reason, '')) > 0", name="redraw_has_reason"
         ),
+        sa.CheckConstraint(
+            "commitment IS NOT NULL OR (seed IS NOT NULL AND drawn_at IS NOT NULL)",
+            name="legacy_draw_drawn",
+        ),
+        sa.CheckConstraint(
+            "commitment IS NULL OR (secret IS NOT NULL AND parameters IS NOT NULL)",
+            name="commitment_complete",
+        ),
+        sa.CheckConstraint("(seed IS NULL) = (drawn_at IS NULL)", name="drawn_with_seed"),
+        sa.CheckConstraint(
+            "commitment IS NULL OR (witness IS NULL) = (drawn_at IS NULL)",
+            name="drawn_with_witness",
+        ),
+        sa.CheckConstraint(
+            "abandoned_at IS NULL OR (drawn_at IS NULL "
+            "AND length(coalesce(abandon_reason, '')) > 0)",
+            name="abandoned_with_reason",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
     sequence: Mapped[int]
-    seed: Mapped[str] = mapped_column(sa.String(64))
+    seed: Mapped[str | None] = mapped_column(sa.String(64))
     fraction: Mapped[float | None] = mapped_column()
     total: Mapped[int | None] = mapped_column()
     minimum_per_group: Mapped[int] = mapped_column(default=0)
     # {rater group id (as text): number drawn}
     allocation: Mapped[dict[str, int]] = mapped_column(sa.JSON)
     roster_fingerprint: Mapped[str] = mapped_column(sa.String(64))
-    drawn_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The commitment published when prepared, and what it covers (hex; parameters as text).
+    commitment: Mapped[str | None] = mapped_column(sa.String(64))
+    secret: Mapped[str | None] = mapped_column(sa.String(64))
+    parameters: Mapped[str | None] = mapped_column(sa.String(200))
+    prepared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The witness's value as typed, and as hashed (normalised).
+    witness_typed: Mapped[str | None] = mapped_column(sa.Text)
+    witness: Mapped[str | None] = mapped_column(sa.String(200))
+    drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     drawn_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
     reason: Mapped[str | None] = mapped_column(sa.Text)
+    abandoned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    abandon_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     drawn_by: Mapped[User | None] = relationship()
     people: Mapped[list[DrawnPerson]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def committed(self) -> bool:
+        return self.commitment is not None
+
+    @property
+    def pending(self) -> bool:
+        """Prepared, its commitment published, waiting for the witness's value."""
+        return self.drawn_at is None and self.abandoned_at is None
+
+    @property
+    def revealed_secret(self) -> str | None:
+        """The secret, once it may be shown: after the draw or its abandonment."""
+        return None if self.pending else self.secret
 
 
 class DrawnPerson(db.Model):

@@ -143,7 +143,8 @@ def _group_of(cell, mapping, by_name, by_kind, reasons):
 
 
 class RosterLocked(RuntimeError):
-    """A sample has been drawn from the current roster; replacing it would orphan the draw."""
+    """A sample draw has been prepared from the current roster (its fingerprint committed to)
+    or drawn from it; replacing the roster would orphan the draw."""
 
 
 class RosterFrozen(RosterLocked):
@@ -154,11 +155,14 @@ class RosterFrozen(RosterLocked):
 
 def roster_lock(campaign: Campaign) -> type[RosterLocked] | None:
     """Why the campaign's roster can no longer be replaced (`RosterFrozen` once open,
-    `RosterLocked` once a sample is drawn from it), or None while it can."""
+    `RosterLocked` once a draw is prepared or drawn from it), or None while it can.
+
+    Draws set aside before they were drawn do not lock it: setting a draw aside because the
+    roster was wrong is how a wrong roster is put right (both stay on record, with reasons)."""
     if campaign.status is not CampaignStatus.DRAFT:
         return RosterFrozen
     if db.session.scalar(sa.select(sa.func.count(SampleDraw.id)).where(
-            SampleDraw.campaign_id == campaign.id)):
+            SampleDraw.campaign_id == campaign.id, SampleDraw.abandoned_at.is_(None))):
         return RosterLocked
     return None
 

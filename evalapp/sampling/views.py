@@ -1,4 +1,5 @@
-"""Sample draws: drawing (organisers), reading and exporting them (organisers, auditors), and
+"""Sample draws: preparing, drawing with a witness's value or setting aside (organisers);
+reading, printing the commitment, verifying and exporting them (organisers, auditors); and
 issuing one ticket per person drawn."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from flask_login import current_user
 from openpyxl import Workbook
 from werkzeug.wrappers import Response
 
+from analysis.commitment import WITNESS_MAX_LENGTH
 from evalapp.audit.operations import record
 from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
@@ -17,11 +19,20 @@ from evalapp.campaigns.access import campaign_for
 from evalapp.campaigns.models import Campaign, CampaignStatus, RaterGroup
 from evalapp.extensions import db
 from evalapp.roster.models import DrawnPerson, RosterEntry, SampleDraw
-from evalapp.sampling.operations import DrawRequest, draw_sample
+from evalapp.sampling.operations import (
+    DrawPending,
+    DrawRequest,
+    RosterChanged,
+    abandon_draw,
+    make_draw,
+    prepare_draw,
+    roster_of,
+)
+from evalapp.sampling.verification import verification
 from evalapp.spreadsheets import XLSX_MIMETYPE, append_row, fit_columns, workbook_bytes
 from evalapp.tickets.download import Printing, sheet_response
 from evalapp.tickets.operations import BatchSummary, batch_summaries, issue_tickets
-from forms.sampling import DrawForm, IssueFromDrawForm
+from forms.sampling import AbandonDrawForm, DrawForm, IssueFromDrawForm, WitnessForm
 
 bp = Blueprint("sampling", __name__, url_prefix="/campaigns/<int:campaign_id>/draws")
 
@@ -39,6 +50,7 @@ def _groups(campaign: Campaign) -> dict[str, RaterGroup]:
 @bp.route("/", methods=["GET", "POST"])
 @role_required(Role.ORGANISER, Role.AUDITOR)
 def index(campaign_id: int) -> Response | tuple[str, int]:
+    """The campaign's draws, and (organisers) preparing the next one."""
     campaign = campaign_for(current_user, campaign_id)
     draws = _draws(campaign)
     form = DrawForm()
@@ -52,40 +64,59 @@ def index(campaign_id: int) -> Response | tuple[str, int]:
                 form.reason.errors.append(_("A second draw needs a written reason; the first "
                                             "stays on record."))
             else:
-                return _draw(campaign, form)
+                return _prepare(campaign, form)
     return render_template("sampling/index.html", campaign=campaign, draws=draws, form=form,
-                           groups=_groups(campaign)), 422 if form.errors else 200
+                           groups=_groups(campaign),
+                           pending=next((d for d in draws if d.pending), None)
+                           ), 422 if form.errors else 200
 
 
-def _draw(campaign: Campaign, form: DrawForm) -> Response:
+def _prepare(campaign: Campaign, form: DrawForm) -> Response:
+    back = redirect(url_for("sampling.index", campaign_id=campaign.id), code=303)
     if not db.session.scalar(sa.select(sa.func.count(RosterEntry.id)).where(
             RosterEntry.campaign_id == campaign.id)):
         flash(_("The roster is empty: import it before drawing a sample."), "error")
-        return redirect(url_for("sampling.index", campaign_id=campaign.id), code=303)
+        return back
     try:
-        draw = draw_sample(campaign, DrawRequest(
+        draw = prepare_draw(campaign, DrawRequest(
             fraction=form.percent.data / 100 if form.percent.data is not None else None,
             total=form.total.data,
             minimum_per_group=form.minimum.data or 0,
-            seed=(form.seed.data or "").strip() or None,
             reason=(form.reason.data or "").strip() or None,
-        ), user=current_user)
+        ))
+    except DrawPending as pending:
+        flash(_("Draw %(number)d is prepared and waits for its witness value: draw it or set "
+                "it aside before preparing another.", number=pending.draw.sequence), "error")
+        return back
     except ValueError as error:
         flash(_("This draw is impossible: %(reason)s", reason=str(error)), "error")
-        return redirect(url_for("sampling.index", campaign_id=campaign.id), code=303)
-    record("sample.draw", user=current_user, campaign=campaign, draw=draw.sequence,
-           seed=draw.seed, fraction=draw.fraction, total=draw.total,
-           minimum=draw.minimum_per_group, allocation=draw.allocation, reason=draw.reason,
-           roster=draw.roster_fingerprint)
+        return back
+    record("sample.prepare", user=current_user, campaign=campaign, draw=draw.sequence,
+           fraction=draw.fraction, total=draw.total, minimum=draw.minimum_per_group,
+           allocation=draw.allocation, reason=draw.reason, roster=draw.roster_fingerprint,
+           commitment=draw.commitment)
     db.session.commit()
-    return redirect(url_for("sampling.detail", campaign_id=campaign.id, draw_id=draw.id),
+    return _to_detail(draw)
+
+
+def _to_detail(draw: SampleDraw) -> Response:
+    return redirect(url_for("sampling.detail", campaign_id=draw.campaign_id, draw_id=draw.id),
                     code=303)
 
 
-def _draw_of(campaign: Campaign, draw_id: int) -> SampleDraw:
-    draw = db.session.get(SampleDraw, draw_id)
+def _draw_of(campaign: Campaign, draw_id: int, *, lock: bool = False) -> SampleDraw:
+    draw = db.session.get(SampleDraw, draw_id, with_for_update=lock or None)
     if draw is None or draw.campaign_id != campaign.id:
         abort(404)
+    return draw
+
+
+def _drawn_draw_of(campaign: Campaign, draw_id: int) -> SampleDraw:
+    """The draw, when it was drawn: a prepared or set-aside draw has nobody to list or issue
+    to (409)."""
+    draw = _draw_of(campaign, draw_id)
+    if draw.drawn_at is None:
+        abort(409)
     return draw
 
 
@@ -101,13 +132,93 @@ def _drawn(draw: SampleDraw) -> list[RosterEntry]:
 @role_required(Role.ORGANISER, Role.AUDITOR)
 def detail(campaign_id: int, draw_id: int) -> str:
     campaign = campaign_for(current_user, campaign_id)
-    return _detail_page(campaign, _draw_of(campaign, draw_id), IssueFromDrawForm())
+    return _detail_page(campaign, _draw_of(campaign, draw_id))
 
 
-def _detail_page(campaign: Campaign, draw: SampleDraw, form: IssueFromDrawForm) -> str:
+def _detail_page(campaign: Campaign, draw: SampleDraw, *,
+                 form: IssueFromDrawForm | None = None, witness: WitnessForm | None = None,
+                 abandon: AbandonDrawForm | None = None) -> str:
     return render_template("sampling/detail.html", campaign=campaign, draw=draw,
-                           people=_drawn(draw), groups=_groups(campaign), form=form,
+                           people=_drawn(draw), groups=_groups(campaign),
+                           form=form or IssueFromDrawForm(formdata=None),
+                           witness=witness or WitnessForm(formdata=None),
+                           abandon=abandon or AbandonDrawForm(formdata=None),
                            issued=_issued_from(campaign, draw))
+
+
+@bp.get("/<int:draw_id>/notice")
+@role_required(Role.ORGANISER, Role.AUDITOR)
+def notice(campaign_id: int, draw_id: int) -> str:
+    """The commitment as printed for the meeting notice (print CSS: the page is the sheet)."""
+    campaign = campaign_for(current_user, campaign_id)
+    draw = _draw_of(campaign, draw_id)
+    if not draw.committed:
+        abort(404)
+    return render_template("sampling/notice.html", campaign=campaign, draw=draw,
+                           groups=_groups(campaign), roster=roster_of(campaign).members)
+
+
+def _pending_of(campaign_id: int, draw_id: int) -> tuple[Campaign, SampleDraw]:
+    """The campaign and its prepared draw, for the two steps that end it; 409 when the draw
+    was already drawn or set aside, or the campaign is closed."""
+    campaign = campaign_for(current_user, campaign_id)
+    # Locked (PostgreSQL) so that two organisers drawing at once cannot both draw it.
+    draw = _draw_of(campaign, draw_id, lock=True)
+    if campaign.status is CampaignStatus.CLOSED or not draw.committed or not draw.pending:
+        abort(409)
+    return campaign, draw
+
+
+@bp.post("/<int:draw_id>/draw")
+@role_required(Role.ORGANISER)
+def draw_(campaign_id: int, draw_id: int) -> Response | tuple[str, int]:
+    """Draw with the witness's value: the sample is decided, and the secret revealed."""
+    campaign, draw = _pending_of(campaign_id, draw_id)
+    form = WitnessForm()
+    if form.validate():
+        try:
+            make_draw(draw, form.witness.data, user=current_user)
+        except ValueError:
+            form.witness.errors.append(_("Type the witness value: letters or digits, at most "
+                                         "%(count)d characters.", count=WITNESS_MAX_LENGTH))
+        except RosterChanged:
+            abort(409)
+        else:
+            record("sample.draw", user=current_user, campaign=campaign, draw=draw.sequence,
+                   witness=draw.witness_typed, seed=draw.seed, secret=draw.secret,
+                   allocation=draw.allocation, roster=draw.roster_fingerprint)
+            db.session.commit()
+            return _to_detail(draw)
+    return _detail_page(campaign, draw, witness=form), 422
+
+
+@bp.post("/<int:draw_id>/abandon")
+@role_required(Role.ORGANISER)
+def abandon(campaign_id: int, draw_id: int) -> Response | tuple[str, int]:
+    """Set a prepared draw aside, with its reason: it stays on record, its secret shown."""
+    campaign, draw = _pending_of(campaign_id, draw_id)
+    form = AbandonDrawForm()
+    if not form.validate() or not (form.reason.data or "").strip():
+        if not form.reason.errors:
+            form.reason.errors.append(_("Say why this prepared draw is set aside."))
+        return _detail_page(campaign, draw, abandon=form), 422
+    abandon_draw(draw, form.reason.data)
+    record("sample.abandon", user=current_user, campaign=campaign, draw=draw.sequence,
+           reason=draw.abandon_reason, secret=draw.secret)
+    db.session.commit()
+    return _to_detail(draw)
+
+
+@bp.get("/<int:draw_id>/verify")
+@role_required(Role.ORGANISER, Role.AUDITOR)
+def verify(campaign_id: int, draw_id: int) -> str:
+    """Recompute the draw from the roster as stored and its record, check by check."""
+    campaign = campaign_for(current_user, campaign_id)
+    draw = _draw_of(campaign, draw_id)
+    if draw.drawn_at is None:
+        abort(409)
+    return render_template("sampling/verify.html", campaign=campaign, draw=draw,
+                           result=verification(draw))
 
 
 def _issued_from(campaign: Campaign, draw: SampleDraw) -> list[BatchSummary]:
@@ -118,7 +229,7 @@ def _issued_from(campaign: Campaign, draw: SampleDraw) -> list[BatchSummary]:
 @role_required(Role.ORGANISER, Role.AUDITOR)
 def export(campaign_id: int, draw_id: int) -> Response:
     campaign = campaign_for(current_user, campaign_id)
-    draw = _draw_of(campaign, draw_id)
+    draw = _drawn_draw_of(campaign, draw_id)
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "抽样名单"
@@ -127,16 +238,34 @@ def export(campaign_id: int, draw_id: int) -> Response:
         append_row(sheet, [person.name, person.staff_number, person.unit_name,
                            person.rater_group.name_zh])
     sheet.append([])
-    sheet.append([f"第 {draw.sequence} 次抽样", f"种子 {draw.seed}",
+    seed = draw.seed or ""
+    sheet.append([f"第 {draw.sequence} 次抽样", f"种子 {seed[:16]}{'…' if seed[16:] else ''}",
                   f"名册指纹 {draw.roster_fingerprint[:16]}"])
     fit_columns(sheet)
     sheet.freeze_panes = "A2"  # the header stays in view while scrolling the names
+    _record_sheet(workbook, draw)
     record("sample.export", user=current_user, campaign=campaign, draw=draw.sequence)
     db.session.commit()
     response = Response(workbook_bytes(workbook), mimetype=XLSX_MIMETYPE)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="draw-{campaign.id}-{draw.sequence}.xlsx"')
     return response
+
+
+def _record_sheet(workbook: Workbook, draw: SampleDraw) -> None:
+    """The draw's record in full, beside the names: what `evalapp verify-draw` checks."""
+    sheet = workbook.create_sheet("抽样记录")
+    rows = [("抽样", f"第 {draw.sequence} 次"), ("名册指纹", draw.roster_fingerprint),
+            ("种子", draw.seed)]
+    if draw.committed:
+        rows += [("承诺的抽样参数", draw.parameters), ("承诺值", draw.commitment),
+                 ("见证值（输入）", draw.witness_typed), ("见证值（规范化）", draw.witness),
+                 ("秘密值", draw.secret)]
+    else:
+        rows.append(("说明", "旧式抽样：种子由系统或组织者选定，抽样前未公布承诺值"))
+    for row in rows:
+        append_row(sheet, list(row))
+    fit_columns(sheet, most=80)
 
 
 @bp.post("/<int:draw_id>/issue")
@@ -148,7 +277,7 @@ def issue(campaign_id: int, draw_id: int) -> Response | tuple[str, int]:
     Issuing again from the same draw adds a second set of tickets (the response rate then
     counts both), so it needs a written reason, kept in the audit log."""
     campaign = campaign_for(current_user, campaign_id)
-    draw = _draw_of(campaign, draw_id)
+    draw = _drawn_draw_of(campaign, draw_id)
     form = IssueFromDrawForm()
     if campaign.status is CampaignStatus.CLOSED:
         abort(409)
@@ -158,7 +287,7 @@ def issue(campaign_id: int, draw_id: int) -> Response | tuple[str, int]:
                                     "adds as many again; say why (the first set stays valid "
                                     "unless you void it)."))
     if form.errors:
-        return _detail_page(campaign, draw, form), 422
+        return _detail_page(campaign, draw, form=form), 422
     spares = form.spares.data or 0
     issued = []
     for group_id, group in _groups(campaign).items():

@@ -15,7 +15,7 @@ from evalapp.rectification.models import (
 )
 from evalapp.rectification.operations import MeasureInput, add_problem, save_measure
 from evalapp.roster.models import RosterEntry
-from evalapp.sampling.operations import DrawRequest, draw_sample
+from evalapp.sampling.operations import DrawRequest, prepare_and_draw
 from evalapp.tickets.operations import issue_tickets
 from tests.support.factories import groups_of, make_campaign, make_user, make_world
 from tests.support.web import csrf_token
@@ -49,7 +49,8 @@ def make_setup(people_per_group: int = 10) -> Setup:
                     staff_number=f"{g}{n:03d}", unit_name="宁波海关")
         for g, group in enumerate(groups) for n in range(people_per_group)
     )
-    draw = draw_sample(campaign, DrawRequest(fraction=0.3, seed="fixed"), user=None)
+    draw = prepare_and_draw(campaign, DrawRequest(fraction=0.3), secret=bytes(32),
+                            witness="fixed", user=None)
     batch, tokens = issue_tickets(campaign, groups[0], campaign.subjects, 3)
     campaign.subjects[0].report_text = ""  # not ready to open: pages stay those of a draft
     problem = add_problem(campaign.subjects[0], ProblemSource.LEADERSHIP, "领导点评的问题")

@@ -1,0 +1,204 @@
+"""A draw nobody can steer: commit to a secret before the meeting, mix in a witness's value at
+it, reveal the secret after, and let anyone check the sample.
+
+Why each part is there. The system draws a 256-bit secret when the draw is prepared and
+publishes only its commitment (printed on the meeting notice), so the secret cannot be changed
+afterwards without the printed commitment failing to match. At the meeting a witness produces a
+value (dice rolled, digits read out) that nobody could know when the commitment was printed;
+the seed is a hash of both, so neither the system (which knew the secret, not the value) nor
+the witness (who knew the value, not the secret) chose the sample. The commitment also covers
+the roster's fingerprint and the draw's parameters, so the notice pins the population and the
+sample size too. After the draw the secret is published and `check_draw` recomputes everything.
+
+Byte layout, so that anyone can recompute it by hand (for example with `sha256sum` and a hex
+editor, or a few lines of any language). Every field is length-prefixed: its length in bytes
+as 8 bytes big-endian, then its bytes; the fields are concatenated and hashed with SHA-256.
+
+    commitment = hex( SHA-256( F(b"evalapp draw commitment v1") || F(secret)
+                               || F(roster fingerprint, 64 ASCII hex digits)
+                               || F(parameters, UTF-8) ) )
+    seed       = hex( SHA-256( F(b"evalapp draw seed v1") || F(secret)
+                               || F(witness value, normalised, UTF-8) ) )
+    F(x)       = len(x) as 8 bytes big-endian || x
+
+`secret` is the 32 raw bytes (published as 64 hex digits). `parameters` is the text
+`campaign=<id>;draw=<number>;fraction=<f>;minimum=<m>` or with `total=<n>` in place of the
+fraction, `<f>` written as Python writes the float (shortest round trip: 0.3, not
+0.299999…). The seed (64 lowercase hex digits) is the seed of `draw_stratified_sample`,
+whose ranks are SHA-256 of "seed␟stratum␟member" (␟ = U+001F).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+
+from analysis.sampling import allocate_proportional, draw_stratified_sample, roster_fingerprint
+
+COMMITMENT_TAG = b"evalapp draw commitment v1"
+SEED_TAG = b"evalapp draw seed v1"
+SECRET_BYTES = 32
+WITNESS_MAX_LENGTH = 200  # characters of the normalised value
+_SPACES = re.compile(r"\s+")
+
+
+def _field(data: bytes) -> bytes:
+    return len(data).to_bytes(8, "big") + data
+
+
+def _hash(*fields: bytes) -> str:
+    return hashlib.sha256(b"".join(map(_field, fields))).hexdigest()
+
+
+def normalise_witness(typed: str) -> str:
+    """The witness value as hashed: NFKC (a phone's full-width １２３ is 123), invisible
+    format characters (zero-width spaces, the byte-order mark) removed, every run of
+    white space one space, none at either end. What was typed is kept beside it.
+
+    Raises ValueError when nothing is left or more than WITNESS_MAX_LENGTH characters are.
+    """
+    text = "".join(char for char in unicodedata.normalize("NFKC", typed)
+                   if unicodedata.category(char) != "Cf")
+    text = _SPACES.sub(" ", text).strip()
+    if not text:
+        raise ValueError("the witness value is empty")
+    if len(text) > WITNESS_MAX_LENGTH:
+        raise ValueError(f"the witness value is longer than {WITNESS_MAX_LENGTH} characters")
+    return text
+
+
+def draw_parameters(campaign: int, draw: int, *, fraction: float | None, total: int | None,
+                    minimum: int) -> str:
+    """The parameters text the commitment covers (see the module's byte layout)."""
+    if (fraction is None) == (total is None):
+        raise ValueError("give exactly one of total and fraction")
+    size = f"fraction={float(fraction)!r}" if fraction is not None else f"total={int(total)}"
+    return f"campaign={int(campaign)};draw={int(draw)};{size};minimum={int(minimum)}"
+
+
+@dataclass(frozen=True)
+class DrawCommitment:
+    """The secret and what it is committed with. `secret` is 32 bytes; `roster_fingerprint`
+    the 64 hex digits of `roster_fingerprint`; `parameters` the text of `draw_parameters`."""
+
+    secret: bytes
+    roster_fingerprint: str
+    parameters: str
+
+    def digest(self) -> str:
+        """The commitment, 64 lowercase hex digits, to print before the draw."""
+        return _hash(COMMITMENT_TAG, self.secret, self.roster_fingerprint.encode("ascii"),
+                     self.parameters.encode())
+
+    def seed(self, witness: str) -> str:
+        """The draw's seed, 64 lowercase hex digits, from the secret and the witness value
+        (normalised here, so what was typed and its normal form give one seed)."""
+        return _hash(SEED_TAG, self.secret, normalise_witness(witness).encode())
+
+
+@dataclass(frozen=True)
+class DrawRecord:
+    """A draw as recorded, to check against the roster it was drawn from.
+
+    `members` maps stratum to member ids (the roster as it stands); `allocation` is what the
+    record says was allocated per stratum (keys as text), `drawn` the member ids it says were
+    drawn. `witness_typed` is the witness value as typed, `witness` as recorded normalised. A
+    legacy draw (made before commitments) has `commitment`, `secret`, `parameters` and both
+    witness fields None, and only its `seed`."""
+
+    members: Mapping[Hashable, Sequence[Hashable]]
+    fraction: float | None
+    total: int | None
+    minimum: int
+    roster_fingerprint: str
+    seed: str
+    allocation: Mapping[str, int]
+    drawn: Sequence[Hashable]
+    parameters: str | None = None
+    commitment: str | None = None
+    secret: str | None = None  # 64 hex digits, as published
+    witness_typed: str | None = None
+    witness: str | None = None
+
+
+@dataclass(frozen=True)
+class DrawCheck:
+    """One line of a verification: `name` is one of roster, commitment, seed, allocation,
+    sample, and `ok` whether the recomputed value is the recorded one."""
+
+    name: str
+    ok: bool
+    recorded: str
+    recomputed: str
+    # For the sample: members drawn on the record and not on recomputing ("-id") or the reverse
+    # ("+id"), so a report can name them.
+    differences: tuple[str, ...] = ()
+
+
+def check_draw(record: DrawRecord) -> tuple[DrawCheck, ...]:
+    """Recompute a draw from its record and the roster, one check per step, named: roster
+    (its fingerprint), commitment (from the revealed secret, fingerprint and parameters),
+    witness (the value as typed, normalised, is the one recorded), seed (from the secret and
+    the witness value), allocation and sample. A legacy record has no commitment, witness or
+    seed check: there is nothing to recompute them from. Every check is made even when an
+    earlier one fails, so a report says everything that does not match."""
+    checks = [_check("roster", record.roster_fingerprint, roster_fingerprint(record.members))]
+    if record.commitment is not None:
+        checks += _commitment_checks(record)
+    counts = {str(stratum): len(ids) for stratum, ids in record.members.items()}
+    try:
+        allocation = allocate_proportional(counts, total=record.total, fraction=record.fraction,
+                                           minimum=record.minimum)
+        sample = draw_stratified_sample(
+            {str(stratum): list(map(str, ids)) for stratum, ids in record.members.items()},
+            allocation, record.seed)
+    except ValueError as error:
+        allocation, sample = {}, {}
+        checks.append(DrawCheck("allocation", False, _text(record.allocation), str(error)))
+    else:
+        checks.append(_check("allocation", _text(record.allocation), _text(allocation)))
+    drawn = set(map(str, record.drawn))
+    redrawn = {str(member) for ids in sample.values() for member in ids}
+    checks.append(DrawCheck(
+        "sample", drawn == redrawn, str(len(drawn)), str(len(redrawn)),
+        tuple(f"-{member}" for member in sorted(drawn - redrawn))
+        + tuple(f"+{member}" for member in sorted(redrawn - drawn))))
+    return tuple(checks)
+
+
+def _commitment_checks(record: DrawRecord) -> list[DrawCheck]:
+    secret = _secret_bytes(record.secret)
+    commitment = DrawCommitment(secret or b"", record.roster_fingerprint,
+                                record.parameters or "")
+    try:
+        typed = normalise_witness(record.witness_typed or "")
+        seed = commitment.seed(record.witness or "")
+    except ValueError as error:
+        typed = seed = str(error)
+    if secret is None:
+        seed = "?"
+    return [_check("commitment", record.commitment,
+                   commitment.digest() if secret is not None else "?"),
+            _check("witness", record.witness or "", typed),
+            _check("seed", record.seed, seed)]
+
+
+def _secret_bytes(text: str | None) -> bytes | None:
+    try:
+        secret = bytes.fromhex(text or "")
+    except ValueError:
+        return None
+    return secret if len(secret) == SECRET_BYTES else None
+
+
+def _check(name: str, recorded: str, recomputed: str) -> DrawCheck:
+    return DrawCheck(name, recorded == recomputed, recorded, recomputed)
+
+
+def _text(allocation: Mapping) -> str:
+    """An allocation as text, strata that get nobody left out (a record may list them or not)."""
+    return "; ".join(f"{key}: {count}" for key, count in sorted(
+        (str(key), count) for key, count in allocation.items() if count))
