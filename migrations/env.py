@@ -43,9 +43,25 @@ def run_migrations_online():
     options = dict(migrate.configure_args)
     options.setdefault("process_revision_directives", skip_empty_autogenerate)
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite's batch mode rebuilds a table by dropping it, and with foreign keys
+            # enforced that drop deletes every row that refers to it (a campaign's subjects,
+            # tickets, ballots...). Enforcement is off while the schema changes (the pragma
+            # works only outside a transaction) and the keys are checked before it is back on.
+            # (on the driver's own connection: through SQLAlchemy it would run inside the
+            # BEGIN that evalapp.database issues, where SQLite ignores it)
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(connection=connection, target_metadata=migrate.db.metadata, **options)
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            driver = connection.connection.driver_connection
+            broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+            driver.execute("PRAGMA foreign_keys=ON")
+            if broken:
+                raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: "
+                                   f"{broken[:5]}")
 
 
 if context.is_offline_mode():
