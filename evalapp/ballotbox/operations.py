@@ -20,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask import current_app
 from nacl.public import PrivateKey
 
@@ -43,6 +44,10 @@ from evalapp.campaigns.operations import mark_closed, mark_open
 from evalapp.extensions import db
 from evalapp.tickets.models import Ticket, TicketBatch
 
+# Sent once a box is opened and its key gone, with the campaign: the results publish the
+# digest of the anonymised ballot export then (evalapp.results.published), which this
+# package, below the results, cannot call.
+box_opened = Namespace().signal("box-opened")
 # A key file younger than this may belong to a campaign whose opening is not committed yet.
 _SWEEP_AGE_SECONDS = 600
 
@@ -257,6 +262,7 @@ def _after_opening(campaign: Campaign) -> None:
     sweep_keys()
     _clear_spend_marks(campaign)
     compact_storage()
+    box_opened.send(current_app._get_current_object(), campaign=campaign)
 
 
 def _clear_spend_marks(campaign: Campaign) -> None:

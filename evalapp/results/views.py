@@ -110,7 +110,7 @@ def subject_chart(campaign_id: int, subject_id: int, name: str, fmt: str) -> Res
     return _image(store.kept(campaign, f"subject-{subject_id}-{name}.{fmt}", draw), fmt)
 
 
-@bp.get("/export.<any(pdf, xlsx, csv):fmt>")
+@bp.get("/export.<any(pdf, xlsx, csv, json):fmt>")
 @role_required(*READERS)
 def export(campaign_id: int, fmt: str) -> Response | tuple[str, int]:
     """An export, built once. The PDF report takes seconds: the first request starts it in
