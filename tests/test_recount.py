@@ -1,0 +1,114 @@
+"""A recount anyone can run (issue 18, part 3): the anonymised ballot export of a closed
+campaign, recounted with its printed settings, gives every published figure and the digest
+published when its box was opened; one altered answer is caught by both."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from analysis.recount import OTHER_ZH, Settings, differences, recount
+from evalapp.campaigns.models import Campaign
+from evalapp.extensions import db
+from evalapp.results.ballots_csv import ballots_csv
+from evalapp.results.compute import campaign_results
+from evalapp.results.published import published_figures, record_json, recount_settings
+from tests.support.disclosure import GroupPlan, build_campaign
+from tests.support.factories import make_world
+from tests.support.recount import altered, mixed_ballots
+
+
+@pytest.fixture
+def closed(app) -> int:
+    """A closed campaign of two subjects, four rater groups with policy weights (two small
+    ones merged into 其他类别), void ballots of both kinds and trimmed scores."""
+    with app.app_context():
+        world = make_world()
+        plans = [GroupPlan(roster, weight, mixed_ballots(count, seed))
+                 for roster, weight, count, seed in
+                 ((30, 0.4, 9, 1), (20, 0.3, 8, 2), (6, 0.2, 3, 3), (4, 0.1, 2, 4))]
+        return build_campaign(world.customs, plans, subjects=2, trim_above=5,
+                              void_uniform=True)
+
+
+def test_recount_matches_every_published_figure_and_the_digest(app, closed):
+    with app.app_context():
+        campaign = db.session.get(Campaign, closed)
+        results = campaign_results(campaign)
+        export = ballots_csv(results)
+        # published when the box was opened, and the file's own SHA-256 (what sha256sum says)
+        assert campaign.ballot_export_sha256 == hashlib.sha256(export).hexdigest()
+        published = published_figures(results)
+        found = recount(export, recount_settings(results))
+    assert found.digest == campaign.ballot_export_sha256
+    assert found.status_rows == ()
+    assert differences(published, found.figures) == []
+    # the campaign has what the recount must get right: a merged cell, voids of both kinds,
+    # trimmed scores, weights, design-weighted intervals
+    label = results.subjects[0].subject.label_zh()
+    assert published[f"{label}/{OTHER_ZH}/score"] is not None
+    assert published[f"{label}/trimmed"] == 2
+    assert all(published[f"{label}/{kind}"] for kind in ("void_blank", "void_uniform"))
+    assert published[f"{label}/policy_score"] is not None
+    assert published[f"{label}/design/ci_low"] < published[f"{label}/design/ci_high"]
+    assert published[f"{label}/item 1/好/share"] is not None
+    assert sum(v is not None for v in published.values()) > 150
+
+
+def test_the_same_ballots_give_the_same_bytes(app, closed):
+    with app.app_context():
+        first = ballots_csv(campaign_results(db.session.get(Campaign, closed)))
+        db.session.expire_all()
+        assert ballots_csv(campaign_results(db.session.get(Campaign, closed))) == first
+    assert first.startswith("\ufeff被评对象,测评人类别,状态,1. 题目1".encode())
+    assert first.count(b"\r\n") == first.count(b"\n")
+
+
+def test_one_altered_answer_is_detected(app, closed):
+    with app.app_context():
+        results = campaign_results(db.session.get(Campaign, closed))
+        export, settings = ballots_csv(results), recount_settings(results)
+        published = published_figures(results)
+    changed_export, label = altered(export)
+    found = recount(changed_export, settings)
+    assert found.digest != hashlib.sha256(export).hexdigest()
+    changed = {d.figure for d in differences(published, found.figures)}
+    assert any(key.startswith(f"{label}/item ") and key.endswith("/好/count") for key in changed)
+    assert f"{label}/score" in changed
+
+
+def test_the_command_recounts_from_the_database_and_from_the_record(app, closed, tmp_path):
+    runner = app.test_cli_runner()
+    with app.app_context():
+        results = campaign_results(db.session.get(Campaign, closed))
+        export, record = ballots_csv(results), record_json(results)
+    (tmp_path / "export.csv").write_bytes(export)
+    (tmp_path / "record.json").write_bytes(record)
+    (tmp_path / "altered.csv").write_bytes(altered(export)[0])
+    found = runner.invoke(args=["recount", str(tmp_path / "export.csv")])
+    assert found.exit_code == 0, found.output
+    assert "摘要一致 / digest matches" in found.output
+    assert "全部重算一致 / all" in found.output
+    offline = runner.invoke(args=["recount", str(tmp_path / "export.csv"), "--record",
+                                  str(tmp_path / "record.json")])
+    assert offline.exit_code == 0, offline.output
+    for where in (["--campaign", str(closed)], ["--record", str(tmp_path / "record.json")]):
+        changed = runner.invoke(args=["recount", str(tmp_path / "altered.csv"), *where])
+        assert changed.exit_code == 1, changed.output
+        assert "摘要不一致 / digest differs" in changed.output
+        assert "数字不同 / figure differs" in changed.output
+    unknown = runner.invoke(args=["recount", str(tmp_path / "altered.csv")])
+    assert unknown.exit_code == 1
+    assert "--campaign" in unknown.output
+
+
+def test_a_status_the_rules_do_not_give_is_a_difference(app, closed):
+    with app.app_context():
+        results = campaign_results(db.session.get(Campaign, closed))
+        export, settings = ballots_csv(results), recount_settings(results)
+    text = export.decode("utf-8")
+    forged = text.replace(",有效，作为最高或最低分去掉,", ",有效,", 1).encode("utf-8")
+    found = recount(forged, Settings.from_json(json.loads(json.dumps(settings.as_json()))))
+    assert len(found.status_rows) == 1
