@@ -106,7 +106,7 @@ class SubjectResults(Turnout):
     satisfaction: SatisfactionRates | None
     grade: str
     rank: int | None
-    items: tuple[ItemFigures, ...]  # empty when the subject shows counts only
+    items: list[ItemFigures]  # empty when the subject shows counts only
     groups: list[GroupFigures]
     other: OtherGroups | None  # the merged cell, 其他类别
     disclosure: Disclosure  # keyed by rater group id
@@ -298,7 +298,7 @@ def _subject(context: _Context, subject: Subject, cells: _Cells,
         void_uniform=figures.void_uniform, trimmed=figures.trimmed, score=figures.score,
         design=figures.design, design_note=_design_note(context, disclosure, figures),
         policy_score=figures.policy_score, satisfaction=figures.satisfaction,
-        grade=figures.grade, rank=rank, items=figures.items, groups=group_figures,
+        grade=figures.grade, rank=rank, items=list(figures.items), groups=group_figures,
         other=other, disclosure=disclosure, comparison=figures.comparison,
         satisfaction_test=figures.satisfaction_test, opinions=opinions, figures=figures,
         cells=settings)

@@ -33,7 +33,7 @@ import numpy as np
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from analysis.recount import LEVELS_ZH, OTHER_ZH, STATUS_ZH
+from analysis.recount import LEVELS_ZH, OTHER_ZH, SATISFACTION_ZH, STATUS_ZH
 from evalapp.ballotbox.operations import close_campaign, open_campaign
 from evalapp.campaigns.default_questionnaire import TemplateItem, TemplateSection
 from evalapp.campaigns.models import Campaign, Level, RaterGroup, Satisfaction, Subject
@@ -168,8 +168,10 @@ def _in_english(results: CampaignResults, export: bytes) -> list[list[str]]:
     pages the attacker reads beside them."""
     names = {g.name_zh: g.name_en for g in results.groups} | {OTHER_ZH: "other groups"}
     levels = dict(zip(LEVELS_ZH, ("Excellent", "Good", "Fair", "Poor"), strict=True))
+    answers = dict(zip(SATISFACTION_ZH, ("Satisfied", "Fairly satisfied", "Dissatisfied"),
+                       strict=True))
     return [[row[0], names.get(row[1], row[1]), row[2], *(levels.get(c, c) for c in row[3:-2]),
-             *row[-2:]]
+             answers.get(row[-2], row[-2]), row[-1]]
             for row in list(csv.reader(io.StringIO(export.decode("utf-8-sig"))))[1:]]
 
 
