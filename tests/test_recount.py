@@ -5,19 +5,26 @@ published when its box was opened; one altered answer is caught by both."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 
+import numpy as np
 import pytest
+from openpyxl import load_workbook
 
+from analysis.figures import BallotStatus, Rules, ballot_statuses
 from analysis.recount import OTHER_ZH, Settings, differences, recount
 from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
 from evalapp.results.ballots_csv import ballots_csv
 from evalapp.results.compute import campaign_results
 from evalapp.results.published import published_figures, record_json, recount_settings
+from evalapp.results.report_pdf import report_pdf
+from evalapp.results.summary_xlsx import summary_xlsx
 from tests.support.disclosure import GroupPlan, build_campaign
 from tests.support.factories import make_world
 from tests.support.recount import altered, mixed_ballots
+from tests.support.sheets import pdf_text
 
 
 @pytest.fixture
@@ -112,3 +119,51 @@ def test_a_status_the_rules_do_not_give_is_a_difference(app, closed):
     forged = text.replace(",有效，作为最高或最低分去掉,", ",有效,", 1).encode("utf-8")
     found = recount(forged, Settings.from_json(json.loads(json.dumps(settings.as_json()))))
     assert len(found.status_rows) == 1
+
+
+def test_the_digest_is_on_the_receipt_list_the_results_the_pdf_and_the_xlsx(app, client,
+                                                                              closed):
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        campaign = db.session.get(Campaign, closed)
+        results = campaign_results(campaign)
+        value, key = campaign.ballot_export_sha256, campaign.receipts_key
+        pdf = "".join("".join(pdf_text(report_pdf(results))).split())
+        sheet = load_workbook(io.BytesIO(summary_xlsx(results))).active
+    assert value and value in pdf and "sha256sum" in pdf
+    cells = [row for row in sheet.iter_rows(values_only=True) if value in row]
+    assert len(cells) == 1 and "摘要（SHA-256）" in str(cells[0][0])
+    page = client.get(f"/r/{key}", headers={"Accept-Language": "zh-CN"})
+    assert value in page.text and "evalapp recount" in page.text
+
+
+def test_a_tie_for_the_highest_score_is_dropped_either_way_but_nothing_else():
+    """Two ballots tie for the highest score: the rules drop one, and the recount accepts
+    whichever the export marks, never a ballot that is not the highest or lowest."""
+    rules = Rules((100, 80, 60, 40), 0.25, False, 2, (90, 80, 60), 3)
+    levels = np.array([[0, 0], [0, 0], [1, 1], [2, 3]])
+    subjects = np.zeros(4, dtype=int)
+    scores = np.array([100.0, 100.0, 80.0, 50.0])
+    plain = ballot_statuses(levels, subjects, scores, rules)
+    assert plain.tolist() == [BallotStatus.TRIMMED, 0, 0, BallotStatus.TRIMMED]
+    second = ballot_statuses(levels, subjects, scores, rules,
+                             first=np.array([False, True, False, True]))
+    assert second.tolist() == [0, BallotStatus.TRIMMED, 0, BallotStatus.TRIMMED]
+    wrong = ballot_statuses(levels, subjects, scores, rules,
+                            first=np.array([False, False, True, True]))
+    assert wrong.tolist() == plain.tolist()
+
+
+def test_a_file_that_is_no_export_is_refused_plainly(app, closed, tmp_path):
+    runner = app.test_cli_runner()
+    (tmp_path / "other.csv").write_bytes("\ufeff被评对象,测评人类别\r\n".encode())
+    found = runner.invoke(args=["recount", str(tmp_path / "other.csv"), "--campaign",
+                                str(closed)])
+    assert found.exit_code == 1
+    assert "不是该测评的匿名测评票导出" in found.output
+    (tmp_path / "record.json").write_text('{"format": 1}')
+    found = runner.invoke(args=["recount", str(tmp_path / "other.csv"), "--record",
+                                str(tmp_path / "record.json")])
+    assert found.exit_code == 1
+    assert "无法读取计票记录" in found.output
+    with pytest.raises(ValueError, match="malformed settings"):
+        Settings.from_json({"points": [100, 80]})
