@@ -261,8 +261,9 @@ def _after_opening(campaign: Campaign) -> None:
         destroy_server_key(current_app.instance_path, campaign.box_public_key)
     sweep_keys()
     _clear_spend_marks(campaign)
-    compact_storage()
+    # before the compaction, so that the digest's write leaves nothing in SQLite's log either
     box_opened.send(current_app._get_current_object(), campaign=campaign)
+    compact_storage()
 
 
 def _clear_spend_marks(campaign: Campaign) -> None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import logging
 
-import sqlalchemy as sa
-
 from analysis.recount import (
     FORMAT,
     OTHER_ZH,
@@ -59,15 +57,13 @@ def export_digest(results: CampaignResults) -> str:
     or (a campaign closed before digests were published, or an opening killed before it was
     stored) computed now and stored, once."""
     campaign = results.campaign
-    if campaign.ballot_export_sha256 is None:
-        value = digest(ballots_csv(results))
-        db.session.execute(sa.update(Campaign).where(
-            Campaign.id == campaign.id, Campaign.ballot_export_sha256.is_(None))
-            .values(ballot_export_sha256=value))
-        db.session.commit()
-        db.session.refresh(campaign, ["ballot_export_sha256"])
-    assert campaign.ballot_export_sha256 is not None
-    return campaign.ballot_export_sha256
+    if campaign.ballot_export_sha256 is not None:
+        return campaign.ballot_export_sha256
+    # Two workers that both find none store the same value: the export is a function of the
+    # stored ballots and the frozen settings alone.
+    value = campaign.ballot_export_sha256 = digest(ballots_csv(results))
+    db.session.commit()  # and no transaction left open (SQLite's compaction follows)
+    return value
 
 
 def publish_digest(_app: object, campaign: Campaign) -> None:
