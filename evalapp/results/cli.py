@@ -10,7 +10,15 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from analysis.recount import FORMAT, ExportError, Settings, differences, digest, recount
+from analysis.recount import (
+    FORMAT,
+    ExportError,
+    Settings,
+    Value,
+    differences,
+    digest,
+    recount,
+)
 from evalapp.audit.operations import record
 from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.extensions import db
@@ -61,9 +69,7 @@ def recount_command(export: Path, campaign_id: int | None, record: Path | None) 
     published when the box was opened, and say every difference (exit code 1 if any)."""
     data = export.read_bytes()
     if record is not None:
-        published = _record(record)
-        settings, figures = published["settings"], published["figures"]
-        expected = str(published["ballot_export_sha256"])
+        expected, settings, figures = _record(record)
     else:
         results = campaign_results(_campaign(campaign_id, digest(data)))
         settings, figures = recount_settings(results), published_figures(results)
@@ -110,15 +116,15 @@ def _campaign(campaign_id: int | None, file_digest: str) -> Campaign:
     return _closed(campaign_id)
 
 
-def _record(path: Path) -> dict:
-    """The record's digest, settings (as `Settings`) and figures."""
+def _record(path: Path) -> tuple[str, Settings, dict[str, Value]]:
+    """The recount record's published digest, settings and figures
+    (`evalapp.results.published.record_json`)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != FORMAT:
             raise ValueError(f"format {data.get('format')!r}, not {FORMAT}")
-        return {"ballot_export_sha256": data["ballot_export_sha256"],
-                "settings": Settings.from_json(data["settings"]),
-                "figures": dict(data["figures"])}
+        return (str(data["ballot_export_sha256"]), Settings.from_json(data["settings"]),
+                dict(data["figures"]))
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise click.ClickException(f"无法读取计票记录 / cannot read the record {path}: "
                                    f"{error}") from error
