@@ -16,6 +16,7 @@ from analysis.figures import BallotStatus, Rules, ballot_statuses
 from analysis.recount import OTHER_ZH, Settings, differences, recount
 from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
+from evalapp.results import data
 from evalapp.results.ballots_csv import ballots_csv
 from evalapp.results.compute import campaign_results
 from evalapp.results.published import published_figures, record_json, recount_settings
@@ -71,6 +72,20 @@ def test_the_same_ballots_give_the_same_bytes(app, closed):
         assert ballots_csv(campaign_results(db.session.get(Campaign, closed))) == first
     assert first.startswith("\ufeff被评对象,测评人类别,状态,1. 题目1".encode())
     assert first.count(b"\r\n") == first.count(b"\n")
+
+
+def test_the_export_and_figures_do_not_follow_the_order_of_storage(app, closed, monkeypatch):
+    """The database may return the ballots in any order (PostgreSQL's follows its writes):
+    the export's bytes, its digest and every figure stay the same."""
+    with app.app_context():
+        campaign = db.session.get(Campaign, closed)
+        results = campaign_results(campaign)
+        export, figures = ballots_csv(results), published_figures(results)
+        stored = data._plain_rows
+        monkeypatch.setattr(data, "_plain_rows", lambda statement: stored(statement)[::-1])
+        backwards = campaign_results(campaign)
+        assert ballots_csv(backwards) == export
+        assert differences(figures, published_figures(backwards)) == []
 
 
 def test_one_altered_answer_is_detected(app, closed):
