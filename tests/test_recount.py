@@ -22,7 +22,7 @@ from evalapp.results.compute import campaign_results
 from evalapp.results.published import published_figures, record_json, recount_settings
 from evalapp.results.report_pdf import report_pdf
 from evalapp.results.summary_xlsx import summary_xlsx
-from tests.support.disclosure import GroupPlan, build_campaign
+from tests.support.disclosure import GroupPlan, Row, build_campaign
 from tests.support.factories import make_world
 from tests.support.recount import altered, mixed_ballots
 from tests.support.sheets import pdf_text
@@ -31,10 +31,14 @@ from tests.support.sheets import pdf_text
 @pytest.fixture
 def closed(app) -> int:
     """A closed campaign of two subjects, four rater groups with policy weights (two small
-    ones merged into 其他类别), void ballots of both kinds and trimmed scores."""
+    ones merged into 其他类别), void ballots of both kinds and trimmed scores; on the first
+    subject the highest score is tied between a ballot of the first group, which the app drops
+    (it breaks ties by group), and one of the merged cell, which comes first in the export."""
     with app.app_context():
         world = make_world()
-        plans = [GroupPlan(roster, weight, mixed_ballots(count, seed))
+        tied: dict[int, tuple[Row, ...]] = {1: ((0, (1, 0, 0), 0, ""),),
+                                            3: ((0, (0, 0, 1), 1, ""),)}
+        plans = [GroupPlan(roster, weight, mixed_ballots(count, seed) + tied.get(seed, ()))
                  for roster, weight, count, seed in
                  ((30, 0.4, 9, 1), (20, 0.3, 8, 2), (6, 0.2, 3, 3), (4, 0.1, 2, 4))]
         return build_campaign(world.customs, plans, subjects=2, trim_above=5,
