@@ -66,6 +66,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from evalapp.audit.views import bp as audit_bp
     from evalapp.auth.views import bp as auth_bp
+    from evalapp.ballotbox.operations import box_opened
     from evalapp.ballotbox.views import bp as ballotbox_bp
     from evalapp.campaigns.setup import bp as setup_bp
     from evalapp.campaigns.views import bp as campaigns_bp
@@ -74,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     from evalapp.paper.views import bp as paper_bp
     from evalapp.rating.views import bp as rating_bp
     from evalapp.rectification.views import bp as rectification_bp
+    from evalapp.results.published import publish_digest
     from evalapp.results.views import bp as results_bp
     from evalapp.roster.views import bp as roster_bp
     from evalapp.sampling.views import bp as sampling_bp
@@ -93,3 +95,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(rectification_bp)
     app.register_blueprint(lookback_bp)
     app.register_blueprint(paper_bp)
+    box_opened.connect(publish_digest)

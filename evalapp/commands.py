@@ -17,7 +17,7 @@ from evalapp.ballotbox.operations import custody_notes
 from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
 from evalapp.netaddr import base_url, lan_address
-from evalapp.results.cli import report_command
+from evalapp.results.cli import recount_command, report_command
 from evalapp.sampling.cli import verify_draw_command
 from evalapp.schema import SchemaNotCurrent, ensure_schema_current, upgrade_schema
 from evalapp.tickets.sheets import faces_for, ticket_sheet_pdf
@@ -158,5 +158,6 @@ def restore_command(source: Path) -> None:
 
 def register(app: Flask) -> None:
     for command in (serve_command, demo_command, create_user_command, backup_command,
-                    restore_command, report_command, close_command, verify_draw_command):
+                    restore_command, report_command, recount_command, close_command,
+                    verify_draw_command):
         app.cli.add_command(command)

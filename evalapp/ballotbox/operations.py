@@ -20,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask import current_app
 from nacl.public import PrivateKey
 
@@ -44,6 +45,10 @@ from evalapp.campaigns.operations import mark_closed, mark_open
 from evalapp.extensions import db
 from evalapp.tickets.models import PaperKeying, Ticket, TicketBatch
 
+# Sent once a box is opened and its key gone, with the campaign: the results publish the
+# digest of the anonymised ballot export then (evalapp.results.published), which this
+# package, below the results, cannot call.
+box_opened = Namespace().signal("box-opened")
 # A key file younger than this may belong to a campaign whose opening is not committed yet.
 _SWEEP_AGE_SECONDS = 600
 
@@ -268,6 +273,8 @@ def _after_opening(campaign: Campaign) -> None:
         destroy_server_key(current_app.instance_path, campaign.box_public_key)
     sweep_keys()
     _clear_spend_marks(campaign)
+    # before the compaction, so that the digest's write leaves nothing in SQLite's log either
+    box_opened.send(current_app._get_current_object(), campaign=campaign)
     compact_storage()
 
 

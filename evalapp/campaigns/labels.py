@@ -27,6 +27,17 @@ SATISFACTION_LABELS = {
     Satisfaction.FAIRLY_SATISFIED: _l("Fairly satisfied"),
     Satisfaction.DISSATISFIED: _l("Dissatisfied"),
 }
+DIGEST_LABEL = _l("Digest (SHA-256) of the anonymised ballot export")
+
+
+def digest_lines(digest: str) -> list[str]:
+    """The published digest of a campaign's ballot export, and how anyone checks it; the same
+    words on the receipt list, the results page, the PDF report and the Excel summary."""
+    return [f"{DIGEST_LABEL}: {digest}",
+            str(_l("Published when the ballot box was opened. Anyone with a copy of the export "
+                   "(CSV) can check it: sha256sum of the file prints this digest, and "
+                   "“evalapp recount FILE.csv” recomputes every published figure from the file "
+                   "and the printed settings and names any difference."))]
 
 
 def level_choices() -> list[tuple[str, str]]:

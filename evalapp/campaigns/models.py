@@ -102,6 +102,10 @@ class Campaign(db.Model):
             "box_public_key IS NULL OR length(box_public_key) = 32", name="box_key_length"
         ),
         sa.CheckConstraint(
+            "ballot_export_sha256 IS NULL OR length(ballot_export_sha256) = 64",
+            name="ballot_export_sha256_length",
+        ),
+        sa.CheckConstraint(
             "(box_threshold IS NULL AND box_shares IS NULL) OR (box_threshold >= 2"
             " AND box_shares >= box_threshold AND box_shares <= 255)",
             name="box_shares_range",
@@ -130,6 +134,10 @@ class Campaign(db.Model):
     receipts_key: Mapped[str] = mapped_column(
         sa.String(32), unique=True, default=random_receipts_key
     )
+    # SHA-256 (hex) of the anonymised ballot export (analysis.recount), published when the box
+    # is opened, so that anyone can check the file they recount is the one the figures came
+    # from. Stored, never recomputed: a later export that differs shows as a difference.
+    ballot_export_sha256: Mapped[str | None] = mapped_column(sa.String(64))
 
     # Scoring settings (DOMAIN.md, "Default scoring").
     points_excellent: Mapped[int] = mapped_column(default=100)
@@ -261,6 +269,11 @@ class Subject(db.Model):
         """How every page, chart and export names the subject: unit · person, the unit in the
         reader's language."""
         return f"{localized(self.unit, 'name')} · {self.person_name}"
+
+    def label_zh(self) -> str:
+        """The label in Chinese, as the anonymised ballot export names the subject whatever
+        the reader's language (its bytes are published as a digest)."""
+        return f"{self.unit.name_zh} · {self.person_name}"
 
 
 class ProblemEntry(db.Model):

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from evalapp.ballotbox.sealing import SealedContent
 from evalapp.ballots.models import COMMENT_MAX_LENGTH, Ballot
-from evalapp.campaigns.labels import level_choices, satisfaction_choices
+from evalapp.campaigns.labels import digest_lines, level_choices, satisfaction_choices
 from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.database import read_first, start_writing
 from evalapp.extensions import db, limiter
@@ -287,6 +287,8 @@ def receipts(key: str) -> str:
     return render_template(
         "rating/receipts.html",
         campaign=campaign,
+        digest=digest_lines(campaign.ballot_export_sha256)
+        if campaign.ballot_export_sha256 else [],
         codes=codes,
         returned=returned,
         looked_up=looked_up,

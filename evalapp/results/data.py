@@ -33,14 +33,19 @@ class CampaignBallots:
 
 
 def load_ballots(campaign_id: int, width: int) -> CampaignBallots:
-    """`width`: items on a ballot (common plus individual); shorter strings are padded with
-    blanks, so that a subject with fewer individual items still lines up."""
+    """The campaign's ballots in content order. `width`: items on a ballot (common plus
+    individual); shorter strings are padded with blanks, so that a subject with fewer
+    individual items still lines up."""
     table = Ballot.__table__
     rows = _plain_rows(
         sa.select(table.c.subject_id, table.c.rater_group_id, table.c.levels,
                   sa.type_coerce(table.c.satisfaction, sa.String), table.c.comment)
         .where(table.c.campaign_id == campaign_id)
     )
+    # In an order of their content alone (code point by code point), not of storage: the
+    # trimming's ties go to the first ballot, and the export's bytes and every figure must be
+    # the same each time they are computed, whatever order the database returns rows in.
+    rows.sort(key=lambda row: (row[0], row[1], row[2], row[3] or "", row[4] or ""))
     if not rows:
         empty = np.zeros(0, dtype=int)
         return CampaignBallots(empty, empty, np.zeros((0, width), dtype=np.int8), empty, [])

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from evalapp.results.ballots_csv import ballots_csv
 from evalapp.results.compute import CampaignResults
+from evalapp.results.published import record_json
 from evalapp.results.report_pdf import report_pdf
 from evalapp.results.summary_xlsx import summary_xlsx
 from evalapp.spreadsheets import XLSX_MIMETYPE
@@ -24,6 +25,7 @@ class Export:
 EXPORTS = {
     "pdf": Export(_l("Printable report (PDF)"), "application/pdf", report_pdf),
     "xlsx": Export(_l("Summary table (Excel)"), XLSX_MIMETYPE, summary_xlsx),
-    "csv": Export(_l("Anonymised ballots, shuffled (CSV)"), "text/csv",
-                  lambda results: ballots_csv(results).encode("utf-8")),
+    "csv": Export(_l("Anonymised ballots, in content order (CSV)"), "text/csv", ballots_csv),
+    "json": Export(_l("Recount record: settings and figures (JSON)"), "application/json",
+                   record_json),
 }

@@ -13,6 +13,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 from matplotlib.figure import Figure
 
+from evalapp.campaigns.labels import digest_lines
 from evalapp.charts import render
 from evalapp.i18n import localized
 from evalapp.pdf import Document, new_pdf, wrap_mode
@@ -25,6 +26,7 @@ from evalapp.results.explain import (
     other_label,
     settings_lines,
 )
+from evalapp.results.published import export_digest
 
 TEXT_WIDTH = 180.0  # A4 less 15 mm margins
 HEADING = FontFace(fill_color=(232, 236, 241))
@@ -64,6 +66,7 @@ def _cover(pdf: FPDF, results: CampaignResults) -> None:
     if results.alpha is not None:
         lines.append(_("Reliability of the common items: Cronbach's alpha %(alpha)s.",
                        alpha=f"{results.alpha:.2f}"))
+    lines += digest_lines(export_digest(results))
     _lines(pdf, lines)
     _table(pdf, [_("Rank"), _("Subject"), _("Score"), _("Grade"),
                  _("Satisfaction rate"), _("Valid / returned / issued")],

@@ -11,9 +11,11 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from evalapp.campaigns.labels import DIGEST_LABEL, digest_lines
 from evalapp.i18n import localized
 from evalapp.results.compute import OTHER, CampaignResults, SubjectResults
 from evalapp.results.explain import grade_label, group_note, settings_lines
+from evalapp.results.published import export_digest
 from evalapp.spreadsheets import append_row, workbook_bytes
 
 HEADER_TOP = 3  # rows 1-2: title and subtitle
@@ -117,12 +119,18 @@ def _header_rows(sheet: Worksheet, headers: list[tuple[str, list[str]]]) -> None
 
 def _notes(sheet: Worksheet, results: CampaignResults, width: int) -> None:
     sheet.append([])
-    for line in [_("Notes:"), *settings_lines(results.campaign, results.groups)]:
+    for line in [_("Notes:"), *settings_lines(results.campaign, results.groups),
+                 digest_lines(export_digest(results))[1]]:
         sheet.append([line])
         row = sheet.max_row
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
         sheet.cell(row, 1).alignment = Alignment(wrap_text=True, vertical="top")
         sheet.row_dimensions[row].height = 28
+    # the digest in a cell of its own beside its label, to be copied and compared as it is
+    sheet.append([str(DIGEST_LABEL), None, None, export_digest(results)])
+    row = sheet.max_row
+    sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
+    sheet.merge_cells(start_row=row, start_column=4, end_row=row, end_column=max(width, 4))
 
 
 def _page_setup(sheet: Worksheet, width: int) -> None:

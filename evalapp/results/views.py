@@ -9,6 +9,7 @@ from flask_login import current_user
 from evalapp.audit.operations import record
 from evalapp.auth.access import READERS, role_required
 from evalapp.campaigns.access import campaign_for
+from evalapp.campaigns.labels import digest_lines
 from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.charts import FORMATS, render
 from evalapp.extensions import db
@@ -22,6 +23,7 @@ from evalapp.results.explain import (
     settings_lines,
 )
 from evalapp.results.exports import EXPORTS
+from evalapp.results.published import export_digest
 
 bp = Blueprint("results", __name__, url_prefix="/campaigns/<int:campaign_id>/results")
 bp.add_app_template_global(grade_label)
@@ -69,7 +71,9 @@ def _page(template: str, results: CampaignResults, **context: object) -> str:
 @bp.get("/")
 @role_required(*READERS)
 def overview(campaign_id: int) -> str:
-    return _page("results/overview.html", _results(campaign_id), exports=EXPORTS)
+    results = _results(campaign_id)
+    return _page("results/overview.html", results, exports=EXPORTS,
+                 digest=digest_lines(export_digest(results)))
 
 
 @bp.get("/<int:subject_id>")
@@ -110,7 +114,7 @@ def subject_chart(campaign_id: int, subject_id: int, name: str, fmt: str) -> Res
     return _image(store.kept(campaign, f"subject-{subject_id}-{name}.{fmt}", draw), fmt)
 
 
-@bp.get("/export.<any(pdf, xlsx, csv):fmt>")
+@bp.get("/export.<any(pdf, xlsx, csv, json):fmt>")
 @role_required(*READERS)
 def export(campaign_id: int, fmt: str) -> Response | tuple[str, int]:
     """An export, built once. The PDF report takes seconds: the first request starts it in

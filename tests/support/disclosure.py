@@ -33,13 +33,14 @@ import numpy as np
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from analysis.recount import LEVELS_ZH, OTHER_ZH, SATISFACTION_ZH, STATUS_ZH
 from evalapp.ballotbox.operations import close_campaign, open_campaign
 from evalapp.campaigns.default_questionnaire import TemplateItem, TemplateSection
 from evalapp.campaigns.models import Campaign, Level, RaterGroup, Satisfaction, Subject
 from evalapp.campaigns.operations import create_campaign
 from evalapp.extensions import db
 from evalapp.results import views
-from evalapp.results.ballots_csv import ballots_csv, status_labels
+from evalapp.results.ballots_csv import ballots_csv
 from evalapp.results.compute import (
     UNMERGED_SETTING,
     BallotStatus,
@@ -147,10 +148,10 @@ def attack(app, campaign_id: int, unmerged: bool = False,
     try:
         with app.test_request_context(headers={"Accept-Language": "en"}):
             results = campaign_results(db.session.get(Campaign, campaign_id))
-            table = list(csv.reader(io.StringIO(ballots_csv(results)[1:])))[1:]
+            table = _in_english(results, ballots_csv(results))
             sheet = list(load_workbook(io.BytesIO(summary_xlsx(results)), read_only=True)
                          .active.iter_rows(values_only=True)) if workbook else None
-            statuses = {label: code for code, label in status_labels().items()}
+            statuses = {label: code for code, label in STATUS_ZH.items()}
             found = []
             for result in results.subjects:
                 page = views._page("results/subject.html", results, result=result,
@@ -160,6 +161,18 @@ def attack(app, campaign_id: int, unmerged: bool = False,
             return found
     finally:
         app.config[UNMERGED_SETTING] = False
+
+
+def _in_english(results: CampaignResults, export: bytes) -> list[list[str]]:
+    """The CSV's rows (always in Chinese) with the group and answer labels of the English
+    pages the attacker reads beside them."""
+    names = {g.name_zh: g.name_en for g in results.groups} | {OTHER_ZH: "other groups"}
+    levels = dict(zip(LEVELS_ZH, ("Excellent", "Good", "Fair", "Poor"), strict=True))
+    answers = dict(zip(SATISFACTION_ZH, ("Satisfied", "Fairly satisfied", "Dissatisfied"),
+                       strict=True))
+    return [[row[0], names.get(row[1], row[1]), row[2], *(levels.get(c, c) for c in row[3:-2]),
+             answers.get(row[-2], row[-2]), row[-1]]
+            for row in list(csv.reader(io.StringIO(export.decode("utf-8-sig"))))[1:]]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,298 @@
+"""Every published figure of a campaign, from its ballots and its rules: the one path that both
+the app (evalapp.results.compute, from the stored ballots) and the recount (analysis.recount,
+from the anonymised export) go through, so that a recount checks the published figures
+against the same arithmetic instead of a second copy of it.
+
+Ballots arrive as arrays of one subject (or of the whole campaign for the statuses); rater
+groups arrive already cut into reporting cells by `analysis.disclosure_cells`, each ballot
+carrying its cell's position. Nothing here knows group ids or labels, only cell positions.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from analysis.compare import GroupComparison, LevelTest, chi_square_levels, compare_groups
+from analysis.estimates import Estimate, stratified_mean
+from analysis.reliability import cronbach_alpha
+from analysis.scoring import SatisfactionRates, grade, satisfaction_rates, trimmed_mask, void_mask
+
+WEAKEST = 4  # items flagged as the weakest of a subject, besides those under 一般's points
+
+
+class BallotStatus(enum.IntEnum):
+    """A ballot's part in the figures. Valid = COUNTED or TRIMMED (not void)."""
+
+    COUNTED = 0  # valid and entering the figures
+    VOID_BLANK = 1  # too many items blank
+    VOID_UNIFORM = 2  # every answered item the same level (when the campaign says so)
+    TRIMMED = 3  # a subject's highest or lowest score, dropped (when the campaign says so)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A campaign's scoring settings (DOMAIN.md, "Default scoring"): `points` for 好, 较好,
+    一般, 差; `grades` the lowest scores of 好, 较好 and 一般; `trim_above` None when the
+    highest and lowest scores are kept."""
+
+    points: tuple[float, float, float, float]
+    void_blank_fraction: float
+    void_uniform: bool
+    trim_above: int | None
+    grades: tuple[float, float, float]
+    min_report_size: int
+
+    def grade(self, score: float) -> str:
+        excellent, good, fair = self.grades
+        return str(grade(score, {"excellent": excellent, "good": good, "fair": fair}))
+
+
+def ballot_statuses(levels: np.ndarray, subjects: np.ndarray, scores: np.ndarray, rules: Rules,
+                    first: np.ndarray | None = None) -> np.ndarray:
+    """Each ballot's `BallotStatus` (int8 array) by the rules: void ones first, then per
+    subject the highest and lowest valid score dropped when `trim_above` says so.
+
+    Among tied scores the trimming drops the first in array order; `first` (bool per ballot)
+    puts the marked ballots ahead of the others, which is how a recount accepts whichever of
+    tied ballots the published export marked as dropped, and no other."""
+    status = np.full(len(levels), BallotStatus.COUNTED, dtype=np.int8)
+    if not len(levels):
+        return status
+    void = void_mask(levels, rules.void_blank_fraction)
+    status[void] = BallotStatus.VOID_BLANK
+    if rules.void_uniform:
+        status[void_mask(levels, 1.0, void_uniform=True) & ~void] = BallotStatus.VOID_UNIFORM
+    for subject in np.unique(subjects):
+        valid = np.flatnonzero((subjects == subject) & (status == BallotStatus.COUNTED))
+        if first is not None:
+            valid = valid[np.argsort(~first[valid], kind="stable")]
+        status[valid[trimmed_mask(scores[valid], rules.trim_above)]] = BallotStatus.TRIMMED
+    return status
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The figures of a set of ballots that may be published: mean score, satisfaction rates
+    and each item's mean points."""
+
+    score: float | None
+    satisfaction: SatisfactionRates | None
+    item_means: tuple[float | None, ...]
+
+
+@dataclass(frozen=True)
+class ItemFigures:
+    label: str
+    mean_points: float | None
+    counts: tuple[int, int, int, int]  # 好, 较好, 一般, 差
+    shares: tuple[float, float, float, float]  # the same among those answering
+    weak: bool
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A reporting cell's part in the weighted scores: its people on the roster (a merged
+    cell: its groups' together) and its policy weight (the sum of its groups'; 0 for none)."""
+
+    population: int
+    weight: float
+
+
+class DesignNote(enum.Enum):
+    """Why the design-weighted score is missing."""
+
+    NONE = ""
+    NO_VALID = "no valid ballots"
+    ROSTER_SHORT = "a rater group has more ballots than people on its roster"
+
+
+@dataclass(frozen=True)
+class SubjectFigures:
+    """One subject's published figures. `cells` follow the cells given, None where a cell is
+    not reported (or the subject shows counts only); `cell_counted` the ballots entering each
+    cell's figures."""
+
+    returned: int
+    counted: int
+    void_blank: int
+    void_uniform: int
+    trimmed: int
+    score: float | None
+    grade: str
+    design: Estimate | None
+    design_note: DesignNote
+    policy_score: float | None
+    satisfaction: SatisfactionRates | None
+    items: tuple[ItemFigures, ...]
+    cells: tuple[Figures | None, ...]
+    cell_counted: tuple[int, ...]
+    comparison: GroupComparison | None
+    satisfaction_test: LevelTest | None
+
+
+def subject_figures(
+    levels: np.ndarray, satisfaction: np.ndarray, status: np.ndarray, scores: np.ndarray,
+    cell: np.ndarray, cells: Sequence[Cell], reported: Sequence[bool], rules: Rules,
+    labels: Sequence[str], figures: bool = True,
+) -> SubjectFigures:
+    """The figures of one subject's ballots: `levels` (ballots × the subject's items, 0-3 or
+    -1 blank), `satisfaction` (0 满意, 1 基本满意, 2 不满意, -1 blank), `status`
+    (`BallotStatus`), `scores` (each ballot's mean points) and `cell` (each ballot's position
+    in `cells`). `reported[i]` says whether cell i's own figures are published; `figures`
+    False makes a subject that shows counts only (too few ballots entering its figures).
+
+    Formulas: DOMAIN.md's scoring; the design-weighted score is `stratified_mean` over the
+    cells (populations from `cells`), the policy-weighted score the cells' means weighted by
+    their `weight`; the tests between reported cells are `compare_groups` (ballot scores) and
+    `chi_square_levels` (satisfaction answers), with the cells in the order given."""
+    counted = status == BallotStatus.COUNTED
+    shown = figures and bool(counted.any())
+    table = np.asarray(rules.points, dtype=float)
+    score = float(scores[counted].mean()) if shown else None
+
+    def cell_figures(position: int) -> Figures | None:
+        chosen = counted & (cell == position)
+        if not (figures and reported[position]):
+            return None
+        return Figures(float(scores[chosen].mean()) if chosen.any() else None,
+                       _rates(satisfaction[chosen]), _item_means(levels[chosen], table))
+
+    design, note = (_design_weighted(scores[counted], cell[counted], cells) if shown
+                    else (None, DesignNote.NONE))
+    comparison, satisfaction_test = (
+        _between_cells(scores[counted], satisfaction[counted], cell[counted], reported)
+        if figures else (None, None))
+    return SubjectFigures(
+        returned=len(status), counted=int(counted.sum()),
+        void_blank=int((status == BallotStatus.VOID_BLANK).sum()),
+        void_uniform=int((status == BallotStatus.VOID_UNIFORM).sum()),
+        trimmed=int((status == BallotStatus.TRIMMED).sum()),
+        score=score, grade=rules.grade(score) if score is not None else "",
+        design=design, design_note=note,
+        policy_score=_policy_weighted(scores[counted], cell[counted], cells) if shown else None,
+        satisfaction=_rates(satisfaction[counted]) if shown else None,
+        items=_items(levels[counted], table, labels) if shown else (),
+        cells=tuple(cell_figures(position) for position in range(len(cells))),
+        cell_counted=tuple(int((counted & (cell == p)).sum()) for p in range(len(cells))),
+        comparison=comparison, satisfaction_test=satisfaction_test)
+
+
+def ranks(scores: Sequence[float | None]) -> list[int | None]:
+    """Each subject's rank by score, highest first (ties in the order given); None without a
+    score."""
+    ranked = sorted((i for i, s in enumerate(scores) if s is not None),
+                    key=lambda i: -(scores[i] or 0))
+    positions = {i: rank for rank, i in enumerate(ranked, start=1)}
+    return [positions.get(i) for i in range(len(scores))]
+
+
+def campaign_alpha(common_levels: np.ndarray, points: Sequence[float]) -> float | None:
+    """Cronbach's α over the common items of the valid ballots given (levels -1 blank); None
+    when it is undefined."""
+    if len(common_levels) < 2 or not common_levels.shape[1]:
+        return None
+    # the points of each answer, NaN where blank (-1 picks the table's last entry)
+    matrix = np.append(np.asarray(points, dtype=float), np.nan)[common_levels]
+    try:
+        return cronbach_alpha(matrix)
+    except ValueError:
+        return None
+
+
+def _between_cells(scores: np.ndarray, satisfaction: np.ndarray, cell: np.ndarray,
+                   reported: Sequence[bool]) -> tuple[GroupComparison | None, LevelTest | None]:
+    """Scores (rank test) and satisfaction answers (chi-square) between the reported cells;
+    nothing when fewer than two are, or when a test has nothing to work on. The ballots are
+    put in cell order first, so that the rank-biserial r's sign (which follows the order in
+    which groups appear) is the same whatever order the ballots were stored in."""
+    comparable = [p for p, shown in enumerate(reported) if shown]
+    if len(comparable) < 2:
+        return None, None
+    keep = np.flatnonzero(np.isin(cell, comparable))
+    keep = keep[np.argsort(cell[keep], kind="stable")]
+    try:
+        comparison = compare_groups(scores[keep], cell[keep].tolist())
+    except ValueError:
+        comparison = None
+    table = [np.bincount(answers[answers >= 0], minlength=3)
+             for answers in (satisfaction[cell == p] for p in comparable)]
+    try:
+        return comparison, chi_square_levels(table)
+    except ValueError:
+        return comparison, None
+
+
+def _design_weighted(scores: np.ndarray, strata: np.ndarray,
+                     cells: Sequence[Cell]) -> tuple[Estimate | None, DesignNote]:
+    """Each reporting cell weighted by its roster size, so that the weighting isolates no group
+    inside a cell. Cells without valid ballots cannot be weighted and are left out; a roster
+    smaller than the ballots makes the weighting meaningless, so none is given."""
+    present = {p: int((strata == p).sum()) for p in range(len(cells))}
+    present = {p: n for p, n in present.items() if n}
+    if not present:
+        return None, DesignNote.NO_VALID
+    if any(cells[p].population < n for p, n in present.items()):
+        return None, DesignNote.ROSTER_SHORT
+    return stratified_mean(scores, strata, {p: cells[p].population for p in present}), (
+        DesignNote.NONE)
+
+
+def _policy_weighted(scores: np.ndarray, strata: np.ndarray,
+                     cells: Sequence[Cell]) -> float | None:
+    """The cells' means weighted by policy. Cells without a weight or without valid ballots
+    are left out."""
+    means = {p: float(scores[strata == p].mean()) for p, c in enumerate(cells)
+             if c.weight and (strata == p).any()}
+    if not means:
+        return None
+    return (sum(cells[p].weight * mean for p, mean in means.items())
+            / sum(cells[p].weight for p in means))
+
+
+def _rates(codes: np.ndarray) -> SatisfactionRates | None:
+    try:
+        return satisfaction_rates(codes)
+    except ValueError:
+        return None
+
+
+def _level_counts(answers: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per item: the count of each level, and the mean points (NaN where nobody answered)."""
+    width = answers.shape[1]
+    # one pass: each answer (-1 blank, 0-3) binned by (item, level); blanks fall in column 0
+    binned = np.bincount((answers.astype(np.intp) + 1 + 5 * np.arange(width)).ravel(),
+                         minlength=5 * width)
+    counts = binned.reshape(width, 5)[:, 1:]
+    totals = counts.sum(axis=1)
+    means = np.divide((counts * table).sum(axis=1), totals,
+                      out=np.full(width, np.nan), where=totals > 0)
+    return counts, means
+
+
+def _item_means(answers: np.ndarray, table: np.ndarray) -> tuple[float | None, ...]:
+    _, means = _level_counts(answers, table)
+    return tuple(None if np.isnan(m) else float(m) for m in means)
+
+
+def _items(answers: np.ndarray, table: np.ndarray,
+           labels: Sequence[str]) -> tuple[ItemFigures, ...]:
+    counts, means = _level_counts(answers, table)
+    totals = counts.sum(axis=1)
+    shares = np.divide(counts, totals[:, None], out=np.zeros_like(counts, dtype=float),
+                       where=totals[:, None] > 0)
+    order = np.argsort(np.where(np.isnan(means), np.inf, means), kind="stable")
+    weakest = set(order[:WEAKEST].tolist()) if totals.any() else set()
+    fair = table[2]
+    return tuple(
+        ItemFigures(label, None if np.isnan(means[i]) else float(means[i]),
+                    (int(counts[i][0]), int(counts[i][1]), int(counts[i][2]),
+                     int(counts[i][3])),
+                    (float(shares[i][0]), float(shares[i][1]), float(shares[i][2]),
+                     float(shares[i][3])),
+                    i in weakest or (not np.isnan(means[i]) and means[i] < fair))
+        for i, label in enumerate(labels)
+    )
