@@ -56,9 +56,13 @@ def run_migrations_online():
         with context.begin_transaction():
             context.run_migrations()
         if sqlite:
+            if connection.in_transaction():
+                connection.commit()
             driver = connection.connection.driver_connection
             broken = driver.execute("PRAGMA foreign_key_check").fetchall()
             driver.execute("PRAGMA foreign_keys=ON")
+            if driver.execute("PRAGMA foreign_keys").fetchone() != (1,):
+                connection.invalidate()  # never back to the pool without its keys enforced
             if broken:
                 raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: "
                                    f"{broken[:5]}")
