@@ -20,9 +20,9 @@ from evalapp.extensions import db
 from evalapp.paper import operations as paper
 from evalapp.tickets.models import PaperKeying, Recheck, Ticket
 from evalapp.tickets.tokens import grouped, hash_token
-from tests.support.factories import PASSWORD, make_user
+from tests.support.factories import make_user
 from tests.support.paper import key, refusal, scan
-from tests.support.race import all_at_once
+from tests.support.race import all_at_once, logged_in
 from tests.support.rater import CSRF, campaign_of, full_answers, make_tickets, submit_full
 from tests.support.storage import readable_anywhere
 from tests.support.web import login
@@ -37,6 +37,7 @@ def tickets(app):
         unit = campaign_of(made.campaign_id).unit
         for name in CLERKS:
             make_user(name, unit, Role.CLERK)
+        make_user("organiser", unit)
         campaign_of(made.campaign_id).paper_recheck_percent = 0
         db.session.commit()
         return made
@@ -163,6 +164,8 @@ def test_a_paper_ballot_of_a_ticket_used_on_a_phone_is_void_and_counted(app, cli
     assert voided.status_code == 409 and "已被收回" in refusal(voided)
     unknown = scan(clerk1, tickets.campaign_id, "0" * 26)
     assert unknown.status_code == 404
+    for elsewhere in (tickets.draft, tickets.closed):  # another campaign's ticket is unknown here
+        assert scan(clerk1, tickets.campaign_id, elsewhere).status_code == 404
 
     with app.app_context():
         counts = paper.tally(campaign_of(tickets.campaign_id))
@@ -178,6 +181,10 @@ def test_the_tally_counts_each_mode_per_group_and_prints_signature_lines(app, cl
         for name in ("clerk1", "clerk2"):
             key(clerk(app, name), tickets.campaign_id, token)
     key(clerk(app, "clerk1"), tickets.campaign_id, tickets.single[3])  # still being keyed
+    organiser = app.test_client()
+    login(organiser, "organiser")
+    warning = organiser.get(f"/campaigns/{tickets.campaign_id}/close").get_data(as_text=True)
+    assert "还有 1 张纸质票正在录入：现在结束测评，这些纸质票将不计入" in warning
     page = clerk(app, "clerk3").get(f"/campaigns/{tickets.campaign_id}/paper/tally")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
@@ -230,7 +237,7 @@ def test_phone_and_paper_racing_for_one_ticket_store_exactly_one_ballot(
         phone = HttpClient(live_server)
         assert phone.get(f"/t/{token}").status == 303
         phones.append((phone, full_answers(phone.get("/ballot").text)))
-    clerks = [_web_clerk(live_server, name) for name in ("clerk1", "clerk2")]
+    clerks = [logged_in(live_server, name) for name in ("clerk1", "clerk2")]
     for token in rounds:
         clerk_forms.append([_keying_form(c, tickets.campaign_id, token) for c in clerks])
 
@@ -249,14 +256,6 @@ def test_phone_and_paper_racing_for_one_ticket_store_exactly_one_ballot(
     assert spent == len(ballots) == len(rounds)  # one ballot per ticket, whoever won
     phone_won = sum(statuses[0] == 303 for statuses in outcomes)
     assert phone_won + on_paper == len(rounds)
-
-
-def _web_clerk(live_server: str, name: str) -> HttpClient:
-    client = HttpClient(live_server)
-    page = client.get("/auth/login").text
-    assert client.post("/auth/login", {"username": name, "password": PASSWORD,
-                                       "csrf_token": CSRF.search(page).group(1)}).status == 302
-    return client
 
 
 def _keying_form(client: HttpClient, campaign_id: int, token: str) -> dict[str, str]:

@@ -29,7 +29,7 @@ from evalapp.campaigns.operations import delete_draft
 from evalapp.confirm import confirm_page, confirmed
 from evalapp.extensions import db
 from evalapp.roster.models import RosterEntry
-from evalapp.tickets.counts import response_counts
+from evalapp.tickets.counts import being_keyed, response_counts
 from evalapp.tickets.models import Ticket, TicketBatch
 from forms.ballotbox import CloseForm, OpenForm
 
@@ -121,7 +121,8 @@ def _confirm_page(campaign: Campaign, form: CloseForm, problem: Exception | None
                   status: int) -> tuple[str, int]:
     return render_template(
         "ballotbox/close.html", campaign=campaign, form=form,
-        returns=response_counts(campaign), problem=_problem_text(campaign, problem),
+        returns=response_counts(campaign), being_keyed=being_keyed(campaign),
+        problem=_problem_text(campaign, problem),
         wrong_field=getattr(problem, "position", None),
     ), status
 

@@ -136,11 +136,13 @@ def decide(token_hash: str, decider_id: int, decisions: dict[Field, Value]) -> K
     return Keyed.SEALED
 
 
-def record_void(token_hash: str) -> bool:
-    """Count a paper ballot whose ticket was used on a phone (or withdrawn) as void: it is
-    never stored, only counted on the tally. Whether it was recorded (the caller commits)."""
+def record_void(campaign: Campaign, token_hash: str) -> bool:
+    """Count a paper ballot whose ticket (of `campaign`) was used on a phone or withdrawn as
+    void: it is never stored, only counted on the tally. Whether it was recorded (the caller
+    commits)."""
+    batches = sa.select(TicketBatch.id).where(TicketBatch.campaign_id == campaign.id)
     marked = db.session.execute(
-        sa.update(Ticket).where(Ticket.token_hash == token_hash,
+        sa.update(Ticket).where(Ticket.token_hash == token_hash, Ticket.batch_id.in_(batches),
                                 Ticket.spent | Ticket.voided)
         .values(paper_void=True).execution_options(synchronize_session=False))
     return marked.rowcount == 1

@@ -38,7 +38,7 @@ from evalapp.paper.operations import (
     record_void,
     tally,
 )
-from evalapp.rating.operations import TicketState, contents_of
+from evalapp.rating.operations import TicketState, check_ticket, contents_of
 from evalapp.rating.questionnaire import Item, Questionnaire, SubjectView, questionnaire
 from evalapp.tickets.models import Ticket
 from evalapp.tickets.tokens import hash_token, normalize
@@ -90,7 +90,7 @@ def index(campaign_id: int) -> str | tuple[str, int]:
     if not form.validate_on_submit():
         return _index(campaign, form), (422 if form.errors else 200)
     token = normalize(_code_in(form.code.data or ""))
-    found = pending(hash_token(token)) if token else Refused(TicketState.UNKNOWN)
+    found = _pending_here(campaign, token)
     if isinstance(found, Refused):
         return _refused(campaign, form, found, hash_token(token) if token else "")
     if found.stage is Stage.DECIDE:
@@ -100,6 +100,18 @@ def index(campaign_id: int) -> str | tuple[str, int]:
     if current_user.id in found.keyed_by:
         return _refused(campaign, form, Refused(Hold.KEYED_BY_YOU), "")
     return _keying_page(campaign, found, token or "")
+
+
+def _pending_here(campaign: Campaign, token: str | None) -> Pending | Refused:
+    """The paper ballot of `token` if its ticket is one of this campaign's: a code of another
+    campaign (which may be another unit's) is unknown here."""
+    found = pending(hash_token(token)) if token else Refused(TicketState.UNKNOWN)
+    if isinstance(found, Pending) and found.check.campaign_id != campaign.id:
+        return Refused(TicketState.UNKNOWN)
+    if isinstance(found, Refused) and found.reason is not TicketState.UNKNOWN and token and (
+            check_ticket(hash_token(token)).campaign_id != campaign.id):
+        return Refused(TicketState.UNKNOWN)
+    return found
 
 
 def _code_in(scanned: str) -> str:
@@ -145,10 +157,9 @@ def _keying_page(campaign: Campaign, found: Pending, token: str,
 def key(campaign_id: int) -> Response | str | tuple[str, int]:
     campaign = campaign_for(current_user, campaign_id)
     token = normalize(request.form.get("code", "")[:100])
-    found = pending(hash_token(token)) if token else Refused(TicketState.UNKNOWN)
-    if isinstance(found, Refused) or found.check.campaign_id != campaign.id:
-        return _refused(campaign, _code_form(token), _refusal(found),
-                        hash_token(token) if token else "")
+    found = _pending_here(campaign, token)
+    if isinstance(found, Refused):
+        return _refused(campaign, _code_form(token), found, hash_token(token) if token else "")
     sheet = _questionnaire(found)
     form = sheet.form_class(found.check.subject_ids)()
     if not form.validate():
@@ -158,10 +169,6 @@ def key(campaign_id: int) -> Response | str | tuple[str, int]:
     start_writing(db.session)
     outcome = key_ballot(hash_token(token or ""), current_user.id, contents)
     return _after(campaign, outcome, token or "")
-
-
-def _refusal(found: Pending | Refused) -> Refused:
-    return found if isinstance(found, Refused) else Refused(TicketState.UNKNOWN)
 
 
 def _code_form(token: str | None) -> PaperCodeForm:
@@ -214,10 +221,9 @@ def _item(sheet: Questionnaire, field: Field) -> Item | None:
 def decide_(campaign_id: int) -> Response | str | tuple[str, int]:
     campaign = campaign_for(current_user, campaign_id)
     token = normalize(request.form.get("code", "")[:100])
-    found = pending(hash_token(token)) if token else Refused(TicketState.UNKNOWN)
-    if isinstance(found, Refused) or found.check.campaign_id != campaign.id:
-        return _refused(campaign, _code_form(token), _refusal(found),
-                        hash_token(token) if token else "")
+    found = _pending_here(campaign, token)
+    if isinstance(found, Refused):
+        return _refused(campaign, _code_form(token), found, hash_token(token) if token else "")
     decisions = _decisions(found)
     if decisions is None:
         return _decision_page(campaign, found, token or "", error=str(_l(
@@ -258,7 +264,7 @@ def void(campaign_id: int) -> Response:
     campaign = campaign_for(current_user, campaign_id)
     token = normalize(_code_in(request.form.get("code", "")[:300]))
     start_writing(db.session)
-    if token and record_void(hash_token(token)):
+    if token and record_void(campaign, hash_token(token)):
         record("paper.void", user=current_user, campaign=campaign)
         db.session.commit()
         flash(str(_l("Recorded as a void paper ballot; it is counted on the tally and never "

@@ -67,3 +67,12 @@ def response_counts(campaign: Campaign) -> ResponseCounts:
         subjects=[Returned(subject, *per_subject.get(subject.id, (0, 0)))
                   for subject in campaign.subjects],
     )
+
+
+def being_keyed(campaign: Campaign) -> int:
+    """Paper ballots a clerk has started keying and whose keyings have not yet agreed: closing
+    now would leave them out (evalapp.paper)."""
+    return db.session.scalar(
+        sa.select(sa.func.count(Ticket.id)).join(TicketBatch)
+        .where(TicketBatch.campaign_id == campaign.id, Ticket.paper, sa.not_(Ticket.spent),
+               sa.not_(Ticket.voided))) or 0
