@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 
 from evalapp.extensions import db
 from evalapp.roster.models import SampleDraw
-from evalapp.sampling.operations import DrawNotPending
+from evalapp.sampling.operations import DrawNotMade
 from evalapp.sampling.verification import verification
 
 
@@ -32,7 +32,7 @@ def verify_draw_command(campaign_id: int, sequence: int | None) -> None:
                                    "has no such draw")
     try:
         result = verification(draw)
-    except DrawNotPending:
+    except DrawNotMade:
         raise click.ClickException(
             f"第 {draw.sequence} 次抽样尚未抽取或已作废，无可核验 / draw {draw.sequence} was "
             "not drawn: there is nothing to check") from None
