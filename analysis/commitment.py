@@ -124,6 +124,30 @@ class DrawRecord:
     witness: str | None = None
 
 
+RECORD_FIELDS = ("fraction", "total", "minimum", "roster_fingerprint", "seed", "allocation",
+                 "drawn", "parameters", "commitment", "secret", "witness_typed", "witness")
+
+
+def record_to_json(record: DrawRecord) -> dict:
+    """The record as JSON-ready data: its fields by name, `members` as stratum (text) to ids
+    (text), `drawn` as a list; what `record_from_json` reads back."""
+    data = {name: getattr(record, name) for name in RECORD_FIELDS}
+    data["members"] = {str(stratum): list(map(str, ids))
+                       for stratum, ids in record.members.items()}
+    data["allocation"] = {str(key): int(count) for key, count in record.allocation.items()}
+    data["drawn"] = sorted(map(str, record.drawn))
+    return data
+
+
+def record_from_json(data: Mapping) -> DrawRecord:
+    """A record from `record_to_json`'s data. Raises ValueError when a field is missing."""
+    missing = [name for name in ("members", *RECORD_FIELDS) if name not in data]
+    if missing:
+        raise ValueError(f"the record lacks {', '.join(missing)}")
+    return DrawRecord(members=dict(data["members"]),
+                      **{name: data[name] for name in RECORD_FIELDS})
+
+
 @dataclass(frozen=True)
 class DrawCheck:
     """One line of a verification: `name` is one of roster, commitment, seed, allocation,

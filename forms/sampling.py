@@ -30,7 +30,8 @@ class WitnessForm(FlaskForm):
 
     witness = StringField(_l("Witness value (as read out at the meeting)"),
                           validators=[DataRequired(), Length(max=WITNESS_MAX_LENGTH)])
-    again = StringField(_l("The witness value again"), validators=[DataRequired()])
+    again = StringField(_l("The witness value again"),
+                        validators=[DataRequired(), Length(max=WITNESS_MAX_LENGTH)])
 
     def validate_again(self, field: StringField) -> None:
         if (field.data or "").strip() != (self.witness.data or "").strip():

@@ -216,6 +216,7 @@ def test_an_organiser_sets_up_and_opens_a_campaign(app, browser, live_server, tm
     page.get_by_label("抽样比例（%）").fill("60")
     page.get_by_role("button", name="准备抽样").click()
     expect(page.get_by_role("heading", name="输入见证值并抽样")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "prepared.png"), full_page=True)
     draw_page = page.url
     page.get_by_role("link", name="会议通知用承诺值（打印）").click()
     expect(page.get_by_role("heading", name="抽样承诺")).to_be_visible()

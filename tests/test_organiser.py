@@ -76,6 +76,8 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
                             {**only_organiser, "organiser": 200, "auditor": 200}),
         "sampling.verify": ("GET", f"{c}/draws/{s.draw}/verify",
                             {**only_organiser, "organiser": 200, "auditor": 200}),
+        "sampling.record_file": ("GET", f"{c}/draws/{s.draw}/record.json",
+                                 {**only_organiser, "organiser": 200, "auditor": 200}),
         # the set-up's draw is drawn: it can be neither drawn again nor set aside
         "sampling.draw_": ("POST", f"{c}/draws/{s.draw}/draw",
                            {**only_organiser, "organiser": 409}),

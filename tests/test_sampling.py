@@ -5,6 +5,7 @@ statistical behaviour."""
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import numpy as np
@@ -292,6 +293,26 @@ def test_verify_draw_at_the_console(app, client, runner, campaign_id):
     assert lines[0] == f"测评 {campaign_id} · 第 1 次抽样"
     assert [line[0] for line in lines[1:7]] == ["✓"] * 6
     assert lines[7].startswith("记录相符")
+
+
+def test_a_record_file_is_checked_without_the_database(app, auditor, client, runner,
+                                                        campaign_id, tmp_path):
+    location = prepare_and_draw_on_the_web(client, campaign_id, total=10)
+    response = auditor.get(f"{location}/record.json")
+    assert response.status_code == 200
+    record = json.loads(response.data)
+    exported = tmp_path / "record.json"
+    exported.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    result = runner.invoke(args=["verify-draw", "--record", str(exported)])
+    assert result.exit_code == 0 and "记录相符" in result.output, result.output
+    record["witness_typed"] = record["witness"] = "3 5 1 7"  # a witness value rewritten
+    exported.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    result = runner.invoke(args=["verify-draw", "--record", str(exported)])
+    assert result.exit_code == 1 and "✗ 种子" in result.output
+    exported.write_text("{}", encoding="utf-8")
+    result = runner.invoke(args=["verify-draw", "--record", str(exported)])
+    assert result.exit_code == 1 and "无法读取抽样记录文件" in result.output
+    assert runner.invoke(args=["verify-draw"]).exit_code == 2  # neither: a usage error
 
 
 def test_a_legacy_draw_reads_and_verifies_as_one(app, client, auditor, runner, campaign_id):

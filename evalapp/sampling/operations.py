@@ -49,6 +49,11 @@ class DrawNotPending(RuntimeError):
     """The draw was already drawn or set aside (or is a legacy draw)."""
 
 
+class DrawNotMade(RuntimeError):
+    """The draw was not drawn (it waits for its witness value, or was set aside): there is no
+    sample to check."""
+
+
 class RosterChanged(RuntimeError):
     """The roster no longer has the fingerprint recorded when the draw was prepared."""
 
@@ -177,19 +182,26 @@ def _commitment(draw: SampleDraw) -> DrawCommitment:
                           draw.parameters or "")
 
 
-def verify_draw(draw: SampleDraw) -> tuple[DrawCheck, ...]:
-    """Recompute a drawn draw from the roster as stored and its record (analysis.check_draw):
-    one check per step, each saying whether it matches. A legacy draw is checked from its
-    seed. Raises DrawNotPending for a draw not drawn (nothing to check yet, or set aside)."""
+def draw_record(draw: SampleDraw) -> DrawRecord:
+    """A drawn draw's record with the roster as stored now, as analysis.check_draw reads it
+    (and as the exported record file holds it). Raises DrawNotMade for a draw not drawn
+    (nothing to check yet, or set aside)."""
     if draw.drawn_at is None:
-        raise DrawNotPending(f"draw {draw.sequence} was not drawn")
+        raise DrawNotMade(f"draw {draw.sequence} was not drawn")
     roster = roster_of(draw_campaign(draw))
     staff_of = {entry_id: staff for staff, entry_id in roster.entry_ids.items()}
-    return check_draw(DrawRecord(
+    return DrawRecord(
         members=roster.members, fraction=draw.fraction, total=draw.total,
         minimum=draw.minimum_per_group, roster_fingerprint=draw.roster_fingerprint,
         seed=draw.seed or "", allocation=draw.allocation,
         drawn=[staff_of.get(person.roster_entry_id, f"#{person.roster_entry_id}")
                for person in draw.people],
         parameters=draw.parameters, commitment=draw.commitment, secret=draw.secret,
-        witness_typed=draw.witness_typed, witness=draw.witness))
+        witness_typed=draw.witness_typed, witness=draw.witness)
+
+
+def verify_draw(draw: SampleDraw) -> tuple[DrawCheck, ...]:
+    """Recompute a drawn draw from the roster as stored and its record (analysis.check_draw):
+    one check per step, each saying whether it matches. A legacy draw is checked from its
+    seed. Raises DrawNotMade for a draw not drawn."""
+    return check_draw(draw_record(draw))

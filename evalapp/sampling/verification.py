@@ -56,10 +56,14 @@ class Verification:
 
 def verification(draw: SampleDraw) -> Verification:
     """Every check of `verify_draw`, in words. Raises what verify_draw raises."""
-    checks = verify_draw(draw)
+    return in_words(verify_draw(draw), legacy=not draw.committed)
+
+
+def in_words(checks: tuple[DrawCheck, ...], *, legacy: bool) -> Verification:
+    """Checks of analysis.check_draw, in words (a record file's too)."""
     return Verification(tuple(Line(check.ok, str(CHECK_LABELS[check.name]), _detail(check))
                               for check in checks),
-                        all(check.ok for check in checks), not draw.committed)
+                        all(check.ok for check in checks), legacy)
 
 
 def _detail(check: DrawCheck) -> str:

@@ -4,6 +4,8 @@ issuing one ticket per person drawn."""
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -11,7 +13,7 @@ from flask_login import current_user
 from openpyxl import Workbook
 from werkzeug.wrappers import Response
 
-from analysis.commitment import WITNESS_MAX_LENGTH
+from analysis.commitment import WITNESS_MAX_LENGTH, record_to_json
 from evalapp.audit.operations import record
 from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
@@ -24,6 +26,7 @@ from evalapp.sampling.operations import (
     DrawRequest,
     RosterChanged,
     abandon_draw,
+    draw_record,
     make_draw,
     prepare_draw,
     roster_of,
@@ -249,6 +252,23 @@ def export(campaign_id: int, draw_id: int) -> Response:
     response = Response(workbook_bytes(workbook), mimetype=XLSX_MIMETYPE)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="draw-{campaign.id}-{draw.sequence}.xlsx"')
+    return response
+
+
+@bp.get("/<int:draw_id>/record.json")
+@role_required(Role.ORGANISER, Role.AUDITOR)
+def record_file(campaign_id: int, draw_id: int) -> Response:
+    """The draw's record with the roster's staff numbers per group, for anyone to check
+    without the server: `evalapp verify-draw --record record.json`, or analysis.check_draw."""
+    campaign = campaign_for(current_user, campaign_id)
+    draw = _drawn_draw_of(campaign, draw_id)
+    body = json.dumps(record_to_json(draw_record(draw)), ensure_ascii=False, indent=1)
+    record("sample.export", user=current_user, campaign=campaign, draw=draw.sequence,
+           format="json")
+    db.session.commit()
+    response = Response(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="draw-{campaign.id}-{draw.sequence}-record.json"')
     return response
 
 
