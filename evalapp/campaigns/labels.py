@@ -3,6 +3,7 @@ named in the audit log."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from evalapp.audit.present import load_names, names
@@ -33,11 +34,11 @@ DIGEST_LABEL = _l("Digest (SHA-256) of the anonymised ballot export")
 def digest_lines(digest: str) -> list[str]:
     """The published digest of a campaign's ballot export, and how anyone checks it; the same
     words on the receipt list, the results page, the PDF report and the Excel summary."""
-    return [f"{DIGEST_LABEL}: {digest}",
-            str(_l("Published when the ballot box was opened. Anyone with a copy of the export "
-                   "(CSV) can check it: sha256sum of the file prints this digest, and "
-                   "“evalapp recount FILE.csv” recomputes every published figure from the file "
-                   "and the printed settings and names any difference."))]
+    return [_("%(label)s: %(digest)s", label=str(DIGEST_LABEL), digest=digest),
+            _("Published when the ballot box was opened. Anyone with a copy of the export "
+              "(CSV) can check it: sha256sum of the file prints this digest, and "
+              "“evalapp recount FILE.csv” recomputes every published figure from the file "
+              "and the printed settings and names any difference.")]
 
 
 def level_choices() -> list[tuple[str, str]]:

@@ -4,7 +4,7 @@ shaped them. Computed only for closed campaigns; the caller checks."""
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import sqlalchemy as sa
@@ -174,7 +174,7 @@ class _Context:
 
 @dataclass(frozen=True)
 class _Cells:
-    """A subject's ballots and reporting cells: what its rank and its figures both need. The
+    """A subject's ballots and reporting cells, what its figures are drawn from. The
     per-ballot arrays hold the subject's ballots only, so that each subject's figures cost in
     proportion to its own ballots, not the campaign's (5 subjects of 100,000 ballots: the
     whole campaign's arrays, masked again for every group and cell, were half the time)."""
@@ -185,9 +185,6 @@ class _Cells:
     scores: np.ndarray
     counted: np.ndarray  # which of them enter the figures
     disclosure: Disclosure
-    score: float | None  # None when the subject shows counts only, or no ballot is counted
-
-
 
 
 def campaign_rules(campaign: Campaign) -> Rules:
@@ -218,10 +215,10 @@ def campaign_results(campaign: Campaign) -> CampaignResults:
         issued=issued_per_subject_and_group(campaign.id), status=status, scores=scores,
         rules=rules,
         merge=not (current_app.testing and current_app.config.get(UNMERGED_SETTING)))
-    cells = {subject.id: _cells(context, subject) for subject in campaign.subjects}
-    rank = ranks([cells[s.id].score for s in campaign.subjects])
-    results = [_subject(context, subject, cells[subject.id], position)
-               for subject, position in zip(campaign.subjects, rank, strict=True)]
+    unranked = [_subject(context, subject, _cells(context, subject))
+                for subject in campaign.subjects]
+    results = [replace(result, rank=rank) for result, rank in
+               zip(unranked, ranks([r.score for r in unranked]), strict=True)]
     shown = np.isin(ballots.subject_ids, [r.subject.id for r in results if r.has_figures])
     valid = shown & ((status == BallotStatus.COUNTED) | (status == BallotStatus.TRIMMED))
     alpha = campaign_alpha(ballots.levels[valid, : len(common)], points)
@@ -230,8 +227,7 @@ def campaign_results(campaign: Campaign) -> CampaignResults:
 
 
 def _cells(context: _Context, subject: Subject) -> _Cells:
-    """The subject's reporting cells by `analysis.disclosure_cells`, and its score when its
-    figures are shown."""
+    """The subject's ballots and its reporting cells by `analysis.disclosure_cells`."""
     index = np.flatnonzero(context.ballots.subject_ids == subject.id)
     group_ids, status = context.ballots.group_ids[index], context.status[index]
     scores = context.scores[index]
@@ -241,10 +237,8 @@ def _cells(context: _Context, subject: Subject) -> _Cells:
         {g.id: int(in_group[g.id].sum()) for g in context.groups},
         {g.id: int((counted & in_group[g.id]).sum()) for g in context.groups},
         context.campaign.min_report_size, context.merge)
-    shown = disclosure.figures and counted.any()
     return _Cells(index=index, group_ids=group_ids, status=status, scores=scores,
-                  counted=counted, disclosure=disclosure,
-                  score=float(scores[counted].mean()) if shown else None)
+                  counted=counted, disclosure=disclosure)
 
 
 DESIGN_NOTES = {
@@ -254,10 +248,9 @@ DESIGN_NOTES = {
 }
 
 
-def _subject(context: _Context, subject: Subject, cells: _Cells,
-             rank: int | None) -> SubjectResults:
-    """One subject's results: its figures by `analysis.figures.subject_figures` over its
-    reporting cells, and the counts of each rater group around them."""
+def _subject(context: _Context, subject: Subject, cells: _Cells) -> SubjectResults:
+    """One subject's results, unranked: its figures by `analysis.figures.subject_figures`
+    over its reporting cells, and the counts of each rater group around them."""
     disclosure, counted, group_ids = cells.disclosure, cells.counted, cells.group_ids
     cell_of = np.zeros(len(group_ids), dtype=int)
     for position, cell in enumerate(disclosure.cells):
@@ -298,7 +291,7 @@ def _subject(context: _Context, subject: Subject, cells: _Cells,
         void_uniform=figures.void_uniform, trimmed=figures.trimmed, score=figures.score,
         design=figures.design, design_note=_design_note(context, disclosure, figures),
         policy_score=figures.policy_score, satisfaction=figures.satisfaction,
-        grade=figures.grade, rank=rank, items=list(figures.items), groups=group_figures,
+        grade=figures.grade, rank=None, items=list(figures.items), groups=group_figures,
         other=other, disclosure=disclosure, comparison=figures.comparison,
         satisfaction_test=figures.satisfaction_test, opinions=opinions, figures=figures,
         cells=settings)
