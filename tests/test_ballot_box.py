@@ -20,6 +20,7 @@ from nacl.public import PrivateKey, SealedBox
 from scipy.stats import spearmanr
 from sqlalchemy.engine import make_url
 
+from evalapp.auth.models import Role, User
 from evalapp.ballotbox import custody, operations
 from evalapp.ballotbox.custody import ShareRefused, combine_shares, key_file, split_key
 from evalapp.ballotbox.models import SealedBallot
@@ -27,6 +28,7 @@ from evalapp.ballotbox.sealing import SealedContent, pack, padded_length, unpack
 from evalapp.ballots.models import Ballot
 from evalapp.campaigns.models import Campaign, Satisfaction
 from evalapp.extensions import db
+from evalapp.paper import operations as paper
 from evalapp.rating import operations as rating
 from evalapp.tickets.models import Ticket
 from evalapp.tickets.tokens import hash_token
@@ -115,19 +117,41 @@ def test_closing_one_campaign_leaves_another_campaigns_box_sealed(app, tickets):
             Ballot.campaign_id == other_id)) == "另一个投票箱里的意见"
 
 
-def spend_in_order(app, tokens: list[str]) -> list[str]:
-    """Each ticket spent in its own transaction, as phones do; receipts in spending order."""
-    receipts = []
+def spend_in_order(app, tokens: list[str], mode: str) -> list[str]:
+    """Each ticket spent in its own transaction(s), as phones do, or as two clerks keying its
+    paper ballot do; the ballots' opinions (unique) in spending order."""
+    opinions = []
     with app.app_context():
+        clerks = db.session.scalars(sa.select(User.id).where(User.role == Role.CLERK)).all()
         for token in tokens:
-            receipt = secrets.token_hex(5).upper()
+            opinion = secrets.token_hex(8)
             check = rating.check_ticket(hash_token(token))
-            rating.submit_ballots(hash_token(token), secrets.token_hex(16), [SealedContent(
+            ballot = [SealedContent(
                 subject_id=check.subject_ids[0], levels="0" * 28,
-                satisfaction=Satisfaction.SATISFIED, comment=None, receipt_code=receipt)])
+                satisfaction=Satisfaction.SATISFIED, comment=opinion,
+                receipt_code=secrets.token_hex(5).upper())]
+            if mode == "phone":
+                rating.submit_ballots(hash_token(token), secrets.token_hex(16), ballot)
+            else:
+                for clerk in clerks:
+                    paper.key_ballot(hash_token(token), clerk, ballot)
+                    db.session.commit()
             db.session.commit()
-            receipts.append(receipt)
-    return receipts
+            opinions.append(opinion)
+    return opinions
+
+
+@pytest.fixture(params=["phone", "paper"])
+def mode(request, app, tickets) -> str:
+    """How the ballots arrive: from phones, or on paper keyed by two clerks (no re-check)."""
+    if request.param == "paper":
+        with app.app_context():
+            campaign = campaign_of(tickets.campaign_id)
+            campaign.paper_recheck_percent = 0
+            make_user("clerk1", campaign.unit, Role.CLERK)
+            make_user("clerk2", campaign.unit, Role.CLERK)
+            db.session.commit()
+    return request.param
 
 
 @pytest.fixture(params=["defended", "undefended"])
@@ -137,8 +161,8 @@ def ordering_defence(request, monkeypatch) -> bool:
     if request.param == "undefended":
         counter = itertools.count(10**30)
         monkeypatch.setattr(operations, "random_ballot_id", lambda: str(next(counter)))
-        monkeypatch.setattr(rating, "seal_ballots",
-                            _sealing_with_growing_ids(counter))
+        for module in (rating, paper):
+            monkeypatch.setattr(module, "seal_ballots", _sealing_with_growing_ids(counter))
     return request.param == "defended"
 
 
@@ -151,8 +175,8 @@ def _sealing_with_growing_ids(counter):
 
 
 def test_physical_order_of_opened_ballots_does_not_follow_submission(
-        app, tickets, ordering_defence):
-    submitted = spend_in_order(app, tickets.single[:200])
+        app, tickets, mode, ordering_defence):
+    submitted = spend_in_order(app, tickets.single[:200], mode)
     with app.app_context():
         operations.close_campaign(campaign_of(tickets.campaign_id))
         with db.engine.connect() as connection:
@@ -160,7 +184,7 @@ def test_physical_order_of_opened_ballots_does_not_follow_submission(
             # rowid) in the b-tree of its primary key.
             order = "ctid" if connection.dialect.name == "postgresql" else "id"
             stored = connection.exec_driver_sql(
-                f"SELECT receipt_code FROM ballots ORDER BY {order}").scalars().all()
+                f"SELECT comment FROM ballots ORDER BY {order}").scalars().all()
     assert sorted(stored) == sorted(submitted)
     position = {receipt: index for index, receipt in enumerate(submitted)}
     rho = spearmanr(range(len(stored)), [position[r] for r in stored]).statistic
@@ -181,20 +205,22 @@ def timing_defence(request, monkeypatch) -> bool:
                 "subject_id": b.subject_id, "rater_group_id": group_id, "levels": b.levels,
                 "satisfaction": b.satisfaction, "comment": b.comment,
                 "receipt_code": b.receipt_code} for b in ballots])
-        monkeypatch.setattr(rating, "seal_ballots", insert_readable)
+        for module in (rating, paper):
+            monkeypatch.setattr(module, "seal_ballots", insert_readable)
         monkeypatch.setattr(operations, "_clear_spend_marks", lambda campaign: None)
     return request.param == "defended"
 
 
-def test_no_ballot_shares_a_transaction_with_a_ticket(app, backend, tickets, timing_defence):
+def test_no_ballot_shares_a_transaction_with_a_ticket(app, backend, tickets, mode,
+                                                      timing_defence):
     if backend[0] != "postgresql":
         pytest.skip("transaction ids (xmin) are PostgreSQL's")
-    spend_in_order(app, tickets.single[:20])
+    spend_in_order(app, tickets.single[:20], mode)
     with app.app_context():
         operations.close_campaign(campaign_of(tickets.campaign_id))
         with db.engine.connect() as connection:
             linked = connection.exec_driver_sql(
-                "SELECT t.id, b.receipt_code FROM ballots b JOIN tickets t ON t.xmin = b.xmin"
+                "SELECT t.id, b.comment FROM ballots b JOIN tickets t ON t.xmin = b.xmin"
             ).all()
             transactions = connection.exec_driver_sql(
                 "SELECT count(DISTINCT xmin::text) FROM ballots").scalar()
