@@ -141,6 +141,28 @@ def test_differing_keyings_wait_for_a_third_person_who_sees_only_those_fields(ap
     assert ballot.levels == "002" + "0" * 25 and ballot.satisfaction is Satisfaction.SATISFIED
 
 
+def test_a_decision_on_an_opinion_takes_only_an_offered_text(app, tickets):
+    """The opinion's choices are numbered 0..n-1; anything else (a digit Python's int() does
+    not read, such as "²", or more digits than it converts) is refused plainly, never a 500."""
+    token = tickets.single[0]
+    key(clerk(app, "clerk1"), tickets.campaign_id, token, opinion="食堂饭菜太贵")
+    key(clerk(app, "clerk2"), tickets.campaign_id, token, opinion="食堂饭菜太少")
+    third = clerk(app, "clerk3")
+    page = scan(third, tickets.campaign_id, token).get_data(as_text=True)
+    assert page.count('class="item dispute"') == 1  # the opinion alone
+    csrf = CSRF.search(page).group(1)
+    for chosen in ("²", "9" * 5000, "2", "-1", " 1", ""):
+        refused = third.post(f"/campaigns/{tickets.campaign_id}/paper/decide", data={
+            "csrf_token": csrf, "code": token, "field-0": chosen})
+        assert refused.status_code == 422, (chosen, refused.status_code)
+    assert not ticket(app, token).spent
+    decided = third.post(f"/campaigns/{tickets.campaign_id}/paper/decide", data={
+        "csrf_token": csrf, "code": token, "field-0": "1"})
+    assert decided.status_code == 303
+    [ballot] = opened_ballots(app, tickets.campaign_id)
+    assert ballot.comment == "食堂饭菜太少"
+
+
 def test_a_ticket_keyed_on_paper_cannot_be_used_on_a_phone(app, tickets):
     token = tickets.single[0]
     key(clerk(app, "clerk1"), tickets.campaign_id, token)

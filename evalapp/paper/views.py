@@ -246,9 +246,12 @@ def _decisions(found: Pending) -> dict[Field, Value] | None:
         if chosen is None:
             return None
         if field.comment:
-            if not chosen.isdigit() or int(chosen) >= len(values):
+            # Compared as text: str.isdigit() passes "²", which int() refuses (and int()
+            # refuses more than 4,300 digits), so parsing first would fail with a 500.
+            offered = [str(position) for position in range(len(values))]
+            if chosen not in offered:
                 return None
-            decisions[field] = values[int(chosen)]
+            decisions[field] = values[offered.index(chosen)]
             continue
         kind: type[Level] | type[Satisfaction] = Level if field.index is not None else Satisfaction
         if chosen and chosen not in {member.value for member in kind}:
