@@ -219,8 +219,11 @@ def test_the_tally_counts_each_mode_per_group_and_prints_signature_lines(app, cl
     opened_ballots(app, tickets.campaign_id)
     with app.app_context():
         after = paper.tally(campaign_of(tickets.campaign_id)).groups[0]
-    # A ballot whose keyings never agreed is not counted; its ticket was not returned.
-    assert (after.phone, after.paper, after.keying, after.not_returned) == (1, 2, 1, 56)
+    # A ballot whose keyings never agreed is not counted; its ticket was not returned, so
+    # the signed sheet still adds up: issued = phone + paper + not returned.
+    assert (after.phone, after.paper, after.keying, after.not_returned) == (1, 2, 0, 57)
+    sheet = clerk(app, "clerk3").get(f"/campaigns/{tickets.campaign_id}/paper/tally")
+    assert "<td class=\"num\">57</td>" in sheet.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(PaperKeying.id))) == 0
 

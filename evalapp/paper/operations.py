@@ -25,7 +25,7 @@ from flask import current_app
 from evalapp.ballotbox.custody import keying_key
 from evalapp.ballotbox.operations import seal_ballots
 from evalapp.ballotbox.sealing import SealedContent
-from evalapp.campaigns.models import Campaign, RaterGroup
+from evalapp.campaigns.models import Campaign, CampaignStatus, RaterGroup
 from evalapp.extensions import db
 from evalapp.paper.keying import Field, Value, decided, differences, hide, reveal, value_of
 from evalapp.rating.operations import TicketCheck, TicketState, check_ticket
@@ -237,7 +237,7 @@ class ModeCount:
     phone: int  # ballots stored from phones
     paper: int  # paper ballots keyed, agreed and sealed
     paper_void: int  # paper ballots whose ticket was used on a phone or withdrawn
-    keying: int  # paper ballots still being keyed (none once the box is open)
+    keying: int  # paper ballots still being keyed (none once the box is open: discarded)
 
     @property
     def not_returned(self) -> int:
@@ -281,9 +281,14 @@ def tally(campaign: Campaign) -> Tally:
         .where(TicketBatch.campaign_id == campaign.id, Ticket.recheck.is_not(None))
         .group_by(Ticket.recheck)).all())
     agreed = rechecks.get(Recheck.AGREED, 0)
+    # Once the box is open, keyings that never agreed (or waited for a re-check) are
+    # discarded: their paper ballots are not counted and their tickets count as not
+    # returned, so the signed sheet still adds up.
+    open_ = campaign.status is CampaignStatus.OPEN
     return Tally(
-        groups=[ModeCount(*row) for row in rows],
+        groups=[ModeCount(group, issued, phone, paper, void, keying if open_ else 0)
+                for group, issued, phone, paper, void, keying in rows],
         rechecked=agreed + rechecks.get(Recheck.DIFFERED, 0),
         recheck_agreed=agreed,
-        recheck_waiting=rechecks.get(Recheck.DRAWN, 0),
+        recheck_waiting=rechecks.get(Recheck.DRAWN, 0) if open_ else 0,
     )
