@@ -10,21 +10,22 @@ import pytest
 import sqlalchemy as sa
 
 from bench.http import HttpClient
-from evalapp.auth.models import Role
+from evalapp.auth.models import Role, User
 from evalapp.ballotbox import operations as box
 from evalapp.ballotbox.custody import keying_key_file
-from evalapp.ballotbox.sealing import pack, unpack
+from evalapp.ballotbox.sealing import SealedContent, pack, unpack
 from evalapp.ballots.models import Ballot
 from evalapp.campaigns.models import Level, Satisfaction
 from evalapp.extensions import db
 from evalapp.paper import operations as paper
+from evalapp.rating.operations import check_ticket
 from evalapp.tickets.models import PaperKeying, Recheck, Ticket
 from evalapp.tickets.tokens import grouped, hash_token
 from tests.support.factories import make_user
 from tests.support.paper import key, refusal, scan
 from tests.support.race import all_at_once, logged_in
 from tests.support.rater import CSRF, campaign_of, full_answers, make_tickets, submit_full
-from tests.support.storage import readable_anywhere
+from tests.support.storage import insert_readable, readable_anywhere
 from tests.support.web import login
 
 CLERKS = ("clerk1", "clerk2", "clerk3", "clerk4")
@@ -309,6 +310,44 @@ def test_a_keying_waiting_for_its_second_is_not_readable_in_the_database(
         assert found == set()
     else:
         assert found == {opinion}  # the attack has teeth
+
+
+@pytest.fixture(params=["defended", "undefended"])
+def paper_timing_defence(request, monkeypatch) -> bool:
+    """Switched off: a paper ballot written readable in the transaction that seals it and
+    spends its ticket, and the spends left as they were at close."""
+    if request.param == "undefended":
+        monkeypatch.setattr(paper, "seal_ballots", insert_readable)
+        monkeypatch.setattr(box, "_clear_spend_marks", lambda campaign: None)
+    return request.param == "defended"
+
+
+def test_no_paper_ballot_shares_a_transaction_with_its_ticket(
+        app, backend, tickets, paper_timing_defence):
+    """The sealed-ballot issue's xmin attack, on ballots keyed from paper: after close no
+    opened ballot carries the transaction id of the ticket its keyings spent."""
+    if backend[0] != "postgresql":
+        pytest.skip("transaction ids (xmin) are PostgreSQL's")
+    with app.app_context():
+        clerks = db.session.scalars(sa.select(User.id).where(
+            User.username.in_(("clerk1", "clerk2")))).all()
+        for token in tickets.single[:10]:
+            check = check_ticket(hash_token(token))
+            contents = [SealedContent(subject, "0" * 28, Satisfaction.SATISFIED, None, "")
+                        for subject in check.subject_ids]
+            for clerk_id in clerks:
+                paper.key_ballot(hash_token(token), clerk_id, contents)
+                db.session.commit()
+    assert len(opened_ballots(app, tickets.campaign_id)) == 10
+    with app.app_context(), db.engine.connect() as connection:
+        linked = connection.exec_driver_sql(
+            "SELECT t.id FROM ballots b JOIN tickets t ON t.xmin = b.xmin").all()
+        transactions = connection.exec_driver_sql(
+            "SELECT count(DISTINCT xmin::text) FROM ballots").scalar()
+    if paper_timing_defence:
+        assert linked == [] and transactions == 1
+    else:
+        assert len(linked) == 10 and transactions == 10  # the attack has teeth
 
 
 def test_the_keying_key_is_destroyed_when_the_box_is_opened(app, tickets):
