@@ -21,6 +21,7 @@ from evalapp.paper import operations as paper
 from evalapp.rating.operations import check_ticket
 from evalapp.tickets.models import PaperKeying, Recheck, Ticket
 from evalapp.tickets.tokens import grouped, hash_token
+from tests.support.apps import build_app, dispose
 from tests.support.factories import make_user
 from tests.support.paper import key, refusal, scan
 from tests.support.race import all_at_once, logged_in
@@ -358,6 +359,24 @@ def test_the_keying_key_is_destroyed_when_the_box_is_opened(app, tickets):
         assert path.exists() and path.stat().st_mode & 0o077 == 0
     opened_ballots(app, tickets.campaign_id)
     assert not path.exists()
+
+
+@pytest.mark.xfail(strict=True, reason="the keying key is a file of each node's instance "
+                   "folder, so a node that did not make the first keying cannot read it")
+def test_a_ballot_keyed_on_two_nodes_behind_a_proxy_is_sealed(
+        app, database_url, tmp_path, tickets):
+    """README, production serving: any number of nodes share one database. Two clerks whose
+    requests reach different nodes key one paper ballot: today the second node makes a key of
+    its own, cannot read the first keying (CryptoError, a 500) and keeps that key after the
+    box is opened on the first node."""
+    node2 = build_app(database_url, tmp_path / "node2")
+    try:
+        token = tickets.single[0]
+        assert key(clerk(app, "clerk1"), tickets.campaign_id, token).status_code == 303
+        assert key(clerk(node2, "clerk2"), tickets.campaign_id, token).status_code == 303
+        assert ticket(app, token).spent
+    finally:
+        dispose(node2)
 
 
 def test_clerks_key_but_do_not_run_campaigns(app, tickets):
