@@ -361,14 +361,34 @@ def test_the_keying_key_is_destroyed_when_the_box_is_opened(app, tickets):
     assert not path.exists()
 
 
+def test_keyings_this_server_cannot_read_are_refused_plainly(app, tickets):
+    """A first keying hidden with a key this server no longer holds (an instance folder
+    restored without it, or another node's): the next clerk is told so (409), not a 500."""
+    token = tickets.single[0]
+    assert key(clerk(app, "clerk1"), tickets.campaign_id, token).status_code == 303
+    with app.app_context():
+        keying_key_file(app.instance_path,
+                        campaign_of(tickets.campaign_id).box_public_key).unlink()
+    second = clerk(app, "clerk2")
+    refused = scan(second, tickets.campaign_id, token)
+    assert refused.status_code == 409
+    assert "此前的录入在本服务器上无法读取" in refusal(refused)
+    page = refused.get_data(as_text=True)
+    posted = second.post(f"/campaigns/{tickets.campaign_id}/paper/ballot", data={
+        "csrf_token": CSRF.search(page).group(1), "code": token})
+    assert posted.status_code == 409
+    state = ticket(app, token)
+    assert state.paper and not state.spent
+
+
 @pytest.mark.xfail(strict=True, reason="the keying key is a file of each node's instance "
                    "folder, so a node that did not make the first keying cannot read it")
 def test_a_ballot_keyed_on_two_nodes_behind_a_proxy_is_sealed(
         app, database_url, tmp_path, tickets):
     """README, production serving: any number of nodes share one database. Two clerks whose
     requests reach different nodes key one paper ballot: today the second node makes a key of
-    its own, cannot read the first keying (CryptoError, a 500) and keeps that key after the
-    box is opened on the first node."""
+    its own, cannot read the first keying (refused, 409) and keeps that key after the box is
+    opened on the first node."""
     node2 = build_app(database_url, tmp_path / "node2")
     try:
         token = tickets.single[0]

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
+from nacl.exceptions import CryptoError
 
 from evalapp.ballotbox.custody import keying_key
 from evalapp.ballotbox.operations import seal_ballots
@@ -57,6 +58,9 @@ class Hold(enum.StrEnum):
     KEYED_BY_YOU = "keyed_by_you"
     AWAITS_DECISION = "awaits_decision"
     NOTHING_TO_DECIDE = "nothing_to_decide"
+    # Earlier keyings hidden with a key this server does not hold (made on another node, or
+    # an instance folder restored without its keying key): they cannot be compared.
+    UNREADABLE = "unreadable"
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,8 @@ def pending(token_hash: str) -> Pending | Refused:
     check = check_ticket(token_hash)
     if check.state not in (TicketState.VALID, TicketState.ON_PAPER):
         return Refused(check.state)
-    return _pending(check, _keyings(check))
+    found = _read(check)
+    return found if isinstance(found, Refused) else found[1]
 
 
 def key_ballot(
@@ -93,8 +98,10 @@ def key_ballot(
         return check
     if sorted(content.subject_id for content in contents) != sorted(check.subject_ids):
         raise ValueError("the keying does not match the subjects of the ticket")
-    keyings = _keyings(check)
-    state = _pending(check, keyings)
+    found = _read(check)
+    if isinstance(found, Refused):
+        return found
+    keyings, state = found
     if clerk_id in state.keyed_by:
         return Refused(Hold.KEYED_BY_YOU)
     if state.stage is Stage.DECIDE:
@@ -124,8 +131,10 @@ def decide(token_hash: str, decider_id: int, decisions: dict[Field, Value]) -> K
     check = _claimed(token_hash)
     if isinstance(check, Refused):
         return check
-    keyings = _keyings(check)
-    state = _pending(check, keyings)
+    found = _read(check)
+    if isinstance(found, Refused):
+        return found
+    keyings, state = found
     if state.stage is not Stage.DECIDE:
         return Refused(Hold.NOTHING_TO_DECIDE)
     if decider_id in state.keyed_by:
@@ -176,6 +185,16 @@ def _keyings(check: TicketCheck) -> list[tuple[int, list[SealedContent]]]:
         return []
     key = _key(check)
     return [(clerk, reveal(key, box)) for clerk, box in rows]
+
+
+def _read(check: TicketCheck) -> tuple[list[tuple[int, list[SealedContent]]], Pending] | Refused:
+    """The ticket's keyings and what its ballot waits for; Refused(UNREADABLE) when they were
+    hidden with a key this server does not hold."""
+    try:
+        keyings = _keyings(check)
+    except CryptoError:
+        return Refused(Hold.UNREADABLE)
+    return keyings, _pending(check, keyings)
 
 
 def _pending(check: TicketCheck, keyings: list[tuple[int, list[SealedContent]]]) -> Pending:
