@@ -23,7 +23,7 @@ from evalapp.tickets.models import PaperKeying, Recheck, Ticket
 from evalapp.tickets.tokens import grouped, hash_token
 from tests.support.apps import build_app, dispose
 from tests.support.factories import make_user
-from tests.support.paper import key, refusal, scan
+from tests.support.paper import key, post_code, refusal, scan
 from tests.support.race import all_at_once, logged_in
 from tests.support.rater import CSRF, campaign_of, full_answers, make_tickets, submit_full
 from tests.support.storage import insert_readable, readable_anywhere
@@ -180,9 +180,8 @@ def test_a_paper_ballot_of_a_ticket_used_on_a_phone_is_void_and_counted(app, cli
     refused = scan(clerk1, tickets.campaign_id, token)
     assert refused.status_code == 409
     assert "已在手机上使用：这张纸质票作废" in refusal(refused)
-    page = refused.get_data(as_text=True)
-    recorded = clerk1.post(f"/campaigns/{tickets.campaign_id}/paper/void", data={
-        "csrf_token": CSRF.search(page).group(1), "code": token})
+    recorded = post_code(clerk1, tickets.campaign_id, "void", refused.get_data(as_text=True),
+                         token)
     assert recorded.status_code == 303
     voided = scan(clerk1, tickets.campaign_id, tickets.voided)  # a withdrawn ticket: void too
     assert voided.status_code == 409 and "已被收回" in refusal(voided)
@@ -373,9 +372,8 @@ def test_keyings_this_server_cannot_read_are_refused_plainly(app, tickets):
     refused = scan(second, tickets.campaign_id, token)
     assert refused.status_code == 409
     assert "此前的录入在本服务器上无法读取" in refusal(refused)
-    page = refused.get_data(as_text=True)
-    posted = second.post(f"/campaigns/{tickets.campaign_id}/paper/ballot", data={
-        "csrf_token": CSRF.search(page).group(1), "code": token})
+    posted = post_code(second, tickets.campaign_id, "ballot", refused.get_data(as_text=True),
+                       token)
     assert posted.status_code == 409
     state = ticket(app, token)
     assert state.paper and not state.spent
