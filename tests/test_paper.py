@@ -212,6 +212,7 @@ def test_the_tally_counts_each_mode_per_group_and_prints_signature_lines(app, cl
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "计票单" in text and text.count('class="line"') == 3
+    assert "<th>合计</th>" in text  # tickets, not people: not 总人数
     with app.app_context():
         counts = paper.tally(campaign_of(tickets.campaign_id))
     first = counts.groups[0]
