@@ -4,20 +4,24 @@ to a database reader than a phone's ballot."""
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import secrets
 
 import pytest
 import sqlalchemy as sa
+from nacl.exceptions import CryptoError
 
 from bench.http import HttpClient
 from evalapp.auth.models import Role, User
 from evalapp.ballotbox import operations as box
-from evalapp.ballotbox.custody import keying_key_file
+from evalapp.ballotbox.custody import key_folder, keying_key_file
 from evalapp.ballotbox.sealing import SealedContent, pack, unpack
 from evalapp.ballots.models import Ballot
 from evalapp.campaigns.models import Level, Satisfaction
 from evalapp.extensions import db
 from evalapp.paper import operations as paper
+from evalapp.paper.keying import reveal
 from evalapp.rating.operations import check_ticket
 from evalapp.tickets.models import PaperKeying, Recheck, Ticket
 from evalapp.tickets.tokens import grouped, hash_token
@@ -396,6 +400,34 @@ def test_a_ballot_keyed_on_two_nodes_behind_a_proxy_is_sealed(
         assert ticket(app, token).spent
     finally:
         dispose(node2)
+
+
+@pytest.fixture(params=["defended", "undefended"])
+def keying_key_defence(request, monkeypatch) -> bool:
+    """The keying key destroyed at the opening as shipped, or kept (switched off)."""
+    if request.param == "undefended":
+        monkeypatch.setattr(box, "destroy_keying_key", lambda *args: None)
+        monkeypatch.setattr(box, "sweep_keys", lambda: None)
+    return request.param == "defended"
+
+
+def test_a_dump_of_keyings_taken_while_open_cannot_be_read_after_close(
+        app, tickets, keying_key_defence):
+    """The ballot box's dump attack on paper: keyings copied from the database while open
+    (each beside its ticket) are read, after close, with every key left in the instance
+    folder. Switched off, the kept key reads the opinion beside its ticket."""
+    opinion = f"只在录入中的意见{secrets.token_hex(6)}"
+    key(clerk(app, "clerk1"), tickets.campaign_id, tickets.single[0], opinion=opinion)
+    with app.app_context():
+        dump = db.session.execute(sa.select(PaperKeying.ticket_id, PaperKeying.box)).all()
+    opened_ballots(app, tickets.campaign_id)
+    keys = [path.read_bytes() for path in key_folder(app.instance_path).glob("*.keying")]
+    read = []
+    for (_ticket, hidden), found in itertools.product(dump, keys):
+        with contextlib.suppress(CryptoError):
+            read += [content.comment for content in reveal(found, hidden)]
+    assert len(dump) == 1
+    assert read == ([] if keying_key_defence else [opinion])
 
 
 def test_clerks_key_but_do_not_run_campaigns(app, tickets):
