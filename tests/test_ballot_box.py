@@ -35,7 +35,7 @@ from evalapp.tickets.tokens import hash_token
 from tests.support.factories import make_user
 from tests.support.organiser import close_on_the_web
 from tests.support.rater import campaign_of, full_answers, make_tickets
-from tests.support.storage import readable_anywhere
+from tests.support.storage import insert_readable, readable_anywhere
 from tests.support.web import csrf_token, login
 
 RECEIPT = re.compile(r'class="receipt-code">([0-9A-Z]{10})<')
@@ -199,12 +199,6 @@ def timing_defence(request, monkeypatch) -> bool:
     """Switched off: ballots written readable in the transaction that spends the ticket (the
     design before the box), and the spends left as they were at close."""
     if request.param == "undefended":
-        def insert_readable(campaign_id, public_key, group_id, ballots):
-            db.session.execute(sa.insert(Ballot), [{
-                "id": secrets.token_hex(16), "campaign_id": campaign_id,
-                "subject_id": b.subject_id, "rater_group_id": group_id, "levels": b.levels,
-                "satisfaction": b.satisfaction, "comment": b.comment,
-                "receipt_code": b.receipt_code} for b in ballots])
         for module in (rating, paper):
             monkeypatch.setattr(module, "seal_ballots", insert_readable)
         monkeypatch.setattr(operations, "_clear_spend_marks", lambda campaign: None)

@@ -184,5 +184,10 @@ def test_a_file_that_is_no_export_is_refused_plainly(app, closed, tmp_path):
                                 str(tmp_path / "record.json")])
     assert found.exit_code == 1
     assert "无法读取计票记录" in found.output
+    (tmp_path / "deep.json").write_text("[" * 100_000)  # nested past Python's recursion limit
+    found = runner.invoke(args=["recount", str(tmp_path / "other.csv"), "--record",
+                                str(tmp_path / "deep.json")])
+    assert found.exit_code == 1 and not isinstance(found.exception, RecursionError)
+    assert "无法读取计票记录" in found.output
     with pytest.raises(ValueError, match="malformed settings"):
         Settings.from_json({"points": [100, 80]})

@@ -312,6 +312,10 @@ def test_a_record_file_is_checked_without_the_database(app, auditor, client, run
     exported.write_text("{}", encoding="utf-8")
     result = runner.invoke(args=["verify-draw", "--record", str(exported)])
     assert result.exit_code == 1 and "无法读取抽样记录文件" in result.output
+    exported.write_text("[" * 100_000, encoding="utf-8")  # past Python's recursion limit
+    result = runner.invoke(args=["verify-draw", "--record", str(exported)])
+    assert result.exit_code == 1 and not isinstance(result.exception, RecursionError)
+    assert "无法读取抽样记录文件" in result.output
     assert runner.invoke(args=["verify-draw"]).exit_code == 2  # neither: a usage error
 
 

@@ -21,11 +21,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
+from nacl.exceptions import CryptoError
 
 from evalapp.ballotbox.custody import keying_key
 from evalapp.ballotbox.operations import seal_ballots
 from evalapp.ballotbox.sealing import SealedContent
-from evalapp.campaigns.models import Campaign, RaterGroup
+from evalapp.campaigns.models import Campaign, CampaignStatus, RaterGroup
 from evalapp.extensions import db
 from evalapp.paper.keying import Field, Value, decided, differences, hide, reveal, value_of
 from evalapp.rating.operations import TicketCheck, TicketState, check_ticket
@@ -57,6 +58,9 @@ class Hold(enum.StrEnum):
     KEYED_BY_YOU = "keyed_by_you"
     AWAITS_DECISION = "awaits_decision"
     NOTHING_TO_DECIDE = "nothing_to_decide"
+    # Earlier keyings hidden with a key this server does not hold (made on another node, or
+    # an instance folder restored without its keying key): they cannot be compared.
+    UNREADABLE = "unreadable"
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,8 @@ def pending(token_hash: str) -> Pending | Refused:
     check = check_ticket(token_hash)
     if check.state not in (TicketState.VALID, TicketState.ON_PAPER):
         return Refused(check.state)
-    return _pending(check, _keyings(check))
+    found = _read(check)
+    return found if isinstance(found, Refused) else found[1]
 
 
 def key_ballot(
@@ -93,8 +98,10 @@ def key_ballot(
         return check
     if sorted(content.subject_id for content in contents) != sorted(check.subject_ids):
         raise ValueError("the keying does not match the subjects of the ticket")
-    keyings = _keyings(check)
-    state = _pending(check, keyings)
+    found = _read(check)
+    if isinstance(found, Refused):
+        return found
+    keyings, state = found
     if clerk_id in state.keyed_by:
         return Refused(Hold.KEYED_BY_YOU)
     if state.stage is Stage.DECIDE:
@@ -124,8 +131,10 @@ def decide(token_hash: str, decider_id: int, decisions: dict[Field, Value]) -> K
     check = _claimed(token_hash)
     if isinstance(check, Refused):
         return check
-    keyings = _keyings(check)
-    state = _pending(check, keyings)
+    found = _read(check)
+    if isinstance(found, Refused):
+        return found
+    keyings, state = found
     if state.stage is not Stage.DECIDE:
         return Refused(Hold.NOTHING_TO_DECIDE)
     if decider_id in state.keyed_by:
@@ -176,6 +185,16 @@ def _keyings(check: TicketCheck) -> list[tuple[int, list[SealedContent]]]:
         return []
     key = _key(check)
     return [(clerk, reveal(key, box)) for clerk, box in rows]
+
+
+def _read(check: TicketCheck) -> tuple[list[tuple[int, list[SealedContent]]], Pending] | Refused:
+    """The ticket's keyings and what its ballot waits for; Refused(UNREADABLE) when they were
+    hidden with a key this server does not hold."""
+    try:
+        keyings = _keyings(check)
+    except CryptoError:
+        return Refused(Hold.UNREADABLE)
+    return keyings, _pending(check, keyings)
 
 
 def _pending(check: TicketCheck, keyings: list[tuple[int, list[SealedContent]]]) -> Pending:
@@ -237,7 +256,7 @@ class ModeCount:
     phone: int  # ballots stored from phones
     paper: int  # paper ballots keyed, agreed and sealed
     paper_void: int  # paper ballots whose ticket was used on a phone or withdrawn
-    keying: int  # paper ballots still being keyed (none once the box is open)
+    keying: int  # paper ballots still being keyed (none once the box is open: discarded)
 
     @property
     def not_returned(self) -> int:
@@ -281,9 +300,14 @@ def tally(campaign: Campaign) -> Tally:
         .where(TicketBatch.campaign_id == campaign.id, Ticket.recheck.is_not(None))
         .group_by(Ticket.recheck)).all())
     agreed = rechecks.get(Recheck.AGREED, 0)
+    # Once the box is open, keyings that never agreed (or waited for a re-check) are
+    # discarded: their paper ballots are not counted and their tickets count as not
+    # returned, so the signed sheet still adds up.
+    open_ = campaign.status is CampaignStatus.OPEN
     return Tally(
-        groups=[ModeCount(*row) for row in rows],
+        groups=[ModeCount(group, issued, phone, paper, void, keying if open_ else 0)
+                for group, issued, phone, paper, void, keying in rows],
         rechecked=agreed + rechecks.get(Recheck.DIFFERED, 0),
         recheck_agreed=agreed,
-        recheck_waiting=rechecks.get(Recheck.DRAWN, 0),
+        recheck_waiting=rechecks.get(Recheck.DRAWN, 0) if open_ else 0,
     )

@@ -75,6 +75,11 @@ REFUSED = {
                                    "not keyed it must check them against the paper.")),
     Hold.NOTHING_TO_DECIDE: (409, _l("The keyings of this paper ballot do not differ: there "
                                      "is nothing to decide.")),
+    Hold.UNREADABLE: (409, _l("The earlier keyings of this paper ballot cannot be read on this "
+                              "server: the key that hides them is not here (they were made on "
+                              "another server, or the instance folder was restored without "
+                              "it). Key it on the server where it was first keyed, or ask the "
+                              "administrator.")),
 }
 SEALED_ON_PAPER = (409, _l("This paper ballot has already been keyed and is in the ballot box."))
 # Refusals after which the paper in hand is counted as a void paper ballot
@@ -246,9 +251,12 @@ def _decisions(found: Pending) -> dict[Field, Value] | None:
         if chosen is None:
             return None
         if field.comment:
-            if not chosen.isdigit() or int(chosen) >= len(values):
+            # Compared as text: str.isdigit() passes "²", which int() refuses (and int()
+            # refuses more than 4,300 digits), so parsing first would fail with a 500.
+            offered = [str(position) for position in range(len(values))]
+            if chosen not in offered:
                 return None
-            decisions[field] = values[int(chosen)]
+            decisions[field] = values[offered.index(chosen)]
             continue
         kind: type[Level] | type[Satisfaction] = Level if field.index is not None else Satisfaction
         if chosen and chosen not in {member.value for member in kind}:

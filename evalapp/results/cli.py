@@ -125,6 +125,7 @@ def _record(path: Path) -> tuple[str, Settings, dict[str, Value]]:
             raise ValueError(f"format {data.get('format')!r}, not {FORMAT}")
         return (str(data["ballot_export_sha256"]), Settings.from_json(data["settings"]),
                 dict(data["figures"]))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+    # (RecursionError: JSON nested deeper than Python's recursion limit)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
         raise click.ClickException(f"无法读取计票记录 / cannot read the record {path}: "
                                    f"{error}") from error

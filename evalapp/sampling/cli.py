@@ -65,7 +65,8 @@ def _from_file(path: Path) -> Verification:
     try:
         record = record_from_json(json.loads(path.read_text(encoding="utf-8")))
         checks = check_draw(record)
-    except (ValueError, TypeError, AttributeError) as error:
+    # (RecursionError: JSON nested deeper than Python's recursion limit)
+    except (ValueError, TypeError, AttributeError, RecursionError) as error:
         raise click.ClickException(f"无法读取抽样记录文件 / not a draw record: {error}") from None
     return in_words(checks, legacy=record.commitment is None)
 

@@ -37,6 +37,13 @@ def key(client: FlaskClient, campaign_id: int, code: str,
     return client.post(f"/campaigns/{campaign_id}/paper/ballot", data=data)
 
 
+def post_code(client: FlaskClient, campaign_id: int, action: str, page: str, code: str):
+    """POST `code` alone to the paper page `action` ("ballot", "decide", "void") with the CSRF
+    token of `page` (the page the clerk is on)."""
+    return client.post(f"/campaigns/{campaign_id}/paper/{action}",
+                       data={"csrf_token": CSRF.search(page).group(1), "code": code})
+
+
 def refusal(response) -> str:
     match = MESSAGE.search(response.get_data(as_text=True))
     assert match, response.get_data(as_text=True)[:2000]
