@@ -29,7 +29,7 @@ from tests.support.factories import make_user
 from tests.support.paper import key, post_code, refusal, scan
 from tests.support.race import all_at_once, logged_in
 from tests.support.rater import CSRF, campaign_of, full_answers, make_tickets, submit_full
-from tests.support.storage import insert_readable, readable_anywhere
+from tests.support.storage import readable_anywhere
 from tests.support.web import login
 
 CLERKS = ("clerk1", "clerk2", "clerk3", "clerk4")
@@ -314,16 +314,6 @@ def test_a_keying_waiting_for_its_second_is_not_readable_in_the_database(
         assert found == set()
     else:
         assert found == {opinion}  # the attack has teeth
-
-
-@pytest.fixture(params=["defended", "undefended"])
-def paper_timing_defence(request, monkeypatch) -> bool:
-    """Switched off: a paper ballot written readable in the transaction that seals it and
-    spends its ticket, and the spends left as they were at close."""
-    if request.param == "undefended":
-        monkeypatch.setattr(paper, "seal_ballots", insert_readable)
-        monkeypatch.setattr(box, "_clear_spend_marks", lambda campaign: None)
-    return request.param == "defended"
 
 
 def test_the_keying_key_is_destroyed_when_the_box_is_opened(app, tickets):
