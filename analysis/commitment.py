@@ -18,7 +18,7 @@ as 8 bytes big-endian, then its bytes; the fields are concatenated and hashed wi
                                || F(roster fingerprint, 64 ASCII hex digits)
                                || F(parameters, UTF-8) ) )
     seed       = hex( SHA-256( F(b"evalapp draw seed v1") || F(secret)
-                               || F(witness value, normalised, UTF-8) ) )
+                               || F(witness value, normalised: its digits, ASCII) ) )
     F(x)       = len(x) as 8 bytes big-endian || x
 
 `secret` is the 32 raw bytes (published as 64 hex digits). `parameters` is the text
@@ -31,7 +31,6 @@ whose ranks are SHA-256 of "seed␟stratum␟member" (␟ = U+001F).
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,8 +40,7 @@ from analysis.sampling import allocate_proportional, draw_stratified_sample, ros
 COMMITMENT_TAG = b"evalapp draw commitment v1"
 SEED_TAG = b"evalapp draw seed v1"
 SECRET_BYTES = 32
-WITNESS_MAX_LENGTH = 200  # characters of the normalised value
-_SPACES = re.compile(r"\s+")
+WITNESS_MAX_LENGTH = 200  # digits of the normalised value
 
 
 def _field(data: bytes) -> bytes:
@@ -54,20 +52,26 @@ def _hash(*fields: bytes) -> str:
 
 
 def normalise_witness(typed: str) -> str:
-    """The witness value as hashed: NFKC (a phone's full-width １２３ is 123), invisible
-    format characters (zero-width spaces, the byte-order mark) removed, every run of
-    white space one space, none at either end. What was typed is kept beside it.
+    """The witness value as hashed: its digits 0-9 alone, in order (NFKC first, so a phone's
+    full-width １２３ is 123). Spaces and punctuation between them are dropped, so that "35172",
+    "3 5 1 7 2", "3-5-1-7-2" and "3、5、1、7、2" are one value: whoever types what the witness
+    read out cannot choose among transcriptions of it, each of which would draw another
+    sample. What was typed is kept beside it.
 
-    Raises ValueError when nothing is left or more than WITNESS_MAX_LENGTH characters are.
+    Raises ValueError when there is no digit, when anything but digits, spaces and
+    punctuation was typed (letters, including look-alikes from other scripts, or symbols),
+    or when more than WITNESS_MAX_LENGTH digits are.
     """
-    text = "".join(char for char in unicodedata.normalize("NFKC", typed)
-                   if unicodedata.category(char) != "Cf")
-    text = _SPACES.sub(" ", text).strip()
-    if not text:
+    text = unicodedata.normalize("NFKC", typed)
+    if any(not (char.isascii() and char.isdigit()) and not char.isspace()
+           and unicodedata.category(char)[0] not in "PC" for char in text):
+        raise ValueError("the witness value must be digits")
+    digits = "".join(char for char in text if char.isascii() and char.isdigit())
+    if not digits:
         raise ValueError("the witness value is empty")
-    if len(text) > WITNESS_MAX_LENGTH:
-        raise ValueError(f"the witness value is longer than {WITNESS_MAX_LENGTH} characters")
-    return text
+    if len(digits) > WITNESS_MAX_LENGTH:
+        raise ValueError(f"the witness value is longer than {WITNESS_MAX_LENGTH} digits")
+    return digits
 
 
 def draw_parameters(campaign: int, draw: int, *, fraction: float | None, total: int | None,

@@ -149,9 +149,9 @@ def test_fingerprint_changes_with_the_roster():
 SECRET = bytes(range(32))
 PARAMETERS = "campaign=7;draw=1;total=7;minimum=0"
 FROZEN_COMMITMENT = "c85dd14c21b431c6e83a63ed211378c8a752c9b712f1167b263042d3b30da404"
-FROZEN_SEED = "64db7cdede4e7028b7cc36f441ce5f030ccfd8e7e2fd322defe3cc050002bd2b"
-FROZEN_SAMPLE = {"机关党员": ["A000", "A001", "A015", "A034"],
-                 "基层群众": ["B002", "B010", "B020"]}
+FROZEN_SEED = "8ec28245067e2a10758b4c09b61a7e89b49c0bf4a65145599cbc3cc275e05036"
+FROZEN_SAMPLE = {"机关党员": ["A002", "A005", "A009", "A028"],
+                 "基层群众": ["B009", "B014", "B021"]}
 
 
 def committed() -> DrawCommitment:
@@ -175,7 +175,7 @@ def test_the_byte_layout_is_the_documented_one():
     commitment = hashlib.sha256(field(b"evalapp draw commitment v1") + field(SECRET)
                                 + field(fingerprint) + field(PARAMETERS.encode())).hexdigest()
     seed = hashlib.sha256(field(b"evalapp draw seed v1") + field(SECRET)
-                          + field(b"3 5 1 6")).hexdigest()
+                          + field(b"3516")).hexdigest()
     assert (commitment, seed) == (FROZEN_COMMITMENT, FROZEN_SEED)
 
 
@@ -191,18 +191,24 @@ def test_a_changed_witness_value_changes_the_seed_and_the_sample():
 
 
 @pytest.mark.parametrize(("typed", "normal"), [
-    ("3 5 1 6", "3 5 1 6"),
-    ("  ３　５ 1\t6\n", "3 5 1 6"),  # full-width digits and an ideographic space
-    ("3\u200b 5 1 6", "3 5 1 6"),  # a zero-width space pasted in
-    ("红 六", "红 六"),
+    ("3 5 1 6", "3516"),
+    ("  ３　５ 1\t6\n", "3516"),  # full-width digits and an ideographic space
+    ("3\u200b 5 1 6", "3516"),  # a zero-width space pasted in
+    # however the digits read out are written down, one value: whoever types it cannot pick
+    # the transcription whose sample suits them
+    ("3516", "3516"), ("3-5-1-6", "3516"), ("3,5,1,6", "3516"), ("3、5、1、6", "3516"),
+    ("3，5。1；6", "3516"),
 ])
 def test_the_witness_value_is_normalised_before_it_is_hashed(typed, normal):
     assert normalise_witness(typed) == normal
     assert committed().seed(typed) == committed().seed(normal)
 
 
-@pytest.mark.parametrize("typed", ["", "  \u3000 ", "\u200b", "9" * 201])
-def test_an_empty_or_overlong_witness_value_is_refused(typed):
+@pytest.mark.parametrize("typed", ["", "  \u3000 ", "\u200b", "9" * 201, "红 六", "35A72",
+                                   "35\u0410", "3+5", "3½"])
+def test_an_empty_overlong_or_not_numeric_witness_value_is_refused(typed):
+    """Digits only: letters (a Cyrillic А looks like a Latin A), symbols and fractions would
+    each give another transcription of one value to choose among."""
     with pytest.raises(ValueError):
         normalise_witness(typed)
 
@@ -214,7 +220,7 @@ def record(**changes) -> DrawRecord:
         allocation={"机关党员": 4, "基层群众": 3},
         drawn=[member for ids in FROZEN_SAMPLE.values() for member in ids],
         parameters=PARAMETERS, commitment=FROZEN_COMMITMENT, secret=SECRET.hex(),
-        witness_typed="３ 5 1 6", witness="3 5 1 6")
+        witness_typed="３ 5 1 6", witness="3516")
     return replace(honest, **changes)
 
 
@@ -232,12 +238,12 @@ def test_an_honest_record_passes_every_check():
 @pytest.mark.parametrize(("changes", "caught_by"), [
     ({"secret": bytes(32).hex()}, {"commitment", "seed"}),
     ({"secret": "not hex"}, {"commitment", "seed"}),
-    ({"witness_typed": "3 5 1 5", "witness": "3 5 1 5"}, {"seed"}),
+    ({"witness_typed": "3 5 1 5", "witness": "3515"}, {"seed"}),
     ({"witness_typed": "3 5 1 5"}, {"witness"}),
     ({"commitment": "0" * 64}, {"commitment"}),
     ({"parameters": PARAMETERS.replace("total=7", "total=8")}, {"commitment"}),
     ({"members": {**MEMBERS, "基层群众": [*MEMBERS["基层群众"][:-1], "B999"]}}, {"roster"}),
-    ({"drawn": ["A000", "A001", "A015", "A035", "B002", "B010", "B020"]}, {"sample"}),
+    ({"drawn": ["A002", "A005", "A009", "A029", "B009", "B014", "B021"]}, {"sample"}),
     ({"allocation": {"机关党员": 5, "基层群众": 2}}, {"allocation"}),
     ({"seed": "0" * 64}, {"seed", "sample"}),
 ])
@@ -246,9 +252,9 @@ def test_a_tampered_record_fails_verification(changes, caught_by):
 
 
 def test_a_tampered_sample_names_who_differs():
-    sample = check_draw(record(drawn=["A000", "A001", "A015", "A035", "B002", "B010",
-                                      "B020"]))[-1]
-    assert sample.differences == ("-A035", "+A034")
+    sample = check_draw(record(drawn=["A002", "A005", "A009", "A029", "B009", "B014",
+                                      "B021"]))[-1]
+    assert sample.differences == ("-A029", "+A028")
 
 
 def test_a_legacy_record_is_checked_from_its_seed_alone():

@@ -96,7 +96,7 @@ def test_a_draw_is_prepared_with_a_commitment_then_drawn_with_the_witness_value(
     assert draw_with(client, location, "３ 5 1 6").status_code == 303  # full-width, as typed
     record, people = last_draw(app)
     assert len(people) == 10 and not record.pending
-    assert (record.witness_typed, record.witness) == ("３ 5 1 6", "3 5 1 6")
+    assert (record.witness_typed, record.witness) == ("３ 5 1 6", "3516")
     page = text_of(client, location)
     assert record.secret in page and record.seed in page  # revealed once drawn
     assert page.count("<td>机关党员</td></tr>") == 5
@@ -121,8 +121,8 @@ def test_the_same_roster_secret_and_witness_value_give_this_sample(app, campaign
 
 
 PINNED_COMMITMENT = "8fe4eee69791eac87cbbd278799a6c6115c7e9735b8bf026b82679b10aed0216"
-PINNED_SAMPLE = ["1-007", "1-014", "1-024", "1-026", "1-029", "2-001", "2-009", "2-018",
-                 "3-017", "3-018"]
+PINNED_SAMPLE = ["1-017", "1-021", "1-033", "1-036", "1-043", "2-007", "2-022", "2-030",
+                 "3-016", "3-017"]
 
 
 def test_the_secret_is_shown_nowhere_before_the_draw(app, client, auditor, campaign_id):
@@ -187,7 +187,9 @@ def test_a_mistyped_or_empty_witness_value_is_refused(app, client, campaign_id):
     differs = draw_with(client, location, "3 5 1 6", again="3 5 1 9")
     assert differs.status_code == 422 and "两次输入不一致" in differs.get_data(as_text=True)
     blank = draw_with(client, location, "\u200b")  # invisible: nothing left to hash
-    assert blank.status_code == 422 and "请输入见证值" in blank.get_data(as_text=True)
+    assert blank.status_code == 422 and "请用数字输入见证值" in blank.get_data(as_text=True)
+    letters = draw_with(client, location, "3 5 A 6")  # a letter: another transcription
+    assert letters.status_code == 422 and "请用数字输入见证值" in letters.get_data(as_text=True)
     too_long = draw_with(client, location, "9" * 201)
     assert too_long.status_code == 422
     record, people = last_draw(app)
@@ -234,7 +236,7 @@ def _tamper_secret(draw, _campaign):
 
 
 def _tamper_witness(draw, _campaign):
-    draw.witness_typed = draw.witness = "3 5 1 7"
+    draw.witness_typed = draw.witness = "3517"
 
 
 def _tamper_commitment(draw, _campaign):

@@ -245,7 +245,7 @@ def _campaign(
     # The demo is the same every time it is built: its secret comes from its generator.
     secret = hashlib.sha256(f"demo-{rng.integers(1 << 30)}".encode()).digest()
     draw = prepare_and_draw(campaign, DrawRequest(fraction=SAMPLE_FRACTION), secret=secret,
-                            witness="演示", user=organiser)
+                            witness="2026", user=organiser)
     staff_unit = {person.staff_number: person.unit_index for person in roster}
     drawn = np.zeros((len(subjects), len(groups)), dtype=int)
     group_index = {group.id: index for index, group in enumerate(groups)}

@@ -182,8 +182,9 @@ def draw_(campaign_id: int, draw_id: int) -> Response | tuple[str, int]:
         try:
             make_draw(draw, form.witness.data, user=current_user)
         except ValueError:
-            form.witness.errors.append(_("Type the witness value: letters or digits, at most "
-                                         "%(count)d characters.", count=WITNESS_MAX_LENGTH))
+            form.witness.errors.append(_("Type the witness value in digits (spaces and "
+                                         "punctuation between them do not count), at most "
+                                         "%(count)d digits.", count=WITNESS_MAX_LENGTH))
         except RosterChanged:
             abort(409)
         else:

@@ -50,7 +50,7 @@ def make_setup(people_per_group: int = 10) -> Setup:
         for g, group in enumerate(groups) for n in range(people_per_group)
     )
     draw = prepare_and_draw(campaign, DrawRequest(fraction=0.3), secret=bytes(32),
-                            witness="fixed", user=None)
+                            witness="1234", user=None)
     batch, tokens = issue_tickets(campaign, groups[0], campaign.subjects, 3)
     campaign.subjects[0].report_text = ""  # not ready to open: pages stay those of a draft
     problem = add_problem(campaign.subjects[0], ProblemSource.LEADERSHIP, "领导点评的问题")
