@@ -199,6 +199,11 @@ def test_a_paper_ballot_of_a_ticket_used_on_a_phone_is_void_and_counted(app, cli
         assert (first.issued, first.phone, first.paper, first.paper_void, first.keying) == (
             60, 1, 0, 1, 0)
     assert [b.levels for b in opened_ballots(app, tickets.campaign_id)] == ["0" * 28]
+    index = clerk1.get(f"/campaigns/{tickets.campaign_id}/paper/").get_data(as_text=True)
+    late = post_code(clerk1, tickets.campaign_id, "void", index, tickets.voided)
+    assert late.status_code == 303  # refused: the tally was final when the box was opened
+    with app.app_context():
+        assert paper.tally(campaign_of(tickets.campaign_id)).total.paper_void == 1
 
 
 def test_the_tally_counts_each_mode_per_group_and_prints_signature_lines(app, client, tickets):

@@ -22,7 +22,7 @@ from evalapp.auth.models import Role
 from evalapp.ballots.models import COMMENT_MAX_LENGTH
 from evalapp.campaigns.access import campaign_for
 from evalapp.campaigns.labels import level_choices, satisfaction_choices
-from evalapp.campaigns.models import Campaign, Level, Satisfaction
+from evalapp.campaigns.models import Campaign, CampaignStatus, Level, Satisfaction
 from evalapp.database import start_writing, utcnow
 from evalapp.extensions import db
 from evalapp.paper.keying import Field, Value
@@ -270,6 +270,9 @@ def _decisions(found: Pending) -> dict[Field, Value] | None:
 def void(campaign_id: int) -> Response:
     """Count the paper ballot in hand as void: its ticket was used on a phone or withdrawn."""
     campaign = campaign_for(current_user, campaign_id)
+    if campaign.status is not CampaignStatus.OPEN:  # the tally is final once the box is open
+        flash(str(REFUSED[TicketState.CLOSED][1]), "error")
+        return redirect(url_for("paper.index", campaign_id=campaign.id), code=303)
     token = normalize(_code_in(request.form.get("code", "")[:300]))
     start_writing(db.session)
     if token and record_void(campaign, hash_token(token)):
