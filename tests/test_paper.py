@@ -402,3 +402,20 @@ def test_clerks_key_but_do_not_run_campaigns(app, tickets):
     assert client.get(f"/campaigns/{tickets.campaign_id}/tickets/").status_code == 403
     detail = client.get(f"/campaigns/{tickets.campaign_id}").get_data(as_text=True)
     assert "录入纸质票" in detail and "结束测评" not in detail
+
+
+def test_the_person_deciding_may_type_the_opinion_when_both_keyings_are_wrong(app, tickets):
+    token = tickets.single[0]
+    key(clerk(app, "clerk1"), tickets.campaign_id, token, opinion="食堂饭菜太贵")
+    key(clerk(app, "clerk2"), tickets.campaign_id, token, opinion="食堂饭菜太少")
+    third = clerk(app, "clerk3")
+    page = scan(third, tickets.campaign_id, token).get_data(as_text=True)
+    assert "以上都不对：按下面输入的内容" in page
+    path = f"/campaigns/{tickets.campaign_id}/paper/decide"
+    base = {"csrf_token": CSRF.search(page).group(1), "code": token, "field-0": "typed"}
+    too_long = third.post(path, data={**base, "field-0-text": "长" * 2001})
+    assert too_long.status_code == 422 and "最多 2000 个字" in too_long.get_data(as_text=True)
+    decided = third.post(path, data={**base, "field-0-text": "食堂饭菜太咸\r\n希望改进"})
+    assert decided.status_code == 303
+    [ballot] = opened_ballots(app, tickets.campaign_id)
+    assert ballot.comment == "食堂饭菜太咸\n希望改进"

@@ -42,6 +42,7 @@ from evalapp.rating.operations import TicketState, check_ticket, contents_of
 from evalapp.rating.questionnaire import Item, Questionnaire, SubjectView, questionnaire
 from evalapp.tickets.models import Ticket
 from evalapp.tickets.tokens import hash_token, normalize
+from forms.ballot import one_character_line_breaks, utf16_length
 from forms.paper import PaperCodeForm
 
 bp = Blueprint("paper", __name__, url_prefix="/campaigns/<int:campaign_id>/paper")
@@ -199,7 +200,8 @@ def _decision_page(campaign: Campaign, found: Pending, token: str,
         disputes=[Dispute(f"field-{number}", sheet.subjects[field.subject_id], field,
                           _item(sheet, field), values)
                   for number, (field, values) in enumerate(found.disputed)],
-        levels=level_choices(), satisfactions=satisfaction_choices())
+        levels=level_choices(), satisfactions=satisfaction_choices(),
+        comment_max=COMMENT_MAX_LENGTH)
 
 
 @dataclass(frozen=True)
@@ -232,7 +234,8 @@ def decide_(campaign_id: int) -> Response | str | tuple[str, int]:
     decisions = _decisions(found)
     if decisions is None:
         return _decision_page(campaign, found, token or "", error=str(_l(
-            "Please choose a value for every field that differs."))), 422
+            "Please choose a value for every field that differs (an opinion typed here has at "
+            "most %(max)d characters).", max=COMMENT_MAX_LENGTH))), 422
     start_writing(db.session)
     outcome = decide(hash_token(token or ""), current_user.id, decisions)
     if not isinstance(outcome, Refused):
@@ -244,13 +247,21 @@ def decide_(campaign_id: int) -> Response | str | tuple[str, int]:
 def _decisions(found: Pending) -> dict[Field, Value] | None:
     """The value chosen for each disputed field, or None when one is missing or not one of
     the offered values. Items and satisfaction offer every answer and "blank" (""); an
-    opinion offers each text keyed, by its position."""
+    opinion offers each text keyed, by its position, or the text as the person deciding
+    reads it on the paper ("typed", with the text beside it: both keyings may be wrong)."""
     decisions: dict[Field, Value] = {}
     for number, (field, values) in enumerate(found.disputed):
         chosen = request.form.get(f"field-{number}")
         if chosen is None:
             return None
         if field.comment:
+            if chosen == TYPED:
+                typed = (one_character_line_breaks(request.form.get(f"field-{number}-text"))
+                         or "").strip()
+                if utf16_length(typed) > COMMENT_MAX_LENGTH:
+                    return None
+                decisions[field] = typed or None
+                continue
             # Compared as text: str.isdigit() passes "²", which int() refuses (and int()
             # refuses more than 4,300 digits), so parsing first would fail with a 500.
             offered = [str(position) for position in range(len(values))]
@@ -263,6 +274,9 @@ def _decisions(found: Pending) -> dict[Field, Value] | None:
             return None
         decisions[field] = kind(chosen) if chosen else None
     return decisions
+
+
+TYPED = "typed"  # an opinion decided as typed by the person deciding
 
 
 @bp.post("/void")
