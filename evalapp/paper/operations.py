@@ -79,9 +79,12 @@ class Pending:
     disputed: tuple[tuple[Field, tuple[Value, ...]], ...] = ()
 
 
-def pending(token_hash: str) -> Pending | Refused:
-    """The paper ballot of a ticket as it stands (for the pages; nothing is written)."""
+def pending(token_hash: str, campaign_id: int) -> Pending | Refused:
+    """The paper ballot of a ticket of the campaign as it stands (for the pages; nothing is
+    written). A ticket of another campaign, which may be another unit's, is unknown here."""
     check = check_ticket(token_hash)
+    if check.state is not TicketState.UNKNOWN and check.campaign_id != campaign_id:
+        return Refused(TicketState.UNKNOWN)
     if check.state not in (TicketState.VALID, TicketState.ON_PAPER):
         return Refused(check.state)
     found = _read(check)

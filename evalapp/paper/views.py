@@ -38,7 +38,7 @@ from evalapp.paper.operations import (
     record_void,
     tally,
 )
-from evalapp.rating.operations import TicketState, check_ticket, contents_of
+from evalapp.rating.operations import TicketState, contents_of
 from evalapp.rating.questionnaire import Item, Questionnaire, SubjectView, questionnaire
 from evalapp.tickets.models import Ticket
 from evalapp.tickets.tokens import hash_token, normalize
@@ -109,15 +109,8 @@ def index(campaign_id: int) -> str | tuple[str, int]:
 
 
 def _pending_here(campaign: Campaign, token: str | None) -> Pending | Refused:
-    """The paper ballot of `token` if its ticket is one of this campaign's: a code of another
-    campaign (which may be another unit's) is unknown here."""
-    found = pending(hash_token(token)) if token else Refused(TicketState.UNKNOWN)
-    if isinstance(found, Pending) and found.check.campaign_id != campaign.id:
-        return Refused(TicketState.UNKNOWN)
-    if isinstance(found, Refused) and found.reason is not TicketState.UNKNOWN and token and (
-            check_ticket(hash_token(token)).campaign_id != campaign.id):
-        return Refused(TicketState.UNKNOWN)
-    return found
+    """The paper ballot of `token` in this campaign (unknown when nothing could be a code)."""
+    return pending(hash_token(token), campaign.id) if token else Refused(TicketState.UNKNOWN)
 
 
 def _code_in(scanned: str) -> str:
