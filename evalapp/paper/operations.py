@@ -30,6 +30,7 @@ from evalapp.campaigns.models import Campaign, CampaignStatus, RaterGroup
 from evalapp.extensions import db
 from evalapp.paper.keying import Field, Value, decided, differences, hide, reveal, value_of
 from evalapp.rating.operations import TicketCheck, TicketState, check_ticket
+from evalapp.tickets.counts import BEING_KEYED, ISSUED
 from evalapp.tickets.models import PaperKeying, Recheck, Ticket, TicketBatch
 from evalapp.tickets.tokens import new_receipt_code
 
@@ -285,15 +286,13 @@ class Tally:
 
 
 def tally(campaign: Campaign) -> Tally:
-    usable = sa.not_(Ticket.voided) | Ticket.spent
     rows = db.session.execute(
         sa.select(RaterGroup,
-                  sa.func.count(Ticket.id).filter(usable),
+                  sa.func.count(Ticket.id).filter(ISSUED),
                   sa.func.count(Ticket.id).filter(Ticket.spent, sa.not_(Ticket.paper)),
                   sa.func.count(Ticket.id).filter(Ticket.spent, Ticket.paper),
                   sa.func.count(Ticket.id).filter(Ticket.paper_void),
-                  sa.func.count(Ticket.id).filter(Ticket.paper, sa.not_(Ticket.spent),
-                                                  sa.not_(Ticket.voided)))
+                  sa.func.count(Ticket.id).filter(BEING_KEYED))
         .outerjoin(TicketBatch, TicketBatch.rater_group_id == RaterGroup.id)
         .outerjoin(Ticket, Ticket.batch_id == TicketBatch.id)
         .where(RaterGroup.campaign_id == campaign.id)

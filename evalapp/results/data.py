@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from evalapp.ballots.models import BLANK, LEVEL_CODES, Ballot
 from evalapp.campaigns.models import Satisfaction
 from evalapp.extensions import db
+from evalapp.tickets.counts import ISSUED
 from evalapp.tickets.models import Ticket, TicketBatch, batch_subjects
 
 _DECODE = np.full(256, -2, dtype=np.int8)
@@ -93,10 +94,9 @@ def _plain_rows(statement: sa.Select) -> list[tuple]:
 def issued_per_subject_and_group(campaign_id: int) -> dict[tuple[int, int], int]:
     """Usable tickets (not voided, or spent before voiding) per (subject, rater group): the
     denominators of the response rate on each result."""
-    usable = sa.not_(Ticket.voided) | Ticket.spent
     rows = db.session.execute(
         sa.select(batch_subjects.c.subject_id, TicketBatch.rater_group_id,
-                  sa.func.count(Ticket.id).filter(usable))
+                  sa.func.count(Ticket.id).filter(ISSUED))
         .join(TicketBatch, TicketBatch.id == batch_subjects.c.batch_id)
         .join(Ticket, Ticket.batch_id == TicketBatch.id)
         .where(TicketBatch.campaign_id == campaign_id)

@@ -11,6 +11,12 @@ from evalapp.campaigns.models import Campaign, RaterGroup, Subject
 from evalapp.extensions import db
 from evalapp.tickets.models import Ticket, TicketBatch, batch_subjects
 
+# A ticket counts as issued unless it was withdrawn before it was used: the denominators of
+# every response rate.
+ISSUED = sa.not_(Ticket.voided) | Ticket.spent
+# A paper ballot a clerk has started keying whose keyings have not yet agreed (evalapp.paper).
+BEING_KEYED = Ticket.paper & sa.not_(Ticket.spent) & sa.not_(Ticket.voided)
+
 
 @dataclass(frozen=True)
 class Returned:
@@ -43,9 +49,8 @@ class ResponseCounts:
 
 
 def response_counts(campaign: Campaign) -> ResponseCounts:
-    usable = sa.not_(Ticket.voided) | Ticket.spent
     per_group = db.session.execute(
-        sa.select(RaterGroup, sa.func.count(Ticket.id).filter(usable),
+        sa.select(RaterGroup, sa.func.count(Ticket.id).filter(ISSUED),
                   sa.func.count(Ticket.id).filter(Ticket.spent))
         .outerjoin(TicketBatch, TicketBatch.rater_group_id == RaterGroup.id)
         .outerjoin(Ticket, Ticket.batch_id == TicketBatch.id)
@@ -55,7 +60,7 @@ def response_counts(campaign: Campaign) -> ResponseCounts:
     # Per subject from tickets too: while the box is sealed no ballot is readable, and each
     # spent ticket holds one ballot for every subject it covers.
     per_subject = {subject_id: (issued, spent) for subject_id, issued, spent in db.session.execute(
-        sa.select(batch_subjects.c.subject_id, sa.func.count(Ticket.id).filter(usable),
+        sa.select(batch_subjects.c.subject_id, sa.func.count(Ticket.id).filter(ISSUED),
                   sa.func.count(Ticket.id).filter(Ticket.spent))
         .join(Ticket, Ticket.batch_id == batch_subjects.c.batch_id)
         .join(Subject, Subject.id == batch_subjects.c.subject_id)
@@ -74,5 +79,4 @@ def being_keyed(campaign: Campaign) -> int:
     now would leave them out (evalapp.paper)."""
     return db.session.scalar(
         sa.select(sa.func.count(Ticket.id)).join(TicketBatch)
-        .where(TicketBatch.campaign_id == campaign.id, Ticket.paper, sa.not_(Ticket.spent),
-               sa.not_(Ticket.voided))) or 0
+        .where(TicketBatch.campaign_id == campaign.id, BEING_KEYED)) or 0
