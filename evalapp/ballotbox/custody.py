@@ -15,11 +15,12 @@ is refused by name instead of yielding a wrong key.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import re
 import secrets
-import time
+import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -68,24 +69,23 @@ def keying_key(instance_path: str, public_key: bytes) -> bytes:
     """The symmetric key that hides paper ballots' provisional keyings (evalapp.paper) while
     the box whose public key is given is open: made on first use, readable by its owner only,
     destroyed with the box's key when the box is opened. Two processes making it at once
-    agree: only the first creation succeeds and both read what it wrote."""
+    agree: each writes a whole key under a name of its own and links it into place, which
+    only the first link does; a reader never sees a half-written file."""
     path = keying_key_file(instance_path, public_key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(secrets.token_bytes(32))
-            handle.flush()
-            os.fsync(handle.fileno())
-    for _ in range(100):  # another process may be between its creation and its write
-        key = path.read_bytes()
-        if len(key) == 32:
-            return key
-        time.sleep(0.01)
-    raise OSError(f"{path} does not hold a key")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(secrets.token_bytes(32))
+                handle.flush()
+                os.fsync(handle.fileno())
+            with contextlib.suppress(FileExistsError):
+                os.link(partial, path)
+        finally:
+            partial.unlink()
+    return path.read_bytes()
 
 
 def server_key(instance_path: str, public_key: bytes) -> PrivateKey | None:

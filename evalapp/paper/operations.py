@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from flask import current_app
@@ -245,8 +245,7 @@ def _seal(check: TicketCheck, contents: Sequence[SealedContent]) -> None:
     assert check.campaign_id is not None and check.box_public_key is not None
     assert check.rater_group_id is not None
     seal_ballots(check.campaign_id, check.box_public_key, check.rater_group_id, [
-        SealedContent(content.subject_id, content.levels, content.satisfaction,
-                      content.comment, new_receipt_code()) for content in contents])
+        replace(content, receipt_code=new_receipt_code()) for content in contents])
     db.session.execute(sa.delete(PaperKeying).where(PaperKeying.ticket_id == check.ticket_id))
 
 
