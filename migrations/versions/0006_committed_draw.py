@@ -2,9 +2,9 @@
 secret recorded) before it is drawn with a witness's value; the secret is revealed after.
 
 Draws already recorded keep their seed and time and have no commitment: they read as legacy
-draws. On SQLite the table is rebuilt (batch mode), and dropping the old table would run its
-foreign-key actions: the people drawn would be deleted with it and ticket batches would lose
-their draw. Both are copied before and written back after.
+draws. (On SQLite the table is rebuilt, batch mode; migrations/env.py runs migrations with
+foreign keys off, so the rebuild's drop deletes neither the people drawn nor the batches'
+link to their draw.)
 
 Revision ID: a5d0c0ffee05
 Revises: 9a9e12ba1105
@@ -28,32 +28,12 @@ CHECKS = (
     ('drawn_with_witness', 'commitment IS NULL OR (witness IS NULL) = (drawn_at IS NULL)'),
     ('abandoned_with_reason', "abandoned_at IS NULL OR (drawn_at IS NULL AND length(coalesce(abandon_reason, '')) > 0)"),
 )
-drawn_people = sa.table('drawn_people', sa.column('draw_id', sa.Integer),
-                        sa.column('roster_entry_id', sa.Integer))
 ticket_batches = sa.table('ticket_batches', sa.column('id', sa.Integer),
                           sa.column('draw_id', sa.Integer))
 
 
-def _rebuild(change):
-    """Run `change` on sample_draws, keeping what SQLite's rebuild would cascade away."""
-    bind = op.get_bind()
-    people = bind.execute(sa.select(drawn_people)).mappings().all()
-    batches = bind.execute(sa.select(ticket_batches).where(
-        ticket_batches.c.draw_id.isnot(None))).mappings().all()
-    with op.batch_alter_table('sample_draws', schema=None) as batch_op:
-        change(batch_op)
-    if bind.dialect.name != 'sqlite':
-        return
-    bind.execute(sa.delete(drawn_people))
-    if people:
-        bind.execute(sa.insert(drawn_people), [dict(row) for row in people])
-    for row in batches:
-        bind.execute(ticket_batches.update().where(ticket_batches.c.id == row['id'])
-                     .values(draw_id=row['draw_id']))
-
-
 def upgrade():
-    def change(batch_op):
+    with op.batch_alter_table('sample_draws', schema=None) as batch_op:
         batch_op.add_column(sa.Column('commitment', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('secret', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('parameters', sa.String(length=200), nullable=True))
@@ -67,8 +47,6 @@ def upgrade():
         for name, condition in CHECKS:
             batch_op.create_check_constraint(name, condition)
 
-    _rebuild(change)
-
 
 def downgrade():
     bind = op.get_bind()
@@ -79,7 +57,7 @@ def downgrade():
                  .values(draw_id=None))
     bind.execute(sa.delete(draws).where(draws.c.drawn_at.is_(None)))
 
-    def change(batch_op):
+    with op.batch_alter_table('sample_draws', schema=None) as batch_op:
         for name, _condition in reversed(CHECKS):
             batch_op.drop_constraint(batch_op.f(f'ck_sample_draws_{name}'), type_='check')
         batch_op.alter_column('drawn_at', existing_type=sa.DateTime(), nullable=False)
@@ -87,5 +65,3 @@ def downgrade():
         for column in ('abandon_reason', 'abandoned_at', 'witness', 'witness_typed',
                        'prepared_at', 'parameters', 'secret', 'commitment'):
             batch_op.drop_column(column)
-
-    _rebuild(change)
