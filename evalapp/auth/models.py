@@ -15,10 +15,28 @@ from evalapp.units.models import OrgUnit
 
 
 class Role(enum.StrEnum):
+    """What an account may do, within its unit and the units below it.
+
+    The first five run evaluations. The last three are the separated administrators of
+    GB/T 22239-2019 8.1.4.2 (三员分立): an account holds exactly one role, so it is never two
+    of them at once, and none of them reads ballots or results by being an administrator.
+    """
+
     ORGANISER = "organiser"  # runs campaigns of their unit
     LEADER = "leader"  # reads results once a campaign is closed
     AUDITOR = "auditor"  # reads the audit log and the sample draws
     CLERK = "clerk"  # keys paper ballots (organisers may too)
+    SCRUTINEER = "scrutineer"  # 监票人: keeps one share of a ballot box's key
+    SYSTEM_ADMIN = "sysadmin"  # 系统管理员: units, accounts, settings
+    SECURITY_ADMIN = "secadmin"  # 安全管理员: roles and rights, security settings
+    AUDIT_ADMIN = "auditadmin"  # 审计管理员: reads and exports the audit log, nothing else
+
+    @property
+    def is_administrator(self) -> bool:
+        return self in ADMINISTRATORS
+
+
+ADMINISTRATORS = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
 
 
 MIN_PASSWORD_LENGTH = 12
