@@ -1,5 +1,5 @@
 """gunicorn's settings for evalapp (`gunicorn -c python:evalapp.gunicorn_conf ...`), chosen
-from `bench.held` and `bench.phones` (README, "Production serving").
+from `bench.held` and `bench.phones` (docs/operations.md, "Production serving").
 
 Phones keep their connection open after a page loads and open spare connections that send
 nothing until needed. The default sync worker gives each connection a whole process; the

@@ -1,4 +1,4 @@
-"""How `evalapp serve` runs Waitress, chosen from `bench.held` and `bench.phones` (README,
+"""How `evalapp serve` runs Waitress, chosen from `bench.held` and `bench.phones` (docs/operations.md,
 "Production serving").
 
 A phone keeps its connection open after a page loads, and opens spare ones before it needs

@@ -8,10 +8,11 @@ import re
 from evalapp.paths import PROJECT_DIR
 
 README = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
+DOCS = sorted((PROJECT_DIR / "docs").glob("*.md"))
 
 
-def code_blocks() -> list[str]:
-    return re.findall(r"```(?:sh|python)?\n(.*?)```", README, re.DOTALL)
+def code_blocks(text: str = README) -> list[str]:
+    return re.findall(r"```(?:sh|python)?\n(.*?)```", text, re.DOTALL)
 
 
 def readme_test_command() -> str:
@@ -30,10 +31,17 @@ def test_readme_has_exactly_two_set_up_commands_that_install():
     assert "evalapp demo" in installs[0] and "evalapp serve" in installs[0]
 
 
-def test_readme_analysis_examples_are_true():
-    examples = "\n".join(block for block in code_blocks() if block.startswith(">>>"))
+def test_readme_stays_short():
+    assert len(README.splitlines()) < 150
+
+
+def test_the_documentation_examples_are_true():
+    """The Python examples of README.md and docs/*.md run as doctests."""
+    texts = [README, *(path.read_text(encoding="utf-8") for path in DOCS)]
+    examples = "\n".join(block for text in texts for block in code_blocks(text)
+                         if block.startswith(">>>"))
     parser = doctest.DocTestParser()
-    test = parser.get_doctest(examples, {}, "README", "README.md", 0)
+    test = parser.get_doctest(examples, {}, "docs", "docs/*.md", 0)
     runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
     runner.run(test)
     assert runner.failures == 0 and runner.tries >= 3
@@ -43,6 +51,9 @@ def test_readme_refers_to_nothing_outside_the_repository():
     assert "../" not in README and "/work/" not in README
     for target in re.findall(r"\]\(([^)#:]+)\)", README):  # relative links
         assert (PROJECT_DIR / target).exists(), target
+    for path in DOCS:
+        for target in re.findall(r"\]\(([^)#:]+)\)", path.read_text(encoding="utf-8")):
+            assert (path.parent / target).exists(), (path.name, target)
     assert (PROJECT_DIR / "docs" / "DOMAIN.md").exists() and "docs/DOMAIN.md" in README
 
 

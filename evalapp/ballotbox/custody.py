@@ -98,7 +98,7 @@ def server_key(instance_path: str, public_key: bytes) -> PrivateKey | None:
 
 def destroy_server_key(instance_path: str, public_key: bytes) -> None:
     """Overwrite, then delete. (On journalling or copy-on-write file systems the overwrite is
-    no guarantee; the deletion is what the README promises.)"""
+    no guarantee; the deletion is what docs/anonymity.md promises.)"""
     _destroy(key_file(instance_path, public_key))
 
 
