@@ -1,5 +1,5 @@
-"""How `evalapp serve` runs Waitress, chosen from `bench.held` and `bench.phones` (docs/operations.md,
-"Production serving").
+"""How `evalapp serve` runs Waitress, chosen from `bench.held` and `bench.phones`
+(docs/operations.md, "Production serving").
 
 A phone keeps its connection open after a page loads, and opens spare ones before it needs
 them. Waitress's defaults count every open connection against a limit of 100 and close an
