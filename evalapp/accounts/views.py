@@ -40,7 +40,7 @@ from evalapp.auth.models import BUSINESS_ROLES, Role, User
 from evalapp.confirm import confirm_page, confirmed
 from evalapp.extensions import db
 from evalapp.spreadsheets import csv_text
-from evalapp.tabular import TableError, read_rows
+from evalapp.tabular import read_rows
 from forms.accounts import AccountForm, AccountsUploadForm, RoleForm
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
@@ -66,9 +66,17 @@ def _unit_choices(form: AccountForm | RoleForm) -> None:
                          for unit, depth in units_in_reach(current_user)]
 
 
-def _refused(error: Refused, endpoint: str) -> Response:
+@bp.errorhandler(Refused)
+def refused(error: Refused) -> Response:
+    """An action the separation of duties refuses, asked from the account list (or by a
+    crafted request): the list, saying why."""
     flash(str(error), "error")
-    return redirect(url_for(endpoint), code=303)
+    return redirect(url_for("accounts.index"), code=303)
+
+
+def _ask(heading: str, line: str, button: str) -> str:
+    return confirm_page(heading=heading, lines=[line], button=button,
+                        back=url_for("accounts.index"), back_label=_("Accounts"))
 
 
 def _issued(accounts: list[Issued], heading: str) -> str:
@@ -113,10 +121,7 @@ def new() -> str | tuple[str, int]:
 @system_admin
 def status(user_id: int) -> Response:
     user = _account(user_id)
-    try:
-        set_active(current_user, user, request.form.get("active") == "1")
-    except Refused as error:
-        return _refused(error, "accounts.index")
+    set_active(current_user, user, request.form.get("active") == "1")
     db.session.commit()
     flash(_("Account %(username)s enabled.", username=user.username) if user.active
           else _("Account %(username)s disabled.", username=user.username))
@@ -128,17 +133,11 @@ def status(user_id: int) -> Response:
 def delete(user_id: int) -> Response | str:
     user = _account(user_id)
     if not confirmed():
-        return confirm_page(
-            heading=_("Delete the account %(username)s?", username=user.username),
-            lines=[_("%(name)s can no longer log in. The audit log keeps what the account "
-                     "did, and names it in the entry of this deletion.",
-                     name=user.display_name)],
-            button=_("Delete the account"), back=url_for("accounts.index"),
-            back_label=_("Accounts"))
-    try:
-        delete_account(current_user, user)
-    except Refused as error:
-        return _refused(error, "accounts.index")
+        return _ask(_("Delete the account %(username)s?", username=user.username),
+                    _("%(name)s can no longer log in. The audit log keeps what the account "
+                      "did, and names it in the entry of this deletion.",
+                      name=user.display_name), _("Delete the account"))
+    delete_account(current_user, user)
     db.session.commit()
     flash(_("Account %(username)s deleted.", username=user.username))
     return redirect(url_for("accounts.index"), code=303)
@@ -149,17 +148,12 @@ def delete(user_id: int) -> Response | str:
 def reset(user_id: int) -> Response | str:
     user = _account(user_id)
     if not confirmed():
-        return confirm_page(
-            heading=_("Reset the password of %(username)s?", username=user.username),
-            lines=[_("The current password stops working and every session of the account "
-                     "ends. A temporary password is shown once; %(name)s must choose a new "
-                     "one at the next log-in.", name=user.display_name)],
-            button=_("Reset the password"), back=url_for("accounts.index"),
-            back_label=_("Accounts"))
-    try:
-        issued = reset_password(current_user, user)
-    except Refused as error:
-        return _refused(error, "accounts.index")
+        return _ask(_("Reset the password of %(username)s?", username=user.username),
+                    _("The current password stops working and every session of the account "
+                      "ends. A temporary password is shown once; %(name)s must choose a new "
+                      "one at the next log-in.", name=user.display_name),
+                    _("Reset the password"))
+    issued = reset_password(current_user, user)
     db.session.commit()
     return _issued([issued], _("Password reset"))
 
@@ -168,18 +162,8 @@ def reset(user_id: int) -> Response | str:
 @system_admin
 def upload() -> Response | tuple[str, int]:
     form = AccountsUploadForm()
-    if form.validate_on_submit():
-        content = form.file.data.read()
-        try:
-            rows = read_rows(form.file.data.filename, content)
-        except TableError as error:
-            form.file.errors.append(error.message())
-        else:
-            if len(rows) < 2:
-                form.file.errors.append(_("The file has no rows below its header."))
-            else:
-                name = uploads.keep(form.file.data.filename, content)
-                return redirect(url_for("accounts.preview", upload=name), code=303)
+    if form.validate_on_submit() and (name := uploads.keep_table(form.file)):
+        return redirect(url_for("accounts.preview", upload=name), code=303)
     return render_template("accounts/upload.html", form=form), 422 if form.errors else 200
 
 

@@ -89,7 +89,9 @@ class User(UserMixin, db.Model):
         # administrator role, which a trigger of migration 0010 never lets change once set.
         # Together they refuse an account that was one administrator becoming another, also
         # through a business role in between, however the row is written.
-        sa.CheckConstraint(f"role NOT IN ({ADMINISTRATOR_VALUES}) OR role = administrator_role",
+        # (An account without one holds none: `role = NULL` alone would pass a CHECK.)
+        sa.CheckConstraint(f"role NOT IN ({ADMINISTRATOR_VALUES}) OR (administrator_role IS "
+                           "NOT NULL AND role = administrator_role)",
                            name="one_administrator_role"),
     )
 

@@ -56,13 +56,15 @@ def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_check_constraint(
             'one_administrator_role',
-            f"role NOT IN ({ADMINISTRATORS}) OR role = administrator_role")
+            f"role NOT IN ({ADMINISTRATORS}) OR "
+            "(administrator_role IS NOT NULL AND role = administrator_role)")
     create_guard()
 
 
 def downgrade():
     drop_guard()
     with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_constraint('one_administrator_role', type_='check')
+        batch_op.drop_constraint(batch_op.f('ck_users_one_administrator_role'), type_='check')
+        batch_op.drop_constraint(batch_op.f('ck_users_administrator_role'), type_='check')
         batch_op.drop_column('administrator_role')
         batch_op.drop_column('must_change_password')
