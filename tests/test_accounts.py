@@ -134,7 +134,7 @@ def test_deleting_an_account_keeps_its_audit_history_readable(app, world):
         assert deletion.detail["username"] == "clerk" and deletion.user.username == "sysadmin"
         assert any(entry.user_id is None for entry in entries("login"))  # kept, unnamed
     page = admin_client(app, "auditadmin").get("/audit/").get_data(as_text=True)
-    assert "删除账号" in page and "clerk" in page
+    assert "删除账号" in page and "clerk" in page and "录入员" in page  # the role, in words
 
 
 @pytest.mark.parametrize("path", ["status", "delete", "password"])
@@ -255,7 +255,8 @@ def switch_off_the_rule(connection) -> None:
         connection.exec_driver_sql("PRAGMA ignore_check_constraints = ON")
         connection.exec_driver_sql("DROP TRIGGER users_administrator_role_fixed")
     else:
-        connection.exec_driver_sql("ALTER TABLE users DROP CONSTRAINT ck_users_one_administrator_role")
+        connection.exec_driver_sql(
+            "ALTER TABLE users DROP CONSTRAINT ck_users_one_administrator_role")
         connection.exec_driver_sql("DROP TRIGGER users_administrator_role_fixed ON users")
 
 

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from evalapp.audit.operations import record
+from evalapp.audit.present import value_labels
 from evalapp.auth.models import BUSINESS_ROLES, Role, User, password_problems
 from evalapp.extensions import db
 from evalapp.units.models import OrgUnit
@@ -74,6 +75,9 @@ def temporary_password(username: str) -> str:
 
 def role_label(role: Role) -> str:
     return str(ROLE_LABELS[role])
+
+
+value_labels("role", lambda value: role_label(Role(value)) if value in set(Role) else None)
 
 
 def units_in_reach(actor: User) -> list[tuple[OrgUnit, int]]:
