@@ -7,6 +7,8 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
+# What a username may hold, in the form and in an imported staff list: what people type at
+# log-in without surprises (no spaces, no look-alike letters of other scripts).
 USERNAME = r"^[A-Za-z0-9][A-Za-z0-9._@-]*$"
 
 

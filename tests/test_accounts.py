@@ -343,13 +343,15 @@ def test_a_staff_file_with_problems_imports_nothing_and_says_why_per_row(app, wo
     client = admin_client(app, "sysadmin")
     preview = upload(client, xlsx(*GOOD, ("li.ming", "李明二", "宁波海关", "领导"),
                                   ("x", "", "杭州海关", "系统管理员"),
-                                  ("organiser", "组织者", "重庆海关", "组织者")))
+                                  ("organiser", "组织者", "重庆海关", "组织者"),
+                                  ("王 芳", "王芳", "宁波海关", "领导")))
     page = client.get(preview)
     assert page.status_code == 422
     shown = page.get_data(as_text=True)
     for reason in ("用户名 li.ming 重复出现在第 3, 6 行", "用户名至少需要 2 个字符", "缺少姓名",
                    "未知单位“杭州海关”", "未知角色“系统管理员”",
-                   "用户名 organiser 已被另一单位或另一角色的账号使用"):
+                   "用户名 organiser 已被另一单位或另一角色的账号使用",
+                   "用户名 王 芳 只能使用字母、数字和 . _ @ -"):
         assert reason in shown, reason
     assert post(client, preview, confirm="yes").status_code == 422
     with app.app_context():

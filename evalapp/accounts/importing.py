@@ -9,6 +9,7 @@ importing the same file twice creates nobody twice.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from evalapp.auth.models import Role, User
 from evalapp.extensions import db
 from evalapp.tabular import Row, RowProblem, column_of, header_index, too_long
 from evalapp.text import squeezed
+from forms.accounts import USERNAME
 
 # Header words of each column, compared as `tabular.column_of` compares them.
 COLUMNS = {
@@ -126,6 +128,9 @@ def _username_problems(username: str, seen: dict[str, list[int]]) -> list[str]:
     if len(username) < MIN_USERNAME:
         return [_("no username") if not username else _(
             "the username needs at least %(count)d characters", count=MIN_USERNAME)]
+    if not re.match(USERNAME, username):
+        return [_("the username %(username)s may hold only letters, digits and . _ @ -, "
+                  "starting with a letter or digit", username=username)]
     if len(seen[username]) > 1:
         return [_("username %(username)s is on rows %(rows)s", username=username,
                   rows=", ".join(map(str, seen[username])))]
