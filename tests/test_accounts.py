@@ -396,3 +396,18 @@ def test_a_staff_file_without_the_columns_is_sent_back(app, world):
     content = "姓名,部门\n孙丽,宁波海关\n".encode()
     response = client.get(upload(client, content, "staff.csv"), follow_redirects=True)
     assert "表头缺少以下列：用户名、角色" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("fields", [{}, {"unit": "abc", "role": "nope"},
+                                    {"unit": str(2**40), "role": "organiser",
+                                     "username": " ", "display_name": "x" * 500}])
+def test_hostile_account_forms_are_refused_in_words_never_a_500(app, world, fields):
+    for admin, paths in {"sysadmin": ["/accounts/new", "/accounts/import",
+                                      "/accounts/import/..%2F..%2Fsecret.csv"],
+                         "secadmin": [f"/accounts/{world.clerk}/role"]}.items():
+        client = admin_client(app, admin)
+        for path in paths:
+            response = post(client, path, **fields)
+            assert response.status_code in (303, 400, 404, 422), (path, response.status_code)
+    with app.app_context():
+        assert account("clerk").role is Role.CLERK
