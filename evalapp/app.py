@@ -64,6 +64,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from evalapp.accounts.views import bp as accounts_bp
     from evalapp.audit.views import bp as audit_bp
     from evalapp.auth.views import bp as auth_bp
     from evalapp.ballotbox.operations import box_opened
@@ -95,4 +96,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(rectification_bp)
     app.register_blueprint(lookback_bp)
     app.register_blueprint(paper_bp)
+    app.register_blueprint(accounts_bp)
     box_opened.connect(publish_digest)

@@ -25,6 +25,17 @@ from evalapp.units.models import OrgUnit, UnitKind
 
 DEMO_SHEET = "demo-tickets.pdf"
 ALL_INTERFACES = ("0.0.0.0", "::", "")
+# The demo's accounts as `evalapp demo` lists them (evalapp.demo.builder.DEMO_ACCOUNTS).
+DEMO_LOGINS = (
+    ("组织者 / organiser:", "organiser"),
+    ("领导 / leader:", "leader"),
+    ("审计 / auditor:", "auditor"),
+    ("录入员 / clerks:", "clerk1, clerk2"),
+    ("监票人 / scrutineers:", "scrutineer1, scrutineer2, scrutineer3"),
+    ("系统管理员 / system administrator:", "sysadmin"),
+    ("安全管理员 / security administrator:", "secadmin"),
+    ("审计管理员 / audit administrator:", "auditadmin"),
+)
 
 
 def listening_addresses(host: str, port: int) -> list[str]:
@@ -85,10 +96,8 @@ def demo_command() -> None:
     click.echo("演示数据已" + ("重建" if result.replaced else "建立") + " / demo "
                + ("rebuilt" if result.replaced else "built"))
     click.echo(f"地址 / address:      {address}/")
-    click.echo(f"组织者 / organiser:  organiser  密码 / password: {result.password}")
-    click.echo(f"领导 / leader:       leader     密码 / password: {result.password}")
-    click.echo(f"审计 / auditor:      auditor    密码 / password: {result.password}")
-    click.echo(f"录入员 / clerks:     clerk1, clerk2  密码 / password: {result.password}")
+    for who, usernames in DEMO_LOGINS:
+        click.echo(f"{who:<38}{usernames:<36}密码 / password: {result.password}")
     click.echo(f"测评票打印页 / ticket sheets: {sheet}")
     click.echo("未使用的测评票 / unspent tickets of the open campaign:")
     for unit_name, token in result.tickets:
@@ -108,7 +117,8 @@ def demo_command() -> None:
 def create_user_command(
     username: str, display_name: str | None, role: str, unit_name: str, password: str
 ) -> None:
-    """Create a staff account (the first organiser is made this way)."""
+    """Create a staff account on the console: the first system administrator
+    (`--role sysadmin`) is made this way; it makes every other account in the app."""
     try:
         ensure_schema_current(current_app._get_current_object())
     except SchemaNotCurrent as error:

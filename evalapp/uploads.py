@@ -9,9 +9,14 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_wtf.file import FileField
+
+from evalapp.tabular import Row, TableError, read_rows
 
 MAX_AGE_SECONDS = 24 * 3600
 NAME = re.compile(r"^[0-9a-f]{32}\.(csv|xlsx)$")
@@ -44,3 +49,19 @@ def load(name: str) -> bytes | None:
 def discard(name: str) -> None:
     if NAME.match(name or ""):
         (_folder() / name).unlink(missing_ok=True)
+
+
+def keep_table(field: FileField, header: Callable[[list[Row]], list[Row]] = list) -> str | None:
+    """The name `keep` gives the file of an upload form's `field`, when it reads as a table
+    with rows below its header (the rows from the header on, as `header` finds it); else
+    None, with the reason, in the reader's language, in the field's errors."""
+    content = field.data.read()
+    try:
+        rows = header(read_rows(field.data.filename, content))
+    except TableError as error:
+        field.errors.append(error.message())
+        return None
+    if len(rows) < 2:
+        field.errors.append(_("The file has no rows below its header."))
+        return None
+    return keep(field.data.filename, content)

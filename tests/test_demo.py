@@ -207,3 +207,19 @@ def test_demo_links_and_serve_use_one_port(make_app, monkeypatch):
     local = app.test_cli_runner().invoke(args=["serve", "--host", "127.0.0.1", "--port", "8080"])
     assert served["port"] == 8080  # it prints only what it listens on
     assert said(local) == ["evalapp: 请在浏览器中打开 / open http://127.0.0.1:8080/"]
+
+
+@pytest.mark.parametrize(("username", "area"), [("sysadmin", "/accounts/"),
+                                                ("secadmin", "/accounts/roles"),
+                                                ("auditadmin", "/audit/")])
+def test_the_demo_has_one_account_of_each_administrator(module_app, demo, username, area):
+    """Printed with the others; each logs in and is led to its own area, not the campaigns."""
+    assert re.search(rf"\s{username}\s+密码 / password: ", demo)
+    client = module_app.test_client()
+    assert login(client, username, PASSWORD.search(demo).group(1)).status_code == 302
+    assert client.get("/campaigns/").headers["Location"] == area
+    assert client.get(area).status_code == 200
+
+
+def test_the_demo_has_scrutineers(demo):
+    assert "scrutineer1, scrutineer2, scrutineer3" in demo

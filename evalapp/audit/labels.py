@@ -15,6 +15,7 @@ KINDS = (
     ("rectification.", _l("Rectification list")),
     ("results.", _l("Results exports")),
     ("login", _l("Log-ins and log-outs")),
+    ("account.", _l("Accounts and roles")),
 )
 
 ACTIONS = {
@@ -51,6 +52,13 @@ ACTIONS = {
     "results.export": _l("Results exported"),
     "login": _l("Logged in"),
     "logout": _l("Logged out"),
+    "account.create": _l("Account created"),
+    "account.import": _l("Staff accounts imported"),
+    "account.disable": _l("Account disabled"),
+    "account.enable": _l("Account re-enabled"),
+    "account.delete": _l("Account deleted"),
+    "account.reset_password": _l("Password reset to a temporary one"),
+    "account.role": _l("Role or unit changed"),
 }
 
 # The kind an action belongs to, where its name does not start with the kind's prefix.
@@ -82,6 +90,8 @@ DETAILS = {
     "void_blank_fraction": _l("A ballot is void when more than this share of items is blank"),
     "void_uniform": _l("Void ballots that give every item the same answer"),
     "paper_recheck_percent": _l("Paper ballots drawn for a third keying (%)"),
+    "username": _l("Username"), "usernames": _l("Usernames"), "display_name": _l("Name"),
+    "role": _l("Role"), "unit": _l("Unit"), "unchanged": _l("Left unchanged"),
     "trim_above": _l("Drop the highest and lowest ballot score when there are more raters "
                      "than"),
 }

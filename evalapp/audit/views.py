@@ -1,4 +1,5 @@
-"""The audit log, for auditors: read it and export it, for the units they belong to.
+"""The audit log, for auditors and audit administrators: read it and export it, for the units
+they belong to.
 
 An auditor reads the entries of their unit and the units below it: those about its campaigns,
 and those without a campaign (log-ins, log-outs) of its staff. An auditor of a unit above
@@ -26,6 +27,8 @@ from evalapp.extensions import db
 from evalapp.units.operations import subtree_ids
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
+# The auditor of a unit, and the audit administrator (审计管理员), whose one area this is.
+READERS = (Role.AUDITOR, Role.AUDIT_ADMIN)
 PAGE = 200
 
 
@@ -58,7 +61,7 @@ def _entries(limit: int | None) -> list[AuditEntry]:
 
 
 @bp.get("/")
-@role_required(Role.AUDITOR)
+@role_required(*READERS)
 def index() -> str:
     kinds = [(prefix, label, [(action, label) for action, label in ACTIONS.items()
                               if action_kind(action) == prefix]) for prefix, label in KINDS]
@@ -67,7 +70,7 @@ def index() -> str:
 
 
 @bp.get("/audit.csv")
-@role_required(Role.AUDITOR)
+@role_required(*READERS)
 def export() -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer)

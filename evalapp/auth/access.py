@@ -13,6 +13,13 @@ from evalapp.auth.models import Role
 
 # Staff who read a campaign's outputs (results, the rectification list, the look-back).
 READERS = (Role.LEADER, Role.ORGANISER, Role.AUDITOR)
+# Where each administrator works: its one area of the app (endpoint names, as auth sits below
+# the features). Administrators reach no campaign page (evalapp.campaigns.access).
+ADMINISTRATOR_AREAS = {
+    Role.SYSTEM_ADMIN: "accounts.index",
+    Role.SECURITY_ADMIN: "accounts.roles",
+    Role.AUDIT_ADMIN: "audit.index",
+}
 
 
 def role_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -6,7 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import generate_password_hash
 
 from evalapp.database import UTCDateTime, str_enum, utcnow
@@ -37,6 +37,21 @@ class Role(enum.StrEnum):
 
 
 ADMINISTRATORS = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
+# The business roles: what the system administrator may give a new account (granting an
+# administrator role is the security administrator's).
+BUSINESS_ROLES = tuple(role for role in Role if role not in ADMINISTRATORS)
+
+
+class AdministratorRole(enum.StrEnum):
+    """The administrator roles, as the column that fixes an account's one administrator role
+    for life stores them (see `User.administrator_role`)."""
+
+    SYSTEM_ADMIN = Role.SYSTEM_ADMIN.value
+    SECURITY_ADMIN = Role.SECURITY_ADMIN.value
+    AUDIT_ADMIN = Role.AUDIT_ADMIN.value
+
+
+ADMINISTRATOR_VALUES = ", ".join(f"'{role.value}'" for role in AdministratorRole)
 
 
 MIN_PASSWORD_LENGTH = 12
@@ -70,6 +85,14 @@ class User(UserMixin, db.Model):
     __table_args__ = (
         sa.CheckConstraint("length(username) >= 2", name="username_not_empty"),
         sa.CheckConstraint("password_hash LIKE '%$%'", name="password_is_hashed"),
+        # 三员分立 in the database: an administrator role is held only as the account's one
+        # administrator role, which a trigger of migration 0010 never lets change once set.
+        # Together they refuse an account that was one administrator becoming another, also
+        # through a business role in between, however the row is written.
+        # (An account without one holds none: `role = NULL` alone would pass a CHECK.)
+        sa.CheckConstraint(f"role NOT IN ({ADMINISTRATOR_VALUES}) OR (administrator_role IS "
+                           "NOT NULL AND role = administrator_role)",
+                           name="one_administrator_role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -83,8 +106,23 @@ class User(UserMixin, db.Model):
     # given under, so a copied cookie stops working once its owner logs out.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when an administrator made the password (a new account, a reset): the person
+    # chooses their own at the next log-in.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The one administrator role this account may ever hold: set when it is first given one,
+    # never changed after (a trigger refuses). None for an account never an administrator.
+    administrator_role: Mapped[AdministratorRole | None] = mapped_column(
+        str_enum(AdministratorRole, "administrator_role"))
 
     unit: Mapped[OrgUnit] = relationship()
+
+    @validates("role")
+    def _fix_administrator_role(self, _key: str, role: Role) -> Role:
+        """Giving an administrator role names it as the account's one administrator role;
+        for an account that already had another, the database refuses the change."""
+        if Role(role).is_administrator:
+            self.administrator_role = AdministratorRole(Role(role).value)
+        return role
 
     @property
     def is_active(self) -> bool:
@@ -101,12 +139,19 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         """Raises WeakPassword (with the reasons) for a password `password_problems` refuses;
-        sessions opened with the old password end."""
+        sessions opened with the old password end. A password set this way is the owner's
+        own unless `require_password_change` follows."""
         problems = password_problems(password, self.username)
         if problems:
             raise WeakPassword(problems)
         self.password_hash = generate_password_hash(password)
+        self.must_change_password = False
         self.end_sessions()
+
+    def require_password_change(self) -> None:
+        """The password was made by an administrator, not by its owner: the owner must
+        choose a new one at the next log-in."""
+        self.must_change_password = True
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"

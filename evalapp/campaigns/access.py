@@ -1,4 +1,6 @@
-"""Which campaigns a member of staff may see: those of their unit and the units below it."""
+"""Which campaigns a member of staff may see: those of their unit and the units below it.
+An administrator sees none (三员分立: being an administrator gives no campaign, ballot or
+result), whatever its unit."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from evalapp.units.operations import subtree_ids
 
 
 def visible_campaigns(user: User) -> list[Campaign]:
+    if user.role.is_administrator:
+        return []
     query = (
         sa.select(Campaign)
         .options(selectinload(Campaign.subjects), selectinload(Campaign.unit))
@@ -24,7 +28,10 @@ def visible_campaigns(user: User) -> list[Campaign]:
 
 def campaign_for(user: User, campaign_id: int) -> Campaign:
     """The campaign, or 404 when it does not exist or lies outside the user's units (so that
-    staff of one unit cannot even learn which campaigns another unit runs)."""
+    staff of one unit cannot even learn which campaigns another unit runs); 403 for an
+    administrator, before anything is looked up."""
+    if user.role.is_administrator:
+        abort(403)
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None or campaign.unit_id not in subtree_ids(user.unit_id):
         abort(404)

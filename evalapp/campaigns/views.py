@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from evalapp.auth.access import ADMINISTRATOR_AREAS
 from evalapp.campaigns.access import campaign_for, visible_campaigns
 from evalapp.campaigns.models import CampaignStatus, Subject
 from evalapp.extensions import db
@@ -31,7 +32,11 @@ def status_label(status: CampaignStatus) -> str:
 
 @bp.get("/")
 @login_required
-def index() -> str:
+def index() -> str | Response:
+    """The campaigns of the user's units; an administrator, who has none, goes to its own
+    area (this is where log-in leads everyone)."""
+    if current_user.role.is_administrator:
+        return redirect(url_for(ADMINISTRATOR_AREAS[current_user.role]), code=303)
     return render_template("campaigns/index.html", campaigns=visible_campaigns(current_user))
 
 

@@ -55,6 +55,13 @@ DEMO_ACCOUNTS = (
     ("auditor", "演示审计员", Role.AUDITOR),
     ("clerk1", "演示录入员甲", Role.CLERK),
     ("clerk2", "演示录入员乙", Role.CLERK),
+    ("scrutineer1", "演示监票人甲", Role.SCRUTINEER),
+    ("scrutineer2", "演示监票人乙", Role.SCRUTINEER),
+    ("scrutineer3", "演示监票人丙", Role.SCRUTINEER),
+    # The three separated administrators (三员分立), one account each.
+    ("sysadmin", "演示系统管理员", Role.SYSTEM_ADMIN),
+    ("secadmin", "演示安全管理员", Role.SECURITY_ADMIN),
+    ("auditadmin", "演示审计管理员", Role.AUDIT_ADMIN),
 )
 
 

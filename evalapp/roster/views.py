@@ -25,7 +25,7 @@ from evalapp.roster.operations import (
     import_roster,
     roster_lock,
 )
-from evalapp.tabular import Row, TableError, column_of, header_index, read_rows
+from evalapp.tabular import Row, column_of, header_index, read_rows
 from forms.roster import NO_COLUMN, RosterMappingForm, RosterUploadForm
 
 bp = Blueprint("roster", __name__, url_prefix="/campaigns/<int:campaign_id>/roster")
@@ -83,19 +83,9 @@ def index(campaign_id: int) -> Response | tuple[str, int]:
     if lock is not None:
         return _page(campaign, None, lock), 409 if request.method == "POST" else 200
     form = RosterUploadForm()
-    if form.validate_on_submit():
-        content = form.file.data.read()
-        try:
-            rows = _from_header(read_rows(form.file.data.filename, content))
-        except TableError as error:
-            form.file.errors.append(error.message())
-        else:
-            if len(rows) < 2:
-                form.file.errors.append(_("The file has no rows below its header."))
-            else:
-                name = uploads.keep(form.file.data.filename, content)
-                return redirect(url_for("roster.mapping", campaign_id=campaign.id, upload=name),
-                                code=303)
+    if form.validate_on_submit() and (name := uploads.keep_table(form.file, _from_header)):
+        return redirect(url_for("roster.mapping", campaign_id=campaign.id, upload=name),
+                        code=303)
     return _page(campaign, form), 422 if form.errors else 200
 
 

@@ -1,0 +1,35 @@
+"""The system administrator's account forms and the security administrator's role form. The
+choices of units and roles are the views' (they depend on who is asking)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length, Regexp
+
+# What a username may hold, in the form and in an imported staff list: what people type at
+# log-in without surprises (no spaces, no look-alike letters of other scripts).
+USERNAME = r"^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+
+
+class AccountForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[
+        DataRequired(), Length(min=2, max=64),
+        Regexp(USERNAME, message=_l("Letters, digits and . _ @ - only, starting with a "
+                                    "letter or digit.")),
+    ])
+    display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    unit = SelectField(_l("Unit"), coerce=int)
+    role = SelectField(_l("Role"))
+
+
+class RoleForm(FlaskForm):
+    unit = SelectField(_l("Unit"), coerce=int)
+    role = SelectField(_l("Role"))
+
+
+class AccountsUploadForm(FlaskForm):
+    file = FileField(_l("Staff list (CSV or Excel)"), validators=[
+        FileRequired(_l("Choose a file.")),
+        FileAllowed(["csv", "xlsx"], _l("CSV or Excel (.xlsx) only.")),
+    ])
