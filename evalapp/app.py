@@ -50,6 +50,7 @@ class RowId(IntegerConverter):
 
 def register_extensions(app: Flask) -> None:
     import evalapp.models  # noqa: F401  (the whole schema, for Alembic and relationships)
+    from evalapp.auth import directory
 
     db.init_app(app)
     with app.app_context():
@@ -61,6 +62,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.register(app)
+    directory.init_app(app)  # settings that cannot work stop the start, not a log-in
 
 
 def register_blueprints(app: Flask) -> None:
