@@ -5,7 +5,7 @@ for the person with a service account, then bind as them with the password they 
 Through ldap3 (pure Python, so no C library or compiler on a Windows or offline install).
 Three holes are closed here rather than trusted to the server or the library:
 - an empty password is refused before any bind: an LDAP "unauthenticated bind" (a DN and no
-  password) succeeds on Active Directory and on OpenLDAP with `allow bind_anon_cred`;
+  password) succeeds on Active Directory and on OpenLDAP with `allow bind_anon_dn`;
 - what the person typed is escaped before it goes into the search filter (RFC 4515), so a
   name such as `*` or `ali*` is looked up literally, never as a pattern: a pattern would let
   a password guesser vary the name and slip past the limits kept per name;
@@ -17,6 +17,7 @@ every step waits a few seconds at most: a directory that does not answer is
 
 from __future__ import annotations
 
+import contextlib
 import json
 import ssl
 from collections.abc import Mapping, Sequence
@@ -32,7 +33,7 @@ from evalapp.auth.models import ADMINISTRATORS, Role
 
 EXTENSION = "evalapp.directory"
 DEFAULT_FILTER = "(uid={username})"
-DEFAULT_TIMEOUT = 5.0  # seconds, for each of connecting and every answer
+DEFAULT_TIMEOUT = 5  # whole seconds (ldap3 sets them as a socket option), per step
 SCHEMES = ("ldap://", "ldaps://")
 
 
@@ -65,7 +66,7 @@ class DirectorySettings:
     username_attribute: str = "uid"  # sAMAccountName on Active Directory
     start_tls: bool = True
     ca_file: str | None = None
-    timeout: float = DEFAULT_TIMEOUT
+    timeout: int = DEFAULT_TIMEOUT
     group_roles: tuple[GroupRole, ...] = ()
 
     @property
@@ -130,7 +131,7 @@ def settings_from(config: Mapping[str, Any]) -> DirectorySettings | None:
         username_attribute=config.get("LDAP_USERNAME_ATTRIBUTE") or "uid",
         start_tls=_flag(config.get("LDAP_START_TLS", True)),
         ca_file=config.get("LDAP_CA_FILE") or None,
-        timeout=float(config.get("LDAP_TIMEOUT") or DEFAULT_TIMEOUT),
+        timeout=max(1, int(config.get("LDAP_TIMEOUT") or DEFAULT_TIMEOUT)),
         group_roles=_group_roles(config.get("LDAP_GROUP_ROLES")),
     )
 
@@ -159,14 +160,25 @@ def _bound(settings: DirectorySettings, dn: str, password: str) -> ldap3.Connect
     ldap3's LDAPException when the directory cannot be reached or encryption fails."""
     connection = ldap3.Connection(_server(settings), user=dn, password=password,
                                   read_only=True, receive_timeout=settings.timeout)
-    connection.open()
-    if settings.start_tls and not connection.server.ssl and not connection.start_tls():
-        connection.unbind()
-        raise DirectoryUnavailable(f"StartTLS refused: {connection.result}")
-    if connection.bind():
-        return connection
-    connection.unbind()
+    try:
+        connection.open()
+        if settings.start_tls and not connection.server.ssl and not connection.start_tls():
+            raise DirectoryUnavailable(f"StartTLS refused: {connection.result}")
+        if connection.bind():
+            return connection
+    except (LDAPException, DirectoryUnavailable):
+        _close(connection)
+        raise
+    _close(connection)
     return None
+
+
+def _close(connection: ldap3.Connection) -> None:
+    """Close the socket, even of a connection the directory stopped answering."""
+    with contextlib.suppress(LDAPException, OSError):
+        connection.unbind()
+    if connection.socket is not None:
+        connection.socket.close()
 
 
 def _member_of(service: ldap3.Connection, dn: str, groups: Sequence[str]) -> tuple[str, ...]:
@@ -190,11 +202,18 @@ def _find(service: ldap3.Connection, settings: DirectorySettings,
                           groups=_member_of(service, entry.entry_dn, settings.groups))
 
 
+def unauthenticated(password: str) -> bool:
+    """Whether a bind with `password` would be an "unauthenticated bind" (RFC 4513 5.1.2: a
+    name and an empty password), which directories that allow it answer with success without
+    checking anything."""
+    return not password
+
+
 def verify(settings: DirectorySettings, username: str, password: str) -> DirectoryEntry | None:
     """The directory's entry for `username` when `password` is its password; None when it is
     not, when no one or several people match, or when the password is empty. Raises
     DirectoryUnavailable when the directory cannot answer."""
-    if not password:  # an unauthenticated bind: "succeeds" without checking anything
+    if unauthenticated(password):
         return None
     try:
         service = _bound(settings, settings.bind_dn, settings.bind_password)
@@ -203,7 +222,7 @@ def verify(settings: DirectorySettings, username: str, password: str) -> Directo
         try:
             entry = _find(service, settings, username)
         finally:
-            service.unbind()
+            _close(service)
         if entry is None:
             return None
         person = _bound(settings, entry.dn, password)
@@ -213,5 +232,5 @@ def verify(settings: DirectorySettings, username: str, password: str) -> Directo
         raise DirectoryUnavailable(str(error)) from error
     if person is None:
         return None
-    person.unbind()
+    _close(person)
     return entry

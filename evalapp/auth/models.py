@@ -64,7 +64,8 @@ def password_problems(password: str, username: str = "") -> list[str]:
 
 
 PASSWORD_IS_HASHED = ("(directory AND password_hash IS NULL)"
-                      " OR (NOT directory AND password_hash LIKE '%$%')")
+                      " OR (NOT directory AND password_hash IS NOT NULL"
+                      " AND password_hash LIKE '%$%')")
 
 
 class User(UserMixin, db.Model):

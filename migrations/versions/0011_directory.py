@@ -19,7 +19,8 @@ depends_on = None
 
 LOCAL_ONLY = "password_hash LIKE '%$%'"
 LOCAL_OR_DIRECTORY = ("(directory AND password_hash IS NULL)"
-                      " OR (NOT directory AND password_hash LIKE '%$%')")
+                      " OR (NOT directory AND password_hash IS NOT NULL"
+                      " AND password_hash LIKE '%$%')")
 
 
 def upgrade():

@@ -7,7 +7,7 @@ The tree (base dc=example,dc=org):
   configure keeps out), each with the password in PASSWORDS;
 - ou=groups: cn=ningbo-organisers (alice), a group the role mapping gives a role.
 
-It allows unauthenticated binds (`allow bind_anon_cred`), as Active Directory does: a bind
+It allows unauthenticated binds (`allow bind_anon_dn`), as Active Directory does: a bind
 with a user's DN and an empty password then "succeeds", the hole the app must close itself.
 """
 
@@ -47,7 +47,7 @@ include /etc/ldap/schema/inetorgperson.schema
 pidfile {folder}/slapd.pid
 modulepath /usr/lib/ldap
 moduleload back_mdb
-allow bind_anon_cred
+allow bind_anon_dn
 database mdb
 maxsize 10485760
 suffix "{base}"
