@@ -11,6 +11,7 @@ from ldap3.core import connection as ldap3_connection
 from ldap3.operation.bind import bind_operation
 from ldap3.protocol.rfc4511 import AuthenticationChoice, Simple
 
+from evalapp.audit.models import AuditEntry
 from evalapp.auth import directory
 from evalapp.auth.credentials import Refusal, authenticate
 from evalapp.auth.models import Role, User
@@ -85,6 +86,10 @@ def test_a_member_of_a_mapped_group_gets_an_account_at_first_log_in(app, client)
         assert (alice.role, alice.unit.name_zh, alice.directory) == (
             Role.ORGANISER, "宁波海关", True)
         assert alice.password_hash is None and alice.display_name == "Alice 同志"
+        entry = db.session.scalar(sa.select(AuditEntry).where(
+            AuditEntry.action == "login.directory_account"))
+        assert (entry.user_id, entry.detail) == (
+            alice.id, {"directory_group": slapd.ORGANISERS_GROUP})
 
 
 @pytest.mark.parametrize(("username", "password"), [

@@ -51,6 +51,7 @@ ACTIONS = {
     "results.export": _l("Results exported"),
     "login": _l("Logged in"),
     "logout": _l("Logged out"),
+    "login.directory_account": _l("Account made at a first directory log-in"),
 }
 
 # The kind an action belongs to, where its name does not start with the kind's prefix.
@@ -82,6 +83,7 @@ DETAILS = {
     "void_blank_fraction": _l("A ballot is void when more than this share of items is blank"),
     "void_uniform": _l("Void ballots that give every item the same answer"),
     "paper_recheck_percent": _l("Paper ballots drawn for a third keying (%)"),
+    "directory_group": _l("Directory group"),
     "trim_above": _l("Drop the highest and lowest ballot score when there are more raters "
                      "than"),
 }
