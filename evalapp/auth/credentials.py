@@ -92,15 +92,26 @@ def authenticate(username: str, password: str) -> Outcome:
     return Outcome(user=account) if account is not None and account.active else WRONG
 
 
+def _same_name(username: str) -> sa.Select[tuple[User]]:
+    return sa.select(User).where(sa.func.lower(User.username) == username.lower())
+
+
+def organisation_account(username: str) -> User | None:
+    """The account with the name the organisation's directory or identity provider gives
+    (whatever its case), when it is one they check: never a local account, whose name may be
+    someone else's in the directory."""
+    accounts = db.session.scalars(_same_name(username)).all()
+    return accounts[0] if len(accounts) == 1 and accounts[0].directory else None
+
+
 def _account_of(entry: directory.DirectoryEntry,
                 settings: directory.DirectorySettings) -> User | None:
-    """The directory account of the person the directory vouched for (by their name there,
-    whatever its case), or one made now from their groups; never a local account."""
-    accounts = db.session.scalars(
-        sa.select(User).where(sa.func.lower(User.username) == entry.username.lower())).all()
-    if accounts:
-        return accounts[0] if len(accounts) == 1 and accounts[0].directory else None
-    return _first_log_in(entry, settings)
+    """The directory account of the person the directory vouched for, or one made now from
+    their groups when no account has their name."""
+    account = organisation_account(entry.username)
+    if account is None and db.session.scalar(_same_name(entry.username).limit(1)) is None:
+        return _first_log_in(entry, settings)
+    return account
 
 
 def _first_log_in(entry: directory.DirectoryEntry,

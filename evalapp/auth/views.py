@@ -40,6 +40,20 @@ def _failed(response: Response) -> bool:
     return response.status_code == 401
 
 
+def start_session(user: User, next_url: str | None) -> Response:
+    """Log `user` in and go to `next_url` (when it is of this site) or the campaigns."""
+    next_url = safe_next(next_url)
+    # A fresh session at log-in: whatever a visitor's session held before (or an
+    # attacker planted in it) does not carry over into the logged-in one.
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    login_user(user)  # the audit log records it (see evalapp.audit.operations)
+    db.session.commit()
+    return redirect(next_url if next_url != "/" else url_for("campaigns.index"))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 # Only failures count: guessing one account's password is slowed to a crawl, and spraying
 # many accounts from one address is capped too, while staff who log in correctly never wait.
@@ -51,17 +65,8 @@ def login() -> Response | str | tuple[str, int]:
     form = LoginForm()
     if form.validate_on_submit():
         outcome = authenticate(form.username.data, form.password.data or "")
-        if (user := outcome.user) is not None:
-            next_url = safe_next(request.args.get("next"))
-            # A fresh session at log-in: whatever a visitor's session held before (or an
-            # attacker planted in it) does not carry over into the logged-in one.
-            locale = session.get("locale")
-            session.clear()
-            if locale:
-                session["locale"] = locale
-            login_user(user)  # the audit log records it (see evalapp.audit.operations)
-            db.session.commit()
-            return redirect(next_url if next_url != "/" else url_for("campaigns.index"))
+        if outcome.user is not None:
+            return start_session(outcome.user, request.args.get("next"))
         form.password.errors.append(outcome.message)
         return render_template("auth/login.html", form=form), outcome.status
     return render_template("auth/login.html", form=form)
