@@ -17,7 +17,7 @@ from evalapp.auth.credentials import Refusal, authenticate
 from evalapp.auth.models import Role, User
 from evalapp.extensions import db
 from tests.support import slapd
-from tests.support.factories import PASSWORD, make_user, make_world
+from tests.support.factories import PASSWORD, make_directory_world, make_user
 from tests.support.web import login
 
 pytestmark = pytest.mark.skipif(
@@ -51,10 +51,7 @@ def with_accounts(app):
     """A local system administrator ("admin", the emergency account) and bob, a leader whose
     password is the directory's."""
     with app.app_context():
-        world = make_world()
-        make_user("admin", world.root, Role.SYSTEM_ADMIN)
-        db.session.add(User(username="bob", display_name="Bob", role=Role.LEADER,
-                            unit=world.customs, directory=True))
+        make_directory_world("bob")
         db.session.commit()
     return app
 
