@@ -5,17 +5,29 @@ with the directory down or hung, a plain Chinese refusal while local accounts st
 
 from __future__ import annotations
 
+import os
+import re
+import shlex
+import shutil
+import ssl
+import subprocess
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
+import trustme
 from ldap3.core import connection as ldap3_connection
 from ldap3.operation.bind import bind_operation
+from ldap3.operation.search import parse_filter
 from ldap3.protocol.rfc4511 import AuthenticationChoice, Simple
 
 from evalapp.audit.models import AuditEntry
-from evalapp.auth import directory
+from evalapp.auth import directory, oidc
 from evalapp.auth.credentials import Refusal, authenticate
 from evalapp.auth.models import Role, User
+from evalapp.config import ENVIRONMENT
 from evalapp.extensions import db
+from evalapp.paths import PROJECT_DIR
 from tests.support import slapd
 from tests.support.factories import PASSWORD, make_directory_world, make_user
 from tests.support.web import login
@@ -37,12 +49,14 @@ def server(tmp_path_factory):
     started.stop()
 
 
-def directory_config(url: str) -> dict:
+def directory_config(server: slapd.Slapd) -> dict:
+    """StartTLS on (the default), with the test directory's CA as the trusted one."""
     return {
-        "LDAP_URL": url, "LDAP_BIND_DN": slapd.SERVICE_DN,
+        "LDAP_URL": server.url, "LDAP_CA_FILE": str(server.ca_file),
+        "LDAP_BIND_DN": slapd.SERVICE_DN,
         "LDAP_BIND_PASSWORD": slapd.SERVICE_PASSWORD, "LDAP_USER_BASE": slapd.PEOPLE,
         # Only staff may log in: mallory, a contractor, is kept out by the filter.
-        "LDAP_USER_FILTER": slapd.STAFF_FILTER, "LDAP_START_TLS": "off", "LDAP_TIMEOUT": "1",
+        "LDAP_USER_FILTER": slapd.STAFF_FILTER, "LDAP_TIMEOUT": "1",
         "LDAP_GROUP_ROLES": f'{{"{slapd.ORGANISERS_GROUP}": ["organiser", "宁波海关"]}}',
     }
 
@@ -58,7 +72,7 @@ def with_accounts(app):
 
 @pytest.fixture
 def app(make_app, server):
-    return with_accounts(make_app(**directory_config(server.url)))
+    return with_accounts(make_app(**directory_config(server)))
 
 
 def logged_in_as(client) -> str | None:
@@ -190,7 +204,7 @@ def assert_plain_refusal(response) -> None:
 def test_with_the_directory_stopped_log_in_says_so_and_local_accounts_work(
         make_app, stopped_server):
     stopped_server.stop()
-    client = with_accounts(make_app(**directory_config(stopped_server.url))).test_client()
+    client = with_accounts(make_app(**directory_config(stopped_server))).test_client()
     assert_plain_refusal(login(client, "bob", BOB))
     assert_plain_refusal(login(client, "somebody", BOB))
     assert login(client, "admin", PASSWORD).status_code == 302
@@ -198,7 +212,7 @@ def test_with_the_directory_stopped_log_in_says_so_and_local_accounts_work(
 
 
 def test_a_hung_directory_is_given_up_after_the_timeout(make_app, stopped_server):
-    client = with_accounts(make_app(**directory_config(stopped_server.url))).test_client()
+    client = with_accounts(make_app(**directory_config(stopped_server))).test_client()
     stopped_server.pause()  # accepts connections, answers nothing
     try:
         assert_plain_refusal(login(client, "bob", BOB))
@@ -206,10 +220,39 @@ def test_a_hung_directory_is_given_up_after_the_timeout(make_app, stopped_server
         stopped_server.resume()
 
 
+# Someone posing as the directory (here: the directory with a certificate the app does not
+# trust) must receive no password.
+
+@pytest.fixture
+def untrusting_app(make_app, server, tmp_path):
+    """The app trusting another CA than the one that signed the directory's certificate."""
+    other_ca = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other_ca))
+    return with_accounts(make_app(**{**directory_config(server), "LDAP_CA_FILE": str(other_ca)}))
+
+
+def test_a_directory_whose_certificate_is_not_trusted_gets_no_password(untrusting_app,
+                                                                        monkeypatch):
+    spy = BindSpy(monkeypatch)
+    client = untrusting_app.test_client()
+    assert_plain_refusal(login(client, "bob", BOB))
+    assert spy.names == []
+    assert login(client, "admin", PASSWORD).status_code == 302
+
+
+def test_attack_without_the_certificate_check_the_password_goes_to_any_server(
+        untrusting_app, monkeypatch):
+    monkeypatch.setattr(directory, "CERTIFICATE_CHECK", ssl.CERT_NONE)
+    spy = BindSpy(monkeypatch)
+    client = untrusting_app.test_client()
+    assert login(client, "bob", BOB).status_code == 302
+    assert f"uid=bob,{slapd.PEOPLE}" in spy.names
+
+
 # Accounts made on the command line, and what the database allows.
 
 def test_create_user_directory_makes_an_account_without_a_local_password(make_app, server):
-    app = with_accounts(make_app(**directory_config(server.url)))
+    app = with_accounts(make_app(**directory_config(server)))
     runner = app.test_cli_runner()
     result = runner.invoke(args=["create-user", "ALICE", "--directory", "--unit", "宁波海关"])
     assert result.exit_code == 0, result.output
@@ -243,6 +286,62 @@ def test_the_database_refuses_an_account_with_the_wrong_kind_of_password(
     ("LDAP_GROUP_ROLES", "not json"),
 ])
 def test_settings_that_cannot_work_are_refused_at_start(setting, value):
-    config = {**directory_config("ldap://127.0.0.1:1"), setting: value}
+    config = {**directory_config(slapd.Slapd(Path("/nonexistent"))), setting: value}
     with pytest.raises(directory.DirectoryMisconfigured):
         directory.settings_from(config)
+
+
+# docs/directory.md: its settings are ones the app reads and accepts, and its commands run.
+
+DOCS = (PROJECT_DIR / "docs" / "directory.md").read_text(encoding="utf-8")
+
+
+def docs_commands() -> list[str]:
+    """The shell blocks of the docs, continuation lines joined."""
+    return [block.replace("\\\n", " ")
+            for block in re.findall(r"```sh\n(.*?)```", DOCS, re.DOTALL)]
+
+
+def docs_exports(block: str) -> dict[str, str]:
+    return dict(shlex.split(line)[1].split("=", 1) for line in block.splitlines()
+                if line.startswith("export "))
+
+
+def test_the_docs_name_only_settings_the_app_reads():
+    named = set(re.findall(r"EVALAPP_[A-Z_]+", DOCS))
+    assert named and named <= set(ENVIRONMENT)
+
+
+def test_the_docs_settings_are_accepted():
+    blocks = [docs_exports(block) for block in docs_commands()]
+    groups = next(block for block in blocks if "EVALAPP_LDAP_GROUP_ROLES" in block)
+    examples = [block for block in blocks if "EVALAPP_LDAP_URL" in block]
+    assert len(examples) == 2  # OpenLDAP and Active Directory
+    for exports in examples:
+        config = {ENVIRONMENT[name]: value for name, value in {**exports, **groups}.items()}
+        settings = directory.settings_from(config)
+        assert len(settings.group_roles) == 2
+        parse_filter(directory.search_filter(settings, "zhang*san"), None, False, False,
+                     None, False)  # raises for a filter the directory would not take
+    provider = next(block for block in blocks if "EVALAPP_OIDC_ISSUER" in block)
+    assert oidc.settings_from({ENVIRONMENT[name]: value for name, value in provider.items()})
+
+
+def test_the_docs_commands_run(make_app, server):
+    """The create-user command, then zhangsan's log-in with his directory password; and the
+    ldapsearch check of the settings, with the test directory's settings."""
+    app = with_accounts(make_app(**directory_config(server)))
+    create_user = next(block for block in docs_commands() if "create-user" in block)
+    result = app.test_cli_runner().invoke(args=shlex.split(create_user)[1:])
+    assert result.exit_code == 0, result.output
+    assert login(app.test_client(), "zhangsan", slapd.PASSWORDS["zhangsan"]).status_code == 302
+    if not shutil.which("ldapsearch"):
+        pytest.skip("NO ldapsearch here (Debian's ldap-utils): the docs' check is not run")
+    check = next(block for block in docs_commands() if "ldapsearch" in block)
+    config = directory_config(server)
+    environment = {**os.environ, **{name: str(config[key]) for name, key in ENVIRONMENT.items()
+                                    if key in config}}
+    searched = subprocess.run(["bash", "-c", check], env=environment, capture_output=True,
+                              text=True, timeout=60)
+    assert searched.returncode == 0, searched.stderr
+    assert "uid: zhangsan" in searched.stdout

@@ -35,6 +35,9 @@ EXTENSION = "evalapp.directory"
 DEFAULT_FILTER = "(uid={username})"
 DEFAULT_TIMEOUT = 5  # whole seconds (ldap3 sets them as a socket option), per step
 SCHEMES = ("ldap://", "ldaps://")
+# The directory's certificate must be signed by a trusted CA and name its host: otherwise
+# anyone between the app and the directory could pose as it and collect passwords.
+CERTIFICATE_CHECK = ssl.CERT_REQUIRED
 
 
 class DirectoryMisconfigured(ValueError):
@@ -150,7 +153,7 @@ def search_filter(settings: DirectorySettings, username: str) -> str:
 
 
 def _server(settings: DirectorySettings) -> ldap3.Server:
-    tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=settings.ca_file)
+    tls = ldap3.Tls(validate=CERTIFICATE_CHECK, ca_certs_file=settings.ca_file)
     return ldap3.Server(settings.url, use_ssl=settings.url.lower().startswith("ldaps://"),
                         tls=tls, get_info=ldap3.NONE, connect_timeout=settings.timeout)
 

@@ -3,9 +3,12 @@ configuration, mdb database and tree in a temporary folder, listening on a loopb
 
 The tree (base dc=example,dc=org):
 - cn=evalapp-service: the service account the app searches with;
-- ou=people: alice and bob (staff), mallory (a contractor, whom the filter the tests
+- ou=people: alice, bob and zhangsan (staff), mallory (a contractor, whom the filter the tests
   configure keeps out), each with the password in PASSWORDS;
 - ou=groups: cn=ningbo-organisers (alice), a group the role mapping gives a role.
+
+It offers StartTLS with a certificate for 127.0.0.1 signed by a CA made for the run (trustme):
+`Slapd.ca_file` is that CA, as EVALAPP_LDAP_CA_FILE would name the organisation's.
 
 It allows unauthenticated binds (`allow bind_anon_dn`), as Active Directory does: a bind
 with a user's DN and an empty password then "succeeds", the hole the app must close itself.
@@ -21,6 +24,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import trustme
+
 from bench.harness import free_port
 
 SLAPD = shutil.which("slapd") or "/usr/sbin/slapd"
@@ -31,7 +36,7 @@ SERVICE_DN = f"cn=evalapp-service,{BASE}"
 SERVICE_PASSWORD = "service secret 1"
 ORGANISERS_GROUP = f"cn=ningbo-organisers,ou=groups,{BASE}"
 PASSWORDS = {"alice": "alice directory pw", "bob": "bob directory pw",
-             "mallory": "mallory directory pw"}
+             "mallory": "mallory directory pw", "zhangsan": "zhangsan directory pw"}
 STAFF_FILTER = "(&(objectClass=inetOrgPerson)(uid={username})(employeeType=staff))"
 START_DEADLINE = 30.0  # seconds: generous, for a busy machine
 
@@ -48,6 +53,9 @@ pidfile {folder}/slapd.pid
 modulepath /usr/lib/ldap
 moduleload back_mdb
 allow bind_anon_dn
+TLSCACertificateFile {folder}/ca.pem
+TLSCertificateFile {folder}/server.pem
+TLSCertificateKeyFile {folder}/server.key
 database mdb
 maxsize 10485760
 suffix "{base}"
@@ -74,6 +82,7 @@ def tree() -> str:
         _person("alice", "staff"),
         _person("bob", "staff"),
         _person("mallory", "contractor"),
+        _person("zhangsan", "staff"),  # the person of docs/directory.md's examples
         f"dn: {ORGANISERS_GROUP}\nobjectClass: groupOfNames\ncn: ningbo-organisers\n"
         f"member: uid=alice,{PEOPLE}\n",
     ]
@@ -90,10 +99,23 @@ class Slapd:
     def url(self) -> str:
         return f"ldap://127.0.0.1:{self.port}"
 
+    @property
+    def ca_file(self) -> Path:
+        return self.folder / "ca.pem"
+
+    def _certificates(self) -> None:
+        authority = trustme.CA()
+        authority.cert_pem.write_to_path(str(self.ca_file))
+        issued = authority.issue_cert("127.0.0.1")
+        issued.private_key_pem.write_to_path(str(self.folder / "server.key"))
+        for blob in issued.cert_chain_pems:
+            blob.write_to_path(str(self.folder / "server.pem"), append=True)
+
     def start(self) -> Slapd:
         """Write the configuration, load the tree offline (slapadd) and start the server; back
         once it accepts connections (polled, with a deadline), else RuntimeError with its log."""
         (self.folder / "db").mkdir(parents=True, exist_ok=True)
+        self._certificates()
         config = self.folder / "slapd.conf"
         config.write_text(CONFIG.format(folder=self.folder, base=BASE))
         (self.folder / "tree.ldif").write_text(tree())
