@@ -39,6 +39,7 @@ pytestmark = pytest.mark.skipif(
 
 ALICE, BOB, MALLORY = (slapd.PASSWORDS[name] for name in ("alice", "bob", "mallory"))
 DOWN = "暂时无法连接统一身份认证服务"
+NOWHERE = slapd.Slapd(Path("/nonexistent"), port=1)  # for settings that are never used
 WRONG = "用户名或密码错误"
 
 
@@ -286,7 +287,7 @@ def test_the_database_refuses_an_account_with_the_wrong_kind_of_password(
     ("LDAP_GROUP_ROLES", "not json"),
 ])
 def test_settings_that_cannot_work_are_refused_at_start(setting, value):
-    config = {**directory_config(slapd.Slapd(Path("/nonexistent"))), setting: value}
+    config = {**directory_config(NOWHERE), setting: value}
     with pytest.raises(directory.DirectoryMisconfigured):
         directory.settings_from(config)
 
@@ -345,3 +346,12 @@ def test_the_docs_commands_run(make_app, server):
                               text=True, timeout=60)
     assert searched.returncode == 0, searched.stderr
     assert "uid: zhangsan" in searched.stdout
+
+
+@pytest.mark.parametrize(("value", "start_tls"), [(None, True), ("on", True), ("off", False),
+                                                   ("0", False), ("false", False)])
+def test_start_tls_is_on_unless_switched_off(value, start_tls):
+    config = {**directory_config(NOWHERE), "LDAP_START_TLS": value}
+    if value is None:
+        del config["LDAP_START_TLS"]
+    assert directory.settings_from(config).start_tls is start_tls

@@ -161,8 +161,11 @@ def _server(settings: DirectorySettings) -> ldap3.Server:
 def _bound(settings: DirectorySettings, dn: str, password: str) -> ldap3.Connection | None:
     """A connection bound as `dn`, or None when the directory refuses the password. Raises
     ldap3's LDAPException when the directory cannot be reached or encryption fails."""
+    # Referrals are not followed: Active Directory returns some for searches near its root,
+    # and following them would contact other servers, unencrypted and past the timeout.
     connection = ldap3.Connection(_server(settings), user=dn, password=password,
-                                  read_only=True, receive_timeout=settings.timeout)
+                                  read_only=True, receive_timeout=settings.timeout,
+                                  auto_referrals=False)
     try:
         connection.open()
         if settings.start_tls and not connection.server.ssl and not connection.start_tls():
