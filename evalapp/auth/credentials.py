@@ -73,8 +73,12 @@ def _no_such_user_hash() -> str:
 
 
 def authenticate(username: str, password: str) -> Outcome:
-    """Check `password` for the account named `username` (an inactive account is refused
-    like a wrong password)."""
+    """Check `password` for the account named `username`: a local account against its hash;
+    any other name against the directory, when one is configured, which may also make the
+    account at a first log-in (EVALAPP_LDAP_GROUP_ROLES). The Outcome holds the account, or
+    the refusal: WRONG (401) for a wrong password, an unknown name or an inactive account
+    alike; DIRECTORY_DOWN (503) when the directory does not answer. Never raises for what
+    the person typed."""
     user = db.session.scalar(sa.select(User).where(User.username == username))
     if user is not None and not user.directory:
         password_ok = check_password_hash(user.password_hash or "", password)
