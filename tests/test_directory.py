@@ -109,6 +109,8 @@ def test_a_member_of_a_mapped_group_gets_an_account_at_first_log_in(app, client)
     ("bob", PASSWORD),  # a local password: bob has none
     ("mallory", MALLORY),  # right password, kept out by the filter
     ("carol", ALICE),  # no such person
+    ("张三", "任意一个密码"),  # no such person, in Chinese
+    ("bob", "\u200b\u00ad"),  # characters SASLprep (RFC 4013) maps to nothing: empty
 ])
 def test_wrong_passwords_and_people_outside_the_filter_are_refused(client, username, password):
     response = login(client, username, password)
