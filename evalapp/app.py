@@ -50,6 +50,7 @@ class RowId(IntegerConverter):
 
 def register_extensions(app: Flask) -> None:
     import evalapp.models  # noqa: F401  (the whole schema, for Alembic and relationships)
+    from evalapp.auth import directory, oidc
 
     db.init_app(app)
     with app.app_context():
@@ -61,11 +62,15 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.register(app)
+    # Settings that cannot work stop the start rather than someone's log-in.
+    directory.init_app(app)
+    oidc.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
     from evalapp.accounts.views import bp as accounts_bp
     from evalapp.audit.views import bp as audit_bp
+    from evalapp.auth.oidc import bp as oidc_bp
     from evalapp.auth.views import bp as auth_bp
     from evalapp.ballotbox.operations import box_opened
     from evalapp.ballotbox.views import bp as ballotbox_bp
@@ -84,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(oidc_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(ballotbox_bp)
     app.register_blueprint(setup_bp)

@@ -113,12 +113,21 @@ def demo_command() -> None:
 @click.option("--unit", "unit_name", required=True,
               help="The unit (by Chinese name) the account belongs to; created as a top-level "
                    "unit when it does not exist yet.")
-@click.password_option()
+@click.option("--directory", is_flag=True,
+              help="Checked by the organisation's directory (LDAP / AD): no local password; "
+                   "the password is the directory's (docs/directory.md).")
+@click.option("--password", help="The local password  [asked for when not given]")
 def create_user_command(
-    username: str, display_name: str | None, role: str, unit_name: str, password: str
+    username: str, display_name: str | None, role: str, unit_name: str, directory: bool,
+    password: str | None
 ) -> None:
     """Create a staff account on the console: the first system administrator
     (`--role sysadmin`) is made this way; it makes every other account in the app."""
+    if directory and password is not None:
+        raise click.ClickException("目录账户没有本地密码 / a --directory account has no local "
+                                   "password: leave out --password")
+    if not directory and password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         ensure_schema_current(current_app._get_current_object())
     except SchemaNotCurrent as error:
@@ -130,14 +139,16 @@ def create_user_command(
         unit = OrgUnit(kind=UnitKind.ADMINISTRATION, name_zh=unit_name)
         db.session.add(unit)
     user = User(username=username, display_name=display_name or username, role=Role(role),
-                unit=unit)
-    try:
-        user.set_password(password)
-    except WeakPassword as error:
-        raise click.ClickException(" ".join(error.reasons)) from None
+                unit=unit, directory=directory)
+    if password is not None:
+        try:
+            user.set_password(password)
+        except WeakPassword as error:
+            raise click.ClickException(" ".join(error.reasons)) from None
     db.session.add(user)
     db.session.commit()
-    click.echo(f"已创建 / created: {username} ({role}, {unit_name})")
+    kind = "，统一身份认证 / checked by the directory" if directory else ""
+    click.echo(f"已创建 / created: {username} ({role}, {unit_name}{kind})")
 
 
 @click.command("backup")

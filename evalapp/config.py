@@ -1,6 +1,7 @@
 """Configuration: defaults, then the instance folder's `config.py`, then `EVALAPP_*`
 environment variables (EVALAPP_DATABASE_URL, EVALAPP_SECRET_KEY, EVALAPP_BASE_URL,
-EVALAPP_PORT and EVALAPP_INSTANCE_PATH), then what the caller passes (tests).
+EVALAPP_PORT, EVALAPP_INSTANCE_PATH, and the directory log-in's EVALAPP_LDAP_* and
+EVALAPP_OIDC_*, see docs/directory.md), then what the caller passes (tests).
 
 The secret key is never written in the code: when none is configured, one is generated on
 first start and kept in the instance folder, so sessions survive restarts and every
@@ -25,6 +26,21 @@ ENVIRONMENT = {
     "EVALAPP_PROXIES": "PROXIES",
     "EVALAPP_TIMEZONE": "BABEL_DEFAULT_TIMEZONE",
     "EVALAPP_PORT": "PORT",
+    # Directory log-in (docs/directory.md; evalapp.auth.directory, evalapp.auth.oidc).
+    "EVALAPP_LDAP_URL": "LDAP_URL",
+    "EVALAPP_LDAP_BIND_DN": "LDAP_BIND_DN",
+    "EVALAPP_LDAP_BIND_PASSWORD": "LDAP_BIND_PASSWORD",
+    "EVALAPP_LDAP_USER_BASE": "LDAP_USER_BASE",
+    "EVALAPP_LDAP_USER_FILTER": "LDAP_USER_FILTER",
+    "EVALAPP_LDAP_USERNAME_ATTRIBUTE": "LDAP_USERNAME_ATTRIBUTE",
+    "EVALAPP_LDAP_START_TLS": "LDAP_START_TLS",
+    "EVALAPP_LDAP_CA_FILE": "LDAP_CA_FILE",
+    "EVALAPP_LDAP_TIMEOUT": "LDAP_TIMEOUT",
+    "EVALAPP_LDAP_GROUP_ROLES": "LDAP_GROUP_ROLES",
+    "EVALAPP_OIDC_ISSUER": "OIDC_ISSUER",
+    "EVALAPP_OIDC_CLIENT_ID": "OIDC_CLIENT_ID",
+    "EVALAPP_OIDC_CLIENT_SECRET": "OIDC_CLIENT_SECRET",
+    "EVALAPP_OIDC_USERNAME_CLAIM": "OIDC_USERNAME_CLAIM",
 }
 
 DEFAULTS: dict[str, Any] = {

@@ -5,8 +5,9 @@ Run with the virtualenv's Python (`.venv/bin/python scripts/test.py [pytest argu
 1. A browser for the browser tests: Debian's Chromium at /usr/bin/chromium, installed with
    apt-get where this machine has it and may (as root, or through sudo without a password);
    otherwise Playwright's own Chromium, downloaded once by `playwright install chromium`.
-   HAProxy and Redis for the two-node test, from Debian's packages the same way (the test
-   is skipped, said out loud, where they cannot be had).
+   HAProxy and Redis for the two-node test, and OpenLDAP's slapd for the directory log-in
+   tests, from Debian's packages the same way (those tests are skipped, said out loud, where
+   they cannot be had).
 2. PostgreSQL: the database EVALAPP_TEST_POSTGRES_URL names, when set; otherwise, when a
    server answers at EVALAPP_TEST_POSTGRES_SERVER (default: postgres@127.0.0.1:5432, as a
    fresh local install has it), a fresh database made for this run and dropped after it;
@@ -28,6 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
+DEBIAN_SLAPD = Path("/usr/sbin/slapd")
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -64,6 +66,18 @@ def ensure_proxy_and_redis() -> None:
         _apt_install(["haproxy", "redis-server"], "the two-node test")
     if not (shutil.which("haproxy") and shutil.which("redis-server")):
         say("WARNING: no haproxy or redis-server here: the two-node test is skipped")
+
+
+def _have_slapd() -> bool:
+    return bool(shutil.which("slapd")) or DEBIAN_SLAPD.exists()  # /usr/sbin: not in every PATH
+
+
+def ensure_slapd() -> None:
+    """OpenLDAP's server for tests/test_directory.py (directory log-in)."""
+    if not _have_slapd():
+        _apt_install(["slapd", "ldap-utils"], "the directory log-in tests")
+    if not _have_slapd():
+        say("WARNING: no slapd here: the directory log-in tests are skipped")
 
 
 def ensure_browser() -> None:
@@ -111,6 +125,7 @@ def main(arguments: list[str]) -> int:
     os.chdir(Path(__file__).resolve().parents[1])
     ensure_browser()
     ensure_proxy_and_redis()
+    ensure_slapd()
     with postgres_for_run() as url:
         environment = dict(os.environ)
         if url:

@@ -31,6 +31,7 @@ from tests.support.apps import (
 )
 from tests.support.browser import CHROMIUM, fontconfig_with_chinese
 from tests.support.organiser import TicketCampaign, make_ticket_campaign
+from tests.support.served import served
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -136,24 +137,8 @@ def app_context(app: Flask) -> Iterator[None]:
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """The app served by Waitress on a free loopback port, as in production."""
-    import threading
-
-    from waitress.server import create_server
-
-    server = create_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-
-    def close_everything() -> None:
-        for dispatcher in list(server._map.values()):
-            dispatcher.close()
-
-    # Sockets are closed on the server's own thread, through its trigger: closed from this
-    # thread, they could vanish under the select() of a busy server (EBADF at teardown).
-    server.trigger.pull_trigger(close_everything)
-    thread.join(timeout=10)
-    server.task_dispatcher.shutdown()
+    with served(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

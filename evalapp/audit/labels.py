@@ -59,6 +59,7 @@ ACTIONS = {
     "account.delete": _l("Account deleted"),
     "account.reset_password": _l("Password reset to a temporary one"),
     "account.role": _l("Role or unit changed"),
+    "login.directory_account": _l("Account made at a first directory log-in"),
 }
 
 # The kind an action belongs to, where its name does not start with the kind's prefix.
@@ -92,6 +93,7 @@ DETAILS = {
     "paper_recheck_percent": _l("Paper ballots drawn for a third keying (%)"),
     "username": _l("Username"), "usernames": _l("Usernames"), "display_name": _l("Name"),
     "role": _l("Role"), "unit": _l("Unit"), "unchanged": _l("Left unchanged"),
+    "directory_group": _l("Directory group"),
     "trim_above": _l("Drop the highest and lowest ballot score when there are more raters "
                      "than"),
 }

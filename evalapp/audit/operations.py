@@ -2,8 +2,9 @@
 record are stored together or not at all.
 
 Log-ins and log-outs are recorded when flask_login announces them (its `user_logged_in` and
-`user_logged_out` signals), so that `auth`, below the log, need not know of it; the log-in
-and log-out views commit them with the session version they change."""
+`user_logged_out` signals), as are accounts a directory group makes at a first log-in
+(`auth.credentials.account_from_directory`), so that `auth`, below the log, need not know of
+it; the log-in and log-out views commit them with the session version they change."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from flask import Flask
 from flask_login import user_logged_in, user_logged_out
 
 from evalapp.audit.models import AuditEntry
+from evalapp.auth.credentials import account_from_directory
 from evalapp.auth.models import User
 from evalapp.extensions import db
 
@@ -40,3 +42,8 @@ def _logged_in(_app: Flask, user: User, **_extra: Any) -> None:
 @user_logged_out.connect
 def _logged_out(_app: Flask, user: User, **_extra: Any) -> None:
     record("logout", user=user)
+
+
+@account_from_directory.connect
+def _account_from_directory(user: User, *, group: str, **_extra: Any) -> None:
+    record("login.directory_account", user=user, directory_group=group)

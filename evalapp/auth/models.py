@@ -78,13 +78,20 @@ def password_problems(password: str, username: str = "") -> list[str]:
     return reasons
 
 
+PASSWORD_IS_HASHED = ("(directory AND password_hash IS NULL)"
+                      " OR (NOT directory AND password_hash IS NOT NULL"
+                      " AND password_hash LIKE '%$%')")
+
+
 class User(UserMixin, db.Model):
     """A staff account. Raters never have one: they enter with a ticket."""
 
     __tablename__ = "users"
     __table_args__ = (
         sa.CheckConstraint("length(username) >= 2", name="username_not_empty"),
-        sa.CheckConstraint("password_hash LIKE '%$%'", name="password_is_hashed"),
+        # A local account has a hash; an account the directory checks has none, so that no
+        # forgotten local password can open it behind the directory's back.
+        sa.CheckConstraint(PASSWORD_IS_HASHED, name="password_is_hashed"),
         # 三员分立 in the database: an administrator role is held only as the account's one
         # administrator role, which a trigger of migration 0010 never lets change once set.
         # Together they refuse an account that was one administrator becoming another, also
@@ -98,7 +105,10 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(64), unique=True)
     display_name: Mapped[str] = mapped_column(sa.String(100))
-    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(256))
+    # Checked by the organisation's directory (LDAP / AD, evalapp.auth.directory): its
+    # password is the directory's.
+    directory: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)

@@ -1,17 +1,12 @@
 from __future__ import annotations
 
-import secrets
-from functools import cache
-
-import sqlalchemy as sa
 from flask import Blueprint, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
-from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
+from evalapp.auth.credentials import authenticate
 from evalapp.auth.models import User
 from evalapp.database import MAX_ROW_ID
 from evalapp.extensions import db, limiter, login_manager
@@ -24,13 +19,6 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Please log in to open this page.")
 login_manager.session_protection = "strong"
 
-
-
-@cache
-def _no_such_user_hash() -> str:
-    """Checked when the username is unknown, so that a wrong name costs as long as a wrong
-    password and response times do not tell which usernames exist."""
-    return generate_password_hash(secrets.token_hex(16))
 
 
 @login_manager.user_loader
@@ -52,6 +40,20 @@ def _failed(response: Response) -> bool:
     return response.status_code == 401
 
 
+def start_session(user: User, next_url: str | None) -> Response:
+    """Log `user` in and go to `next_url` (when it is of this site) or the campaigns."""
+    next_url = safe_next(next_url)
+    # A fresh session at log-in: whatever a visitor's session held before (or an
+    # attacker planted in it) does not carry over into the logged-in one.
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    login_user(user)  # the audit log records it (see evalapp.audit.operations)
+    db.session.commit()
+    return redirect(next_url if next_url != "/" else url_for("campaigns.index"))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 # Only failures count: guessing one account's password is slowed to a crawl, and spraying
 # many accounts from one address is capped too, while staff who log in correctly never wait.
@@ -62,23 +64,11 @@ def login() -> Response | str | tuple[str, int]:
         return redirect(url_for("campaigns.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(sa.select(User).where(User.username == form.username.data))
-        password_ok = check_password_hash(
-            user.password_hash if user else _no_such_user_hash(), form.password.data or ""
-        )
-        if user is not None and password_ok and user.active:
-            next_url = safe_next(request.args.get("next"))
-            # A fresh session at log-in: whatever a visitor's session held before (or an
-            # attacker planted in it) does not carry over into the logged-in one.
-            locale = session.get("locale")
-            session.clear()
-            if locale:
-                session["locale"] = locale
-            login_user(user)  # the audit log records it (see evalapp.audit.operations)
-            db.session.commit()
-            return redirect(next_url if next_url != "/" else url_for("campaigns.index"))
-        form.password.errors.append(_("Wrong username or password."))
-        return render_template("auth/login.html", form=form), 401
+        outcome = authenticate(form.username.data, form.password.data or "")
+        if outcome.user is not None:
+            return start_session(outcome.user, request.args.get("next"))
+        form.password.errors.append(outcome.message)
+        return render_template("auth/login.html", form=form), outcome.status
     return render_template("auth/login.html", form=form)
 
 

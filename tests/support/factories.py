@@ -63,3 +63,15 @@ def make_campaign(unit: OrgUnit, title: str = "测试测评", subjects: int = 1)
 
 def groups_of(campaign: Campaign) -> list[RaterGroup]:
     return list(campaign.rater_groups)
+
+
+def make_directory_world(directory_username: str) -> World:
+    """A unit tree with a local system administrator, "admin" (the emergency account that
+    works while the directory is down), and a leader at 宁波海关 whose password is the
+    organisation's directory's (or whom its identity provider vouches for)."""
+    world = make_world()
+    make_user("admin", world.root, Role.SYSTEM_ADMIN)
+    db.session.add(User(username=directory_username, display_name=directory_username.title(),
+                        role=Role.LEADER, unit=world.customs, directory=True))
+    db.session.flush()
+    return world
