@@ -55,6 +55,9 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_HEADERS_ENABLED": True,
     # How many reverse proxies stand in front (0: none); they set X-Forwarded-For/-Proto.
     "PROXIES": 0,
+    # How long before a draw a second account must have acknowledged its commitment for the
+    # verification to say it was published beforehand (evalapp.sampling.verification).
+    "DRAW_NOTICE_MARGIN_MINUTES": 60,
 }
 
 SECRET_KEY_FILE = "secret_key"
