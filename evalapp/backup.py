@@ -7,6 +7,7 @@ empty database only, so a slip of the command line cannot merge two installation
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 
 from evalapp.extensions import db
+from evalapp.paths import create_private
 
 
 class BackupError(RuntimeError):
@@ -41,7 +43,11 @@ def _tool(name: str) -> str:
 
 
 def backup(target: Path) -> None:
+    """Copy the database to `target`, a file readable by its owner only (0600): it is
+    created so before SQLite or pg_dump writes into it, each of which keeps an existing
+    file's mode."""
     url = make_url(str(db.engine.url.render_as_string(hide_password=False)))
+    os.close(create_private(target))
     if url.get_backend_name() == "sqlite":
         with sqlite3.connect(url.database) as source, sqlite3.connect(target) as copy:
             source.backup(copy)

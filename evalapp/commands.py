@@ -17,6 +17,7 @@ from evalapp.ballotbox.operations import custody_notes
 from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
 from evalapp.netaddr import base_url, lan_address
+from evalapp.paths import write_private
 from evalapp.results.cli import recount_command, report_command
 from evalapp.sampling.cli import verify_draw_command
 from evalapp.schema import SchemaNotCurrent, ensure_schema_current, upgrade_schema
@@ -92,7 +93,7 @@ def demo_command() -> None:
     address = base_url(app, port)
     sheet = Path(app.instance_path) / DEMO_SHEET
     campaign = db.session.get(Campaign, result.open_campaign_id)
-    sheet.write_bytes(ticket_sheet_pdf(faces_for(campaign, result.issued, address), address))
+    write_private(sheet, ticket_sheet_pdf(faces_for(campaign, result.issued, address), address))
     click.echo("演示数据已" + ("重建" if result.replaced else "建立") + " / demo "
                + ("rebuilt" if result.replaced else "built"))
     click.echo(f"地址 / address:      {address}/")

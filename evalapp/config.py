@@ -18,6 +18,8 @@ from typing import Any
 
 from flask import Flask
 
+from evalapp.paths import private_folder, write_private
+
 ENVIRONMENT = {
     "EVALAPP_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
     "EVALAPP_SECRET_KEY": "SECRET_KEY",
@@ -69,6 +71,9 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_HEADERS_ENABLED": True,
     # How many reverse proxies stand in front (0: none); they set X-Forwarded-For/-Proto.
     "PROXIES": 0,
+    # How long before a draw a second account must have acknowledged its commitment for the
+    # verification to say it was published beforehand (evalapp.sampling.verification).
+    "DRAW_NOTICE_MARGIN_MINUTES": 60,
 }
 
 SECRET_KEY_FILE = "secret_key"
@@ -90,8 +95,7 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     if overrides:
         app.config.from_mapping(overrides)
 
-    instance = Path(app.instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
+    instance = private_folder(Path(app.instance_path))  # 0700: keys, database, results
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / SQLITE_FILE}"
     if not app.config["SECRET_KEY"]:
@@ -110,9 +114,7 @@ def _instance_secret_key(path: Path) -> str:
         # Written aside and linked into place: when several workers start at once, exactly one
         # link succeeds and every worker then reads that same, complete key.
         draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(secrets.token_hex(32))
+        write_private(draft, secrets.token_hex(32).encode("ascii"), exclusive=True)
         try:
             os.link(draft, path)
         except FileExistsError:

@@ -6,12 +6,17 @@ which rebuilds tables) can address every constraint by name on both databases.
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import g, has_request_context, request
 from sqlalchemy.orm import DeclarativeBase, Session
+
+from evalapp.paths import create_private, make_private
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -77,6 +82,20 @@ def str_enum(enum_cls: type[enum.StrEnum], name: str) -> sa.Enum:
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def private_database_file(database: str | None) -> None:
+    """Make the SQLite file readable by its owner only (0600), creating it empty when it does
+    not exist yet (SQLite takes an empty file for an empty database). SQLite gives the WAL and
+    shared-memory files it makes beside it the main file's mode, so they are private too;
+    ones left by an earlier run are set to 0600 here. In-memory databases have no file."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    with contextlib.suppress(FileExistsError):
+        os.close(create_private(path, exclusive=True))
+    for each in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        make_private(each)
+
+
 def configure_sqlite(engine: sa.Engine) -> None:
     """Make SQLite safe for many concurrent writers.
 
@@ -89,6 +108,8 @@ def configure_sqlite(engine: sa.Engine) -> None:
     secure_delete overwrites deleted rows with zeros, so the sealed ballots and spends that
     the ballot box deletes at close leave nothing in the file's free pages.
     """
+
+    private_database_file(engine.url.database)
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:

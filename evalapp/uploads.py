@@ -18,14 +18,14 @@ from flask_wtf.file import FileField
 
 from evalapp.tabular import Row, TableError, read_rows
 
+from evalapp.paths import private_folder, write_private
+
 MAX_AGE_SECONDS = 24 * 3600
 NAME = re.compile(r"^[0-9a-f]{32}\.(csv|xlsx)$")
 
 
 def _folder() -> Path:
-    folder = Path(current_app.instance_path) / "uploads"
-    folder.mkdir(exist_ok=True)
-    return folder
+    return private_folder(Path(current_app.instance_path) / "uploads")
 
 
 def keep(filename: str, content: bytes) -> str:
@@ -35,7 +35,7 @@ def keep(filename: str, content: bytes) -> str:
             old.unlink(missing_ok=True)
     extension = filename.rsplit(".", 1)[-1].lower()
     name = f"{secrets.token_hex(16)}.{extension}"
-    (folder / name).write_bytes(content)
+    write_private(folder / name, content, exclusive=True)
     return name
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from analysis import allocate_proportional, draw_stratified_sample, roster_fingerprint
 from analysis.commitment import (
+    LEGACY,
     DrawCommitment,
     DrawRecord,
     check_draw,
@@ -193,11 +194,10 @@ def test_a_changed_witness_value_changes_the_seed_and_the_sample():
 @pytest.mark.parametrize(("typed", "normal"), [
     ("3 5 1 6", "3516"),
     ("  ３　５ 1\t6\n", "3516"),  # full-width digits and an ideographic space
-    ("3\u200b 5 1 6", "3516"),  # a zero-width space pasted in
     # however the digits read out are written down, one value: whoever types it cannot pick
     # the transcription whose sample suits them
-    ("3516", "3516"), ("3-5-1-6", "3516"), ("3,5,1,6", "3516"), ("3、5、1、6", "3516"),
-    ("3，5。1；6", "3516"),
+    ("3516", "3516"), ("3-5-1-6", "3516"), ("3、5、1、6", "3516"), ("3；5：1/6", "3516"),
+    ("0３516", "03516"),  # a leading zero read out is kept
 ])
 def test_the_witness_value_is_normalised_before_it_is_hashed(typed, normal):
     assert normalise_witness(typed) == normal
@@ -205,7 +205,8 @@ def test_the_witness_value_is_normalised_before_it_is_hashed(typed, normal):
 
 
 @pytest.mark.parametrize("typed", ["", "  \u3000 ", "\u200b", "9" * 201, "红 六", "35A72",
-                                   "35\u0410", "3+5", "3½"])
+                                   "35\u0410", "3+5", "3½", "3\u200b 5 1 6", "3,5,1,6",
+                                   "3，5。1；6"])
 def test_an_empty_overlong_or_not_numeric_witness_value_is_refused(typed):
     """Digits only: letters (a Cyrillic А looks like a Latin A), symbols and fractions would
     each give another transcription of one value to choose among."""
@@ -230,8 +231,8 @@ def failing(checks) -> set[str]:
 
 def test_an_honest_record_passes_every_check():
     checks = check_draw(record())
-    assert [check.name for check in checks] == ["roster", "commitment", "witness", "seed",
-                                                "allocation", "sample"]
+    assert [check.name for check in checks] == ["scheme", "history", "roster", "commitment",
+                                                "witness", "seed", "allocation", "sample"]
     assert failing(checks) == set()
 
 
@@ -262,8 +263,10 @@ def test_a_legacy_record_is_checked_from_its_seed_alone():
     legacy = DrawRecord(members=MEMBERS, fraction=None, total=7, minimum=0,
                         roster_fingerprint=roster_fingerprint(MEMBERS), seed="2026-seed",
                         allocation={"机关党员": 4, "基层群众": 3},
-                        drawn=[member for ids in sample.values() for member in ids])
+                        drawn=[member for ids in sample.values() for member in ids],
+                        scheme=LEGACY)
     checks = check_draw(legacy)
-    assert [check.name for check in checks] == ["roster", "allocation", "sample"]
+    assert [check.name for check in checks] == ["scheme", "history", "roster", "allocation",
+                                                "sample"]
     assert failing(checks) == set()
     assert failing(check_draw(replace(legacy, seed="2027-seed"))) == {"sample"}

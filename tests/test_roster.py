@@ -155,7 +155,7 @@ def test_the_roster_is_frozen_once_a_draw_is_prepared(app, client, campaign_id):
     fixed = map_columns(client, upload(client, campaign_id, "r.csv", csv_bytes(GOOD[:4])),
                         confirm=True)
     assert fixed.status_code == 303 and len(roster(app, campaign_id)) == 3
-    prepare_and_draw_on_the_web(client, campaign_id, percent=40, reason="名册已更正")
+    prepare_and_draw_on_the_web(client, campaign_id, percent=40, reason="名册已更正，重新抽样")
     assert upload(client, campaign_id, "r.csv", csv_bytes(GOOD)).status_code == 409
 
 

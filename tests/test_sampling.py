@@ -16,7 +16,6 @@ from openpyxl import load_workbook
 
 from analysis import draw_stratified_sample
 from evalapp.audit.models import AuditEntry
-from evalapp.auth.models import Role
 from evalapp.campaigns.models import Campaign, RaterGroup
 from evalapp.extensions import db
 from evalapp.roster.models import DrawnPerson, RosterEntry, SampleDraw
@@ -25,14 +24,16 @@ from evalapp.tickets.models import Ticket, TicketBatch
 from evalapp.tickets.operations import issue_tickets
 from evalapp.tickets.tokens import normalize
 from tests.support.draws import (
+    campaign_with_roster,
     draw_with,
+    kept_secret_of,
     last_draw,
     make_legacy_draw,
     prepare,
     prepare_and_draw_on_the_web,
     set_aside,
 )
-from tests.support.factories import groups_of, make_campaign, make_user, make_world
+from tests.support.factories import groups_of, make_user
 from tests.support.race import all_at_once, form_token, logged_in
 from tests.support.sheets import CODE, pdf_text
 from tests.support.web import csrf_token, login
@@ -43,17 +44,7 @@ SIZES = (47, 33, 19, 1)  # per rater group
 @pytest.fixture
 def campaign_id(app, client):
     with app.app_context():
-        world = make_world()
-        make_user("organiser", world.customs)
-        make_user("auditor", world.customs, Role.AUDITOR)
-        campaign = make_campaign(world.customs)
-        for group, size in zip(groups_of(campaign), SIZES, strict=True):
-            db.session.add_all(RosterEntry(campaign_id=campaign.id, rater_group_id=group.id,
-                                           name=f"{group.name_zh}{n}",
-                                           staff_number=f"{group.position}-{n:03d}")
-                               for n in range(size))
-        db.session.commit()
-        campaign_id = campaign.id
+        campaign_id = campaign_with_roster(SIZES)
     login(client, "organiser")
     return campaign_id
 
@@ -131,15 +122,17 @@ def test_the_secret_is_shown_nowhere_before_the_draw(app, client, auditor, campa
     entry an organiser or auditor reads shows it while the draw is prepared."""
     location = prepare(client, campaign_id, percent=20).headers["Location"]
     record, _people = last_draw(app)
+    assert record.secret is None  # not in the database either (tests/test_draw_attack.py)
+    secret = kept_secret_of(app, record)
     pages = [location, f"{location}/notice", f"/campaigns/{campaign_id}/draws/"]
-    assert record.secret not in text_of(client, f"/campaigns/{campaign_id}/roster/")
+    assert secret not in text_of(client, f"/campaigns/{campaign_id}/roster/")
     for reader in (client, auditor):
         for path in pages:
             response = reader.get(path)
             assert response.status_code == 200, path
-            assert record.secret not in response.get_data(as_text=True), path
+            assert secret not in response.get_data(as_text=True), path
     for path in ("/audit/", "/audit/audit.csv"):
-        assert record.secret not in text_of(auditor, path)
+        assert secret not in text_of(auditor, path)
     assert client.get(f"{location}/people.xlsx").status_code == 409  # nobody drawn yet
     assert client.get(f"{location}/verify").status_code == 409
 
@@ -160,7 +153,8 @@ def test_a_prepared_draw_blocks_another_and_is_set_aside_only_with_a_reason(
     assert draw_with(client, location, "1 2 3").status_code == 409  # set aside for good
     # the next draw is a new record with its own commitment, and needs its reason
     assert prepare(client, campaign_id, percent=20).status_code == 422
-    second = prepare_and_draw_on_the_web(client, campaign_id, percent=20, reason="第1次作废")
+    second = prepare_and_draw_on_the_web(client, campaign_id, percent=20,
+                                         reason="第1次因名册有误作废")
     record, people = last_draw(app)
     assert record.sequence == 2 and record.commitment != first.commitment and len(people) == 20
     assert second != location
@@ -186,10 +180,11 @@ def test_a_mistyped_or_empty_witness_value_is_refused(app, client, campaign_id):
     location = prepare(client, campaign_id, total=5).headers["Location"]
     differs = draw_with(client, location, "3 5 1 6", again="3 5 1 9")
     assert differs.status_code == 422 and "两次输入不一致" in differs.get_data(as_text=True)
-    blank = draw_with(client, location, "\u200b")  # invisible: nothing left to hash
-    assert blank.status_code == 422 and "请用数字输入见证值" in blank.get_data(as_text=True)
+    blank = draw_with(client, location, "- -")  # nothing to hash
+    assert blank.status_code == 422 and "请用数字 0-9 输入见证值" in blank.get_data(as_text=True)
     letters = draw_with(client, location, "3 5 A 6")  # a letter: another transcription
-    assert letters.status_code == 422 and "请用数字输入见证值" in letters.get_data(as_text=True)
+    assert letters.status_code == 422 and "请用数字 0-9 输入见证值" in letters.get_data(
+        as_text=True)
     too_long = draw_with(client, location, "9" * 201)
     assert too_long.status_code == 422
     record, people = last_draw(app)
@@ -225,7 +220,7 @@ def test_a_minimum_lifts_a_small_group_to_all_of_it(app, client, campaign_id):
 def test_auditors_verify_a_draw_in_plain_chinese(app, client, auditor, campaign_id):
     location = prepare_and_draw_on_the_web(client, campaign_id, total=10)
     page = text_of(auditor, f"{location}/verify")
-    assert page.count("相符</strong>") == 6 and "不符" not in page
+    assert page.count("相符</strong>") == 8 and "不符" not in page
     assert "记录相符：抽中名单由名册、事先公布的承诺值、见证值和公布的秘密值得出" in page
     assert prepare(auditor, campaign_id, total=3).status_code == 403  # auditors do not draw
     assert draw_with(auditor, location, "1").status_code == 403
@@ -286,15 +281,16 @@ def test_verify_draw_at_the_console(app, client, runner, campaign_id):
     refused = runner.invoke(args=["verify-draw", str(campaign_id)])
     assert refused.exit_code == 1 and "没有这次抽样" in refused.output
     prepare_and_draw_on_the_web(client, campaign_id, total=10)
-    prepare(client, campaign_id, total=10, reason="再抽一次")
+    prepare(client, campaign_id, total=10, reason="再抽一次以作核对")
     pending = runner.invoke(args=["verify-draw", str(campaign_id), "--draw", "2"])
     assert pending.exit_code == 1 and "尚未抽取或已作废" in pending.output
     result = runner.invoke(args=["verify-draw", str(campaign_id)])  # the last draw made: 1
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == f"测评 {campaign_id} · 第 1 次抽样"
-    assert [line[0] for line in lines[1:7]] == ["✓"] * 6
-    assert lines[7].startswith("记录相符")
+    assert lines[1].startswith("不能证明承诺值已事先公布")  # nobody acknowledged it
+    assert [line[0] for line in lines[2:10]] == ["✓"] * 8
+    assert lines[10].startswith("记录相符")
 
 
 def test_a_record_file_is_checked_without_the_database(app, auditor, client, runner,
@@ -330,7 +326,7 @@ def test_a_legacy_draw_reads_and_verifies_as_one(app, client, auditor, runner, c
         assert "旧式抽样：种子由系统或组织者选定" in text_of(reader, location)
         assert "已抽样（旧式：无承诺值）" in text_of(reader, f"/campaigns/{campaign_id}/draws/")
     page = text_of(auditor, f"{location}/verify")
-    assert page.count("相符</strong>") == 3 and "旧式抽样" in page
+    assert page.count("相符</strong>") == 5 and "旧式抽样" in page
     assert client.get(f"{location}/notice").status_code == 404  # nothing was committed
     result = runner.invoke(args=["verify-draw", str(campaign_id)])
     assert result.exit_code == 0 and "旧式抽样" in result.output

@@ -35,6 +35,7 @@ ACTIONS = {
     "sample.prepare": _l("Sample draw prepared (roster frozen, commitment published)"),
     "sample.draw": _l("Sample drawn"),
     "sample.abandon": _l("Prepared sample draw set aside"),
+    "sample.acknowledge": _l("Commitment of a sample draw acknowledged as received"),
     "sample.export": _l("Drawn list downloaded"),
     "tickets.issue": _l("Tickets issued"),
     "tickets.issue_from_draw": _l("Tickets issued from a draw"),

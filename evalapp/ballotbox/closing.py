@@ -24,7 +24,7 @@ from nacl.public import PrivateKey
 from evalapp.ballotbox.custody import key_folder
 from evalapp.ballotbox.operations import open_box
 from evalapp.extensions import db
-from evalapp.paths import write_atomically
+from evalapp.paths import private_folder, write_atomically
 
 STALE_SECONDS = 120
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def read_progress(instance_path: str, campaign_id: int) -> Progress | None:
 
 def _write(instance_path: str, campaign_id: int, state: str, done: int, total: int) -> None:
     path = progress_file(instance_path, campaign_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     write_atomically(path, json.dumps({"state": state, "done": done, "total": total,
                                        "updated": time.time()}).encode())
 

@@ -31,6 +31,8 @@ from nacl.encoding import RawEncoder
 from nacl.hash import blake2b
 from nacl.public import PrivateKey
 
+from evalapp.paths import private_folder
+
 SECRET_BYTES = 16
 _CHECK_BYTES = 3
 _SHARE_CHARACTERS = 32  # base32 of number (1 byte) + share (16) + check (3)
@@ -52,7 +54,7 @@ def new_server_key(instance_path: str) -> bytes:
     private = PrivateKey.generate()
     public = bytes(private.public_key)
     path = key_file(instance_path, public)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(bytes(private))
@@ -73,7 +75,7 @@ def keying_key(instance_path: str, public_key: bytes) -> bytes:
     only the first link does; a reader never sees a half-written file."""
     path = keying_key_file(instance_path, public_key)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
         partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:

@@ -22,6 +22,7 @@ from analysis.recount import (
 from evalapp.audit.operations import record
 from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.extensions import db
+from evalapp.paths import write_private
 from evalapp.results.compute import campaign_results
 from evalapp.results.exports import EXPORTS
 from evalapp.results.published import export_digest, published_figures, recount_settings
@@ -37,7 +38,7 @@ from evalapp.results.published import export_digest, published_figures, recount_
 def report_command(campaign_id: int, fmt: str, output: Path) -> None:
     """Export the results of a closed campaign (CAMPAIGN is its number, as in its address)."""
     campaign = _closed(campaign_id)
-    output.write_bytes(EXPORTS[fmt].build(campaign_results(campaign)))
+    write_private(output, EXPORTS[fmt].build(campaign_results(campaign)))
     record("results.export", user=None, campaign=campaign, format=fmt, via="command line")
     db.session.commit()
     click.echo(f"{output} ({output.stat().st_size:,} bytes)")

@@ -42,7 +42,13 @@ from flask import Flask, current_app
 from flask_babel import force_locale, get_locale
 
 from evalapp.campaigns.models import Campaign
-from evalapp.paths import PACKAGE_DIR, TRANSLATIONS_DIR, write_atomically
+from evalapp.paths import (
+    PACKAGE_DIR,
+    TRANSLATIONS_DIR,
+    create_private,
+    private_folder,
+    write_atomically,
+)
 
 
 def _outputs_digest() -> str:
@@ -177,14 +183,14 @@ def _make_folder(folder: Path) -> None:
     if folder.parent.is_dir():
         for other in folder.parent.glob(f"{campaign_prefix}*"):
             shutil.rmtree(other, ignore_errors=True)
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
 
 
 def _claim(marker: Path) -> bool:
     """Whether this process may build: it created the marker, or took over a stale one."""
     _make_folder(marker.parent)
     try:
-        descriptor = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        descriptor = create_private(marker, exclusive=True)
     except FileExistsError:
         try:
             if time.time() - marker.stat().st_mtime < STALE_SECONDS:

@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from analysis.commitment import COMMITTED, LEGACY
 from evalapp.auth.models import User
 from evalapp.campaigns.models import RaterGroup
 from evalapp.database import UTCDateTime
@@ -44,18 +45,22 @@ class SampleDraw(db.Model):
 
     A committed draw (issue 18) lives in two steps. Prepared: the roster's fingerprint, the
     parameters and the allocation are fixed, and `commitment` (analysis.commitment) is
-    published; `secret` is held but shown on no page. Drawn: a witness's value is entered,
+    published; the secret is kept in a file of the instance folder (evalapp.sampling.custody),
+    never in the database, and a second account (an auditor, a leader or a scrutineer) may
+    acknowledge the commitment as received. Drawn: a witness's value is entered,
     the seed is derived from it and the secret, the people are drawn and the secret is shown
     on the record from then on. A prepared draw may instead be abandoned, with its reason;
     its secret is then shown too (nothing depends on it any more). Every record is kept.
 
-    Who can read the secret before the draw: whoever reads the database (its administrator,
-    its backups), never a user through the app. That is enough: knowing the secret early lets
-    one predict the sample only once the witness's value is known, at the meeting, when the
-    draw is made in front of everyone; steering would need the value too.
+    Who can read the secret before the draw: whoever reads the instance folder (root on the
+    server), not the database's administrator nor its backups (`secret_withheld`): with the
+    secret, a reader could tabulate the sample for every witness value before the meeting
+    and know which value to type in place of the one read out.
 
     A legacy draw (made before commitments) has a seed and no commitment: the seed was chosen
     by the system or typed by the organiser, so it can be reproduced but not shown unsteered.
+    `scheme` says which a draw is; it is written when the draw is prepared (migration 0016
+    marked the draws already recorded), so erasing a commitment does not make a legacy draw.
     """
 
     __tablename__ = "sample_draws"
@@ -77,9 +82,20 @@ class SampleDraw(db.Model):
             name="legacy_draw_drawn",
         ),
         sa.CheckConstraint(
-            "commitment IS NULL OR (secret IS NOT NULL AND parameters IS NOT NULL)",
+            "commitment IS NULL OR (parameters IS NOT NULL "
+            "AND (secret IS NOT NULL OR drawn_at IS NULL))",
             name="commitment_complete",
         ),
+        sa.CheckConstraint(
+            "commitment IS NULL OR drawn_at IS NOT NULL OR abandoned_at IS NOT NULL "
+            "OR secret IS NULL",
+            name="secret_withheld",
+        ),
+        sa.CheckConstraint(f"scheme IN ('{LEGACY}', '{COMMITTED}')", name="scheme_known"),
+        sa.CheckConstraint(f"(scheme = '{LEGACY}') = (commitment IS NULL)",
+                           name="scheme_matches_commitment"),
+        sa.CheckConstraint("acknowledged_by_id IS NULL OR acknowledged_at IS NOT NULL",
+                           name="acknowledged_with_time"),
         sa.CheckConstraint("(seed IS NULL) = (drawn_at IS NULL)", name="drawn_with_seed"),
         sa.CheckConstraint(
             "commitment IS NULL OR (witness IS NULL) = (drawn_at IS NULL)",
@@ -117,8 +133,15 @@ class SampleDraw(db.Model):
     reason: Mapped[str | None] = mapped_column(sa.Text)
     abandoned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     abandon_reason: Mapped[str | None] = mapped_column(sa.Text)
+    scheme: Mapped[str] = mapped_column(sa.String(12), default=COMMITTED)
+    # The commitment acknowledged as received by a second account, before the draw.
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
 
-    drawn_by: Mapped[User | None] = relationship()
+    drawn_by: Mapped[User | None] = relationship(foreign_keys=[drawn_by_id])
+    acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[acknowledged_by_id])
     people: Mapped[list[DrawnPerson]] = relationship(cascade="all, delete-orphan")
 
     @property
@@ -134,6 +157,16 @@ class SampleDraw(db.Model):
     def revealed_secret(self) -> str | None:
         """The secret, once it may be shown: after the draw or its abandonment."""
         return None if self.pending else self.secret
+
+
+def current_draw(campaign_id: int) -> SampleDraw | None:
+    """The campaign's current draw: its last one not set aside (drawn, or prepared and
+    waiting). Tickets are issued from it alone, so that after a redraw the organiser cannot
+    issue from whichever draw suits; migration 0016's trigger holds the database to it."""
+    return db.session.scalar(
+        sa.select(SampleDraw).where(SampleDraw.campaign_id == campaign_id,
+                                    SampleDraw.abandoned_at.is_(None))
+        .order_by(SampleDraw.sequence.desc()).limit(1))
 
 
 class DrawnPerson(db.Model):

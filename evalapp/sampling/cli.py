@@ -11,11 +11,11 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from analysis.commitment import check_draw, record_from_json
+from analysis.commitment import LEGACY, check_draw, record_from_json
 from evalapp.extensions import db
 from evalapp.roster.models import SampleDraw
 from evalapp.sampling.operations import DrawNotMade
-from evalapp.sampling.verification import Verification, in_words, verification
+from evalapp.sampling.verification import Verification, in_words, publication, verification
 
 
 @click.command("verify-draw")
@@ -45,6 +45,8 @@ def verify_draw_command(campaign_id: int | None, sequence: int | None,
             f"第 {draw.sequence} 次抽样尚未抽取或已作废，无可核验 / draw {draw.sequence} was "
             "not drawn: there is nothing to check") from None
     click.echo(f"测评 {campaign_id} · 第 {draw.sequence} 次抽样")
+    if draw.committed:
+        click.echo(publication(draw).statement())
     _report(result)
 
 
@@ -68,7 +70,7 @@ def _from_file(path: Path) -> Verification:
     # (RecursionError: JSON nested deeper than Python's recursion limit)
     except (ValueError, TypeError, AttributeError, RecursionError) as error:
         raise click.ClickException(f"无法读取抽样记录文件 / not a draw record: {error}") from None
-    return in_words(checks, legacy=record.commitment is None)
+    return in_words(checks, legacy=record.scheme == LEGACY)
 
 
 def _report(result: Verification) -> None:

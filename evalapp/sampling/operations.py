@@ -1,32 +1,49 @@
 """Draws nobody can steer: prepared (roster frozen, commitment published), then drawn with a
 witness's value, then checked by anyone (analysis.commitment explains the construction).
 
-Every record is kept: a draw after the first needs its reason, and a prepared draw can only
-be set aside with one, because preparing again and again until a commitment suits would be
-the way to steer."""
+Every record is kept: a draw after the first needs a real reason (is_real_reason), and so does
+setting a prepared draw aside, because preparing again and again until a sample suits would
+be the way to steer; every earlier draw is on each draw's record; and tickets are issued from
+the current draw only (evalapp.roster.models.current_draw)."""
 
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 
 from analysis import allocate_proportional, draw_stratified_sample, roster_fingerprint
 from analysis.commitment import (
+    COMMITTED,
+    LEGACY,
     SECRET_BYTES,
     DrawCheck,
     DrawCommitment,
     DrawRecord,
+    EarlierDraw,
     check_draw,
     draw_parameters,
     normalise_witness,
 )
-from evalapp.auth.models import User
+from evalapp.audit.models import AuditEntry
+from evalapp.auth.models import Role, User
 from evalapp.campaigns.models import Campaign
 from evalapp.database import utcnow
 from evalapp.extensions import db
 from evalapp.roster.models import DrawnPerson, RosterEntry, SampleDraw
+from evalapp.sampling.custody import keep_secret, kept_secret
+
+# A reason is real when it holds at least REASON_CHARACTERS letters or digits (a Chinese
+# character is a letter), at least REASON_DISTINCT of them different: "。", "...", "111111"
+# and "啊啊啊啊啊啊" are not reasons. Said on the page where a reason is asked for.
+REASON_CHARACTERS = 6
+REASON_DISTINCT = 4
+# Who may acknowledge a commitment as received: a second account, never an organiser.
+ACKNOWLEDGERS = frozenset({Role.AUDITOR, Role.LEADER, Role.SCRUTINEER})
 
 
 @dataclass(frozen=True)
@@ -43,6 +60,26 @@ class DrawPending(RuntimeError):
     def __init__(self, draw: SampleDraw) -> None:
         super().__init__(f"draw {draw.sequence} is prepared and not drawn")
         self.draw = draw
+
+
+class ThinReason(ValueError):
+    """A redraw, or setting a prepared draw aside, with no real reason (is_real_reason)."""
+
+
+class SecretLost(RuntimeError):
+    """The prepared draw's secret is not in the instance folder, or is not the one committed
+    to: it cannot be drawn, only set aside."""
+
+
+class NotAnAcknowledger(PermissionError):
+    """Only an auditor, a leader or a scrutineer acknowledges a commitment."""
+
+
+def is_real_reason(text: str | None) -> bool:
+    """Whether `text` is a reason by REASON_CHARACTERS' rule (after NFKC)."""
+    meaningful = [char for char in unicodedata.normalize("NFKC", text or "")
+                  if unicodedata.category(char)[0] in "LN"]
+    return len(meaningful) >= REASON_CHARACTERS and len(set(meaningful)) >= REASON_DISTINCT
 
 
 class DrawNotPending(RuntimeError):
@@ -93,8 +130,11 @@ def prepare_draw(campaign: Campaign, request: DrawRequest, *,
     fresh bytes from the operating system's generator, as always on the organiser's pages;
     the demo and the tests give their own (`secret`) to repeat a draw.
 
-    Raises DrawPending while another prepared draw waits, and ValueError when the request
-    cannot be met by this roster (analysis.allocate_proportional says why). Flushes."""
+    The secret goes to the instance folder (evalapp.sampling.custody), not to the database.
+
+    Raises DrawPending while another prepared draw waits, ThinReason for a draw after the
+    first without a real reason, and ValueError when the request cannot be met by this
+    roster (analysis.allocate_proportional says why). Flushes."""
     # One preparation at a time per campaign (PostgreSQL; SQLite's writers queue anyway), so
     # that two organisers at once cannot both find no pending draw. NO KEY UPDATE leaves the
     # campaign's tickets and ballots, which only reference it, free to be written meanwhile.
@@ -110,6 +150,8 @@ def prepare_draw(campaign: Campaign, request: DrawRequest, *,
     previous = db.session.scalar(
         sa.select(sa.func.max(SampleDraw.sequence)).where(SampleDraw.campaign_id == campaign.id))
     sequence = (previous or 0) + 1
+    if sequence > 1 and not is_real_reason(request.reason):
+        raise ThinReason("a draw after the first needs a real reason")
     commitment = DrawCommitment(
         secret if secret is not None else secrets.token_bytes(SECRET_BYTES),
         roster_fingerprint(roster.members),
@@ -120,10 +162,11 @@ def prepare_draw(campaign: Campaign, request: DrawRequest, *,
         total=request.total, minimum_per_group=request.minimum_per_group,
         allocation={str(stratum): count for stratum, count in allocation.items()},
         roster_fingerprint=commitment.roster_fingerprint, commitment=commitment.digest(),
-        secret=commitment.secret.hex(), parameters=commitment.parameters,
-        prepared_at=utcnow(), reason=request.reason)
+        parameters=commitment.parameters, scheme=COMMITTED, prepared_at=utcnow(),
+        reason=request.reason)
     db.session.add(draw)
     db.session.flush()
+    keep_secret(current_app.instance_path, draw.commitment, commitment.secret)
     return draw
 
 
@@ -131,18 +174,23 @@ def make_draw(draw: SampleDraw, witness_typed: str, *, user: User | None) -> Sam
     """Draw a prepared draw with the witness's value: seed from the secret and the value, the
     people drawn, the secret revealed on the record.
 
-    Raises DrawNotPending, ValueError for an empty or over-long value
-    (analysis.commitment.normalise_witness) and RosterChanged when the roster is not the one
-    committed to (it is frozen, so only a change behind the app's back does that). Flushes."""
+    Raises DrawNotPending, WitnessRefused (a ValueError) for a value that is not digits as
+    read out (analysis.commitment.normalise_witness), RosterChanged when the roster is not the
+    one committed to (it is frozen, so only a change behind the app's back does that) and
+    SecretLost. Flushes."""
     if not draw.committed or not draw.pending:
         raise DrawNotPending(f"draw {draw.sequence} is not waiting for a witness value")
     witness = normalise_witness(witness_typed)
+    secret = _kept_secret(draw)
+    if secret is None:
+        raise SecretLost(f"the secret of draw {draw.sequence} is not in the instance folder")
     roster = roster_of(draw_campaign(draw))
     if roster_fingerprint(roster.members) != draw.roster_fingerprint:
         raise RosterChanged(f"the roster of draw {draw.sequence} has changed")
-    seed = _commitment(draw).seed(witness)
+    seed = _commitment(draw, secret).seed(witness)
     sample = draw_stratified_sample(roster.members, draw.allocation, seed)
     draw.witness_typed, draw.witness, draw.seed = witness_typed, witness, seed
+    draw.secret = secret.hex()
     draw.drawn_at, draw.drawn_by = utcnow(), user
     draw.people = [DrawnPerson(roster_entry_id=roster.entry_ids[staff_number])
                    for drawn in sample.values() for staff_number in drawn]
@@ -151,15 +199,33 @@ def make_draw(draw: SampleDraw, witness_typed: str, *, user: User | None) -> Sam
 
 
 def abandon_draw(draw: SampleDraw, reason: str) -> SampleDraw:
-    """Set a prepared draw aside, with its reason; it stays on record (its secret shown).
+    """Set a prepared draw aside, with its reason; it stays on record (its secret shown, when
+    the instance folder still holds it).
 
-    Raises DrawNotPending, and ValueError for an empty reason. Flushes."""
+    Raises DrawNotPending, and ThinReason without a real reason. Flushes."""
     if not draw.committed or not draw.pending:
         raise DrawNotPending(f"draw {draw.sequence} is not waiting for a witness value")
-    if not reason.strip():
-        raise ValueError("setting a prepared draw aside needs a reason")
+    if not is_real_reason(reason):
+        raise ThinReason("setting a prepared draw aside needs a real reason")
+    secret = _kept_secret(draw)
     draw.abandoned_at, draw.abandon_reason = utcnow(), reason.strip()
+    draw.secret = secret.hex() if secret is not None else None
     db.session.flush()
+    return draw
+
+
+def acknowledge_draw(draw: SampleDraw, user: User) -> SampleDraw:
+    """A second account (ACKNOWLEDGERS) says it received the commitment, as printed on the
+    meeting notice, before the draw: the time is the server's, and the organiser cannot give
+    it alone. The first acknowledgement stands. Raises DrawNotPending once the draw is drawn
+    or set aside, and NotAnAcknowledger. Flushes."""
+    if user.role not in ACKNOWLEDGERS:
+        raise NotAnAcknowledger(f"a {user.role} does not acknowledge commitments")
+    if not draw.committed or not draw.pending:
+        raise DrawNotPending(f"draw {draw.sequence} is not waiting for a witness value")
+    if draw.acknowledged_at is None:
+        draw.acknowledged_at, draw.acknowledged_by = utcnow(), user
+        db.session.flush()
     return draw
 
 
@@ -177,9 +243,16 @@ def draw_campaign(draw: SampleDraw) -> Campaign:
     return campaign
 
 
-def _commitment(draw: SampleDraw) -> DrawCommitment:
-    return DrawCommitment(bytes.fromhex(draw.secret or ""), draw.roster_fingerprint,
-                          draw.parameters or "")
+def _commitment(draw: SampleDraw, secret: bytes) -> DrawCommitment:
+    return DrawCommitment(secret, draw.roster_fingerprint, draw.parameters or "")
+
+
+def _kept_secret(draw: SampleDraw) -> bytes | None:
+    """The secret from the instance folder, when it is the one committed to."""
+    secret = kept_secret(current_app.instance_path, draw.commitment or "")
+    if secret is None or _commitment(draw, secret).digest() != draw.commitment:
+        return None
+    return secret
 
 
 def draw_record(draw: SampleDraw) -> DrawRecord:
@@ -197,11 +270,50 @@ def draw_record(draw: SampleDraw) -> DrawRecord:
         drawn=[staff_of.get(person.roster_entry_id, f"#{person.roster_entry_id}")
                for person in draw.people],
         parameters=draw.parameters, commitment=draw.commitment, secret=draw.secret,
-        witness_typed=draw.witness_typed, witness=draw.witness)
+        witness_typed=draw.witness_typed, witness=draw.witness, scheme=draw.scheme,
+        sequence=draw.sequence, earlier=tuple(map(_earlier, earlier_draws(draw))))
+
+
+def earlier_draws(draw: SampleDraw) -> list[SampleDraw]:
+    """Every draw of the campaign before this one, first first."""
+    return list(db.session.scalars(sa.select(SampleDraw).where(
+        SampleDraw.campaign_id == draw.campaign_id, SampleDraw.sequence < draw.sequence)
+        .order_by(SampleDraw.sequence)))
+
+
+def _earlier(draw: SampleDraw) -> EarlierDraw:
+    state = "drawn" if draw.drawn_at else "set aside" if draw.abandoned_at else "prepared"
+    return EarlierDraw(
+        sequence=draw.sequence, scheme=draw.scheme, state=state, reason=draw.reason,
+        commitment=draw.commitment, secret=draw.revealed_secret, witness=draw.witness,
+        seed=draw.seed, prepared_at=iso_time(draw.prepared_at), drawn_at=iso_time(draw.drawn_at),
+        set_aside=draw.abandon_reason)
+
+
+def iso_time(moment: datetime | None) -> str | None:
+    """A time on a record: ISO 8601 (UTC), or None."""
+    return moment.isoformat() if moment is not None else None
 
 
 def verify_draw(draw: SampleDraw) -> tuple[DrawCheck, ...]:
     """Recompute a drawn draw from the roster as stored and its record (analysis.check_draw):
     one check per step, each saying whether it matches. A legacy draw is checked from its
-    seed. Raises DrawNotMade for a draw not drawn."""
-    return check_draw(draw_record(draw))
+    seed, and only when nothing says it was committed: the record's scheme, an earlier
+    committed draw, or the audit log's entry for its preparation (whoever erased the
+    commitment and the scheme in the database must also erase that entry, which the log's
+    own protection shows). Raises DrawNotMade for a draw not drawn."""
+    checks = check_draw(draw_record(draw))
+    logged = audited_commitment(draw)
+    if draw.scheme == LEGACY and logged is not None:
+        scheme = DrawCheck("scheme", False, LEGACY, f"{COMMITTED} ({logged})")
+        checks = tuple(scheme if check.name == "scheme" else check for check in checks)
+    return checks
+
+
+def audited_commitment(draw: SampleDraw) -> str | None:
+    """The commitment the audit log recorded when this draw was prepared, if it did."""
+    for detail in db.session.scalars(sa.select(AuditEntry.detail).where(
+            AuditEntry.campaign_id == draw.campaign_id, AuditEntry.action == "sample.prepare")):
+        if isinstance(detail, dict) and detail.get("draw") == draw.sequence:
+            return str(detail.get("commitment"))
+    return None

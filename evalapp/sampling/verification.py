@@ -4,18 +4,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from flask import current_app
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from analysis.commitment import DrawCheck
+from analysis.commitment import LEGACY, DrawCheck
 from evalapp.roster.models import SampleDraw
 from evalapp.sampling.operations import verify_draw
 
 CHECK_LABELS = {
+    "scheme": _l("Kind of draw: a draw prepared with a commitment stays one (only a draw "
+                 "recorded before commitments existed reads as legacy)"),
+    "history": _l("Earlier draws: every earlier draw of the campaign is on the record, each "
+                  "redraw with its reason"),
     "roster": _l("Roster fingerprint: the roster as stored now is the one the draw used"),
     "commitment": _l("Commitment: SHA-256 of the revealed secret, the roster fingerprint and "
-                     "the parameters is the commitment published before the draw"),
+                     "the parameters is the commitment recorded when the draw was prepared "
+                     "(whether it was published beforehand is said separately)"),
     "witness": _l("Witness value: what was typed, normalised, is the value recorded"),
     "seed": _l("Seed: SHA-256 of the secret and the witness value is the seed recorded"),
     "allocation": _l("Allocation: the number drawn from each group follows from the roster "
@@ -54,9 +62,56 @@ class Verification:
                  "commitment, the witness value and the revealed secret.")
 
 
+@dataclass(frozen=True)
+class Publication:
+    """Whether the commitment is shown to have been published before the draw: acknowledged
+    as received by a second account (`by`, `at`) at least `margin` minutes (the setting
+    DRAW_NOTICE_MARGIN_MINUTES) before it was drawn; `minutes` is how long before, None when
+    not acknowledged or not yet drawn. Times come from the server, so the organiser cannot
+    give them alone."""
+
+    by: str | None
+    at: datetime | None
+    minutes: int | None
+    margin: int
+
+    @property
+    def beforehand(self) -> bool:
+        return self.minutes is not None and self.minutes >= self.margin
+
+    def statement(self) -> str:
+        if self.at is None:
+            return _("Not shown to have been published beforehand: no second account (an "
+                     "auditor, a leader or a scrutineer) acknowledged the commitment before "
+                     "the draw.")
+        when = format_datetime(self.at, "short")
+        if self.minutes is None:
+            return _("Commitment acknowledged by %(name)s at %(when)s; not drawn yet.",
+                     name=self.by or "—", when=when)
+        if self.beforehand:
+            return _("Published beforehand: acknowledged by %(name)s at %(when)s, %(minutes)d "
+                     "minutes before the draw.", name=self.by or "—", when=when,
+                     minutes=self.minutes)
+        return _("Not shown to have been published beforehand: acknowledged by %(name)s at "
+                 "%(when)s, only %(minutes)d minutes before the draw (at least %(margin)d "
+                 "are required).", name=self.by or "—", when=when, minutes=self.minutes,
+                 margin=self.margin)
+
+
+def publication(draw: SampleDraw) -> Publication:
+    """The draw's Publication (a prepared draw's too: then `minutes` is None)."""
+    acknowledged = draw.acknowledged_at
+    minutes = None
+    if acknowledged is not None and draw.drawn_at is not None:
+        minutes = int((draw.drawn_at - acknowledged).total_seconds() // 60)
+    by = draw.acknowledged_by.display_name if draw.acknowledged_by else None
+    return Publication(by, acknowledged, minutes,
+                       int(current_app.config["DRAW_NOTICE_MARGIN_MINUTES"]))
+
+
 def verification(draw: SampleDraw) -> Verification:
     """Every check of `verify_draw`, in words. Raises what verify_draw raises."""
-    return in_words(verify_draw(draw), legacy=not draw.committed)
+    return in_words(verify_draw(draw), legacy=draw.scheme == LEGACY)
 
 
 def in_words(checks: tuple[DrawCheck, ...], *, legacy: bool) -> Verification:

@@ -13,7 +13,7 @@ from flask_login import current_user
 from openpyxl import Workbook
 from werkzeug.wrappers import Response
 
-from analysis.commitment import WITNESS_MAX_LENGTH, record_to_json
+from analysis.commitment import WitnessRefused, record_to_json
 from evalapp.audit.operations import record
 from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
@@ -22,22 +22,51 @@ from evalapp.campaigns.models import Campaign, CampaignStatus, RaterGroup
 from evalapp.extensions import db
 from evalapp.roster.models import DrawnPerson, RosterEntry, SampleDraw
 from evalapp.sampling.operations import (
+    ACKNOWLEDGERS,
     DrawPending,
     DrawRequest,
     RosterChanged,
+    SecretLost,
+    ThinReason,
     abandon_draw,
+    acknowledge_draw,
     draw_record,
+    earlier_draws,
+    is_real_reason,
+    iso_time,
     make_draw,
     prepare_draw,
     roster_of,
 )
-from evalapp.sampling.verification import verification
+from evalapp.sampling.verification import publication, verification
 from evalapp.spreadsheets import XLSX_MIMETYPE, append_row, fit_columns, workbook_bytes
 from evalapp.tickets.download import Printing, sheet_response
-from evalapp.tickets.operations import BatchSummary, batch_summaries, issue_tickets
-from forms.sampling import AbandonDrawForm, DrawForm, IssueFromDrawForm, WitnessForm
+from evalapp.tickets.operations import (
+    BatchSummary,
+    NotCurrentDraw,
+    batch_summaries,
+    draw_issuable,
+    issue_tickets,
+)
+from forms.sampling import (
+    AbandonDrawForm,
+    AcknowledgeForm,
+    DrawForm,
+    IssueFromDrawForm,
+    WitnessForm,
+    witness_refusal,
+)
 
 bp = Blueprint("sampling", __name__, url_prefix="/campaigns/<int:campaign_id>/draws")
+# Who reads a campaign's draws: the organiser, and the second accounts who acknowledge a
+# commitment and check the draw.
+READERS = (Role.ORGANISER, *sorted(ACKNOWLEDGERS))
+
+
+def _thin_reason() -> str:
+    return _("Give a real reason: at least 6 letters, Chinese characters or digits, at least "
+             "4 of them different (punctuation, spaces and repeated characters do not "
+             "count). It stays on the record with every draw.")
 
 
 def _draws(campaign: Campaign) -> list[SampleDraw]:
@@ -63,9 +92,9 @@ def index(campaign_id: int) -> Response | tuple[str, int]:
         if campaign.status is CampaignStatus.CLOSED:
             abort(409)
         if form.validate():
-            if draws and not (form.reason.data or "").strip():
+            if draws and not is_real_reason(form.reason.data):
                 form.reason.errors.append(_("A second draw needs a written reason; the first "
-                                            "stays on record."))
+                                            "stays on record.") + " " + _thin_reason())
             else:
                 return _prepare(campaign, form)
     return render_template("sampling/index.html", campaign=campaign, draws=draws, form=form,
@@ -87,6 +116,9 @@ def _prepare(campaign: Campaign, form: DrawForm) -> Response:
             minimum_per_group=form.minimum.data or 0,
             reason=(form.reason.data or "").strip() or None,
         ))
+    except ThinReason:
+        flash(_thin_reason(), "error")
+        return back
     except DrawPending as pending:
         flash(_("Draw %(number)d is prepared and waits for its witness value: draw it or set "
                 "it aside before preparing another.", number=pending.draw.sequence), "error")
@@ -132,7 +164,7 @@ def _drawn(draw: SampleDraw) -> list[RosterEntry]:
 
 
 @bp.get("/<int:draw_id>")
-@role_required(Role.ORGANISER, Role.AUDITOR)
+@role_required(*READERS)
 def detail(campaign_id: int, draw_id: int) -> str:
     campaign = campaign_for(current_user, campaign_id)
     return _detail_page(campaign, _draw_of(campaign, draw_id))
@@ -146,11 +178,14 @@ def _detail_page(campaign: Campaign, draw: SampleDraw, *,
                            form=form or IssueFromDrawForm(formdata=None),
                            witness=witness or WitnessForm(formdata=None),
                            abandon=abandon or AbandonDrawForm(formdata=None),
+                           acknowledge=AcknowledgeForm(formdata=None),
+                           acknowledger=current_user.role in ACKNOWLEDGERS,
+                           publication=publication(draw), issuable=draw_issuable(draw),
                            issued=_issued_from(campaign, draw))
 
 
 @bp.get("/<int:draw_id>/notice")
-@role_required(Role.ORGANISER, Role.AUDITOR)
+@role_required(*READERS)
 def notice(campaign_id: int, draw_id: int) -> str:
     """The commitment as printed for the meeting notice (print CSS: the page is the sheet)."""
     campaign = campaign_for(current_user, campaign_id)
@@ -158,7 +193,8 @@ def notice(campaign_id: int, draw_id: int) -> str:
     if not draw.committed:
         abort(404)
     return render_template("sampling/notice.html", campaign=campaign, draw=draw,
-                           groups=_groups(campaign), roster=roster_of(campaign).members)
+                           groups=_groups(campaign), roster=roster_of(campaign).members,
+                           margin=publication(draw).margin)
 
 
 def _pending_of(campaign_id: int, draw_id: int) -> tuple[Campaign, SampleDraw]:
@@ -181,12 +217,15 @@ def draw_(campaign_id: int, draw_id: int) -> Response | tuple[str, int]:
     if form.validate():
         try:
             make_draw(draw, form.witness.data, user=current_user)
-        except ValueError:
-            form.witness.errors.append(_("Type the witness value in digits (spaces and "
-                                         "punctuation between them do not count), at most "
-                                         "%(count)d digits.", count=WITNESS_MAX_LENGTH))
+        except WitnessRefused as error:  # the form said so already; kept for a direct call
+            form.witness.errors.append(witness_refusal(error))
         except RosterChanged:
             abort(409)
+        except SecretLost:
+            flash(_("The secret of this prepared draw is not in the instance folder (or is not "
+                    "the one committed to), so it cannot be drawn: set it aside, with that "
+                    "reason, and prepare a new draw."), "error")
+            return _detail_page(campaign, draw), 409
         else:
             record("sample.draw", user=current_user, campaign=campaign, draw=draw.sequence,
                    witness=draw.witness_typed, seed=draw.seed, secret=draw.secret,
@@ -202,9 +241,10 @@ def abandon(campaign_id: int, draw_id: int) -> Response | tuple[str, int]:
     """Set a prepared draw aside, with its reason: it stays on record, its secret shown."""
     campaign, draw = _pending_of(campaign_id, draw_id)
     form = AbandonDrawForm()
-    if not form.validate() or not (form.reason.data or "").strip():
+    if not form.validate() or not is_real_reason(form.reason.data):
         if not form.reason.errors:
-            form.reason.errors.append(_("Say why this prepared draw is set aside."))
+            form.reason.errors.append(_("Say why this prepared draw is set aside.") + " "
+                                      + _thin_reason())
         return _detail_page(campaign, draw, abandon=form), 422
     abandon_draw(draw, form.reason.data)
     record("sample.abandon", user=current_user, campaign=campaign, draw=draw.sequence,
@@ -213,16 +253,38 @@ def abandon(campaign_id: int, draw_id: int) -> Response | tuple[str, int]:
     return _to_detail(draw)
 
 
+@bp.post("/<int:draw_id>/acknowledge")
+@role_required(*READERS)
+def acknowledge(campaign_id: int, draw_id: int) -> Response:
+    """A second account acknowledges the commitment as received, before the draw (its time
+    is what lets the verification say "published beforehand"); never an organiser (403)."""
+    campaign = campaign_for(current_user, campaign_id)
+    if current_user.role not in ACKNOWLEDGERS:
+        abort(403)
+    draw = _draw_of(campaign, draw_id, lock=True)
+    if not AcknowledgeForm().validate() or not draw.committed or not draw.pending:
+        abort(409)
+    first = draw.acknowledged_at is None
+    acknowledge_draw(draw, current_user)
+    if first:
+        record("sample.acknowledge", user=current_user, campaign=campaign,
+               draw=draw.sequence, commitment=draw.commitment)
+    db.session.commit()
+    return _to_detail(draw)
+
+
 @bp.get("/<int:draw_id>/verify")
-@role_required(Role.ORGANISER, Role.AUDITOR)
+@role_required(*READERS)
 def verify(campaign_id: int, draw_id: int) -> str:
-    """Recompute the draw from the roster as stored and its record, check by check."""
+    """Recompute the draw from the roster as stored and its record, check by check; say
+    whether its commitment was published beforehand; list every earlier draw."""
     campaign = campaign_for(current_user, campaign_id)
     draw = _draw_of(campaign, draw_id)
     if draw.drawn_at is None:
         abort(409)
     return render_template("sampling/verify.html", campaign=campaign, draw=draw,
-                           result=verification(draw))
+                           result=verification(draw), publication=publication(draw),
+                           earlier=earlier_draws(draw))
 
 
 def _issued_from(campaign: Campaign, draw: SampleDraw) -> list[BatchSummary]:
@@ -263,7 +325,14 @@ def record_file(campaign_id: int, draw_id: int) -> Response:
     without the server: `evalapp verify-draw --record record.json`, or analysis.check_draw."""
     campaign = campaign_for(current_user, campaign_id)
     draw = _drawn_draw_of(campaign, draw_id)
-    body = json.dumps(record_to_json(draw_record(draw)), ensure_ascii=False, indent=1)
+    published = publication(draw)
+    body = json.dumps({
+        **record_to_json(draw_record(draw)),
+        "prepared_at": iso_time(draw.prepared_at), "drawn_at": iso_time(draw.drawn_at),
+        "reason": draw.reason, "acknowledged_by": published.by,
+        "acknowledged_at": iso_time(published.at), "published_beforehand": published.beforehand,
+        "notice_margin_minutes": published.margin,
+    }, ensure_ascii=False, indent=1)
     record("sample.export", user=current_user, campaign=campaign, draw=draw.sequence,
            format="json")
     db.session.commit()
@@ -284,6 +353,14 @@ def _record_sheet(workbook: Workbook, draw: SampleDraw) -> None:
                  ("秘密值", draw.secret)]
     else:
         rows.append(("说明", "旧式抽样：种子由系统或组织者选定，抽样前未公布承诺值"))
+    rows += [(f"此前第 {other.sequence} 次抽样",
+              "；".join(part for part in (
+                  "已抽样" if other.drawn_at else "已作废" if other.abandoned_at else "已准备",
+                  f"理由：{other.reason}" if other.reason else "",
+                  f"作废理由：{other.abandon_reason}" if other.abandon_reason else "",
+                  f"承诺值：{other.commitment}" if other.commitment else "",
+                  f"种子：{other.seed}" if other.seed else "") if part))
+             for other in earlier_draws(draw)]
     for row in rows:
         append_row(sheet, list(row))
     fit_columns(sheet, most=80)
@@ -302,6 +379,8 @@ def issue(campaign_id: int, draw_id: int) -> Response | tuple[str, int]:
     form = IssueFromDrawForm()
     if campaign.status is CampaignStatus.CLOSED:
         abort(409)
+    if not draw_issuable(draw):
+        return _detail_page(campaign, draw, form=form), 409
     reason = (form.reason.data or "").strip()
     if form.validate() and _issued_from(campaign, draw) and not reason:
         form.reason.errors.append(_("Tickets were already issued from this draw. Issuing again "
@@ -314,8 +393,12 @@ def issue(campaign_id: int, draw_id: int) -> Response | tuple[str, int]:
     for group_id, group in _groups(campaign).items():
         count = int(draw.allocation.get(group_id, 0))
         if count + spares:
-            issued.append(issue_tickets(campaign, group, campaign.subjects, count,
-                                        spares=spares, draw=draw, user=current_user))
+            try:
+                issued.append(issue_tickets(campaign, group, campaign.subjects, count,
+                                            spares=spares, draw=draw, user=current_user))
+            except NotCurrentDraw:  # a redraw prepared since the check above
+                db.session.rollback()
+                return _detail_page(campaign, _draw_of(campaign, draw_id), form=form), 409
     if not issued:
         abort(400)
     printing = Printing.chosen(form)

@@ -13,9 +13,21 @@ from evalapp.audit.present import names
 from evalapp.auth.models import User
 from evalapp.campaigns.models import Campaign, RaterGroup, Subject
 from evalapp.extensions import db
-from evalapp.roster.models import SampleDraw
+from evalapp.roster.models import SampleDraw, current_draw
 from evalapp.tickets.models import Ticket, TicketBatch
 from evalapp.tickets.tokens import hash_token, new_token
+
+
+class NotCurrentDraw(ValueError):
+    """Tickets are issued from a campaign's current draw only, once it is drawn."""
+
+
+def draw_issuable(draw: SampleDraw) -> bool:
+    """Whether tickets may be issued from `draw`: it is drawn and is its campaign's current
+    draw (no later draw stands, drawn or waiting), so that an organiser who drew twice
+    cannot issue from whichever sample suits."""
+    current = current_draw(draw.campaign_id)
+    return draw.drawn_at is not None and current is not None and current.id == draw.id
 
 
 def issue_tickets(
@@ -28,10 +40,20 @@ def issue_tickets(
     draw: SampleDraw | None = None,
     user: User | None = None,
 ) -> tuple[TicketBatch, list[str]]:
+    """`count` tickets plus `spares` for `group`, covering `subjects`: the batch and the
+    plain codes. Raises ValueError for nothing to issue or subjects of another campaign, and
+    NotCurrentDraw when `draw` is given and tickets may not come from it (draw_issuable)."""
     if count < 0 or spares < 0 or count + spares == 0:
         raise ValueError("issue at least one ticket")
     if not subjects or any(subject.campaign_id != campaign.id for subject in subjects):
         raise ValueError("a ticket covers one or more subjects of its own campaign")
+    if draw is not None:
+        # Locked as preparing a draw locks it (PostgreSQL), so that a redraw prepared at the
+        # same moment cannot slip between the check and the batch.
+        db.session.execute(sa.select(Campaign.id).where(Campaign.id == campaign.id)
+                           .with_for_update(key_share=True))
+        if not draw_issuable(draw):
+            raise NotCurrentDraw(f"draw {draw.sequence} is not the campaign's current draw")
     tokens = [new_token() for _ in range(count + spares)]
     batch = TicketBatch(
         campaign_id=campaign.id,

@@ -7,11 +7,31 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from analysis import allocate_proportional, draw_stratified_sample, roster_fingerprint
+from analysis.commitment import LEGACY
+from evalapp.auth.models import Role
 from evalapp.database import utcnow
 from evalapp.extensions import db
-from evalapp.roster.models import DrawnPerson, SampleDraw
+from evalapp.roster.models import DrawnPerson, RosterEntry, SampleDraw
+from evalapp.sampling.custody import kept_secret
 from evalapp.sampling.operations import roster_of
+from tests.support.factories import groups_of, make_campaign, make_user, make_world
 from tests.support.web import csrf_token
+
+
+def campaign_with_roster(sizes: tuple[int, ...]) -> int:
+    """A campaign of the customs unit (with an organiser and an auditor there) whose rater
+    groups hold `sizes` people, staff numbers "<group position>-<n:03d>"; its id."""
+    world = make_world()
+    make_user("organiser", world.customs)
+    make_user("auditor", world.customs, Role.AUDITOR)
+    campaign = make_campaign(world.customs)
+    for group, size in zip(groups_of(campaign), sizes, strict=True):
+        db.session.add_all(RosterEntry(campaign_id=campaign.id, rater_group_id=group.id,
+                                       name=f"{group.name_zh}{n}",
+                                       staff_number=f"{group.position}-{n:03d}")
+                           for n in range(size))
+    db.session.commit()
+    return campaign.id
 
 
 def prepare(client, campaign_id: int, **data):
@@ -50,6 +70,13 @@ def last_draw(app) -> tuple[SampleDraw, list[str]]:
         return record, people
 
 
+def kept_secret_of(app, record: SampleDraw) -> str:
+    """The secret of a prepared draw, as hex, from where it waits: the instance folder."""
+    secret = kept_secret(app.instance_path, record.commitment)
+    assert secret is not None
+    return secret.hex()
+
+
 def make_legacy_draw(campaign, seed: str, fraction: float) -> SampleDraw:
     """A draw as recorded before commitments: a seed, no commitment, drawn at once."""
     roster = roster_of(campaign)
@@ -58,7 +85,8 @@ def make_legacy_draw(campaign, seed: str, fraction: float) -> SampleDraw:
     sample = draw_stratified_sample(roster.members, allocation, seed)
     draw = SampleDraw(campaign_id=campaign.id, sequence=1, seed=seed, fraction=fraction,
                       allocation={str(k): v for k, v in allocation.items()},
-                      roster_fingerprint=roster_fingerprint(roster.members), drawn_at=utcnow())
+                      roster_fingerprint=roster_fingerprint(roster.members), drawn_at=utcnow(),
+                      scheme=LEGACY)
     draw.people = [DrawnPerson(roster_entry_id=roster.entry_ids[staff])
                    for staff_numbers in sample.values() for staff in staff_numbers]
     db.session.add(draw)
