@@ -4,7 +4,7 @@ choices of units and roles are the views' (they depend on who is asking)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
 # What a username may hold, in the form and in an imported staff list: what people type at
@@ -21,6 +21,8 @@ class AccountForm(FlaskForm):
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     unit = SelectField(_l("Unit"), coerce=int)
     role = SelectField(_l("Role"))
+    directory = BooleanField(_l("Signs in with the organisation's directory (no local "
+                                "password)"))
 
 
 class RoleForm(FlaskForm):

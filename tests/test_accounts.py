@@ -15,7 +15,13 @@ from openpyxl import Workbook
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.security import check_password_hash
 
-from evalapp.accounts.operations import NewAccount, Refused, change_role, create_account
+from evalapp.accounts.operations import (
+    NewAccount,
+    Refused,
+    change_role,
+    create_account,
+    reset_password,
+)
 from evalapp.audit.models import AuditEntry
 from evalapp.auth.models import Role, User
 from evalapp.extensions import db
@@ -64,7 +70,8 @@ def test_the_system_administrator_creates_an_account_with_a_temporary_password(a
             user.password_hash, password)
         [entry] = entries("account.create")
         assert entry.user.username == "sysadmin"
-        assert entry.detail == {"username": "wang.fang", "role": "organiser", "unit": "宁波海关"}
+        assert entry.detail == {"username": "wang.fang", "role": "organiser", "unit": "宁波海关",
+                                "directory": False}
     assert login(app.test_client(), "wang.fang", password).status_code == 302
 
 
@@ -79,6 +86,39 @@ def test_the_system_administrator_cannot_create_an_administrator(app, world, rol
         with pytest.raises(Refused, match="安全管理员"):
             create_account(account("sysadmin"),
                            NewAccount("second", "第二", world.root, Role(role)))
+
+
+@pytest.mark.parametrize("role", ["secadmin", "auditadmin"])
+def test_the_system_administrator_makes_only_the_first_security_and_audit_administrator(
+        app, world, role):
+    """Day one needs no console for the other two administrators: while no account has ever
+    held the role, the system administrator may create its first holder; never a second."""
+    with app.app_context():
+        db.session.delete(account(role))
+        db.session.commit()
+    client = admin_client(app, "sysadmin")
+    assert role in client.get("/accounts/new").get_data(as_text=True)
+    response = post(client, "/accounts/new", username="first", display_name="第一",
+                    unit=world.root, role=role)
+    assert response.status_code == 200 and TEMPORARY.search(response.get_data(as_text=True))
+    response = post(client, "/accounts/new", username="second", display_name="第二",
+                    unit=world.root, role=role)
+    assert response.status_code == 422
+    with app.app_context():
+        assert account("first").role is Role(role) and account("second") is None
+
+
+def test_an_account_checked_by_the_directory_has_no_local_password(app, world):
+    client = admin_client(app, "sysadmin")
+    response = post(client, "/accounts/new", username="li.si", display_name="李四",
+                    unit=world.customs, role="leader", directory="y")
+    assert response.status_code == 303
+    with app.app_context():
+        user = account("li.si")
+        assert (user.directory, user.password_hash) == (True, None)
+        with pytest.raises(Refused, match="统一身份认证"):
+            reset_password(account("sysadmin"), user)
+    assert "统一身份认证" in client.get("/accounts/").get_data(as_text=True)
 
 
 def test_accounts_are_created_only_in_the_administrators_units(app, world):

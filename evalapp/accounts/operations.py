@@ -53,16 +53,19 @@ class NewAccount:
     display_name: str
     unit_id: int
     role: Role
+    # Checked by the organisation's directory (evalapp.auth.directory): no local password.
+    directory: bool = False
 
 
 @dataclass(frozen=True)
 class Issued:
     """A temporary password for `username`: shown once to the administrator, stored only as
-    its hash, and to be changed by its owner at the next log-in."""
+    its hash, and to be changed by its owner at the next log-in. None for an account the
+    directory checks, which has no local password."""
 
     username: str
     display_name: str
-    password: str
+    password: str | None
 
 
 def temporary_password(username: str) -> str:
@@ -127,20 +130,31 @@ def _issue(user: User) -> Issued:
     return Issued(user.username, user.display_name, password)
 
 
+def vacant_administrator_roles() -> list[Role]:
+    """The security and audit administrator roles no account has ever held. The system
+    administrator may create the first account of each (else day one would need the console
+    for them); from then on only the security administrator grants them."""
+    held = set(db.session.scalars(sa.select(User.administrator_role).distinct()))
+    return [role for role in (Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
+            if all(holder is None or holder.value != role.value for holder in held)]
+
+
 def add_account(actor: User, new: NewAccount) -> Issued:
-    """A business account of the actor's units, with a temporary password. Raises Refused
-    for an administrator role, a unit outside reach or a username taken. Not recorded: the
-    callers record one account or one import."""
+    """An account of the actor's units with a business role (or the first security or audit
+    administrator, see `vacant_administrator_roles`), with a temporary password unless the
+    directory checks it. Raises Refused for any other administrator role, a unit outside
+    reach or a username taken. Not recorded: the callers record one account or one import."""
     _require(actor, Role.SYSTEM_ADMIN)
-    if new.role not in BUSINESS_ROLES:
+    if new.role not in BUSINESS_ROLES and new.role not in vacant_administrator_roles():
         raise Refused(_("An administrator role is granted by the security administrator, "
                         "not given to a new account."))
     unit = _unit_in_reach(actor, new.unit_id)
     if db.session.scalar(sa.select(User.id).where(User.username == new.username)):
         raise Refused(_("The username %(username)s is taken.", username=new.username))
     user = User(username=new.username, display_name=new.display_name, role=new.role,
-                unit=unit)
-    issued = _issue(user)
+                unit=unit, directory=new.directory)
+    issued = (Issued(user.username, user.display_name, None) if new.directory
+              else _issue(user))
     db.session.add(user)
     db.session.flush()
     return issued
@@ -149,7 +163,7 @@ def add_account(actor: User, new: NewAccount) -> Issued:
 def create_account(actor: User, new: NewAccount) -> Issued:
     issued = add_account(actor, new)
     record("account.create", user=actor, username=new.username, role=new.role.value,
-           unit=db.session.get_one(OrgUnit, new.unit_id).name_zh)
+           unit=db.session.get_one(OrgUnit, new.unit_id).name_zh, directory=new.directory)
     return issued
 
 
@@ -175,8 +189,12 @@ def delete_account(actor: User, user: User) -> None:
 
 def reset_password(actor: User, user: User) -> Issued:
     """A new temporary password: the old one stops working, every session ends, and the
-    owner must choose a new one at the next log-in."""
+    owner must choose a new one at the next log-in. Raises Refused for an account the
+    directory checks: its password is the directory's."""
     _managed(actor, user)
+    if user.directory:
+        raise Refused(_("%(username)s signs in with the organisation's directory: its "
+                        "password is changed there.", username=user.username))
     issued = _issue(user)
     record("account.reset_password", user=actor, username=user.username)
     return issued

@@ -34,6 +34,7 @@ from evalapp.accounts.operations import (
     reset_password,
     set_active,
     units_in_reach,
+    vacant_administrator_roles,
 )
 from evalapp.auth.access import role_required
 from evalapp.auth.models import BUSINESS_ROLES, Role, User
@@ -103,16 +104,21 @@ def index() -> str:
 def new() -> str | tuple[str, int]:
     form = AccountForm()
     _unit_choices(form)
-    form.role.choices = [SelectChoice(role.value, role_name(role)) for role in BUSINESS_ROLES]
+    form.role.choices = [SelectChoice(role.value, role_name(role))
+                         for role in (*BUSINESS_ROLES, *vacant_administrator_roles())]
     if form.validate_on_submit():
         try:
             issued = create_account(current_user, NewAccount(
                 form.username.data.strip(), form.display_name.data.strip(), form.unit.data,
-                Role(form.role.data)))
+                Role(form.role.data), directory=form.directory.data))
         except Refused as error:
             form.username.errors.append(str(error))
         else:
             db.session.commit()
+            if issued.password is None:
+                flash(_("Account %(username)s created: it signs in with the organisation's "
+                        "directory.", username=issued.username))
+                return redirect(url_for("accounts.index"), code=303)
             return _issued([issued], _("Account created"))
     return render_template("accounts/new.html", form=form), 422 if form.errors else 200
 
