@@ -16,9 +16,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_wtf.file import FileField
 
-from evalapp.tabular import Row, TableError, read_rows
-
 from evalapp.paths import private_folder, write_private
+from evalapp.tabular import Row, TableError, read_rows
 
 MAX_AGE_SECONDS = 24 * 3600
 NAME = re.compile(r"^[0-9a-f]{32}\.(csv|xlsx)$")
