@@ -27,12 +27,12 @@ from evalapp.ballotbox.models import SealedBallot
 from evalapp.ballotbox.sealing import SealedContent, pack, padded_length, unpack
 from evalapp.ballots.models import Ballot
 from evalapp.campaigns.models import Campaign, Satisfaction
+from evalapp.campaigns.operations import mark_open
 from evalapp.extensions import db
 from evalapp.paper import operations as paper
 from evalapp.rating import operations as rating
 from evalapp.tickets.models import Ticket
 from evalapp.tickets.tokens import hash_token
-from evalapp.campaigns.operations import mark_open
 from tests.support.custody import printed
 from tests.support.factories import make_user
 from tests.support.organiser import close_on_the_web

@@ -9,6 +9,7 @@ and the shares combined without trying other sets when the first k do not fit.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import secrets
@@ -27,6 +28,7 @@ from evalapp.auth.models import Role
 from evalapp.ballotbox import closing, custody, scrutineers
 from evalapp.ballotbox.custody import KeyShare, ShareRefused, combine_shares, split_key
 from evalapp.ballotbox.models import CustodyKey, CustodyShare, SealedBallot
+from evalapp.ballotbox.operations import Scrutineers, open_campaign
 from evalapp.ballotbox.sealing import unpack
 from evalapp.ballots.models import Ballot
 from evalapp.campaigns.models import Campaign, CampaignStatus
@@ -104,10 +106,8 @@ def shares_in(public_key: bytes, bodies: list[str]) -> set[KeyShare]:
     found = set()
     for body in bodies:
         for text in PRINTED_SHARE.findall(body):
-            try:
+            with contextlib.suppress(ShareRefused):
                 found.add(custody.parse_share(public_key, text, 1))
-            except ShareRefused:
-                pass
         for text in HEX_PAYLOAD.findall(body):
             found |= shares_in_bytes(public_key, [bytes.fromhex(text)])
     return found
@@ -346,10 +346,8 @@ def test_a_database_and_instance_folder_reader_during_the_ceremony_gets_no_share
         backup = db.session.scalars(sa.select(SealedBallot.box)).all()
     found = shares_in_bytes(public, blobs)
     for key, blob in itertools.product(private_key_candidates(blobs), blobs):
-        try:
+        with contextlib.suppress(CryptoError):
             found |= shares_in_bytes(public, [SealedBox(key).decrypt(blob)])
-        except CryptoError:
-            pass
     opinions = open_backup(public, threshold, found, backup)
     if sealing:
         assert found == set() and opinions == []
@@ -379,3 +377,36 @@ def private_key_candidates(blobs: list[bytes]) -> list[PrivateKey]:
     for blob in blobs:
         keys |= {bytes.fromhex(text.decode()) for text in re.findall(rb"[0-9a-f]{64}", blob)}
     return [PrivateKey(key) for key in keys]
+
+
+def test_only_a_share_holder_reaches_their_share_and_only_in_chinese(app, client, ready):
+    """The custody pages are the scrutineers' own: the organiser is refused, a scrutineer
+    holding no share of a campaign finds nothing, and every refusal is in Chinese."""
+    campaign_id, _, custodians = ready
+    login(client)
+    open_with_custody(client, campaign_id, custodians[:2])
+    assert client.get("/custody/").status_code == 403
+    assert client.post(f"/custody/{campaign_id}/check", data={
+        "csrf_token": csrf_token(client, "/"), "passphrase": "x"}).status_code == 403
+    outsider = scrutineer_posts(app, "scrutineer3", campaign_id, "check")
+    assert outsider.status_code == 404 and "此页面不存在" in outsider.get_data(as_text=True)
+    own = app.test_client()
+    login(own, "scrutineer1")
+    page = own.get("/custody/").get_data(as_text=True)
+    assert "第 1 份，共 2 份" in page and own.get("/custody/").headers[
+        "Cache-Control"] == "no-store"
+    changed = own.post("/custody/key", data={
+        "csrf_token": csrf_token(own, "/custody/"), "passphrase": "另一个足够长的保管口令",
+        "repeated": "另一个足够长的保管口令"})
+    assert changed.status_code == 422 and "该测评结束后才能更改口令" in changed.get_data(
+        as_text=True)
+
+
+def test_the_console_does_not_open_a_box_in_custody(app, runner, ready):
+    campaign_id, _, custodians = ready
+    with app.app_context():
+        campaign = campaign_of(campaign_id)
+        open_campaign(campaign, Scrutineers(2, tuple(custodians)))
+        db.session.commit()
+    result = runner.invoke(args=["close", str(campaign_id)])
+    assert result.exit_code == 1 and "由监票人在各自账户中释放密钥份额" in result.output

@@ -23,16 +23,12 @@ from evalapp.ballotbox.scrutineers import (
     held_shares,
     release,
 )
+from evalapp.ballotbox.views import private
 from evalapp.extensions import db
 from forms.ballotbox import EnrolForm, PassphraseForm
 
 bp = Blueprint("custody", __name__, url_prefix="/custody")
-
-
-@bp.after_request
-def private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+bp.after_request(private)
 
 
 @bp.get("/")

@@ -48,7 +48,7 @@ bp = Blueprint("ballotbox", __name__, url_prefix="/campaigns")
 
 @bp.after_request
 def private(response: Response) -> Response:
-    """Share slips and share fields must never come back from a cache or a back button."""
+    """Share fields and custody pages must never come back from a cache or a back button."""
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -105,7 +105,8 @@ def open_(campaign_id: int) -> Response | str:
         return redirect(url_for("ballotbox.detail", campaign_id=campaign.id), code=303)
     open_campaign(campaign, scrutineers)
     record("campaign.open", user=current_user, campaign=campaign,
-           scrutineers=f"{scrutineers.threshold}/{len(scrutineers.custodians)}"
+           scrutineers=f"{scrutineers.threshold}/{len(scrutineers.custodians)}: "
+           + "、".join(c.user.display_name for c in custodians(campaign))
            if scrutineers else None)
     db.session.commit()
     flash(_("The campaign is open: tickets work now, and the questionnaire is frozen."))
