@@ -237,7 +237,8 @@ def test_three_scrutineers_enrol_two_open_the_box_and_results_appear(app, client
     for username in ("scrutineer2", "scrutineer3"):
         assert scrutineer_posts(app, username, campaign_id, "release").status_code == 303
     follow_closing(client, campaign_id)
-    with app.app_context():
+    wait_for_progress(app, campaign_id, lambda p: p.state == "done")  # the sealed shares
+    with app.app_context():  # go after the opening's commit, with the key
         assert campaign_of(campaign_id).status is CampaignStatus.CLOSED
         assert db.session.scalar(sa.select(Ballot.comment)) == "两位监票人开箱"
         assert db.session.scalar(sa.select(sa.func.count()).select_from(CustodyShare)) == 0

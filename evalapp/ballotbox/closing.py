@@ -23,14 +23,15 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Flask
 from nacl.public import PrivateKey
 
 from evalapp.audit.operations import record
-from evalapp.ballotbox.custody import ShareRefused, fit_shares, key_folder
+from evalapp.auth.models import User
+from evalapp.ballotbox.custody import KeyShare, ShareRefused, fit_shares, key_folder
 from evalapp.ballotbox.operations import open_box
 from evalapp.ballotbox.scrutineers import released_shares
 from evalapp.campaigns.models import Campaign, CampaignStatus
@@ -133,13 +134,14 @@ def _await_shares(app: Flask, campaign_id: int, ceremony: PrivateKey, user_id: i
                   total: int) -> None:
     instance, public = app.instance_path, bytes(ceremony.public_key).hex()
     deadline = time.monotonic() + CEREMONY_SECONDS
+    waiting = Waiting(ceremony, campaign_id, user_id, total)
     with app.app_context():
         try:
             while time.monotonic() < deadline:
                 current = read_progress(instance, campaign_id)
                 if current is None or current.ceremony != public:
                     return  # another ceremony took over, or the opening began
-                if _try_opening(app, campaign_id, ceremony, user_id, total):
+                if waiting.try_opening(app):
                     return
                 db.session.rollback()  # the next look sees the releases committed since
                 time.sleep(POLL_SECONDS)
@@ -151,27 +153,47 @@ def _await_shares(app: Flask, campaign_id: int, ceremony: PrivateKey, user_id: i
             db.session.remove()
 
 
-def _try_opening(app: Flask, campaign_id: int, ceremony: PrivateKey, user_id: int,
-                 total: int) -> bool:
-    """Open the box when the shares released so far fit; else report them and wait."""
-    campaign = db.session.get_one(Campaign, campaign_id)
-    if campaign.status is not CampaignStatus.OPEN or campaign.box_threshold is None:
-        _write(app.instance_path, campaign_id, "failed", 0, total)
-        return True
-    assert campaign.box_public_key is not None
-    released = released_shares(campaign_id, ceremony)
-    numbers = sorted([number for number, _ in released.offered] + released.unfit)
-    try:
-        fitted = fit_shares(campaign.box_public_key, campaign.box_threshold, released.offered)
-    except ShareRefused as refused:
-        _write(app.instance_path, campaign_id, "waiting", 0, total,
-               ceremony=bytes(ceremony.public_key).hex(), released=numbers,
-               stuck=refused.reason == "mismatch")
+@dataclass
+class Waiting:
+    """A ceremony's state in its thread: the shares last tried, so that a set that did not
+    fit is not tried again (with 15 shares, 7 needed, a full search takes seconds)."""
+
+    ceremony: PrivateKey
+    campaign_id: int
+    user_id: int
+    total: int
+    tried: list[tuple[int, KeyShare]] = field(default_factory=list)
+    stuck: bool = False
+
+    def try_opening(self, app: Flask) -> bool:
+        """Open the box when the shares released so far fit (True); else report and wait."""
+        campaign = db.session.get_one(Campaign, self.campaign_id)
+        if campaign.status is not CampaignStatus.OPEN or campaign.box_threshold is None:
+            _write(app.instance_path, self.campaign_id, "failed", 0, self.total)
+            return True
+        assert campaign.box_public_key is not None
+        released = released_shares(self.campaign_id, self.ceremony)
+        if released.offered != self.tried:
+            self.tried = released.offered
+            try:
+                fitted = fit_shares(campaign.box_public_key, campaign.box_threshold,
+                                    released.offered)
+            except ShareRefused as refused:
+                self.stuck = refused.reason == "mismatch"
+            else:
+                self._open(app, campaign, fitted.key, sorted([*released.unfit,
+                                                              *fitted.misfits]))
+                return True
+        _write(app.instance_path, self.campaign_id, "waiting", 0, self.total,
+               ceremony=bytes(self.ceremony.public_key).hex(), stuck=self.stuck,
+               released=sorted([number for number, _ in released.offered] + released.unfit))
         return False
-    misfits = sorted([*released.unfit, *fitted.misfits])
-    if misfits:
-        record("custody.misfit", user=None, campaign=campaign, shares=misfits)
-        db.session.commit()
-    db.session.rollback()
-    start_opening(app, campaign_id, fitted.key, user_id, total, misfits)
-    return True
+
+    def _open(self, app: Flask, campaign: Campaign, key: PrivateKey,
+              misfits: list[int]) -> None:
+        if misfits:
+            record("custody.misfit", user=db.session.get(User, self.user_id),
+                   campaign=campaign, shares=misfits)
+            db.session.commit()
+        db.session.rollback()
+        start_opening(app, self.campaign_id, key, self.user_id, self.total, misfits)
