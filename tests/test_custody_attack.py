@@ -34,6 +34,7 @@ from evalapp.ballots.models import Ballot
 from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.campaigns.operations import mark_open
 from evalapp.extensions import db
+from evalapp.tickets.operations import issue_tickets
 from tests.support.custody import (
     make_scrutineers,
     passphrase,
@@ -202,8 +203,9 @@ def follow_closing(client, campaign_id: int) -> list[str]:
 
 def test_three_scrutineers_enrol_two_open_the_box_and_results_appear(app, client):
     with app.app_context():
-        tickets = make_tickets(singles=1)
+        make_tickets(singles=1)
         draft = db.session.scalar(sa.select(Campaign).where(Campaign.title == "未开始的测评"))
+        _, tokens = issue_tickets(draft, draft.rater_groups[0], draft.subjects, 5)
         make_user("organiser", draft.unit)
         for n in (1, 2, 3):
             make_user(f"scrutineer{n}", draft.unit, Role.SCRUTINEER)
@@ -231,7 +233,8 @@ def test_three_scrutineers_enrol_two_open_the_box_and_results_appear(app, client
         assert scrutineer_posts(app, username, campaign_id, "check").status_code == 303
     early = scrutineer_posts(app, "scrutineer1", campaign_id, "release")
     assert early.status_code == 409 and "没有正在等待" in early.get_data(as_text=True)
-    vote(app, tickets.draft, "两位监票人开箱")
+    for token in tokens:
+        vote(app, token, "两位监票人开箱")
     waiting = start_closing(client, campaign_id)
     assert "所需 2 个密钥份额已收到 0 个" in waiting
     for username in ("scrutineer2", "scrutineer3"):
@@ -240,11 +243,12 @@ def test_three_scrutineers_enrol_two_open_the_box_and_results_appear(app, client
     wait_for_progress(app, campaign_id, lambda p: p.state == "done")  # the sealed shares
     with app.app_context():  # go after the opening's commit, with the key
         assert campaign_of(campaign_id).status is CampaignStatus.CLOSED
-        assert db.session.scalar(sa.select(Ballot.comment)) == "两位监票人开箱"
+        assert db.session.scalars(sa.select(Ballot.comment)).all() == ["两位监票人开箱"] * 5
         assert db.session.scalar(sa.select(sa.func.count()).select_from(CustodyShare)) == 0
         actions = db.session.scalars(sa.select(AuditEntry.action)).all()
         assert actions.count("custody.release") == 2 and actions.count("custody.confirm") == 2
-    assert client.get(f"/campaigns/{campaign_id}/results/").status_code == 200
+    results = client.get(f"/campaigns/{campaign_id}/results/")
+    assert results.status_code == 200 and "100.00" in results.get_data(as_text=True)
 
 
 def forge(campaign_id: int, number: int) -> None:
