@@ -85,24 +85,26 @@ def open_(campaign_id: int) -> Response | str:
     if campaign.status is not CampaignStatus.DRAFT:
         abort(409)
     form = OpenForm()
-    valid = form.validate()
-    problems = readiness(campaign) or ([] if valid else [
+    problems = readiness(campaign) or ([] if form.validate() else [
         error for errors in form.errors.values() for error in errors])
-    scrutineers = None
+    chosen = []
     if not problems and form.custody.data == "scrutineers":
         chosen = _custodians_chosen(campaign, form.custodians.data)
-        if not chosen:
-            problems = [_("Only scrutineers of this campaign's units who have set a custody "
-                          "passphrase can hold a share.")]
-        elif not confirmed():
+        if chosen and not confirmed():
             return render_template("ballotbox/open_confirm.html", campaign=campaign,
                                    threshold=form.threshold.data, chosen=chosen)
-        else:
-            scrutineers = Scrutineers(form.threshold.data, tuple(c.user_id for c in chosen))
+        problems = [] if chosen else [_("Only scrutineers of this campaign's units who have "
+                                        "set a custody passphrase can hold a share.")]
     if problems:
         for reason in problems:
             flash(reason, "error")
         return redirect(url_for("ballotbox.detail", campaign_id=campaign.id), code=303)
+    _open(campaign, Scrutineers(form.threshold.data, tuple(c.user_id for c in chosen))
+          if chosen else None)
+    return redirect(url_for("ballotbox.monitor", campaign_id=campaign.id), code=303)
+
+
+def _open(campaign: Campaign, scrutineers: Scrutineers | None) -> None:
     open_campaign(campaign, scrutineers)
     record("campaign.open", user=current_user, campaign=campaign,
            scrutineers=f"{scrutineers.threshold}/{len(scrutineers.custodians)}: "
@@ -113,7 +115,6 @@ def open_(campaign_id: int) -> Response | str:
     if scrutineers:
         flash(_("Each scrutineer now checks, in their own account, that their passphrase "
                 "opens their share."))
-    return redirect(url_for("ballotbox.monitor", campaign_id=campaign.id), code=303)
 
 
 def _custodians_chosen(campaign: Campaign, chosen: list[int]) -> list[Candidate]:
@@ -145,10 +146,7 @@ def close(campaign_id: int) -> Response | str | tuple[str, int]:
         return _confirm_page(campaign, form, None, 422 if form.is_submitted() else 200)
     total = sealed_count(campaign.id)
     if entrusted:
-        clear_releases(campaign.id)
-        record("campaign.close_ceremony", user=current_user, campaign=campaign)
-        db.session.commit()
-        start_ceremony(current_app._get_current_object(), campaign.id, current_user.id, total)
+        _ask_scrutineers(campaign, total)
         return redirect(url_for("ballotbox.closing", campaign_id=campaign.id), code=303)
     try:
         key, misfits = _typed_key(campaign, [field.data or "" for field in form.shares])
@@ -160,6 +158,15 @@ def close(campaign_id: int) -> Response | str | tuple[str, int]:
     start_opening(current_app._get_current_object(), campaign.id, key,
                   current_user.id, total, misfits)
     return redirect(url_for("ballotbox.closing", campaign_id=campaign.id), code=303)
+
+
+def _ask_scrutineers(campaign: Campaign, total: int) -> None:
+    """Start the closing ceremony: the box opens once k scrutineers' shares that fit are
+    released (`closing.start_ceremony`); releases to an earlier ceremony are void."""
+    clear_releases(campaign.id)
+    record("campaign.close_ceremony", user=current_user, campaign=campaign)
+    db.session.commit()
+    start_ceremony(current_app._get_current_object(), campaign.id, current_user.id, total)
 
 
 def _typed_key(campaign: Campaign, typed: list[str]) -> tuple[PrivateKey, tuple[int, ...]]:
