@@ -415,3 +415,28 @@ def test_the_console_does_not_open_a_box_in_custody(app, runner, ready):
         db.session.commit()
     result = runner.invoke(args=["close", str(campaign_id)])
     assert result.exit_code == 1 and "由监票人在各自账户中释放密钥份额" in result.output
+
+
+def test_a_custody_key_swapped_in_the_database_shows_at_the_scrutineers_check(
+        app, client, ready):
+    """A database writer who swaps a scrutineer's custody key before the opening gets that
+    one share (the attack works) and no more; the scrutineer's check then fails, before any
+    ballot is cast."""
+    campaign_id, _, custodians = ready
+    attacker = PrivateKey.generate()
+    with app.app_context():
+        db.session.get(CustodyKey, custodians[0]).public_key = bytes(attacker.public_key)
+        db.session.commit()
+    login(client)
+    open_with_custody(client, campaign_id, custodians)
+    with app.app_context():
+        public = campaign_of(campaign_id).box_public_key
+        sealed = db.session.scalars(sa.select(CustodyShare.sealed)).all()
+    stolen = set()
+    for blob in sealed:
+        with contextlib.suppress(CryptoError):
+            stolen |= shares_in_bytes(public, [SealedBox(attacker).decrypt(blob)])
+    assert len(stolen) == 1
+    check = scrutineer_posts(app, "scrutineer1", campaign_id, "check")
+    assert check.status_code == 422 and "此口令打不开您的密钥份额" in check.get_data(as_text=True)
+    assert scrutineer_posts(app, "scrutineer2", campaign_id, "check").status_code == 303
