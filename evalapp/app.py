@@ -72,7 +72,9 @@ def register_blueprints(app: Flask) -> None:
     from evalapp.audit.views import bp as audit_bp
     from evalapp.auth.oidc import bp as oidc_bp
     from evalapp.auth.views import bp as auth_bp
+    from evalapp.ballotbox.custody_views import bp as custody_bp
     from evalapp.ballotbox.operations import box_opened
+    from evalapp.ballotbox.scrutineers import forget_shares
     from evalapp.ballotbox.views import bp as ballotbox_bp
     from evalapp.campaigns.setup import bp as setup_bp
     from evalapp.campaigns.views import bp as campaigns_bp
@@ -92,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(oidc_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(ballotbox_bp)
+    app.register_blueprint(custody_bp)
     app.register_blueprint(setup_bp)
     app.register_blueprint(rating_bp)
     app.register_blueprint(results_bp)
@@ -104,3 +107,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(paper_bp)
     app.register_blueprint(accounts_bp)
     box_opened.connect(publish_digest)
+    box_opened.connect(forget_shares)

@@ -5,7 +5,7 @@ The models themselves live with their features.
 
 from evalapp.audit.models import AuditEntry
 from evalapp.auth.models import Role, User
-from evalapp.ballotbox.models import SealedBallot
+from evalapp.ballotbox.models import CustodyKey, CustodyShare, SealedBallot
 from evalapp.ballots.models import Ballot
 from evalapp.campaigns.models import (
     Campaign,
@@ -38,6 +38,8 @@ __all__ = [
     "Campaign",
     "CampaignStatus",
     "CommonItem",
+    "CustodyKey",
+    "CustodyShare",
     "DrawnPerson",
     "IndividualItem",
     "Level",

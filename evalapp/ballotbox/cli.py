@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from evalapp.ballotbox.custody import ShareRefused
 from evalapp.ballotbox.operations import KeyMissing, close_campaign
+from evalapp.ballotbox.scrutineers import is_entrusted
 from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.extensions import db
 
@@ -23,6 +24,11 @@ def close_command(campaign_id: int, shares: tuple[str, ...]) -> None:
     if campaign is None or campaign.status is not CampaignStatus.OPEN:
         raise click.ClickException(f"没有进行中的测评 {campaign_id} / no open campaign "
                                    f"{campaign_id}")
+    if is_entrusted(campaign):
+        raise click.ClickException(
+            f"测评 {campaign_id} 的开箱密钥由监票人保管：请在网页上结束测评，由监票人在各自账户中"
+            f"释放密钥份额 / the scrutineers hold the key of campaign {campaign_id}: close it "
+            "on its web page, and each scrutineer releases their share from their own account")
     if campaign.box_threshold and not shares:
         shares = tuple(click.prompt(f"监票人密钥份额 / share {n}", hide_input=True)
                        for n in range(1, campaign.box_threshold + 1))

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from datetime import datetime
 
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from evalapp.auth.models import User
 from evalapp.ballots.models import random_ballot_id
+from evalapp.campaigns.models import Campaign
+from evalapp.database import UTCDateTime, utcnow
 from evalapp.extensions import db
 
 
@@ -28,3 +33,63 @@ class SealedBallot(db.Model):
         sa.ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
     )
     box: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
+# A share sealed to a scrutineer: the box's public key, the share's number and value
+# (evalapp.ballotbox.scrutineers.share_payload), in a libsodium sealed box (48 bytes more).
+SEALED_SHARE_BYTES = 32 + 1 + 16 + 48
+
+
+class CustodyKey(db.Model):
+    """A scrutineer's custody key (监票人保管密钥): the public half of an X25519 key pair whose
+    private half is derived, each time it is needed, from a passphrase only the scrutineer
+    knows (Argon2id with this salt and these costs). Nothing here opens anything without the
+    passphrase; the costs make each guess at it expensive."""
+
+    __tablename__ = "custody_keys"
+    __table_args__ = (
+        sa.CheckConstraint("length(public_key) = 32", name="custody_public_key_length"),
+        sa.CheckConstraint("length(salt) = 16", name="custody_salt_length"),
+        sa.CheckConstraint("opslimit >= 1 AND memlimit >= 8192", name="custody_costs"),
+    )
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    public_key: Mapped[bytes] = mapped_column(sa.LargeBinary(32))
+    salt: Mapped[bytes] = mapped_column(sa.LargeBinary(16))
+    opslimit: Mapped[int] = mapped_column()
+    memlimit: Mapped[int] = mapped_column(sa.BigInteger)
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CustodyShare(db.Model):
+    """One scrutineer's share of one campaign's box key, sealed to their custody key: only
+    their passphrase opens it, and only in a request of their own.
+
+    `released` is the same share sealed to the key of the closing ceremony under way, whose
+    private half exists only in the memory of the process that waits to open the box
+    (evalapp.ballotbox.closing); it is cleared when a new ceremony starts. The rows go once
+    the box is open."""
+
+    __tablename__ = "custody_shares"
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "user_id"),  # one share per scrutineer
+        sa.UniqueConstraint("campaign_id", "number"),  # one scrutineer per share
+        sa.CheckConstraint("number BETWEEN 1 AND 255", name="custody_share_number"),
+        sa.CheckConstraint(f"length(sealed) = {SEALED_SHARE_BYTES}",
+                           name="custody_sealed_length"),
+        sa.CheckConstraint(f"released IS NULL OR length(released) = {SEALED_SHARE_BYTES}",
+                           name="custody_released_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    number: Mapped[int] = mapped_column()
+    sealed: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    released: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+
+    user: Mapped[User] = relationship()
+    campaign: Mapped[Campaign] = relationship()

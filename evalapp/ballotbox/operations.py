@@ -27,7 +27,6 @@ from nacl.public import PrivateKey
 from evalapp.audit.operations import record
 from evalapp.auth.models import User
 from evalapp.ballotbox.custody import (
-    Share,
     combine_shares,
     destroy_keying_key,
     destroy_server_key,
@@ -38,6 +37,7 @@ from evalapp.ballotbox.custody import (
     split_key,
 )
 from evalapp.ballotbox.models import SealedBallot
+from evalapp.ballotbox.scrutineers import entrust
 from evalapp.ballotbox.sealing import SealedContent, seal, unseal
 from evalapp.ballots.models import Ballot, random_ballot_id
 from evalapp.campaigns.models import Campaign, CampaignStatus
@@ -55,22 +55,22 @@ _SWEEP_AGE_SECONDS = 600
 
 @dataclass(frozen=True)
 class Scrutineers:
-    """k of n scrutineers (监票人) must enter their shares to open the box."""
+    """k of the n chosen scrutineers (监票人) must release their shares to open the box."""
 
     threshold: int
-    shares: int
+    custodians: tuple[int, ...]  # their accounts' ids, each with a custody key
 
 
-def open_campaign(campaign: Campaign, scrutineers: Scrutineers | None = None) -> list[Share]:
-    """Open the campaign with a fresh ballot box; the shares to print (none when the server
-    holds the key). The caller commits."""
+def open_campaign(campaign: Campaign, scrutineers: Scrutineers | None = None) -> None:
+    """Open the campaign with a fresh ballot box, its key in the server's instance folder or
+    in the scrutineers' custody (each share sealed to its scrutineer's key; none is shown).
+    The caller commits."""
     if scrutineers is None:
-        public = new_server_key(current_app.instance_path)
-        mark_open(campaign, public)
-        return []
-    public, shares = split_key(scrutineers.threshold, scrutineers.shares)
-    mark_open(campaign, public, threshold=scrutineers.threshold, shares=scrutineers.shares)
-    return shares
+        mark_open(campaign, new_server_key(current_app.instance_path))
+        return
+    public, shares = split_key(scrutineers.threshold, len(scrutineers.custodians))
+    mark_open(campaign, public, threshold=scrutineers.threshold, shares=len(shares))
+    entrust(campaign, scrutineers.custodians, shares)
 
 
 def seal_ballots(
@@ -92,7 +92,7 @@ def box_key(campaign: Campaign, shares: Sequence[str] = ()) -> PrivateKey:
     (ShareRefused names what is wrong), else from the instance folder (KeyMissing)."""
     assert campaign.box_public_key is not None
     if campaign.box_threshold:
-        return combine_shares(campaign.box_public_key, campaign.box_threshold, shares)
+        return combine_shares(campaign.box_public_key, campaign.box_threshold, shares).key
     key = server_key(current_app.instance_path, campaign.box_public_key)
     if key is None:
         raise KeyMissing(str(key_file(current_app.instance_path, campaign.box_public_key)))

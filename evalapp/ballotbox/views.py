@@ -1,6 +1,8 @@
-"""A campaign's life from its page: what is missing before it opens, opening it (with its box
-and, optionally, the scrutineers' share slips), the live monitor of returns while it is open,
-and closing it (confirmation, the scrutineers' shares, progress while the box is opened)."""
+"""A campaign's life from its page: what is missing before it opens, opening it (with its box,
+its key with the server or in the custody of scrutineers the organiser chooses, after a
+confirmation), the live monitor of returns while it is open, and closing it (confirmation;
+the scrutineers' shares, released from their own accounts or, for a campaign opened with
+printed shares, typed; progress while the box is opened). No page here shows a share."""
 
 from __future__ import annotations
 
@@ -8,13 +10,14 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from nacl.public import PrivateKey
 from werkzeug.wrappers import Response
 
 from evalapp.audit.operations import record
 from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
-from evalapp.ballotbox.closing import read_progress, start_opening
-from evalapp.ballotbox.custody import ShareRefused
+from evalapp.ballotbox.closing import read_progress, start_ceremony, start_opening
+from evalapp.ballotbox.custody import ShareRefused, combine_shares
 from evalapp.ballotbox.operations import (
     KeyMissing,
     Scrutineers,
@@ -23,6 +26,13 @@ from evalapp.ballotbox.operations import (
     sealed_count,
 )
 from evalapp.ballotbox.readiness import readiness
+from evalapp.ballotbox.scrutineers import (
+    Candidate,
+    candidates,
+    clear_releases,
+    custodians,
+    is_entrusted,
+)
 from evalapp.campaigns.access import campaign_for, draft_for
 from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.campaigns.operations import delete_draft
@@ -38,7 +48,7 @@ bp = Blueprint("ballotbox", __name__, url_prefix="/campaigns")
 
 @bp.after_request
 def private(response: Response) -> Response:
-    """Share slips and share fields must never come back from a cache or a back button."""
+    """Share fields and custody pages must never come back from a cache or a back button."""
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -47,11 +57,14 @@ def private(response: Response) -> Response:
 @login_required
 def detail(campaign_id: int) -> str:
     campaign = campaign_for(current_user, campaign_id)
+    draft = campaign.status is CampaignStatus.DRAFT
     return render_template(
         "ballotbox/detail.html",
         campaign=campaign,
         returns=response_counts(campaign),
-        missing=readiness(campaign) if campaign.status is CampaignStatus.DRAFT else [],
+        missing=readiness(campaign) if draft else [],
+        candidates=candidates(campaign) if draft else [],
+        custodians=custodians(campaign) if campaign.status is CampaignStatus.OPEN else [],
     )
 
 
@@ -65,56 +78,105 @@ def monitor(campaign_id: int) -> str:
 
 @bp.post("/<int:campaign_id>/open")
 @role_required(Role.ORGANISER)
-def open_(campaign_id: int) -> Response | str | tuple[str, int]:
+def open_(campaign_id: int) -> Response | str:
+    """Open with the key on the server, or (after a confirmation page) in the custody of
+    the scrutineers chosen, each share sealed to its scrutineer: no share is shown."""
     campaign = campaign_for(current_user, campaign_id)
     if campaign.status is not CampaignStatus.DRAFT:
         abort(409)
-    missing = readiness(campaign)
     form = OpenForm()
-    if missing or not form.validate():
-        for reason in missing or [e for errors in form.errors.values() for e in errors]:
+    problems = readiness(campaign) or ([] if form.validate() else [
+        error for errors in form.errors.values() for error in errors])
+    chosen = []
+    if not problems and form.custody.data == "scrutineers":
+        chosen = _custodians_chosen(campaign, form.custodians.data)
+        if chosen and not confirmed():
+            return render_template("ballotbox/open_confirm.html", campaign=campaign,
+                                   threshold=form.threshold.data, chosen=chosen)
+        problems = [] if chosen else [_("Only scrutineers of this campaign's units who have "
+                                        "set a custody passphrase can hold a share.")]
+    if problems:
+        for reason in problems:
             flash(reason, "error")
         return redirect(url_for("ballotbox.detail", campaign_id=campaign.id), code=303)
-    scrutineers = (Scrutineers(form.threshold.data, form.shares.data)
-                   if form.custody.data == "scrutineers" else None)  # else the server's
-    shares = open_campaign(campaign, scrutineers)
+    _open(campaign, Scrutineers(form.threshold.data, tuple(c.user_id for c in chosen))
+          if chosen else None)
+    return redirect(url_for("ballotbox.monitor", campaign_id=campaign.id), code=303)
+
+
+def _open(campaign: Campaign, scrutineers: Scrutineers | None) -> None:
+    open_campaign(campaign, scrutineers)
     record("campaign.open", user=current_user, campaign=campaign,
-           scrutineers=f"{scrutineers.threshold}/{scrutineers.shares}" if scrutineers else None)
+           scrutineers=f"{scrutineers.threshold}/{len(scrutineers.custodians)}: "
+           + "、".join(c.user.display_name for c in custodians(campaign))
+           if scrutineers else None)
     db.session.commit()
     flash(_("The campaign is open: tickets work now, and the questionnaire is frozen."))
-    if shares:
-        # Shown once, never stored: the page says so, and the cache may not keep it.
-        return render_template("ballotbox/shares.html", campaign=campaign, shares=shares)
-    return redirect(url_for("ballotbox.monitor", campaign_id=campaign.id), code=303)
+    if scrutineers:
+        flash(_("Each scrutineer now checks, in their own account, that their passphrase "
+                "opens their share."))
+
+
+def _custodians_chosen(campaign: Campaign, chosen: list[int]) -> list[Candidate]:
+    """The scrutineers chosen, in the order of their shares; none when one of them may not
+    hold a share (outside the campaign's units, or without a custody key)."""
+    allowed = {c.user_id: c for c in candidates(campaign) if c.enrolled}
+    if any(user_id not in allowed for user_id in chosen):
+        return []
+    return [allowed[user_id] for user_id in dict.fromkeys(chosen)]
 
 
 @bp.route("/<int:campaign_id>/close", methods=["GET", "POST"])
 @role_required(Role.ORGANISER)
 def close(campaign_id: int) -> Response | str | tuple[str, int]:
-    """GET: what closing does, with the counts now (and the share fields); POST: check the
-    key, then open the box in the background."""
+    """GET: what closing does, with the counts now (and the share fields, or who holds the
+    shares); POST: check the key, or start the scrutineers' ceremony, and open the box in
+    the background."""
     campaign = campaign_for(current_user, campaign_id)
     progress = read_progress(current_app.instance_path, campaign.id)
     if campaign.status is CampaignStatus.CLOSED or (progress and progress.running):
         return redirect(url_for("ballotbox.closing", campaign_id=campaign.id), code=303)
     if campaign.status is not CampaignStatus.OPEN:
         abort(409)
+    entrusted = is_entrusted(campaign)
     form = CloseForm()
-    while len(form.shares) < (campaign.box_shares or 0):
+    while not entrusted and len(form.shares) < (campaign.box_shares or 0):
         form.shares.append_entry()
     if not form.validate_on_submit():
         return _confirm_page(campaign, form, None, 422 if form.is_submitted() else 200)
+    total = sealed_count(campaign.id)
+    if entrusted:
+        _ask_scrutineers(campaign, total)
+        return redirect(url_for("ballotbox.closing", campaign_id=campaign.id), code=303)
     try:
-        key = box_key(campaign, [field.data or "" for field in form.shares])
+        key, misfits = _typed_key(campaign, [field.data or "" for field in form.shares])
     except ShareRefused as refused:
         return _confirm_page(campaign, form, refused, 422)
     except KeyMissing:
         return _confirm_page(campaign, form, KeyMissing(), 409)
-    total = sealed_count(campaign.id)
     db.session.rollback()  # the thread opens the box in a transaction of its own
     start_opening(current_app._get_current_object(), campaign.id, key,
-                  current_user.id, total)
+                  current_user.id, total, misfits)
     return redirect(url_for("ballotbox.closing", campaign_id=campaign.id), code=303)
+
+
+def _ask_scrutineers(campaign: Campaign, total: int) -> None:
+    """Start the closing ceremony: the box opens once k scrutineers' shares that fit are
+    released (`closing.start_ceremony`); releases to an earlier ceremony are void."""
+    clear_releases(campaign.id)
+    record("campaign.close_ceremony", user=current_user, campaign=campaign)
+    db.session.commit()
+    start_ceremony(current_app._get_current_object(), campaign.id, current_user.id, total)
+
+
+def _typed_key(campaign: Campaign, typed: list[str]) -> tuple[PrivateKey, tuple[int, ...]]:
+    """The key from the shares typed (a campaign opened with printed shares), with the
+    fields left out, or from the server's instance folder."""
+    if campaign.box_threshold:
+        assert campaign.box_public_key is not None
+        fitted = combine_shares(campaign.box_public_key, campaign.box_threshold, typed)
+        return fitted.key, fitted.misfits
+    return box_key(campaign), ()
 
 
 def _confirm_page(campaign: Campaign, form: CloseForm, problem: Exception | None,
@@ -124,6 +186,7 @@ def _confirm_page(campaign: Campaign, form: CloseForm, problem: Exception | None
         returns=response_counts(campaign), being_keyed=being_keyed(campaign),
         problem=_problem_text(campaign, problem),
         wrong_field=getattr(problem, "position", None),
+        custodians=custodians(campaign),
     ), status
 
 
@@ -141,6 +204,11 @@ def _problem_text(campaign: Campaign, problem: Exception | None) -> str | None:
     if problem.reason == "duplicate":
         return _("Share %(number)s repeats a share already entered. Each scrutineer enters "
                  "their own share. Nothing has been changed.", number=problem.position)
+    if problem.reason == "mismatch":
+        return _("These shares do not open this ballot box: at least one of them is wrong, "
+                 "although it looks like a share. Add the share of one more scrutineer: the "
+                 "box then opens with those that fit, and the wrong one is named. Nothing has "
+                 "been changed.")
     return _("At least %(count)s different shares are needed to open the box. Nothing has "
              "been changed.", count=campaign.box_threshold)
 
@@ -149,17 +217,22 @@ def _problem_text(campaign: Campaign, problem: Exception | None) -> str | None:
 @role_required(Role.ORGANISER)
 def closing(campaign_id: int) -> Response | str:
     campaign = campaign_for(current_user, campaign_id)
+    progress = read_progress(current_app.instance_path, campaign.id)
     if campaign.status is CampaignStatus.CLOSED:
         flash(_("The campaign is closed: the ballot box has been opened and results are "
                 "available."))
+        if progress and progress.misfits:
+            flash(_("Share %(numbers)s did not fit the key of this ballot box and was left "
+                    "out; the box opened with the others. Find out how a wrong share came to "
+                    "be offered.", numbers="、".join(map(str, progress.misfits))), "error")
         return redirect(url_for("ballotbox.detail", campaign_id=campaign.id), code=303)
-    progress = read_progress(current_app.instance_path, campaign.id)
     if progress is None or not (progress.running or progress.state == "done"):
         if progress is not None:
             flash(_("Opening the ballot box did not finish; the box is still sealed and "
                     "nothing was lost. Please close the campaign again."), "error")
         return redirect(url_for("ballotbox.close", campaign_id=campaign.id), code=303)
-    return render_template("ballotbox/closing.html", campaign=campaign, progress=progress)
+    return render_template("ballotbox/closing.html", campaign=campaign, progress=progress,
+                           custodians=custodians(campaign))
 
 
 @bp.route("/<int:campaign_id>/delete", methods=["GET", "POST"])
