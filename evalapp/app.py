@@ -65,6 +65,8 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from evalapp.audit.views import bp as audit_bp
+    from evalapp.auth.account import bp as account_bp
+    from evalapp.auth.settings import bp as security_bp
     from evalapp.auth.views import bp as auth_bp
     from evalapp.ballotbox.operations import box_opened
     from evalapp.ballotbox.views import bp as ballotbox_bp
@@ -83,6 +85,8 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(security_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(ballotbox_bp)
     app.register_blueprint(setup_bp)

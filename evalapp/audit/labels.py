@@ -15,6 +15,7 @@ KINDS = (
     ("rectification.", _l("Rectification list")),
     ("results.", _l("Results exports")),
     ("login", _l("Log-ins and log-outs")),
+    ("security.", _l("Security: settings, passwords, second factors")),
 )
 
 ACTIONS = {
@@ -51,6 +52,12 @@ ACTIONS = {
     "results.export": _l("Results exported"),
     "login": _l("Logged in"),
     "logout": _l("Logged out"),
+    "login.refused": _l("Log-in refused"),
+    "login.locked": _l("Account locked after failed log-ins"),
+    "security.settings": _l("Security settings changed"),
+    "security.password_change": _l("Password changed"),
+    "security.second_factor": _l("Second factor enrolled"),
+    "security.recovery_code": _l("Recovery code used to log in"),
 }
 
 # The kind an action belongs to, where its name does not start with the kind's prefix.
@@ -82,6 +89,7 @@ DETAILS = {
     "void_blank_fraction": _l("A ballot is void when more than this share of items is blank"),
     "void_uniform": _l("Void ballots that give every item the same answer"),
     "paper_recheck_percent": _l("Paper ballots drawn for a third keying (%)"),
+    "username": _l("Username"), "until": _l("Locked until"),
     "trim_above": _l("Drop the highest and lowest ballot score when there are more raters "
                      "than"),
 }

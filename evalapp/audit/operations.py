@@ -13,6 +13,7 @@ from flask import Flask
 from flask_login import user_logged_in, user_logged_out
 
 from evalapp.audit.models import AuditEntry
+from evalapp.auth.events import audited
 from evalapp.auth.models import User
 from evalapp.extensions import db
 
@@ -40,3 +41,8 @@ def _logged_in(_app: Flask, user: User, **_extra: Any) -> None:
 @user_logged_out.connect
 def _logged_out(_app: Flask, user: User, **_extra: Any) -> None:
     record("logout", user=user)
+
+
+@audited.connect
+def _announced(_app: Flask, action: str, user: User | None, **detail: Any) -> None:
+    record(action, user=user, **detail)

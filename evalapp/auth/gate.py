@@ -1,0 +1,51 @@
+"""Before every request of a logged-in member of staff: end the session when it has been idle
+too long or lasted its maximum, and keep the person on the one page they must go through
+first — changing a due password, then (for the three administrators) enrolling a second
+factor — before any other page opens.
+"""
+
+from __future__ import annotations
+
+from flask import redirect, request, session, url_for
+from flask_login import current_user, logout_user
+from werkzeug.wrappers import Response
+
+from evalapp.auth import sessions
+from evalapp.auth.models import User
+from evalapp.auth.passwords import password_change_due
+from evalapp.auth.policy import current, now
+from evalapp.extensions import db
+
+# Open whatever is due: the files of the pages, logging out and the choice of language.
+ALWAYS_OPEN = frozenset({"static", "auth.logout", "i18n.switch_language"})
+
+
+def must_enrol(user: User) -> bool:
+    """The three administrators log in with a second factor (GB/T 22239-2019 8.1.4.1 d)."""
+    return user.role.is_administrator and not user.has_second_factor
+
+
+def required_page(user: User) -> str | None:
+    """The endpoint `user` must go through before any other page, or None."""
+    if password_change_due(user, now()) is not None:
+        return "account.password"
+    if must_enrol(user):
+        return "account.second_factor"
+    return None
+
+
+def enforce() -> Response | None:
+    if request.endpoint in ALWAYS_OPEN or not current_user.is_authenticated:
+        return None
+    ended = sessions.ended(session, now(), current())
+    if ended is not None:
+        logout_user()  # the audit log records it; the rater's part of the session stays
+        sessions.forget(session)
+        db.session.commit()
+        target = request.full_path if request.method == "GET" else None
+        return redirect(url_for("auth.login", ended=ended.value, next=target))
+    sessions.touch(session, now())
+    page = required_page(current_user)
+    if page is not None and request.endpoint != page:
+        return redirect(url_for(page))
+    return None
