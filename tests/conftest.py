@@ -30,6 +30,7 @@ from tests.support.apps import (
     migrate,
 )
 from tests.support.browser import CHROMIUM, fontconfig_with_chinese
+from tests.support.clock import Clock
 from tests.support.organiser import TicketCampaign, make_ticket_campaign
 
 
@@ -110,6 +111,12 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]
     yield make
     for app in made:
         dispose(app)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A clock the test moves, for an app made with `make_app(CLOCK=clock)`."""
+    return Clock()
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from evalapp.audit.models import AuditEntry
 from evalapp.auth import gate, lockout, policy, sessions
 from evalapp.auth.models import LoginFailure, Role
 from evalapp.extensions import db
-from tests.support.clock import Clock
-from tests.support.factories import PASSWORD, make_user, make_world
+from tests.support.clock import Clock, app_at
+from tests.support.factories import PASSWORD, World, make_user
 from tests.support.web import login, post_form
 
 # 02:00 UTC is 10:00 in Shanghai, the app's time zone: the lock page speaks local time.
@@ -25,16 +25,15 @@ def clock() -> Clock:
     return Clock(START)
 
 
+def staff(world: World) -> None:
+    make_user("organiser", world.customs)
+    make_user("retired", world.customs).active = False
+    make_user("security", world.root, Role.SECURITY_ADMIN)
+
+
 @pytest.fixture
 def app(make_app, clock):
-    app = make_app(CLOCK=clock)
-    with app.app_context():
-        world = make_world()
-        make_user("organiser", world.customs)
-        make_user("retired", world.customs).active = False
-        make_user("security", world.root, Role.SECURITY_ADMIN)
-        db.session.commit()
-    return app
+    return app_at(make_app, clock, staff)
 
 
 def guess(client, username: str, attempts: int, first_address: int = 1) -> list[int]:

@@ -55,8 +55,8 @@ def second_factor() -> Response | str | tuple[str, int]:
     """Enrol an authenticator app: its QR code and secret, confirmed by a first code; the
     recovery codes are shown once, on the page that confirms."""
     form = CodeForm()
-    secret = session.get(ENROLLING)
-    if form.validate_on_submit() and secret:
+    secret = session.setdefault(ENROLLING, totp.new_secret())  # the same one until confirmed
+    if form.validate_on_submit():
         try:
             codes = totp.enrol(current_user, secret, form.code.data or "", now())
         except totp.WrongCode:
@@ -65,10 +65,6 @@ def second_factor() -> Response | str | tuple[str, int]:
             db.session.commit()
             session.pop(ENROLLING)
             return render_template("auth/recovery_codes.html", codes=codes)
-        status = 422
-    else:
-        secret, status = totp.new_secret(), 200
-        session[ENROLLING] = secret
     uri = totp.provisioning_uri(secret, current_user.username)
     return render_template("auth/second_factor.html", form=form, secret=secret,
-                           qr=totp.qr_data_uri(uri)), status
+                           qr=totp.qr_data_uri(uri)), 422 if form.is_submitted() else 200

@@ -135,9 +135,10 @@ class User(UserMixin, db.Model):
             problems = [_("The password was used recently; choose another one.")]
         if problems:
             raise WeakPassword(problems)
+        if self.password_hash:  # the one replaced joins the history; with it, the last five
+            self.password_history.append(PasswordHistory(password_hash=self.password_hash))
+            del self.password_history[:-(PASSWORD_HISTORY - 1)]
         self.password_hash = generate_password_hash(password)
-        self.password_history.append(PasswordHistory(password_hash=self.password_hash))
-        del self.password_history[:-PASSWORD_HISTORY]
         self.password_changed_at = at or utcnow()
         self.end_sessions()
 
@@ -146,7 +147,8 @@ class User(UserMixin, db.Model):
 
 
 class PasswordHistory(db.Model):
-    """An account's recent password hashes, which a new password may not repeat."""
+    """The hashes of an account's previous passwords (the last PASSWORD_HISTORY - 1; with the
+    current one, the last PASSWORD_HISTORY), which a new password may not repeat."""
 
     __tablename__ = "password_history"
     __table_args__ = (sa.CheckConstraint("password_hash LIKE '%$%'", name="password_is_hashed"),)
