@@ -1,12 +1,14 @@
 """Before every request of a logged-in member of staff: end the session when it has been idle
-too long or lasted its maximum, and keep the person on the one page they must go through
-first — changing a due password, then (for the three administrators) enrolling a second
-factor — before any other page opens.
+too long or lasted its maximum (the request then goes on as a visitor's: a staff page asks to
+log in, saying why; a rater's page on the same browser opens as before), and keep the person
+on the one page they must go through first — changing a due password, then (for the three
+administrators) enrolling a second factor — before any other page opens.
 """
 
 from __future__ import annotations
 
-from flask import redirect, request, session, url_for
+from flask import flash, redirect, request, session, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -18,6 +20,12 @@ from evalapp.extensions import db
 
 # Open whatever is due: the files of the pages, logging out and the choice of language.
 ALWAYS_OPEN = frozenset({"static", "auth.logout", "i18n.switch_language"})
+
+ENDED = {
+    sessions.Ended.IDLE: _l("Your session ended after being idle. Please log in again."),
+    sessions.Ended.MAXIMUM: _l("Your session reached its maximum length. Please log in "
+                               "again."),
+}
 
 
 def must_enrol(user: User) -> bool:
@@ -42,8 +50,8 @@ def enforce() -> Response | None:
         logout_user()  # the audit log records it; the rater's part of the session stays
         sessions.forget(session)
         db.session.commit()
-        target = request.full_path if request.method == "GET" else None
-        return redirect(url_for("auth.login", ended=ended.value, next=target))
+        flash(str(ENDED[ended]), "notice")
+        return None
     sessions.touch(session, now())
     page = required_page(current_user)
     if page is not None and request.endpoint != page:

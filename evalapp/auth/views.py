@@ -34,11 +34,6 @@ login_manager.session_protection = "strong"
 PENDING = "pending_login"
 PENDING_SECONDS = 300
 
-ENDED = {
-    sessions.Ended.IDLE: _l("Your session ended after being idle. Please log in again."),
-    sessions.Ended.MAXIMUM: _l("Your session reached its maximum length. Please log in "
-                               "again."),
-}
 
 
 @cache
@@ -92,8 +87,7 @@ def login() -> Response | str | tuple[str, int]:
         return redirect(url_for("campaigns.index"))
     form = LoginForm()
     if not form.validate_on_submit():
-        return render_template("auth/login.html", form=form,
-                               ended=ENDED.get(request.args.get("ended", "")))
+        return render_template("auth/login.html", form=form)
     username = form.username.data or ""
     until = lockout.locked_until(username, now())
     if until is not None:
