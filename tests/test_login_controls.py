@@ -14,6 +14,7 @@ from evalapp.audit.models import AuditEntry
 from evalapp.auth import gate, lockout, policy, sessions
 from evalapp.auth.models import LoginFailure, Role
 from evalapp.extensions import db
+from evalapp.units.models import OrgUnit
 from tests.support.clock import Clock, app_at
 from tests.support.factories import PASSWORD, World, make_user
 from tests.support.web import CSRF_PATTERN, login, post_form
@@ -209,3 +210,14 @@ def test_a_raters_half_filled_ballot_outlasts_the_staff_time_out(app, clock):
     with client.session_transaction() as session:
         assert session["rater"]["ticket"] == "h"
         assert "_user_id" not in session
+
+
+def test_the_auditor_reads_refusals_and_locks_in_words(app, client):
+    with app.app_context():
+        make_user("auditor", db.session.get(OrgUnit, 1), Role.AUDITOR)
+        db.session.commit()
+    guess(client, "organiser", 5)
+    login(client, "auditor", PASSWORD)
+    page = client.get("/audit/").get_data(as_text=True)
+    assert "登录被拒绝" in page and "密码错误" in page
+    assert "登录失败次数过多，账户已锁定" in page

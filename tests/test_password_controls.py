@@ -117,3 +117,16 @@ def test_with_the_list_switched_off_password1234_is_accepted(app, client, monkey
 def test_existing_passwords_count_as_set_at_the_migration(app):
     with app.app_context():
         assert organiser(app).password_changed_at > organiser(app).created_at - timedelta(1)
+
+
+def test_guessing_the_current_password_on_the_change_page_locks_the_account(app, client):
+    """A session left open (or stolen) is no way round the lock-out."""
+    login(client)
+    replies = [change(client, f"guess number {n}", NEW) for n in range(5)]
+    assert [reply.status_code for reply in replies] == [422] * 4 + [302]
+    assert client.get("/campaigns/").status_code == 302  # logged out
+    assert login(client).status_code == 423
+    with app.app_context():
+        reasons = db.session.scalars(sa.text(
+            "SELECT action FROM audit_entries WHERE action LIKE 'login.%'")).all()
+    assert reasons.count("login.refused") == 6 and reasons.count("login.locked") == 1

@@ -96,6 +96,14 @@ DETAILS = {
 
 DIRECTIONS = {"up": _l("up"), "down": _l("down")}
 
+# Why a log-in was refused (the "reason" of login.refused; see auth.views).
+REFUSALS = {
+    "unknown_user": _l("unknown username"), "wrong_password": _l("wrong password"),
+    "disabled": _l("account disabled"), "locked": _l("account locked"),
+    "wrong_code": _l("wrong or replayed second-factor code"),
+    "wrong_current_password": _l("wrong current password when changing it"),
+}
+
 
 def action_label(action: str) -> str:
     return str(ACTIONS.get(action, action))

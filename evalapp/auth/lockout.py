@@ -14,8 +14,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from evalapp.auth.models import LoginFailure
-from evalapp.auth.policy import Policy
+from evalapp.auth.events import announce
+from evalapp.auth.models import LoginFailure, User
+from evalapp.auth.policy import Policy, current
 from evalapp.extensions import db
 
 UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -57,3 +58,14 @@ def count_failure(username: str, now: datetime, policy: Policy) -> datetime | No
 def clear(username: str) -> None:
     """A successful log-in: the failures in a row end."""
     db.session.execute(sa.delete(LoginFailure).where(LoginFailure.username == key(username)))
+
+
+def failed(username: str, user: User | None, reason: str, now: datetime) -> datetime | None:
+    """A failed log-in as `username` (`user`: its account, None when there is none), for
+    `reason` (e.g. "wrong_password"): audited (never with the password) and counted; returns
+    the end of the lock it causes, which is audited too, else None."""
+    announce("login.refused", user, username=key(username), reason=reason)
+    until = count_failure(username, now, current())
+    if until is not None:
+        announce("login.locked", user, username=key(username), until=until.isoformat())
+    return until

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from werkzeug.security import check_password_hash
 
+from evalapp.auth import lockout
 from evalapp.auth.events import announce
 from evalapp.auth.models import User
 from evalapp.auth.policy import current
@@ -34,15 +35,21 @@ def password_change_due(user: User, now: datetime) -> ChangeDue | None:
 
 
 class WrongPassword(ValueError):
-    """The current password typed to change it is not the account's."""
+    """The current password typed to change it is not the account's; `locked_until`: the end
+    of the lock-out this failure caused, if it did."""
+
+    def __init__(self, locked_until: datetime | None) -> None:
+        super().__init__("wrong current password")
+        self.locked_until = locked_until
 
 
 def change_password(user: User, old: str, new: str, now: datetime) -> None:
     """Raises WrongPassword when `old` is not the account's password, WeakPassword (with
     the reasons) when `new` is refused; otherwise sets it and ends the account's other
-    sessions. The caller commits (the change is audited with it)."""
+    sessions. The caller commits (the change, or the failure, is audited with it)."""
     if not check_password_hash(user.password_hash, old):
-        raise WrongPassword
+        # A failed log-in like any other: a stolen session cannot guess the password here.
+        raise WrongPassword(lockout.failed(user.username, user, "wrong_current_password", now))
     user.set_password(new, at=now)
     announce("security.password_change", user)
 

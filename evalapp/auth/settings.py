@@ -29,8 +29,8 @@ def settings() -> Response | str | tuple[str, int]:
         return render_template("auth/security_settings.html", form=form), status
     after = policy.Policy(**{name: form[name].data for name in policy.FIELDS})
     policy.save(after)
-    announce("security.settings", current_user, before=dataclasses.asdict(before),
-             after=dataclasses.asdict(after))
+    announce("security.settings", current_user._get_current_object(),
+             before=dataclasses.asdict(before), after=dataclasses.asdict(after))
     db.session.commit()
     flash(_("The security settings were saved."), "success")
     return redirect(url_for("security.settings"))

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from evalapp.auth import gate, lockout, sessions, totp
 from evalapp.auth.events import announce
 from evalapp.auth.models import User
-from evalapp.auth.policy import current, now
+from evalapp.auth.policy import now
 from evalapp.database import MAX_ROW_ID
 from evalapp.extensions import db, limiter, login_manager
 from evalapp.i18n import safe_next
@@ -76,6 +76,16 @@ def check_password(username: str, password: str) -> tuple[User | None, bool]:
     return user, password_ok
 
 
+def refusal(user: User | None, password_ok: bool) -> str | None:
+    """Why a log-in with this account and password check is refused (for the audit log; the
+    person sees one message for all), or None."""
+    if user is None:
+        return "unknown_user"
+    if not password_ok:
+        return "wrong_password"
+    return None if user.active else "disabled"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 # Only failures count: guessing one account's password is slowed to a crawl, and spraying
 # many accounts from one address is capped too, while staff who log in correctly never wait.
@@ -93,9 +103,8 @@ def login() -> Response | str | tuple[str, int]:
     if until is not None:
         return _refused(form, username, _account(username), "locked", until)
     user, password_ok = check_password(username, form.password.data or "")
-    if user is None or not password_ok or not user.active:
-        reason = ("unknown_user" if user is None else "wrong_password" if not password_ok
-                  else "disabled")
+    reason = refusal(user, password_ok)
+    if reason is not None:
         return _refused(form, username, user, reason)
     next_url = safe_next(request.args.get("next"))
     if user.has_second_factor:
@@ -151,12 +160,10 @@ def _refused(form: LoginForm | CodeForm, username: str, user: User | None, reaso
              locked_until: datetime | None = None) -> tuple[str, int]:
     """A failed log-in: audited with its reason, and counted towards the lock-out unless the
     username is locked already (`locked_until`); the lock it may cause is audited too."""
-    announce("login.refused", user, username=lockout.key(username), reason=reason)
     if locked_until is None:
-        locked_until = lockout.count_failure(username, now(), current())
-        if locked_until is not None:
-            announce("login.locked", user, username=lockout.key(username),
-                     until=locked_until.isoformat())
+        locked_until = lockout.failed(username, user, reason, now())
+    else:
+        announce("login.refused", user, username=lockout.key(username), reason=reason)
     db.session.commit()
     template = "auth/code.html" if isinstance(form, CodeForm) else "auth/login.html"
     if locked_until is not None:
