@@ -5,11 +5,15 @@ beside the attack that succeeds with the defence switched off."""
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 
 import pyotp
 import pytest
 import sqlalchemy as sa
+import zxingcpp
+from PIL import Image
 
 from evalapp.auth import gate, totp
 from evalapp.auth.models import ADMINISTRATORS, Role, User
@@ -18,6 +22,7 @@ from tests.support.clock import Clock, app_at
 from tests.support.factories import World, make_user
 from tests.support.web import login, logout, post_form
 
+QR = re.compile(r'src="data:image/png;base64,([^"]+)"')
 CODES = re.compile(r"<code>([A-Z2-7]{4}(?:-[A-Z2-7]{4}){3})</code>")
 
 
@@ -35,10 +40,12 @@ def app(make_app, clock):
 def enrol(client, clock: Clock) -> tuple[str, list[str]]:
     """Enrol the logged-in account: (its secret, its recovery codes)."""
     page = client.get("/account/second-factor").get_data(as_text=True)
-    assert 'src="data:image/svg+xml;base64,' in page
     with client.session_transaction() as session:
         secret = session["enrolling_secret"]
     assert secret in page  # the key in text, for typing into the app
+    png = base64.b64decode(QR.search(page).group(1))
+    scanned = pyotp.parse_uri(zxingcpp.read_barcode(Image.open(io.BytesIO(png))).text)
+    assert scanned.secret == secret and scanned.issuer == "evalapp"
     done = post_form(client, "/account/second-factor",
                      {"code": pyotp.TOTP(secret).at(clock.at)})
     codes = CODES.findall(done.get_data(as_text=True))
