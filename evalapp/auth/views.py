@@ -59,7 +59,7 @@ def _login_key() -> str:
 
 
 def _failed(response: Response) -> bool:
-    return response.status_code == 401
+    return response.status_code in (401, 423)  # refused, or refused as locked
 
 
 def _account(username: str) -> User | None:
