@@ -47,6 +47,10 @@ def enforce() -> Response | None:
         return None
     ended = sessions.ended(session, now(), current())
     if ended is not None:
+        # The request so far only read (in a deferred transaction on SQLite, for a GET): end
+        # it, so the log-out's audit entry is written in a transaction of its own, not by
+        # upgrading a read whose snapshot another writer may have outdated meanwhile.
+        db.session.rollback()
         logout_user()  # the audit log records it; the rater's part of the session stays
         sessions.forget(session)
         db.session.commit()
