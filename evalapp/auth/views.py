@@ -1,3 +1,12 @@
+"""Staff log-in and log-out.
+
+A log-in is: the lock-out (auth.lockout) first, so a locked username is refused even with the
+right password; then the credential check (`check_password`, the one call to extend with
+another directory); then, for an account with a second factor, a second step asking for its
+code (auth.totp). Every refusal is audited with its reason and counted towards the lock-out;
+the person sees one message for an unknown username, a wrong password and a disabled account.
+"""
+
 from __future__ import annotations
 
 import secrets
@@ -33,7 +42,6 @@ login_manager.session_protection = "strong"
 # where to go after. It grants nothing: the person is not logged in until the code is right.
 PENDING = "pending_login"
 PENDING_SECONDS = 300
-
 
 
 @cache
