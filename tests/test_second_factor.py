@@ -112,6 +112,14 @@ def test_a_recovery_code_works_once(app, client, clock):
     assert actions.count("security.second_factor") == 1
 
 
+def test_with_spent_codes_not_refused_a_recovery_code_works_again(app, client, clock,
+                                                                  monkeypatch):
+    monkeypatch.setattr(totp, "UNSPENT", sa.true())
+    _secret, codes = enrolled(app, client, clock)
+    assert log_in_with_code(app, clock, codes[0]) == 302
+    assert log_in_with_code(app, clock, codes[0]) == 302
+
+
 def test_wrong_codes_count_towards_the_lock_out(app, client, clock):
     enrolled(app, client, clock)
     login(client)

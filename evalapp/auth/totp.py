@@ -35,6 +35,7 @@ from evalapp.extensions import db
 ISSUER = "evalapp"
 RECOVERY_CODES = 10
 DRIFT_STEPS = 1  # a code of the step before or after is accepted too (clock drift, typing)
+UNSPENT = RecoveryCode.used_at.is_(None)  # what makes a recovery code work only once
 
 
 class WrongCode(ValueError):
@@ -126,8 +127,7 @@ def use_recovery_code(user: User, code: str, now: datetime) -> None:
     """Spend one of `user`'s recovery codes; raises WrongCode for an unknown or used one."""
     spent = db.session.execute(
         sa.update(RecoveryCode)
-        .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None),
-               RecoveryCode.code_hash == _hash(code))
+        .where(RecoveryCode.user_id == user.id, UNSPENT, RecoveryCode.code_hash == _hash(code))
         .values(used_at=now)
         .returning(RecoveryCode.id)).first()
     if spent is None:
