@@ -70,7 +70,9 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from evalapp.accounts.views import bp as accounts_bp
     from evalapp.audit.views import bp as audit_bp
+    from evalapp.auth.account import bp as account_bp
     from evalapp.auth.oidc import bp as oidc_bp
+    from evalapp.auth.settings import bp as security_bp
     from evalapp.auth.views import bp as auth_bp
     from evalapp.ballotbox.custody_views import bp as custody_bp
     from evalapp.ballotbox.operations import box_opened
@@ -92,6 +94,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(oidc_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(security_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(ballotbox_bp)
     app.register_blueprint(custody_bp)

@@ -5,7 +5,8 @@ EVALAPP_OIDC_*, see docs/directory.md), then what the caller passes (tests).
 
 The secret key is never written in the code: when none is configured, one is generated on
 first start and kept in the instance folder, so sessions survive restarts and every
-installation has its own.
+installation has its own. So is the credential key (EVALAPP_CREDENTIAL_KEY), which encrypts
+the staff's TOTP secrets; nodes that share a database share it too.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from evalapp.paths import private_folder, write_private
 ENVIRONMENT = {
     "EVALAPP_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
     "EVALAPP_SECRET_KEY": "SECRET_KEY",
+    "EVALAPP_CREDENTIAL_KEY": "CREDENTIAL_KEY",
     "EVALAPP_BASE_URL": "BASE_URL",
     "EVALAPP_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "EVALAPP_PROXIES": "PROXIES",
@@ -48,6 +50,9 @@ ENVIRONMENT = {
 DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_DATABASE_URI": None,
     "SECRET_KEY": None,
+    # 64 hex digits: the key that encrypts staff TOTP secrets (auth.totp), kept out of the
+    # database so that a reader of the database alone cannot compute anyone's codes.
+    "CREDENTIAL_KEY": None,
     "BASE_URL": None,
     # The port `evalapp serve` listens on, and so the one in the addresses `evalapp demo`
     # prints and puts on its ticket sheet: one setting, so that they always agree.
@@ -77,6 +82,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 SECRET_KEY_FILE = "secret_key"
+CREDENTIAL_KEY_FILE = "credential_key"
 SQLITE_FILE = "evalapp.sqlite3"
 
 
@@ -100,6 +106,8 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / SQLITE_FILE}"
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret_key(instance / SECRET_KEY_FILE)
+    if not app.config["CREDENTIAL_KEY"]:
+        app.config["CREDENTIAL_KEY"] = _instance_secret_key(instance / CREDENTIAL_KEY_FILE)
     # Served over HTTPS (as the base URL says), cookies never travel in clear text.
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = str(app.config["BASE_URL"] or "").startswith(

@@ -30,6 +30,7 @@ from tests.support.apps import (
     migrate,
 )
 from tests.support.browser import CHROMIUM, fontconfig_with_chinese
+from tests.support.clock import Clock
 from tests.support.organiser import TicketCampaign, make_ticket_campaign
 from tests.support.served import served
 
@@ -114,6 +115,12 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]
 
 
 @pytest.fixture
+def clock() -> Clock:
+    """A clock the test moves, for an app made with `make_app(CLOCK=clock)`."""
+    return Clock()
+
+
+@pytest.fixture
 def app(make_app: Callable[..., Flask]) -> Flask:
     return make_app()
 
@@ -192,3 +199,12 @@ def ticket_campaign(app: Flask) -> TicketCampaign:
     leader and an organiser of another customs ("chongqing")."""
     with app.app_context():
         return make_ticket_campaign()
+
+
+@pytest.fixture
+def administrators_enrolled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The administrators count as enrolled in a second factor (evalapp.auth.gate), for tests
+    of what they do once logged in; tests/test_second_factor.py tests the enrolment."""
+    from evalapp.auth import gate
+
+    monkeypatch.setattr(gate, "must_enrol", lambda user: False)

@@ -30,6 +30,8 @@ from tests.support.factories import PASSWORD
 from tests.support.spreadsheets import workbook_bytes
 from tests.support.web import csrf_token, login
 
+pytestmark = pytest.mark.usefixtures("administrators_enrolled")
+
 TEMPORARY = re.compile(r'<code class="password">([^<]+)</code>')
 
 
@@ -308,9 +310,9 @@ ATTACKS = {
             "WHERE username = 'sysadmin'",
     # an administrator role without naming it as the account's one
     "insert": "INSERT INTO users (username, display_name, password_hash, role, unit_id, "
-              "active, session_version, created_at, must_change_password) "
+              "active, session_version, created_at, password_changed_at) "
               "SELECT 'rogue', 'rogue', password_hash, 'auditadmin', unit_id, active, 0, "
-              "created_at, must_change_password FROM users WHERE username = 'sysadmin'",
+              "created_at, password_changed_at FROM users WHERE username = 'sysadmin'",
     # an old administrator, made a business account, made another administrator
     "through_business": "UPDATE users SET role = 'auditadmin', administrator_role = "
                         "'auditadmin' WHERE username = 'was_admin'",

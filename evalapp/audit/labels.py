@@ -17,6 +17,7 @@ KINDS = (
     ("results.", _l("Results exports")),
     ("login", _l("Log-ins and log-outs")),
     ("account.", _l("Accounts and roles")),
+    ("security.", _l("Security: settings, passwords, second factors")),
 )
 
 ACTIONS = {
@@ -67,6 +68,12 @@ ACTIONS = {
     "account.reset_password": _l("Password reset to a temporary one"),
     "account.role": _l("Role or unit changed"),
     "login.directory_account": _l("Account made at a first directory log-in"),
+    "login.refused": _l("Log-in refused"),
+    "login.locked": _l("Account locked after failed log-ins"),
+    "security.settings": _l("Security settings changed"),
+    "security.password_change": _l("Password changed"),
+    "security.second_factor": _l("Second factor enrolled"),
+    "security.recovery_code": _l("Recovery code used to log in"),
 }
 
 # The kind an action belongs to, where its name does not start with the kind's prefix.
@@ -101,12 +108,20 @@ DETAILS = {
     "paper_recheck_percent": _l("Paper ballots drawn for a third keying (%)"),
     "username": _l("Username"), "usernames": _l("Usernames"), "display_name": _l("Name"),
     "role": _l("Role"), "unit": _l("Unit"), "unchanged": _l("Left unchanged"),
-    "directory_group": _l("Directory group"),
+    "directory_group": _l("Directory group"), "until": _l("Locked until"),
     "trim_above": _l("Drop the highest and lowest ballot score when there are more raters "
                      "than"),
 }
 
 DIRECTIONS = {"up": _l("up"), "down": _l("down")}
+
+# Why a log-in was refused (the "reason" of login.refused; see auth.views).
+REFUSALS = {
+    "unknown_user": _l("unknown username"), "wrong_password": _l("wrong password"),
+    "disabled": _l("account disabled"), "locked": _l("account locked"),
+    "wrong_code": _l("wrong or replayed second-factor code"),
+    "wrong_current_password": _l("wrong current password when changing it"),
+}
 
 
 def action_label(action: str) -> str:

@@ -15,6 +15,7 @@ from flask_login import user_logged_in, user_logged_out
 
 from evalapp.audit.models import AuditEntry
 from evalapp.auth.credentials import account_from_directory
+from evalapp.auth.events import audited
 from evalapp.auth.models import User
 from evalapp.extensions import db
 
@@ -47,3 +48,6 @@ def _logged_out(_app: Flask, user: User, **_extra: Any) -> None:
 @account_from_directory.connect
 def _account_from_directory(user: User, *, group: str, **_extra: Any) -> None:
     record("login.directory_account", user=user, directory_group=group)
+@audited.connect
+def _announced(_app: Flask, action: str, user: User | None, **detail: Any) -> None:
+    record(action, user=user, **detail)

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask_babel import format_percent, to_user_timezone
 from flask_babel import gettext as _
 
-from evalapp.audit.labels import DETAILS, DIRECTIONS, action_label
+from evalapp.audit.labels import DETAILS, DIRECTIONS, REFUSALS, action_label
 from evalapp.audit.models import AuditEntry
 from evalapp.extensions import db
 
@@ -123,6 +123,8 @@ def _value(key: str, value: Any, names: _Names) -> str:
         return read
     if key == "direction" and value in DIRECTIONS:
         return str(DIRECTIONS[value])
+    if key == "reason" and value in REFUSALS:
+        return str(REFUSALS[value])
     if key == "roster" and isinstance(value, str):
         return value[:16]
     return str(value)

@@ -48,10 +48,13 @@ MESSAGES = {
 
 @dataclass(frozen=True)
 class Outcome:
-    """The account to log in, or why not (with the page's message and HTTP status)."""
+    """The account to log in, or why not: the page's message and HTTP status (one for every
+    wrong credential, so that names do not show) and, for the audit log only, the reason
+    (unknown_user, wrong_password, disabled, directory_down)."""
 
     user: User | None = None
     refusal: Refusal | None = None
+    reason: str | None = None
 
     @property
     def status(self) -> int:
@@ -62,7 +65,11 @@ class Outcome:
         return str(MESSAGES[self.refusal]) if self.refusal else ""
 
 
-WRONG = Outcome(refusal=Refusal.WRONG)
+def _wrong(reason: str) -> Outcome:
+    return Outcome(refusal=Refusal.WRONG, reason=reason)
+
+
+DIRECTORY_DOWN = Outcome(refusal=Refusal.DIRECTORY_DOWN, reason="directory_down")
 
 
 @cache
@@ -81,19 +88,22 @@ def authenticate(username: str, password: str) -> Outcome:
     the person typed."""
     user = db.session.scalar(sa.select(User).where(User.username == username))
     if user is not None and not user.directory:
-        password_ok = check_password_hash(user.password_hash or "", password)
-        return Outcome(user=user) if password_ok and user.active else WRONG
+        if not check_password_hash(user.password_hash or "", password):
+            return _wrong("wrong_password")
+        return Outcome(user=user) if user.active else _wrong("disabled")
     settings = directory.current_settings()
     if settings is None:
         check_password_hash(_no_such_user_hash(), password)
-        return Outcome(refusal=Refusal.DIRECTORY_DOWN) if user else WRONG
+        return DIRECTORY_DOWN if user else _wrong("unknown_user")
     try:
         entry = directory.verify(settings, username, password)
     except directory.DirectoryUnavailable as error:
         log.warning("directory log-in unavailable: %s", error)
-        return Outcome(refusal=Refusal.DIRECTORY_DOWN)
+        return DIRECTORY_DOWN
     account = _account_of(entry, settings) if entry else None
-    return Outcome(user=account) if account is not None and account.active else WRONG
+    if account is None:
+        return _wrong("wrong_password" if user else "unknown_user")
+    return Outcome(user=account) if account.active else _wrong("disabled")
 
 
 def _same_name(username: str) -> sa.Select[tuple[User]]:

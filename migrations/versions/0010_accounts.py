@@ -1,6 +1,5 @@
-"""Accounts managed in the app (issue 21): a password an administrator set must be changed at
-the next log-in, and an account holds one administrator role for life (三员分立, refused by a
-CHECK constraint and a trigger on both databases).
+"""Accounts managed in the app (issue 21): an account holds one administrator role for life
+(三员分立, refused by a CHECK constraint and a trigger on both databases).
 
 Revision ID: e0c3f4051a10
 Revises: c8a1d2e3f408
@@ -47,8 +46,6 @@ def drop_guard():
 
 def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('must_change_password', sa.Boolean(),
-                                      server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('administrator_role', sa.Enum(
             'sysadmin', 'secadmin', 'auditadmin', name='administrator_role',
             native_enum=False, create_constraint=True, length=10), nullable=True))
@@ -67,4 +64,3 @@ def downgrade():
         batch_op.drop_constraint(batch_op.f('ck_users_one_administrator_role'), type_='check')
         batch_op.drop_constraint(batch_op.f('ck_users_administrator_role'), type_='check')
         batch_op.drop_column('administrator_role')
-        batch_op.drop_column('must_change_password')

@@ -10,6 +10,7 @@ from werkzeug.security import generate_password_hash
 from evalapp.auth.models import Role, User
 from evalapp.campaigns.models import Campaign, IndividualItem, RaterGroup, Subject
 from evalapp.campaigns.operations import create_campaign
+from evalapp.database import utcnow
 from evalapp.extensions import db
 from evalapp.units.models import OrgUnit, UnitKind
 
@@ -40,7 +41,7 @@ def password_hash() -> str:
 
 def make_user(username: str, unit: OrgUnit, role: Role = Role.ORGANISER) -> User:
     user = User(username=username, display_name=username.title(), role=role, unit=unit,
-                password_hash=password_hash())
+                password_hash=password_hash(), password_changed_at=utcnow())
     db.session.add(user)
     db.session.flush()
     return user

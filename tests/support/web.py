@@ -19,12 +19,19 @@ def csrf_token(client: FlaskClient, path: str) -> str:
     return match.group(1)
 
 
-def login(client: FlaskClient, username: str = "organiser", password: str = PASSWORD):
-    """Log `client` in through the log-in form, as a person would."""
-    token = csrf_token(client, "/auth/login")
-    return client.post(
-        "/auth/login", data={"username": username, "password": password, "csrf_token": token}
-    )
+def login(client: FlaskClient, username: str = "organiser", password: str = PASSWORD,
+          address: str = "127.0.0.1"):
+    """Log `client` in through the log-in form, as a person would, from `address`."""
+    return post_form(client, "/auth/login", {"username": username, "password": password},
+                     address=address)
+
+
+def post_form(client: FlaskClient, path: str, data: dict[str, str],
+              address: str = "127.0.0.1"):
+    """Post `data` with the CSRF token of the form on `path`, as from `address`."""
+    token = csrf_token(client, path)
+    return client.post(path, data={**data, "csrf_token": token},
+                       environ_overrides={"REMOTE_ADDR": address})
 
 
 def logout(client: FlaskClient):
