@@ -1,10 +1,12 @@
 """Configuration: defaults, then the instance folder's `config.py`, then `EVALAPP_*`
-environment variables (EVALAPP_DATABASE_URL, EVALAPP_SECRET_KEY, EVALAPP_BASE_URL,
-EVALAPP_PORT and EVALAPP_INSTANCE_PATH), then what the caller passes (tests).
+environment variables (EVALAPP_DATABASE_URL, EVALAPP_SECRET_KEY, EVALAPP_AUDIT_KEY,
+EVALAPP_BASE_URL, EVALAPP_PORT and EVALAPP_INSTANCE_PATH), then what the caller passes (tests).
 
 The secret key is never written in the code: when none is configured, one is generated on
 first start and kept in the instance folder, so sessions survive restarts and every
-installation has its own.
+installation has its own. So is the audit key, which seals the audit log's chain (evalapp.audit
+.chain): it is kept out of the database, so that whoever holds only the database cannot forge
+an entry.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from flask import Flask
 ENVIRONMENT = {
     "EVALAPP_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
     "EVALAPP_SECRET_KEY": "SECRET_KEY",
+    "EVALAPP_AUDIT_KEY": "AUDIT_KEY",
     "EVALAPP_BASE_URL": "BASE_URL",
     "EVALAPP_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "EVALAPP_PROXIES": "PROXIES",
@@ -30,6 +33,7 @@ ENVIRONMENT = {
 DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_DATABASE_URI": None,
     "SECRET_KEY": None,
+    "AUDIT_KEY": None,
     "BASE_URL": None,
     # The port `evalapp serve` listens on, and so the one in the addresses `evalapp demo`
     # prints and puts on its ticket sheet: one setting, so that they always agree.
@@ -56,6 +60,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 SECRET_KEY_FILE = "secret_key"
+AUDIT_KEY_FILE = "audit_key"
 SQLITE_FILE = "evalapp.sqlite3"
 
 
@@ -80,6 +85,8 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / SQLITE_FILE}"
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret_key(instance / SECRET_KEY_FILE)
+    if not app.config["AUDIT_KEY"]:
+        app.config["AUDIT_KEY"] = _instance_secret_key(instance / AUDIT_KEY_FILE)
     # Served over HTTPS (as the base URL says), cookies never travel in clear text.
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = str(app.config["BASE_URL"] or "").startswith(

@@ -15,6 +15,8 @@ KINDS = (
     ("rectification.", _l("Rectification list")),
     ("results.", _l("Results exports")),
     ("login", _l("Log-ins and log-outs")),
+    ("access.", _l("Refusals")),
+    ("audit.", _l("Audit log: exports and purges")),
 )
 
 ACTIONS = {
@@ -51,6 +53,9 @@ ACTIONS = {
     "results.export": _l("Results exported"),
     "login": _l("Logged in"),
     "logout": _l("Logged out"),
+    "access.forbidden": _l("Page refused (no permission)"),
+    "audit.export": _l("Audit log exported"),
+    "audit.purge": _l("Old audit entries purged"),
 }
 
 # The kind an action belongs to, where its name does not start with the kind's prefix.
@@ -84,6 +89,9 @@ DETAILS = {
     "paper_recheck_percent": _l("Paper ballots drawn for a third keying (%)"),
     "trim_above": _l("Drop the highest and lowest ballot score when there are more raters "
                      "than"),
+    "path": _l("Address"), "method": _l("Method"), "filter": _l("Filter"),
+    "purged": _l("Entries purged"), "first_kept": _l("First entry kept"),
+    "chained_from": _l("Chained from (MAC)"), "older_than": _l("Older than"),
 }
 
 DIRECTIONS = {"up": _l("up"), "down": _l("down")}
