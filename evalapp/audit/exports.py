@@ -26,7 +26,7 @@ def _headers() -> list[str]:
 
 
 def _row(line: AuditLine) -> list[Any]:
-    return [line.sequence, line.at.replace(tzinfo=None), line.user, line.username,
+    return [line.sequence, line.at.replace(tzinfo=None, microsecond=0), line.user, line.username,
             line.campaign, line.action, line.details_text(), line.mac]
 
 
