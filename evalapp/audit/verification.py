@@ -6,6 +6,7 @@ altered entry, a missing one (deleted, or a truncated tail), or a rewritten head
 from __future__ import annotations
 
 import enum
+from contextlib import closing
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -62,15 +63,16 @@ def _verify(key: bytes) -> Verdict:
     if head.sealed(key) != head_mac:
         return Verdict(0, head.first_kept, head.sequence, Break.HEAD)
     expected, previous = head.first_kept, head.kept_from_mac
-    entries = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.sequence)
-                                 .execution_options(yield_per=BATCH))
-    for entry in entries:
-        if entry.sequence != expected:
-            return _break(head, Break.MISSING if entry.sequence > expected else Break.ALTERED,
-                          min(expected, entry.sequence), entry)
-        if entry_mac(key, previous, entry) != entry.mac:
-            return _break(head, Break.ALTERED, expected, entry)
-        expected, previous = expected + 1, entry.mac
+    # (closed when left early: on PostgreSQL yield_per reads through a server-side cursor)
+    with closing(db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.sequence)
+                                    .execution_options(yield_per=BATCH))) as entries:
+        for entry in entries:
+            if entry.sequence != expected:
+                broken = Break.MISSING if entry.sequence > expected else Break.ALTERED
+                return _break(head, broken, min(expected, entry.sequence), entry)
+            if entry_mac(key, previous, entry) != entry.mac:
+                return _break(head, Break.ALTERED, expected, entry)
+            expected, previous = expected + 1, entry.mac
     if expected - 1 < head.sequence:
         return _break(head, Break.MISSING, expected, None)
     if previous != head.mac:
