@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
 from openpyxl import load_workbook
 
 import evalapp.audit.chain
@@ -106,6 +107,18 @@ def test_verify_passes_after_many_actions(app, logged):
         assert sequences == list(range(1, ACTIONS + 1))
         head = db.session.get(AuditChain, 1)
         assert head.sequence == ACTIONS
+
+
+def test_the_migration_numbers_and_seals_the_entries_already_there(app, logged):
+    """Down to 0008 (entries without numbers or MACs) and up again: 0013 seals them with the
+    installation's key, so the chain covers the log from its start."""
+    with app.app_context():
+        db.session.remove()  # the migration takes the write lock on SQLite
+        downgrade(revision="c8a1d2e3f408")
+        assert "mac" not in {c["name"] for c in sa.inspect(db.engine).get_columns(
+            "audit_entries")}
+        upgrade()
+    assert_intact(app, ACTIONS)
 
 
 def test_the_database_refuses_to_update_or_delete_an_entry(app, logged):

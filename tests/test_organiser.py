@@ -123,6 +123,13 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
         "audit.export": ("GET", "/audit/audit.csv", {"anonymous": 302, "organiser": 403,
                                                       "leader": 403, "auditor": 200,
                                                       "stranger": 403}),
+        "audit.export_xlsx": ("GET", "/audit/audit.xlsx", {"anonymous": 302, "organiser": 403,
+                                                           "leader": 403, "auditor": 200,
+                                                           "stranger": 403}),
+        # only the audit administrator (tests/test_audit_chain.py)
+        "audit.purge_old": ("GET", "/audit/purge", {"anonymous": 302, "organiser": 403,
+                                                    "leader": 403, "auditor": 403,
+                                                    "stranger": 403}),
     }
 
 

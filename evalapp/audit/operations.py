@@ -50,13 +50,14 @@ def record(
     return entry
 
 
-def record_refusal(action: str, *, user: User | None, campaign: Identified | None = None,
-                   **detail: Any) -> AuditEntry:
-    """Record that something was refused (a forbidden page, a wrong password, a refused key
-    share) and commit it at once, so that the refusal is kept although the request fails.
-    Whatever the request had not committed is rolled back first: call it when answering with
-    the refusal. The entry is filled in before, so that the new transaction's first statement
-    is the append's write (on SQLite it then waits for the write lock instead of failing)."""
+def record_now(action: str, *, user: User | None, campaign: Identified | None = None,
+               **detail: Any) -> AuditEntry:
+    """Record and commit at once, in a transaction of its own: for refusals (a forbidden page,
+    a wrong password, a refused key share), kept although the request fails, and for reads
+    (an export) recorded before the reading. Whatever the request had not committed is
+    rolled back first. The entry is filled in before, so that the new transaction's first
+    statement is the append's write (on SQLite it then waits for the write lock, where a
+    transaction that had read first could fail)."""
     entry = _entry(action, user, campaign, detail)
     db.session.rollback()
     append(entry)

@@ -136,7 +136,9 @@ def present(entries: Sequence[AuditEntry]) -> list[AuditLine]:
     return [AuditLine(
         sequence=entry.sequence,
         at=to_user_timezone(entry.at),
-        user=entry.user.display_name if entry.user else entry.username or "",
+        # (the user's name now, unless the id was deleted and given to someone else)
+        user=entry.user.display_name if entry.user and entry.user.username == entry.username
+        else entry.username or "",
         username=entry.username or "",
         # (a campaign deleted since, the demo's included, by its number)
         campaign=names.of("campaign").get(entry.campaign_id, f"#{entry.campaign_id}")
