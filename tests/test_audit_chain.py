@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -164,8 +165,8 @@ def test_without_the_key_no_forgery_verifies(app, logged):
     """The database alone does not hold the key: an altered entry resealed with a guessed
     key fails; resealed with the real key (the defence switched off: the key leaked) it
     passes, so the key is what stands between the administrator and a forged log."""
-    with app.app_context():
-        key = app.config["AUDIT_KEY"]
+    key = app.config["AUDIT_KEY"]
+    assert (Path(app.instance_path) / "audit_key").stat().st_mode & 0o777 == 0o600
     assert not readable_anywhere(app, [key])
     in_app(app, ["UPDATE audit_entries SET action = 'logout' WHERE sequence = 2"])
     for guess in (b"", b"secret", app.config["SECRET_KEY"].encode()):

@@ -12,7 +12,7 @@ them (`refused_pages`).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -59,7 +59,7 @@ def _entries(form: AuditFilterForm, limit: int | None) -> list[AuditEntry]:
     if form.start.data:
         query = query.where(AuditEntry.at >= _utc(form.start.data))
     if form.end.data:
-        query = query.where(AuditEntry.at < _utc(date.fromordinal(form.end.data.toordinal() + 1)))
+        query = query.where(AuditEntry.at < _utc(form.end.data + timedelta(days=1)))
     query = query.order_by(AuditEntry.sequence.desc())
     return list(db.session.scalars(query.limit(limit) if limit else query))
 
