@@ -298,3 +298,10 @@ def test_the_auditor_reads_only_their_units(app, client, logged):
     login(client, "auditor")
     page = client.get("/audit/").get_data(as_text=True)
     assert "Organiser" in page and "Other" not in page
+
+
+def test_the_key_may_come_from_the_environment(make_app, monkeypatch):
+    monkeypatch.setenv("EVALAPP_AUDIT_KEY", "a key kept by the operator")
+    app = make_app()
+    assert app.config["AUDIT_KEY"] == "a key kept by the operator"
+    assert not (Path(app.instance_path) / "audit_key").exists()
