@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 
 import evalapp.audit.chain
 from evalapp.audit.models import AuditChain, AuditEntry
-from evalapp.audit.operations import record
+from evalapp.audit.operations import record, record_now
 from evalapp.audit.retention import TooRecent, purge
 from evalapp.auth.models import Role, User
 from evalapp.extensions import db
@@ -295,9 +295,15 @@ def test_the_audit_administrator_filters_and_exports(app, client, logged):
 
 
 def test_the_auditor_reads_only_their_units(app, client, logged):
+    """An entry of no unit (a refusal for an unknown username) is read at the top only."""
+    with app.app_context():
+        record_now("login", user=None, username="nobody-known")
     login(client, "auditor")
     page = client.get("/audit/").get_data(as_text=True)
-    assert "Organiser" in page and "Other" not in page
+    assert "Organiser" in page and "Other" not in page and "nobody-known" not in page
+    top = app.test_client()
+    login(top, "auditadmin")
+    assert "nobody-known" in top.get("/audit/").get_data(as_text=True)
 
 
 def test_the_key_may_come_from_the_environment(make_app, monkeypatch):

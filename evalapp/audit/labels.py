@@ -90,6 +90,7 @@ DETAILS = {
     "trim_above": _l("Drop the highest and lowest ballot score when there are more raters "
                      "than"),
     "path": _l("Address"), "method": _l("Method"), "filter": _l("Filter"),
+    "username": _l("Username"),
     "purged": _l("Entries purged"), "first_kept": _l("First entry kept"),
     "chained_from": _l("Chained from (MAC)"), "older_than": _l("Older than"),
 }

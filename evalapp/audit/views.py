@@ -4,7 +4,8 @@ only) purge what the law no longer requires to keep.
 
 Each reads the entries of their unit and the units below it: those about its campaigns, and
 those without a campaign (log-ins, log-outs, refusals) of its staff. An auditor of a unit
-above several (海关总署 over its customs) is the cross-unit auditor.
+above several (海关总署 over its customs) is the cross-unit auditor; one of a top unit also
+reads the entries of no unit (a log-in refused to an unknown username).
 
 Pages refused to a logged-in user (403) are recorded here too, whichever package refused
 them (`refused_pages`).
@@ -46,7 +47,10 @@ def _utc(day: date) -> datetime:
 
 
 def _entries(form: AuditFilterForm, limit: int | None) -> list[AuditEntry]:
-    query = sa.select(AuditEntry).where(AuditEntry.unit_id.in_(subtree_ids(current_user.unit_id)))
+    reach = AuditEntry.unit_id.in_(subtree_ids(current_user.unit_id))
+    if current_user.unit.parent_id is None:  # and what belongs to no unit (an unknown name)
+        reach = reach | AuditEntry.unit_id.is_(None)
+    query = sa.select(AuditEntry).where(reach)
     chosen = (form.action.data or "").strip()
     if chosen in dict(KINDS):
         actions = [action for action in ACTIONS if action_kind(action) == chosen]
