@@ -28,6 +28,8 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
     c = f"/campaigns/{s.campaign}"
     only_organiser = {"anonymous": 302, "leader": 403, "auditor": 403, "stranger": 404}
     sealed = {**only_organiser, "organiser": 403}
+    auditors = {"anonymous": 302, "organiser": 403, "leader": 403, "auditor": 200,
+                "stranger": 403}
     readers = {"anonymous": 302, "organiser": 200, "leader": 200, "auditor": 200,
                "stranger": 404}
     r = f"{c}/rectification"
@@ -118,18 +120,11 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
         "lookback.chart": ("GET", "/lookback/chart.png", {"anonymous": 302, "organiser": 400,
                                                            "leader": 400, "auditor": 400,
                                                            "stranger": 400}),
-        "audit.index": ("GET", "/audit/", {"anonymous": 302, "organiser": 403, "leader": 403,
-                                            "auditor": 200, "stranger": 403}),
-        "audit.export": ("GET", "/audit/audit.csv", {"anonymous": 302, "organiser": 403,
-                                                      "leader": 403, "auditor": 200,
-                                                      "stranger": 403}),
-        "audit.export_xlsx": ("GET", "/audit/audit.xlsx", {"anonymous": 302, "organiser": 403,
-                                                           "leader": 403, "auditor": 200,
-                                                           "stranger": 403}),
+        "audit.index": ("GET", "/audit/", auditors),
+        "audit.export": ("GET", "/audit/audit.csv", auditors),
+        "audit.export_xlsx": ("GET", "/audit/audit.xlsx", auditors),
         # only the audit administrator (tests/test_audit_chain.py)
-        "audit.purge_old": ("GET", "/audit/purge", {"anonymous": 302, "organiser": 403,
-                                                    "leader": 403, "auditor": 403,
-                                                    "stranger": 403}),
+        "audit.purge_old": ("GET", "/audit/purge", {**auditors, "auditor": 403}),
     }
 
 
