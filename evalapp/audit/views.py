@@ -27,7 +27,7 @@ from evalapp.audit.labels import ACTIONS, KINDS, action_kind
 from evalapp.audit.models import AuditEntry
 from evalapp.audit.operations import record_now
 from evalapp.audit.present import AuditLine, present
-from evalapp.audit.retention import TooRecent, purge, purgeable_before
+from evalapp.audit.retention import purge, purgeable_before
 from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
 from evalapp.confirm import confirm_page, confirmed
@@ -139,23 +139,24 @@ def purge_old() -> Response | tuple[str, int] | str:
             "Entries are kept at least 181 days (网络安全法 art. 21): choose %(date)s or "
             "earlier.", date=format_date(latest)))
         return render_template("audit/purge.html", form=form, latest=format_date(latest)), 422
-    count = db.session.scalar(sa.select(sa.func.count(AuditEntry.id)).where(
-        AuditEntry.at < before))
     if not confirmed():
-        return confirm_page(
-            heading=_("Purge the audit log before %(date)s?", date=format_date(before)),
-            lines=[_("%(count)d entries dated before %(date)s are deleted, for every unit.",
-                     count=count, date=format_date(before)),
-                   _("The purge is recorded in the log with the chain's state at the cut, so "
-                     "that the log still verifies.")],
-            button=_("Purge"), back=url_for("audit.index"), back_label=_("Audit log"))
-    try:
-        done = purge(before, user=current_user)
-    except TooRecent:  # the day turned between the page and the answer
-        return redirect(url_for("audit.purge_old"), code=303)
+        return _ask_to_purge(before)
+    done = purge(before, user=current_user)  # (checked again there, and by the database)
     db.session.commit()
     flash(_("%(count)d entries were purged.", count=done.purged))
     return redirect(url_for("audit.index"), code=303)
+
+
+def _ask_to_purge(before: datetime) -> str:
+    count = db.session.scalar(sa.select(sa.func.count(AuditEntry.id)).where(
+        AuditEntry.at < before))
+    return confirm_page(
+        heading=_("Purge the audit log before %(date)s?", date=format_date(before)),
+        lines=[_("%(count)d entries dated before %(date)s are deleted, for every unit.",
+                 count=count, date=format_date(before)),
+               _("The purge is recorded in the log with the chain's state at the cut, so "
+                 "that the log still verifies.")],
+        button=_("Purge"), back=url_for("audit.index"), back_label=_("Audit log"))
 
 
 @bp.after_app_request
