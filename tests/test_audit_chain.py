@@ -237,6 +237,10 @@ def test_old_entries_are_purged_only_through_the_purge(app, client, people, monk
         assert marker.detail["purged"] == 3 and marker.detail["first_kept"] == 4
         assert len(marker.detail["chained_from"]) == 64
     assert_intact(app, 2)
+    with app.app_context():  # the chain goes on from the cut
+        record("login", user=db.session.scalar(sa.select(User).where(User.username == "other")))
+        db.session.commit()
+    assert_intact(app, 3)
 
 
 def test_only_the_top_audit_administrator_purges(app, client, people):
