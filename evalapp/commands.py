@@ -1,5 +1,5 @@
 """The `evalapp` command line: serve, demo, create-user, backup, restore, report, close,
-verify-draw (and Flask-Migrate's `db`)."""
+verify-draw, audit verify (and Flask-Migrate's `db`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from evalapp.audit.cli import audit_group
 from evalapp.auth.models import Role, User, WeakPassword
 from evalapp.backup import BackupError, backup, restore
 from evalapp.ballotbox.cli import close_command
@@ -181,5 +182,5 @@ def restore_command(source: Path) -> None:
 def register(app: Flask) -> None:
     for command in (serve_command, demo_command, create_user_command, backup_command,
                     restore_command, report_command, recount_command, close_command,
-                    verify_draw_command):
+                    verify_draw_command, audit_group):
         app.cli.add_command(command)

@@ -1,12 +1,16 @@
 """Configuration: defaults, then the instance folder's `config.py`, then `EVALAPP_*`
-environment variables (EVALAPP_DATABASE_URL, EVALAPP_SECRET_KEY, EVALAPP_BASE_URL,
-EVALAPP_PORT, EVALAPP_INSTANCE_PATH, and the directory log-in's EVALAPP_LDAP_* and
-EVALAPP_OIDC_*, see docs/directory.md), then what the caller passes (tests).
+environment variables (EVALAPP_DATABASE_URL, EVALAPP_SECRET_KEY, EVALAPP_AUDIT_KEY,
+EVALAPP_CREDENTIAL_KEY, EVALAPP_BASE_URL, EVALAPP_PORT, EVALAPP_INSTANCE_PATH, and the directory
+log-in's EVALAPP_LDAP_* and EVALAPP_OIDC_*, see docs/directory.md), then what the caller passes
+(tests).
 
 The secret key is never written in the code: when none is configured, one is generated on
 first start and kept in the instance folder, so sessions survive restarts and every
-installation has its own. So is the credential key (EVALAPP_CREDENTIAL_KEY), which encrypts
-the staff's TOTP secrets; nodes that share a database share it too.
+installation has its own. So are the credential key (EVALAPP_CREDENTIAL_KEY), which encrypts
+the staff's TOTP secrets, and the audit key (EVALAPP_AUDIT_KEY), which seals the audit log's
+chain (evalapp.audit.chain): both are kept out of the database, so that whoever holds only the
+database can neither compute anyone's codes nor forge an entry; nodes that share a database
+share them too.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ ENVIRONMENT = {
     "EVALAPP_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
     "EVALAPP_SECRET_KEY": "SECRET_KEY",
     "EVALAPP_CREDENTIAL_KEY": "CREDENTIAL_KEY",
+    "EVALAPP_AUDIT_KEY": "AUDIT_KEY",
     "EVALAPP_BASE_URL": "BASE_URL",
     "EVALAPP_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "EVALAPP_PROXIES": "PROXIES",
@@ -53,6 +58,7 @@ DEFAULTS: dict[str, Any] = {
     # 64 hex digits: the key that encrypts staff TOTP secrets (auth.totp), kept out of the
     # database so that a reader of the database alone cannot compute anyone's codes.
     "CREDENTIAL_KEY": None,
+    "AUDIT_KEY": None,
     "BASE_URL": None,
     # The port `evalapp serve` listens on, and so the one in the addresses `evalapp demo`
     # prints and puts on its ticket sheet: one setting, so that they always agree.
@@ -83,6 +89,7 @@ DEFAULTS: dict[str, Any] = {
 
 SECRET_KEY_FILE = "secret_key"
 CREDENTIAL_KEY_FILE = "credential_key"
+AUDIT_KEY_FILE = "audit_key"
 SQLITE_FILE = "evalapp.sqlite3"
 
 
@@ -108,6 +115,8 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         app.config["SECRET_KEY"] = _instance_secret_key(instance / SECRET_KEY_FILE)
     if not app.config["CREDENTIAL_KEY"]:
         app.config["CREDENTIAL_KEY"] = _instance_secret_key(instance / CREDENTIAL_KEY_FILE)
+    if not app.config["AUDIT_KEY"]:
+        app.config["AUDIT_KEY"] = _instance_secret_key(instance / AUDIT_KEY_FILE)
     # Served over HTTPS (as the base URL says), cookies never travel in clear text.
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = str(app.config["BASE_URL"] or "").startswith(

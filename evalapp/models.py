@@ -3,7 +3,7 @@
 The models themselves live with their features.
 """
 
-from evalapp.audit.models import AuditEntry
+from evalapp.audit.models import AuditChain, AuditEntry
 from evalapp.auth.models import Role, User
 from evalapp.ballotbox.models import CustodyKey, CustodyShare, SealedBallot
 from evalapp.ballots.models import Ballot
@@ -33,6 +33,7 @@ from evalapp.tickets.models import Ticket, TicketBatch
 from evalapp.units.models import OrgUnit, UnitKind
 
 __all__ = [
+    "AuditChain",
     "AuditEntry",
     "Ballot",
     "Campaign",

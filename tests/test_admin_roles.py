@@ -20,9 +20,10 @@ AREAS = {
     "sysadmin": {"accounts.index", "accounts.new", "accounts.status", "accounts.delete",
                  "accounts.reset", "accounts.upload", "accounts.preview"},
     "secadmin": {"accounts.roles", "accounts.grant", "security.settings"},
-    "auditadmin": {"audit.index", "audit.export"},
+    "auditadmin": {"audit.index", "audit.export", "audit.export_xlsx", "audit.purge_old"},
 }
-ADMIN_PAGES = set().union(*AREAS.values()) - {"audit.index", "audit.export"}
+# The audit log's reading and exports are the auditors' too.
+ADMIN_PAGES = set().union(*AREAS.values()) - {"audit.index", "audit.export", "audit.export_xlsx"}
 BUSINESS = ("organiser", "leader", "auditor", "clerk", "scrutineer")
 # Log-in's steps answer a logged-in account by what it is; an account's own password and second
 # factor are every account's.

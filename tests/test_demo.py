@@ -212,7 +212,8 @@ def test_demo_links_and_serve_use_one_port(make_app, monkeypatch):
 @pytest.mark.parametrize(("username", "area"), [("sysadmin", "/accounts/"),
                                                 ("secadmin", "/accounts/roles"),
                                                 ("auditadmin", "/audit/")])
-def test_the_demo_has_one_account_of_each_administrator(module_app, demo, username, area):
+def test_the_demo_has_one_account_of_each_administrator(module_app, demo, username, area,
+                                                      administrators_enrolled):
     """Printed with the others; each logs in and is led to its own area, not the campaigns."""
     assert re.search(rf"\s{username}\s+密码 / password: ", demo)
     client = module_app.test_client()

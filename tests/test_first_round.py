@@ -245,8 +245,8 @@ def test_the_audit_log_reads_in_words_with_names_and_local_times(app, client, se
         local = (voided.at.replace(tzinfo=voided.at.tzinfo or UTC)
                  .astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M"))
     page = auditor.get("/audit/").get_data(as_text=True)
-    rows = {re.sub(r"<[^>]+>", "", cells[3]): [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", c))
-                                               .strip() for c in cells]
+    rows = {re.sub(r"<[^>]+>", "", cells[4]): [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", c))
+                                               .strip() for c in cells[1:]]
             for cells in (re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
                           for row in re.findall(r"<tr>(.*?)</tr>", page, re.S)) if cells}
     assert rows["作废未使用的测评票"] == [local, "Organiser", "宁波海关2026年度测评",
@@ -262,9 +262,10 @@ def test_the_audit_log_reads_in_words_with_names_and_local_times(app, client, se
     assert "保存被评对象" in table("setup.") and "作废" not in table("setup.")
 
     export = auditor.get("/audit/audit.csv?action=tickets.void").get_data(as_text=True)
-    assert export.splitlines() == ["\ufeff时间（Asia/Shanghai）,操作人,测评活动,操作,详情",
-                                   f"{local}:{voided.at.second:02d},Organiser,宁波海关2026年度测评,"
-                                   "作废未使用的测评票,批次: 1; 已作废: 3"]
+    assert export.splitlines() == [
+        "\ufeff序号,时间（Asia/Shanghai）,操作人,用户名,测评活动,操作,详情,校验码（HMAC-SHA256）",
+        f"{voided.sequence},{local}:{voided.at.second:02d},Organiser,organiser,"
+        f"宁波海关2026年度测评,作废未使用的测评票,批次: 1; 已作废: 3,{voided.mac}"]
 
 
 def test_every_recorded_action_has_a_label():

@@ -18,6 +18,8 @@ KINDS = (
     ("login", _l("Log-ins and log-outs")),
     ("account.", _l("Accounts and roles")),
     ("security.", _l("Security: settings, passwords, second factors")),
+    ("access.", _l("Refusals")),
+    ("audit.", _l("Audit log: exports and purges")),
 )
 
 ACTIONS = {
@@ -74,6 +76,9 @@ ACTIONS = {
     "security.password_change": _l("Password changed"),
     "security.second_factor": _l("Second factor enrolled"),
     "security.recovery_code": _l("Recovery code used to log in"),
+    "access.forbidden": _l("Page refused (no permission)"),
+    "audit.export": _l("Audit log exported"),
+    "audit.purge": _l("Old audit entries purged"),
 }
 
 # The kind an action belongs to, where its name does not start with the kind's prefix.
@@ -111,6 +116,9 @@ DETAILS = {
     "directory_group": _l("Directory group"), "until": _l("Locked until"),
     "trim_above": _l("Drop the highest and lowest ballot score when there are more raters "
                      "than"),
+    "path": _l("Address"), "method": _l("Method"), "filter": _l("Filter"),
+    "purged": _l("Entries purged"), "first_kept": _l("First entry kept"),
+    "chained_from": _l("Chained from (MAC)"), "older_than": _l("Older than"),
 }
 
 DIRECTIONS = {"up": _l("up"), "down": _l("down")}

@@ -22,11 +22,14 @@ TEXT_SHOWN = 80  # characters of a problem's or measure's text
 
 @dataclass(frozen=True)
 class AuditLine:
+    sequence: int
     at: datetime  # in the organisation's time zone
-    user: str
+    user: str  # the user's name now, else (a deleted user) the username the entry keeps
+    username: str
     campaign: str
     action: str
     details: tuple[tuple[str, str], ...]  # (label, value), in the order recorded
+    mac: str
 
     def details_text(self) -> str:
         return "; ".join(f"{label}: {value}" for label, value in self.details)
@@ -133,10 +136,17 @@ def _value(key: str, value: Any, names: _Names) -> str:
 def present(entries: Sequence[AuditEntry]) -> list[AuditLine]:
     names = _Names(entries)
     return [AuditLine(
+        sequence=entry.sequence,
         at=to_user_timezone(entry.at),
-        user=entry.user.display_name if entry.user else "",
-        campaign=names.of("campaign").get(entry.campaign_id, "") if entry.campaign_id else "",
+        # (the user's name now, unless the id was deleted and given to someone else)
+        user=entry.user.display_name if entry.user and entry.user.username == entry.username
+        else entry.username or "",
+        username=entry.username or "",
+        # (a campaign deleted since, the demo's included, by its number)
+        campaign=names.of("campaign").get(entry.campaign_id, f"#{entry.campaign_id}")
+        if entry.campaign_id else "",
         action=action_label(entry.action),
         details=tuple((str(DETAILS.get(key, key)), _value(key, value, names))
                       for key, value in entry.detail.items() if value is not None),
+        mac=entry.mac,
     ) for entry in entries]
