@@ -15,6 +15,10 @@ class SealedBallot(db.Model):
     subjects, so not even an opinion's length is visible. The rows live from the spend until
     the box is opened at close, when they are deleted in the transaction that writes the
     opened ballots.
+
+    `spend_check` recognises the phone that spent the ticket (a double tap), and points at
+    no ticket without that phone's random mark (`evalapp.rating.operations.spend_check`);
+    None for paper ballots.
     """
 
     __tablename__ = "sealed_ballots"
@@ -28,3 +32,4 @@ class SealedBallot(db.Model):
         sa.ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
     )
     box: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    spend_check: Mapped[str | None] = mapped_column(sa.String(64), index=True, unique=True)
