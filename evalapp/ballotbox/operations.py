@@ -239,8 +239,6 @@ def _discard_keyings(connection: sa.Connection, campaign_id: int) -> None:
 
 
 _CHUNK = 500
-# "(FULL)": the defence of `compact_storage` (tests switch it to "" to show its teeth).
-VACUUM_MODE = "(FULL)"
 
 
 def _unsealed(key: PrivateKey, boxes: Iterable[bytes]) -> Iterator[tuple[int, list[Row]]]:
@@ -281,27 +279,41 @@ def _after_opening(campaign: Campaign) -> None:
     compact_storage()
 
 
-# The tables whose deleted rows are traces of spends (see `UnspentTicket`).
-SPEND_TABLES = (SealedBallot.__tablename__, UnspentTicket.__tablename__,
-                PaperKeying.__tablename__)
+# The tables whose deleted rows are traces of spends (see `UnspentTicket`), in the order a
+# spend writes them (a phone's: unspent, sealed; a clerk's: unspent, keyings, sealed).
+SPEND_TABLES = (UnspentTicket.__tablename__, PaperKeying.__tablename__,
+                SealedBallot.__tablename__)
 
 
 def compact_storage() -> None:
-    """Leave no old row versions of sealed boxes and spends in the database's files.
-
-    On PostgreSQL a plain VACUUM marks dead rows' space free and leaves their bytes in the
-    pages (a spent ticket's hash among them, with its spend's transaction id); VACUUM FULL
-    writes each table anew. The tables are small once the box is empty (the unspent tickets,
-    other campaigns' boxes), and its lock waits for the submits in flight."""
+    """Leave no old row versions of sealed boxes and spends in the database's files."""
     engine = db.engine
     if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql(f"VACUUM {VACUUM_MODE} {', '.join(SPEND_TABLES)}")
+        with engine.begin() as connection:
+            rewrite_spend_tables(connection)
     elif engine.dialect.name == "sqlite":
         # Outside any transaction (a checkpoint inside one finds the database locked): the
         # driver's own connection, which runs in autocommit mode (evalapp.database).
         with engine.connect() as connection:
             connection.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def rewrite_spend_tables(connection: sa.Connection) -> None:
+    """PostgreSQL: write each spend table anew, in the order of its key, and drop its files.
+
+    VACUUM leaves deleted rows' bytes in the pages (a spent ticket's hash among them); even
+    VACUUM FULL copies the rows that any open transaction in the database might still see,
+    and a transaction of another database's session holds that horizon back for a snapshot
+    here. TRUNCATE drops the files whatever any snapshot sees, so the rows still live are
+    kept aside in a temporary table and written back. The locks are taken in the order spends
+    take them, so a submit of another open campaign waits and no deadlock can arise; the
+    tables are small once this box is empty."""
+    connection.exec_driver_sql(f"LOCK TABLE {', '.join(SPEND_TABLES)} IN ACCESS EXCLUSIVE MODE")
+    for table in SPEND_TABLES:
+        connection.exec_driver_sql(f"CREATE TEMPORARY TABLE kept AS SELECT * FROM {table}")
+        connection.exec_driver_sql(f"TRUNCATE {table}")
+        connection.exec_driver_sql(f"INSERT INTO {table} SELECT * FROM kept ORDER BY 1")
+        connection.exec_driver_sql("DROP TABLE kept")
 
 
 def sweep_keys() -> None:
