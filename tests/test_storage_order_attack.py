@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
 from nacl.public import PrivateKey
 from scipy.stats import spearmanr
 from sqlalchemy.engine import make_url
@@ -29,10 +30,12 @@ from sqlalchemy.engine import make_url
 from evalapp.auth.models import Role
 from evalapp.ballotbox import operations
 from evalapp.ballotbox.receipts import write_rows
-from evalapp.ballotbox.sealing import SealedContent, unseal
-from evalapp.campaigns.models import Satisfaction
+from evalapp.ballotbox.sealing import SealedContent, seal, unseal
+from evalapp.ballots.models import Ballot, Receipt
+from evalapp.campaigns.models import Campaign, Satisfaction
 from evalapp.extensions import db
 from evalapp.rating import operations as rating
+from evalapp.tickets.models import Ticket
 from evalapp.tickets.tokens import hash_token
 from tests.support.factories import make_user
 from tests.support.rater import campaign_of, make_tickets
@@ -344,3 +347,48 @@ def test_receipts_are_listed_counted_or_void_and_no_page_or_export_says_more(app
                 for path in ("", f"{tickets.subject_ids[0]}", "export.csv", "export.json")]
     assert any(cast.opinion in text for text in exported for cast in casts)  # it is there
     assert not [cast.receipt for cast in casts for text in exported if cast.receipt in text]
+
+
+# Migration 0015 -----------------------------------------------------------------------------
+
+
+def test_a_campaign_open_in_the_old_layout_opens_at_close_after_the_migration(app, tickets):
+    """An open campaign with spends of before 0015 (the ticket's row marked, the receipt in
+    the box) and a closed one with receipts on its ballots' rows: after the migration the
+    first takes more ballots and opens whole, and the second's receipts say counted or void."""
+    old = [hash_token(token) for token in tickets.single[:3]]
+    with app.app_context():
+        campaign = campaign_of(tickets.campaign_id)
+        public, group = campaign.box_public_key, campaign.rater_groups[0].id
+        closed = db.session.scalar(sa.select(Campaign).where(Campaign.title == "已结束的测评"))
+        closed_cells = {"c": closed.id, "s": closed.subjects[0].id,
+                        "g": closed.rater_groups[0].id}
+        db.session.remove()  # the migration takes the write lock on SQLite
+        downgrade(revision="c8a1d2e3f408")
+        with db.engine.begin() as connection:
+            for n, token_hash in enumerate(old):
+                connection.execute(sa.text(
+                    "UPDATE tickets SET spent = true, spend_mark = :mark "
+                    "WHERE token_hash = :hash"), {"mark": f"{n:032d}", "hash": token_hash})
+                connection.execute(sa.text(
+                    "INSERT INTO sealed_ballots (id, campaign_id, box) VALUES (:id, :c, :box)"),
+                    {"id": f"{n:032d}", "c": tickets.campaign_id, "box": seal(public, group, [
+                        SealedContent(tickets.subject_ids[0], "0" * 28, None, f"旧意见{n}",
+                                      f"OLD{n}")])})
+            for levels, code in (("-" * 28, "VOIDRECEIPT"), ("1" * 28, "GOODRECEIPT")):
+                connection.execute(sa.text(
+                    "INSERT INTO ballots (id, campaign_id, subject_id, rater_group_id, levels, "
+                    "receipt_code) VALUES (:id, :c, :s, :g, :levels, :code)"),
+                    {"id": code.lower(), "levels": levels, "code": code, **closed_cells})
+        upgrade()
+        assert db.session.scalar(sa.select(sa.func.count(Ticket.id)).where(Ticket.spent)) == 3
+        db.session.remove()
+        new = cast_in_order(app, tickets.single[3:5])
+        operations.close_campaign(campaign_of(tickets.campaign_id))
+        opinions = db.session.scalars(sa.select(Ballot.comment).where(
+            Ballot.campaign_id == tickets.campaign_id)).all()
+        receipts = dict(db.session.execute(sa.select(Receipt.code, Receipt.void)).all())
+    assert sorted(opinions) == sorted([f"旧意见{n}" for n in range(3)]
+                                      + [cast.opinion for cast in new])
+    assert receipts == {"OLD0": False, "OLD1": False, "OLD2": False, "VOIDRECEIPT": True,
+                        "GOODRECEIPT": False, **{cast.receipt: cast.void for cast in new}}
