@@ -216,8 +216,8 @@ def _write_ballots(connection: sa.Connection, campaign_id: int, rows: list[Row])
 
 def _empty_box(connection: sa.Connection, campaign_id: int) -> None:
     """Delete the campaign's sealed boxes. On PostgreSQL, when no other campaign has any,
-    the table is truncated instead: its files are replaced, so nothing of the boxes is left
-    for VACUUM to clean (which takes longer than the whole opening otherwise). The lock that
+    the table is truncated instead: its files are replaced at once, and the compaction after
+    the commit (`rewrite_spend_tables`) has no box to copy. The lock that
     TRUNCATE needs waits for submits to other campaigns in flight, so the emptiness is
     checked again under it; the first check keeps two closings from waiting on each other."""
     others = sa.select(sa.exists().where(SealedBallot.campaign_id != campaign_id))
