@@ -62,7 +62,7 @@ def create_floor_app() -> Flask:
     with app.app_context():
         floor_ballots.create(engine, checkfirst=True)
 
-    def unspent(token_hash: str) -> bool:
+    def usable(token_hash: str) -> bool:
         with engine.connect() as connection:
             row = connection.execute(sa.select(unspent.c.paper).where(
                 unspent.c.token_hash == token_hash)).first()
@@ -75,7 +75,7 @@ def create_floor_app() -> Flask:
     @app.get("/t/<code>")
     def enter(code: str):
         token_hash = hash_token(normalize(code) or "")
-        if not unspent(token_hash):
+        if not usable(token_hash):
             abort(409)
         session["ticket"], session["receipt"] = token_hash, secrets.token_hex(5).upper()
         return redirect("/ballot", code=303)
@@ -84,7 +84,7 @@ def create_floor_app() -> Flask:
     def ballot():
         token_hash = session.get("ticket") or abort(403)
         if request.method == "GET":
-            unspent(token_hash) or abort(409)
+            usable(token_hash) or abort(409)
             return render_template_string(FORM, questions=QUESTIONS, levels=LEVELS,
                                           satisfactions=SATISFACTIONS)
         answers = [request.form.get(name, "") for name in QUESTIONS]
