@@ -2,8 +2,8 @@
 measure what share of the stack's speed the app reaches (`bench.ratio`).
 
 It looks the ticket up, renders a plain form of the same 29 questions (24 common, 4
-individual, satisfaction) with the same field names, spends the ticket with a conditional
-UPDATE and inserts the ballot in one transaction, and shows a receipt: the same pages and
+individual, satisfaction) with the same field names, spends the ticket by deleting its
+unspent row and inserts the ballot in one transaction, and shows a receipt: the same pages and
 redirects as the app, on the same database settings (`configure_sqlite`) and the same
 servers (`evalapp.serving`, `evalapp.gunicorn_conf`). It has no CSRF token, no validation
 messages, no ballot sealing, no translations, no ORM.
@@ -42,9 +42,9 @@ RECEIPT = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>已�
 <p>测评票已提交</p><p class="receipt-code">{{ code }}</p></html>"""
 
 metadata = sa.MetaData()
-tickets = sa.Table("tickets", metadata, sa.Column("id", sa.Integer, primary_key=True),
-                   sa.Column("token_hash", sa.String(64)), sa.Column("spent", sa.Boolean),
-                   sa.Column("voided", sa.Boolean))
+unspent = sa.Table("unspent_tickets", metadata, sa.Column("token_hash", sa.String(64),
+                                                         primary_key=True),
+                   sa.Column("paper", sa.Boolean))
 floor_ballots = sa.Table(
     "floor_ballots", metadata, sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("answers", sa.String(64)), sa.Column("satisfaction", sa.String(20)),
@@ -62,13 +62,11 @@ def create_floor_app() -> Flask:
     with app.app_context():
         floor_ballots.create(engine, checkfirst=True)
 
-    def unspent(token_hash: str) -> bool:
+    def usable(token_hash: str) -> bool:
         with engine.connect() as connection:
-            row = connection.execute(sa.select(tickets.c.spent, tickets.c.voided).where(
-                tickets.c.token_hash == token_hash)).first()
-        if row is None:
-            abort(404)
-        return not (row.spent or row.voided)
+            row = connection.execute(sa.select(unspent.c.paper).where(
+                unspent.c.token_hash == token_hash)).first()
+        return row is not None and not row.paper
 
     @app.get("/")
     def start():
@@ -77,7 +75,7 @@ def create_floor_app() -> Flask:
     @app.get("/t/<code>")
     def enter(code: str):
         token_hash = hash_token(normalize(code) or "")
-        if not unspent(token_hash):
+        if not usable(token_hash):
             abort(409)
         session["ticket"], session["receipt"] = token_hash, secrets.token_hex(5).upper()
         return redirect("/ballot", code=303)
@@ -86,7 +84,7 @@ def create_floor_app() -> Flask:
     def ballot():
         token_hash = session.get("ticket") or abort(403)
         if request.method == "GET":
-            unspent(token_hash) or abort(409)
+            usable(token_hash) or abort(409)
             return render_template_string(FORM, questions=QUESTIONS, levels=LEVELS,
                                           satisfactions=SATISFACTIONS)
         answers = [request.form.get(name, "") for name in QUESTIONS]
@@ -94,9 +92,8 @@ def create_floor_app() -> Flask:
         if any(a not in LEVELS for a in answers) or satisfaction not in SATISFACTIONS:
             abort(422)
         with engine.begin() as connection:
-            spent = connection.execute(tickets.update().where(
-                tickets.c.token_hash == token_hash, sa.not_(tickets.c.spent),
-                sa.not_(tickets.c.voided)).values(spent=True))
+            spent = connection.execute(unspent.delete().where(
+                unspent.c.token_hash == token_hash, sa.not_(unspent.c.paper)))
             if spent.rowcount != 1:
                 abort(409)
             connection.execute(floor_ballots.insert().values(

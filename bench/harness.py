@@ -245,11 +245,19 @@ def count_outcome(url: str, campaign_id: int) -> tuple[int, int, set[str]]:
     engine = sa.create_engine(url)
     with engine.connect() as connection:
         ballots = connection.execute(sa.text(
-            "SELECT receipt_code FROM ballots WHERE campaign_id = :c"), {"c": campaign_id}
+            "SELECT count(*) FROM ballots WHERE campaign_id = :c"), {"c": campaign_id}
+        ).scalar_one()
+        receipts = connection.execute(sa.text(
+            "SELECT code FROM receipts WHERE campaign_id = :c"), {"c": campaign_id}
         ).scalars().all()
         spent = connection.execute(sa.text(
-            "SELECT count(*) FROM tickets JOIN ticket_batches ON tickets.batch_id = "
-            "ticket_batches.id WHERE ticket_batches.campaign_id = :c AND tickets.spent"),
+            f"SELECT count(*) FROM tickets JOIN ticket_batches ON tickets.batch_id = "
+            f"ticket_batches.id WHERE ticket_batches.campaign_id = :c AND {SPENT}"),
             {"c": campaign_id}).scalar()
     engine.dispose()
-    return len(ballots), spent, set(ballots)
+    return ballots, spent, set(receipts)
+
+
+# A spent ticket: not voided, and no longer among the unspent (evalapp.tickets.models).
+SPENT = ("NOT tickets.voided AND tickets.token_hash NOT IN "
+         "(SELECT token_hash FROM unspent_tickets)")

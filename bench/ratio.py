@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from bench.burst import arrival_times, outcome_of, report
 from bench.harness import (
+    SPENT,
     Database,
     Server,
     count_outcome,
@@ -45,7 +46,7 @@ def floor_ballots(url: str) -> tuple[int, int, set[str]]:
         receipts = connection.execute(sa.text(
             "SELECT receipt_code FROM floor_ballots")).scalars().all()
         spent = connection.execute(sa.text(
-            "SELECT count(*) FROM tickets WHERE spent")).scalar_one()
+            f"SELECT count(*) FROM tickets WHERE {SPENT}")).scalar_one()
     engine.dispose()
     return len(receipts), spent, set(receipts)
 

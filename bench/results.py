@@ -67,8 +67,7 @@ def fill(url: str, instance: Path, ballots: int) -> tuple[object, int]:
             db.session.execute(sa.insert(Ballot), [
                 {"id": random_ballot_id(), "campaign_id": campaign.id,
                  "subject_id": int(subject_of[i]), "rater_group_id": int(group_of[i]),
-                 "levels": strings[i], "satisfaction": satisfaction[i], "comment": None,
-                 "receipt_code": f"R{i:09d}"}
+                 "levels": strings[i], "satisfaction": satisfaction[i], "comment": None}
                 for i in range(start, min(start + 10_000, ballots))])
         close_campaign(campaign)
         db.session.commit()

@@ -25,19 +25,18 @@ from evalapp.ballotbox import custody, operations
 from evalapp.ballotbox.custody import ShareRefused, combine_shares, key_file, split_key
 from evalapp.ballotbox.models import SealedBallot
 from evalapp.ballotbox.sealing import SealedContent, pack, padded_length, unpack
-from evalapp.ballots.models import Ballot
+from evalapp.ballots.models import Ballot, Receipt
 from evalapp.campaigns.models import Campaign, Satisfaction
 from evalapp.campaigns.operations import mark_open
 from evalapp.extensions import db
 from evalapp.paper import operations as paper
 from evalapp.rating import operations as rating
-from evalapp.tickets.models import Ticket
 from evalapp.tickets.tokens import hash_token
 from tests.support.custody import printed
 from tests.support.factories import make_user
 from tests.support.organiser import close_on_the_web
 from tests.support.rater import campaign_of, full_answers, make_tickets
-from tests.support.storage import insert_readable, readable_anywhere
+from tests.support.storage import insert_readable, readable_anywhere, spend_writing_the_ticket
 from tests.support.web import csrf_token, login
 
 RECEIPT = re.compile(r'class="receipt-code">([0-9A-Z]{10})<')
@@ -92,8 +91,7 @@ def test_after_close_the_opinion_is_there_once_and_the_wal_is_empty(app, tickets
         operations.close_campaign(campaign_of(tickets.campaign_id))
         assert db.session.scalar(sa.select(Ballot.comment)) == opinion
         assert db.session.scalar(sa.select(sa.func.count()).select_from(SealedBallot)) == 0
-        assert db.session.scalar(sa.select(sa.func.count()).where(
-            Ticket.spend_mark.is_not(None))) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Receipt)) == 1
         if db.engine.dialect.name == "sqlite":
             wal = Path(f"{make_url(str(db.engine.url)).database}-wal")
             assert not wal.exists() or wal.stat().st_size == 0
@@ -169,9 +167,9 @@ def ordering_defence(request, monkeypatch) -> bool:
 
 
 def _sealing_with_growing_ids(counter):
-    def seal_ballots(campaign_id, public_key, group_id, ballots):
+    def seal_ballots(campaign_id, public_key, group_id, ballots, *, spend_check=None):
         db.session.execute(sa.insert(SealedBallot).values(
-            id=str(next(counter)), campaign_id=campaign_id,
+            id=str(next(counter)), campaign_id=campaign_id, spend_check=spend_check,
             box=operations.seal(public_key, group_id, ballots)))
     return seal_ballots
 
@@ -199,11 +197,11 @@ def test_physical_order_of_opened_ballots_does_not_follow_submission(
 @pytest.fixture(params=["defended", "undefended"])
 def timing_defence(request, monkeypatch) -> bool:
     """Switched off: ballots written readable in the transaction that spends the ticket (the
-    design before the box), and the spends left as they were at close."""
+    design before the box), by a spend that writes the ticket's row (before issue 23)."""
     if request.param == "undefended":
         for module in (rating, paper):
             monkeypatch.setattr(module, "seal_ballots", insert_readable)
-        monkeypatch.setattr(operations, "_clear_spend_marks", lambda campaign: None)
+            monkeypatch.setattr(module, "spend", spend_writing_the_ticket)
     return request.param == "defended"
 
 

@@ -18,7 +18,7 @@ from evalapp.campaigns.models import (
 )
 from evalapp.extensions import db
 from evalapp.models import ProblemSource, RectificationMeasure, RectificationProblem, Ticket
-from evalapp.tickets.operations import issue_tickets
+from evalapp.tickets.operations import issue_tickets, spend, void_unspent
 from evalapp.tickets.tokens import hash_token
 from tests.support.factories import groups_of, make_campaign, make_world
 
@@ -49,7 +49,6 @@ def a_ballot(campaign: Campaign, **overrides) -> Ballot:
         "subject_id": campaign.subjects[0].id,
         "rater_group_id": groups_of(campaign)[0].id,
         "satisfaction": Satisfaction.SATISFIED,
-        "receipt_code": "ABCDEFGHJK",
         "levels": "0123-" * 5 + "012",
     }
     values.update(overrides)
@@ -73,7 +72,9 @@ def test_ticket_hash_must_be_a_sha256_not_a_plain_code(campaign):
 
 BALLOT_COLUMNS = {
     "ballots": {"id", "campaign_id", "subject_id", "rater_group_id", "levels", "satisfaction",
-                "comment", "receipt_code"},
+                "comment"},
+    # a receipt names no ballot (issue 23): it says only whether its ballot is void
+    "receipts": {"campaign_id", "code", "void"},
 }
 
 
@@ -149,14 +150,17 @@ def test_a_subject_has_at_most_four_individual_items(campaign):
     refused(lambda: db.session.add(IndividualItem(subject=subject, position=5, text_zh="第五")))
 
 
-def test_a_spent_ticket_stays_spent_and_cannot_be_voided(campaign):
-    batch, tokens = issue_tickets(campaign, groups_of(campaign)[0], campaign.subjects[:1], 1)
-    ticket = batch.tickets[0]
-    assert ticket.token_hash == hash_token(tokens[0])
-    ticket.spent = True
+def test_a_spent_ticket_stays_spent_and_a_voided_one_voided(campaign):
+    batch, tokens = issue_tickets(campaign, groups_of(campaign)[0], campaign.subjects[:1], 2)
+    used, unused = batch.tickets
+    assert used.token_hash in {hash_token(token) for token in tokens}
+    assert spend(used.token_hash) and not spend(used.token_hash)
+    assert void_unspent(batch) == 1
     db.session.commit()
-    refused(lambda: setattr(ticket, "spent", False))
-    refused(lambda: setattr(ticket, "voided", True))
+    db.session.expire_all()
+    assert (used.spent, used.voided, unused.spent, unused.voided) == (True, False, False, True)
+    assert not spend(unused.token_hash)
+    refused(lambda: setattr(unused, "voided", False))
 
 
 def test_a_measure_is_done_only_with_a_completion_date(campaign):

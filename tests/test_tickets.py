@@ -11,6 +11,7 @@ from evalapp.audit.models import AuditEntry
 from evalapp.ballotbox.operations import close_campaign, open_campaign
 from evalapp.extensions import db
 from evalapp.tickets.models import Ticket
+from evalapp.tickets.operations import spend
 from evalapp.tickets.tokens import hash_token, normalize
 from tests.support.factories import PASSWORD, make_campaign, make_user, make_world
 from tests.support.organiser import issue_on_the_web
@@ -96,7 +97,7 @@ def test_voiding_withdraws_only_unused_tickets(app, client, ticket_campaign):
     with app.app_context():
         ticket = db.session.scalar(sa.select(Ticket).where(
             Ticket.token_hash == hash_token(normalize(codes[0]))))
-        ticket.spent = True
+        spend(ticket.token_hash)
         db.session.commit()
         batch_id = ticket.batch_id
     path = f"/campaigns/{ticket_campaign.campaign}/tickets/"

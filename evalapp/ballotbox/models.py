@@ -20,6 +20,10 @@ class SealedBallot(db.Model):
     subjects, so not even an opinion's length is visible. The rows live from the spend until
     the box is opened at close, when they are deleted in the transaction that writes the
     opened ballots.
+
+    `spend_check` recognises the phone that spent the ticket (a double tap), and points at
+    no ticket without that phone's random mark (`evalapp.rating.operations.spend_check`);
+    None for paper ballots.
     """
 
     __tablename__ = "sealed_ballots"
@@ -33,6 +37,7 @@ class SealedBallot(db.Model):
         sa.ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
     )
     box: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    spend_check: Mapped[str | None] = mapped_column(sa.String(64), index=True, unique=True)
 
 
 # A share sealed to a scrutineer: the box's public key, the share's number and value

@@ -4,9 +4,10 @@ Opening the box is the one moment ballots become readable, and it is built so th
 moment links no ballot to its ticket: every ballot is written in one transaction, in random
 order, with fresh random ids; the sealed rows go in the same transaction, so a kill leaves
 either the sealed box or the opened ballots, never both or neither. Only after that commit
-is the private key destroyed, the tickets' spend marks cleared, and the storage compacted
-(PostgreSQL VACUUM of the tables that held sealed rows and spent tickets; SQLite's WAL
-checkpointed and truncated, deleted pages zeroed by `secure_delete`).
+is the private key destroyed and the storage compacted: no byte of a sealed row, of a spent
+ticket's unspent row or of a keying is left in the database's files (PostgreSQL rewrites
+those tables, VACUUM FULL; SQLite's `secure_delete` zeroed them when deleted, and its WAL is
+checkpointed and truncated).
 """
 
 from __future__ import annotations
@@ -37,13 +38,14 @@ from evalapp.ballotbox.custody import (
     split_key,
 )
 from evalapp.ballotbox.models import SealedBallot
+from evalapp.ballotbox.receipts import void_flags, write_receipts, write_rows
 from evalapp.ballotbox.scrutineers import entrust
 from evalapp.ballotbox.sealing import SealedContent, seal, unseal
 from evalapp.ballots.models import Ballot, random_ballot_id
 from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.campaigns.operations import mark_closed, mark_open
 from evalapp.extensions import db
-from evalapp.tickets.models import PaperKeying, Ticket, TicketBatch
+from evalapp.tickets.models import PaperKeying, Ticket, TicketBatch, UnspentTicket
 
 # Sent once a box is opened and its key gone, with the campaign: the results publish the
 # digest of the anonymised ballot export then (evalapp.results.published), which this
@@ -74,13 +76,20 @@ def open_campaign(campaign: Campaign, scrutineers: Scrutineers | None = None) ->
 
 
 def seal_ballots(
-    campaign_id: int, public_key: bytes, rater_group_id: int, ballots: Sequence[SealedContent]
+    campaign_id: int, public_key: bytes, rater_group_id: int, ballots: Sequence[SealedContent],
+    *, spend_check: str | None = None,
 ) -> None:
     """Store one ticket's ballots in the box (in the transaction that spends the ticket)."""
     db.session.execute(sa.insert(SealedBallot).values(
         id=random_ballot_id(), campaign_id=campaign_id,
-        box=seal(public_key, rater_group_id, ballots),
+        box=seal(public_key, rater_group_id, ballots), spend_check=spend_check,
     ))
+
+
+def sealed_with(spend_check: str) -> bool:
+    """Whether a box carrying this spend check is in (see `SealedBallot.spend_check`)."""
+    return bool(db.session.scalar(
+        sa.select(sa.exists().where(SealedBallot.spend_check == spend_check))))
 
 
 class KeyMissing(LookupError):
@@ -114,7 +123,8 @@ class Opened:
 
 Progress = Callable[[int, int], None]  # (boxes opened so far, boxes in all)
 # An opened ballot as written, after its id and campaign: subject, rater group, levels,
-# satisfaction (the column's value), comment, receipt. Plain tuples: 100,000 of them are made.
+# satisfaction (the column's value), comment; and its receipt, which is written apart
+# (evalapp.ballotbox.receipts). Plain tuples: 100,000 of them are made.
 Row = tuple[int, int, str, str | None, str | None, str]
 
 
@@ -157,6 +167,8 @@ def open_box(
             progress(opened, total)
             last_report = time.monotonic()
     _write_ballots(connection, campaign_id, rows)
+    write_receipts(connection, campaign_id, [row[-1] for row in rows], void_flags(
+        [row[2] for row in rows], campaign.void_blank_fraction, campaign.void_uniform))
     _empty_box(connection, campaign_id)
     _discard_keyings(connection, campaign_id)
     mark_closed(campaign)
@@ -187,35 +199,25 @@ def sealed_boxes(connection: sa.Connection, campaign_id: int) -> Iterator[bytes]
 
 _SELECT_BOXES = f"SELECT box FROM {SealedBallot.__tablename__} WHERE campaign_id = ?"
 _COLUMNS = ("id", "campaign_id", "subject_id", "rater_group_id", "levels", "satisfaction",
-            "comment", "receipt_code")
+            "comment")
 
 
 def _write_ballots(connection: sa.Connection, campaign_id: int, rows: list[Row]) -> None:
-    """Write the opened ballots, each with a fresh random id, in the order of those ids.
+    """Write the opened ballots, each with a fresh random id, in the order of those ids, and
+    without their receipts (`write_receipts` writes those apart).
 
     That order is a uniformly random permutation (the ids come from the operating system's
     randomness), so neither the rows' places in storage nor the order in which they reach
     the log follows the order of the sealed boxes; and each b-tree grows at one end, a
-    quarter of the time of inserts at random places on SQLite. PostgreSQL takes the rows
-    through COPY (a quarter of the time of batched INSERTs), SQLite through the driver's
-    executemany."""
-    ordered = sorted((random_ballot_id(), campaign_id, *row) for row in rows)
-    driver = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql":
-        with driver.cursor() as cursor, cursor.copy(
-                f"COPY {Ballot.__tablename__} ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
-            for row in ordered:
-                copy.write_row(row)
-        return
-    driver.executemany(
-        f"INSERT INTO {Ballot.__tablename__} ({', '.join(_COLUMNS)}) "
-        f"VALUES ({', '.join('?' * len(_COLUMNS))})", ordered)
+    quarter of the time of inserts at random places on SQLite."""
+    write_rows(connection, Ballot.__tablename__, _COLUMNS,
+               sorted((random_ballot_id(), campaign_id, *row[:-1]) for row in rows))
 
 
 def _empty_box(connection: sa.Connection, campaign_id: int) -> None:
     """Delete the campaign's sealed boxes. On PostgreSQL, when no other campaign has any,
-    the table is truncated instead: its files are replaced, so nothing of the boxes is left
-    for VACUUM to clean (which takes longer than the whole opening otherwise). The lock that
+    the table is truncated instead: its files are replaced at once, and the compaction after
+    the commit (`rewrite_spend_tables`) has no box to copy. The lock that
     TRUNCATE needs waits for submits to other campaigns in flight, so the emptiness is
     checked again under it; the first check keeps two closings from waiting on each other."""
     others = sa.select(sa.exists().where(SealedBallot.campaign_id != campaign_id))
@@ -272,37 +274,46 @@ def _after_opening(campaign: Campaign) -> None:
     if not campaign.box_threshold and campaign.box_public_key:
         destroy_server_key(current_app.instance_path, campaign.box_public_key)
     sweep_keys()
-    _clear_spend_marks(campaign)
     # before the compaction, so that the digest's write leaves nothing in SQLite's log either
     box_opened.send(current_app._get_current_object(), campaign=campaign)
     compact_storage()
 
 
-def _clear_spend_marks(campaign: Campaign) -> None:
-    """Rewrite the spent tickets in a transaction of their own: their rows no longer carry
-    the transaction (and so the moment) of each spend, nor the opened ballots'."""
-    batches = sa.select(TicketBatch.id).where(TicketBatch.campaign_id == campaign.id)
-    db.session.execute(
-        sa.update(Ticket).where(Ticket.batch_id.in_(batches), Ticket.spent)
-        .values(spend_mark=None).execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+# The tables whose deleted rows are traces of spends (see `UnspentTicket`), in the order a
+# spend writes them (a phone's: unspent, sealed; a clerk's: unspent, keyings, sealed).
+SPEND_TABLES = (UnspentTicket.__tablename__, PaperKeying.__tablename__,
+                SealedBallot.__tablename__)
 
 
 def compact_storage() -> None:
     """Leave no old row versions of sealed boxes and spends in the database's files."""
     engine = db.engine
     if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql(
-                f"VACUUM {SealedBallot.__tablename__}, {Ticket.__tablename__}, "
-                f"{PaperKeying.__tablename__}"
-            )
+        with engine.begin() as connection:
+            rewrite_spend_tables(connection)
     elif engine.dialect.name == "sqlite":
         # Outside any transaction (a checkpoint inside one finds the database locked): the
         # driver's own connection, which runs in autocommit mode (evalapp.database).
         with engine.connect() as connection:
             connection.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def rewrite_spend_tables(connection: sa.Connection) -> None:
+    """PostgreSQL: write each spend table anew, in the order of its key, and drop its files.
+
+    VACUUM leaves deleted rows' bytes in the pages (a spent ticket's hash among them); even
+    VACUUM FULL copies the rows that any open transaction in the database might still see,
+    and a transaction of another database's session holds that horizon back for a snapshot
+    here. TRUNCATE drops the files whatever any snapshot sees, so the rows still live are
+    kept aside in a temporary table and written back. The locks are taken in the order spends
+    take them, so a submit of another open campaign waits and no deadlock can arise; the
+    tables are small once this box is empty."""
+    connection.exec_driver_sql(f"LOCK TABLE {', '.join(SPEND_TABLES)} IN ACCESS EXCLUSIVE MODE")
+    for table in SPEND_TABLES:
+        connection.exec_driver_sql(f"CREATE TEMPORARY TABLE kept AS SELECT * FROM {table}")
+        connection.exec_driver_sql(f"TRUNCATE {table}")
+        connection.exec_driver_sql(f"INSERT INTO {table} SELECT * FROM kept ORDER BY 1")
+        connection.exec_driver_sql("DROP TABLE kept")
 
 
 def sweep_keys() -> None:

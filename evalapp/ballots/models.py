@@ -32,9 +32,10 @@ def encode_levels(levels: Sequence[Level | None]) -> str:
 class Ballot(db.Model):
     """One rater's answers about one subject.
 
-    What is absent is the point: no ticket, person, address, device or time. The id is random
-    and SQLite stores the table without rowid, ordered by that id, so not even storage order
-    follows the order of submission. Ballots are never updated (a migration trigger refuses).
+    What is absent is the point: no ticket, person, address, device, time or receipt. The id
+    is random and SQLite stores the table without rowid, ordered by that id, so not even
+    storage order follows the order of submission. Ballots are never updated (a migration
+    trigger refuses).
     """
 
     __tablename__ = "ballots"
@@ -45,7 +46,6 @@ class Ballot(db.Model):
         sa.ForeignKeyConstraint(
             ["campaign_id", "rater_group_id"], ["rater_groups.campaign_id", "rater_groups.id"]
         ),
-        sa.UniqueConstraint("campaign_id", "receipt_code"),
         sa.CheckConstraint(
             f"comment IS NULL OR length(comment) <= {COMMENT_MAX_LENGTH}", name="comment_length"
         ),
@@ -68,4 +68,23 @@ class Ballot(db.Model):
         str_enum(Satisfaction, "satisfaction")
     )
     comment: Mapped[str | None] = mapped_column(sa.Text)
-    receipt_code: Mapped[str] = mapped_column(sa.String(16))
+
+
+class Receipt(db.Model):
+    """A receipt of an opened box: the code a rater was shown, and whether its ballot is void.
+
+    It proves inclusion and nothing more. No column links it to its ballot, and the rows are
+    written at the opening in the order of their codes (random), apart from the ballots,
+    which go in the order of their own random ids: neither a row's place nor its transaction
+    pairs a receipt with a ballot, so knowing a rater's receipt tells nothing of what they
+    answered. `void` is the one fact the public list says of each (a 废票 is received, and
+    not counted in the results). SQLite keeps a rowid here, so a row's place is the order it
+    was written in, which is the codes' order.
+    """
+
+    __tablename__ = "receipts"
+
+    campaign_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    void: Mapped[bool]

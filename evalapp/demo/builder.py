@@ -38,7 +38,7 @@ from evalapp.rectification.operations import (
 from evalapp.roster.models import RosterEntry
 from evalapp.sampling.operations import DrawRequest, prepare_and_draw
 from evalapp.tickets.models import TicketBatch
-from evalapp.tickets.operations import issue_tickets
+from evalapp.tickets.operations import issue_tickets, spend
 from evalapp.tickets.tokens import new_receipt_code
 from evalapp.units.models import OrgUnit, UnitKind
 
@@ -310,7 +310,7 @@ def _simulate_meeting(
         subject = batch.subjects[0]
         returned = int(rng.binomial(len(tickets), RETURN_RATE))
         for ticket in tickets[:returned]:
-            ticket.spent = True
+            spend(ticket.token_hash)
         result = simulated.simulate(
             rng,
             returned,

@@ -1,13 +1,13 @@
 """Keying paper ballots into the sealed box, exactly once across phones and paper.
 
 A paper ballot carries its ticket's code. The first keying claims the ticket for paper with a
-conditional UPDATE of the ticket's row (from then on no phone can spend it: the phone's spend
-requires the ticket not to be on paper, and the two UPDATEs of one row run one after the
-other); the keying that makes two agree spends it and seals the ballot into the campaign's
-box, in one transaction, exactly as a phone's submit does. Keyings are kept only until then,
-hidden with a key the database never holds (`evalapp.paper.keying`).
+conditional UPDATE of the ticket's unspent row (from then on no phone can spend it: the
+phone's spend requires that row not to be on paper, and a DELETE and an UPDATE of one row run
+one after the other); the keying that makes two agree spends it and seals the ballot into the
+campaign's box, in one transaction, exactly as a phone's submit does. Keyings are kept only
+until then, hidden with a key the database never holds (`evalapp.paper.keying`).
 
-Every keying of a ticket runs with the ticket's row locked by that first UPDATE (PostgreSQL;
+Every keying of a ticket runs with the unspent row locked by that UPDATE (PostgreSQL;
 SQLite's write transactions already run one at a time), so two clerks keying one ballot at
 once are put in order rather than both taken as "the second".
 """
@@ -31,7 +31,8 @@ from evalapp.extensions import db
 from evalapp.paper.keying import Field, Value, decided, differences, hide, reveal, value_of
 from evalapp.rating.operations import TicketCheck, TicketState, check_ticket
 from evalapp.tickets.counts import BEING_KEYED, ISSUED
-from evalapp.tickets.models import PaperKeying, Recheck, Ticket, TicketBatch
+from evalapp.tickets.models import PaperKeying, Recheck, Ticket, TicketBatch, UnspentTicket
+from evalapp.tickets.operations import spend
 from evalapp.tickets.tokens import new_receipt_code
 
 
@@ -124,7 +125,7 @@ def key_ballot(
     if state.stage is Stage.SECOND and _drawn_for_recheck(check):
         _set_recheck(check, Recheck.DRAWN)
         return Keyed.RECHECK
-    _seal(check, readings[0])
+    _seal(token_hash, check, readings[0])
     return Keyed.SEALED
 
 
@@ -145,7 +146,7 @@ def decide(token_hash: str, decider_id: int, decisions: dict[Field, Value]) -> K
         return Refused(Hold.KEYED_BY_YOU)
     if set(decisions) != {field for field, _values in state.disputed}:
         raise ValueError("a decision for each disputed field, and for no other")
-    _seal(check, decided(keyings[0][1], decisions))
+    _seal(token_hash, check, decided(keyings[0][1], decisions))
     return Keyed.SEALED
 
 
@@ -162,16 +163,21 @@ def record_void(campaign: Campaign, token_hash: str) -> bool:
 
 
 def _claimed(token_hash: str) -> TicketCheck | Refused:
-    """The ticket, claimed for paper and its row locked for this transaction."""
+    """The ticket, claimed for paper and its unspent row locked for this transaction. The
+    ticket's own row is written by the first keying only: the keying that seals the ballot
+    writes nothing of the ticket (see `evalapp.tickets.models.UnspentTicket`)."""
     check = check_ticket(token_hash, lock_campaign=True)
     if check.state not in (TicketState.VALID, TicketState.ON_PAPER):
         return Refused(check.state)
     claimed = db.session.execute(
-        sa.update(Ticket).where(Ticket.token_hash == token_hash, sa.not_(Ticket.spent),
-                                sa.not_(Ticket.voided))
+        sa.update(UnspentTicket).where(UnspentTicket.token_hash == token_hash)
         .values(paper=True).execution_options(synchronize_session=False))
     if claimed.rowcount != 1:  # a phone spent it (or it was withdrawn) meanwhile
         return Refused(check_ticket(token_hash).state)
+    if check.state is TicketState.VALID:
+        db.session.execute(
+            sa.update(Ticket).where(Ticket.token_hash == token_hash, sa.not_(Ticket.paper))
+            .values(paper=True).execution_options(synchronize_session=False))
     return check
 
 
@@ -234,14 +240,11 @@ def _set_recheck(check: TicketCheck, recheck: Recheck) -> None:
                        .values(recheck=recheck).execution_options(synchronize_session=False))
 
 
-def _seal(check: TicketCheck, contents: Sequence[SealedContent]) -> None:
+def _seal(token_hash: str, check: TicketCheck, contents: Sequence[SealedContent]) -> None:
     """Spend the ticket on paper and seal its ballots with fresh receipts (as random as a
     phone's, so that the opened ballots do not show which came on paper); the keyings go."""
-    spent = db.session.execute(
-        sa.update(Ticket).where(Ticket.id == check.ticket_id, Ticket.paper,
-                                sa.not_(Ticket.spent), sa.not_(Ticket.voided))
-        .values(spent=True).execution_options(synchronize_session=False))
-    assert spent.rowcount == 1  # claimed under lock in this transaction
+    spent = spend(token_hash, paper=True)
+    assert spent  # claimed under lock in this transaction
     assert check.campaign_id is not None and check.box_public_key is not None
     assert check.rater_group_id is not None
     seal_ballots(check.campaign_id, check.box_public_key, check.rater_group_id, [

@@ -1,28 +1,31 @@
 """Checking tickets and storing ballots, exactly once per ticket.
 
-The ticket is spent by one conditional UPDATE and its ballots go into the campaign's sealed
-ballot box in the same transaction, so a ballot exists if and only if its ticket is spent.
-Nothing readable is written beside the spend: the box is encrypted to a key the database never
-holds, and the spend records only a random mark the rater's phone chose on entering, which
-tells a double tap from another phone and says nothing of the ballot or its receipt.
+The ticket is spent by deleting its row of unspent tickets and its ballots go into the
+campaign's sealed ballot box in the same transaction, so a ballot exists if and only if its
+ticket is spent. Nothing readable is written beside the spend, and nothing of the ticket: the
+box is encrypted to a key the database never holds, and it carries only a digest of the
+ticket with a random mark the rater's phone chose on entering, which tells a double tap from
+another phone and cannot be computed without that mark (which the phone forgets once stored).
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
-from evalapp.ballotbox.operations import seal_ballots
+from evalapp.ballotbox.operations import seal_ballots, sealed_with
 from evalapp.ballotbox.sealing import SealedContent
 from evalapp.ballots.models import encode_levels
 from evalapp.campaigns.models import Campaign, CampaignStatus, Level, Satisfaction
 from evalapp.extensions import db
 from evalapp.rating.questionnaire import batch_subject_ids, questionnaire
 from evalapp.tickets.models import Ticket, TicketBatch
+from evalapp.tickets.operations import spend
 from forms.ballot import (
     BallotFormBase,
     SubjectLayout,
@@ -101,11 +104,17 @@ def check_ticket(token_hash: str, *, lock_campaign: bool = False) -> TicketCheck
                        ticket_id)
 
 
+def spend_check(token_hash: str, mark: str) -> str:
+    """What the sealed box of a phone's spend carries to recognise that phone (64 hex
+    digits): SHA-256 of the ticket's hash and the phone's 128-bit mark. Without the mark it
+    points at no ticket."""
+    return hashlib.sha256(f"{token_hash}:{mark}".encode()).hexdigest()
+
+
 def spent_with(token_hash: str, mark: str) -> bool:
-    """Whether this ticket was spent by the phone that chose `mark` (its own ballot is in)."""
-    return db.session.scalar(
-        sa.select(Ticket.spend_mark).where(Ticket.token_hash == token_hash, Ticket.spent)
-    ) == mark
+    """Whether this ticket was spent by the phone that chose `mark` (its own ballot is in,
+    and the box not yet opened)."""
+    return sealed_with(spend_check(token_hash, mark))
 
 
 def submit_ballots(
@@ -113,29 +122,23 @@ def submit_ballots(
 ) -> SubmitOutcome | Refused:
     """Spend the ticket with the phone's mark and seal its ballots; the caller commits.
 
-    Of any number of concurrent submits of one ticket exactly one wins the conditional UPDATE.
+    Of any number of concurrent submits of one ticket exactly one deletes its unspent row.
     A loser carrying the winner's mark is the same phone tapping twice and is told the ballot
     is in; any other loser is told the ticket was used. A ticket a clerk has started keying
-    on paper is never spent here (the same row's UPDATE decides between the two).
+    on paper is never spent here (its claim and this spend write the same row, in turn).
     """
     check = check_ticket(token_hash, lock_campaign=True)
     if check.state not in (TicketState.VALID, TicketState.SPENT):
         return Refused(check.state)
     if sorted(ballot.subject_id for ballot in ballots) != sorted(check.subject_ids):
         raise ValueError("the ballots do not match the subjects of the ticket")
-    spent = db.session.execute(
-        sa.update(Ticket)
-        .where(Ticket.token_hash == token_hash, sa.not_(Ticket.spent), sa.not_(Ticket.voided),
-               sa.not_(Ticket.paper))
-        .values(spent=True, spend_mark=mark)
-        .execution_options(synchronize_session=False)
-    )
-    if spent.rowcount != 1:
+    if not spend(token_hash):
         if spent_with(token_hash, mark):
             return SubmitOutcome.ALREADY_STORED
         return Refused(check_ticket(token_hash).state)
     assert check.box_public_key is not None  # an open campaign has a box (a CHECK says so)
-    seal_ballots(check.campaign_id, check.box_public_key, check.rater_group_id, ballots)
+    seal_ballots(check.campaign_id, check.box_public_key, check.rater_group_id, ballots,
+                 spend_check=spend_check(token_hash, mark))
     return SubmitOutcome.STORED
 
 

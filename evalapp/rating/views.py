@@ -11,7 +11,7 @@ from limits import parse
 from werkzeug.wrappers import Response
 
 from evalapp.ballotbox.sealing import SealedContent
-from evalapp.ballots.models import COMMENT_MAX_LENGTH, Ballot
+from evalapp.ballots.models import COMMENT_MAX_LENGTH, Receipt
 from evalapp.campaigns.labels import digest_lines, level_choices, satisfaction_choices
 from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.database import read_first, start_writing
@@ -275,22 +275,23 @@ def receipts(key: str) -> str:
     campaign = db.session.scalar(sa.select(Campaign).where(Campaign.receipts_key == key[:32]))
     if campaign is None or campaign.status is CampaignStatus.DRAFT:
         abort(404)
-    codes = db.session.scalars(
-        sa.select(Ballot.receipt_code).where(Ballot.campaign_id == campaign.id)
-        .order_by(Ballot.receipt_code)
-    ).all()
+    # Counted or void is all a receipt says (evalapp.ballots.models.Receipt).
+    receipts: dict[str, bool] = dict(db.session.execute(
+        sa.select(Receipt.code, Receipt.void).where(Receipt.campaign_id == campaign.id)
+        .order_by(Receipt.code)).all())
     looked_up = canonical(request.args.get("code") or "")[:32]
     # The tickets they came from, counted as the monitor counts them ("returned"): a ticket
     # holds one ballot, with its receipt, per subject it covers. Once closed only, as the list.
     returned = db.session.scalar(sa.select(sa.func.count(Ticket.id)).join(TicketBatch).where(
-        TicketBatch.campaign_id == campaign.id, Ticket.spent)) if codes else 0
+        TicketBatch.campaign_id == campaign.id, Ticket.spent)) if receipts else 0
     return render_template(
         "rating/receipts.html",
         campaign=campaign,
         digest=digest_lines(campaign.ballot_export_sha256)
         if campaign.ballot_export_sha256 else [],
-        codes=codes,
+        receipts=receipts,
+        void=sum(receipts.values()),
         returned=returned,
         looked_up=looked_up,
-        found=looked_up in set(codes) if looked_up else None,
+        found=receipts.get(looked_up, "missing") if looked_up else None,
     )

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from evalapp.auth.models import User
 from evalapp.campaigns.models import Campaign, RaterGroup, Subject
@@ -70,21 +70,43 @@ class TicketBatch(db.Model):
     )
 
 
+class UnspentTicket(db.Model):
+    """A ticket that can still be used: spending it deletes this row, and nothing else of
+    the ticket is written.
+
+    A spend that wrote the ticket's own row would give that row a new place and, on
+    PostgreSQL, the spending transaction's id (`xmin`): the ballot sealed in the same
+    transaction is appended in the same order with the same id, so a dump taken while the
+    box is open would pair each spent ticket with its sealed ballot. A deleted row leaves no
+    visible trace of when it went: the spent tickets are a set, in the order they were
+    issued (random, see `evalapp.tickets.operations.issue_tickets`). Its leftover bytes go at
+    close (`evalapp.ballotbox.operations.compact_storage`).
+
+    `paper` once a clerk has keyed the ticket's paper ballot: a phone's spend requires it
+    false and the paper claim sets it, on this one row, so the two are put in order.
+    """
+
+    __tablename__ = "unspent_tickets"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    token_hash: Mapped[str] = mapped_column(
+        sa.ForeignKey("tickets.token_hash", ondelete="CASCADE"), primary_key=True)
+    paper: Mapped[bool] = mapped_column(default=False)
+
+
 class Ticket(db.Model):
     """A one-time code, stored only as its hash.
 
     There is deliberately no time of spending and no link to a ballot: the ballot cannot be
-    traced back to the ticket, and so not to whoever was handed it. Spending and voiding are
-    one-way (a migration trigger refuses to undo them). Rows are inserted in an order
-    unrelated to the printed sheet, so neither ids nor storage order point at a slip.
+    traced back to the ticket, and so not to whoever was handed it. A ticket is spent when
+    its row of `unspent_tickets` is gone and it was not voided; the spend never writes this
+    row. Voiding is one-way (a migration trigger refuses to undo it). Rows are inserted in an
+    order unrelated to the printed sheet, so neither ids nor storage order point at a slip.
     """
 
     __tablename__ = "tickets"
     __table_args__ = (
-        sa.CheckConstraint("NOT (spent AND voided)", name="spent_or_voided"),
         sa.CheckConstraint("length(token_hash) = 64", name="token_hash_is_sha256"),
-        sa.CheckConstraint("spend_mark IS NULL OR spent", name="marked_when_spent"),
-        sa.CheckConstraint("NOT paper_void OR spent OR voided", name="paper_void_when_used"),
         sa.CheckConstraint("recheck IS NULL OR paper", name="recheck_on_paper"),
     )
 
@@ -94,18 +116,16 @@ class Ticket(db.Model):
     )
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     is_spare: Mapped[bool] = mapped_column(default=False)
-    spent: Mapped[bool] = mapped_column(default=False)
     voided: Mapped[bool] = mapped_column(default=False)
-    # A random value the rater's phone chose on entering and sent with the spend: a second
-    # submit carrying the same mark is the same phone tapping twice. It says nothing of the
-    # ballot or its receipt, and is cleared when the box is opened.
-    spend_mark: Mapped[str | None] = mapped_column(sa.String(32))
+    spent: Mapped[bool] = column_property(sa.not_(voided) & ~sa.exists().where(
+        UnspentTicket.token_hash == token_hash))
     # Paper ballots (evalapp.paper): how a ticket was used is counted here and never stored
     # with its ballot, so a lone paper ballot in a group cannot be picked out. `paper` once a
     # clerk has keyed the ticket's paper ballot (from then on no phone can use it; spent too
-    # once the keyings agree); `paper_void` when a paper ballot came back for a ticket used on
-    # a phone or withdrawn, counted on the tally and never stored; `recheck` when the system
-    # drew the ballot to be keyed a third time.
+    # once the keyings agree; the spends test `UnspentTicket.paper`, set with it); `paper_void`
+    # when a paper ballot came back for a ticket used on a phone or withdrawn, counted on the
+    # tally and never stored; `recheck` when the system drew the ballot to be keyed a third
+    # time.
     paper: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     paper_void: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     recheck: Mapped[Recheck | None] = mapped_column(str_enum(Recheck, "recheck"))

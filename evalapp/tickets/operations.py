@@ -14,7 +14,7 @@ from evalapp.auth.models import User
 from evalapp.campaigns.models import Campaign, RaterGroup, Subject
 from evalapp.extensions import db
 from evalapp.roster.models import SampleDraw, current_draw
-from evalapp.tickets.models import Ticket, TicketBatch
+from evalapp.tickets.models import Ticket, TicketBatch, UnspentTicket
 from evalapp.tickets.tokens import hash_token, new_token
 
 
@@ -72,7 +72,21 @@ def issue_tickets(
     batch.tickets = tickets
     db.session.add(batch)
     db.session.flush()
+    db.session.execute(sa.insert(UnspentTicket),
+                       [{"token_hash": ticket.token_hash} for ticket in tickets])
     return batch, tokens
+
+
+def spend(token_hash: str, *, paper: bool = False) -> bool:
+    """Spend the ticket: delete its row of unspent tickets, and write nothing else of it
+    (`UnspentTicket` says why). Whether this call spent it; of concurrent spends of one ticket
+    exactly one does (the row is deleted once). A phone (`paper` False) cannot spend a ticket
+    whose paper ballot a clerk has claimed, and the paper spend takes only a claimed one."""
+    spent = db.session.execute(
+        sa.delete(UnspentTicket)
+        .where(UnspentTicket.token_hash == token_hash, UnspentTicket.paper == paper)
+        .execution_options(synchronize_session=False))
+    return spent.rowcount == 1
 
 
 @dataclass(frozen=True)
@@ -133,11 +147,18 @@ def sheet_name(campaign: Campaign, batches: Sequence[TicketBatch], kind: str = "
 
 
 def void_unspent(batch: TicketBatch) -> int:
-    """Withdraw the batch's unused tickets (lost, or printed in error); spent ones stay."""
-    result = db.session.execute(
-        sa.update(Ticket)
-        .where(Ticket.batch_id == batch.id, sa.not_(Ticket.spent), sa.not_(Ticket.voided))
-        .values(voided=True)
+    """Withdraw the batch's unused tickets (lost, or printed in error); spent ones stay.
+    Their unspent rows are deleted first, as a spend deletes them: a ticket spent meanwhile
+    is either deleted by the spend or by this, never both."""
+    withdrawn = db.session.scalars(
+        sa.delete(UnspentTicket)
+        .where(UnspentTicket.token_hash.in_(
+            sa.select(Ticket.token_hash).where(Ticket.batch_id == batch.id)))
+        .returning(UnspentTicket.token_hash)
         .execution_options(synchronize_session=False)
-    )
-    return result.rowcount
+    ).all()
+    if withdrawn:
+        db.session.execute(
+            sa.update(Ticket).where(Ticket.token_hash.in_(withdrawn)).values(voided=True)
+            .execution_options(synchronize_session=False))
+    return len(withdrawn)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from evalapp.auth.models import Role
 from evalapp.ballotbox.operations import close_campaign, open_campaign, seal_ballots
 from evalapp.ballotbox.sealing import SealedContent
-from evalapp.ballots.models import Ballot, encode_levels, random_ballot_id
+from evalapp.ballots.models import Ballot, Receipt, encode_levels, random_ballot_id
 from evalapp.campaigns.models import Campaign, Level, Satisfaction
 from evalapp.extensions import db
 from evalapp.tickets.operations import issue_tickets
@@ -50,7 +50,10 @@ def insert_ballots(campaign_id: int, rater_group_id: int,
             "id": random_ballot_id(), "campaign_id": campaign_id,
             "subject_id": ballot.subject_id, "rater_group_id": rater_group_id,
             "levels": encode_levels(ballot.levels), "satisfaction": ballot.satisfaction,
-            "comment": ballot.comment or None, "receipt_code": ballot.receipt_code,
+            "comment": ballot.comment or None,
+        } for ballot in ballots])
+        db.session.execute(Receipt.__table__.insert(), [{
+            "campaign_id": campaign_id, "code": ballot.receipt_code, "void": False,
         } for ballot in ballots])
 
 

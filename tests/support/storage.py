@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from evalapp.ballotbox.sealing import SealedContent
 from evalapp.ballots.models import Ballot
 from evalapp.extensions import db
+from evalapp.tickets.operations import spend
 
 
 def readable_anywhere(app, needles: list[str]) -> set[str]:
@@ -36,11 +37,24 @@ def readable_anywhere(app, needles: list[str]) -> set[str]:
 
 
 def insert_readable(campaign_id: int, public_key: bytes, group_id: int,
-                    ballots: Sequence[SealedContent]) -> None:
+                    ballots: Sequence[SealedContent], *, spend_check: str | None = None) -> None:
     """A stand-in for `seal_ballots` with the box switched off: the ballots written readable
     in the transaction that spends the ticket (the design before the box)."""
     db.session.execute(sa.insert(Ballot), [{
         "id": secrets.token_hex(16), "campaign_id": campaign_id,
         "subject_id": b.subject_id, "rater_group_id": group_id, "levels": b.levels,
-        "satisfaction": b.satisfaction, "comment": b.comment,
-        "receipt_code": b.receipt_code} for b in ballots])
+        "satisfaction": b.satisfaction, "comment": b.comment} for b in ballots])
+
+
+def spend_writing_the_ticket(token_hash: str, *, paper: bool = False) -> bool:
+    """A stand-in for `spend` with its defence switched off: the ticket's own row written in
+    the spending transaction, as the spend before issue 23 did (an UPDATE of `spent`). On
+    PostgreSQL any UPDATE moves the row to the heap's end with the spend's `xmin`; SQLite
+    updates in place, so there the row moves to the end by a new rowid (phones only: a
+    paper ballot's keyings refer to the ticket's id)."""
+    if not spend(token_hash, paper=paper):
+        return False
+    new_id = "id" if paper else "(SELECT max(id) + 1 FROM tickets)"
+    db.session.execute(sa.text(f"UPDATE tickets SET id = {new_id} WHERE token_hash = :hash"),
+                       {"hash": token_hash})
+    return True
