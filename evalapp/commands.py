@@ -1,5 +1,5 @@
 """The `evalapp` command line: serve, demo, create-user, backup, restore, report, close,
-verify-draw (and Flask-Migrate's `db`)."""
+verify-draw, import-units (and Flask-Migrate's `db`)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from evalapp.sampling.cli import verify_draw_command
 from evalapp.schema import SchemaNotCurrent, ensure_schema_current, upgrade_schema
 from evalapp.tickets.sheets import faces_for, ticket_sheet_pdf
 from evalapp.units.models import OrgUnit, UnitKind
+from evalapp.unittree.cli import import_units_command
 
 DEMO_SHEET = "demo-tickets.pdf"
 ALL_INTERFACES = ("0.0.0.0", "::", "")
@@ -119,6 +120,8 @@ def create_user_command(
     if unit is None:
         unit = OrgUnit(kind=UnitKind.ADMINISTRATION, name_zh=unit_name)
         db.session.add(unit)
+    elif unit.retired:
+        raise click.ClickException(f"单位已撤销 / the unit {unit_name!r} is retired")
     user = User(username=username, display_name=display_name or username, role=Role(role),
                 unit=unit)
     try:
@@ -159,5 +162,5 @@ def restore_command(source: Path) -> None:
 def register(app: Flask) -> None:
     for command in (serve_command, demo_command, create_user_command, backup_command,
                     restore_command, report_command, recount_command, close_command,
-                    verify_draw_command):
+                    verify_draw_command, import_units_command):
         app.cli.add_command(command)

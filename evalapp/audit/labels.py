@@ -15,6 +15,7 @@ KINDS = (
     ("rectification.", _l("Rectification list")),
     ("results.", _l("Results exports")),
     ("login", _l("Log-ins and log-outs")),
+    ("unit.", _l("Unit tree")),
 )
 
 ACTIONS = {
@@ -51,6 +52,12 @@ ACTIONS = {
     "results.export": _l("Results exported"),
     "login": _l("Logged in"),
     "logout": _l("Logged out"),
+    "unit.create": _l("Unit created"),
+    "unit.edit": _l("Unit renamed or changed"),
+    "unit.move": _l("Unit moved"),
+    "unit.retire": _l("Unit retired"),
+    "unit.restore": _l("Unit restored"),
+    "unit.import": _l("Unit file imported"),
 }
 
 # The kind an action belongs to, where its name does not start with the kind's prefix.
@@ -84,6 +91,11 @@ DETAILS = {
     "paper_recheck_percent": _l("Paper ballots drawn for a third keying (%)"),
     "trim_above": _l("Drop the highest and lowest ballot score when there are more raters "
                      "than"),
+    "unit": _l("Unit"), "parent": _l("Parent unit"), "code": _l("Unit code"),
+    "kind": _l("Level"), "units": _l("Units affected"), "name_zh": _l("Name (Chinese)"),
+    "name_en": _l("Name (English, optional)"), "created": _l("Units created"),
+    "moved": _l("Units moved"), "updated": _l("Units changed"),
+    "unchanged": _l("Units unchanged"),
 }
 
 DIRECTIONS = {"up": _l("up"), "down": _l("down")}

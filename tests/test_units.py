@@ -1,0 +1,314 @@
+"""The unit tree for the system administrator: units created, edited, moved (never into a
+cycle, not even by a hand-typed UPDATE), retired and restored, each action logged; a tree
+imported from an HR office's spreadsheet with a preview first; and the subject form offering
+only the campaign's units still in service."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+
+from evalapp.audit.models import AuditEntry
+from evalapp.auth.models import Role
+from evalapp.campaigns.models import Campaign, Subject
+from evalapp.extensions import db
+from evalapp.units import imports
+from evalapp.units.models import OrgUnit, UnitKind
+from tests.support.factories import make_campaign, make_user, make_world
+from tests.support.units import (
+    TREE,
+    confirm_units,
+    csv_bytes,
+    tree,
+    unit_id,
+    upload_units,
+    xlsx_bytes,
+)
+from tests.support.web import csrf_token, login
+
+
+@pytest.fixture
+def admin(app, client):
+    """The system administrator of 海关总署 (whose reach is the whole test world), logged in;
+    also an organiser of 宁波海关 with a draft campaign there."""
+    with app.app_context():
+        world = make_world()
+        make_user("sysadmin", world.root, Role.SYSTEM_ADMIN)
+        make_user("organiser", world.customs)
+        make_campaign(world.customs)
+        db.session.commit()
+    login(client, "sysadmin")
+    return client
+
+
+def post(client, path: str, **data):
+    return client.post(path, data={"csrf_token": csrf_token(client, "/units/"), **data})
+
+
+def create(client, name: str, parent: int, **fields):
+    return post(client, "/units/", **{"new-parent": parent, "new-name_zh": name,
+                                      "new-kind": "", **{f"new-{key}": value
+                                                         for key, value in fields.items()}})
+
+
+def actions(app) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(sa.select(AuditEntry.action).where(
+            AuditEntry.action.startswith("unit.")).order_by(AuditEntry.id)))
+
+
+def test_create_edit_move_retire_restore_each_logged(app, admin):
+    root, ningbo = unit_id(app, "海关总署"), unit_id(app, "宁波海关")
+    assert create(admin, "北仑海关", ningbo, code="３１０１").status_code == 303
+    beilun = unit_id(app, "北仑海关")
+    assert create(admin, "第一党支部", beilun).status_code == 303
+    branch = unit_id(app, "第一党支部")
+    with app.app_context():
+        made = db.session.get(OrgUnit, beilun)
+        assert (made.kind, made.code) == (UnitKind.SUBORDINATE, "3101")  # level below, folded
+        assert db.session.get(OrgUnit, branch).kind is UnitKind.BRANCH
+    saved = post(admin, f"/units/{beilun}", name_zh="北仑海关（新）", name_en="Beilun",
+                 code="3101", kind="subordinate")
+    assert saved.status_code == 303
+    assert post(admin, f"/units/{beilun}/move", parent=root).status_code == 303
+    assert ("北仑海关（新）", "海关总署", "3101") in tree(app)
+    assert ("第一党支部", "北仑海关（新）", None) in tree(app)  # moved with its parent
+    assert post(admin, f"/units/{beilun}/retire").status_code == 303
+    with app.app_context():
+        assert db.session.get(OrgUnit, branch).retired  # retired with it
+    page = admin.get("/units/").get_data(as_text=True)
+    assert "北仑海关（新）" in page and "撤销于" in page  # still listed, marked
+    assert post(admin, f"/units/{beilun}/restore").status_code == 303
+    with app.app_context():
+        assert not db.session.get(OrgUnit, branch).retired
+    assert actions(app) == ["unit.create", "unit.create", "unit.edit", "unit.move",
+                            "unit.retire", "unit.restore"]
+
+
+def test_a_duplicate_name_or_code_is_refused_with_its_reason(app, admin):
+    ningbo = unit_id(app, "宁波海关")
+    assert create(admin, "北仑海关", ningbo, code="3101").status_code == 303
+    again = create(admin, "北仑海关", ningbo)
+    assert again.status_code == 409 and "上级单位下已有同名单位" in again.get_data(as_text=True)
+    taken = create(admin, "镇海海关", ningbo, code="3101")
+    assert taken.status_code == 409 and "单位代码已被其他单位使用" in taken.get_data(as_text=True)
+    assert create(admin, "", ningbo).status_code == 422
+
+
+def test_a_unit_cannot_be_moved_under_itself_or_below_it(app, admin):
+    ningbo = unit_id(app, "宁波海关")
+    create(admin, "北仑海关", ningbo)
+    beilun = unit_id(app, "北仑海关")
+    page = admin.get(f"/units/{ningbo}").get_data(as_text=True)
+    move_form = page[page.index('id="move"'):]
+    assert "北仑海关" not in move_form[:move_form.index("</form>")]  # not offered
+    for target in (ningbo, beilun):
+        refused = post(admin, f"/units/{ningbo}/move", parent=target)
+        assert refused.status_code == 409
+        assert "不能移到自身或其下级单位之下" in refused.get_data(as_text=True)
+    assert ("宁波海关", "海关总署", None) in tree(app)
+
+
+def _cycle(app) -> None:
+    """宁波海关 put under its own child by a hand-typed UPDATE, as a database user could."""
+    ningbo = unit_id(app, "宁波海关")
+    with app.app_context():
+        child = OrgUnit(parent=db.session.get(OrgUnit, ningbo),
+                        kind=UnitKind.SUBORDINATE, name_zh="北仑海关")
+        db.session.add(child)
+        db.session.commit()
+        db.session.execute(sa.update(OrgUnit).where(OrgUnit.name_zh == "宁波海关")
+                           .values(parent_id=child.id))
+        db.session.commit()
+
+
+def test_the_database_refuses_a_cycle_written_around_the_app(app, admin):
+    with pytest.raises(DBAPIError, match="cannot be placed under itself"):
+        _cycle(app)
+
+
+def test_without_the_trigger_the_same_update_makes_a_cycle(app, admin):
+    """The attack above succeeds once the trigger is gone: the trigger is what refused it."""
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            db.session.execute(sa.text("DROP TRIGGER org_units_acyclic"))
+        else:
+            db.session.execute(sa.text("DROP TRIGGER org_units_acyclic ON org_units"))
+        db.session.commit()
+    _cycle(app)
+    ningbo_id = unit_id(app, "宁波海关")
+    with app.app_context():
+        ningbo = db.session.get(OrgUnit, ningbo_id)
+        assert ningbo.parent.parent is ningbo
+
+
+def test_a_retired_unit_keeps_its_campaigns_but_is_offered_for_nothing_new(app, admin):
+    ningbo, chongqing = unit_id(app, "宁波海关"), unit_id(app, "重庆海关")
+    create(admin, "北仑海关", ningbo)
+    create(admin, "镇海海关", ningbo)
+    beilun = unit_id(app, "北仑海关")
+    post(admin, f"/units/{beilun}/retire")
+    with app.app_context():
+        campaign = db.session.scalar(sa.select(Campaign))
+        campaign_id, subject = campaign.id, campaign.subjects[0]
+        subject.unit_id = beilun  # a subject saved before its unit was retired
+        db.session.commit()
+        subject_id = subject.id
+    client = app.test_client()
+    login(client, "organiser")
+    new_subject = client.get(f"/campaigns/{campaign_id}/subjects/new").get_data(as_text=True)
+    assert "镇海海关" in new_subject and "北仑海关" not in new_subject
+    assert "重庆海关" not in new_subject  # outside the campaign's unit
+    assert "北仑海关" not in client.get("/campaigns/new").get_data(as_text=True)
+    existing = client.get(f"/campaigns/{campaign_id}/subjects/{subject_id}")
+    assert "北仑海关" in existing.get_data(as_text=True)  # its own unit stays
+
+    def save(unit: int, path: str = "new"):
+        page = f"/campaigns/{campaign_id}/subjects/{path}"
+        return client.post(page, data={"csrf_token": csrf_token(client, page), "unit": unit,
+                                       "person_name": "王五", "problems": ""})
+
+    for refused in (beilun, chongqing):
+        answer = save(refused)
+        assert answer.status_code == 409
+        assert "不属于本测评的单位，或已撤销" in answer.get_data(as_text=True)
+    assert save(beilun, str(subject_id)).status_code == 303  # kept where it was
+    assert save(unit_id(app, "镇海海关")).status_code == 303
+    with app.app_context():
+        assert db.session.get(Subject, subject_id).unit_id == beilun
+        assert db.session.scalar(sa.select(sa.func.count(Subject.id))) == 2
+
+
+@pytest.mark.parametrize(("filename", "content"), [
+    ("单位.xlsx", xlsx_bytes(TREE, title="杭州海关机构设置表")),
+    ("units.csv", csv_bytes(TREE, encoding="gb18030")),  # as Excel saves CSV in China
+    ("units.csv", csv_bytes([["Unit name", "Parent unit", "Code"], *TREE[1:]])),
+])
+def test_a_tree_is_previewed_then_imported_once(app, admin, filename, content):
+    before = tree(app)
+    uploaded = upload_units(admin, filename, content)
+    assert uploaded.status_code == 303
+    page = admin.get(uploaded.headers["Location"]).get_data(as_text=True)
+    assert "新建 6 个" in page
+    assert tree(app) == before  # nothing before confirming
+    assert confirm_units(admin, uploaded).status_code == 303
+    assert tree(app) - before == {
+        ("杭州海关", "海关总署", "3100"), ("北仑海关", "杭州海关", "3101"),
+        ("办公室", "杭州海关", "3100-01"), ("综合业务处", "杭州海关", None),
+        ("第一党支部", "办公室", None), ("第一党支部", "北仑海关", None)}
+    with app.app_context():
+        kinds = {unit.name_zh: unit.kind for unit in db.session.scalars(sa.select(OrgUnit))}
+    assert (kinds["杭州海关"], kinds["北仑海关"], kinds["第一党支部"]) == (
+        UnitKind.DIRECT, UnitKind.SUBORDINATE, UnitKind.BRANCH)
+    again = upload_units(admin, filename, content)
+    assert "未变 6 个" in admin.get(again.headers["Location"]).get_data(as_text=True)
+    assert confirm_units(admin, again).status_code == 303
+    assert len(tree(app)) == len(before) + 6  # idempotent
+    assert actions(app) == ["unit.import", "unit.import"]
+
+
+def test_an_import_moves_renames_and_matches_the_root_by_name(app, admin):
+    ningbo = unit_id(app, "宁波海关")
+    create(admin, "北仑海关", ningbo, code="3101")
+    rows = [["单位名称", "上级单位", "单位代码"], ["海关总署", "", ""],
+            ["北仑港海关", "重庆海关", "3101"], ["宁波海关", "海关总署", ""]]
+    uploaded = upload_units(admin, "units.xlsx", xlsx_bytes(rows))
+    page = admin.get(uploaded.headers["Location"]).get_data(as_text=True)
+    assert "移动 1 个" in page and "未变 2 个" in page
+    confirm_units(admin, uploaded)
+    assert ("北仑港海关", "重庆海关", "3101") in tree(app)
+    assert ("宁波海关", "海关总署", None) in tree(app)
+
+
+PROBLEMS = [
+    (["", "杭州海关", ""], "没有单位名称"),
+    (["甲", "不存在的处", ""], "未知的上级单位“不存在的处”"),
+    (["乙", "丙", ""], "上级单位循环"),
+    (["丙", "乙", ""], "上级单位循环"),
+    (["丁", "杭州海关", "77"], "单位代码 77 出现在第"),
+    (["戊", "杭州海关", "77"], "单位代码 77 出现在第"),
+    (["己", "第一党支部", ""], "上级单位“第一党支部”不唯一"),
+]
+
+
+def test_every_problem_is_shown_and_nothing_is_written(app, admin):
+    before = tree(app)
+    rows = [*TREE, *(row for row, _reason in PROBLEMS)]
+    uploaded = upload_units(admin, "units.csv", csv_bytes(rows))
+    preview = admin.get(uploaded.headers["Location"])
+    assert preview.status_code == 422
+    page = preview.get_data(as_text=True)
+    assert "未导入任何数据：7 行存在问题" in page
+    for row, (_cells, reason) in enumerate(PROBLEMS, start=len(TREE) + 1):
+        assert reason in page, (row, reason)
+    assert confirm_units(admin, uploaded).status_code == 422
+    assert tree(app) == before
+
+
+def test_files_that_cannot_be_imported_say_why(app, admin, monkeypatch):
+    not_excel = upload_units(admin, "units.xlsx", b"not a workbook")
+    assert not_excel.status_code == 422
+    assert "不是可读取的 Excel" in not_excel.get_data(as_text=True)
+    headless = upload_units(admin, "units.csv", csv_bytes([["甲", "乙"], ["丙", "丁"]]))
+    page = admin.get(headless.headers["Location"])
+    assert page.status_code == 422 and "单位名称" in page.get_data(as_text=True)
+    monkeypatch.setattr(imports, "MAX_UNITS", 3)
+    too_many = upload_units(admin, "units.csv", csv_bytes(TREE))
+    page = admin.get(too_many.headers["Location"])
+    assert page.status_code == 422 and "超过 3 个单位" in page.get_data(as_text=True)
+
+
+def test_import_units_on_the_command_line(app, admin, tmp_path):
+    path = tmp_path / "units.xlsx"
+    path.write_bytes(xlsx_bytes(TREE))
+    result = app.test_cli_runner().invoke(args=["import-units", str(path), "--under", "海关总署"])
+    assert result.exit_code == 0, result.output
+    assert "created 6" in result.output
+    assert ("第一党支部", "北仑海关", None) in tree(app)
+
+
+PAGES = [("get", "/units/"), ("post", "/units/"), ("get", "/units/{unit}"),
+         ("post", "/units/{unit}/move"), ("post", "/units/{unit}/retire"),
+         ("post", "/units/{unit}/restore"), ("post", "/units/import"),
+         ("get", "/units/import/preview")]
+
+
+def test_only_the_system_administrator_reaches_the_unit_pages(app, admin):
+    unit, root = unit_id(app, "宁波海关"), unit_id(app, "海关总署")
+    with app.app_context():
+        world_root = db.session.get(OrgUnit, root)
+        for role in (Role.SECURITY_ADMIN, Role.AUDIT_ADMIN):
+            make_user(role.value, world_root, role)
+        db.session.commit()
+    anonymous = app.test_client()
+    for method, path in PAGES:
+        answer = getattr(anonymous, method)(path.format(unit=unit))
+        assert answer.status_code in (302, 400), path  # to log in; a POST lacks its token
+    for method, path in PAGES[:3]:
+        if method == "get":
+            assert "/auth/login" in anonymous.get(path.format(unit=unit)).headers["Location"]
+    for role in (Role.SECURITY_ADMIN, Role.AUDIT_ADMIN, Role.ORGANISER):
+        other = app.test_client()
+        login(other, role.value)
+        assert "单位管理" not in other.get("/").get_data(as_text=True)
+        for method, path in PAGES:
+            answer = getattr(other, method)(path.format(unit=unit), data={
+                "csrf_token": csrf_token(other, "/")})
+            assert answer.status_code == 403, (role, path)
+    assert "单位管理" in admin.get("/").get_data(as_text=True)
+
+
+def test_a_unit_outside_the_administrators_unit_is_not_found(app, client):
+    with app.app_context():
+        world = make_world()
+        make_user("sysadmin", world.customs, Role.SYSTEM_ADMIN)
+        db.session.commit()
+        other, root = world.other_customs.id, world.root.id
+    login(client, "sysadmin")
+    assert client.get(f"/units/{other}").status_code == 404
+    assert "重庆海关" not in client.get("/units/").get_data(as_text=True)
+    own = unit_id(app, "宁波海关")
+    moved = post(client, f"/units/{own}/move", parent=root)
+    assert moved.status_code == 409
+    assert ("宁波海关", "海关总署", None) in tree(app)
