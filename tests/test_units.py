@@ -221,6 +221,22 @@ def test_an_import_moves_renames_and_matches_the_root_by_name(app, admin):
     assert ("宁波海关", "海关总署", None) in tree(app)
 
 
+def test_a_level_column_sets_each_units_level(app, admin):
+    rows = [["单位名称", "上级单位", "层级"], ["杭州海关", "", ""], ["办公室", "杭州海关", "处室"],
+            ["北仑海关", "杭州海关", ""]]
+    confirm_units(admin, upload_units(admin, "units.xlsx", xlsx_bytes(rows)))
+    with app.app_context():
+        kinds = {unit.name_zh: unit.kind for unit in db.session.scalars(sa.select(OrgUnit))}
+    assert (kinds["办公室"], kinds["北仑海关"]) == (UnitKind.BRANCH, UnitKind.SUBORDINATE)
+    rows[3][2] = "直属海关"  # a level changed in the HR file is a change
+    again = upload_units(admin, "units.xlsx", xlsx_bytes(rows))
+    assert "修改 1 个" in admin.get(again.headers["Location"]).get_data(as_text=True)
+    rows[1][2], rows[2][2] = "总署", "某某级"
+    wrong = upload_units(admin, "units.xlsx", xlsx_bytes(rows))
+    page = admin.get(wrong.headers["Location"]).get_data(as_text=True)
+    assert "只有顶级单位才能是总署" in page and "无法识别的层级“某某级”" in page
+
+
 PROBLEMS = [
     (["", "杭州海关", ""], "没有单位名称"),
     (["甲", "不存在的处", ""], "未知的上级单位“不存在的处”"),

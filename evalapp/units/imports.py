@@ -27,8 +27,9 @@ from flask_babel import lazy_gettext as _l
 
 from evalapp.extensions import db
 from evalapp.tabular import Row, RowProblem, column_of, header_index, too_long
+from evalapp.text import squeezed
 from evalapp.units.models import KIND_BELOW, OrgUnit, UnitKind
-from evalapp.units.operations import normal_code, subtree
+from evalapp.units.operations import REASONS, normal_code, subtree
 
 # Header words, compared as `tabular.column_of` does (spaces and full-width forms folded).
 GUESSES = {
@@ -38,6 +39,15 @@ GUESSES = {
                "所属单位", "隶属单位", "上级单位代码", "parent", "parent unit"),
     "code": ("单位代码", "单位编码", "代码", "编码", "机构代码", "组织代码", "单位编号",
              "code", "unit code"),
+    "kind": ("层级", "单位层级", "单位类别", "单位类型", "类别", "类型", "级别", "level", "kind"),
+}
+# An optional column of levels; without it (or in a blank cell) a new unit takes the level
+# below its parent's (`KIND_BELOW`).
+KIND_WORDS = {
+    UnitKind.ADMINISTRATION: ("总署", "海关总署", "administration"),
+    UnitKind.DIRECT: ("直属海关", "直属", "direct"),
+    UnitKind.SUBORDINATE: ("隶属海关", "隶属", "subordinate"),
+    UnitKind.BRANCH: ("处室", "科室", "部门", "党支部", "支部", "党总支", "branch", "office"),
 }
 MAX_UNITS = 2000
 
@@ -105,6 +115,13 @@ class _Line:
     name: str
     parent_ref: str
     code: str | None
+    kind_text: str = ""
+
+    @property
+    def kind(self) -> UnitKind | None:
+        typed = squeezed(self.kind_text)
+        return next((kind for kind, words in KIND_WORDS.items()
+                     if typed in {squeezed(word) for word in words}), None)
 
 
 @dataclass
@@ -145,7 +162,7 @@ def read_lines(rows: Sequence[Row]) -> tuple[list[_Line], tuple[int, ...]]:
             row.cells) else ""
 
     lines = [_Line(row.number, cell(row, "name"), cell(row, "parent"),
-                   normal_code(cell(row, "code"))) for row in shown]
+                   normal_code(cell(row, "code")), cell(row, "kind")) for row in shown]
     return lines, tuple(row.number for row in body if row.hidden)
 
 
@@ -180,6 +197,8 @@ def _check_lines(planning: _Planning) -> None:
         if line.code and len(rows_of_code[line.code]) > 1:
             reasons.append(_("unit code %(code)s is on rows %(rows)s", code=line.code,
                              rows=", ".join(map(str, rows_of_code[line.code]))))
+        if line.kind_text and line.kind is None:
+            reasons.append(_("unknown level “%(value)s”", value=line.kind_text))
         if line.code in elsewhere:
             reasons.append(_("unit code %(code)s belongs to a unit outside yours",
                              code=line.code))
@@ -304,6 +323,8 @@ def _check_tree(planning: _Planning) -> None:
         reasons = planning.reasons[line.row]
         if node == planning.reach.id and line.parent_ref:
             reasons.append(_("your own unit cannot be moved by an import"))
+        if line.kind is UnitKind.ADMINISTRATION and node != planning.reach.id:
+            reasons.append(str(REASONS["administration"]))
         if node in cyclic:
             reasons.append(_("the parent units go round in a circle and never reach your unit"))
         parent = parents.get(node)
@@ -364,7 +385,11 @@ def _place(planning: _Planning, parents: dict[int, int | None], depth: dict[int,
     node = planning.identity[line.row]
     parent = parents[node]
     depth[node] = depth[parent] + 1 if parent is not None else 0
-    kind[node] = planning.units[node].kind if node > 0 else KIND_BELOW[kind[parent]]
+    if node == planning.reach.id:
+        kind[node] = planning.reach.kind
+    else:
+        kind[node] = line.kind or (planning.units[node].kind if node > 0
+                                   else KIND_BELOW[kind[parent]])
     return PlannedUnit(
         line.row, line.name, line.code, node, parent,
         planning.node_name(parent) if parent is not None else "", kind[node], depth[node],
@@ -391,7 +416,8 @@ def _action(unit: OrgUnit | None, parent: int | None, line: _Line) -> str:
         return CREATE
     if parent is not None and unit.parent_id != parent:
         return MOVE
-    if line.name != unit.name_zh or (line.code and line.code != unit.code):
+    if line.name != unit.name_zh or (line.code and line.code != unit.code) or (
+            line.kind and line.kind != unit.kind and parent is not None):
         return UPDATE
     return UNCHANGED
 
@@ -415,7 +441,7 @@ def apply_plan(plan: UnitImportPlan) -> dict[str, int]:
             unit = unit_of(planned.node)
             if planned.action == MOVE:
                 unit.parent = unit_of(planned.parent)
-            unit.name_zh = planned.name
+            unit.name_zh, unit.kind = planned.name, planned.kind
             unit.code = planned.code or unit.code
         db.session.flush()  # moves one at a time, parents placed first: never a cycle midway
     return {"created": plan.count(CREATE), "moved": plan.count(MOVE),
