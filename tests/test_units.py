@@ -5,6 +5,9 @@ only the campaign's units still in service."""
 
 from __future__ import annotations
 
+import re
+import threading
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
@@ -110,6 +113,29 @@ def test_a_unit_cannot_be_moved_under_itself_or_below_it(app, admin):
     assert ("宁波海关", "海关总署", None) in tree(app)
 
 
+@pytest.fixture
+def guard_put_back(app):
+    """For tests that switch the cycle guard off: on PostgreSQL, whose tables (and so their
+    triggers) the next tests reuse, the guard as migrated is put back afterwards. (Each SQLite
+    test has a copy of its own.)"""
+    with app.app_context():
+        postgres = db.engine.dialect.name == "postgresql"
+        if postgres:
+            function = db.session.scalar(sa.text(
+                "SELECT pg_get_functiondef('org_units_acyclic'::regproc)"))
+            trigger = db.session.scalar(sa.text(
+                "SELECT pg_get_triggerdef(oid) FROM pg_trigger "
+                "WHERE tgname = 'org_units_acyclic'"))
+        db.session.rollback()
+    yield
+    if postgres:
+        with app.app_context():
+            for statement in ("DROP TRIGGER IF EXISTS org_units_acyclic ON org_units",
+                              function, trigger):
+                db.session.execute(sa.text(statement))
+            db.session.commit()
+
+
 def _cycle(app) -> None:
     """宁波海关 put under its own child by a hand-typed UPDATE, as a database user could."""
     ningbo = unit_id(app, "宁波海关")
@@ -128,7 +154,7 @@ def test_the_database_refuses_a_cycle_written_around_the_app(app, admin):
         _cycle(app)
 
 
-def test_without_the_trigger_the_same_update_makes_a_cycle(app, admin):
+def test_without_the_trigger_the_same_update_makes_a_cycle(app, admin, guard_put_back):
     """The attack above succeeds once the trigger is gone: the trigger is what refused it."""
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -328,3 +354,80 @@ def test_a_unit_outside_the_administrators_unit_is_not_found(app, client):
     moved = post(client, f"/units/{own}/move", parent=root)
     assert moved.status_code == 409
     assert ("宁波海关", "海关总署", None) in tree(app)
+
+
+def _two_moves_at_once(app, *, wait_for_lock: bool) -> DBAPIError | None:
+    """Two crossing moves, each valid on its own, neither touching a row the other writes or
+    points to: transaction 1 puts 宁波海关 under 万州海关 (below 重庆海关) and, before it
+    commits, transaction 2 puts 重庆海关 under 北仑海关 (below 宁波海关). Both committed
+    would make 宁波海关 → 万州海关 → 重庆海关 → 北仑海关 → 宁波海关 a cycle. Transaction 2's
+    error, if any. With `wait_for_lock`, transaction 1 commits only once transaction 2 waits
+    for the trigger's lock (read from pg_locks, not guessed from time)."""
+    ningbo, chongqing = unit_id(app, "宁波海关"), unit_id(app, "重庆海关")
+    with app.app_context():
+        beilun = OrgUnit(parent_id=ningbo, kind=UnitKind.SUBORDINATE, name_zh="北仑海关")
+        wanzhou = OrgUnit(parent_id=chongqing, kind=UnitKind.SUBORDINATE, name_zh="万州海关")
+        db.session.add_all([beilun, wanzhou])
+        db.session.commit()
+        beilun, wanzhou = beilun.id, wanzhou.id
+    move = "UPDATE org_units SET parent_id = :parent WHERE id = :unit"
+    outcome: list[DBAPIError | None] = []
+    with app.app_context(), db.engine.connect() as first, db.engine.connect() as second:
+        first.execute(sa.text(move), {"parent": wanzhou, "unit": ningbo})
+
+        def other_move() -> None:
+            try:
+                second.execute(sa.text(move), {"parent": beilun, "unit": chongqing})
+                second.commit()
+                outcome.append(None)
+            except DBAPIError as error:
+                second.rollback()
+                outcome.append(error)
+
+        thread = threading.Thread(target=other_move)
+        thread.start()
+        if wait_for_lock:
+            for _poll in range(2400):  # a bound, not a timing: the lock shows up or the test fails
+                if not thread.is_alive() or first.scalar(sa.text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                        "AND objid = 21 AND NOT granted AND database = "
+                        "(SELECT oid FROM pg_database WHERE datname = current_database())")):
+                    break
+                thread.join(0.05)
+        else:
+            thread.join(120)
+        waited = thread.is_alive()
+        first.commit()
+        thread.join()
+    assert waited is wait_for_lock  # it waited for the lock, or went ahead without one
+    return outcome[0]
+
+
+def _postgres_only(app) -> None:
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite runs one writing transaction at a time: no two moves cross")
+
+
+def test_two_crossing_moves_at_once_cannot_make_a_cycle(app, admin):
+    _postgres_only(app)
+    refused = _two_moves_at_once(app, wait_for_lock=True)
+    assert refused is not None and "cannot be placed under itself" in str(refused)
+
+
+def test_without_the_lock_two_crossing_moves_make_a_cycle(app, admin, guard_put_back):
+    """The race above succeeds when the trigger checks without its advisory lock: each move
+    reads the tree without the other's, uncommitted, so the lock is what serialises them."""
+    _postgres_only(app)
+    with app.app_context():
+        source = db.session.scalar(sa.text(
+            "SELECT pg_get_functiondef('org_units_acyclic'::regproc)"))
+        assert "pg_advisory_xact_lock" in source
+        db.session.execute(sa.text(re.sub(r"PERFORM pg_advisory_xact_lock\(\d+\);", "",
+                                          source)))
+        db.session.commit()
+    assert _two_moves_at_once(app, wait_for_lock=False) is None
+    ningbo_id = unit_id(app, "宁波海关")
+    with app.app_context():
+        ningbo = db.session.get(OrgUnit, ningbo_id)
+        assert ningbo.parent.parent.parent.parent is ningbo  # 万州, 重庆, 北仑, 宁波
