@@ -115,16 +115,12 @@ def _edit_page(unit: OrgUnit, form: UnitForm | None = None, move: MoveForm | Non
                            movable=unit.id != current_user.unit_id, kinds=KIND_LABELS), status
 
 
-@bp.get("/<int:unit_id>")
+@bp.route("/<int:unit_id>", methods=["GET", "POST"])
 @admin_only
-def edit(unit_id: int) -> tuple[str, int]:
-    return _edit_page(_unit(unit_id))
-
-
-@bp.post("/<int:unit_id>")
-@admin_only
-def save(unit_id: int) -> Response | tuple[str, int]:
+def edit(unit_id: int) -> Response | tuple[str, int]:
     unit = _unit(unit_id)
+    if request.method == "GET":
+        return _edit_page(unit)
     form = UnitForm()
     form.kind.choices = _kind_choices(automatic=False, root=unit.parent_id is None)
     del form.parent  # a unit is moved by its own form
