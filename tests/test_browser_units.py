@@ -42,5 +42,16 @@ def test_the_system_administrator_imports_a_three_level_tree(app, live_server, p
         "海关总署", "宁波海关", "重庆海关", "杭州海关", "北仑海关", "第一党支部", "办公室",
         "第一党支部", "综合业务处"]
     page.screenshot(path=str(tmp_path / "units-tree.png"), full_page=True)
+
+    rows.filter(has_text="办公室").get_by_role("link", name="编辑或移动").click()
+    expect(page.get_by_role("heading", name="办公室")).to_be_visible()
+    offered = page.get_by_label("新的上级单位").locator("option").all_inner_texts()
+    # neither 办公室 nor its 第一党支部 (北仑海关's is another unit): no cycle is offered
+    assert "办公室" not in " ".join(offered) and " ".join(offered).count("第一党支部") == 1
+    page.get_by_label("层级").select_option(label="处室 / 党支部")
+    page.screenshot(path=str(tmp_path / "unit-edit.png"), full_page=True)
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_text("已保存单位：办公室")).to_be_visible()
+    expect(rows.filter(has_text="办公室")).to_contain_text("处室 / 党支部")
     assert page.outside_requests == []
     assert page.console_errors == []
