@@ -344,6 +344,7 @@ def test_only_the_system_administrator_reaches_the_unit_pages(app, admin):
 def test_a_unit_outside_the_administrators_unit_is_not_found(app, client):
     with app.app_context():
         world = make_world()
+        world.other_customs.code = "5000"
         make_user("sysadmin", world.customs, Role.SYSTEM_ADMIN)
         db.session.commit()
         other, root = world.other_customs.id, world.root.id
@@ -354,6 +355,12 @@ def test_a_unit_outside_the_administrators_unit_is_not_found(app, client):
     moved = post(client, f"/units/{own}/move", parent=root)
     assert moved.status_code == 409
     assert ("宁波海关", "海关总署", None) in tree(app)
+    rows = [["单位名称", "上级单位", "单位代码"], ["重庆海关", "", "5000"], ["海关总署", "", ""]]
+    uploaded = upload_units(client, "units.csv", csv_bytes(rows))
+    page = client.get(uploaded.headers["Location"]).get_data(as_text=True)
+    assert "单位代码 5000 已属于本单位范围以外的单位" in page
+    assert tree(app) == {("海关总署", None, None), ("宁波海关", "海关总署", None),
+                         ("重庆海关", "海关总署", "5000")}
 
 
 def _two_moves_at_once(app, *, wait_for_lock: bool) -> DBAPIError | None:

@@ -187,7 +187,7 @@ def _check_lines(planning: _Planning) -> None:
             rows_of_code[line.code].append(line.row)
     codes = set(rows_of_code)
     elsewhere = set(db.session.scalars(sa.select(OrgUnit.code).where(
-        OrgUnit.code.in_(codes), OrgUnit.id.not_in(planning.units)))) if codes else set()
+        OrgUnit.code.in_(codes), OrgUnit.id.not_in(list(planning.units))))) if codes else set()
     for line in planning.lines:
         reasons = planning.reasons[line.row]
         if not line.name:
