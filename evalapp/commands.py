@@ -103,8 +103,8 @@ def demo_command() -> None:
 @click.option("--role", type=click.Choice([role.value for role in Role]), default="organiser",
               show_default=True)
 @click.option("--unit", "unit_name", required=True,
-              help="The unit (by Chinese name) the account belongs to; created as a top-level "
-                   "unit when it does not exist yet.")
+              help="The unit (by Chinese name or code) the account belongs to; created as a "
+                   "top-level unit when it does not exist yet.")
 @click.password_option()
 def create_user_command(
     username: str, display_name: str | None, role: str, unit_name: str, password: str
@@ -116,7 +116,12 @@ def create_user_command(
         raise click.ClickException(str(error)) from None
     if db.session.scalar(sa.select(User).where(User.username == username)):
         raise click.ClickException(f"用户名已存在 / the username {username!r} is taken")
-    unit = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.name_zh == unit_name))
+    units = db.session.scalars(sa.select(OrgUnit).where(
+        sa.or_(OrgUnit.name_zh == unit_name, OrgUnit.code == unit_name))).all()
+    if len(units) > 1:  # 第一党支部 under several parents: its code tells them apart
+        raise click.ClickException(f"有 {len(units)} 个单位名为“{unit_name}”，请改用单位代码 / "
+                                   f"several units are named {unit_name!r}: give its code")
+    unit = units[0] if units else None
     if unit is None:
         unit = OrgUnit(kind=UnitKind.ADMINISTRATION, name_zh=unit_name)
         db.session.add(unit)

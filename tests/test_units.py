@@ -310,6 +310,23 @@ def test_import_units_on_the_command_line(app, admin, tmp_path):
     assert ("第一党支部", "北仑海关", None) in tree(app)
 
 
+def test_create_user_names_a_unit_by_its_code_when_its_name_repeats(app, admin, tmp_path):
+    path = tmp_path / "units.csv"
+    path.write_bytes(csv_bytes([["单位名称", "上级单位", "单位代码"], ["甲处", "", ""],
+                                ["乙处", "", ""], ["第一党支部", "甲处", "A1"],
+                                ["第一党支部", "乙处", "B1"]]))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["import-units", str(path), "--under", "宁波海关"]).exit_code == 0
+    account = ["create-user", "secretary", "--password", "s3cret-pass-2026", "--unit"]
+    ambiguous = runner.invoke(args=[*account, "第一党支部"])
+    assert ambiguous.exit_code == 1 and "请改用单位代码" in ambiguous.output
+    assert runner.invoke(args=[*account, "B1"]).exit_code == 0
+    post(admin, f"/units/{unit_id(app, '甲处')}/retire")
+    retired = runner.invoke(args=["create-user", "other", "--password", "s3cret-pass-2026",
+                                  "--unit", "A1"])
+    assert retired.exit_code == 1 and "单位已撤销" in retired.output
+
+
 PAGES = [("get", "/units/"), ("post", "/units/"), ("get", "/units/{unit}"),
          ("post", "/units/{unit}/move"), ("post", "/units/{unit}/retire"),
          ("post", "/units/{unit}/restore"), ("post", "/units/import"),
