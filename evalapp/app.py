@@ -90,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     from evalapp.roster.views import bp as roster_bp
     from evalapp.sampling.views import bp as sampling_bp
     from evalapp.tickets.views import bp as tickets_bp
+    from evalapp.unittree.views import bp as units_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
@@ -110,5 +111,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(lookback_bp)
     app.register_blueprint(paper_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(units_bp)
     box_opened.connect(publish_digest)
     box_opened.connect(forget_shares)

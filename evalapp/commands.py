@@ -1,5 +1,5 @@
 """The `evalapp` command line: serve, demo, create-user, backup, restore, report, close,
-verify-draw, audit verify (and Flask-Migrate's `db`)."""
+verify-draw, audit verify, import-units (and Flask-Migrate's `db`)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from evalapp.sampling.cli import verify_draw_command
 from evalapp.schema import SchemaNotCurrent, ensure_schema_current, upgrade_schema
 from evalapp.tickets.sheets import faces_for, ticket_sheet_pdf
 from evalapp.units.models import OrgUnit, UnitKind
+from evalapp.unittree.cli import import_units_command
 
 DEMO_SHEET = "demo-tickets.pdf"
 ALL_INTERFACES = ("0.0.0.0", "::", "")
@@ -113,8 +114,8 @@ def demo_command() -> None:
 @click.option("--role", type=click.Choice([role.value for role in Role]), default="organiser",
               show_default=True)
 @click.option("--unit", "unit_name", required=True,
-              help="The unit (by Chinese name) the account belongs to; created as a top-level "
-                   "unit when it does not exist yet.")
+              help="The unit (by Chinese name or code) the account belongs to; created as a "
+                   "top-level unit when it does not exist yet.")
 @click.option("--directory", is_flag=True,
               help="Checked by the organisation's directory (LDAP / AD): no local password; "
                    "the password is the directory's (docs/directory.md).")
@@ -136,10 +137,17 @@ def create_user_command(
         raise click.ClickException(str(error)) from None
     if db.session.scalar(sa.select(User).where(User.username == username)):
         raise click.ClickException(f"用户名已存在 / the username {username!r} is taken")
-    unit = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.name_zh == unit_name))
+    units = db.session.scalars(sa.select(OrgUnit).where(
+        sa.or_(OrgUnit.name_zh == unit_name, OrgUnit.code == unit_name))).all()
+    if len(units) > 1:  # 第一党支部 under several parents: its code tells them apart
+        raise click.ClickException(f"有 {len(units)} 个单位名为“{unit_name}”，请改用单位代码 / "
+                                   f"several units are named {unit_name!r}: give its code")
+    unit = units[0] if units else None
     if unit is None:
         unit = OrgUnit(kind=UnitKind.ADMINISTRATION, name_zh=unit_name)
         db.session.add(unit)
+    elif unit.retired:
+        raise click.ClickException(f"单位已撤销 / the unit {unit_name!r} is retired")
     user = User(username=username, display_name=display_name or username, role=Role(role),
                 unit=unit, directory=directory)
     if password is not None:
@@ -182,5 +190,5 @@ def restore_command(source: Path) -> None:
 def register(app: Flask) -> None:
     for command in (serve_command, demo_command, create_user_command, backup_command,
                     restore_command, report_command, recount_command, close_command,
-                    verify_draw_command, audit_group):
+                    verify_draw_command, audit_group, import_units_command):
         app.cli.add_command(command)

@@ -20,6 +20,7 @@ KINDS = (
     ("security.", _l("Security: settings, passwords, second factors")),
     ("access.", _l("Refusals")),
     ("audit.", _l("Audit log: exports and purges")),
+    ("unit.", _l("Unit tree")),
 )
 
 ACTIONS = {
@@ -79,6 +80,12 @@ ACTIONS = {
     "access.forbidden": _l("Page refused (no permission)"),
     "audit.export": _l("Audit log exported"),
     "audit.purge": _l("Old audit entries purged"),
+    "unit.create": _l("Unit created"),
+    "unit.edit": _l("Unit renamed or changed"),
+    "unit.move": _l("Unit moved"),
+    "unit.retire": _l("Unit retired"),
+    "unit.restore": _l("Unit restored"),
+    "unit.import": _l("Unit file imported"),
 }
 
 # The kind an action belongs to, where its name does not start with the kind's prefix.
@@ -119,6 +126,10 @@ DETAILS = {
     "path": _l("Address"), "method": _l("Method"), "filter": _l("Filter"),
     "purged": _l("Entries purged"), "first_kept": _l("First entry kept"),
     "chained_from": _l("Chained from (MAC)"), "older_than": _l("Older than"),
+    "parent": _l("Parent unit"), "code": _l("Unit code"),
+    "kind": _l("Level"), "units": _l("Units affected"), "name_zh": _l("Name (Chinese)"),
+    "name_en": _l("Name (English, optional)"), "created": _l("Units created"),
+    "moved": _l("Units moved"), "updated": _l("Units changed"),
 }
 
 DIRECTIONS = {"up": _l("up"), "down": _l("down")}

@@ -42,7 +42,7 @@ from evalapp.tabular import (
     shown_rows,
 )
 from evalapp.units.models import OrgUnit
-from evalapp.units.operations import subtree
+from evalapp.units.operations import offered, tree_choices
 from forms.campaigns import (
     CampaignForm,
     ItemForm,
@@ -61,18 +61,17 @@ SCORING_FIELDS = (
 )
 
 
-def unit_choices() -> list[SelectChoice]:
-    """The units in the organiser's reach as a tree: each under its parent, indented."""
-    return [SelectChoice(unit.id, ("\u3000" * (depth - 1) + "└ " if depth else "")
-                         + localized(unit, "name"))
-            for unit, depth in subtree(current_user.unit_id)]
+def unit_choices(root_id: int, keep: int | None = None) -> list[SelectChoice]:
+    """The units below `root_id` (the organiser's unit, or a subject's campaign's unit) that
+    are offered for something new, retired ones left out (but `keep`, a unit already chosen)."""
+    return tree_choices(offered(root_id, keep))
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(Role.ORGANISER)
 def new() -> Response | tuple[str, int]:
     form = CampaignForm()
-    form.unit.choices = unit_choices()
+    form.unit.choices = unit_choices(current_user.unit_id)
     if form.validate_on_submit():
         unit = db.session.get(OrgUnit, form.unit.data)
         campaign = create_campaign(unit, form.title.data.strip(),
@@ -244,7 +243,10 @@ def _subject_form(campaign: Campaign, subject: Subject | None) -> SubjectForm:
     form = SubjectForm(obj=subject) if subject and request.method == "GET" else SubjectForm()
     if not isinstance(form.report_file.data, FileStorage):
         form.report_file.data = None  # obj= put the stored file there; the field is for uploads
-    form.unit.choices = unit_choices()
+    # A unit of the campaign's, not retired (unless it is already the subject's): any other
+    # posted is refused by `_unit_offered` with its reason rather than WTForms' generic one.
+    form.unit.choices = unit_choices(campaign.unit_id, subject.unit_id if subject else None)
+    form.unit.validate_choice = False
     if request.method == "GET":  # a new subject is most often of the campaign's own unit
         form.unit.data = subject.unit_id if subject else campaign.unit_id
     if subject and request.method == "GET":
@@ -269,12 +271,22 @@ def subject(campaign_id: int, subject_id: int | None = None) -> Response | tuple
     form = _subject_form(campaign, existing)
     if form.is_submitted():
         draft_for(current_user, campaign_id)
-        if form.validate():
+        if form.validate() and _unit_offered(form):
             saved = _save_subject(campaign, existing, form)
             if saved is not None:
                 return redirect(url_for("ballotbox.detail", campaign_id=campaign.id), code=303)
+    status = 409 if form.unit.errors else 422 if form.errors else 200
     return render_template("campaigns/subject.html", campaign=campaign, subject=existing,
-                           form=form), 422 if form.errors else 200
+                           form=form), status
+
+
+def _unit_offered(form: SubjectForm) -> bool:
+    """Whether the posted unit is one the form offers; if not, the reason is on the field."""
+    if form.unit.data in {choice.value for choice in form.unit.choices}:
+        return True
+    form.unit.errors.append(_("This unit is not one of the campaign's units, or it has been "
+                              "retired."))
+    return False
 
 
 def _save_subject(
