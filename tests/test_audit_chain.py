@@ -117,7 +117,7 @@ def test_the_migration_numbers_and_seals_the_entries_already_there(app, logged):
     installation's key, so the chain covers the log from its start."""
     with app.app_context():
         db.session.remove()  # the migration takes the write lock on SQLite
-        downgrade(revision="c8a1d2e3f408")
+        downgrade(revision="a2e5162b3c12")  # just before 0014
         assert "mac" not in {c["name"] for c in sa.inspect(db.engine).get_columns(
             "audit_entries")}
         upgrade()

@@ -108,7 +108,7 @@ def test_the_operation_and_the_database_refuse_a_replaced_draw(app, client, camp
         with pytest.raises(tickets.NotCurrentDraw):
             tickets.issue_tickets(campaign, group, campaign.subjects, 3, draw=first)
         monkeypatch.setattr(tickets, "draw_issuable", lambda draw: True)  # the app's check off
-        with pytest.raises(sa.exc.IntegrityError):  # the trigger of migration 0016
+        with pytest.raises(sa.exc.IntegrityError):  # the trigger of migration 0011
             tickets.issue_tickets(campaign, group, campaign.subjects, 3, draw=first)
         db.session.rollback()
         assert db.session.scalar(sa.select(sa.func.count(TicketBatch.id))) == 0
@@ -376,14 +376,14 @@ def test_a_database_reader_finds_no_secret_before_the_draw(app, client, campaign
 
 def test_the_migration_sets_aside_a_draw_whose_secret_sat_in_the_database(app, client,
                                                                           campaign_id):
-    """Before migration 0016 a prepared draw's secret was a column: such a draw is set aside
+    """Before migration 0011 a prepared draw's secret was a column: such a draw is set aside
     on upgrade, with that reason and its (never secret) secret shown; the draws already made
     keep their scheme; down and up again."""
     prepare_and_draw_on_the_web(client, campaign_id, total=8)
     prepare(client, campaign_id, total=8, reason="第一次抽样时名册未冻结，重新抽样")
     with app.app_context():
         db.session.remove()  # the migration takes the write lock on SQLite
-        downgrade(revision="c8a1d2e3f408")
+        downgrade(revision="f1d4051a2b11")  # just before 0011
         db.session.execute(sa.text("UPDATE sample_draws SET secret = :secret WHERE sequence = 2"),
                            {"secret": "ab" * 32})
         db.session.commit()

@@ -3,7 +3,7 @@
 An entry outlives what it names: it keeps the ids of the user, the campaign and the unit, and
 the user's username, as plain values (no foreign keys), so that deleting a user or a campaign
 never changes an entry, and the database refuses any change of an entry (the triggers of
-migration 0013). See evalapp.audit.chain for how entries are chained."""
+migration 0014). See evalapp.audit.chain for how entries are chained."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Purging old audit entries, which the law allows only after they were kept long enough:
 network logs at least six months (网络安全法 art. 21), hence 181 days here, and the database's
-trigger refuses the same (migration 0013), whoever asks.
+trigger refuses the same (migration 0014), whoever asks.
 
 A purge cuts the chain's beginning, never its middle: it first appends a purge entry that
 records the cut (the first entry kept and the MAC it chains from), moves the chain head's
@@ -22,7 +22,7 @@ from evalapp.auth.models import User
 from evalapp.database import utcnow
 from evalapp.extensions import db
 
-RETENTION = timedelta(days=181)  # the trigger of migration 0013 says the same
+RETENTION = timedelta(days=181)  # the trigger of migration 0014 says the same
 
 
 class TooRecent(ValueError):

@@ -102,7 +102,7 @@ class User(UserMixin, db.Model):
         # forgotten local password can open it behind the directory's back.
         sa.CheckConstraint(PASSWORD_IS_HASHED, name="password_is_hashed"),
         # 三员分立 in the database: an administrator role is held only as the account's one
-        # administrator role, which a trigger of migration 0010 never lets change once set.
+        # administrator role, which a trigger of migration 0009 never lets change once set.
         # Together they refuse an account that was one administrator becoming another, also
         # through a business role in between, however the row is written.
         # (An account without one holds none: `role = NULL` alone would pass a CHECK.)

@@ -59,7 +59,7 @@ class SampleDraw(db.Model):
 
     A legacy draw (made before commitments) has a seed and no commitment: the seed was chosen
     by the system or typed by the organiser, so it can be reproduced but not shown unsteered.
-    `scheme` says which a draw is; it is written when the draw is prepared (migration 0016
+    `scheme` says which a draw is; it is written when the draw is prepared (migration 0011
     marked the draws already recorded), so erasing a commitment does not make a legacy draw.
     """
 
@@ -162,7 +162,7 @@ class SampleDraw(db.Model):
 def current_draw(campaign_id: int) -> SampleDraw | None:
     """The campaign's current draw: its last one not set aside (drawn, or prepared and
     waiting). Tickets are issued from it alone, so that after a redraw the organiser cannot
-    issue from whichever draw suits; migration 0016's trigger holds the database to it."""
+    issue from whichever draw suits; migration 0011's trigger holds the database to it."""
     return db.session.scalar(
         sa.select(SampleDraw).where(SampleDraw.campaign_id == campaign_id,
                                     SampleDraw.abandoned_at.is_(None))

@@ -37,7 +37,7 @@ class OrgUnit(db.Model):
 
     A retired unit (撤销, `retired_at` set) keeps its campaigns, subjects and accounts and is
     shown in results as before; it is only no longer offered for anything new. The tree never
-    holds a cycle: besides the CHECK below, a trigger of migration 0009 refuses any parent that
+    holds a cycle: besides the CHECK below, a trigger of migration 0016 refuses any parent that
     lies below the unit."""
 
     __tablename__ = "org_units"

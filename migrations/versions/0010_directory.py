@@ -27,11 +27,11 @@ LOCAL_OR_DIRECTORY = ("(directory AND password_hash IS NULL)"
 
 
 def restore_users_guard():
-    """SQLite's batch mode rebuilds `users` and loses 0010's trigger (an account keeps its
+    """SQLite's batch mode rebuilds `users` and loses 0009's trigger (an account keeps its
     one administrator role): the same guard, written again."""
     if op.get_bind().dialect.name != "sqlite":
         return
-    path = Path(__file__).with_name("0010_accounts.py")
+    path = Path(__file__).with_name("0009_accounts.py")
     spec = importlib.util.spec_from_file_location("accounts_migration", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
