@@ -25,8 +25,10 @@ from evalapp.accounts.operations import (
 from evalapp.audit.models import AuditEntry
 from evalapp.auth.models import Role, User
 from evalapp.extensions import db
-from tests.support.admins import account, make_admin_setup
-from tests.support.factories import PASSWORD
+from evalapp.units.models import OrgUnit, UnitKind
+from evalapp.units.operations import retire_unit
+from tests.support.admins import account, make_admin_setup, unit_id
+from tests.support.factories import PASSWORD, make_user
 from tests.support.spreadsheets import workbook_bytes
 from tests.support.web import csrf_token, login
 
@@ -454,3 +456,86 @@ def test_hostile_account_forms_are_refused_in_words_never_a_500(app, world, fiel
             assert response.status_code in (303, 400, 404, 422), (path, response.status_code)
     with app.app_context():
         assert account("clerk").role is Role.CLERK
+
+
+# --- units: retired, codes, names borne twice -----------------------------------------------
+
+
+def add_unit(parent: str, name: str, code: str | None = None) -> int:
+    unit = OrgUnit(parent_id=unit_id(parent), kind=UnitKind.BRANCH, name_zh=name, code=code)
+    db.session.add(unit)
+    db.session.flush()
+    return unit.id
+
+
+@pytest.fixture
+def retired(app, world) -> int:
+    """办公室 of 宁波海关, retired, with an account ("old") made before."""
+    with app.app_context():
+        office = db.session.get_one(OrgUnit, add_unit("宁波海关", "办公室"))
+        make_user("old", office, Role.CLERK)
+        retire_unit(office, world.root)
+        db.session.commit()
+        return office.id
+
+
+def offered_units(page: str) -> list[str]:
+    return re.findall(r'<option[^>]*value="(\d+)"', page.split('name="unit"')[1].split(
+        "</select>")[0])
+
+
+def test_a_retired_unit_takes_no_new_account(app, world, retired):
+    client = admin_client(app, "sysadmin")
+    assert str(retired) not in offered_units(client.get("/accounts/new").get_data(as_text=True))
+    assert str(world.customs) in offered_units(client.get("/accounts/new").get_data(
+        as_text=True))
+    response = post(client, "/accounts/new", username="new.one", display_name="新人",
+                    unit=retired, role="clerk")
+    assert response.status_code == 422
+    assert "该单位不在您管理的单位范围内，或已撤销。" in response.get_data(as_text=True)
+    with app.app_context():
+        assert account("new.one") is None
+        with pytest.raises(Refused, match="单位“办公室”已撤销"):  # the operation refuses too
+            create_account(account("sysadmin"), NewAccount("new.one", "新人", retired,
+                                                           Role.CLERK))
+
+
+def test_an_account_of_a_retired_unit_keeps_working_and_keeps_its_unit(app, world, retired):
+    assert login(app.test_client(), "old").status_code == 302
+    client = admin_client(app, "secadmin")
+    with app.app_context():
+        old = account("old").id
+    page = client.get(f"/accounts/{old}/role").get_data(as_text=True)
+    assert str(retired) in offered_units(page)  # its own unit, kept
+    assert post(client, f"/accounts/{old}/role", role="leader", unit=retired).status_code == 303
+    assert str(retired) not in offered_units(client.get(
+        f"/accounts/{world.clerk}/role").get_data(as_text=True))
+    moved = post(client, f"/accounts/{world.clerk}/role", role="clerk", unit=retired)
+    assert moved.status_code == 422 and "已撤销" in moved.get_data(as_text=True)
+    with app.app_context():
+        assert (account("old").role, account("old").unit_id) == (Role.LEADER, retired)
+        assert account("clerk").unit_id == world.customs
+        with pytest.raises(Refused, match="已撤销"):
+            change_role(account("secadmin"), account("clerk"), Role.CLERK, retired)
+    sysadmin = admin_client(app, "sysadmin")
+    assert post(sysadmin, f"/accounts/{old}/status", active="0").status_code == 303
+
+
+def test_a_staff_file_names_a_unit_by_its_code_and_a_shared_name_asks_for_it(app, world,
+                                                                           retired):
+    with app.app_context():
+        ningbo = add_unit("宁波海关", "第一党支部", "3100")
+        chongqing = add_unit("重庆海关", "第一党支部", "CQ-01")
+        db.session.commit()
+    client = admin_client(app, "sysadmin")
+    preview = upload(client, xlsx(("a.one", "甲", "第一党支部", "领导"),
+                                  ("b.two", "乙", "办公室", "领导")))
+    shown = client.get(preview).get_data(as_text=True)
+    assert "有多个单位名为“第一党支部”（上级单位分别为宁波海关、重庆海关），请改填单位代码" in shown
+    assert "单位“办公室”已撤销" in shown
+    # The code, typed as a number in Excel or with full-width characters in a CSV file.
+    done = post(client, upload(client, xlsx(("a.one", "甲", 3100, "领导"),
+                                            ("b.two", "乙", "ＣＱ－01", "领导"))), confirm="yes")
+    assert done.status_code == 200, done.get_data(as_text=True)
+    with app.app_context():
+        assert (account("a.one").unit_id, account("b.two").unit_id) == (ningbo, chongqing)

@@ -1,5 +1,8 @@
 """Importing staff accounts from a table (CSV or Excel) as a personnel office keeps it: one row
-per person with a username, a name, a unit (by its Chinese or English name) and a role.
+per person with a username, a name, a unit and a role. The unit is named by its code
+(单位代码, `OrgUnit.code`) or by its Chinese or English name; a name that several units bear
+(a 第一党支部 under each customs) is refused with a request for the code, and a retired unit
+takes no new account.
 
 Checked whole before anything is written: every problem of every row is reported under the
 row's number in the spreadsheet, and the file is imported all or not at all. Idempotent: a
@@ -22,6 +25,8 @@ from evalapp.auth.models import Role, User
 from evalapp.extensions import db
 from evalapp.tabular import Row, RowProblem, column_of, header_index, too_long
 from evalapp.text import squeezed
+from evalapp.units.models import OrgUnit
+from evalapp.units.operations import normal_code, subtree
 from forms.accounts import USERNAME
 
 # Header words of each column, compared as `tabular.column_of` compares them.
@@ -46,6 +51,25 @@ class StaffRow:
     unit_id: int
     unit_name: str
     role: Role
+
+
+@dataclass(frozen=True)
+class UnitIndex:
+    """The actor's units as a staff file may name them."""
+
+    codes: dict[str, OrgUnit]  # by `normal_code`
+    names: dict[str, list[OrgUnit]]  # by `squeezed` Chinese or English name
+    offered: frozenset[int]  # those that take new accounts (`units_in_reach`)
+
+    @classmethod
+    def of(cls, actor: User) -> UnitIndex:
+        codes, names = {}, {}
+        for unit, _depth in subtree(actor.unit_id):
+            if unit.code:
+                codes[unit.code] = unit
+            for name in {squeezed(unit.name_zh), squeezed(unit.name_en)} - {""}:
+                names.setdefault(name, []).append(unit)
+        return cls(codes, names, frozenset(unit.id for unit, _depth in units_in_reach(actor)))
 
 
 @dataclass(frozen=True)
@@ -81,10 +105,7 @@ def check_accounts(actor: User, rows: Sequence[Row]) -> AccountsPreview:
     words = [word for spellings in COLUMNS.values() for word in spellings]
     start = header_index([row.cells for row in rows], words) or 0
     columns = _columns(rows[start].cells)
-    units: dict[str, list] = {}
-    for unit, _depth in units_in_reach(actor):
-        for name in {unit.name_zh, unit.name_en} - {""}:
-            units.setdefault(squeezed(name), []).append(unit)
+    units = UnitIndex.of(actor)
     body = rows[start + 1:]
     seen: dict[str, list[int]] = {}
     for row in body:
@@ -137,15 +158,25 @@ def _username_problems(username: str, seen: dict[str, list[int]]) -> list[str]:
     return too_long(_("The username"), username, User.username)
 
 
-def _unit(value: str, units: dict[str, list], reasons: list[str]):
-    found = units.get(squeezed(value), [])
+def _unit(value: str, units: UnitIndex, reasons: list[str]) -> OrgUnit | None:
+    """The unit `value` names: a code first (codes are unique), else a name borne by one
+    unit that takes new accounts; else None, with the reason added to `reasons`."""
+    by_code = units.codes.get(normal_code(value) or "")
+    found = [by_code] if by_code else units.names.get(squeezed(value), [])
+    live = [unit for unit in found if unit.id in units.offered]
+    if len(live) == 1:
+        return live[0]
     if not value:
         reasons.append(_("no unit"))
-    elif not found:
+    elif len(live) > 1:
+        reasons.append(_("several units are named “%(value)s” (under %(parents)s): write the "
+                         "unit's code instead", value=value, parents="、".join(
+                             unit.parent.name_zh if unit.parent else "—" for unit in live)))
+    elif found:
+        reasons.append(_("the unit “%(value)s” has been retired", value=value))
+    else:
         reasons.append(_("unknown unit “%(value)s” (or outside your units)", value=value))
-    elif len(found) > 1:
-        reasons.append(_("several units are named “%(value)s”", value=value))
-    return found[0] if len(found) == 1 else None
+    return None
 
 
 def _role(value: str, roles: dict[str, Role], reasons: list[str]) -> Role | None:

@@ -25,7 +25,7 @@ from evalapp.audit.present import value_labels
 from evalapp.auth.models import BUSINESS_ROLES, Role, User, password_problems
 from evalapp.extensions import db
 from evalapp.units.models import OrgUnit
-from evalapp.units.operations import subtree, subtree_ids
+from evalapp.units.operations import offered, subtree_ids
 
 ROLE_LABELS = {
     Role.ORGANISER: _l("Organiser"),
@@ -83,9 +83,12 @@ def role_label(role: Role) -> str:
 value_labels("role", lambda value: role_label(Role(value)) if value in set(Role) else None)
 
 
-def units_in_reach(actor: User) -> list[tuple[OrgUnit, int]]:
-    """(unit, depth) of the actor's unit and every unit below it, as a tree reads."""
-    return subtree(actor.unit_id)
+def units_in_reach(actor: User, keep: int | None = None) -> list[tuple[OrgUnit, int]]:
+    """(unit, depth) of the actor's unit and every unit below it, as a tree reads, that may
+    take a new account or role: a retired unit (and what lies below it) takes none, but
+    `keep` (an account's present unit) stays offered, so that changing the role of an account
+    of a retired unit does not move it (`evalapp.units.operations.offered`)."""
+    return offered(actor.unit_id, keep)
 
 
 def accounts_in_reach(actor: User) -> list[User]:
@@ -106,9 +109,20 @@ def _require(actor: User, role: Role) -> None:
 
 
 def _unit_in_reach(actor: User, unit_id: int) -> OrgUnit:
+    """An existing account's unit, retired or not: its account keeps working."""
     if unit_id not in subtree_ids(actor.unit_id):
         raise Refused(_("The unit is outside your units."))
     return db.session.get_one(OrgUnit, unit_id)
+
+
+def _unit_offered(actor: User, unit_id: int, keep: int | None = None) -> OrgUnit:
+    """A unit to put an account in (see `units_in_reach`). Raises Refused for a unit outside
+    reach, or retired (or below a retired one) unless it is `keep`."""
+    unit = _unit_in_reach(actor, unit_id)
+    if unit_id not in {offered_unit.id for offered_unit, _depth in units_in_reach(actor, keep)}:
+        raise Refused(_("The unit %(unit)s has been retired: it takes no new accounts or "
+                        "roles.", unit=unit.name_zh))
+    return unit
 
 
 def _managed(actor: User, user: User) -> None:
@@ -148,7 +162,7 @@ def add_account(actor: User, new: NewAccount) -> Issued:
     if new.role not in BUSINESS_ROLES and new.role not in vacant_administrator_roles():
         raise Refused(_("An administrator role is granted by the security administrator, "
                         "not given to a new account."))
-    unit = _unit_in_reach(actor, new.unit_id)
+    unit = _unit_offered(actor, new.unit_id)
     if db.session.scalar(sa.select(User.id).where(User.username == new.username)):
         raise Refused(_("The username %(username)s is taken.", username=new.username))
     user = User(username=new.username, display_name=new.display_name, role=new.role,
@@ -208,7 +222,7 @@ def change_role(actor: User, user: User, role: Role, unit_id: int) -> None:
     if user.id == actor.id:
         raise Refused(_("Nobody changes their own role."))
     _unit_in_reach(actor, user.unit_id)
-    unit = _unit_in_reach(actor, unit_id)
+    unit = _unit_offered(actor, unit_id, keep=user.unit_id)
     held = user.administrator_role
     if role.is_administrator and held is not None and held.value != role.value:
         raise Refused(_("This account was %(role)s: one account never holds two of the three "

@@ -42,6 +42,7 @@ from evalapp.confirm import confirm_page, confirmed
 from evalapp.extensions import db
 from evalapp.spreadsheets import csv_text
 from evalapp.tabular import read_rows
+from evalapp.units.operations import tree_choices
 from forms.accounts import AccountForm, AccountsUploadForm, RoleForm
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
@@ -62,9 +63,20 @@ def _account(user_id: int) -> User:
     return user
 
 
-def _unit_choices(form: AccountForm | RoleForm) -> None:
-    form.unit.choices = [SelectChoice(unit.id, "\u3000" * depth + unit.name_zh)
-                         for unit, depth in units_in_reach(current_user)]
+def _unit_choices(form: AccountForm | RoleForm, keep: int | None = None) -> None:
+    """The units offered, as a tree (no retired one but `keep`, the account's own); any
+    other unit posted is refused by `_unit_offered` in words rather than WTForms' generic
+    ones (and by the operations, the last word)."""
+    form.unit.choices = tree_choices(units_in_reach(current_user, keep))
+    form.unit.validate_choice = False
+
+
+def _unit_offered(form: AccountForm | RoleForm) -> bool:
+    """Whether the posted unit is one the form offers; if not, the reason is on the field."""
+    if form.unit.data in {choice.value for choice in form.unit.choices}:
+        return True
+    form.unit.errors.append(_("This unit is outside your units, or it has been retired."))
+    return False
 
 
 @bp.errorhandler(Refused)
@@ -106,7 +118,7 @@ def new() -> str | tuple[str, int]:
     _unit_choices(form)
     form.role.choices = [SelectChoice(role.value, role_name(role))
                          for role in (*BUSINESS_ROLES, *vacant_administrator_roles())]
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _unit_offered(form):
         try:
             issued = create_account(current_user, NewAccount(
                 form.username.data.strip(), form.display_name.data.strip(), form.unit.data,
@@ -206,10 +218,10 @@ def roles() -> str:
 def grant(user_id: int) -> Response | tuple[str, int]:
     user = _account(user_id)
     form = RoleForm(data={"unit": user.unit_id, "role": user.role.value})
-    _unit_choices(form)
+    _unit_choices(form, keep=user.unit_id)
     form.role.choices = [SelectChoice(role.value, role_name(role)) for role in Role]
     status = 200
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _unit_offered(form):
         try:
             change_role(current_user, user, Role(form.role.data), form.unit.data)
         except Refused as error:
