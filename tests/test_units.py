@@ -119,7 +119,8 @@ def test_a_unit_cannot_be_moved_under_itself_or_below_it(app, admin):
 def guard_put_back(app):
     """For tests that switch the cycle guard off: on PostgreSQL, whose tables (and so their
     triggers) the next tests reuse, the guard as migrated is put back afterwards. (Each SQLite
-    test has a copy of its own.)"""
+    test has a copy of its own.) The trigger is the one of this schema's table: each test
+    worker has a schema of its own, with a trigger of the same name."""
     with app.app_context():
         postgres = db.engine.dialect.name == "postgresql"
         if postgres:
@@ -127,7 +128,7 @@ def guard_put_back(app):
                 "SELECT pg_get_functiondef('org_units_acyclic'::regproc)"))
             trigger = db.session.scalar(sa.text(
                 "SELECT pg_get_triggerdef(oid) FROM pg_trigger "
-                "WHERE tgname = 'org_units_acyclic'"))
+                "WHERE tgname = 'org_units_acyclic' AND tgrelid = 'org_units'::regclass"))
         db.session.rollback()
     yield
     if postgres:

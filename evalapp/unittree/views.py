@@ -4,6 +4,8 @@ office's spreadsheet (upload, preview, confirm, as the roster import does)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -164,37 +166,38 @@ def move(unit_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("units.index") + f"#unit-{unit.id}", code=303)
 
 
+def _retire_or_restore(unit: OrgUnit, change: Callable[[], list[OrgUnit]], action: str,
+                       done: Callable[[str], str]) -> Response | tuple[str, int]:
+    """Retire or restore `unit` with the units that go with it (`change` returns them):
+    recorded as `action`, said by `done` (given their names), or refused on the unit's page."""
+    try:
+        changed = change()
+    except UnitRefused as error:
+        flash(error.message(), "error")
+        return _edit_page(unit, status=409)
+    record(action, user=current_user, unit=unit.name_zh,
+           units=[below.name_zh for below in changed])
+    db.session.commit()
+    flash(done("、".join(below.name_zh for below in changed)))
+    return redirect(url_for("units.index") + f"#unit-{unit.id}", code=303)
+
+
 @bp.post("/<int:unit_id>/retire")
 @admin_only
 def retire(unit_id: int) -> Response | tuple[str, int]:
     unit = _unit(unit_id)
-    try:
-        retired = retire_unit(unit, current_user.unit_id)
-    except UnitRefused as error:
-        flash(error.message(), "error")
-        return _edit_page(unit, status=409)
-    record("unit.retire", user=current_user, unit=unit.name_zh,
-           units=[below.name_zh for below in retired])
-    db.session.commit()
-    flash(_("Retired: %(names)s. Their campaigns and results stay as they are.",
-            names="、".join(below.name_zh for below in retired)))
-    return redirect(url_for("units.index") + f"#unit-{unit.id}", code=303)
+    return _retire_or_restore(
+        unit, lambda: retire_unit(unit, current_user.unit_id), "unit.retire",
+        lambda names: _("Retired: %(names)s. Their campaigns and results stay as they are.",
+                        names=names))
 
 
 @bp.post("/<int:unit_id>/restore")
 @admin_only
 def restore(unit_id: int) -> Response | tuple[str, int]:
     unit = _unit(unit_id)
-    try:
-        restored = restore_unit(unit)
-    except UnitRefused as error:
-        flash(error.message(), "error")
-        return _edit_page(unit, status=409)
-    record("unit.restore", user=current_user, unit=unit.name_zh,
-           units=[below.name_zh for below in restored])
-    db.session.commit()
-    flash(_("Restored: %(names)s.", names="、".join(below.name_zh for below in restored)))
-    return redirect(url_for("units.index") + f"#unit-{unit.id}", code=303)
+    return _retire_or_restore(unit, lambda: restore_unit(unit), "unit.restore",
+                              lambda names: _("Restored: %(names)s.", names=names))
 
 
 @bp.post("/import")
