@@ -172,3 +172,14 @@ def test_with_the_secret_stored_in_clear_the_database_gives_the_code(app, client
     enrolled(app, client, clock)
     clock.move(seconds=30)
     assert log_in_with_code(app, clock, database_reader_code(app, clock)) == 302
+
+
+@pytest.mark.parametrize("code", ["¹²³⁴⁵⁶", "١٢٣٤٥٦", "12345é"])
+def test_a_code_of_other_digits_is_refused_not_a_crash(app, client, clock, code):
+    """The attack: digits that are not ASCII ("¹²³", Arabic-Indic) pass str.isdigit but made
+    the constant-time comparison raise (a 500), at the enrolment and at the second step."""
+    login(client)
+    assert post_form(client, "/account/second-factor", {"code": code}).status_code == 422
+    enrol(client, clock)
+    logout(client)
+    assert log_in_with_code(app, clock, code) == 401

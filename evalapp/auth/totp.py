@@ -75,7 +75,11 @@ def unseal(sealed: bytes) -> str:
 
 
 def matching_step(secret: str, code: str, now: datetime) -> int | None:
-    """The time step (30-second counter) within DRIFT_STEPS of `now` whose code is `code`."""
+    """The time step (30-second counter) within DRIFT_STEPS of `now` whose code is `code`.
+    A code with characters other than ASCII (digits such as "¹²³" pass str.isdigit) is no
+    code: the constant-time comparison would raise on it."""
+    if not code.isascii():
+        return None
     totp = pyotp.TOTP(secret)
     step = totp.timecode(now)
     for candidate in range(step - DRIFT_STEPS, step + DRIFT_STEPS + 1):
