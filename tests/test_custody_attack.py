@@ -440,3 +440,24 @@ def test_a_custody_key_swapped_in_the_database_shows_at_the_scrutineers_check(
     check = scrutineer_posts(app, "scrutineer1", campaign_id, "check")
     assert check.status_code == 422 and "此口令打不开您的密钥份额" in check.get_data(as_text=True)
     assert scrutineer_posts(app, "scrutineer2", campaign_id, "check").status_code == 303
+
+
+@pytest.mark.usefixtures("administrators_enrolled")
+def test_the_system_administrator_cannot_delete_a_share_holder(app, ready):
+    """The attack: delete a scrutineer's account while they hold a share of an open box (with
+    too few left, the box never opens). Refused in words, never a 500; the share stays."""
+    campaign_id, _, custodians = ready
+    with app.app_context():
+        campaign = campaign_of(campaign_id)
+        make_user("sysadmin", campaign.unit, Role.SYSTEM_ADMIN)
+        open_campaign(campaign, Scrutineers(2, tuple(custodians)))
+        db.session.commit()
+    client = app.test_client()
+    login(client, "sysadmin")
+    response = client.post(f"/accounts/{custodians[0]}/delete", data={
+        "csrf_token": csrf_token(client, "/accounts/"), "confirm": "yes"})
+    assert response.status_code == 303
+    assert "尚未开启的票箱" in client.get("/accounts/").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(CustodyShare.id)).where(
+            CustodyShare.user_id == custodians[0])) == 1
