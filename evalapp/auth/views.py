@@ -55,7 +55,7 @@ def load_user(session_id: str) -> User | None:
 
 
 def _login_key() -> str:
-    return f"{get_remote_address()}|{request.form.get('username', '').strip().lower()[:64]}"
+    return f"{get_remote_address()}|{lockout.key(request.form.get('username', ''))}"
 
 
 def _failed(response: Response) -> bool:
