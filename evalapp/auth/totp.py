@@ -112,6 +112,15 @@ def check_code(user: User, code: str, now: datetime) -> None:
         raise WrongCode
 
 
+def check_second_factor(user: User, code: str, now: datetime) -> None:
+    """Accept `code` as `user`'s second factor: six digits from the authenticator
+    (`check_code`), anything else a recovery code (`use_recovery_code`). Raises WrongCode."""
+    if code.strip().isdigit():
+        check_code(user, code, now)
+    else:
+        use_recovery_code(user, code, now)
+
+
 def enrol(user: User, secret: str, code: str, now: datetime) -> list[str]:
     """Give `user` the second factor `secret`, once `code` shows their authenticator has it;
     returns the new recovery codes (to show once; earlier ones stop working). Raises

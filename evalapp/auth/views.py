@@ -116,11 +116,7 @@ def second_factor() -> Response | str | tuple[str, int]:
     if until is not None:
         return _refused(form, user.username, "locked", until)
     try:
-        code = form.code.data or ""
-        if code.strip().isdigit():
-            totp.check_code(user, code, now())
-        else:
-            totp.use_recovery_code(user, code, now())
+        totp.check_second_factor(user, form.code.data or "", now())
     except totp.WrongCode:
         return _refused(form, user.username, "wrong_code")
     session.pop(PENDING)
