@@ -35,6 +35,7 @@ ACTIONS = {
     "custody.release": _l("Scrutineer released their share"),
     "custody.misfit": _l("Shares that did not fit the ballot box's key"),
     "custody.refused": _l("Scrutineer's passphrase refused at their share"),
+    "campaign.share_refused": _l("Typed key shares refused at closing"),
     "questionnaire.edit": _l("Questionnaire item edited"),
     "questionnaire.move": _l("Questionnaire item moved"),
     "questionnaire.add": _l("Questionnaire item added"),
