@@ -86,14 +86,15 @@ def normalise_witness(typed: str) -> str:
     Raises WitnessRefused (a ValueError) for every other trick, rather than reading it as
     some value: any format or bidi control (a right-to-left override shows 35271 while 35172
     would be hashed; a zero-width space hides), any other control but whitespace, a decimal
-    point or thousands mark (NUMBER_MARKS), letters (look-alikes from other scripts too),
-    symbols, digits of other scripts, no digit at all, or more than WITNESS_MAX_LENGTH digits.
+    point or thousands mark (NUMBER_MARKS, and punctuation named a dot, stop or point),
+    letters (look-alikes from other scripts too), symbols, digits of other scripts, no digit
+    at all, or more than WITNESS_MAX_LENGTH digits.
     """
     text = unicodedata.normalize("NFKC", typed)
     for char in text:
         if _is_control(char):
             raise WitnessRefused("control", "the witness value holds an invisible control")
-        if char in NUMBER_MARKS:
+        if char in NUMBER_MARKS or _looks_like_a_point(char):
             raise WitnessRefused("number", "the witness value holds a decimal or thousands mark")
         if not (char.isascii() and char.isdigit()) and not char.isspace() \
                 and unicodedata.category(char)[0] not in SEPARATOR_CATEGORIES:
@@ -105,6 +106,15 @@ def normalise_witness(typed: str) -> str:
         raise WitnessRefused(
             "too_long", f"the witness value is longer than {WITNESS_MAX_LENGTH} digits")
     return digits
+
+
+def _looks_like_a_point(char: str) -> bool:
+    """Punctuation named a dot, a stop or a point (the katakana middle dot ・, raised dot ⸳,
+    hyphenation point ‧...): each can pass for the decimal point of NUMBER_MARKS, so that
+    "35172・0" reads as 35172 and would hash 351720."""
+    name = unicodedata.name(char, "")
+    return unicodedata.category(char) == "Po" and any(
+        word in name.split() for word in ("DOT", "STOP", "POINT"))
 
 
 def _is_control(char: str) -> bool:

@@ -16,6 +16,14 @@ class CodeForm(FlaskForm):
                        validators=[DataRequired(), Length(max=32)])
 
 
+class ReplaceFactorForm(CodeForm):
+    """Enrolling another authenticator in place of the one in use: its code too (or a
+    recovery code), so that a session left open cannot move the second factor elsewhere."""
+
+    current = StringField(_l("Code of the authenticator in use, or a recovery code"),
+                          validators=[DataRequired(), Length(max=32)])
+
+
 class ChangePasswordForm(FlaskForm):
     old = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=256)])
     new = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])

@@ -9,6 +9,7 @@ the app), where it must succeed. An attack that cannot succeed proves nothing.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import secrets
 from pathlib import Path
@@ -353,6 +354,11 @@ def test_a_campaign_opened_with_printed_shares_still_closes_with_them(app, clien
     assert typo.status_code == 422 and "第 2 个密钥份额有误" in typo.get_data(as_text=True)
     with app.app_context():
         assert campaign_of(draft_id).status.value == "open"
+        refusals = db.session.execute(sa.text(  # every refused share is audited (issue 22)
+            "SELECT detail FROM audit_entries WHERE action = 'campaign.share_refused' "
+            "ORDER BY sequence")).scalars().all()
+        assert [json.loads(d) if isinstance(d, str) else d for d in refusals] == [
+            {"reason": "too_few", "share": None}, {"reason": "wrong", "share": 2}]
         assert db.session.scalar(sa.select(sa.func.count()).select_from(SealedBallot)) == 1
     close_on_the_web(client, draft_id, ["", typed[1], "", typed[3], typed[4]])
     with app.app_context():

@@ -25,7 +25,7 @@ from nacl.public import PrivateKey, PublicKey, SealedBox
 
 from evalapp.audit.models import AuditEntry
 from evalapp.auth.models import Role
-from evalapp.ballotbox import closing, custody, scrutineers
+from evalapp.ballotbox import closing, custody, custody_views, scrutineers
 from evalapp.ballotbox.custody import KeyShare, ShareRefused, combine_shares, split_key
 from evalapp.ballotbox.models import CustodyKey, CustodyShare, SealedBallot
 from evalapp.ballotbox.operations import Scrutineers, open_campaign
@@ -440,3 +440,52 @@ def test_a_custody_key_swapped_in_the_database_shows_at_the_scrutineers_check(
     check = scrutineer_posts(app, "scrutineer1", campaign_id, "check")
     assert check.status_code == 422 and "此口令打不开您的密钥份额" in check.get_data(as_text=True)
     assert scrutineer_posts(app, "scrutineer2", campaign_id, "check").status_code == 303
+
+
+@pytest.mark.usefixtures("administrators_enrolled")
+def test_the_system_administrator_cannot_delete_a_share_holder(app, ready):
+    """The attack: delete a scrutineer's account while they hold a share of an open box (with
+    too few left, the box never opens). Refused in words, never a 500; the share stays."""
+    campaign_id, _, custodians = ready
+    with app.app_context():
+        campaign = campaign_of(campaign_id)
+        make_user("sysadmin", campaign.unit, Role.SYSTEM_ADMIN)
+        open_campaign(campaign, Scrutineers(2, tuple(custodians)))
+        db.session.commit()
+    client = app.test_client()
+    login(client, "sysadmin")
+    response = client.post(f"/accounts/{custodians[0]}/delete", data={
+        "csrf_token": csrf_token(client, "/accounts/"), "confirm": "yes"})
+    assert response.status_code == 303
+    assert "尚未开启的票箱" in client.get("/accounts/").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(CustodyShare.id)).where(
+            CustodyShare.user_id == custodians[0])) == 1
+
+
+def refusals_logged(app, campaign_id: int) -> list[dict]:
+    with app.app_context():
+        return [entry.detail for entry in db.session.scalars(sa.select(AuditEntry).where(
+            AuditEntry.action == "custody.refused", AuditEntry.campaign_id == campaign_id))]
+
+
+@pytest.fixture(params=["defended", "undefended"])
+def refusals_recorded(request, monkeypatch) -> bool:
+    """Undefended: a wrong passphrase leaves no trace (as before this fix)."""
+    if request.param == "undefended":
+        monkeypatch.setattr(custody_views, "record_now", lambda action, **detail: None)
+    return request.param == "defended"
+
+
+def test_a_passphrase_guessed_at_a_share_is_in_the_audit_log(app, client, ready,
+                                                              refusals_recorded):
+    """The attack: someone in a scrutineer's session tries passphrases on the share; each
+    refused try is an entry of the audit log (issue 22: refused shares are audited)."""
+    campaign_id, _, custodians = ready
+    login(client)
+    open_with_custody(client, campaign_id, custodians[:2])
+    for guess in ("口令猜测一号试试看", "口令猜测二号试试看"):
+        refused = scrutineer_posts(app, "scrutineer1", campaign_id, "check", guess)
+        assert refused.status_code == 422
+    logged = refusals_logged(app, campaign_id)
+    assert logged == ([{"share": 1, "step": "check"}] * 2 if refusals_recorded else [])

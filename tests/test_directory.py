@@ -22,7 +22,7 @@ from ldap3.operation.search import parse_filter
 from ldap3.protocol.rfc4511 import AuthenticationChoice, Simple
 
 from evalapp.audit.models import AuditEntry
-from evalapp.auth import directory, oidc
+from evalapp.auth import directory, lockout, oidc
 from evalapp.auth.credentials import Refusal, authenticate
 from evalapp.auth.models import Role, User
 from evalapp.config import ENVIRONMENT
@@ -357,3 +357,27 @@ def test_start_tls_is_on_unless_switched_off(value, start_tls):
     if value is None:
         del config["LDAP_START_TLS"]
     assert directory.settings_from(config).start_tls is start_tls
+
+
+# How the directory may be sent a name it takes for bob's (its matching folds width, case and
+# spaces): each a name of its own to a lock-out that counted names as typed.
+BOB_AS_TYPED = ["ｂｏｂ", "BOB", "ⓑob", "bob\u3000", "Ｂob\u2003"]
+
+
+def guess_five_times_then_log_in_as(client, variant: str) -> int:
+    statuses = [login(client, "bob", "wrong" + str(n)).status_code for n in range(5)]
+    assert statuses[-1] == 423  # bob is locked
+    return login(client, variant, BOB, address="192.0.2.7").status_code  # from elsewhere
+
+
+@pytest.mark.parametrize("variant", BOB_AS_TYPED)
+def test_a_locked_directory_account_stays_locked_whatever_the_spelling(client, variant):
+    assert guess_five_times_then_log_in_as(client, variant) == 423
+    assert logged_in_as(client) is None
+
+
+def test_attack_with_names_counted_as_typed_a_spelling_unlocks_the_account(client,
+                                                                          monkeypatch):
+    monkeypatch.setattr(lockout, "key", lambda username: username.strip().casefold()[:64])
+    assert guess_five_times_then_log_in_as(client, "ｂｏｂ") == 302
+    assert logged_in_as(client) == "bob"

@@ -185,6 +185,9 @@ TRICKS = [
     ("３５１７２", READ_OUT),  # full-width digits are the digits read out
     ("35172.0", None),  # a decimal point would add a digit nobody read out
     ("35,172", None),  # a thousands comma
+    ("35172・0", None),  # a katakana middle dot: reads as 35172·0, would hash 351720
+    ("35172⸳0", None),  # a raised dot, the same
+    ("35172‧0", None),  # a hyphenation point, the same
     ("035172", "035172"),  # a leading zero read out is kept: another value, as read
 ]
 
@@ -207,6 +210,7 @@ def test_with_the_witness_rule_off_a_trick_hashes_another_value(app, client, cam
     """The rule before issue 23: controls and every punctuation dropped silently."""
     monkeypatch.setattr(commitment, "_is_control", lambda char: False)
     monkeypatch.setattr(commitment, "NUMBER_MARKS", frozenset())
+    monkeypatch.setattr(commitment, "_looks_like_a_point", lambda char: False)
     monkeypatch.setattr(commitment, "SEPARATOR_CATEGORIES", "PC")
     location = prepare(client, campaign_id, total=8).headers["Location"]
     assert draw_with(client, location, "35172.0").status_code == 303

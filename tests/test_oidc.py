@@ -9,10 +9,14 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+import sqlalchemy as sa
 from authlib.integrations.flask_client import FlaskOAuth2App
 from authlib.oidc.core import CodeIDToken
 from joserfc.jwk import ECKey
 
+from evalapp.auth import lockout
+from evalapp.auth.models import User
+from evalapp.database import utcnow
 from evalapp.extensions import db
 from tests.support.factories import PASSWORD, make_directory_world
 from tests.support.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider
@@ -142,3 +146,28 @@ def test_without_a_provider_the_routes_do_not_exist(make_app):
     client = make_app().test_client()
     assert client.get("/auth/oidc/login").status_code == 404
     assert "统一身份认证" not in client.get("/auth/login").get_data(as_text=True)
+
+
+def lock(app, username: str) -> None:
+    """Five failed log-ins as `username` (a password guesser's, or wrong codes)."""
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        for _n in range(5):
+            lockout.failed(username, user, "wrong_password", utcnow())
+        db.session.commit()
+
+
+def test_a_locked_account_does_not_log_in_through_the_identity_provider(app, client):
+    lock(app, "Bob")
+    response = sign_in(client)
+    assert response.status_code == 423
+    assert "账户已锁定" in response.get_data(as_text=True)
+    assert not logged_in(client)
+
+
+def test_attack_without_the_lock_check_a_locked_account_logs_in_through_it(app, client,
+                                                                            monkeypatch):
+    monkeypatch.setattr(lockout, "locked_until", lambda username, now: None)
+    lock(app, "Bob")
+    assert sign_in(client).status_code == 302
+    assert logged_in(client)

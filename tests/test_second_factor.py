@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import zxingcpp
 from PIL import Image
 
-from evalapp.auth import gate, totp
+from evalapp.auth import account, gate, totp
 from evalapp.auth.models import ADMINISTRATORS, Role, User
 from evalapp.extensions import db
 from tests.support.clock import Clock, app_at
@@ -172,3 +172,61 @@ def test_with_the_secret_stored_in_clear_the_database_gives_the_code(app, client
     enrolled(app, client, clock)
     clock.move(seconds=30)
     assert log_in_with_code(app, clock, database_reader_code(app, clock)) == 302
+
+
+@pytest.mark.parametrize("code", ["¹²³⁴⁵⁶", "١٢٣٤٥٦", "12345é"])
+def test_a_code_of_other_digits_is_refused_not_a_crash(app, client, clock, code):
+    """The attack: digits that are not ASCII ("¹²³", Arabic-Indic) pass str.isdigit but made
+    the constant-time comparison raise (a 500), at the enrolment and at the second step."""
+    login(client)
+    assert post_form(client, "/account/second-factor", {"code": code}).status_code == 422
+    enrol(client, clock)
+    logout(client)
+    assert log_in_with_code(app, clock, code) == 401
+
+
+def replace_factor(client, clock: Clock, current: str | None):
+    """Post the enrolment page with a new authenticator's code (and `current`, a code of the
+    factor in use); the new secret."""
+    client.get("/account/second-factor")
+    with client.session_transaction() as session:
+        secret = session["enrolling_secret"]
+    fields = {"code": pyotp.TOTP(secret).at(clock.at)}
+    if current is not None:
+        fields["current"] = current
+    return post_form(client, "/account/second-factor", fields), secret
+
+
+def test_a_session_alone_does_not_move_the_second_factor_to_another_phone(app, client, clock):
+    """The attack: a session left open (or stolen) enrols the attacker's phone in place of
+    the owner's, who is then locked out while the attacker logs in at will."""
+    secret, codes = enrolled(app, client, clock)
+    clock.move(seconds=30)
+    login(client)
+    assert second_step(client, pyotp.TOTP(secret).at(clock.at)).status_code == 302
+    assert 'name="current"' in client.get("/account/second-factor").get_data(as_text=True)
+    clock.move(seconds=30)
+    response, _theirs = replace_factor(client, clock, current=None)
+    assert response.status_code == 422
+    response, _theirs = replace_factor(client, clock, current="000000")
+    assert response.status_code == 422
+    clock.move(seconds=30)
+    assert log_in_with_code(app, clock, pyotp.TOTP(secret).at(clock.at)) == 302  # still theirs
+    response, mine = replace_factor(client, clock, current=codes[0])  # the owner, knowing it
+    assert response.status_code == 200
+    clock.move(seconds=30)
+    assert log_in_with_code(app, clock, pyotp.TOTP(mine).at(clock.at)) == 302
+
+
+def test_attack_without_the_current_code_a_session_moves_the_second_factor(app, client, clock,
+                                                                           monkeypatch):
+    monkeypatch.setattr(account, "current_factor_refused", lambda user, form: None)
+    secret, _codes = enrolled(app, client, clock)
+    clock.move(seconds=30)
+    login(client)
+    assert second_step(client, pyotp.TOTP(secret).at(clock.at)).status_code == 302
+    response, theirs = replace_factor(client, clock, current="000000")
+    assert response.status_code == 200
+    clock.move(seconds=30)
+    assert log_in_with_code(app, clock, pyotp.TOTP(secret).at(clock.at)) == 401
+    assert log_in_with_code(app, clock, pyotp.TOTP(theirs).at(clock.at)) == 302

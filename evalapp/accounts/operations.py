@@ -193,12 +193,20 @@ def set_active(actor: User, user: User, active: bool) -> None:
 
 def delete_account(actor: User, user: User) -> None:
     """Delete the account. Its audit entries stay, without the account (their user becomes
-    NULL), so the deletion's own entry names it."""
+    NULL), so the deletion's own entry names it. Raises Refused while the account holds a
+    scrutineer's share of a ballot box not yet opened (the database keeps the share, whose
+    loss could leave the box unopenable): it can be disabled meanwhile."""
     _managed(actor, user)
-    record("account.delete", user=actor, username=user.username,
-           display_name=user.display_name, role=user.role.value, unit=user.unit.name_zh)
-    db.session.delete(user)
-    db.session.flush()
+    detail = {"username": user.username, "display_name": user.display_name,
+              "role": user.role.value, "unit": user.unit.name_zh}
+    try:
+        with db.session.begin_nested():
+            db.session.delete(user)
+    except sa.exc.IntegrityError:
+        raise Refused(_("%(username)s holds a share of a ballot box not yet opened: the "
+                        "account can be disabled now and deleted once the box is open.",
+                        username=user.username)) from None
+    record("account.delete", user=actor, **detail)
 
 
 def reset_password(actor: User, user: User) -> Issued:

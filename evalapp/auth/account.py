@@ -8,12 +8,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from evalapp.auth import totp
+from evalapp.auth import lockout, totp
 from evalapp.auth.models import User, WeakPassword
 from evalapp.auth.passwords import ChangeDue, WrongPassword, change_password, password_change_due
 from evalapp.auth.policy import now
 from evalapp.extensions import db
-from forms.auth import ChangePasswordForm, CodeForm
+from forms.auth import ChangePasswordForm, CodeForm, ReplaceFactorForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -66,19 +66,39 @@ def _locked_out(user: User) -> Response:
 @login_required
 def second_factor() -> Response | str | tuple[str, int]:
     """Enrol an authenticator app: its QR code and secret, confirmed by a first code; the
-    recovery codes are shown once, on the page that confirms."""
-    form = CodeForm()
+    recovery codes are shown once, on the page that confirms. Replacing a second factor also
+    takes a code of the one in use (`current_factor_refused`)."""
+    user = current_user._get_current_object()
+    form = ReplaceFactorForm() if user.has_second_factor else CodeForm()
     secret = session.setdefault(ENROLLING, totp.new_secret())  # the same one until confirmed
+    at = now()  # one time for both checks of the new code
     if form.validate_on_submit():
-        try:
-            codes = totp.enrol(current_user._get_current_object(), secret,
-                               form.code.data or "", now())
-        except totp.WrongCode:
+        # The new code first: a wrong one spends nothing of the factor in use.
+        if totp.matching_step(secret, form.code.data or "", at) is None:
             form.code.errors.append(_("Wrong code: type the six digits the app shows now."))
-        else:
+        elif (refused := current_factor_refused(user, form)) is not None:
+            return refused
+        elif not form.errors:
+            codes = totp.enrol(user, secret, form.code.data or "", at)
             db.session.commit()
             session.pop(ENROLLING)
             return render_template("auth/recovery_codes.html", codes=codes)
     uri = totp.provisioning_uri(secret, current_user.username)
     return render_template("auth/second_factor.html", form=form, secret=secret,
                            qr=totp.qr_data_uri(uri)), 422 if form.is_submitted() else 200
+
+
+def current_factor_refused(user: User, form: CodeForm | ReplaceFactorForm) -> Response | None:
+    """Replacing a second factor takes a code of the one in use (`form.current`), else a
+    session left open could move it to another phone. A wrong code is noted on the form and
+    counts towards the lock-out; the lock ends this session (the response then)."""
+    if not isinstance(form, ReplaceFactorForm):
+        return None
+    try:
+        totp.check_second_factor(user, form.current.data or "", now())
+    except totp.WrongCode:
+        if lockout.failed(user.username, user, "wrong_code", now()) is not None:
+            return _locked_out(user)
+        db.session.commit()
+        form.current.errors.append(_("Wrong or already used code."))
+    return None

@@ -9,6 +9,7 @@ count; the failure that reaches the threshold locks the username and starts coun
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -23,8 +24,12 @@ UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def key(username: str) -> str:
-    """The name failures are counted under: as typed, without case or surrounding spaces."""
-    return username.strip().casefold()[:64]
+    """The name failures are counted under: one for every spelling a directory takes for the
+    same name. An LDAP directory matches names as RFC 4518 prepares them (NFKC, case folded,
+    runs of spaces as one), so "ｂｏｂ", "ⓑob" and "Bob\u2003" all log in as bob: counted
+    as typed, each would be a fresh count of failures for the same account."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).casefold())
+    return " ".join(folded.split())[:64]
 
 
 def locked_until(username: str, now: datetime) -> datetime | None:

@@ -7,7 +7,8 @@ signature verifies against the provider's published keys (JWKS) and its issuer i
 configured one, its audience this client, its nonce the one sent and it has not expired
 (Authlib checks them: `parse_id_token`). The person is then the account named by a claim
 (`preferred_username` unless configured), when that account is checked by the organisation
-(`User.directory`): a local account is never opened this way.
+(`User.directory`): a local account is never opened this way, nor a locked one
+(auth.lockout), and an account with a second factor still goes through its second step.
 
 Configured by EVALAPP_OIDC_ISSUER (the provider's address: its discovery document is
 ISSUER/.well-known/openid-configuration), EVALAPP_OIDC_CLIENT_ID, EVALAPP_OIDC_CLIENT_SECRET
@@ -29,9 +30,13 @@ from flask_babel import lazy_gettext as _l
 from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
 
+from evalapp.auth import lockout
 from evalapp.auth.credentials import MESSAGES, Refusal, organisation_account
-from evalapp.auth.views import start_session
+from evalapp.auth.events import announce
+from evalapp.auth.policy import now
+from evalapp.auth.views import locked_message, start_session
 from evalapp.errors import render_error
+from evalapp.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -125,4 +130,10 @@ def callback() -> Response | tuple[str, int]:
     user = organisation_account(str(claims.get(settings.username_claim) or ""))
     if user is None or not user.active:
         return render_error(403, str(NO_ACCOUNT))
+    until = lockout.locked_until(user.username, now())
+    if until is not None:
+        # The lock holds for every way in: the provider's word is no exception to it.
+        announce("login.refused", user, username=lockout.key(user.username), reason="locked")
+        db.session.commit()
+        return render_error(423, locked_message(until))
     return start_session(user, session.pop(NEXT, None))

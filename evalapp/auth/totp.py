@@ -75,7 +75,11 @@ def unseal(sealed: bytes) -> str:
 
 
 def matching_step(secret: str, code: str, now: datetime) -> int | None:
-    """The time step (30-second counter) within DRIFT_STEPS of `now` whose code is `code`."""
+    """The time step (30-second counter) within DRIFT_STEPS of `now` whose code is `code`.
+    A code with characters other than ASCII (digits such as "¹²³" pass str.isdigit) is no
+    code: the constant-time comparison would raise on it."""
+    if not code.isascii():
+        return None
     totp = pyotp.TOTP(secret)
     step = totp.timecode(now)
     for candidate in range(step - DRIFT_STEPS, step + DRIFT_STEPS + 1):
@@ -106,6 +110,15 @@ def check_code(user: User, code: str, now: datetime) -> None:
     step = matching_step(secret, code, now)
     if step is None or not spend_step(user, step):
         raise WrongCode
+
+
+def check_second_factor(user: User, code: str, now: datetime) -> None:
+    """Accept `code` as `user`'s second factor: six digits from the authenticator
+    (`check_code`), anything else a recovery code (`use_recovery_code`). Raises WrongCode."""
+    if code.strip().isdigit():
+        check_code(user, code, now)
+    else:
+        use_recovery_code(user, code, now)
 
 
 def enrol(user: User, secret: str, code: str, now: datetime) -> list[str]:

@@ -55,7 +55,7 @@ def load_user(session_id: str) -> User | None:
 
 
 def _login_key() -> str:
-    return f"{get_remote_address()}|{request.form.get('username', '').strip().lower()[:64]}"
+    return f"{get_remote_address()}|{lockout.key(request.form.get('username', ''))}"
 
 
 def _failed(response: Response) -> bool:
@@ -116,11 +116,7 @@ def second_factor() -> Response | str | tuple[str, int]:
     if until is not None:
         return _refused(form, user.username, "locked", until)
     try:
-        code = form.code.data or ""
-        if code.strip().isdigit():
-            totp.check_code(user, code, now())
-        else:
-            totp.use_recovery_code(user, code, now())
+        totp.check_second_factor(user, form.code.data or "", now())
     except totp.WrongCode:
         return _refused(form, user.username, "wrong_code")
     session.pop(PENDING)
@@ -144,6 +140,13 @@ def _logged_in(user: User, next_url: str) -> Response:
     return redirect(next_url if next_url != "/" else url_for("campaigns.index"))
 
 
+def locked_message(until: datetime) -> str:
+    """When the person may try again, in local time; even the right credentials do not log
+    in meanwhile, whichever way they are checked."""
+    return _("Too many failed log-ins: the account is locked until %(time)s. Try again "
+             "then.", time=format_datetime(until, "yyyy-MM-dd HH:mm"))
+
+
 def _refused(form: LoginForm | CodeForm, username: str, reason: str,
              locked_until: datetime | None = None) -> tuple[str, int]:
     """A failed log-in: audited with its reason, and counted towards the lock-out unless the
@@ -156,11 +159,7 @@ def _refused(form: LoginForm | CodeForm, username: str, reason: str,
     db.session.commit()
     template = "auth/code.html" if isinstance(form, CodeForm) else "auth/login.html"
     if locked_until is not None:
-        # When the person may try again, in local time; even the right password does not log
-        # in meanwhile.
-        locked = _("Too many failed log-ins: the account is locked until %(time)s. Try "
-                   "again then.", time=format_datetime(locked_until, "yyyy-MM-dd HH:mm"))
-        return render_template(template, form=form, locked=locked), 423
+        return render_template(template, form=form, locked=locked_message(locked_until)), 423
     if isinstance(form, CodeForm):
         form.code.errors.append(_("Wrong or already used code."))
     else:

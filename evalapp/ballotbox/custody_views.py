@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from evalapp.audit.operations import record_now
 from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
 from evalapp.ballotbox.closing import read_progress
@@ -22,6 +23,7 @@ from evalapp.ballotbox.scrutineers import (
     held_share,
     held_shares,
     release,
+    share_campaign,
 )
 from evalapp.ballotbox.views import private
 from evalapp.extensions import db
@@ -102,7 +104,9 @@ def _with_passphrase(campaign_id: int, release_to: bytes | None) -> Response | t
         else:
             release(current_user, share, form.passphrase.data or "", release_to)
     except WrongPassphrase:
-        db.session.rollback()
+        # A refused share is audited (every refusal is), in a transaction of its own.
+        record_now("custody.refused", user=current_user, campaign=share_campaign(share),
+                   share=share.number, step="check" if release_to is None else "release")
         return _page(_("This passphrase does not open your share. Nothing has been changed.")
                      ), 422
     db.session.commit()

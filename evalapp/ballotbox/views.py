@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from nacl.public import PrivateKey
 from werkzeug.wrappers import Response
 
-from evalapp.audit.operations import record
+from evalapp.audit.operations import record, record_now
 from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
 from evalapp.ballotbox.closing import read_progress, start_ceremony, start_opening
@@ -151,6 +151,9 @@ def close(campaign_id: int) -> Response | str | tuple[str, int]:
     try:
         key, misfits = _typed_key(campaign, [field.data or "" for field in form.shares])
     except ShareRefused as refused:
+        # A refused share is audited (every refusal is), in a transaction of its own.
+        record_now("campaign.share_refused", user=current_user, campaign=campaign,
+                   reason=refused.reason, share=refused.position)
         return _confirm_page(campaign, form, refused, 422)
     except KeyMissing:
         return _confirm_page(campaign, form, KeyMissing(), 409)
