@@ -124,6 +124,36 @@ def test_with_both_defences_off_the_replaced_draw_is_issued_from(app, client, ca
     assert issue(client, first).status_code == 200 and tickets_issued(app) == 8
 
 
+def issue_by_hand(client, campaign_id: int):
+    """The tickets page's own form: a batch for the first group, not from any draw."""
+    location = f"/campaigns/{campaign_id}/tickets/"
+    page = client.get(location).get_data(as_text=True)
+    group = re.search(r'name="rater_group"[^>]*>\s*<option[^>]*value="(\d+)"', page).group(1)
+    subject = re.search(r'name="subjects"[^>]*value="(\d+)"', page).group(1)
+    return client.post(location, data={
+        "csrf_token": csrf_token(client, location), "rater_group": group, "subjects": subject,
+        "count": 3, "spares": 0, "output": "pdf", "prints": "slips"})
+
+
+def test_no_hand_picked_batch_stands_beside_the_sample(app, client, campaign_id):
+    """After a draw, tickets for a group it samples come from the draw alone: a batch issued
+    by hand would let the organiser add chosen raters beside the people drawn, unseen on the
+    draw's verification page."""
+    prepare_and_draw_on_the_web(client, campaign_id, total=8)
+    refused = issue_by_hand(client, campaign_id)
+    assert refused.status_code == 409
+    assert "已纳入本次测评的抽样" in refused.get_data(as_text=True)
+    assert tickets_issued(app) == 0
+
+
+def test_without_the_check_a_hand_picked_batch_joins_the_sample(app, client, campaign_id,
+                                                                monkeypatch):
+    prepare_and_draw_on_the_web(client, campaign_id, total=8)
+    monkeypatch.setattr(tickets, "sampled", lambda campaign, group: False)
+    assert issue_by_hand(client, campaign_id).status_code == 200
+    assert tickets_issued(app) == 3
+
+
 # --- a redraw needs a real reason -------------------------------------------------------------
 
 @pytest.mark.parametrize("reason", [".", "。。。。。。。", "      ", "aaaaaaaa", "啊啊啊啊啊啊",

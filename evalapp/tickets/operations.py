@@ -30,6 +30,14 @@ def draw_issuable(draw: SampleDraw) -> bool:
     return draw.drawn_at is not None and current is not None and current.id == draw.id
 
 
+def sampled(campaign: Campaign, group: RaterGroup) -> bool:
+    """Whether the campaign's current draw allocates people to `group`: then its tickets come
+    from that draw alone, so that no batch of hand-picked raters stands beside the sample
+    (a draw's verification lists only its own batches)."""
+    current = current_draw(campaign.id)
+    return current is not None and current.allocation.get(str(group.id), 0) > 0
+
+
 def issue_tickets(
     campaign: Campaign,
     group: RaterGroup,
@@ -42,7 +50,8 @@ def issue_tickets(
 ) -> tuple[TicketBatch, list[str]]:
     """`count` tickets plus `spares` for `group`, covering `subjects`: the batch and the
     plain codes. Raises ValueError for nothing to issue or subjects of another campaign, and
-    NotCurrentDraw when `draw` is given and tickets may not come from it (draw_issuable)."""
+    NotCurrentDraw when `draw` is given and tickets may not come from it (draw_issuable), or
+    when it is not and the current draw samples `group` (`sampled`)."""
     if count < 0 or spares < 0 or count + spares == 0:
         raise ValueError("issue at least one ticket")
     if not subjects or any(subject.campaign_id != campaign.id for subject in subjects):
@@ -54,6 +63,8 @@ def issue_tickets(
                            .with_for_update(key_share=True))
         if not draw_issuable(draw):
             raise NotCurrentDraw(f"draw {draw.sequence} is not the campaign's current draw")
+    elif sampled(campaign, group):
+        raise NotCurrentDraw("a sampled rater group's tickets come from its current draw")
     tokens = [new_token() for _ in range(count + spares)]
     batch = TicketBatch(
         campaign_id=campaign.id,

@@ -24,7 +24,12 @@ from evalapp.extensions import db
 from evalapp.i18n import localized
 from evalapp.netaddr import base_url_for_request
 from evalapp.tickets.download import Printing, sheet_response
-from evalapp.tickets.operations import batch_summaries, issue_tickets, void_unspent
+from evalapp.tickets.operations import (
+    NotCurrentDraw,
+    batch_summaries,
+    issue_tickets,
+    void_unspent,
+)
 from forms.tickets import IssueTicketsForm
 
 bp = Blueprint("tickets", __name__, url_prefix="/campaigns/<int:campaign_id>/tickets")
@@ -43,11 +48,15 @@ def index(campaign_id: int) -> Response | tuple[str, int]:
     campaign = campaign_for(current_user, campaign_id)
     form = _form(campaign)
     closed = campaign.status is CampaignStatus.CLOSED
+    status = 200
     if form.is_submitted():
         if closed:
             abort(409)
         if form.validate():
-            return _issue(campaign, form)
+            issued = _issue(campaign, form)
+            if issued is not None:
+                return issued
+            status = 409  # the draw's tickets, not these (the field says so)
     return render_template(
         "tickets/index.html",
         campaign=campaign,
@@ -56,18 +65,26 @@ def index(campaign_id: int) -> Response | tuple[str, int]:
         closed=closed,
         address=base_url_for_request(),
         address_configured=bool(current_app.config.get("BASE_URL")),
-    ), (422 if form.errors else 200)
+    ), (422 if form.errors and status == 200 else status)
 
 
-def _issue(campaign: Campaign, form: IssueTicketsForm) -> Response:
+def _issue(campaign: Campaign, form: IssueTicketsForm) -> Response | None:
+    """The sheet of a new batch, or None when the group's tickets must come from the draw
+    (its field then says so)."""
     printing = Printing.chosen(form)
     group = db.session.get(RaterGroup, form.rater_group.data)
     subjects = [s for s in campaign.subjects if s.id in set(form.subjects.data)]
     if group is None or group.campaign_id != campaign.id or not subjects:
         abort(400)
-    batch, tokens = issue_tickets(
-        campaign, group, subjects, form.count.data, spares=form.spares.data, user=current_user
-    )
+    try:
+        batch, tokens = issue_tickets(
+            campaign, group, subjects, form.count.data, spares=form.spares.data,
+            user=current_user)
+    except NotCurrentDraw:
+        form.rater_group.errors.append(_(
+            "%(group)s is sampled by the campaign's draw: its tickets are issued from the "
+            "draw's page, for the people drawn.", group=localized(group, "name")))
+        return None
     record("tickets.issue", user=current_user, campaign=campaign, batch=batch.id,
            group=group.name_zh, subjects=[s.id for s in subjects], count=form.count.data,
            spares=form.spares.data, **printing.audited())

@@ -49,9 +49,11 @@ def make_setup(people_per_group: int = 10) -> Setup:
                     staff_number=f"{g}{n:03d}", unit_name="宁波海关")
         for g, group in enumerate(groups) for n in range(people_per_group)
     )
+    # A batch issued by hand before the draw (after it, a sampled group's tickets come from
+    # the draw alone), so that the draw's own issuing stays open to the route tests.
+    batch, tokens = issue_tickets(campaign, groups[0], campaign.subjects, 3)
     draw = prepare_and_draw(campaign, DrawRequest(fraction=0.3), secret=bytes(32),
                             witness="1234", user=None)
-    batch, tokens = issue_tickets(campaign, groups[0], campaign.subjects, 3)
     campaign.subjects[0].report_text = ""  # not ready to open: pages stay those of a draft
     problem = add_problem(campaign.subjects[0], ProblemSource.LEADERSHIP, "领导点评的问题")
     measure = save_measure(problem, MeasureInput("整改措施", "党委办公室", "", date.today() +
