@@ -99,8 +99,9 @@ def demo_command() -> None:
     click.echo("演示数据已" + ("重建" if result.replaced else "建立") + " / demo "
                + ("rebuilt" if result.replaced else "built"))
     click.echo(f"地址 / address:      {address}/")
+    width = max(len(usernames) for _who, usernames in DEMO_LOGINS) + 2
     for who, usernames in DEMO_LOGINS:
-        click.echo(f"{who:<38}{usernames:<36}密码 / password: {result.password}")
+        click.echo(f"{who:<38}{usernames:<{width}}密码 / password: {result.password}")
     click.echo(f"测评票打印页 / ticket sheets: {sheet}")
     click.echo("未使用的测评票 / unspent tickets of the open campaign:")
     for unit_name, token in result.tickets:
