@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 import secrets
 from pathlib import Path
 
@@ -36,11 +35,9 @@ from evalapp.tickets.tokens import hash_token
 from tests.support.custody import printed
 from tests.support.factories import make_user
 from tests.support.organiser import close_on_the_web
-from tests.support.rater import campaign_of, full_answers, make_tickets
+from tests.support.rater import campaign_of, full_answers, make_tickets, vote
 from tests.support.storage import insert_readable, readable_anywhere, spend_writing_the_ticket
 from tests.support.web import csrf_token, login
-
-RECEIPT = re.compile(r'class="receipt-code">([0-9A-Z]{10})<')
 
 
 @pytest.fixture
@@ -57,21 +54,6 @@ def defence(request, monkeypatch) -> bool:
         monkeypatch.setattr("evalapp.ballotbox.operations.seal",
                             lambda public_key, group, ballots: pack(group, ballots))
     return request.param == "defended"
-
-
-def vote(app, token: str, opinion: str = "") -> str:
-    """A rater on their own phone, through HTTP; the receipt shown."""
-    client = app.test_client()
-    assert client.get(f"/t/{token}").status_code == 303
-    page = client.get("/ballot").get_data(as_text=True)
-    data = full_answers(page)
-    if opinion:
-        data[next(name for name in data if name.endswith("satisfaction")).replace(
-            "satisfaction", "comment")] = opinion
-    assert client.post("/ballot", data=data).status_code == 303
-    receipt = client.get("/ballot/receipt")
-    assert receipt.status_code == 200
-    return RECEIPT.search(receipt.get_data(as_text=True)).group(1)
 
 
 def test_while_open_no_answer_opinion_or_receipt_is_readable(app, tickets, defence):

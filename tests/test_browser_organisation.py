@@ -24,8 +24,8 @@ from evalapp.tickets.operations import issue_tickets
 from evalapp.tickets.tokens import new_receipt_code
 from tests.support.ballots import BallotContent, insert_ballots
 from tests.support.factories import PASSWORD, groups_of, make_user, make_world
+from tests.support.pdf import pdf_pages
 from tests.support.units import TREE, unit_id, xlsx_bytes
-from tests.test_results_exports import pdf_pages
 
 pytestmark = pytest.mark.usefixtures("administrators_enrolled")
 

@@ -43,9 +43,8 @@ from tests.support.custody import (
     wait_for_progress,
 )
 from tests.support.factories import make_user
-from tests.support.rater import campaign_of, make_tickets
+from tests.support.rater import campaign_of, make_tickets, vote
 from tests.support.web import csrf_token, login
-from tests.test_ballot_box import vote
 
 # A share wherever it may show: as printed on the slips of old, or its bytes in hex.
 PRINTED_SHARE = re.compile(r"\b[A-Z2-7]{4}(?: [A-Z2-7]{4}){7}\b")

@@ -36,7 +36,6 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-import pypdfium2
 import pytest
 from flask_babel import get_locale
 from openpyxl import load_workbook
@@ -55,6 +54,7 @@ from evalapp.roster.models import RosterEntry
 from evalapp.tickets.operations import issue_tickets
 from tests.support.factories import groups_of, make_campaign, make_user, make_world
 from tests.support.organiser import download
+from tests.support.pdf import pdf_pages
 from tests.support.rater import CSRF, questions
 from tests.support.web import login
 
@@ -243,14 +243,6 @@ def test_charts_and_report_are_served(client, worked):
         assert response.mimetype == mimetype
     assert client.get(f"{base}/{subjects[0]}/pie.png").status_code == 404
     assert client.get(f"{base}/999999/items.png").status_code == 404
-
-
-def pdf_pages(data: bytes) -> list[str]:
-    document = pypdfium2.PdfDocument(data)
-    try:
-        return [" ".join(page.get_textpage().get_text_range().split()) for page in document]
-    finally:
-        document.close()
 
 
 def test_the_pdf_report_has_a_cover_a_section_per_subject_and_the_method(client, worked):

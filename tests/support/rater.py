@@ -82,3 +82,21 @@ def submit_full(client, token: str):
     assert response.status_code == 303, response.get_data(as_text=True)
     assert response.headers["Location"] == "/ballot/receipt"
     return client.get("/ballot/receipt")
+
+
+RECEIPT = re.compile(r'class="receipt-code">([0-9A-Z]{10})<')
+
+
+def vote(app, token: str, opinion: str = "") -> str:
+    """A rater on their own phone, through HTTP; the receipt shown."""
+    client = app.test_client()
+    assert client.get(f"/t/{token}").status_code == 303
+    page = client.get("/ballot").get_data(as_text=True)
+    data = full_answers(page)
+    if opinion:
+        data[next(name for name in data if name.endswith("satisfaction")).replace(
+            "satisfaction", "comment")] = opinion
+    assert client.post("/ballot", data=data).status_code == 303
+    receipt = client.get("/ballot/receipt")
+    assert receipt.status_code == 200
+    return RECEIPT.search(receipt.get_data(as_text=True)).group(1)
