@@ -252,8 +252,13 @@ HOSTS = st.one_of(
 @example(host=".")  # no URL can be built for it: the error page's own links gave a 500
 def test_any_host_header_on_the_tickets_page(app, client, organiser_forms, host):
     """The tickets page prints the address the request came in on: `Host: [::1]` was read as
-    port "1]" (a 500)."""
-    path = "/campaigns/1/tickets/"
+    port "1]" (a 500). (A campaign without a draw: after one, a sampled group's tickets come
+    from the draw's page.)"""
+    campaign_id = undrawn_campaign(app)
+    with app.app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        group, subject = campaign.rater_groups[0].id, campaign.subjects[0].id
+    path = f"/campaigns/{campaign_id}/tickets/"
     # The organiser's session sent by hand: the test client would send its cookies only to the
     # host of the URL.
     bare = app.test_client(use_cookies=False)
@@ -262,8 +267,8 @@ def test_any_host_header_on_the_tickets_page(app, client, organiser_forms, host)
     page = bare.get(path, environ_overrides=overrides)
     assert page.status_code in (200, 400), page.status_code
     response = bare.post(path, environ_overrides=overrides, data={
-        "csrf_token": csrf_token(client, "/"), "rater_group": "1", "subjects": "1",
-        "count": "1", "spares": "0", "output": "pdf"})
+        "csrf_token": csrf_token(client, "/"), "rater_group": str(group),
+        "subjects": str(subject), "count": "1", "spares": "0", "output": "pdf"})
     assert response.status_code in (200, 400), response.status_code
     if response.status_code == 200:
         assert response.mimetype == "application/pdf"
