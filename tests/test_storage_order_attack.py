@@ -276,7 +276,10 @@ def test_after_close_no_spend_order_and_no_spend_bytes_are_left(app, tickets, le
         assert not any(left.values()), left
     else:
         assert rho > 0.9
-        assert max(left.values()) >= 0.9 * BALLOTS, left
+        # How many bytes a plain VACUUM leaves depends on what else the server runs (its pruning
+        # compacts some pages): 154 of 200 were found on a busy machine, 9 of 14 in the issue.
+        # A quarter is far from the none found with the defence on, and does not flake.
+        assert max(left.values()) >= BALLOTS // 4, left
 
 
 # Part 3: a receipt proves inclusion and reveals nothing -----------------------------------
