@@ -17,7 +17,7 @@ from evalapp.audit.operations import record
 from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
 from evalapp.extensions import db
-from evalapp.tabular import TableError, read_rows
+from evalapp.tabular import read_rows
 from evalapp.units.imports import UnitFileRefused, apply_plan, plan_import
 from evalapp.units.models import OrgUnit, UnitKind
 from evalapp.units.operations import (
@@ -204,15 +204,8 @@ def restore(unit_id: int) -> Response | tuple[str, int]:
 @admin_only
 def upload() -> Response | tuple[str, int]:
     form = UnitFileForm(prefix="file")
-    if form.validate():
-        content = form.file.data.read()
-        try:
-            read_rows(form.file.data.filename, content)
-        except TableError as error:
-            form.file.errors.append(error.message())
-        else:
-            name = uploads.keep(form.file.data.filename, content)
-            return redirect(url_for("units.preview", upload=name), code=303)
+    if form.validate() and (name := uploads.keep_table(form.file)):
+        return redirect(url_for("units.preview", upload=name), code=303)
     return _index_page(upload=form, status=422)
 
 
