@@ -231,11 +231,13 @@ def test_the_tally_counts_each_mode_per_group_and_prints_signature_lines(app, cl
     opened_ballots(app, tickets.campaign_id)
     with app.app_context():
         after = paper.tally(campaign_of(tickets.campaign_id)).groups[0]
-    # A ballot whose keyings never agreed is not counted; its ticket was not returned, so
-    # the signed sheet still adds up: issued = phone + paper + not returned.
-    assert (after.phone, after.paper, after.keying, after.not_returned) == (1, 2, 0, 57)
-    sheet = clerk(app, "clerk3").get(f"/campaigns/{tickets.campaign_id}/paper/tally")
-    assert "<td class=\"num\">57</td>" in sheet.get_data(as_text=True)
+    # A ballot whose keyings never agreed is not counted, and stays on the sheet as a paper
+    # ballot handed in and not counted (not as "not returned": the paper is in hand).
+    assert (after.phone, after.paper, after.keying, after.not_returned) == (1, 2, 1, 56)
+    sheet = clerk(app, "clerk3").get(
+        f"/campaigns/{tickets.campaign_id}/paper/tally").get_data(as_text=True)
+    assert "纸质票未计入（结束时未录完）" in sheet
+    assert "交回的纸质票：D + E + G + H = 2 + 1 + 0 + 0 = 3 张" in sheet
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(PaperKeying.id))) == 0
 

@@ -9,6 +9,8 @@ it; the log-in and log-out views commit them with the session version they chang
 
 from __future__ import annotations
 
+import getpass
+import os
 from typing import Any, Protocol
 
 from flask import Flask
@@ -66,6 +68,15 @@ def record_now(action: str, *, user: User | None, campaign: Identified | None = 
     append(entry)
     db.session.commit()
     return entry
+
+
+def console_user() -> str:
+    """The system user running a console command, for the log's "by" (a command on the
+    server's console has no account): the login name, else the user id."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name in the environment nor the password database
+        return f"uid {os.getuid()}" if hasattr(os, "getuid") else "?"
 
 
 @user_logged_in.connect

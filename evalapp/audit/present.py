@@ -4,6 +4,7 @@ so names are looked up here, for the entries shown, in one query per kind of thi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,10 @@ from evalapp.audit.models import AuditEntry
 from evalapp.extensions import db
 
 TEXT_SHOWN = 80  # characters of a problem's or measure's text
+# The detail naming the system user of a console command: shown as who acted (in the detail,
+# so that the hash chain covers it as it covers the rest of the entry).
+CONSOLE = "console"
+_OLD_SCRUTINEERS = re.compile(r"(\d+)/(\d+): (.*)", re.S)
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,13 @@ def _value(key: str, value: Any, names: _Names) -> str:
                          for g, w in value.items())
     if isinstance(value, dict):
         return ", ".join(f"{k} {v}" for k, v in value.items())
+    if key == "scrutineers" and isinstance(value, str) and (
+            older := _OLD_SCRUTINEERS.fullmatch(value)):
+        # entries before the count moved to its own detail: "k/n: names"
+        return _("any %(needed)s of %(shares)s: %(names)s", needed=older[1], shares=older[2],
+                 names=older[3])
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "、".join(value)
     label = _VALUE_LABELS.get(key)
     if label is not None and isinstance(value, str) and (read := label(value)) is not None:
         return read
@@ -133,20 +145,31 @@ def _value(key: str, value: Any, names: _Names) -> str:
     return str(value)
 
 
+def _by(entry: AuditEntry) -> str:
+    """Who acted: the user's name now (unless the id was deleted and given to someone else),
+    else the username the entry keeps, else the system user of a console command."""
+    if entry.user and entry.user.username == entry.username:
+        return entry.user.display_name
+    if entry.username:
+        return entry.username
+    if isinstance(console := entry.detail.get(CONSOLE), str):
+        return _("Console (system user %(name)s)", name=console)
+    return ""
+
+
 def present(entries: Sequence[AuditEntry]) -> list[AuditLine]:
     names = _Names(entries)
     return [AuditLine(
         sequence=entry.sequence,
         at=to_user_timezone(entry.at),
-        # (the user's name now, unless the id was deleted and given to someone else)
-        user=entry.user.display_name if entry.user and entry.user.username == entry.username
-        else entry.username or "",
+        user=_by(entry),
         username=entry.username or "",
         # (a campaign deleted since, the demo's included, by its number)
         campaign=names.of("campaign").get(entry.campaign_id, f"#{entry.campaign_id}")
         if entry.campaign_id else "",
         action=action_label(entry.action),
         details=tuple((str(DETAILS.get(key, key)), _value(key, value, names))
-                      for key, value in entry.detail.items() if value is not None),
+                      for key, value in entry.detail.items()
+                      if value is not None and key != CONSOLE),
         mac=entry.mac,
     ) for entry in entries]

@@ -130,16 +130,17 @@ Row = tuple[int, int, str, str | None, str | None, str]
 
 def close_campaign(
     campaign: Campaign, shares: Sequence[str] = (), *, user: User | None = None,
-    progress: Progress | None = None,
+    progress: Progress | None = None, console: str | None = None,
 ) -> Opened:
-    """Close the campaign and open its box with the key at hand. Commits."""
+    """Close the campaign and open its box with the key at hand. Commits. `console`: the
+    system user, when closed from the server's console (`evalapp close`), for the log."""
     return open_box(campaign.id, box_key(campaign, shares),
-                    user_id=user.id if user else None, progress=progress)
+                    user_id=user.id if user else None, progress=progress, console=console)
 
 
 def open_box(
     campaign_id: int, key: PrivateKey, *, user_id: int | None = None,
-    progress: Progress | None = None,
+    progress: Progress | None = None, console: str | None = None,
 ) -> Opened:
     """Close the campaign and write its ballots, all in one transaction; commits, then
     destroys the key and compacts storage. A campaign already closed is left as it is.
@@ -172,8 +173,11 @@ def open_box(
     _empty_box(connection, campaign_id)
     _discard_keyings(connection, campaign_id)
     mark_closed(campaign)
+    # Tickets used (a sealed box each) and the ballots in them (one per subject a ticket
+    # covers): two counts, each named for what it counts.
     record("campaign.close", user=db.session.get(User, user_id) if user_id else None,
-           campaign=campaign, ballots=len(rows))
+           campaign=campaign, tickets_used=opened, ballots=len(rows),
+           **({"console": console} if console else {}))
     db.session.commit()
     _after_opening(campaign)
     return Opened(total, len(rows))

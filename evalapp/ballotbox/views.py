@@ -38,7 +38,7 @@ from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.campaigns.operations import delete_draft
 from evalapp.confirm import confirm_page, confirmed
 from evalapp.extensions import db
-from evalapp.roster.models import RosterEntry
+from evalapp.roster.models import RosterEntry, SampleDraw
 from evalapp.tickets.counts import being_keyed, response_counts
 from evalapp.tickets.models import Ticket, TicketBatch
 from forms.ballotbox import CloseForm, OpenForm
@@ -65,6 +65,10 @@ def detail(campaign_id: int) -> str:
         missing=readiness(campaign) if draft else [],
         candidates=candidates(campaign) if draft else [],
         custodians=custodians(campaign) if campaign.status is CampaignStatus.OPEN else [],
+        drawn=db.session.scalars(
+            sa.select(SampleDraw).where(SampleDraw.campaign_id == campaign.id,
+                                        SampleDraw.drawn_at.is_not(None))
+            .order_by(SampleDraw.sequence)).all(),
     )
 
 
@@ -106,10 +110,10 @@ def open_(campaign_id: int) -> Response | str:
 
 def _open(campaign: Campaign, scrutineers: Scrutineers | None) -> None:
     open_campaign(campaign, scrutineers)
-    record("campaign.open", user=current_user, campaign=campaign,
-           scrutineers=f"{scrutineers.threshold}/{len(scrutineers.custodians)}: "
-           + "、".join(c.user.display_name for c in custodians(campaign))
-           if scrutineers else None)
+    record("campaign.open", user=current_user, campaign=campaign, **({
+        "shares_needed": scrutineers.threshold,
+        "scrutineers": [c.user.display_name for c in custodians(campaign)],
+    } if scrutineers else {}))
     db.session.commit()
     flash(_("The campaign is open: tickets work now, and the questionnaire is frozen."))
     if scrutineers:

@@ -30,7 +30,6 @@ from evalapp.campaigns.models import Campaign, CampaignStatus, RaterGroup
 from evalapp.extensions import db
 from evalapp.paper.keying import Field, Value, decided, differences, hide, reveal, value_of
 from evalapp.rating.operations import TicketCheck, TicketState, check_ticket
-from evalapp.tickets.counts import BEING_KEYED, ISSUED
 from evalapp.tickets.models import PaperKeying, Recheck, Ticket, TicketBatch, UnspentTicket
 from evalapp.tickets.operations import spend
 from evalapp.tickets.tokens import new_receipt_code
@@ -51,7 +50,10 @@ class Keyed(enum.StrEnum):
     FIRST = "first"
     RECHECK = "recheck"  # agreed with the first and drawn for a third keying
     DIFFER = "differ"  # waits for a decision
-    SEALED = "sealed"  # in the box, the ticket spent
+    # In the box, the ticket spent, by one of three roads:
+    SEALED = "sealed"  # the second keying agreed with the first
+    RECHECKED = "rechecked"  # the drawn third keying agreed with the first two
+    DECIDED = "decided"  # a person who keyed none of the keyings decided where they differed
 
 
 class Hold(enum.StrEnum):
@@ -126,7 +128,7 @@ def key_ballot(
         _set_recheck(check, Recheck.DRAWN)
         return Keyed.RECHECK
     _seal(token_hash, check, readings[0])
-    return Keyed.SEALED
+    return Keyed.RECHECKED if state.stage is Stage.RECHECK else Keyed.SEALED
 
 
 def decide(token_hash: str, decider_id: int, decisions: dict[Field, Value]) -> Keyed | Refused:
@@ -147,7 +149,7 @@ def decide(token_hash: str, decider_id: int, decisions: dict[Field, Value]) -> K
     if set(decisions) != {field for field, _values in state.disputed}:
         raise ValueError("a decision for each disputed field, and for no other")
     _seal(token_hash, check, decided(keyings[0][1], decisions))
-    return Keyed.SEALED
+    return Keyed.DECIDED
 
 
 def record_void(campaign: Campaign, token_hash: str) -> bool:
@@ -254,19 +256,46 @@ def _seal(token_hash: str, check: TicketCheck, contents: Sequence[SealedContent]
 
 @dataclass(frozen=True)
 class ModeCount:
-    """How one rater group's tickets were used. Counted on tickets only: ballots carry no
-    mode, so a lone paper ballot in a group cannot be picked out of the results."""
+    """How one rater group's tickets were used, and what came of its paper ballots. Counted
+    on tickets only: ballots carry no mode, so a lone paper ballot in a group cannot be
+    picked out of the results.
+
+    Every ticket issued is in exactly one of `withdrawn`, `phone`, `paper`, `keying` and
+    `not_returned` (each counted on its own from the tickets, so `reconciles` is a check,
+    not a sum restated). A void paper ballot is not a sixth kind of ticket: its ticket was
+    already used (`phone`, or a paper ballot already counted) or withdrawn, and counts there;
+    the void papers are counted beside, for the pile of paper the scrutineers hold."""
 
     group: RaterGroup | None  # None: all groups
-    issued: int  # not withdrawn (or used before they were)
-    phone: int  # ballots stored from phones
-    paper: int  # paper ballots keyed, agreed and sealed
-    paper_void: int  # paper ballots whose ticket was used on a phone or withdrawn
-    keying: int  # paper ballots still being keyed (none once the box is open: discarded)
+    issued: int  # every ticket issued, withdrawn ones included
+    withdrawn: int  # withdrawn before they were used (the organiser's 作废)
+    phone: int  # used on a phone: its ballots are in the box
+    paper: int  # used on paper: the paper ballot keyed, agreed and sealed into the box
+    # Paper ballots keyed but not agreed: while open, still being keyed; once the box is
+    # open, discarded (their keyings never agreed) and not counted.
+    keying: int
+    not_returned: int  # neither used nor withdrawn, nor on paper
+    void_used: int  # void paper ballots whose ticket had already been used
+    void_withdrawn: int  # void paper ballots whose ticket had been withdrawn
 
     @property
-    def not_returned(self) -> int:
-        return self.issued - self.phone - self.paper - self.keying
+    def paper_void(self) -> int:
+        return self.void_used + self.void_withdrawn
+
+    @property
+    def paper_received(self) -> int:
+        """Paper ballots handed in: counted, being keyed (or left unkeyed) and void."""
+        return self.paper + self.keying + self.paper_void
+
+    @property
+    def reconciles(self) -> bool:
+        """Issued = withdrawn + phone + paper + keying + not returned."""
+        return self.issued == (self.withdrawn + self.phone + self.paper + self.keying
+                               + self.not_returned)
+
+
+_COUNTED = ("issued", "withdrawn", "phone", "paper", "keying", "not_returned", "void_used",
+            "void_withdrawn")
 
 
 @dataclass(frozen=True)
@@ -279,7 +308,7 @@ class Tally:
     @property
     def total(self) -> ModeCount:
         return ModeCount(None, *(sum(getattr(group, name) for group in self.groups)
-                                 for name in ("issued", "phone", "paper", "paper_void", "keying")))
+                                 for name in _COUNTED))
 
     @property
     def agreement(self) -> float | None:
@@ -288,13 +317,20 @@ class Tally:
 
 
 def tally(campaign: Campaign) -> Tally:
+    """The tally sheet's figures per rater group (`ModeCount` defines each)."""
+    count = sa.func.count(Ticket.id)
+    unspent = sa.not_(Ticket.spent) & sa.not_(Ticket.voided)
     rows = db.session.execute(
         sa.select(RaterGroup,
-                  sa.func.count(Ticket.id).filter(ISSUED),
-                  sa.func.count(Ticket.id).filter(Ticket.spent, sa.not_(Ticket.paper)),
-                  sa.func.count(Ticket.id).filter(Ticket.spent, Ticket.paper),
-                  sa.func.count(Ticket.id).filter(Ticket.paper_void),
-                  sa.func.count(Ticket.id).filter(BEING_KEYED))
+                  count,
+                  count.filter(Ticket.voided),
+                  count.filter(Ticket.spent, sa.not_(Ticket.paper)),
+                  count.filter(Ticket.spent, Ticket.paper),
+                  count.filter(unspent, Ticket.paper),
+                  count.filter(unspent, sa.not_(Ticket.paper)),
+                  count.filter(Ticket.paper_void, Ticket.spent),
+                  # a ticket claimed for paper and then withdrawn: its paper ballot is void
+                  count.filter(Ticket.voided, Ticket.paper_void | Ticket.paper))
         .outerjoin(TicketBatch, TicketBatch.rater_group_id == RaterGroup.id)
         .outerjoin(Ticket, Ticket.batch_id == TicketBatch.id)
         .where(RaterGroup.campaign_id == campaign.id)
@@ -304,13 +340,9 @@ def tally(campaign: Campaign) -> Tally:
         .where(TicketBatch.campaign_id == campaign.id, Ticket.recheck.is_not(None))
         .group_by(Ticket.recheck)).all())
     agreed = rechecks.get(Recheck.AGREED, 0)
-    # Once the box is open, keyings that never agreed (or waited for a re-check) are
-    # discarded: their paper ballots are not counted and their tickets count as not
-    # returned, so the signed sheet still adds up.
     open_ = campaign.status is CampaignStatus.OPEN
     return Tally(
-        groups=[ModeCount(group, issued, phone, paper, void, keying if open_ else 0)
-                for group, issued, phone, paper, void, keying in rows],
+        groups=[ModeCount(group, *counts) for group, *counts in rows],
         rechecked=agreed + rechecks.get(Recheck.DIFFERED, 0),
         recheck_agreed=agreed,
         recheck_waiting=rechecks.get(Recheck.DRAWN, 0) if open_ else 0,

@@ -22,7 +22,7 @@ from evalapp.auth.models import Role
 from evalapp.ballots.models import COMMENT_MAX_LENGTH
 from evalapp.campaigns.access import campaign_for
 from evalapp.campaigns.labels import level_choices, satisfaction_choices
-from evalapp.campaigns.models import Campaign, CampaignStatus, Level, Satisfaction
+from evalapp.campaigns.models import Campaign, CampaignStatus, Level, RaterGroup, Satisfaction
 from evalapp.database import start_writing, utcnow
 from evalapp.extensions import db
 from evalapp.paper.keying import Field, Value
@@ -41,7 +41,7 @@ from evalapp.paper.operations import (
 from evalapp.rating.operations import TicketState, contents_of
 from evalapp.rating.questionnaire import Item, Questionnaire, SubjectView, questionnaire
 from evalapp.tickets.models import Ticket
-from evalapp.tickets.tokens import hash_token, normalize
+from evalapp.tickets.tokens import grouped, hash_token, normalize
 from forms.ballot import one_character_line_breaks, utf16_length
 from forms.paper import PaperCodeForm
 
@@ -56,8 +56,14 @@ KEYED = {
                       "it to a third clerk to key it once more."),
     Keyed.DIFFER: _l("The keyings differ. Hand the paper ballot to a person who has not keyed "
                      "it, to check the fields that differ against the paper."),
-    Keyed.SEALED: _l("The keyings agree: the ballot is in the ballot box and its ticket is used."),
+    Keyed.SEALED: _l("The two keyings agree: the ballot is in the ballot box and its ticket is "
+                     "used."),
+    Keyed.RECHECKED: _l("The third keying (the system's re-check) agrees with the first two: "
+                        "the ballot is in the ballot box and its ticket is used."),
+    Keyed.DECIDED: _l("Decided by a third person: the fields that differed are as decided, the "
+                      "ballot is in the ballot box and its ticket is used."),
 }
+SEALED = (Keyed.SEALED, Keyed.RECHECKED, Keyed.DECIDED)
 # (HTTP status, message) for each reason a paper ballot cannot be keyed now
 REFUSED = {
     TicketState.UNKNOWN: (404, _l("No ticket has this code. Check the code on the paper "
@@ -140,11 +146,19 @@ def _questionnaire(found: Pending) -> Questionnaire:
     return questionnaire(found.check.campaign_id, found.check.opened_at)
 
 
+def _ballot_in_hand(found: Pending, token: str) -> dict[str, object]:
+    """What the keying and decision pages say of the paper in hand, for the clerk to check
+    against it: the ticket's code as printed, and its rater group."""
+    return {"token": token, "printed_code": grouped(token),
+            "group": db.session.get(RaterGroup, found.check.rater_group_id)}
+
+
 def _keying_page(campaign: Campaign, found: Pending, token: str,
                  form: object = None) -> str:
     sheet = _questionnaire(found)
     return render_template(
-        "paper/key.html", campaign=campaign, sheet=sheet, token=token, stage=found.stage,
+        "paper/key.html", campaign=campaign, sheet=sheet, stage=found.stage,
+        **_ballot_in_hand(found, token),
         subjects=sheet.subjects_of(found.check.subject_ids),
         form=form or sheet.form_class(found.check.subject_ids)(formdata=None),
         levels=level_choices(), satisfactions=satisfaction_choices(),
@@ -181,7 +195,7 @@ def _after(campaign: Campaign, outcome: Keyed | Refused,
         db.session.rollback()
         return _refused(campaign, _code_form(token), outcome, hash_token(token))
     db.session.commit()
-    flash(str(KEYED[outcome]), "success" if outcome is Keyed.SEALED else "info")
+    flash(str(KEYED[outcome]), "success" if outcome in SEALED else "info")
     return redirect(url_for("paper.index", campaign_id=campaign.id), code=303)
 
 
@@ -189,7 +203,7 @@ def _decision_page(campaign: Campaign, found: Pending, token: str,
                    error: str | None = None) -> str:
     sheet = _questionnaire(found)
     return render_template(
-        "paper/decide.html", campaign=campaign, token=token, error=error,
+        "paper/decide.html", campaign=campaign, error=error, **_ballot_in_hand(found, token),
         disputes=[Dispute(f"field-{number}", sheet.subjects[field.subject_id], field,
                           _item(sheet, field), values)
                   for number, (field, values) in enumerate(found.disputed)],
@@ -295,9 +309,10 @@ def void(campaign_id: int) -> Response:
 
 
 @bp.get("/tally")
-@role_required(Role.ORGANISER, Role.CLERK, Role.AUDITOR, Role.LEADER)
+@role_required(Role.ORGANISER, Role.CLERK, Role.AUDITOR, Role.LEADER, Role.SCRUTINEER)
 def tally_sheet(campaign_id: int) -> str:
-    """The tally sheet (计票单), printable, with lines for the scrutineers' signatures."""
+    """The tally sheet (计票单), printable, with lines for the scrutineers' signatures (who may
+    read it: they sign it)."""
     campaign = campaign_for(current_user, campaign_id)
     return render_template("paper/tally.html", campaign=campaign, tally=tally(campaign),
                            as_of=utcnow())

@@ -19,7 +19,7 @@ from analysis.recount import (
     digest,
     recount,
 )
-from evalapp.audit.operations import record
+from evalapp.audit.operations import console_user, record
 from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.extensions import db
 from evalapp.paths import write_private
@@ -39,7 +39,8 @@ def report_command(campaign_id: int, fmt: str, output: Path) -> None:
     """Export the results of a closed campaign (CAMPAIGN is its number, as in its address)."""
     campaign = _closed(campaign_id)
     write_private(output, EXPORTS[fmt].build(campaign_results(campaign)))
-    record("results.export", user=None, campaign=campaign, format=fmt, via="command line")
+    record("results.export", user=None, campaign=campaign, format=fmt, via="command line",
+           console=console_user())
     db.session.commit()
     click.echo(f"{output} ({output.stat().st_size:,} bytes)")
 

@@ -14,7 +14,9 @@ from openpyxl import Workbook
 from werkzeug.wrappers import Response
 
 from analysis.commitment import WitnessRefused, record_to_json
+from evalapp.audit.models import AuditEntry
 from evalapp.audit.operations import record
+from evalapp.audit.present import present
 from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
 from evalapp.campaigns.access import campaign_for
@@ -98,9 +100,21 @@ def index(campaign_id: int) -> Response | tuple[str, int]:
             else:
                 return _prepare(campaign, form)
     return render_template("sampling/index.html", campaign=campaign, draws=draws, form=form,
-                           groups=_groups(campaign),
+                           groups=_groups(campaign), by=_by(campaign, draws),
                            pending=next((d for d in draws if d.pending), None)
                            ), 422 if form.errors else 200
+
+
+def _by(campaign: Campaign, draws: list[SampleDraw]) -> dict[int, str]:
+    """Who acted on each draw (by draw id): who drew it, and for one not drawn, who set it
+    aside or prepared it, as the audit log records it (the draw's row keeps only who drew)."""
+    acted: dict[int, str] = {}
+    for action in ("sample.prepare", "sample.abandon"):  # the later action wins
+        for entry in db.session.scalars(sa.select(AuditEntry).where(
+                AuditEntry.campaign_id == campaign.id, AuditEntry.action == action)):
+            acted[entry.detail.get("draw")] = present([entry])[0].user
+    return {draw.id: draw.drawn_by.display_name if draw.drawn_by
+            else acted.get(draw.sequence, "") for draw in draws}
 
 
 def _prepare(campaign: Campaign, form: DrawForm) -> Response:

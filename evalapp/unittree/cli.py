@@ -9,7 +9,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from evalapp.audit.operations import record
+from evalapp.audit.operations import console_user, record
 from evalapp.extensions import db
 from evalapp.tabular import TableError, read_rows
 from evalapp.units.imports import UnitFileRefused, apply_plan, plan_import
@@ -45,6 +45,7 @@ def import_units_command(file: Path, under: str, dry_run: bool) -> None:
     if dry_run:
         return
     done = apply_plan(plan)
-    record("unit.import", user=None, unit=reach.name_zh, via="command line", **done)
+    record("unit.import", user=None, unit=reach.name_zh, via="command line",
+           console=console_user(), **done)
     db.session.commit()
     click.echo("已导入 / imported: " + ", ".join(f"{key} {count}" for key, count in done.items()))
