@@ -227,7 +227,8 @@ def server_env(url: str, instance: Path) -> dict[str, str]:
 def close_command(url: str, instance: Path, campaign_id: int) -> subprocess.Popen:
     """`evalapp close CAMPAIGN` as its own process (its output piped, to be read)."""
     return subprocess.Popen(
-        [str(Path(sys.executable).parent / "evalapp"), "close", str(campaign_id)], cwd=PROJECT,
+        [str(Path(sys.executable).parent / "evalapp"), "close", "--yes", str(campaign_id)],
+        cwd=PROJECT,
         env=server_env(url, instance), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, start_new_session=True)
 

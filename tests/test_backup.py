@@ -110,7 +110,7 @@ def test_a_backup_during_rating_restored_and_closed_gives_the_same_results(
     assert target.test_cli_runner().invoke(args=["restore", str(saved)]).exit_code == 0
     dispose(target)
     restored = build_app(empty_target, other)
-    closed = restored.test_cli_runner().invoke(args=["close", str(tickets.campaign_id)])
+    closed = restored.test_cli_runner().invoke(args=["close", "--yes", str(tickets.campaign_id)])
     assert closed.exit_code == 0, closed.output
     assert "已结束" in closed.output
     assert figures(restored, tickets.campaign_id) == original
