@@ -59,7 +59,7 @@ def test_a_mixed_round_of_phones_and_paper_closes_with_the_right_counts(
     third.screenshot(path=str(tmp_path / "paper-decide.png"), full_page=True)
     third.locator("fieldset.dispute").get_by_label("较好").check()
     third.get_by_role("button", name="按核对结果投入投票箱").click()
-    expect(third.locator(".flash")).to_contain_text("选票已投入投票箱")
+    expect(third.locator(".flash")).to_contain_text("第三人裁定：不一致之处按裁定录入，选票已投入投票箱")
 
     organiser = desks["organiser"]
     organiser.goto(f"{live_server}/campaigns/{tickets.campaign_id}")
@@ -70,9 +70,11 @@ def test_a_mixed_round_of_phones_and_paper_closes_with_the_right_counts(
 
     organiser.get_by_role("link", name="计票单 →").click()
     first_group = organiser.locator("table.tally tbody tr").first
-    # issued, by phone, on paper, paper void, not returned
+    # A issued, B withdrawn, C by phone, D paper counted, E paper left unkeyed, F not
+    # returned, G and H void paper ballots
     expect(first_group).to_be_visible()
-    assert first_group.locator("td").all_inner_texts() == ["机关党员", "60", "2", "3", "0", "55"]
+    assert first_group.locator("td").all_inner_texts() == [
+        "机关党员", "60", "0", "2", "3", "0", "55", "0", "0"]
     organiser.screenshot(path=str(tmp_path / "tally.png"), full_page=True)
 
     organiser.goto(f"{live_server}/campaigns/{tickets.campaign_id}/results/")

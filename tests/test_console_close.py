@@ -83,8 +83,8 @@ def test_a_console_close_is_logged_with_its_system_user_tickets_and_ballots(
     assert closed.exit_code == 0, closed.output
     by, details = audit_line(app, "结束测评")
     assert by == f"控制台（系统用户 {getpass.getuser()}）"
-    assert re.search(r"已使用的测评票（开启的密封票箱，张）\s+2\b", details)
-    assert re.search(r"开出的选票（每张测评票对所评的每个对象一份）\s+3\b", details)
+    assert re.search(r"已使用的测评票（张）\s+2\b", details)
+    assert re.search(r"开出的选票（每张测评票每个被测评对象一份）\s+3\b", details)
     assert "console" not in details
     verified = runner.invoke(args=["audit", "verify"])  # the chain covers the new detail
     assert verified.exit_code == 0, verified.output

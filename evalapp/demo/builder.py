@@ -18,6 +18,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
+from evalapp.audit.operations import console_user
 from evalapp.auth.models import Role, User
 from evalapp.ballotbox.operations import close_campaign, open_campaign, seal_ballots
 from evalapp.ballotbox.sealing import SealedContent
@@ -101,7 +102,7 @@ def build_demo(seed: int = 2016) -> DemoResult:
         campaign, batches = _campaign(root, units, roster, organiser, rng, title)
         open_campaign(campaign)
         _simulate_meeting(campaign, [batch for batch, _ in batches], rng, shift)
-        close_campaign(campaign)
+        close_campaign(campaign, console=console_user())  # built by `evalapp demo`
         _years_ago(campaign, years_ago)
         closed.append(campaign)
     _keep_ledger(closed[-1], rng)
