@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from evalapp.auth.models import Role
 from evalapp.ballotbox.operations import close_campaign, open_campaign
 from evalapp.ballotbox.sealing import SealedContent
+from evalapp.ballots.models import encode_levels
 from evalapp.campaigns.models import Satisfaction
 from evalapp.extensions import db
 from evalapp.paper import operations as paper
@@ -30,11 +31,12 @@ from evalapp.tickets.operations import issue_tickets, void_unspent
 from evalapp.tickets.tokens import grouped, hash_token, new_receipt_code
 from evalapp.units.models import OrgUnit
 from tests.support.factories import groups_of, make_campaign, make_user, make_world
-from tests.support.paper import key, scan
-from tests.support.rater import CSRF, campaign_of, make_tickets
+from tests.support.paper import key, post_code, scan
+from tests.support.rater import CSRF, campaign_of, make_tickets, vote
 from tests.support.web import login
 
 LEVELS = "0" * 28  # 24 common and 4 individual items, all 好
+BLANK = encode_levels([None] * 28)  # a void ballot (more than a quarter blank)
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,9 @@ def world(app):
         return world.customs.id, clerks
 
 
-def _ballot(subject_ids, satisfaction=Satisfaction.SATISFIED) -> list[SealedContent]:
-    return [SealedContent(subject_id, LEVELS, satisfaction, None, new_receipt_code())
+def _ballot(subject_ids, satisfaction=Satisfaction.SATISFIED,
+            levels: str = LEVELS) -> list[SealedContent]:
+    return [SealedContent(subject_id, levels, satisfaction, None, new_receipt_code())
             for subject_id in subject_ids]
 
 
@@ -107,9 +110,9 @@ def build(unit_id: int, clerks: list[int], title: str, mixes_: list[Mix], close:
     for mix, tokens, withdrawn in issued:
         hashes = iter(hash_token(token) for token in tokens)
         phone = [next(hashes) for _ in range(mix.phone)]
-        for token_hash in phone:
-            assert submit_ballots(token_hash, secrets.token_hex(16),
-                                  _ballot(subject_ids)) is SubmitOutcome.STORED
+        for number, token_hash in enumerate(phone):  # every second one blank: void
+            assert submit_ballots(token_hash, secrets.token_hex(16), _ballot(
+                subject_ids, levels=BLANK if number % 2 else LEVELS)) is SubmitOutcome.STORED
             db.session.commit()
         agreed = [next(hashes) for _ in range(mix.paper)]
         for token_hash in agreed:
@@ -132,13 +135,13 @@ def build(unit_id: int, clerks: list[int], title: str, mixes_: list[Mix], close:
                 paper.Keyed.FIRST
             db.session.commit()
         for token_hash in (phone + agreed + decided)[:mix.void_used]:
-            assert paper.record_void(campaign, token_hash)
+            assert paper.record_void(campaign, token_hash) is paper.Void.RECORDED
             db.session.commit()
         if withdrawn:
             batch, withdrawn_tokens = withdrawn
             assert void_unspent(batch) == mix.withdrawn
             for token in withdrawn_tokens[:mix.void_withdrawn]:
-                assert paper.record_void(campaign, hash_token(token))
+                assert paper.record_void(campaign, hash_token(token)) is paper.Void.RECORDED
             db.session.commit()
     if close:
         close_campaign(campaign)
@@ -192,6 +195,13 @@ def test_every_row_and_the_total_of_the_tally_sheet_reconcile(app, world, groups
         assert f"交回的纸质票：D + E + G + H = {d} + {e} + {g} + {h} = {d + e + g + h} 张" in page
         heading = "纸质票未计入（结束时未录完）" if close else "录入中的纸质票"
         assert heading in page
+        if close:  # two subjects a ticket: two ballots each, the blank phone ones void
+            void = sum(mix.phone // 2 for mix in groups) * 2
+            held = (c + d) * 2
+            assert (f"C + D 张测评票共含 {held} 份选票（每张测评票每个被测评对象一份）；开箱开出 "
+                    f"{held} 份 = 有效票 {held - void} + 废票 {void}。") in page
+        else:
+            assert "开箱开出" not in page
 
 
 @pytest.fixture
@@ -270,3 +280,21 @@ def test_the_keying_and_decision_pages_name_the_ticket_and_its_group(app, ticket
     other = scan(_clerk(app, "clerk1"), campaign_id, pair).get_data(as_text=True)
     assert "基层群众" in re.search(r'<dl class="record in-hand">(.*?)</dl>', other,
                                   re.S).group(1)
+
+
+def test_a_second_void_paper_of_one_ticket_is_told_apart_not_counted_twice(app, client,
+                                                                          tickets):
+    token = tickets.single[0]
+    vote(app, token)
+    clerk = _clerk(app, "clerk1")
+    campaign_id = tickets.campaign_id
+    for _time in range(2):
+        refused = scan(clerk, campaign_id, token)
+        assert refused.status_code == 409
+        assert post_code(clerk, campaign_id, "void", refused.get_data(as_text=True),
+                         token).status_code == 303
+        said = _flash(clerk, campaign_id)
+    assert said.startswith("未作记录：这张测评票已有一张作废纸质票计入计票单")
+    rows, total = sheet_rows(clerk.get(f"/campaigns/{campaign_id}/paper/tally").get_data(
+        as_text=True))
+    assert rows[0][6] == total[6] == 1

@@ -26,11 +26,19 @@ from nacl.exceptions import CryptoError
 from evalapp.ballotbox.custody import keying_key
 from evalapp.ballotbox.operations import seal_ballots
 from evalapp.ballotbox.sealing import SealedContent
+from evalapp.ballots.models import Ballot, Receipt
 from evalapp.campaigns.models import Campaign, CampaignStatus, RaterGroup
 from evalapp.extensions import db
 from evalapp.paper.keying import Field, Value, decided, differences, hide, reveal, value_of
 from evalapp.rating.operations import TicketCheck, TicketState, check_ticket
-from evalapp.tickets.models import PaperKeying, Recheck, Ticket, TicketBatch, UnspentTicket
+from evalapp.tickets.models import (
+    PaperKeying,
+    Recheck,
+    Ticket,
+    TicketBatch,
+    UnspentTicket,
+    batch_subjects,
+)
 from evalapp.tickets.operations import spend
 from evalapp.tickets.tokens import new_receipt_code
 
@@ -152,16 +160,30 @@ def decide(token_hash: str, decider_id: int, decisions: dict[Field, Value]) -> K
     return Keyed.DECIDED
 
 
-def record_void(campaign: Campaign, token_hash: str) -> bool:
+class Void(enum.StrEnum):
+    """What became of a paper ballot brought to be counted as void."""
+
+    RECORDED = "recorded"
+    # A void paper ballot of this ticket is on the tally already: it counts one per ticket,
+    # so a second paper with the same code changes nothing (and is said so).
+    ALREADY = "already"
+    REFUSED = "refused"  # not a used or withdrawn ticket of the campaign
+
+
+def record_void(campaign: Campaign, token_hash: str) -> Void:
     """Count a paper ballot whose ticket (of `campaign`) was used on a phone or withdrawn as
-    void: it is never stored, only counted on the tally. Whether it was recorded (the caller
-    commits)."""
-    batches = sa.select(TicketBatch.id).where(TicketBatch.campaign_id == campaign.id)
+    void: it is never stored, only counted on the tally (the caller commits)."""
+    of_campaign = (Ticket.token_hash == token_hash) & Ticket.batch_id.in_(
+        sa.select(TicketBatch.id).where(TicketBatch.campaign_id == campaign.id))
     marked = db.session.execute(
-        sa.update(Ticket).where(Ticket.token_hash == token_hash, Ticket.batch_id.in_(batches),
-                                Ticket.spent | Ticket.voided)
+        sa.update(Ticket).where(of_campaign, Ticket.spent | Ticket.voided,
+                                sa.not_(Ticket.paper_void))
         .values(paper_void=True).execution_options(synchronize_session=False))
-    return marked.rowcount == 1
+    if marked.rowcount == 1:
+        return Void.RECORDED
+    already = db.session.scalar(sa.select(sa.func.count(Ticket.id)).where(
+        of_campaign, Ticket.paper_void))
+    return Void.ALREADY if already else Void.REFUSED
 
 
 def _claimed(token_hash: str) -> TicketCheck | Refused:
@@ -299,11 +321,26 @@ _COUNTED = ("issued", "withdrawn", "phone", "paper", "keying", "not_returned", "
 
 
 @dataclass(frozen=True)
+class BoxCount:
+    """The ballots of an opened box, all groups together, each figure from its own table:
+    `held` from the used tickets (one ballot for each subject a ticket covers), `opened` the
+    ballots written at the opening, `valid` and `void` their receipts (the void rule
+    decided at the opening). The two identities the sheet prints: held = opened =
+    valid + void."""
+
+    held: int
+    opened: int
+    valid: int
+    void: int
+
+
+@dataclass(frozen=True)
 class Tally:
     groups: list[ModeCount]
     rechecked: int  # paper ballots keyed a third time
     recheck_agreed: int  # of which the third keying agreed with the first two
     recheck_waiting: int  # drawn, not yet keyed a third time
+    box: BoxCount | None = None  # once the box is open
 
     @property
     def total(self) -> ModeCount:
@@ -346,4 +383,19 @@ def tally(campaign: Campaign) -> Tally:
         rechecked=agreed + rechecks.get(Recheck.DIFFERED, 0),
         recheck_agreed=agreed,
         recheck_waiting=rechecks.get(Recheck.DRAWN, 0) if open_ else 0,
+        box=_box_count(campaign) if campaign.status is CampaignStatus.CLOSED else None,
     )
+
+
+def _box_count(campaign: Campaign) -> BoxCount:
+    held = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Ticket)
+        .join(TicketBatch, TicketBatch.id == Ticket.batch_id)
+        .join(batch_subjects, batch_subjects.c.batch_id == Ticket.batch_id)
+        .where(TicketBatch.campaign_id == campaign.id, Ticket.spent))
+    opened = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Ballot).where(Ballot.campaign_id == campaign.id))
+    receipts = dict(db.session.execute(
+        sa.select(Receipt.void, sa.func.count()).where(Receipt.campaign_id == campaign.id)
+        .group_by(Receipt.void)).all())
+    return BoxCount(held or 0, opened or 0, receipts.get(False, 0), receipts.get(True, 0))

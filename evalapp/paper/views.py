@@ -32,6 +32,7 @@ from evalapp.paper.operations import (
     Pending,
     Refused,
     Stage,
+    Void,
     decide,
     key_ballot,
     pending,
@@ -296,14 +297,19 @@ def void(campaign_id: int) -> Response:
         return redirect(url_for("paper.index", campaign_id=campaign.id), code=303)
     token = normalize(_code_in(request.form.get("code", "")[:300]))
     start_writing(db.session)
-    if token and record_void(campaign, hash_token(token)):
+    outcome = record_void(campaign, hash_token(token)) if token else Void.REFUSED
+    if outcome is Void.RECORDED:
         record("paper.void", user=current_user, campaign=campaign)
         db.session.commit()
         flash(str(_l("Recorded as a void paper ballot; it is counted on the tally and never "
                      "stored.")), "success")
     else:
         db.session.rollback()
-        flash(str(_l("Nothing recorded: this code is not of a used or withdrawn ticket.")),
+        flash(str(_l("Nothing recorded: a void paper ballot of this ticket is already counted "
+                     "on the tally, which counts one for each ticket. Keep this paper with "
+                     "the void ones and note it on the tally sheet.")
+                  if outcome is Void.ALREADY else
+                  _l("Nothing recorded: this code is not of a used or withdrawn ticket.")),
               "error")
     return redirect(url_for("paper.index", campaign_id=campaign.id), code=303)
 
