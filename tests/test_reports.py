@@ -1,0 +1,73 @@
+"""The debriefing report as raters read it: paragraphs however the browser or the paste broke
+the lines, and a Word report shown as a page rather than a download."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from evalapp.ballotbox.operations import open_campaign
+from evalapp.campaigns.models import Campaign
+from evalapp.extensions import db
+from evalapp.tickets.operations import issue_tickets
+from tests.support.factories import groups_of, make_campaign, make_user, make_world
+from tests.support.organiser import post_subject
+from tests.support.rater import enter
+from tests.support.web import login
+
+REPORT_BLOCK = re.compile(r'<div class="report-text">(.*?)</div>\s*</details>', re.DOTALL)
+
+
+@pytest.fixture
+def draft(app):
+    """A draft campaign with one subject, and its organiser."""
+    with app.app_context():
+        world = make_world()
+        make_user("organiser", world.customs)
+        campaign = make_campaign(world.customs, "2026年度测评")
+        db.session.commit()
+        return campaign.id, campaign.subjects[0].id
+
+
+def open_with_a_ticket(app, campaign_id: int) -> str:
+    """Issue one ticket for the campaign's subject and open the campaign; the ticket."""
+    with app.app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        _, tokens = issue_tickets(campaign, groups_of(campaign)[0], campaign.subjects, 1)
+        open_campaign(campaign)
+        db.session.commit()
+        return tokens[0]
+
+
+def shown_report(app, campaign_id: int) -> str:
+    """The report block of the rater's ballot page."""
+    page = enter(app.test_client(), open_with_a_ticket(app, campaign_id)).get_data(as_text=True)
+    return REPORT_BLOCK.search(page).group(1)
+
+
+@pytest.mark.parametrize("break_", ["\r\n", "\r", "\u2028", "\u2029", "\x85", "\n"])
+def test_a_report_typed_in_the_subject_form_reaches_raters_in_its_paragraphs(
+        app, client, draft, break_):
+    campaign_id, subject_id = draft
+    login(client)
+    report = break_.join(["　　一、理论学习情况。", "", "　　二、存在的问题。",
+                          "　　三、整改措施。", "　", "　　四、下一步打算。"])
+    response = post_subject(client, campaign_id, subject_id, report_text=report)
+    assert response.status_code == 303, response.get_data(as_text=True)[-500:]
+    with app.app_context():
+        stored = db.session.get(Campaign, campaign_id).subjects[0].report_text
+    assert "\r" not in stored and stored.count("\n") == 5
+    shown = re.findall(r"<p>(.*?)</p>", shown_report(app, campaign_id))
+    assert shown == ["　　一、理论学习情况。", "　　二、存在的问题。", "　　三、整改措施。",
+                     "　　四、下一步打算。"]
+
+
+def test_a_report_stored_with_cr_lf_before_the_fix_is_shown_in_paragraphs(app, draft):
+    campaign_id, _ = draft
+    with app.app_context():
+        subject = db.session.get(Campaign, campaign_id).subjects[0]
+        subject.report_text = "第一段\r\n\r\n第二段\r\n第三段"
+        db.session.commit()
+    assert re.findall(r"<p>(.*?)</p>", shown_report(app, campaign_id)) == [
+        "第一段", "第二段", "第三段"]
