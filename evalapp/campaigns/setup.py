@@ -7,6 +7,7 @@ import itertools
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
@@ -324,9 +325,7 @@ def _save_subject(
             attach_report(subject, report.filename, report.read())
         except ReportRejected as error:
             db.session.rollback()
-            form.report_file.errors.append(
-                _("The file is not a PDF or Word document.") if str(error) == "type"
-                else _("The file is larger than 10 MB."))
+            form.report_file.errors.append(str(REPORT_REFUSALS[str(error)]))
             return None
     record("subject.save", user=current_user, campaign=campaign, subject=subject.id,
            person=subject.person_name, problems=len(problems),
@@ -336,6 +335,14 @@ def _save_subject(
     if left_out:
         flash(hidden_left_out(left_out))
     return subject
+
+
+REPORT_REFUSALS = {
+    "type": _l("The file is not a PDF or Word document."),
+    "size": _l("The file is larger than 10 MB."),
+    "unreadable": _l("The Word document could not be read: save it again in Word as .docx, "
+                     "or upload a PDF."),
+}
 
 
 def _report_text(typed: str | None) -> str:
