@@ -13,6 +13,7 @@ from evalapp.campaigns.models import Campaign, Subject
 from evalapp.extensions import db
 from evalapp.paths import PACKAGE_DIR
 from evalapp.sampling.operations import DrawRequest, prepare_draw
+from tests.support.ballots import closed_campaign
 from tests.support.draws import campaign_with_roster
 from tests.support.factories import PASSWORD
 from tests.support.rater import make_tickets
@@ -121,3 +122,36 @@ def test_every_button_in_the_templates_has_a_style():
                 for button in re.findall(r"<button\b[^>]*>", path.read_text(encoding="utf-8"))
                 if "class=" not in button]
     assert unstyled == []
+
+
+LAST_LINE = """e => { const text = e.textContent.trim(); const node = document.createRange();
+  const lines = []; let top = null;
+  const walker = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    for (let i = 0; i < n.length; i++) {
+      node.setStart(n, i); node.setEnd(n, i + 1);
+      const r = node.getBoundingClientRect(); if (!r.width) continue;
+      if (top === null || r.top > top + 4) { lines.push(""); top = r.top; }
+      lines[lines.length - 1] += n.data[i];
+    } }
+  return lines[lines.length - 1].trim(); }"""
+
+
+def test_no_line_of_the_results_counts_holds_only_a_full_stop_and_a_word(app, browser,
+                                                                           live_server):
+    """The subject's counts ("发放测评票 … 去掉最高/最低分 0 张。") at every phone width from
+    320 to 430 px: its last line holds more than "张。"."""
+    campaign_id = closed_campaign(app, ["意见"] * 5)
+    context, page = logged_in(browser, live_server, PHONE, "leader")
+    with app.app_context():
+        subject = db.session.get(Campaign, campaign_id).subjects[0].id
+    page.goto(f"{live_server}/campaigns/{campaign_id}/results/{subject}")
+    counts = page.locator("li", has_text="发放测评票").first
+    short = []
+    for width in range(320, 431, 5):
+        page.set_viewport_size({"width": width, "height": 740})
+        last = counts.evaluate(LAST_LINE)
+        if len(last.rstrip("。")) < 3:
+            short.append((width, last))
+    assert short == []
+    context.close()
