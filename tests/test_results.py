@@ -17,6 +17,8 @@ from evalapp.roster.models import RosterEntry
 from evalapp.tickets.operations import issue_tickets
 from tests.support.ballots import cast
 from tests.support.factories import groups_of, make_campaign, make_user, make_world
+from tests.support.organiser import download
+from tests.support.pdf import pdf_pages
 from tests.support.web import login
 
 
@@ -89,6 +91,8 @@ def test_results_are_sealed_until_closed_then_shown_to_leaders(app, client, know
     assert "发放测评票 12 张，收回 11 张，有效 10 张，废票（空题过多）1 张" in detail
     assert "所显示各类别的得分比较（Mann-Whitney U 检验）" in detail
     assert "满意率比较" not in detail and detail.count("很可能不是偶然") == 1  # the scores'
+    report = pdf_pages(download(client, f"/campaigns/{known}/results/export.pdf").data)
+    assert "满意率比较" not in "".join(report) and "所显示各类别的得分比较" in "".join(report)
 
 
 def test_the_satisfaction_test_is_on_the_rates_the_groups_show(app, client):
