@@ -148,7 +148,8 @@ def subject_figures(
     Formulas: DOMAIN.md's scoring; the design-weighted score is `stratified_mean` over the
     cells (populations from `cells`), the policy-weighted score the cells' means weighted by
     their `weight`; the tests between reported cells are `compare_groups` (ballot scores) and
-    `chi_square_levels` (satisfaction answers), with the cells in the order given."""
+    `chi_square_levels` on `satisfied_or_not` (the satisfaction rates shown), with the cells
+    in the order given."""
     counted = status == BallotStatus.COUNTED
     shown = figures and bool(counted.any())
     table = np.asarray(rules.points, dtype=float)
@@ -181,6 +182,15 @@ def subject_figures(
         comparison=comparison, satisfaction_test=satisfaction_test)
 
 
+def satisfied_or_not(answers: np.ndarray) -> np.ndarray:
+    """(satisfied or fairly satisfied, dissatisfied) among satisfaction `answers` (0 满意,
+    1 基本满意, 2 不满意, -1 blank): the two sides of the satisfaction rate, which is what a
+    test between groups or rounds must compare. A test on the three answers would find groups
+    that all show 100% "very likely different" when one said 满意 and another 基本满意."""
+    satisfied, fairly, dissatisfied = np.bincount(answers[answers >= 0], minlength=3)
+    return np.array([satisfied + fairly, dissatisfied])
+
+
 def ranks(scores: Sequence[float | None]) -> list[int | None]:
     """Each subject's rank by score, highest first (ties in the order given); None without a
     score."""
@@ -205,7 +215,8 @@ def campaign_alpha(common_levels: np.ndarray, points: Sequence[float]) -> float 
 
 def _between_cells(scores: np.ndarray, satisfaction: np.ndarray, cell: np.ndarray,
                    reported: Sequence[bool]) -> tuple[GroupComparison | None, LevelTest | None]:
-    """Scores (rank test) and satisfaction answers (chi-square) between the reported cells;
+    """Scores (rank test) and satisfaction rates (chi-square on satisfied or fairly satisfied
+    against dissatisfied: the rate each cell shows) between the reported cells;
     nothing when fewer than two are, or when a test has nothing to work on. The ballots are
     put in cell order first, so that the rank-biserial r's sign (which follows the order in
     which groups appear) is the same whatever order the ballots were stored in."""
@@ -218,8 +229,7 @@ def _between_cells(scores: np.ndarray, satisfaction: np.ndarray, cell: np.ndarra
         comparison = compare_groups(scores[keep], cell[keep].tolist())
     except ValueError:
         comparison = None
-    table = [np.bincount(answers[answers >= 0], minlength=3)
-             for answers in (satisfaction[cell == p] for p in comparable)]
+    table = [satisfied_or_not(satisfaction[cell == p]) for p in comparable]
     try:
         return comparison, chi_square_levels(table)
     except ValueError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import flask
 from flask import Flask
 from werkzeug.routing import IntegerConverter, ValidationError
 
@@ -14,6 +15,7 @@ from evalapp.database import MAX_ROW_ID, configure_sqlite
 from evalapp.extensions import babel, csrf, db, limiter, login_manager, migrate
 from evalapp.paths import STATIC_DIR
 from evalapp.schema import ensure_schema_current
+from evalapp.text import line_breaks, paragraphs
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -23,6 +25,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         instance_path=instance_path(config),
         instance_relative_config=True,
     )
+    app.request_class = Request
+    app.jinja_env.filters["paragraphs"] = paragraphs
     configure(app, config)
     # Every <int:…> in an address is a row id: beyond PostgreSQL's integer (and far beyond
     # SQLite's) it names nothing, and is not found rather than an error of the database.
@@ -35,6 +39,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["SCHEMA_CHECK"]:
         ensure_schema_current(app)
     return app
+
+
+class Request(flask.Request):
+    """A request whose form values have each line break as one LF (`evalapp.text.line_breaks`),
+    whatever the browser or the paste sent: every multi-line field (a report, a problem list,
+    an opinion, a reason, a keyed paper opinion) is read alike, before any form, length check
+    or view sees it. Uploaded files are left as they are."""
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        # Werkzeug keeps the parsed form in the instance's dict (see its _load_form_data).
+        self.__dict__["form"] = self.parameter_storage_class(
+            [(name, line_breaks(value)) for name, value in self.form.items(multi=True)])
 
 
 class RowId(IntegerConverter):

@@ -88,8 +88,8 @@ def demo_command() -> None:
     if real:
         raise click.ClickException(
             f"此数据库已有 {real} 个正式测评活动，不能放入演示数据 / this database holds {real} "
-            "real campaigns: the demo goes only into a database without any (set "
-            "EVALAPP_DATABASE_URL to another one)")
+            f"real campaign{'s' if real != 1 else ''}: the demo goes only into a database "
+            "without any (set EVALAPP_DATABASE_URL to another one)")
     result = build_demo()
     db.session.commit()
     address = base_url(app, port)

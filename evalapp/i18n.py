@@ -6,6 +6,7 @@ between the two, and Chinese is the answer when it expresses none.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +26,8 @@ LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}
 DEFAULT_LOCALE = "zh_Hans_CN"
 # Accept-Language uses tags (zh-CN, zh-Hans, en-GB); each maps to one of ours.
 _TAG_TO_LOCALE = {"zh": "zh_Hans_CN", "en": "en"}
+# Characters that never belong in a redirect target (see safe_next).
+_NOT_IN_A_PATH = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 bp = Blueprint("i18n", __name__)
 
@@ -74,13 +77,20 @@ def _dateformat(value: date | datetime | None) -> str:
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site: an absolute or scheme-relative URL would be an open redirect."""
-    if not target:
+    """Where to go after a form that came from another page: only a path on this site, else
+    home ("/"). An absolute or scheme-relative URL would be an open redirect; so would a
+    backslash (browsers read "/\\evil" as "//evil") or a tab, CR or LF (browsers drop them
+    from a URL, so "/\\t/evil" is "//evil"); and a CR or LF in a Location header is refused
+    by the server, a 500 rather than a redirect. Any control or separator character (Unicode
+    categories Cc, Cf, Zl, Zp) and any space therefore send the reader home."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    if "\\" in target or any(
+            character.isspace() or unicodedata.category(character) in _NOT_IN_A_PATH
+            for character in target):
         return "/"
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return "/"
-    return target
+    return "/" if parts.scheme or parts.netloc else target
 
 
 @bp.post("/language")

@@ -51,12 +51,13 @@ class Document(FPDF):
         return super().normalize_text(stand_ins(text, self._covered()))
 
     def multi_cell(self, w: float, h: float | None = None, text: str = "", *args: Any,
-                   **kwargs: Any) -> Any:
+                   title: bool = False, **kwargs: Any) -> Any:
         """Text broken at any character (wrapmode CHAR, for Chinese) is broken here by the
-        Chinese rules first (`break_lines`); fpdf2 alone would start a line with "，"."""
+        Chinese rules first (`break_lines`; a `title` by `balanced`); fpdf2 alone would start
+        a line with "，"."""
         if text and str(kwargs.get("wrapmode", "")).upper().endswith("CHAR"):
             room = (w or self.w - self.r_margin - self.x) - 2 * self.c_margin
-            text = break_lines(text, room, self._char_width)
+            text = (balanced if title else break_lines)(text, room, self._char_width)
         return super().multi_cell(w, h, text, *args, **kwargs)
 
     def _char_width(self, char: str) -> float:
@@ -100,7 +101,55 @@ def break_lines(text: str, room: float, width: Callable[[str], float]) -> str:
             else:
                 filled += width(char)
         lines.append(paragraph[start:])
+        _no_orphan(lines)
     return "\n".join(lines)
+
+
+def _no_orphan(lines: list[str]) -> None:
+    """A paragraph's last line of a single character and its punctuation ("张。") takes the
+    character before it too, where the rules allow a break there: a word does not stand
+    alone on the last line."""
+    if len(lines) < 2 or len(lines[-1].rstrip("".join(NO_LINE_START))) > 1:
+        return
+    before, last = lines[-2], lines[-1]
+    for take in (1, 2):
+        if len(before) - take < 2:
+            return
+        joined = before + last
+        if _may_break(joined, len(before) - take) and before[-take] != " ":
+            lines[-2:] = [before[:-take], before[-take:] + last]
+            return
+
+
+def balanced(text: str, room: float, width: Callable[[str], float]) -> str:
+    """A title (one line of text) on as few lines as `break_lines` needs, but broken where a
+    reader would break it: on two lines, after a space or a punctuation mark, or where Chinese
+    meets a Latin word or a number ("宁波海关 | 2026年度测评"), else where the two lines are
+    most nearly equal, never inside a Latin word or number; never "测评" split into "测 | 评"
+    at the end of a full line with the rest below. Three lines or more are `break_lines`'."""
+    greedy = break_lines(text, room, width)
+    if "\n" in text or greedy.count("\n") != 1:
+        return greedy
+    widths = [width(char) for char in text]
+    total = sum(widths)
+    best: tuple[tuple[bool, float], int] | None = None
+    left = 0.0
+    for index in range(1, len(text)):
+        left += widths[index - 1]
+        if left > room + 1e-6:
+            break
+        if total - left > room + 1e-6 or not _may_break(text, index):
+            continue
+        before, after = text[index - 1], text[index]
+        natural = (before == " " or after == " " or unicodedata.category(before)[0] == "P"
+                   or (not before.isascii() and after.isascii() and after.isalnum()))
+        score = (not natural, abs(total - 2 * left))
+        if best is None or score < best[0]:
+            best = (score, index)
+    if best is None:
+        return greedy
+    cut = best[1]
+    return text[:cut].rstrip(" ") + "\n" + text[cut:].lstrip(" ")
 
 
 def _may_break(chars: Sequence[str], index: int) -> bool:

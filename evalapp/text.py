@@ -6,10 +6,17 @@ zero-width spaces; Excel headers are padded with U+3000 to line up two-character
 (姓　名). NFKC (Unicode's compatibility normalisation, UAX #15) turns full-width forms into
 their ASCII letters, digits and punctuation; every dash (Unicode's Pd category and the minus
 sign) counts as "-"; and for keywords every kind of space is ignored.
+
+Line breaks come in many spellings: browsers send a textarea's as CR LF (HTML's form
+submission rules), old Mac files a lone CR, Word a vertical tab or form feed, and web pages
+and PDFs U+2028, U+2029 or NEL (U+0085). Every text a person sends is read with each of them as
+one LF (`line_breaks`, applied to every form value by `evalapp.app.Request`), and text stored
+before that is split into paragraphs by the same rule when shown (`paragraphs`).
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Every dash punctuation character of Unicode (category Pd: ‐ ‑ ‒ – — ― ⸺ 〜 ﹣ － …), the minus
@@ -22,6 +29,8 @@ _TO_HYPHEN = str.maketrans(dict.fromkeys(DASHES, "-"))
 # Invisible characters pasted from web pages and Word: zero-width spaces and joiners, the byte
 # order mark, the word joiner and the soft hyphen.
 _INVISIBLE = str.maketrans(dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+# Every line break str.splitlines() knows, CR LF first so that it counts once.
+_LINE_BREAK = re.compile("\r\n|[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 def folded(text: str) -> str:
@@ -43,3 +52,19 @@ def squeezed(text: str) -> str:
     "Staff  No" and "staff no" are 姓名, staffno and staffno)."""
     return compact(text).casefold()
 
+
+
+def line_breaks(text: str) -> str:
+    """`text` with every kind of line break (CR LF, CR, VT, FF, NEL, U+2028, U+2029, …) as one
+    LF, and nothing else changed: what a textarea's counter and `maxlength` count, and what
+    splitting into lines and paragraphs expects."""
+    return _LINE_BREAK.sub("\n", text)
+
+
+def paragraphs(text: str) -> list[str]:
+    """A report's paragraphs as people write them: each line is one (a report pasted from
+    Word has one line break between paragraphs, one typed in a textarea often a blank line),
+    blank lines and trailing spaces are dropped, and a first-line indent of full-width spaces
+    (首行缩进) is kept. Any kind of line break counts (`line_breaks`), for text stored before
+    breaks were unified on input."""
+    return [line.rstrip() for line in line_breaks(text).split("\n") if line.strip()]

@@ -38,13 +38,6 @@ class LevelField(RadioField):
             raise ValidationError(_l("Please choose one of the offered answers."))
 
 
-def one_character_line_breaks(text: str | None) -> str | None:
-    """Line breaks as one character each: browsers send a textarea's breaks as CR LF (HTML's
-    form submission rules) while the page's counter and `maxlength` see LF, so CR LF and a lone
-    CR become LF before the length is checked and the text stored."""
-    return text.replace("\r\n", "\n").replace("\r", "\n") if text else text
-
-
 def utf16_length(text: str) -> int:
     """A text's length as browsers count it for `maxlength` and `value.length`: in UTF-16
     code units, so an emoji counts two. The server counts the same, or a rater whose counter
@@ -133,8 +126,8 @@ def ballot_form_class(
         fields[satisfaction_field(sid)] = LevelField(
             choices=satisfactions, validators=[Optional()]
         )
+        # Its line breaks arrive as one LF each (the app's request unifies them), as the
+        # page's counter and `maxlength` count them.
         fields[comment_field(sid)] = TextAreaField(
-            filters=[one_character_line_breaks],
-            validators=[Optional(), MaxLength(comment_max)],
-        )
+            validators=[Optional(), MaxLength(comment_max)])
     return type("BallotForm", (BallotFormBase,), fields)

@@ -181,10 +181,13 @@ def test_demo_refuses_a_database_with_real_campaigns_in_one_line(app, runner):
     assert refused.exit_code == 1
     assert said(refused) == [
         "Error: 此数据库已有 1 个正式测评活动，不能放入演示数据 / this database holds 1 real "
-        "campaigns: the demo goes only into a database without any (set EVALAPP_DATABASE_URL "
+        "campaign: the demo goes only into a database without any (set EVALAPP_DATABASE_URL "
         "to another one)"]
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Campaign.id))) == 1
+        make_campaign(db.session.get(Campaign, 1).unit, "宁波海关2027年度测评")
+        db.session.commit()
+    assert "holds 2 real campaigns:" in said(runner.invoke(args=["demo"]))[0]
 
 
 def test_demo_links_and_serve_use_one_port(make_app, monkeypatch):

@@ -8,6 +8,8 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from flask import abort
+from werkzeug.exceptions import default_exceptions
 
 from evalapp.paths import PROJECT_DIR, TRANSLATIONS_DIR
 from tests.support.web import csrf_token
@@ -56,6 +58,35 @@ def test_error_pages_speak_the_readers_language(client):
     english = client.get("/no/such/page", headers={"Accept-Language": "en"})
     assert english.status_code == 404
     assert "This page does not exist" in english.get_data(as_text=True)
+
+
+# Every error status a request can meet here, with what the Chinese page says: raised by a
+# view (abort), by Werkzeug or Flask (405, 413), by the rate limiter (429) or by a crash (500).
+ERROR_PAGES_ZH = {
+    400: "无法识别此请求", 401: "请先登录", 403: "您没有打开此页面的权限", 404: "此页面不存在",
+    405: "此页面不支持该操作", 406: "无法完成此请求", 408: "请求超时", 409: "现在无法执行此操作",
+    410: "此页面已不再提供", 411: "无法完成此请求", 412: "无法完成此请求", 413: "上传的文件太大",
+    414: "网址过长", 415: "无法完成此请求", 416: "无法完成此请求", 417: "无法完成此请求",
+    418: "无法完成此请求", 422: "提交的内容无法处理", 423: "无法完成此请求",
+    428: "无法完成此请求", 429: "尝试次数过多", 431: "无法完成此请求", 451: "无法完成此请求",
+    500: "系统出现问题", 501: "系统出现问题", 502: "服务暂时不可用",
+    503: "服务暂时不可用", 504: "服务暂时不可用", 505: "系统出现问题",
+}
+
+
+def test_every_error_page_speaks_chinese(app):
+    """Each status as a view raises it (abort), read in zh-CN: the Chinese sentence, the
+    status, and none of Werkzeug's English descriptions."""
+    app.add_url_rule("/status/<int:status>", "status", lambda status: abort(status))
+    client = app.test_client()
+    for status, chinese in ERROR_PAGES_ZH.items():
+        response = client.get(f"/status/{status}", headers={"Accept-Language": "zh-CN"})
+        page = response.get_data(as_text=True)
+        assert response.status_code == status
+        assert chinese in page and f"错误代码 {status}" in page, status
+        english = default_exceptions[status].description.split(".")[0]
+        assert english not in page, status
+    assert client.post("/").headers["Allow"]  # a 405 still says what the page allows
 
 
 def source_messages() -> set[str]:

@@ -103,9 +103,14 @@ def test_weakest_items_of_a_closed_campaign_go_into_the_ledger_once(app, client,
     with app.app_context():
         subject = db.session.get(Campaign, rounds[1]).subjects[0].id
     path = f"/campaigns/{rounds[1]}/rectification/{subject}/from-results"
-    for _ in range(2):
+    said = []
+    for _ in range(2):  # the second time adds nothing, and says so
         assert client.post(path, data={"csrf_token": csrf_token(client, "/")}
                            ).status_code == 303
+        said.append(client.get(f"/campaigns/{rounds[1]}/rectification/").get_data(
+            as_text=True))
+    assert "已将 4 个得分最弱的题目添加为问题。" in said[0]
+    assert "未添加任何问题：得分最弱的题目已在整改清单中。" in said[1] and "已将 0" not in said[1]
     with app.app_context():
         problems = list(db.session.scalars(sa.select(RectificationProblem).where(
             RectificationProblem.subject_id == subject)))

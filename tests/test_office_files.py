@@ -26,6 +26,7 @@ from evalapp.tabular import read_rows, shown_number
 from evalapp.tickets.tokens import grouped, normalize
 from evalapp.units.models import OrgUnit, UnitKind
 from tests.support.factories import make_campaign, make_user, make_world
+from tests.support.organiser import post_subject
 from tests.support.rater import make_tickets
 from tests.support.roster import csv_bytes, map_columns, roster, upload
 from tests.support.spreadsheets import workbook_bytes
@@ -204,16 +205,9 @@ def test_a_ledger_with_merged_problems_and_a_hidden_row(app, client, campaign_id
 
 def subject_post(client, campaign_id: int, subject_id: int, filename: str, content: bytes,
                  **extra):
-    path = f"/campaigns/{campaign_id}/subjects/{subject_id}"
-    page = client.get(path).get_data(as_text=True)
-    data = dict(re.findall(r'name="([^"]+)"[^>]*value="([^"]*)"', page))
-    data.pop("problems_hidden")  # a checkbox, not ticked
-    data.update({"csrf_token": csrf_token(client, path), "person_name": "述职人1",
-                 "report_text": "述职报告正文", "problems": "",
-                 "problems_file": (io.BytesIO(content), filename),
-                 "items-0-text_zh": "个性化内容1", "items-0-problem": "2", **extra})
-    data["unit"] = re.search(r'<option selected value="(\d+)"', page).group(1)
-    return client.post(path, data=data, content_type="multipart/form-data")
+    return post_subject(client, campaign_id, subject_id,
+                        problems_file=(io.BytesIO(content), filename),
+                        **{"items-0-text_zh": "个性化内容1", "items-0-problem": "2", **extra})
 
 
 def subject_problems(app, subject_id: int) -> tuple[list[str], str | None]:

@@ -7,7 +7,7 @@ import pypdfium2 as pdfium
 import pytest
 
 from evalapp.extensions import db
-from evalapp.pdf import stand_ins
+from evalapp.pdf import new_pdf, stand_ins
 from evalapp.tickets.sheets import TicketFace, ticket_sheet_pdf
 from evalapp.tickets.tokens import new_token
 from tests.support.ballots import closed_campaign
@@ -119,3 +119,46 @@ def test_a_long_subjects_line_is_shortened_to_the_first_subjects_and_a_count(app
     assert CASE_TITLE in text
     data, _urls = sheet(app, "测评", "机关党员", subjects[:2], count=1)  # room for both
     assert "、".join(subjects[:2]) in pdf_text(data).replace("\r", "").replace("\n", "")
+
+
+SLIP_TITLE = "中华人民共和国宁波海关2026年度机关党委书记抓党建述职评议考核测评"
+
+
+def test_a_title_on_a_ticket_slip_breaks_where_a_reader_would(app):
+    """Filled line by line, the slip's title broke "述职 | 评议考核测评"; as a title it breaks
+    where the Chinese name meets the year, on two lines of nearly equal length."""
+    token = new_token()
+    faces = [TicketFace(SLIP_TITLE, "机关党员", ("宁波海关 · 王明",), token,
+                        f"{ADDRESS}/t/{token}")]
+    with app.test_request_context():
+        text = pdf_text(ticket_sheet_pdf(faces, ADDRESS))
+    lines = text.replace("\r\n", "\n").split("\n")
+    assert lines[:2] == ["中华人民共和国宁波海关", "2026年度机关党委书记抓党建述职评议考核测评"]
+
+
+def test_the_report_covers_title_breaks_into_lines_of_nearly_equal_length(app):
+    """Line by line, the cover's title filled 30 characters and left 14; as a title, where
+    no natural break fits (the name before the year is too long), the lines are balanced."""
+    title = "海关总署机关党委2026年度直属海关党委书记抓基层党建工作述职评议考核民主测评结果报告"
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        pdf = new_pdf(title)
+        pdf.add_page()
+        pdf.set_font("sans", size=18)
+        lines = pdf.multi_cell(0, 10, title, wrapmode="CHAR", title=True, dry_run=True,
+                               output="LINES")
+    assert lines == ["海关总署机关党委2026年度直属海关党委书记",
+                     "抓基层党建工作述职评议考核民主测评结果报告"]
+
+
+def test_no_paragraph_ends_on_a_line_of_one_character_and_its_full_stop(app):
+    with app.test_request_context():
+        pdf = new_pdf("t")
+        pdf.add_page()
+        pdf.set_font("sans", size=10)
+        width = pdf.get_string_width("测" * 20)
+        for text in ("本次测评共发放测评票四十张，实际回收三十八张。",
+                     "一二三四五六七八九十一二三四五六七八九十张。"):
+            lines = pdf.multi_cell(width + 2 * pdf.c_margin, 5, text, wrapmode="CHAR",
+                                   dry_run=True, output="LINES")
+            assert len(lines) == 2 and len(lines[-1].rstrip("。")) >= 2, lines
+            assert "".join(lines) == text

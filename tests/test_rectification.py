@@ -142,9 +142,14 @@ def test_problems_come_from_the_published_list_once(app, organiser, setup):
                             for n, text in enumerate(["落实“三会一课”不经常", "经费保障不足"],
                                                      start=1)])
         db.session.commit()
-    for _ in range(2):  # the second time adds nothing
-        assert post(organiser, ledger_url(setup, f"/{setup.subject}/from-problem-list")
-                    ).status_code == 303
+    path = ledger_url(setup, f"/{setup.subject}/from-problem-list")
+    said = []
+    for _ in range(2):  # the second time adds nothing, and says so
+        assert post(organiser, path).status_code == 303
+        said.append(organiser.get(ledger_url(setup, "/")).get_data(as_text=True))
+    assert "已从公布的问题清单添加 2 个问题" in said[0]
+    assert "未添加任何问题：公布的问题清单已全部在整改清单中。" in said[1]
+    assert "添加 0 个" not in said[1] and "0 个问题" not in said[1]
     with app.app_context():
         texts = list(db.session.scalars(sa.select(RectificationProblem.text)
                                          .order_by(RectificationProblem.id)))

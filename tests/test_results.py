@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from analysis import compare_groups
@@ -15,6 +17,8 @@ from evalapp.roster.models import RosterEntry
 from evalapp.tickets.operations import issue_tickets
 from tests.support.ballots import cast
 from tests.support.factories import groups_of, make_campaign, make_user, make_world
+from tests.support.organiser import download
+from tests.support.pdf import pdf_pages
 from tests.support.web import login
 
 
@@ -22,6 +26,11 @@ from tests.support.web import login
 def known(app):
     """One subject; group A (roster 10): 5 ballots all 好 and 满意; group B (roster 30):
     5 ballots all 较好 and 基本满意; plus one all-blank ballot in B (void)."""
+    return known_campaign(app, [Satisfaction.FAIRLY_SATISFIED] * 5)
+
+
+def known_campaign(app, b_satisfaction: list[Satisfaction]) -> int:
+    """The campaign of `known`, B's five ballots answering `b_satisfaction`."""
     with app.app_context():
         world = make_world()
         make_user("leader", world.customs, Role.LEADER)
@@ -39,8 +48,8 @@ def known(app):
             return [([level] * 28, satisfaction, "意见")] * count
 
         cast(campaign, a.id, subject, ballots(Level.EXCELLENT, Satisfaction.SATISFIED, 5))
-        cast(campaign, b.id, subject, ballots(Level.GOOD, Satisfaction.FAIRLY_SATISFIED, 5)
-             + ballots(None, None, 1))
+        cast(campaign, b.id, subject, [([Level.GOOD] * 28, answer, "意见")
+                                       for answer in b_satisfaction] + ballots(None, None, 1))
         db.session.commit()
         return campaign.id
 
@@ -59,10 +68,9 @@ def test_figures_worked_by_hand(app, known):
     assert [g.score for g in result.groups[:2]] == [100.0, 80.0]
     assert result.groups[2].counted == 0 and result.groups[2].score is None
     assert result.comparison.p_value < 0.05
-    # satisfaction: A 5 满意, B 5 基本满意 → a perfect 2 × 2 association: χ² = n = 10, V = 1
-    test = result.satisfaction_test
-    assert (test.statistic, test.dof, test.cramers_v) == (pytest.approx(10), 1, pytest.approx(1))
-    assert test.p_value == pytest.approx(0.0015654, abs=1e-6) and test.low_expected
+    # satisfaction: both groups show 100% (A 5 满意, B 5 基本满意): the rate shown is the same,
+    # so there is nothing to test (the mix of 满意 and 基本满意 is not a figure any table shows)
+    assert result.satisfaction_test is None
     assert result.items[0].mean_points == 90.0 and result.items[0].shares == (0.5, 0.5, 0, 0)
     assert len(result.opinions) == 10
 
@@ -82,7 +90,31 @@ def test_results_are_sealed_until_closed_then_shown_to_leaders(app, client, know
     detail = client.get(f"/campaigns/{known}/results/{subject}").get_data(as_text=True)
     assert "发放测评票 12 张，收回 11 张，有效 10 张，废票（空题过多）1 张" in detail
     assert "所显示各类别的得分比较（Mann-Whitney U 检验）" in detail
-    assert "所显示各类别的满意度比较（卡方检验）" in detail
+    assert "满意率比较" not in detail and detail.count("很可能不是偶然") == 1  # the scores'
+    report = pdf_pages(download(client, f"/campaigns/{known}/results/export.pdf").data)
+    assert "满意率比较" not in "".join(report) and "所显示各类别的得分比较" in "".join(report)
+
+
+def test_the_satisfaction_test_is_on_the_rates_the_groups_show(app, client):
+    """A 100% (5 of 5), B 60% (3 基本满意 of 5, 2 不满意): a 2 × 2 table of satisfied or
+    fairly satisfied against dissatisfied, [[5, 0], [3, 2]]: χ² = 10·(5·2 − 0·3)² / (5·5·8·2)
+    = 2.5, one degree of freedom."""
+    campaign_id = known_campaign(app, [Satisfaction.FAIRLY_SATISFIED] * 3
+                                 + [Satisfaction.DISSATISFIED] * 2)
+    with app.app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        close_campaign(campaign)
+        db.session.commit()
+        (result,) = campaign_results(campaign).subjects
+        subject = campaign.subjects[0].id
+    test = result.satisfaction_test
+    assert (test.statistic, test.dof) == (pytest.approx(2.5), 1)
+    assert test.p_value == pytest.approx(math.erfc(math.sqrt(2.5 / 2)))  # χ²(1) tail
+    assert [g.figures.satisfaction.rate for g in result.groups[:2]] == [1.0, 0.6]
+    login(client, "leader")
+    detail = client.get(f"/campaigns/{campaign_id}/results/{subject}").get_data(as_text=True)
+    assert ("所显示各类别的满意率比较（卡方检验：“满意或基本满意”对“不满意”）："
+            "各组评价的差异可能只是偶然（p = 0.114）") in detail
 
 
 def test_a_difference_between_groups_is_worded_through_the_catalogue(app):

@@ -217,6 +217,22 @@ def test_a_minimum_lifts_a_small_group_to_all_of_it(app, client, campaign_id):
                                                "基层群众": 1}
 
 
+def test_the_draws_parameters_read_as_a_sentence_with_chinese_punctuation(
+        app, client, auditor, campaign_id):
+    prepare(client, campaign_id, percent=40, minimum=3)
+    record, _people = last_draw(app)
+    location = f"/campaigns/{campaign_id}/draws/{record.id}"
+    assert draw_with(client, location, "3516").status_code == 303
+    for page in (text_of(client, location), text_of(client, f"{location}/notice"),
+                 text_of(auditor, f"{location}/verify")):
+        assert "抽样比例 40%，每类别至少 3 人" in page  # asked for
+        assert "测评活动编号 1，第 1 次抽样：抽样比例 40%，每类别至少 3 人" in page
+        assert ("承诺所用原文（供核验）：<code>campaign=1;draw=1;fraction=0.4;minimum=3</code>"
+                in page)
+        assert "40%, " not in page
+    assert "见证人：____" in text_of(client, f"{location}/notice")
+
+
 def test_auditors_verify_a_draw_in_plain_chinese(app, client, auditor, campaign_id):
     location = prepare_and_draw_on_the_web(client, campaign_id, total=10)
     page = text_of(auditor, f"{location}/verify")

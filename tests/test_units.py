@@ -456,3 +456,27 @@ def test_without_the_lock_two_crossing_moves_make_a_cycle(app, admin, guard_put_
     with app.app_context():
         ningbo = db.session.get(OrgUnit, ningbo_id)
         assert ningbo.parent.parent.parent.parent is ningbo  # 万州, 重庆, 北仑, 宁波
+
+
+def test_a_subject_is_offered_only_the_units_of_its_campaigns_unit(app, client):
+    """An organiser of 宁波海关 runs a campaign of 北仑海关, below it: its subjects come from
+    北仑海关 and the units below, not from the organiser's own unit, a sibling or above."""
+    with app.app_context():
+        world = make_world()
+        make_user("organiser", world.customs)
+        beilun = OrgUnit(parent=world.customs, kind=UnitKind.SUBORDINATE, name_zh="北仑海关")
+        branch = OrgUnit(parent=beilun, kind=UnitKind.BRANCH, name_zh="北仑海关第一党支部")
+        zhenhai = OrgUnit(parent=world.customs, kind=UnitKind.SUBORDINATE, name_zh="镇海海关")
+        db.session.add_all([beilun, branch, zhenhai])
+        campaign_id = make_campaign(beilun, "北仑海关测评").id
+        db.session.commit()
+        refused = [world.customs.id, world.other_customs.id, world.root.id, zhenhai.id]
+    login(client)
+    page = client.get(f"/campaigns/{campaign_id}/subjects/new").get_data(as_text=True)
+    offered = re.findall(r'<option[^>]*value="\d+"[^>]*>([^<]*)</option>', page)
+    assert [name.strip("\u3000└ ") for name in offered] == ["北仑海关", "北仑海关第一党支部"]
+    for unit in refused:
+        path = f"/campaigns/{campaign_id}/subjects/new"
+        answer = client.post(path, data={"csrf_token": csrf_token(client, path), "unit": unit,
+                                          "person_name": "王五", "problems": ""})
+        assert answer.status_code == 409

@@ -322,7 +322,9 @@ REPORT_MEDIA_TYPES = {
 
 
 class ReportFile(db.Model):
-    """A debriefing report uploaded as a file (PDF or Word), for raters to open."""
+    """A debriefing report uploaded as a file (PDF or Word), for raters to read: a PDF opens
+    in the browser, a Word report is shown as a page (`html`); organisers can download
+    either as uploaded."""
 
     __tablename__ = "report_files"
     __table_args__ = (
@@ -339,3 +341,7 @@ class ReportFile(db.Model):
     media_type: Mapped[str] = mapped_column(sa.String(100))
     size: Mapped[int]
     content: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    # A Word report's text as clean HTML (evalapp.campaigns.word), made at upload, which the
+    # ballot page shows instead of a download; None for a PDF, and for a Word report uploaded
+    # before it was kept (converted when shown).
+    html: Mapped[str | None] = mapped_column(sa.Text)

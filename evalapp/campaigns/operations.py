@@ -25,6 +25,7 @@ from evalapp.campaigns.models import (
     Section,
     Subject,
 )
+from evalapp.campaigns.word import WordUnreadable, word_html
 from evalapp.database import utcnow
 from evalapp.extensions import db
 from evalapp.units.models import OrgUnit
@@ -175,16 +176,23 @@ def report_media_type(content: bytes) -> str | None:
 
 
 def attach_report(subject: Subject, filename: str, content: bytes) -> None:
+    """Keep the uploaded report, a Word one with its text as a page (`word_html`). Raises
+    ReportRejected: "type" (neither PDF nor Word by content), "size" (over REPORT_MAX_BYTES),
+    "unreadable" (a Word file mammoth cannot read)."""
     media_type = report_media_type(content)
     if media_type is None:
         raise ReportRejected("type")
     if len(content) > REPORT_MAX_BYTES:
         raise ReportRejected("size")
     extension = REPORT_MEDIA_TYPES[media_type]
+    try:
+        html = word_html(content) if extension == "docx" else None
+    except WordUnreadable as error:
+        raise ReportRejected("unreadable") from error
     stem = filename.rsplit(".", 1)[0][:150] or "report"
     subject.report_file = ReportFile(
-        filename=f"{stem}.{extension}", media_type=media_type, size=len(content), content=content
-    )
+        filename=f"{stem}.{extension}", media_type=media_type, size=len(content),
+        content=content, html=html)
     db.session.flush()
 
 

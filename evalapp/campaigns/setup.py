@@ -3,8 +3,11 @@ subjects. Opening freezes all of it (every change here answers 409 once it is op
 
 from __future__ import annotations
 
+import itertools
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
@@ -314,7 +317,7 @@ def _save_subject(
                                         (entry.form.text_en.data or "").strip(), number))
     subject = save_subject(campaign, SubjectData(
         unit_id=form.unit.data, person_name=form.person_name.data.strip(),
-        post=(form.post.data or "").strip(), report_text=(form.report_text.data or "").strip(),
+        post=(form.post.data or "").strip(), report_text=_report_text(form.report_text.data),
         problems=tuple(problems), items=tuple(items)), existing)
     report = form.report_file.data
     if report:
@@ -322,9 +325,7 @@ def _save_subject(
             attach_report(subject, report.filename, report.read())
         except ReportRejected as error:
             db.session.rollback()
-            form.report_file.errors.append(
-                _("The file is not a PDF or Word document.") if str(error) == "type"
-                else _("The file is larger than 10 MB."))
+            form.report_file.errors.append(str(REPORT_REFUSALS[str(error)]))
             return None
     record("subject.save", user=current_user, campaign=campaign, subject=subject.id,
            person=subject.person_name, problems=len(problems),
@@ -334,6 +335,21 @@ def _save_subject(
     if left_out:
         flash(hidden_left_out(left_out))
     return subject
+
+
+REPORT_REFUSALS = {
+    "type": _l("The file is not a PDF or Word document."),
+    "size": _l("The file is larger than 10 MB."),
+    "unreadable": _l("The Word document could not be read: save it again in Word as .docx, "
+                     "or upload a PDF."),
+}
+
+
+def _report_text(typed: str | None) -> str:
+    """The report as typed, without the blank lines and spaces around it, but with its first
+    paragraph's indent (首行缩进, full-width spaces), as every other paragraph keeps its own."""
+    lines = (typed or "").rstrip().split("\n")
+    return "\n".join(itertools.dropwhile(lambda line: not line.strip(), lines))
 
 
 # Header words of a problem list's column of problems; a row naming one of them (below any

@@ -26,6 +26,7 @@ import numpy as np
 from flask_babel import gettext as _
 
 from analysis import GroupComparison, LevelTest, chi_square_levels, compare_groups
+from analysis.figures import satisfied_or_not
 from evalapp.campaigns.models import Subject
 from evalapp.results.compute import BallotStatus, CampaignResults, SubjectResults
 from evalapp.text import squeezed
@@ -140,10 +141,7 @@ def _counted(results: CampaignResults, subject_ids: list[int]) -> np.ndarray:
 
 
 def _satisfaction_counts(results: CampaignResults, subject_id: int) -> np.ndarray:
-    """(satisfied or fairly satisfied, dissatisfied): the two sides of the satisfaction rate."""
-    answers = results.ballots.satisfaction[_counted(results, [subject_id])]
-    satisfied, fairly, dissatisfied = np.bincount(answers[answers >= 0], minlength=3)
-    return np.array([satisfied + fairly, dissatisfied])
+    return satisfied_or_not(results.ballots.satisfaction[_counted(results, [subject_id])])
 
 
 def _item_points(results: CampaignResults, column: int, subject_ids: list[int]) -> np.ndarray:

@@ -43,7 +43,7 @@ from evalapp.rating.operations import TicketState, contents_of
 from evalapp.rating.questionnaire import Item, Questionnaire, SubjectView, questionnaire
 from evalapp.tickets.models import Ticket
 from evalapp.tickets.tokens import grouped, hash_token, normalize
-from forms.ballot import one_character_line_breaks, utf16_length
+from forms.ballot import utf16_length
 from forms.paper import PaperCodeForm
 
 bp = Blueprint("paper", __name__, url_prefix="/campaigns/<int:campaign_id>/paper")
@@ -264,8 +264,7 @@ def _decisions(found: Pending) -> dict[Field, Value] | None:
             return None
         if field.comment:
             if chosen == TYPED:
-                typed = (one_character_line_breaks(request.form.get(f"field-{number}-text"))
-                         or "").strip()
+                typed = (request.form.get(f"field-{number}-text") or "").strip()
                 if utf16_length(typed) > COMMENT_MAX_LENGTH:
                     return None
                 decisions[field] = typed or None

@@ -28,7 +28,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from evalapp.ballots.models import COMMENT_MAX_LENGTH
 from evalapp.campaigns.labels import level_choices, satisfaction_choices
-from evalapp.campaigns.models import Campaign, ReportFile, Section, Subject
+from evalapp.campaigns.models import REPORT_MEDIA_TYPES, Campaign, ReportFile, Section, Subject
+from evalapp.campaigns.word import WordUnreadable, word_html
 from evalapp.extensions import db
 from evalapp.tickets.models import batch_subjects
 from forms.ballot import BallotFormBase, SubjectLayout, ballot_form_class
@@ -58,7 +59,11 @@ class Unit:
 
 @dataclass(frozen=True)
 class ReportFileView:
+    """An uploaded report as raters get it: a PDF by its link, a Word report as a page
+    (`html`, clean HTML from evalapp.campaigns.word; "" when nothing could be read)."""
+
     filename: str
+    html: str | None  # None for a PDF
 
 
 @dataclass(frozen=True)
@@ -181,9 +186,11 @@ def _read(campaign_id: int) -> Questionnaire:
         .options(joinedload(Subject.unit), selectinload(Subject.problems),
                  selectinload(Subject.individual_items))
         .order_by(Subject.position)).all()
-    files = dict(db.session.execute(  # the names only, not the files
-        sa.select(ReportFile.subject_id, ReportFile.filename)
-        .where(ReportFile.subject_id.in_([s.id for s in subjects]))).all())
+    files = {row.subject_id: ReportFileView(row.filename, _page_of(row))
+             for row in db.session.execute(  # the names and pages, not the files
+                 sa.select(ReportFile.subject_id, ReportFile.filename, ReportFile.media_type,
+                           ReportFile.html)
+                 .where(ReportFile.subject_id.in_([s.id for s in subjects])))}
     return Questionnaire(
         id=campaign.id, opened_at=campaign.opened_at, title=campaign.title,
         receipts_key=campaign.receipts_key,
@@ -196,9 +203,24 @@ def _read(campaign_id: int) -> Questionnaire:
             id=subject.id, person_name=subject.person_name, post=subject.post,
             report_text=subject.report_text,
             unit=Unit(subject.unit.name_zh, subject.unit.name_en),
-            report_file=ReportFileView(files[subject.id]) if subject.id in files else None,
+            report_file=files.get(subject.id),
             problems=tuple(Problem(problem.text) for problem in subject.problems),
             individual_items=tuple(Item(item.id, item.text_zh, item.text_en)
                                    for item in subject.individual_items),
         ) for subject in subjects},
     )
+
+
+def _page_of(row: sa.Row) -> str | None:
+    """A Word report's page: kept at upload, or made now for one uploaded before pages were
+    kept (a file mammoth cannot read shows as an empty page, its link still offered)."""
+    if REPORT_MEDIA_TYPES[row.media_type] != "docx":
+        return None
+    if row.html is not None:
+        return row.html
+    content = db.session.scalar(sa.select(ReportFile.content)
+                                .where(ReportFile.subject_id == row.subject_id))
+    try:
+        return word_html(content)
+    except WordUnreadable:
+        return ""

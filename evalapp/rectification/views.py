@@ -175,7 +175,9 @@ def from_problem_list(campaign_id: int, subject_id: int) -> Response:
     record("rectification.problem.from_problem_list", user=current_user, campaign=campaign,
            subject=subject.id, added=added)
     db.session.commit()
-    flash(_("%(count)d problems added from the published problem list.", count=added))
+    flash(_("%(count)d problems added from the published problem list.", count=added) if added
+          else _("Nothing was added: every problem of the published list is already in the "
+                 "ledger."))
     return _to_subject(campaign, subject.id)
 
 
@@ -199,7 +201,11 @@ def from_results(campaign_id: int, subject_id: int) -> Response:
     record("rectification.problem.from_results", user=current_user, campaign=campaign,
            subject=subject.id, added=added)
     db.session.commit()
-    flash(_("%(count)d weakest items added as problems.", count=added))
+    if added:
+        flash(_("%(count)d weakest items added as problems.", count=added))
+    else:
+        flash(_("Nothing was added: the weakest items are already in the ledger.") if weak
+              else _("No item is flagged as weak; nothing was added."))
     return _to_subject(campaign, subject.id)
 
 

@@ -60,14 +60,17 @@ def difference_summary(test: GroupComparison | LevelTest) -> str:
 
 
 def group_difference_lines(result: SubjectResults) -> list[str]:
-    """The tests between the rater groups shown, each saying what it compared, in words."""
+    """The tests between the rater groups shown, each saying what it compared, in words: the
+    groups' scores and satisfaction rates, the figures their table shows (no test when every
+    group shows the same rate, e.g. all 100%)."""
     lines = []
     if result.comparison:
         lines.append(_("Ballot scores of the groups shown (%(test)s): %(summary)s",
                        test=TEST_NAMES[result.comparison.test],
                        summary=difference_summary(result.comparison)))
     if result.satisfaction_test:
-        lines.append(_("Satisfaction answers of the groups shown (chi-square): %(summary)s",
+        lines.append(_("Satisfaction rates of the groups shown (chi-square test of “satisfied "
+                       "or fairly satisfied” against “dissatisfied”): %(summary)s",
                        summary=difference_summary(result.satisfaction_test)))
     return lines
 

@@ -142,8 +142,9 @@ def _figure_cells(figures: Figures) -> list[str]:
 
 
 def _heading(pdf: FPDF, text: str, size: float) -> None:
+    """A heading, broken as a title is (`evalapp.pdf.balanced`)."""
     pdf.set_font("sans", size=size)
-    pdf.multi_cell(0, size * 0.55, text, align="L", wrapmode=wrap_mode(),
+    pdf.multi_cell(0, size * 0.55, text, align="L", wrapmode=wrap_mode(), title=True,
                    new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1.5)
 

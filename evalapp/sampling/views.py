@@ -8,6 +8,7 @@ import json
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_login import current_user
 from openpyxl import Workbook
@@ -63,6 +64,24 @@ bp = Blueprint("sampling", __name__, url_prefix="/campaigns/<int:campaign_id>/dr
 # Who reads a campaign's draws: the organiser, and the second accounts who acknowledge a
 # commitment and check the draw.
 READERS = (Role.ORGANISER, *sorted(ACKNOWLEDGERS))
+
+
+@bp.app_template_filter("draw_parameters")
+def draw_parameters_line(parameters: str) -> str:
+    """The committed parameters (`analysis.commitment.draw_parameters`, e.g.
+    "campaign=4;draw=1;fraction=0.4;minimum=3") as a reader says them: 测评活动编号 4，第 1 次
+    抽样：抽样比例 40%，每类别至少 3 人. The text itself is shown beside it for checking."""
+    fields = dict(part.partition("=")[::2] for part in parameters.split(";"))
+    if "fraction" in fields:
+        size = _("sampling fraction %(fraction)s",
+                 fraction=format_percent(float(fields["fraction"]), "#,##0.##%"))
+    else:
+        size = _("%(total)s people in all", total=fields.get("total", "?"))
+    line = _("campaign no. %(campaign)s, draw %(draw)s: %(size)s", size=size,
+             campaign=fields.get("campaign", "?"), draw=fields.get("draw", "?"))
+    minimum = int(fields.get("minimum") or 0)
+    return _("%(first)s, %(then)s", first=line,
+             then=_("at least %(count)d per group", count=minimum)) if minimum else line
 
 
 def _thin_reason() -> str:

@@ -289,7 +289,8 @@ def _layout(sheet: TextSetter, questionnaire: PaperQuestionnaire, paper: Paper) 
     pdf.set_font("sans", size=TITLE_SIZE)
     title_width = _header_text_width(paper)
     title = tuple(sheet.lines(title_width, _line(TITLE_SIZE), fitted(
-        sheet, title_width, (questionnaire.title,), TITLE_LINES, _line(TITLE_SIZE))))
+        sheet, title_width, (questionnaire.title,), TITLE_LINES, _line(TITLE_SIZE)),
+        title=True))
     # under the code, its quiet zone (at most 4.2 mm: a code of 25 modules) and the rule
     top = paper.margin + max(paper.qr + 4.5, len(title) * _line(TITLE_SIZE) + 2 * _line(10)) + 2
     bottom = paper.height - paper.margin - FOOTER

@@ -84,23 +84,24 @@ class TextSetter:
 
     def __init__(self, pdf: FPDF) -> None:
         self.pdf = pdf
-        self._lines: dict[tuple[str, float, float, str], list[str]] = {}
+        self._lines: dict[tuple[str, float, float, str, bool], list[str]] = {}
         # whether the current font draws a text (else cell() does, with fallbacks); its width
         # when set centred
         self._measured: dict[tuple[str, float, str, str], tuple[bool, float]] = {}
 
-    def lines(self, width: float, height: float, text: str) -> list[str]:
-        """`text` broken into lines of `width` in the current font, as multi_cell would."""
+    def lines(self, width: float, height: float, text: str, title: bool = False) -> list[str]:
+        """`text` broken into lines of `width` in the current font, as multi_cell would (a
+        `title` as `evalapp.pdf.balanced` breaks it)."""
         pdf = self.pdf
-        key = (pdf.font_family + pdf.font_style, pdf.font_size_pt, width, text)
+        key = (pdf.font_family + pdf.font_style, pdf.font_size_pt, width, text, title)
         if key not in self._lines:
             self._lines[key] = pdf.multi_cell(width, height, text, dry_run=True,
-                                              output="LINES", **CHINESE_LINES)
+                                              output="LINES", title=title, **CHINESE_LINES)
         return self._lines[key]
 
-    def write(self, width: float, height: float, text: str) -> None:
+    def write(self, width: float, height: float, text: str, title: bool = False) -> None:
         """multi_cell's output, from the lines broken once."""
-        for line in self.lines(width, height, text):
+        for line in self.lines(width, height, text, title):
             self.line(width, height, line)
 
     def line(self, width: float, height: float, text: str, align: str = "L") -> None:
@@ -178,7 +179,7 @@ def _ticket(sheet: TextSetter, face: TicketFace, address: str, left: float, top:
     pdf.set_font("sans", size=9.5)
     title_lines = min(2, int(room // TITLE_LINE))
     sheet.write(inner, TITLE_LINE, fitted(sheet, inner, (face.campaign,), title_lines,
-                                           TITLE_LINE))
+                                           TITLE_LINE), title=True)
     pdf.set_font("sans", size=8.5)
     lines = int((qr_top - quiet - pdf.get_y()) // SUBJECTS_LINE)
     sheet.write(inner, SUBJECTS_LINE, fitted(

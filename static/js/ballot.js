@@ -83,6 +83,19 @@
       : format(texts.getAttribute("data-text-over"), { count: -left });
   }
 
+  /* Each subject's band stays at the top while its questions scroll by; a question jumped to
+     ("go to the first") lands below the band, however many lines its name and post take
+     (the CSS reads --band, with a fixed fallback without this script). */
+  function measureBands() {
+    var tallest = 0;
+    Array.prototype.forEach.call(form.querySelectorAll(".subject > h2"), function (band) {
+      tallest = Math.max(tallest, band.getBoundingClientRect().height);
+    });
+    if (tallest) { form.style.setProperty("--band", Math.ceil(tallest) + "px"); }
+  }
+
+  measureBands();
+  window.addEventListener("resize", measureBands);
   restoreDraft();
   updateProgress();
   Array.prototype.forEach.call(form.querySelectorAll("textarea[data-counter]"), updateCounter);

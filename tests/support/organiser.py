@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -131,3 +132,18 @@ def issue_on_the_web(client, setup: TicketCampaign, **overrides):
             "subjects": setup.subjects[:1], "count": 3, "spares": 1, "output": "pdf"}
     data.update(overrides)
     return client.post(path, data=data)
+
+
+def post_subject(client, campaign_id: int, subject_id: int, **fields):
+    """Save a subject through its form as an organiser does (multipart, as the page sends
+    it): the form's current values, a person's name, a short report and no problems, with
+    `fields` (a file as a (stream, name) pair) on top."""
+    path = f"/campaigns/{campaign_id}/subjects/{subject_id}"
+    page = client.get(path).get_data(as_text=True)
+    data = dict(re.findall(r'name="([^"]+)"[^>]*value="([^"]*)"', page))
+    data.pop("problems_hidden")  # a checkbox, not ticked
+    data.update({"csrf_token": csrf_token(client, path), "person_name": "述职人1",
+                 "report_text": "述职报告正文", "problems": "",
+                 "unit": re.search(r'<option selected value="(\d+)"', page).group(1),
+                 **fields})
+    return client.post(path, data=data, content_type="multipart/form-data")

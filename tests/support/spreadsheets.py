@@ -31,9 +31,13 @@ def workbook_bytes(workbook: Workbook, *, dimension: str | None = None,
     return out.getvalue()
 
 
-def docx_bytes() -> bytes:
-    """The smallest file Word's format check accepts: a zip with its document part."""
+def docx_bytes(body: str = "<w:p><w:r><w:t>述职报告</w:t></w:r></w:p>") -> bytes:
+    """A Word document as small as Word's format check and mammoth accept: a zip holding its
+    document part, with `body` (WordprocessingML, prefix w) as the document's body."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("word/document.xml", "<w:document/>")
+        archive.writestr("word/document.xml", (
+            '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            f"<w:body>{body}</w:body></w:document>"))
     return buffer.getvalue()
