@@ -9,14 +9,17 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from evalapp import tabular
+from evalapp.accounts.importing import check_accounts
 from evalapp.campaigns.setup import problem_list
 from evalapp.extensions import db
 from evalapp.roster.models import RosterEntry
 from evalapp.tabular import Row, find_header, from_header, read_rows, shown_number
-from evalapp.units.imports import read_lines
+from evalapp.units.imports import plan_import, read_lines
+from evalapp.units.models import OrgUnit
+from tests.support.admins import account, make_admin_setup, unit_id
 from tests.support.draws import campaign_with_roster
 from tests.support.roster import csv_bytes, map_columns, roster, selected_columns, upload
 from tests.support.spreadsheets import workbook_bytes
@@ -174,6 +177,24 @@ def test_a_long_number_under_any_format_or_in_a_csv_is_refused(app, client, camp
     assert stored(app, campaign_id) == 0
 
 
+def test_usernames_and_unit_codes_cut_by_excel_are_refused_too(app):
+    """The staff accounts' usernames (often staff numbers) and the unit tree's codes."""
+    cut = "是被 Excel 截断为 15 位有效数字的数字"
+    with app.test_request_context():
+        make_admin_setup()
+        staff = check_accounts(account("sysadmin"), [
+            Row(1, ("用户名", "姓名", "单位", "角色")),
+            Row(2, ("1.30102E+17", "王伟", "宁波海关", "组织者")),
+            Row(3, ("li.na", "李娜", "宁波海关", "组织者"))])
+        assert [(p.row, p.reasons[0].startswith("用户名“1.30102E+17”" + cut))
+                for p in staff.problems] == [(2, True)]
+        tree = plan_import([Row(1, ("单位名称", "上级单位", "单位代码")),
+                            Row(2, ("杭州海关", "海关总署", "3.10012E+17"))],
+                           db.session.get_one(OrgUnit, unit_id("海关总署")))
+        assert [(p.row, any(reason.startswith("单位代码“3.10012E+17”" + cut)
+                            for reason in p.reasons)) for p in tree.problems] == [(2, True)]
+
+
 @pytest.mark.parametrize(("value", "number_format", "shown"), [
     (1.30102198805123e17, "General", "1.30102E+17"),
     (1.30102198805123e17, "0", "1.30102E+17"),
@@ -211,6 +232,7 @@ def test_a_roster_over_the_limit_says_its_rows_the_limit_and_what_to_do(
     for filename, content in (("r.csv", csv_bytes(rows)), ("r.xlsx", xlsx(rows))):
         refused = upload(client, campaign_id, filename, content)
         assert refused.status_code == 422
+        assert "文件最多可有 5 行。" in refused.get_data(as_text=True)  # said beforehand too
         assert ("文件有 8 行，超过可导入的上限 5 行。请删除非数据行（标题、备注、合计等），"
                 "或将测评分为若干个活动（例如按单位），各自导入名单。") in refused.get_data(
                     as_text=True)
@@ -228,3 +250,17 @@ def test_a_long_roster_with_a_problem_a_row_lists_the_first_ones(app, client, ca
 def test_read_rows_keeps_every_row_of_a_long_file():
     rows = read_rows("r.csv", case("roster_50000_people.csv"))
     assert len(rows) == 50_001 and rows[-1].number == 50_001
+
+
+def test_a_workbook_is_read_once_however_many_steps_follow(app, client, campaign_id,
+                                                           monkeypatch):
+    """Upload, mapping page, check and confirm: the later steps read the rows kept at upload
+    (a workbook of 50,000 rows takes openpyxl tens of seconds a read)."""
+    reads = []
+    monkeypatch.setattr(tabular, "load_workbook",
+                        lambda *args, **kwargs: reads.append(1) or load_workbook(*args, **kwargs))
+    rows = [["姓名", "工号", "类别"], ["王伟", "1001", "机关党员"], ["李娜", "1002", "基层群众"]]
+    uploaded = upload(client, campaign_id, "r.xlsx", xlsx(rows))
+    assert "导入 2 人" in map_columns(client, uploaded).get_data(as_text=True)
+    assert map_columns(client, uploaded, confirm=True).status_code == 303
+    assert stored(app, campaign_id) == 2 and len(reads) == 1

@@ -23,7 +23,7 @@ from evalapp.accounts.operations import Issued, NewAccount, add_account, units_i
 from evalapp.audit.operations import record
 from evalapp.auth.models import Role, User
 from evalapp.extensions import db
-from evalapp.tabular import Row, RowProblem, column_of, from_header, too_long
+from evalapp.tabular import Row, RowProblem, column_of, from_header, too_long, truncated_identifier
 from evalapp.text import squeezed
 from evalapp.units.models import OrgUnit
 from evalapp.units.operations import normal_code, subtree
@@ -148,6 +148,8 @@ def _username_problems(username: str, seen: dict[str, list[int]]) -> list[str]:
     if len(username) < MIN_USERNAME:
         return [_("no username") if not username else _(
             "the username needs at least %(count)d characters", count=MIN_USERNAME)]
+    if truncated := truncated_identifier(_("The username"), username):  # a staff number
+        return truncated
     if not re.match(USERNAME, username):
         return [_("the username %(username)s may hold only letters, digits and . _ @ -, "
                   "starting with a letter or digit", username=username)]

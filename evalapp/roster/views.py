@@ -9,7 +9,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from evalapp import uploads
+from evalapp import tabular, uploads
 from evalapp.audit.operations import record
 from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
@@ -25,7 +25,7 @@ from evalapp.roster.operations import (
     import_roster,
     roster_lock,
 )
-from evalapp.tabular import Row, column_of, from_header, read_rows
+from evalapp.tabular import Row, column_of, from_header
 from forms.roster import NO_COLUMN, RosterMappingForm, RosterUploadForm
 
 bp = Blueprint("roster", __name__, url_prefix="/campaigns/<int:campaign_id>/roster")
@@ -76,6 +76,7 @@ def _page(campaign: Campaign, form: RosterUploadForm | None,
     return render_template(
         "roster/index.html", campaign=campaign, form=form, counts=_roster_counts(campaign),
         people=list(people), total=total, page=number, pages=pages, draws=draws,
+        max_rows=tabular.MAX_ROWS,
         locked={RosterFrozen: "open", RosterLocked: "drawn"}.get(lock, ""))
 
 
@@ -127,11 +128,11 @@ def mapping(campaign_id: int) -> Response | tuple[str, int]:
     if lock is not None:
         return _page(campaign, None, lock), 409
     name = request.values.get("upload", "")
-    content = uploads.load(name)
-    if content is None:
+    rows = uploads.load_rows(name)
+    if rows is None:
         flash(_("The uploaded file has expired; please upload it again."), "error")
         return redirect(url_for("roster.index", campaign_id=campaign.id), code=303)
-    rows = _from_header(read_rows(name, content))
+    rows = _from_header(rows)
     form = _mapping_form(list(rows[0].cells))
     form.upload.data = name
     preview = None

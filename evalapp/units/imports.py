@@ -26,7 +26,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from evalapp.extensions import db
-from evalapp.tabular import Row, RowProblem, column_of, find_header, too_long
+from evalapp.tabular import (
+    Row,
+    RowProblem,
+    column_of,
+    find_header,
+    too_long,
+    truncated_identifier,
+)
 from evalapp.text import squeezed
 from evalapp.units.models import KIND_BELOW, OrgUnit, UnitKind
 from evalapp.units.operations import REASONS, normal_code, subtree
@@ -192,7 +199,8 @@ def _check_lines(planning: _Planning) -> None:
         if not line.name:
             reasons.append(_("no unit name"))
         reasons += too_long(_("The unit name"), line.name, OrgUnit.name_zh) + too_long(
-            _("The unit code"), line.code or "", OrgUnit.code)
+            _("The unit code"), line.code or "", OrgUnit.code) + truncated_identifier(
+            _("The unit code"), line.code or "")
         if line.code and len(rows_of_code[line.code]) > 1:
             reasons.append(_("unit code %(code)s is on rows %(rows)s", code=line.code,
                              rows=", ".join(map(str, rows_of_code[line.code]))))
