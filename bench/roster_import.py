@@ -162,6 +162,7 @@ def run(kind: str, count: int, file_kind: str) -> tuple[dict[str, float], float,
         _step(client, figures, "verify the draw", "GET", f"{draw}/verify", 200)
         with app.app_context():
             stored = db.session.scalar(sa.select(sa.func.count(RosterEntry.id)))
+        with app.app_context():  # after the session has given back its connection
             db.engine.dispose()
     return figures, floor, stored
 
