@@ -14,6 +14,11 @@ in Excel or WPS reads right everywhere:
   the import can list it and leave it out unless asked to include it.
 - A merged cell's value applies to every row it covers, as it looks on screen (a problem
   merged over its three measures is the problem of each).
+- A header may take several rows: a heading merged across columns above their sub-headings
+  (工作单位 over 单位 / 部门) names them both (`find_header`).
+- Excel keeps 15 significant digits: an 18-digit ID number typed as a number has lost its
+  last digits, and is read as Excel shows it (1.30102E+17) so that an import can refuse it
+  (`truncated_identifier`) rather than store invented digits.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
@@ -37,7 +43,11 @@ from openpyxl.utils.exceptions import InvalidFileException
 from evalapp.text import squeezed
 
 ENCODINGS = ("utf-8-sig", "gb18030")
-MAX_ROWS = 20_000
+# Rows a table may have: a system-wide roster (50,000 people in a large customs district) with
+# room to spare. An import replaces the whole roster, so a longer one cannot be split.
+MAX_ROWS = 100_000
+# Rows a header may take (a heading, its sub-headings, theirs).
+MAX_HEADER_ROWS = 3
 # A workbook that unpacks to more XML than any real roster or ledger needs is refused before it
 # is loaded (a compressed file can unpack to gigabytes); so is a table wider than any of ours.
 MAX_COLUMNS = 200
@@ -65,6 +75,10 @@ MESSAGES = {
     "encoding": _l("The CSV file is neither UTF-8 nor GBK text."),
     "not_excel": _l("The file is not a readable Excel (.xlsx) workbook."),
     "too_many_rows": _l("The file has too many rows."),
+    "rows_over_limit": _l(
+        "The file has %(rows)s rows; at most %(limit)s can be imported. Remove the rows that "
+        "are not data (titles, notes, totals), or divide the evaluation into several "
+        "campaigns (for example by unit), each with its own roster."),
     "too_many_columns": _l("The file has too many columns."),
 }
 
@@ -87,11 +101,19 @@ class RowProblem:
 
 
 class TableError(ValueError):
-    """The file cannot be read as a table."""
+    """The file cannot be read as a table: `str(error)` is the reason's key in MESSAGES,
+    `figures` the numbers its message names."""
+
+    def __init__(self, reason: str, **figures: int) -> None:
+        super().__init__(reason)
+        self.figures = figures
 
     def message(self) -> str:
         """Why, for the person who sent the file, in their language."""
-        return str(MESSAGES[str(self)])
+        text = str(MESSAGES[str(self)])
+        if not self.figures:
+            return text
+        return text % {key: format_number(value) for key, value in self.figures.items()}
 
 
 def read_rows(filename: str, content: bytes) -> list[Row]:
@@ -107,7 +129,7 @@ def read_rows(filename: str, content: bytes) -> list[Row]:
         raise TableError("unsupported")
     rows = [row for row in rows if any(row.cells)]
     if len(rows) > MAX_ROWS:
-        raise TableError("too_many_rows")
+        raise TableError("rows_over_limit", rows=len(rows), limit=MAX_ROWS)
     return rows
 
 
@@ -125,30 +147,98 @@ def hidden_left_out(rows: Sequence[Row]) -> str:
              rows=", ".join(str(row.number) for row in rows))
 
 
-def header_index(rows: Sequence[Sequence[str]], words: Iterable[str], minimum: int = 2,
-                 within: int = 10) -> int | None:
-    """The first row (of the first `within`) naming at least `minimum` of the expected
-    columns: office spreadsheets often carry a title and a date above their header. Words are
-    compared as people pad them: 姓　名 (with an ideographic space) is 姓名."""
+@dataclass(frozen=True)
+class Header:
+    """Where a table's header is (indexes into the rows given) and the columns it names."""
+
+    first: int  # its first row
+    below: int  # the first row below it: the first row of data
+    cells: tuple[str, ...]  # each column's name; under a merged heading, both: 工作单位/单位
+
+
+# Joins a merged heading and its sub-heading in a column's name.
+HEADING_JOINER = "/"
+
+
+def find_header(rows: Sequence[Sequence[str]], words: Iterable[str], minimum: int = 2,
+                within: int = 10) -> Header | None:
+    """The header: its first row is the first (of the first `within`) naming at least
+    `minimum` of the expected columns (office spreadsheets often carry a title and a date
+    above their header); the rows just below it that hold sub-headings belong to it too
+    (`_sub_headings`), up to MAX_HEADER_ROWS in all. Words are compared as people pad them:
+    姓　名 (with an ideographic space) is 姓名. None when no row names enough of them."""
     expected = {squeezed(word) for word in words}
     for index, row in enumerate(rows[:within]):
         if len(expected & {squeezed(cell) for cell in row}) >= minimum:
-            return index
+            paths: list[tuple[str, ...]] = [(cell,) if cell else () for cell in row]
+            bottom, below = list(row), index + 1
+            while below < min(len(rows), index + MAX_HEADER_ROWS):
+                extended = _sub_headings(paths, bottom, rows[below], expected)
+                if extended is None:
+                    break
+                (paths, bottom), below = extended, below + 1
+            return Header(index, below, tuple(HEADING_JOINER.join(path) for path in paths))
     return None
 
 
+def _sub_headings(paths: list[tuple[str, ...]], bottom: Sequence[str], row: Sequence[str],
+                  expected: set[str]) -> tuple[list[tuple[str, ...]], list[str]] | None:
+    """(the header's columns named down to `row`, its new bottom row) when `row`, just below
+    the header's `bottom` row, holds sub-headings; else None.
+
+    A heading merged across columns is written in its first column, the others blank (工作单位
+    over 单位 / 部门): it spans the blank headings to its right, up to the next heading, when
+    `row` names something under them. `row` holds sub-headings when it adds something (a
+    cell unlike the one above: a heading merged down over both rows repeats), and everything
+    it adds is a column we expect or lies under a spanning heading. A person's row never
+    does: it has a name under a heading of its own."""
+    width = max(len(paths), len(bottom), len(row))
+    paths = [*paths, *[()] * (width - len(paths))]
+    bottom = [*bottom, *[""] * (width - len(bottom))]
+    cells = [*row, *[""] * (width - len(row))]
+    spanned: set[int] = set()
+    for start in (column for column in range(width) if bottom[column]):
+        end = next((column for column in range(start + 1, width) if bottom[column]), width)
+        if any(cells[start + 1:end]):
+            paths[start + 1:end] = [paths[start]] * (end - start - 1)
+            spanned.update(range(start, end))
+    added = {column for column in range(width)
+             if cells[column] and squeezed(cells[column]) != squeezed(bottom[column])}
+    if not added or any(column not in spanned and squeezed(cells[column]) not in expected
+                        for column in added):
+        return None
+    return ([(*path, cells[column]) if column in added else path
+             for column, path in enumerate(paths)],
+            [cells[column] or bottom[column] for column in range(width)])
+
+
+def from_header(rows: Sequence[Row], words: Iterable[str], minimum: int = 2) -> list[Row]:
+    """The rows from the header on, its rows made one (`find_header`'s names, under the
+    number of its first row); all the rows, the first taken as header, when no row names
+    `minimum` of the `words`."""
+    header = find_header([row.cells for row in rows], words, minimum)
+    if header is None:
+        return list(rows)
+    return [Row(rows[header.first].number, header.cells), *rows[header.below:]]
+
+
 def column_of(header: Sequence[str], words: Iterable[str]) -> int | None:
-    """The first column whose header cell is one of `words` (compared as `header_index`
-    does), or None."""
+    """The first column whose header cell is one of `words` (compared as `find_header`
+    does), or whose name under a merged heading has one as a part (工作单位/单位 is a 单位
+    column), or None."""
     expected = {squeezed(word) for word in words}
-    return next((index for index, cell in enumerate(header) if squeezed(cell) in expected),
-                None)
+
+    def named(cell: str) -> bool:
+        return squeezed(cell) in expected or any(
+            squeezed(part) in expected for part in cell.split(HEADING_JOINER))
+
+    return next((index for index, cell in enumerate(header) if named(cell)), None)
 
 
 def too_long(what: str, value: str, column) -> list[str]:
     """The reason a cell cannot be stored in a column of limited length (a model's
     `sa.String(n)` column), or nothing: PostgreSQL refuses longer text, SQLite would keep it."""
-    limit = column.type.length
+    limit = column.expression.type.length  # through `expression`: 80 times quicker
     if limit is None or len(value) <= limit:
         return []
     return [_("%(what)s is longer than %(max)d characters (%(length)d).", what=what, max=limit,
@@ -199,7 +289,7 @@ def _read_xlsx(content: bytes) -> list[Row]:
         raise TableError("too_many_columns")
     numbers = sorted({row for row, _column in shown})
     if len(numbers) > MAX_ROWS:
-        raise TableError("too_many_rows")
+        raise TableError("rows_over_limit", rows=len(numbers), limit=MAX_ROWS)
     dimensions = sheet.row_dimensions
     return [
         Row(number, tuple(shown.get((number, column), "") for column in range(1, width + 1)),
@@ -249,7 +339,14 @@ def _cell_text(cell, epoch: datetime) -> str:
 def shown_number(value: float, number_format: str) -> str:
     """A number as a digit-placeholder format shows it (00000, 0.00, #,##0, 0%, "NB"0000:
     the positive section of ECMA-376 part 1, 18.8.31); any other format as Excel's General
-    format shows it (integers without ".0", at most 15 significant digits)."""
+    format shows it (integers without ".0", at most 15 significant digits).
+
+    Excel keeps 15 significant digits: a number of 16 digits or more before the point (an
+    18-digit ID number typed as a number) has lost its last ones whatever its format shows,
+    so it is shown as General shows it in a column, 1.30102E+17, never as digits that look
+    whole (`truncated_identifier` refuses it as an identifier)."""
+    if abs(value) >= EXCEL_WHOLE:
+        return f"{value:.6G}"
     match = _DIGITS.fullmatch(number_format.split(";")[0])
     if match is None:
         if float(value).is_integer():
@@ -268,6 +365,27 @@ def shown_number(value: float, number_format: str) -> str:
     number = whole + ("." + fraction if fraction else "")
     return ("-" if value < 0 and float(number.replace(",", "") or 0) else "") + (
         _literal(match["before"]) + number + match["percent"] + _literal(match["after"]))
+
+
+# The first number Excel cannot hold to the unit: 16 digits, beyond its 15 significant ones.
+EXCEL_WHOLE = 10**15
+# A number as Excel shows a long one, in scientific notation (1.30102E+17, 1.3E+17); also
+# what its CSV export writes.
+_SCIENTIFIC = re.compile(r"[+-]?\d+(?:\.\d*)?[eE][+-]?\d+")
+
+
+def truncated_identifier(what: str, value: str) -> list[str]:
+    """The reason an identifier cell (a staff number, an ID number, a phone) cannot be taken
+    when it holds a number as Excel shows a long one, in scientific notation: typed as a
+    number, it kept 15 significant digits and lost the others, in the workbook and in its
+    CSV export alike; else nothing. (An 18-digit number under the format 0 shows its lost
+    digits as zeros: read from a workbook it is refused too, see `shown_number`; in a CSV
+    it cannot be told from a typed one.)"""
+    if not _SCIENTIFIC.fullmatch(value.strip()):
+        return []
+    return [_("%(what)s “%(value)s” is a number Excel has cut to 15 significant digits: the "
+              "others are lost. Format the column as text in Excel, type the numbers again "
+              "and upload the file again.", what=what, value=value.strip())]
 
 
 def _literal(text: str) -> str:

@@ -1,11 +1,14 @@
-"""Files kept between the steps of a multi-step import (upload, map columns, confirm).
+"""Uploads kept between the steps of a multi-step import (upload, map columns, confirm).
 
 Kept in the instance folder under a random name that the next step's form carries; nothing
-else refers to them, and any older than a day are removed on the next upload.
+else refers to them, and any older than a day are removed on the next upload. What is kept is
+the table's rows as the upload read them, not the file: a file is read once, however many
+steps follow (a workbook of 50,000 rows takes openpyxl tens of seconds to read).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import time
@@ -38,11 +41,16 @@ def keep(filename: str, content: bytes) -> str:
     return name
 
 
-def load(name: str) -> bytes | None:
-    if not NAME.match(name or ""):
+def load_rows(name: str) -> list[Row] | None:
+    """The rows `keep_table` kept under `name`, or None when they have expired (or are not
+    rows: a file kept by an older version of the app)."""
+    if not NAME.match(name or "") or not (path := _folder() / name).exists():
         return None
-    path = _folder() / name
-    return path.read_bytes() if path.exists() else None
+    try:
+        return [Row(number, tuple(cells), hidden)
+                for number, hidden, cells in json.loads(path.read_bytes())]
+    except (ValueError, TypeError):
+        return None
 
 
 def discard(name: str) -> None:
@@ -51,16 +59,17 @@ def discard(name: str) -> None:
 
 
 def keep_table(field: FileField, header: Callable[[list[Row]], list[Row]] = list) -> str | None:
-    """The name `keep` gives the file of an upload form's `field`, when it reads as a table
-    with rows below its header (the rows from the header on, as `header` finds it); else
-    None, with the reason, in the reader's language, in the field's errors."""
-    content = field.data.read()
+    """The name under which `keep` keeps the rows of the file of an upload form's `field`
+    (for `load_rows`), when it reads as a table with rows below its header (the rows from the
+    header on, as `header` finds it); else None, with the reason, in the reader's language,
+    in the field's errors."""
     try:
-        rows = header(read_rows(field.data.filename, content))
+        rows = read_rows(field.data.filename, field.data.read())
     except TableError as error:
         field.errors.append(error.message())
         return None
-    if len(rows) < 2:
+    if len(header(rows)) < 2:
         field.errors.append(_("The file has no rows below its header."))
         return None
-    return keep(field.data.filename, content)
+    return keep(field.data.filename, json.dumps(
+        [[row.number, row.hidden, row.cells] for row in rows], ensure_ascii=False).encode())

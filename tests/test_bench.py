@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from bench import burst, harness, kill, phones
+from bench import burst, harness, kill, phones, roster_import
 from tests.support.apps import BACKENDS, POSTGRES_URL
 
 
@@ -39,3 +39,10 @@ def test_killing_the_server_mid_burst_loses_nothing(kind):
 def test_killing_the_close_leaves_the_box_sealed_or_opened_never_both(kind):
     ok, summary = kill.close_round(kind, ballots=300, rng=random.Random(5))
     assert ok, summary
+
+
+@pytest.mark.parametrize("file_kind", ["csv", "xlsx"])
+def test_the_roster_import_script_takes_a_roster_through_the_pages(kind, file_kind):
+    figures, floor, stored = roster_import.run(kind, 200, file_kind)
+    assert stored == 200 and floor > 0
+    assert {"upload", "check", "confirm (import)", "draw page (drawn)"} <= set(figures)

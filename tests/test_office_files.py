@@ -28,7 +28,7 @@ from evalapp.units.models import OrgUnit, UnitKind
 from tests.support.factories import make_campaign, make_user, make_world
 from tests.support.organiser import post_subject
 from tests.support.rater import make_tickets
-from tests.support.roster import csv_bytes, map_columns, roster, upload
+from tests.support.roster import csv_bytes, map_columns, roster, selected_columns, upload
 from tests.support.spreadsheets import workbook_bytes
 from tests.support.web import csrf_token, login
 
@@ -62,11 +62,6 @@ def groups_by_staff(app, campaign_id) -> dict[str, tuple[str, str]]:
             sa.select(RosterEntry.staff_number, RosterEntry.name, RaterGroup.name_zh)
             .join(RaterGroup, RaterGroup.id == RosterEntry.rater_group_id)
             .where(RosterEntry.campaign_id == campaign_id))}
-
-
-def selected_columns(page: str) -> dict[str, str]:
-    return dict(re.findall(r'<select[^>]*name="(\w+)".*?<option selected value="(-?\d+)"',
-                           page, re.DOTALL))
 
 
 # --- kind 1: Excel as people make it ------------------------------------------------------

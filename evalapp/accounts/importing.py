@@ -23,7 +23,7 @@ from evalapp.accounts.operations import Issued, NewAccount, add_account, units_i
 from evalapp.audit.operations import record
 from evalapp.auth.models import Role, User
 from evalapp.extensions import db
-from evalapp.tabular import Row, RowProblem, column_of, header_index, too_long
+from evalapp.tabular import Row, RowProblem, column_of, from_header, too_long, truncated_identifier
 from evalapp.text import squeezed
 from evalapp.units.models import OrgUnit
 from evalapp.units.operations import normal_code, subtree
@@ -102,11 +102,10 @@ ROLE_WORDS = {
 def check_accounts(actor: User, rows: Sequence[Row]) -> AccountsPreview:
     """Every row below the header checked. Raises MissingColumns when the header (the first
     row naming two of the columns, else the first row) lacks one."""
-    words = [word for spellings in COLUMNS.values() for word in spellings]
-    start = header_index([row.cells for row in rows], words) or 0
-    columns = _columns(rows[start].cells)
+    header, *body = from_header(rows, [word for spellings in COLUMNS.values()
+                                       for word in spellings])
+    columns = _columns(header.cells)
     units = UnitIndex.of(actor)
-    body = rows[start + 1:]
     seen: dict[str, list[int]] = {}
     for row in body:
         seen.setdefault(_cell(row, columns["username"]), []).append(row.number)
@@ -149,6 +148,8 @@ def _username_problems(username: str, seen: dict[str, list[int]]) -> list[str]:
     if len(username) < MIN_USERNAME:
         return [_("no username") if not username else _(
             "the username needs at least %(count)d characters", count=MIN_USERNAME)]
+    if truncated := truncated_identifier(_("The username"), username):  # a staff number
+        return truncated
     if not re.match(USERNAME, username):
         return [_("the username %(username)s may hold only letters, digits and . _ @ -, "
                   "starting with a letter or digit", username=username)]

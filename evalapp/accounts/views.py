@@ -41,7 +41,6 @@ from evalapp.auth.models import BUSINESS_ROLES, Role, User
 from evalapp.confirm import confirm_page, confirmed
 from evalapp.extensions import db
 from evalapp.spreadsheets import csv_text
-from evalapp.tabular import read_rows
 from evalapp.units.operations import tree_choices
 from forms.accounts import AccountForm, AccountsUploadForm, RoleForm
 
@@ -189,12 +188,12 @@ def upload() -> Response | tuple[str, int]:
 @system_admin
 def preview(upload: str) -> Response | str | tuple[str, int]:
     """The checked file; its button imports it (checked again, as it is then)."""
-    content = uploads.load(upload)
-    if content is None:
+    rows = uploads.load_rows(upload)
+    if rows is None:
         flash(_("The uploaded file has expired; please upload it again."), "error")
         return redirect(url_for("accounts.upload"), code=303)
     try:
-        checked = check_accounts(current_user, read_rows(upload, content))
+        checked = check_accounts(current_user, rows)
     except MissingColumns as error:
         flash(str(error), "error")
         return redirect(url_for("accounts.upload"), code=303)

@@ -39,7 +39,7 @@ from evalapp.tabular import (
     Row,
     TableError,
     column_of,
-    header_index,
+    find_header,
     hidden_left_out,
     read_rows,
     shown_rows,
@@ -362,9 +362,9 @@ def problem_list(rows: list[Row], include_hidden: bool) -> tuple[list[str], list
     """(problems, hidden rows left out) of an uploaded problem list: the column headed 问题
     (or a like word) below its header, or the first column of every row when no row names
     it."""
-    header = header_index([row.cells for row in rows], PROBLEM_HEADERS, minimum=1)
-    column = 0 if header is None else column_of(rows[header].cells, PROBLEM_HEADERS) or 0
-    used, left_out = shown_rows(rows[0 if header is None else header + 1:], include_hidden)
+    header = find_header([row.cells for row in rows], PROBLEM_HEADERS, minimum=1)
+    column = 0 if header is None else column_of(header.cells, PROBLEM_HEADERS) or 0
+    used, left_out = shown_rows(rows[0 if header is None else header.below:], include_hidden)
     cells = [row.cells[column].strip() for row in used if column < len(row.cells)]
     return [cell for cell in cells if cell], left_out
 

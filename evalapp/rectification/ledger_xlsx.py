@@ -27,7 +27,7 @@ from evalapp.rectification.operations import (
     save_measure,
 )
 from evalapp.spreadsheets import append_row, workbook_bytes
-from evalapp.tabular import RowProblem, header_index
+from evalapp.tabular import RowProblem, find_header
 from evalapp.text import folded, squeezed
 
 HEADER_ROW = 3
@@ -122,7 +122,7 @@ def import_ledger(campaign: Campaign, rows: Sequence[tuple[int, Sequence[str]]],
     """Replace the campaign's ledger with the table's (numbered rows, as
     `read_numbered_table` gives them). Returns the measures stored; raises LedgerImportError,
     having stored nothing, when any row has a problem."""
-    header = _find_header(rows)
+    below = _below_header(rows)
     subjects = {}
     for subject in campaign.subjects:
         subjects[squeezed(subject.label())] = subject
@@ -131,7 +131,7 @@ def import_ledger(campaign: Campaign, rows: Sequence[tuple[int, Sequence[str]]],
     reported: list[RowProblem] = []
     current: _ProblemRows | None = None
     current_cells: list[str] | None = None
-    for number, raw in rows[header + 1:]:
+    for number, raw in rows[below:]:
         cells = [*raw, *[""] * len(COLUMNS)][: len(COLUMNS)]
         reasons: list[str] = []
         # A problem's cells are merged over its measures (read on each of their rows) or left
@@ -161,12 +161,13 @@ def import_ledger(campaign: Campaign, rows: Sequence[tuple[int, Sequence[str]]],
     return sum(len(p.measures) for p in problems)
 
 
-def _find_header(rows: Sequence[tuple[int, Sequence[str]]]) -> int:
+def _below_header(rows: Sequence[tuple[int, Sequence[str]]]) -> int:
+    """The index of the first row below the header (of one row or several)."""
     names = [str(title) for title, _width in COLUMNS] + ["问题", "整改措施", "problem", "measure"]
-    found = header_index([row for _number, row in rows], names)
+    found = find_header([row for _number, row in rows], names)
     if found is None:
         raise LedgerImportError([RowProblem(1, (_("No header row with the ledger's columns."),))])
-    return found
+    return found.below
 
 
 def _problem_of(cells: list[str], subjects: dict[str, Subject],

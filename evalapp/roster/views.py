@@ -9,7 +9,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from evalapp import uploads
+from evalapp import tabular, uploads
 from evalapp.audit.operations import record
 from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
@@ -25,7 +25,7 @@ from evalapp.roster.operations import (
     import_roster,
     roster_lock,
 )
-from evalapp.tabular import Row, column_of, header_index, read_rows
+from evalapp.tabular import Row, column_of, from_header
 from forms.roster import NO_COLUMN, RosterMappingForm, RosterUploadForm
 
 bp = Blueprint("roster", __name__, url_prefix="/campaigns/<int:campaign_id>/roster")
@@ -44,6 +44,10 @@ GUESSES = {
     "office": ("机关/基层", "机关基层", "层级", "所属层级", "office"),
     "membership": ("政治面貌", "党员/群众", "membership"),
 }
+# Other identifiers a roster may have instead of a staff number: taken for it when the file
+# has no staff number column.
+OTHER_IDENTIFIERS = ("身份证号", "身份证号码", "公民身份号码", "身份证", "证件号码", "证件号",
+                     "手机号", "手机号码", "手机", "联系电话", "电话", "ID number", "phone")
 
 
 def _roster_counts(campaign: Campaign) -> list[tuple[RaterGroup, int]]:
@@ -72,6 +76,7 @@ def _page(campaign: Campaign, form: RosterUploadForm | None,
     return render_template(
         "roster/index.html", campaign=campaign, form=form, counts=_roster_counts(campaign),
         people=list(people), total=total, page=number, pages=pages, draws=draws,
+        max_rows=tabular.MAX_ROWS,
         locked={RosterFrozen: "open", RosterLocked: "drawn"}.get(lock, ""))
 
 
@@ -90,10 +95,10 @@ def index(campaign_id: int) -> Response | tuple[str, int]:
 
 
 def _from_header(rows: list[Row]) -> list[Row]:
-    """The rows from the header on: the first row naming two of the columns we look for, or
-    the first row when none does (titles above the header are skipped)."""
-    words = [word for spellings in GUESSES.values() for word in spellings]
-    return rows[header_index([row.cells for row in rows], words) or 0:]
+    """The rows from the header on, a header of several rows made one (`from_header`): the
+    first row naming two of the columns we look for, or the first row when none does (titles
+    above the header are skipped)."""
+    return from_header(rows, [word for spellings in GUESSES.values() for word in spellings])
 
 
 def _mapping_form(header: list[str]) -> RosterMappingForm:
@@ -108,6 +113,8 @@ def _mapping_form(header: list[str]) -> RosterMappingForm:
     if not form.is_submitted():
         for field_name, words in GUESSES.items():
             match = column_of(header, words)
+            if match is None and field_name == "staff_number":
+                match = column_of(header, OTHER_IDENTIFIERS)
             form[field_name].data = match if match is not None else (
                 0 if field_name in ("name", "staff_number") else NO_COLUMN)
     return form
@@ -121,11 +128,11 @@ def mapping(campaign_id: int) -> Response | tuple[str, int]:
     if lock is not None:
         return _page(campaign, None, lock), 409
     name = request.values.get("upload", "")
-    content = uploads.load(name)
-    if content is None:
+    rows = uploads.load_rows(name)
+    if rows is None:
         flash(_("The uploaded file has expired; please upload it again."), "error")
         return redirect(url_for("roster.index", campaign_id=campaign.id), code=303)
-    rows = _from_header(read_rows(name, content))
+    rows = _from_header(rows)
     form = _mapping_form(list(rows[0].cells))
     form.upload.data = name
     preview = None

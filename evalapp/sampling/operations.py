@@ -192,9 +192,13 @@ def make_draw(draw: SampleDraw, witness_typed: str, *, user: User | None) -> Sam
     draw.witness_typed, draw.witness, draw.seed = witness_typed, witness, seed
     draw.secret = secret.hex()
     draw.drawn_at, draw.drawn_by = utcnow(), user
-    draw.people = [DrawnPerson(roster_entry_id=roster.entry_ids[staff_number])
-                   for drawn in sample.values() for staff_number in drawn]
     db.session.flush()
+    # One bulk INSERT rather than an object a person (5,000 from a system-wide roster).
+    rows = [{"draw_id": draw.id, "roster_entry_id": roster.entry_ids[staff_number]}
+            for drawn in sample.values() for staff_number in drawn]
+    if rows:
+        db.session.execute(sa.insert(DrawnPerson), rows)
+    db.session.expire(draw, ["people"])
     return draw
 
 

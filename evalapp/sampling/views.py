@@ -12,6 +12,7 @@ from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_login import current_user
 from openpyxl import Workbook
+from sqlalchemy.orm import contains_eager
 from werkzeug.wrappers import Response
 
 from analysis.commitment import WitnessRefused, record_to_json
@@ -189,9 +190,12 @@ def _drawn_draw_of(campaign: Campaign, draw_id: int) -> SampleDraw:
 
 
 def _drawn(draw: SampleDraw) -> list[RosterEntry]:
+    """The people drawn, each with its rater group loaded by the same query (a lazy load a
+    person, thousands from a system-wide roster, took seconds)."""
     return list(db.session.scalars(
         sa.select(RosterEntry).join(DrawnPerson, DrawnPerson.roster_entry_id == RosterEntry.id)
         .join(RaterGroup, RaterGroup.id == RosterEntry.rater_group_id)
+        .options(contains_eager(RosterEntry.rater_group))
         .where(DrawnPerson.draw_id == draw.id)
         .order_by(RaterGroup.position, RosterEntry.unit_name, RosterEntry.staff_number)))
 

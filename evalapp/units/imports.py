@@ -26,7 +26,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from evalapp.extensions import db
-from evalapp.tabular import Row, RowProblem, column_of, header_index, too_long
+from evalapp.tabular import (
+    Row,
+    RowProblem,
+    column_of,
+    find_header,
+    too_long,
+    truncated_identifier,
+)
 from evalapp.text import squeezed
 from evalapp.units.models import KIND_BELOW, OrgUnit, UnitKind
 from evalapp.units.operations import REASONS, normal_code, subtree
@@ -144,12 +151,11 @@ class _Planning:
 def read_lines(rows: Sequence[Row]) -> tuple[list[_Line], tuple[int, ...]]:
     """The units of the table, and the hidden rows left out. Raises UnitFileRefused."""
     words = [word for spellings in GUESSES.values() for word in spellings]
-    start = header_index([row.cells for row in rows], words, minimum=1)
-    if start is None or column_of(rows[start].cells, GUESSES["name"]) is None:
+    header = find_header([row.cells for row in rows], words, minimum=1)
+    if header is None or column_of(header.cells, GUESSES["name"]) is None:
         raise UnitFileRefused("no_header")
-    header = rows[start].cells
-    columns = {key: column_of(header, spellings) for key, spellings in GUESSES.items()}
-    body = rows[start + 1:]
+    columns = {key: column_of(header.cells, spellings) for key, spellings in GUESSES.items()}
+    body = rows[header.below:]
     shown = [row for row in body if not row.hidden]
     if not shown:
         raise UnitFileRefused("empty")
@@ -193,7 +199,8 @@ def _check_lines(planning: _Planning) -> None:
         if not line.name:
             reasons.append(_("no unit name"))
         reasons += too_long(_("The unit name"), line.name, OrgUnit.name_zh) + too_long(
-            _("The unit code"), line.code or "", OrgUnit.code)
+            _("The unit code"), line.code or "", OrgUnit.code) + truncated_identifier(
+            _("The unit code"), line.code or "")
         if line.code and len(rows_of_code[line.code]) > 1:
             reasons.append(_("unit code %(code)s is on rows %(rows)s", code=line.code,
                              rows=", ".join(map(str, rows_of_code[line.code]))))

@@ -17,7 +17,6 @@ from evalapp.audit.operations import record
 from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
 from evalapp.extensions import db
-from evalapp.tabular import read_rows
 from evalapp.units.imports import UnitFileRefused, apply_plan, plan_import
 from evalapp.units.models import OrgUnit, UnitKind
 from evalapp.units.operations import (
@@ -216,14 +215,14 @@ def preview() -> Response | tuple[str, int]:
     only when no row has a problem. The plan is made again from the tree as it is then."""
     form = UnitImportForm()
     name = request.values.get("upload", "")
-    content = uploads.load(name)
-    if content is None:
+    rows = uploads.load_rows(name)
+    if rows is None:
         flash(_("The uploaded file has expired; please upload it again."), "error")
         return redirect(url_for("units.index"), code=303)
     form.upload.data = name
     reach = db.session.get(OrgUnit, current_user.unit_id)
     try:
-        plan = plan_import(read_rows(name, content), reach)
+        plan = plan_import(rows, reach)
     except UnitFileRefused as error:
         return render_template("units/import.html", form=form, plan=None,
                                refused=error.message(), kinds=KIND_LABELS), 422

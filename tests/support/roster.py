@@ -6,6 +6,8 @@ import io
 import re
 
 import sqlalchemy as sa
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from evalapp.extensions import db
 from evalapp.roster.models import RosterEntry
@@ -26,10 +28,14 @@ def csv_bytes(rows, encoding="utf-8-sig") -> bytes:
 
 
 def upload(client, campaign_id, filename, content):
+    """The roster upload form posted with the file. The body is built in memory: werkzeug's
+    test client spools a body over 500 KB (a system-wide roster) to a temporary file it never
+    closes, a ResourceWarning when it is collected, in whichever test runs then."""
     path = f"/campaigns/{campaign_id}/roster/"
-    return client.post(path, data={"csrf_token": csrf_token(client, path),
-                                   "file": (io.BytesIO(content), filename)},
-                       content_type="multipart/form-data")
+    boundary, body = encode_multipart({"csrf_token": csrf_token(client, path),
+                                       "file": FileStorage(io.BytesIO(content), filename)})
+    return client.post(path, data=body,
+                       content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def map_columns(client, response, confirm=False, **columns):
@@ -52,3 +58,9 @@ def roster(app, campaign_id):
         return sorted(db.session.execute(
             sa.select(RosterEntry.staff_number, RosterEntry.name).where(
                 RosterEntry.campaign_id == campaign_id)).all())
+
+
+def selected_columns(page: str) -> dict[str, str]:
+    """The column the mapping page selects for each field ("-1": none)."""
+    return dict(re.findall(r'<select[^>]*name="(\w+)".*?<option selected value="(-?\d+)"',
+                           page, re.DOTALL))
