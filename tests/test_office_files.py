@@ -10,7 +10,6 @@ field's vocabularies (政治面貌 per GB/T 4762, unit column names).
 from __future__ import annotations
 
 import io
-import re
 from datetime import date
 from pathlib import Path
 
