@@ -32,7 +32,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from flask_babel import format_number
+from babel.lists import format_list
+from flask_babel import format_number, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
@@ -220,6 +221,12 @@ def from_header(rows: Sequence[Row], words: Iterable[str], minimum: int = 2) -> 
     if header is None:
         return list(rows)
     return [Row(rows[header.first].number, header.cells), *rows[header.below:]]
+
+
+def listed_rows(numbers: Iterable[int]) -> str:
+    """Row numbers as a list in the reader's language (CLDR's list pattern, through Babel):
+    "2、5和7" in Chinese, "2, 5, and 7" in English."""
+    return format_list([str(number) for number in numbers], locale=get_locale())
 
 
 def column_of(header: Sequence[str], words: Iterable[str]) -> int | None:

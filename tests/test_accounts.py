@@ -393,7 +393,7 @@ def test_a_staff_file_with_problems_imports_nothing_and_says_why_per_row(app, wo
     page = client.get(preview)
     assert page.status_code == 422
     shown = page.get_data(as_text=True)
-    for reason in ("用户名 li.ming 重复出现在第 3, 6 行", "用户名至少需要 2 个字符", "缺少姓名",
+    for reason in ("用户名 li.ming 重复出现在第 3和6 行", "用户名至少需要 2 个字符", "缺少姓名",
                    "未知单位“杭州海关”", "未知角色“系统管理员”",
                    "用户名 organiser 已被另一单位或另一角色的账号使用",
                    "用户名 王 芳 只能使用字母、数字和 . _ @ -"):

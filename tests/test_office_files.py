@@ -296,7 +296,7 @@ def test_staff_numbers_are_compared_and_stored_half_width(app, client, campaign_
             ["张敏", "ＮＢ－００３", "北仑海关", "基层群众"]]
     page = map_columns(client, upload(client, campaign_id, "r.csv", csv_bytes(rows)),
                        confirm=True).get_data(as_text=True)
-    assert "工号 NB-001 重复出现在第 2, 3 行" in page
+    assert "工号 NB-001 重复出现在第 2和3 行" in page
     rows[2][1] = "NB\u2014002 "
     assert map_columns(client, upload(client, campaign_id, "r.csv", csv_bytes(rows)),
                        confirm=True).status_code == 303

@@ -99,12 +99,12 @@ def test_a_file_with_mixed_problems_imports_nothing_and_reports_every_problem(
     page = response.get_data(as_text=True)
     problems = dict(re.findall(r'<tr><td class="num">(\d+)</td><td>(.*?)</td></tr>', page))
     assert problems == {
-        "2": "工号 1001 重复出现在第 2, 5 行",
+        "2": "工号 1001 重复出现在第 2和5 行",
         "3": "缺少姓名",
         "4": "缺少工号",
-        "5": "工号 1001 重复出现在第 2, 5 行",
+        "5": "工号 1001 重复出现在第 2和5 行",
         "6": "未知的测评人类别“领导班子”",
-        "7": "缺少姓名; 缺少工号; 未知的测评人类别“外来人员”",
+        "7": "缺少姓名；缺少工号；未知的测评人类别“外来人员”",
     }
     assert "未导入任何数据：6 行存在问题" in page
     assert "导入 " not in page.split("未导入")[0]  # no import button while problems remain

@@ -23,7 +23,15 @@ from evalapp.accounts.operations import Issued, NewAccount, add_account, units_i
 from evalapp.audit.operations import record
 from evalapp.auth.models import Role, User
 from evalapp.extensions import db
-from evalapp.tabular import Row, RowProblem, column_of, from_header, too_long, truncated_identifier
+from evalapp.tabular import (
+    Row,
+    RowProblem,
+    column_of,
+    from_header,
+    listed_rows,
+    too_long,
+    truncated_identifier,
+)
 from evalapp.text import squeezed
 from evalapp.units.models import OrgUnit
 from evalapp.units.operations import normal_code, subtree
@@ -155,7 +163,7 @@ def _username_problems(username: str, seen: dict[str, list[int]]) -> list[str]:
                   "starting with a letter or digit", username=username)]
     if len(seen[username]) > 1:
         return [_("username %(username)s is on rows %(rows)s", username=username,
-                  rows=", ".join(map(str, seen[username])))]
+                  rows=listed_rows(seen[username]))]
     return too_long(_("The username"), username, User.username)
 
 

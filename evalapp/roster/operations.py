@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from evalapp.campaigns.models import Campaign, CampaignStatus, Membership, Office, RaterGroup
 from evalapp.extensions import db
 from evalapp.roster.models import RosterEntry, SampleDraw
-from evalapp.tabular import RowProblem, too_long, truncated_identifier
+from evalapp.tabular import RowProblem, listed_rows, too_long, truncated_identifier
 from evalapp.text import compact, squeezed
 
 OFFICE_WORDS = {
@@ -111,7 +111,7 @@ def check_roster(
             reasons += truncated
         elif len(rows_of[staff]) > 1:
             reasons.append(_("staff number %(number)s is on rows %(rows)s", number=staff,
-                             rows=", ".join(map(str, rows_of[staff]))))
+                             rows=listed_rows(rows_of[staff])))
         reasons += too_long(the_name, name, RosterEntry.name) + too_long(
             the_staff_number, staff, RosterEntry.staff_number) + too_long(
             the_unit, unit, RosterEntry.unit_name)

@@ -31,6 +31,7 @@ from evalapp.tabular import (
     RowProblem,
     column_of,
     find_header,
+    listed_rows,
     too_long,
     truncated_identifier,
 )
@@ -203,7 +204,7 @@ def _check_lines(planning: _Planning) -> None:
             _("The unit code"), line.code or "")
         if line.code and len(rows_of_code[line.code]) > 1:
             reasons.append(_("unit code %(code)s is on rows %(rows)s", code=line.code,
-                             rows=", ".join(map(str, rows_of_code[line.code]))))
+                             rows=listed_rows(rows_of_code[line.code])))
         if line.kind_text and line.kind is None:
             reasons.append(_("unknown level “%(value)s”", value=line.kind_text))
         if line.code in elsewhere:
