@@ -18,9 +18,10 @@ from flask_wtf.file import FileField
 
 from evalapp.paths import private_folder, write_private
 from evalapp.tabular import Row, TableError, read_rows
+from forms.tables import KEPT_NAME
 
 MAX_AGE_SECONDS = 24 * 3600
-NAME = re.compile(r"^[0-9a-f]{32}\.(csv|xlsx)$")
+NAME = re.compile(KEPT_NAME)  # the suffixes of the files the reader reads
 
 
 def _folder() -> Path:
