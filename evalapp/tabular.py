@@ -90,6 +90,7 @@ _DIGITS = re.compile(rf"(?P<before>{_LITERAL})(?P<whole>[#0,]*0[#0,]*|#[#,]*)"
 # ECMA-376 part 1, 22.9.2.19 (ST_Xstring): a character written as _xHHHH_ (_x005F_ is "_").
 _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _BREAKS = re.compile(r"\r\n?")
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b]")
 # Elements counted in a workbook's XML before it is loaded, whatever their namespace prefix
 # (`<c`, `<x:c`): a cell, a row, a shared string. A `<` in XML text is always escaped, so
 # every match is a tag, and a count is never below what the load will meet.
@@ -240,7 +241,7 @@ def too_long(what: str, value: str, column) -> list[str]:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f}".removesuffix(".0")
+    return f"{size / 1024 / 1024:,.1f}".removesuffix(".0")
 
 
 def _kind(content: bytes) -> str:
@@ -323,7 +324,7 @@ def _text(content: bytes) -> str:
             text = content.decode(encoding)
         except UnicodeDecodeError:
             continue
-        if "\x00" in text:
+        if _CONTROL.search(text, 0, 4096):  # no text file holds these: a binary file
             raise TableError("other", kind=KINDS["binary"])
         return text
     raise TableError("encoding")
@@ -340,11 +341,11 @@ def _delimiter(text: str) -> str:
 
 def _read_text(content: bytes) -> list[Row]:
     text = _text(content)
-    # newline="": the csv module ends a row at CR LF, LF or CR, and keeps a line break
-    # inside a quoted cell.
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     rows = []
     try:
+        # newline="": the csv module ends a row at CR LF, LF or CR, and keeps a line break
+        # inside a quoted cell.
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
         for number, cells in enumerate(reader, 1):
             _pause(number)
             rows.append(Row(number, tuple(_clean(cell) for cell in cells)))
@@ -403,7 +404,7 @@ def _table(shown: dict[tuple[int, int], str], merged: Iterable[tuple[int, int, i
 
 
 def _read_xlsx(content: bytes) -> list[Row]:
-    _check_workbook(content)
+    check_workbook(content)
     try:
         # Not read-only: read-only mode trusts the declared size and knows neither hidden rows
         # nor merged cells. The checks above bound what this loads. openpyxl warns about
@@ -426,7 +427,7 @@ def _read_xlsx(content: bytes) -> list[Row]:
                   {number for number, row in dimensions.items() if row.hidden})
 
 
-def _check_workbook(content: bytes) -> None:
+def check_workbook(content: bytes) -> None:
     """Refuses a workbook that would cost more to load than the limits allow, from the zip's
     directory (sizes, ratios) and one streamed pass over its XML parts (cells, rows, shared
     strings), before openpyxl builds anything. zipfile never unpacks more of a part than its
@@ -449,6 +450,8 @@ def _check_workbook(content: bytes) -> None:
                     with archive.open(info) as part:
                         for name, count in _counted(part):
                             counts[name] += count
+    except TableError:
+        raise
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
         raise TableError("not_excel") from error
     for name, reason, limit in (("cells", "too_many_cells", MAX_CELLS),
