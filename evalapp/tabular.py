@@ -26,9 +26,11 @@ not its name (a .xls renamed .xlsx is still read, and a PDF named .xlsx is calle
 Reading costs the server: openpyxl takes about 20 µs of processor time and 1 kB of memory a
 cell. So a file's size, and a workbook's unpacked size, compression ratio, cells, rows and
 shared strings, are counted from the zip's directory and a streamed pass over its XML (about
-a tenth of the cost of loading it) and refused past limits that a 50,000-person roster of a
-dozen columns passes; and the load gives way to other requests between reads (under gevent,
-`time.sleep(0)` lets the phones' requests run), so a rater's page is not held up by an import.
+a thirtieth of the cost of loading it) and refused past limits that a 50,000-person roster of
+a dozen columns passes. And a file of more than IN_PROCESS_BYTES is read in a child process
+(`python -m evalapp.tabular`) with its own processor and memory limits: the web worker that
+serves phones (a gevent worker runs every request of its process on one thread) waits for it
+without holding them up, and gets back the memory a load takes when the child ends.
 """
 
 from __future__ import annotations
@@ -36,8 +38,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import re
-import time
+import subprocess
+import sys
 import warnings
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -97,7 +101,13 @@ _CONTROL = re.compile("[\x00-\x08\x0e-\x1b]")
 _COUNTED = {name: re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?" + tag + rb"[\s/>]")
             for name, tag in (("cells", rb"c"), ("rows", rb"row"), ("strings", rb"si"))}
 _CHUNK = 1024 * 1024
-_PAUSE_EVERY = 2048  # cells or rows handled between two chances for other requests to run
+# Files larger than this are read in a child process (a 64 kB workbook holds some 15,000
+# cells: a third of a second to load), which may take this long, this much processor time and
+# this much memory (the costliest workbook the bounds let through: about 12 s and 600 MB).
+IN_PROCESS_BYTES = 64 * 1024
+CHILD_SECONDS = 180
+CHILD_CPU_SECONDS = 60
+CHILD_MEMORY_BYTES = 2 * 1024 * 1024 * 1024
 
 MESSAGES = {
     "unsupported": _l("Only CSV, text (.txt) or Excel (.xlsx, .xls, .et) files can be read."),
@@ -121,6 +131,8 @@ MESSAGES = {
     "password": _l("This file has an open password, so it cannot be read. Remove the password "
                    "and upload it again (in Excel or WPS: File → Info → Protect Workbook → "
                    "Encrypt with Password, empty the password and save)."),
+    "too_costly": _l("Reading the file took more time or memory than an upload may use. Delete "
+                     "the columns and sheets the import does not need, or save it as CSV."),
     "other": _l("The file is %(kind)s, not a table that can be read. Open it in Excel or WPS, "
                 "save it as an Excel workbook (.xlsx) or CSV and upload that."),
 }
@@ -189,8 +201,10 @@ def read_rows(filename: str, content: bytes) -> list[Row]:
     if len(content) > MAX_FILE_BYTES:
         raise TableError("too_big", count=_megabytes(len(content)),
                          limit=_megabytes(MAX_FILE_BYTES))
-    reader = {"xlsx": _read_xlsx, "xls": _read_xls, "text": _read_text}[_kind(content)]
-    rows = [row for row in reader(content) if any(row.cells)]
+    kind = _kind(content)
+    read = (_READERS[kind](content) if len(content) <= IN_PROCESS_BYTES
+            else _read_in_child(content, kind))
+    rows = [row for row in read if any(row.cells)]
     if len(rows) > MAX_ROWS:
         raise TableError("too_many_rows", count=len(rows), limit=MAX_ROWS)
     return rows
@@ -347,7 +361,6 @@ def _read_text(content: bytes) -> list[Row]:
         # inside a quoted cell.
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
         for number, cells in enumerate(reader, 1):
-            _pause(number)
             rows.append(Row(number, tuple(_clean(cell) for cell in cells)))
             if len(rows) > MAX_SHEET_ROWS:
                 raise TableError("too_many_rows", count=len(rows), limit=MAX_ROWS)
@@ -359,25 +372,6 @@ def _read_text(content: bytes) -> list[Row]:
 def _clean(text: str) -> str:
     """A text cell as shown: every line break LF, stripped."""
     return _BREAKS.sub("\n", text).strip()
-
-
-def _pause(count: int) -> None:
-    """Lets other requests run now and then during a long read: under gevent (gunicorn's
-    worker) `time.sleep(0)` yields to the phones' requests; under threads it lets go of the
-    interpreter for a moment."""
-    if count % _PAUSE_EVERY == 0:
-        time.sleep(0)
-
-
-class _GivingWay(io.BytesIO):
-    """A workbook's bytes that let other requests run between reads while openpyxl loads
-    from them: zipfile reads its parts from here a few kilobytes at a time, and openpyxl
-    parses each read before the next."""
-
-    def read(self, size: int | None = -1) -> bytes:
-        time.sleep(0)
-        return super().read(16 * 1024 if size is None or size < 0 or size > 16 * 1024
-                            else size)
 
 
 def _table(shown: dict[tuple[int, int], str], merged: Iterable[tuple[int, int, int]],
@@ -397,7 +391,6 @@ def _table(shown: dict[tuple[int, int], str], merged: Iterable[tuple[int, int, i
         raise TableError("too_many_rows", count=len(numbers), limit=MAX_ROWS)
     rows = []
     for number in numbers:
-        _pause(number)
         rows.append(Row(number, tuple(shown.get((number, column), "")
                                       for column in range(1, width + 1)), number in hidden))
     return rows
@@ -412,7 +405,7 @@ def _read_xlsx(content: bytes) -> list[Row]:
         # cell): the file is the sender's, nothing to log for the server.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            workbook = load_workbook(_GivingWay(content), data_only=True)
+            workbook = load_workbook(io.BytesIO(content), data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError,
             TypeError, EOFError) as error:
         raise TableError("not_excel") from error
@@ -466,7 +459,6 @@ def _counted(part) -> Iterator[tuple[str, int]]:
     last `<`, so that no tag is split between two."""
     rest = b""
     while chunk := part.read(_CHUNK):
-        time.sleep(0)
         chunk = rest + chunk
         cut = chunk.rfind(b"<")
         cut = cut if cut > 0 else len(chunk)
@@ -490,7 +482,6 @@ def _read_xls(content: bytes) -> list[Row]:
         raise TableError("too_many_cells", count=stored, limit=MAX_CELLS)
     shown = {}
     for row in range(sheet.nrows):
-        _pause(row + 1)
         for column, cell in enumerate(sheet.row(row)):
             text = _xls_text(book, sheet, row, column, cell)
             if text:
@@ -577,3 +568,49 @@ def shown_number(value: float, number_format: str) -> str:
 
 def _literal(text: str) -> str:
     return re.sub(r'"([^"]*)"|\\(.)', lambda m: m[1] if m[1] is not None else m[2], text)
+
+
+_READERS = {"xlsx": _read_xlsx, "xls": _read_xls, "text": _read_text}
+
+
+def _read_in_child(content: bytes, kind: str) -> list[Row]:
+    """The rows `_READERS[kind]` reads from `content`, read by `python -m evalapp.tabular` in
+    a process of its own (gevent's subprocess under gunicorn's gevent worker, so that the
+    other requests of the worker go on while it waits). TableError as the child raised it;
+    "too_costly" when it ran past its time, processor or memory."""
+    try:
+        done = subprocess.run([sys.executable, "-m", "evalapp.tabular", kind], input=content,
+                              capture_output=True, timeout=CHILD_SECONDS, check=False)
+    except subprocess.TimeoutExpired as error:
+        raise TableError("too_costly") from error
+    if done.returncode < 0:  # killed: past its processor time (SIGXCPU) or by the system
+        raise TableError("too_costly")
+    if done.returncode != 0:
+        raise RuntimeError("the table reader's child failed: " +
+                           done.stderr.decode(errors="replace")[-2000:])
+    answer = json.loads(done.stdout)
+    if "error" in answer:
+        raise TableError(answer["error"], **answer["values"])
+    return [Row(number, tuple(cells), hidden) for number, cells, hidden in answer["rows"]]
+
+
+def _child(kind: str) -> None:
+    """The child of `_read_in_child`: a file's bytes on standard input, its rows (or why
+    not) as JSON on standard output, within CHILD_CPU_SECONDS and CHILD_MEMORY_BYTES."""
+    if sys.platform != "win32":
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CPU, (CHILD_CPU_SECONDS, CHILD_CPU_SECONDS + 5))
+        resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY_BYTES, CHILD_MEMORY_BYTES))
+    try:
+        rows = _READERS[kind](sys.stdin.buffer.read())
+        answer: dict = {"rows": [[row.number, row.cells, row.hidden] for row in rows]}
+    except TableError as error:
+        answer = {"error": str(error), "values": error.values}
+    except MemoryError:
+        answer = {"error": "too_costly", "values": {}}
+    sys.stdout.buffer.write(json.dumps(answer, ensure_ascii=False).encode())
+
+
+if __name__ == "__main__":
+    _child(sys.argv[1])

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import re
 from datetime import date
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -24,18 +23,13 @@ from evalapp.rectification.models import RectificationMeasure, RectificationProb
 from evalapp.roster.models import RosterEntry
 from evalapp.tabular import read_rows, shown_number
 from evalapp.tickets.tokens import grouped, normalize
+from tests.support.cases import case
 from tests.support.factories import make_campaign, make_user, make_world
 from tests.support.ledger import import_ledger, measures, shijiazhuang_campaign
 from tests.support.rater import make_tickets
 from tests.support.roster import csv_bytes, map_columns, roster, upload
 from tests.support.spreadsheets import workbook_bytes
 from tests.support.web import csrf_token, login
-
-CASES = Path(__file__).parent / "cases"
-
-
-def case(name: str) -> bytes:
-    return (CASES / name).read_bytes()
 
 
 def ledger_campaign(app) -> int:

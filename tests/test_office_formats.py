@@ -16,15 +16,14 @@ import pytest
 import xlwt
 from msoffcrypto.format.ooxml import OOXMLFile
 from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 
 from evalapp import tabular
 from evalapp.tabular import TableError, check_workbook, read_rows
+from tests.support.cases import case
 from tests.support.ledger import import_ledger, measures, shijiazhuang_campaign
 from tests.support.roster import map_columns, roster, upload
 from tests.support.spreadsheets import docx_bytes, shared_strings_xlsx, workbook_bytes
 from tests.support.web import login
-from tests.test_office_files import case
 
 THIRD_ROUND_PEOPLE = [("00311", "张建国"), ("00312", "李秀英"), ("00313", "王\u3000伟")]
 PEOPLE = [["姓名", "工号", "单位", "测评人类别"], ["王伟", "01001", "宁波海关", "机关党员"],
@@ -293,6 +292,7 @@ def test_a_roster_of_fifty_thousand_people_passes_every_bound():
 def test_each_bound_is_refused_with_the_count_and_the_limit(client, roster_campaign,
                                                             monkeypatch, limit, value, message):
     monkeypatch.setattr(tabular, limit, value)
+    monkeypatch.setattr(tabular, "IN_PROCESS_BYTES", 1024 * 1024)  # read here, with the limit
     photo = random.Random(0).randbytes(200_000)  # packs to its own size
     content = shared_strings_xlsx([[f"{row}-{column}" for column in range(4)] for row in range(4)],
                                   extra={"xl/media/image1.png": photo})
@@ -308,11 +308,11 @@ def test_a_workbook_past_a_bound_is_refused_before_it_is_loaded(client, roster_c
         raise AssertionError("loaded")
 
     monkeypatch.setattr(tabular, "load_workbook", not_loaded)
-    cells = "".join(f'<row r="{r}">' + "".join(f'<c r="{get_column_letter(c)}{r}" s="1"/>'
-                                                for c in range(1, 61)) + "</row>"
-                    for r in range(1, 12_001))  # 720,000 blank formatted cells, 1.4 MB
-    sheet = f'<worksheet xmlns:x="x"><sheetData>{cells}</sheetData></worksheet>'
-    content = shared_strings_xlsx([["姓名"]], extra={"xl/worksheets/sheet2.xml": sheet.encode()})
+    # 720,000 blank formatted cells in eight sheets of under a megabyte each: 30 kB sent.
+    sheet = ('<worksheet><sheetData><row r="1">' + '<c s="1"/>' * 90_000
+             + "</row></sheetData></worksheet>").encode()
+    content = shared_strings_xlsx([["姓名"]], extra={f"xl/worksheets/sheet{n}.xml": sheet
+                                                    for n in range(2, 10)})
     page = refused(client, roster_campaign, "名单.xlsx", content)
     assert "该工作簿共有 720,001 个单元格，最多可读取 600,000 个" in page
 
@@ -327,3 +327,27 @@ def test_a_cell_longer_than_any_text_file_holds_is_refused_plainly():
     with pytest.raises(TableError) as refusal:
         read_rows("t.csv", b'a,"' + b"x" * 200_000 + b'"\n1,2')
     assert str(refusal.value) == "not_text"
+
+
+@pytest.mark.parametrize(("name", "sent_as"), [
+    ("roster_mac_cr_line_endings.csv", "名单.csv"), ("roster_excel97.xls", "名单.et"),
+    ("roster_hidden_row.xlsx", "名单.xlsx"),
+])
+def test_a_large_file_is_read_in_a_child_process_alike(app, client, roster_campaign,
+                                                       monkeypatch, name, sent_as):
+    """Past IN_PROCESS_BYTES a file is read by `python -m evalapp.tabular`: the same rows,
+    hidden ones marked, and the same refusals, come back from it."""
+    monkeypatch.setattr(tabular, "IN_PROCESS_BYTES", 0)
+    people = imported(app, client, roster_campaign, sent_as, case(name))
+    assert len(people) == 3
+    assert read_rows(sent_as, case(name)) == tabular._READERS[tabular._kind(case(name))](
+        case(name))
+    page = refused(client, roster_campaign, "名单.xlsx", roster_workbook(4, 250))
+    assert "文件共有 250 列，最多可读取 200 列" in page
+
+
+def test_a_child_past_its_time_is_refused_plainly(client, roster_campaign, monkeypatch):
+    monkeypatch.setattr(tabular, "IN_PROCESS_BYTES", 0)
+    monkeypatch.setattr(tabular, "CHILD_SECONDS", 0.01)
+    page = refused(client, roster_campaign, "名单.xlsx", case("roster_hidden_row.xlsx"))
+    assert "读取此文件所需的时间或内存超出了上传所允许的限度" in page

@@ -8,6 +8,7 @@ import zipfile
 from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 
 def workbook_bytes(workbook: Workbook, *, dimension: str | None = None,
@@ -47,8 +48,9 @@ def shared_strings_xlsx(rows: list[list[str]], *, extra: dict[str, bytes] | None
     strings = list(dict.fromkeys(cell for row in rows for cell in row))
     index = {text: number for number, text in enumerate(strings)}
     sheet = "".join(
-        f'<row r="{r}">' + "".join(f'<c r="{chr(64 + c)}{r}" t="s"><v>{index[cell]}</v></c>'
-                                   for c, cell in enumerate(row, 1)) + "</row>"
+        f'<row r="{r}">' + "".join(
+            f'<c r="{get_column_letter(c)}{r}" t="s"><v>{index[cell]}</v></c>'
+            for c, cell in enumerate(row, 1)) + "</row>"
         for r, row in enumerate(rows, 1))
     parts = {
         "[Content_Types].xml": (
