@@ -362,10 +362,11 @@ def _read_text(content: bytes) -> list[Row]:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
         for number, cells in enumerate(reader, 1):
             rows.append(Row(number, tuple(_clean(cell) for cell in cells)))
-            if len(rows) > MAX_SHEET_ROWS:
-                raise TableError("too_many_rows", count=len(rows), limit=MAX_ROWS)
     except csv.Error as error:  # a cell longer than the csv module's limit (128 kB)
         raise TableError("not_text") from error
+    width = max((len(row.cells) for row in rows), default=0)
+    if width > MAX_COLUMNS:
+        raise TableError("too_many_columns", count=width, limit=MAX_COLUMNS)
     return rows
 
 

@@ -323,10 +323,13 @@ def test_a_part_packed_a_thousand_times_is_refused(client, roster_campaign):
     assert "解压后是压缩大小的" in page and "最多读取 100 倍" in page
 
 
-def test_a_cell_longer_than_any_text_file_holds_is_refused_plainly():
+def test_text_past_what_a_table_holds_is_refused_plainly():
     with pytest.raises(TableError) as refusal:
         read_rows("t.csv", b'a,"' + b"x" * 200_000 + b'"\n1,2')
     assert str(refusal.value) == "not_text"
+    with pytest.raises(TableError) as refusal:
+        read_rows("t.csv", b"a" + b",a" * 300 + b"\n1,2")
+    assert refusal.value.values == {"count": 301, "limit": tabular.MAX_COLUMNS}
 
 
 @pytest.mark.parametrize(("name", "sent_as"), [
