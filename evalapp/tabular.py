@@ -1,15 +1,21 @@
-"""Reading uploaded tables (CSV or Excel) as the person who made them sees them.
+"""Reading uploaded tables (CSV, text or Excel) as the person who made them sees them.
 
-One reader serves every import (roster, problem list, ledger), so that a file that looks right
-in Excel or WPS reads right everywhere:
+One reader serves every import (roster, problem list, ledger, units, staff), so that a file
+that looks right in Excel or WPS reads right everywhere. What a file is comes from its content,
+not its name (a .xls renamed .xlsx is still read, and a PDF named .xlsx is called a PDF):
 
-- CSV files from Chinese offices are often saved by Excel in GBK rather than UTF-8: both are
-  tried.
-- Excel files are read by openpyxl from their cells, not from the sheet's declared size (WPS
-  and some exporters declare `A1` for a full sheet), values only (never formulas).
+- Text (.csv, .txt) as Excel, WPS and Numbers save it: UTF-8 (with or without its mark), GBK
+  (Excel's "CSV" on a Chinese Windows, "CSV (Macintosh)" in GB2312), UTF-16 with its mark
+  (Excel's "Unicode 文本", tab-separated). Rows end in CR LF, LF or CR alone (Excel for Mac),
+  and cells are split on what the header row is split on: tab, comma or semicolon.
+- Excel 2007 and later (.xlsx) is read by openpyxl from its cells, not from the sheet's
+  declared size (WPS and some exporters declare `A1` for a full sheet), values only (never
+  formulas); Excel 97-2003 (.xls, and WPS's .et, the same format) by xlrd with its formatting.
 - A number is read as its number format shows it: a staff number 301 formatted `00000` is
   00301, and a date serial under a date format (Excel's built-in ids, the Chinese 27–36 and
   50–58 included, which openpyxl does not know) is a date.
+- Text cells written with ECMA-376's `_xHHHH_` escapes (OA systems write a line break as
+  `_x000D_`) are decoded, and every line break is read as LF.
 - A hidden row (someone who has left, a filtered-out row) is read but marked hidden, so that
   the import can list it and leave it out unless asked to include it.
 - A merged cell's value applies to every row it covers, as it looks on screen (a problem
@@ -19,19 +25,38 @@ in Excel or WPS reads right everywhere:
 - Excel keeps 15 significant digits: an 18-digit ID number typed as a number has lost its
   last digits, and is read as Excel shows it (1.30102E+17) so that an import can refuse it
   (`truncated_identifier`) rather than store invented digits.
+- A workbook with an open password, and files that are not tables (a Word document, a PDF, a
+  web page saved as .xls), are refused with what they are and what to do.
+
+Reading costs the server: openpyxl takes about 20 µs of processor time and 1 kB of memory a
+cell. So a file's size, and a workbook's unpacked size, compression ratio, cells, rows and
+shared strings, are counted from the zip's directory and a streamed pass over its XML (about
+a thirtieth of the cost of loading it) and refused past limits that a 50,000-person roster of
+a dozen columns passes. And a file of more than IN_PROCESS_BYTES is read in a child process
+(`python -m evalapp.tabular`) with its own processor and memory limits: the web worker that
+serves phones (a gevent worker runs every request of its process on one thread) waits for it
+without holding them up, and gets back the memory a load takes when the child ends.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import json
 import re
+import subprocess
+import sys
 import warnings
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
+from datetime import time as clock
 
+import msoffcrypto
+import olefile
+import xlrd
 from babel.lists import format_list
 from flask_babel import format_number, get_locale
 from flask_babel import gettext as _
@@ -42,17 +67,25 @@ from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
 
 from evalapp.text import squeezed
+from forms.tables import TABLE_SUFFIXES
 
-ENCODINGS = ("utf-8-sig", "gb18030")
+# What one upload may cost. The roster of a whole system (50,000 people, about ten columns) is
+# the largest table any import takes; every bound below lets it through with room to spare.
 # Rows a table may have: a system-wide roster (50,000 people in a large customs district) with
 # room to spare. An import replaces the whole roster, so a longer one cannot be split.
-MAX_ROWS = 100_000
+MAX_ROWS = 100_000  # non-blank rows of the table read
 # Rows a header may take (a heading, its sub-headings, theirs).
 MAX_HEADER_ROWS = 3
-# A workbook that unpacks to more XML than any real roster or ledger needs is refused before it
-# is loaded (a compressed file can unpack to gigabytes); so is a table wider than any of ours.
-MAX_COLUMNS = 200
-MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+MAX_COLUMNS = 200  # the widest table of ours has a dozen columns
+MAX_FILE_BYTES = 16 * 1024 * 1024  # as sent (the 50,000-person roster: 2 MB .xlsx, 10 MB .xls)
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024  # a workbook's parts, unpacked (that roster: 28 MB)
+MAX_CELLS = 600_000  # cells stored in a workbook's sheets, blank formatted ones included
+MAX_SHEET_ROWS = 2 * MAX_ROWS  # rows stored in its sheets, blank formatted ones included
+MAX_SHARED_STRINGS = MAX_CELLS  # distinct texts: never more than the cells showing them
+# Unpacked size over packed size of one part: sheet XML packs 10 to 20 times; a "zip bomb"
+# packs a thousand times and more. Parts under a megabyte unpacked are not worth refusing.
+MAX_RATIO = 100
+RATIO_FROM_BYTES = 1024 * 1024
 
 # Built-in number formats that openpyxl leaves out: the East Asian date and time formats of
 # ECMA-376 part 1, 18.8.30, as Excel and WPS show them in a Chinese (zh-CN) locale.
@@ -69,20 +102,76 @@ EAST_ASIAN_FORMATS = {
 _LITERAL = r'(?:"[^"]*"|\\.)*'
 _DIGITS = re.compile(rf"(?P<before>{_LITERAL})(?P<whole>[#0,]*0[#0,]*|#[#,]*)"
                      rf"(?:\.(?P<decimals>[0#]+))?(?P<percent>%?)(?P<after>{_LITERAL})")
-
+# ECMA-376 part 1, 22.9.2.19 (ST_Xstring): a character written as _xHHHH_ (_x005F_ is "_").
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_BREAKS = re.compile(r"\r\n?")
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b]")
+# Elements counted in a workbook's XML before it is loaded, whatever their namespace prefix
+# (`<c`, `<x:c`): a cell, a row, a shared string. A `<` in XML text is always escaped, so
+# every match is a tag, and a count is never below what the load will meet.
+_COUNTED = {name: re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?" + tag + rb"[\s/>]")
+            for name, tag in (("cells", rb"c"), ("rows", rb"row"), ("strings", rb"si"))}
+_CHUNK = 1024 * 1024
+# Files larger than this are read in a child process (a 64 kB workbook holds some 15,000
+# cells: a third of a second to load), which may take this long, this much processor time and
+# this much memory (the costliest workbook the bounds let through: about 12 s and 600 MB).
+IN_PROCESS_BYTES = 64 * 1024
+CHILD_SECONDS = 180
+CHILD_CPU_SECONDS = 60
+CHILD_MEMORY_BYTES = 2 * 1024 * 1024 * 1024
 
 MESSAGES = {
-    "unsupported": _l("Only CSV or Excel (.xlsx) files can be read."),
-    "encoding": _l("The CSV file is neither UTF-8 nor GBK text."),
-    "not_excel": _l("The file is not a readable Excel (.xlsx) workbook."),
-    "too_many_rows": _l("The file has too many rows."),
+    "unsupported": _l("Only CSV, text (.txt) or Excel (.xlsx, .xls, .et) files can be read."),
+    "encoding": _l("The text file is neither UTF-8, UTF-16 nor GBK text."),
+    "not_text": _l("The text file cannot be read as rows and columns."),
+    "not_excel": _l("The file is not a readable Excel workbook."),
+    "too_big": _l("The file is %(count)s MB; at most %(limit)s MB can be read. Delete the "
+                  "columns and sheets the import does not need, or save it as CSV."),
+    "unpacked": _l("The workbook unpacks to %(count)s MB; at most %(limit)s MB can be read. "
+                   "Delete the columns and sheets the import does not need, or save it as CSV."),
+    "ratio": _l("A part of the workbook unpacks to %(count)s times its packed size; at most "
+                "%(limit)s times is read. Open it in Excel or WPS, save it again and upload "
+                "that."),
+    "too_many_cells": _l("The workbook holds %(count)s cells; at most %(limit)s can be read. "
+                         "Delete the columns and sheets the import does not need."),
+    "too_many_strings": _l("The workbook holds %(count)s different texts; at most %(limit)s "
+                           "can be read. Delete the columns and sheets the import does not "
+                           "need."),
+    "too_many_rows": _l("The file has %(count)s rows; at most %(limit)s can be read."),
     "rows_over_limit": _l(
         "The file has %(rows)s rows; at most %(limit)s can be imported. Remove the rows that "
         "are not data (titles, notes, totals), or divide the evaluation into several "
         "campaigns (for example by unit), each with its own roster."),
-    "too_many_columns": _l("The file has too many columns."),
+    "too_many_columns": _l("The file has %(count)s columns; at most %(limit)s can be read."),
+    "password": _l("This file has an open password, so it cannot be read. Remove the password "
+                   "and upload it again (in Excel or WPS: File → Info → Protect Workbook → "
+                   "Encrypt with Password, empty the password and save)."),
+    "too_costly": _l("Reading the file took more time or memory than an upload may use. Delete "
+                     "the columns and sheets the import does not need, or save it as CSV."),
+    "other": _l("The file is %(kind)s, not a table that can be read. Open it in Excel or WPS, "
+                "save it as an Excel workbook (.xlsx) or CSV and upload that."),
 }
-
+# What a file that is not a table is, named for the person who sent it.
+KINDS = {
+    "pdf": _l("a PDF document"),
+    "word": _l("a Word document"),
+    "powerpoint": _l("a PowerPoint presentation"),
+    "image": _l("an image"),
+    "html": _l("a web page (HTML), perhaps with a spreadsheet's name"),
+    "xml2003": _l("an Excel 2003 XML spreadsheet"),
+    "ods": _l("an OpenDocument spreadsheet (.ods)"),
+    "odt": _l("an OpenDocument text (.odt)"),
+    "xlsb": _l("an Excel binary workbook (.xlsb)"),
+    "rtf": _l("an RTF document"),
+    "archive": _l("a compressed archive (ZIP, RAR or 7z)"),
+    "ole": _l("an Office file that holds no workbook"),
+    "binary": _l("a file that is not text"),
+}
+# Leading bytes of kinds that are neither text nor a workbook.
+_MAGIC = ((b"%PDF-", "pdf"), (b"\x89PNG", "image"), (b"\xff\xd8\xff", "image"),
+          (b"GIF8", "image"), (b"{\\rtf", "rtf"), (b"Rar!", "archive"),
+          (b"7z\xbc\xaf", "archive"))
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 @dataclass(frozen=True)
 class Row:
@@ -102,33 +191,35 @@ class RowProblem:
 
 
 class TableError(ValueError):
-    """The file cannot be read as a table: `str(error)` is the reason's key in MESSAGES,
-    `figures` the numbers its message names."""
+    """The file cannot be read as a table: `str(error)` is a key of MESSAGES, and the figures
+    or the kind of file the message names are kept for it."""
 
-    def __init__(self, reason: str, **figures: int) -> None:
+    def __init__(self, reason: str, **values: object) -> None:
         super().__init__(reason)
-        self.figures = figures
+        self.values = values
 
     def message(self) -> str:
         """Why, for the person who sent the file, in their language."""
-        text = str(MESSAGES[str(self)])
-        if not self.figures:
-            return text
-        return text % {key: format_number(value) for key, value in self.figures.items()}
+        values = {name: format_number(value) if isinstance(value, int) else str(value)
+                  for name, value in self.values.items()}
+        return str(MESSAGES[str(self)]) % values if values else str(MESSAGES[str(self)])
 
 
 def read_rows(filename: str, content: bytes) -> list[Row]:
     """The non-blank rows of the first sheet, as shown, with the numbers the spreadsheet shows
-    them under, so that a problem is reported where the reader will look for it. Raises
-    TableError when the file is not a table we can read."""
+    them under, so that a problem is reported where the reader will look for it. `filename`
+    must end in one of TABLE_SUFFIXES; what the file is comes from `content`. Raises
+    TableError when the file is not a table we can read, or would cost more than its limits."""
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if suffix == "xlsx":
-        rows = _read_xlsx(content)
-    elif suffix == "csv":
-        rows = [Row(number, tuple(cells)) for number, cells in enumerate(_read_csv(content), 1)]
-    else:
+    if suffix not in TABLE_SUFFIXES:
         raise TableError("unsupported")
-    rows = [row for row in rows if any(row.cells)]
+    if len(content) > MAX_FILE_BYTES:
+        raise TableError("too_big", count=_megabytes(len(content)),
+                         limit=_megabytes(MAX_FILE_BYTES))
+    kind = _kind(content)
+    read = (_READERS[kind](content) if len(content) <= IN_PROCESS_BYTES
+            else _read_in_child(content, kind))
+    rows = [row for row in read if any(row.cells)]
     if len(rows) > MAX_ROWS:
         raise TableError("rows_over_limit", rows=len(rows), limit=MAX_ROWS)
     return rows
@@ -252,32 +343,161 @@ def too_long(what: str, value: str, column) -> list[str]:
               length=len(value))]
 
 
-def _read_csv(content: bytes) -> list[list[str]]:
-    for encoding in ENCODINGS:
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:,.1f}".removesuffix(".0")
+
+
+def _kind(content: bytes) -> str:
+    """"xlsx", "xls" or "text", from the file's first bytes (and an Office file's parts);
+    anything else raises TableError naming what the file is."""
+    if content.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return _zip_kind(content)
+    if content.startswith(_OLE):
+        return _ole_kind(content)
+    kind = next((kind for magic, kind in _MAGIC if content.startswith(magic)), None)
+    head = content[:1024].lstrip(codecs.BOM_UTF8 + b" \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html", b"<table", b"<meta")):
+        kind = "html"
+    elif head.startswith(b"<?xml"):
+        kind = "xml2003" if b"urn:schemas-microsoft-com:office:spreadsheet" in (
+            content[:4096]) else "html" if b"<html" in head else None
+    if kind is not None:
+        raise TableError("other", kind=KINDS[kind])
+    return "text"
+
+
+def _zip_kind(content: bytes) -> str:
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            names = set(archive.namelist())
+            mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+        raise TableError("not_excel") from error
+    if "xl/workbook.bin" in names:
+        raise TableError("other", kind=KINDS["xlsb"])
+    if any(name.startswith("xl/") for name in names):
+        return "xlsx"
+    kind = ("word" if any(name.startswith("word/") for name in names)
+            else "powerpoint" if any(name.startswith("ppt/") for name in names)
+            else "ods" if b"opendocument.spreadsheet" in mimetype
+            else "odt" if b"opendocument.text" in mimetype else "archive")
+    raise TableError("other", kind=KINDS[kind])
+
+
+def _ole_kind(content: bytes) -> str:
+    """An OLE compound file: an encrypted workbook (the package inside an EncryptionInfo
+    stream, or an .xls with a FILEPASS record, as msoffcrypto-tool recognises them), an Excel
+    97-2003 workbook, or another Office file."""
+    try:
+        with olefile.OleFileIO(content) as ole:
+            streams = {"/".join(path).lower() for path in ole.listdir()}
+    except (OSError, ValueError, IndexError) as error:  # olefile's own errors are OSError
+        raise TableError("not_excel") from error
+    if "encryptioninfo" in streams:
+        raise TableError("password")
+    if streams & {"workbook", "book"}:
+        try:
+            encrypted = msoffcrypto.OfficeFile(io.BytesIO(content)).is_encrypted()
+        except Exception:  # any unreadable record: xlrd then says what is wrong
+            encrypted = False
+        if encrypted:
+            raise TableError("password")
+        return "xls"
+    kind = ("word" if "worddocument" in streams
+            else "powerpoint" if "powerpoint document" in streams else "ole")
+    raise TableError("other", kind=KINDS[kind])
+
+
+def _text(content: bytes) -> str:
+    """The text of a text file in the encodings offices save it in: a byte order mark names
+    UTF-8 or UTF-16; without one, UTF-16 shows as NUL bytes beside ASCII characters, and
+    anything else is UTF-8 or else GBK (GB18030, which holds GBK and GB2312)."""
+    if content.startswith(codecs.BOM_UTF8):
+        encodings: tuple[str, ...] = ("utf-8-sig",)
+    elif content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encodings = ("utf-16",)
+    elif b"\x00" in content[:4096]:
+        head = content[:4096]
+        little = head[1::2].count(0) > head[0::2].count(0)
+        encodings = ("utf-16-le" if little else "utf-16-be",)
+    else:
+        encodings = ("utf-8", "gb18030")
+    for encoding in encodings:
         try:
             text = content.decode(encoding)
         except UnicodeDecodeError:
             continue
-        try:
-            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), dialect)]
+        if _CONTROL.search(text, 0, 4096):  # no text file holds these: a binary file
+            raise TableError("other", kind=KINDS["binary"])
+        return text
     raise TableError("encoding")
 
 
+def _delimiter(text: str) -> str:
+    """What the header row is split on: the one of tab, comma and semicolon that splits it
+    into the most cells (a comma when none splits it)."""
+    first = next(iter(io.StringIO(text, newline="")), "")
+    counts = {delimiter: len(next(csv.reader([first], delimiter=delimiter), []))
+              for delimiter in (",", "\t", ";")}
+    return max(counts, key=lambda delimiter: counts[delimiter])
+
+
+def _read_text(content: bytes) -> list[Row]:
+    text = _text(content)
+    rows = []
+    try:
+        # newline="": the csv module ends a row at CR LF, LF or CR, and keeps a line break
+        # inside a quoted cell.
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+        for number, cells in enumerate(reader, 1):
+            rows.append(Row(number, tuple(_clean(cell) for cell in cells)))
+    except csv.Error as error:  # a cell longer than the csv module's limit (128 kB)
+        raise TableError("not_text") from error
+    width = max((len(row.cells) for row in rows), default=0)
+    if width > MAX_COLUMNS:
+        raise TableError("too_many_columns", count=width, limit=MAX_COLUMNS)
+    return rows
+
+
+def _clean(text: str) -> str:
+    """A text cell as shown: every line break LF, stripped."""
+    return _BREAKS.sub("\n", text).strip()
+
+
+def _table(shown: dict[tuple[int, int], str], merged: Iterable[tuple[int, int, int]],
+           hidden: set[int]) -> list[Row]:
+    """Rows from the cells a sheet shows ({(row, column): text}, both from 1), its merged
+    ranges ((first row, first column, last row)) and its hidden rows."""
+    for first_row, column, last_row in merged:  # read once per row, in its first column
+        value = shown.get((first_row, column))
+        if value:
+            last = min(last_row, first_row + MAX_SHEET_ROWS)
+            shown.update(((row, column), value) for row in range(first_row + 1, last + 1))
+    width = max((column for _row, column in shown), default=0)
+    if width > MAX_COLUMNS:
+        raise TableError("too_many_columns", count=width, limit=MAX_COLUMNS)
+    numbers = sorted({row for row, _column in shown})
+    if len(numbers) > MAX_ROWS:
+        raise TableError("rows_over_limit", rows=len(numbers), limit=MAX_ROWS)
+    rows = []
+    for number in numbers:
+        rows.append(Row(number, tuple(shown.get((number, column), "")
+                                      for column in range(1, width + 1)), number in hidden))
+    return rows
+
+
 def _read_xlsx(content: bytes) -> list[Row]:
-    _check_unpacked_size(content)
+    check_workbook(content)
     try:
         # Not read-only: read-only mode trusts the declared size and knows neither hidden rows
-        # nor merged cells. The size check above bounds what this loads. openpyxl warns about
+        # nor merged cells. The checks above bound what this loads. openpyxl warns about
         # what it skips in a file (extensions, a date beyond the calendar, read as an error
         # cell): the file is the sender's, nothing to log for the server.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             workbook = load_workbook(io.BytesIO(content), data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError,
-            TypeError) as error:
+            TypeError, EOFError) as error:
         raise TableError("not_excel") from error
     sheet = workbook.worksheets[0]
     # The cells the file holds, whatever size the sheet declares; iterating the sheet's range
@@ -285,34 +505,105 @@ def _read_xlsx(content: bytes) -> list[Row]:
     cells = sheet._cells.values()  # openpyxl keeps no public accessor for the stored cells
     shown = {(cell.row, cell.column): _cell_text(cell, workbook.epoch)
              for cell in cells if cell.value is not None}
-    for merged in sheet.merged_cells.ranges:  # read once per row, in its first column
-        value = shown.get((merged.min_row, merged.min_col))
-        last = min(merged.max_row, merged.min_row + MAX_ROWS)
-        if value:
-            shown.update(((row, merged.min_col), value)
-                         for row in range(merged.min_row + 1, last + 1))
-    width = max((column for _row, column in shown), default=0)
-    if width > MAX_COLUMNS:
-        raise TableError("too_many_columns")
-    numbers = sorted({row for row, _column in shown})
-    if len(numbers) > MAX_ROWS:
-        raise TableError("rows_over_limit", rows=len(numbers), limit=MAX_ROWS)
     dimensions = sheet.row_dimensions
-    return [
-        Row(number, tuple(shown.get((number, column), "") for column in range(1, width + 1)),
-            number in dimensions and bool(dimensions[number].hidden))
-        for number in numbers
-    ]
+    return _table(shown, ((r.min_row, r.min_col, r.max_row) for r in sheet.merged_cells.ranges),
+                  {number for number, row in dimensions.items() if row.hidden})
 
 
-def _check_unpacked_size(content: bytes) -> None:
+def check_workbook(content: bytes) -> None:
+    """Refuses a workbook that would cost more to load than the limits allow, from the zip's
+    directory (sizes, ratios) and one streamed pass over its XML parts (cells, rows, shared
+    strings), before openpyxl builds anything. zipfile never unpacks more of a part than its
+    declared size, so the declared sizes bound what any later read unpacks."""
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
+            parts = archive.infolist()
+            unpacked = sum(info.file_size for info in parts)
+            if unpacked > MAX_UNPACKED_BYTES:
+                raise TableError("unpacked", count=_megabytes(unpacked),
+                                 limit=_megabytes(MAX_UNPACKED_BYTES))
+            for info in parts:
+                if (info.file_size > RATIO_FROM_BYTES
+                        and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
+                    raise TableError("ratio", count=info.file_size // max(info.compress_size, 1),
+                                     limit=MAX_RATIO)
+            counts = dict.fromkeys(_COUNTED, 0)
+            for info in parts:
+                if info.filename.lower().endswith(".xml"):
+                    with archive.open(info) as part:
+                        for name, count in _counted(part):
+                            counts[name] += count
+    except TableError:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
         raise TableError("not_excel") from error
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise TableError("too_many_rows")
+    for name, reason, limit in (("cells", "too_many_cells", MAX_CELLS),
+                                ("rows", "too_many_rows", MAX_SHEET_ROWS),
+                                ("strings", "too_many_strings", MAX_SHARED_STRINGS)):
+        if counts[name] > limit:
+            raise TableError(reason, count=counts[name], limit=limit)
+
+
+def _counted(part) -> Iterator[tuple[str, int]]:
+    """(element, how many) in a streamed XML part, chunk by chunk: each chunk is cut at its
+    last `<`, so that no tag is split between two."""
+    rest = b""
+    while chunk := part.read(_CHUNK):
+        chunk = rest + chunk
+        cut = chunk.rfind(b"<")
+        cut = cut if cut > 0 else len(chunk)
+        chunk, rest = chunk[:cut], chunk[cut:]
+        yield from ((name, len(pattern.findall(chunk))) for name, pattern in _COUNTED.items())
+    yield from ((name, len(pattern.findall(rest))) for name, pattern in _COUNTED.items())
+
+
+def _read_xls(content: bytes) -> list[Row]:
+    """An Excel 97-2003 workbook (BIFF8; WPS's .et too) through xlrd, with its formatting:
+    number formats, dates, hidden rows and merged cells as it holds them."""
+    try:
+        book = xlrd.open_workbook(file_contents=content, formatting_info=True, on_demand=True,
+                                  ragged_rows=True, logfile=io.StringIO())
+        sheet = book.sheet_by_index(0)
+    except Exception as error:  # xlrd raises whatever its parser meets
+        raise TableError("not_excel") from error
+    # Each row up to its last cell (ragged rows): the cells a loop below visits.
+    stored = sum(sheet.row_len(row) for row in range(sheet.nrows))
+    if stored > MAX_CELLS:
+        raise TableError("too_many_cells", count=stored, limit=MAX_CELLS)
+    shown = {}
+    for row in range(sheet.nrows):
+        for column, cell in enumerate(sheet.row(row)):
+            text = _xls_text(book, sheet, row, column, cell)
+            if text:
+                shown[(row + 1, column + 1)] = text
+    hidden = {row + 1 for row, info in sheet.rowinfo_map.items() if info.hidden}
+    merged = ((low + 1, column + 1, high) for low, high, column, _end in sheet.merged_cells)
+    return _table(shown, merged, hidden)
+
+
+def _xls_text(book, sheet, row: int, column: int, cell) -> str:
+    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+        return ""
+    if cell.ctype == xlrd.XL_CELL_TEXT:
+        return _clean(cell.value)
+    if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+        return "TRUE" if cell.value else "FALSE"
+    if cell.ctype == xlrd.XL_CELL_ERROR:
+        return xlrd.error_text_from_code.get(cell.value, "#VALUE!")
+    number_format = book.format_map[book.xf_list[sheet.cell_xf_index(row, column)]
+                                    .format_key].format_str
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        try:
+            return _shown_date(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
+        except (xlrd.xldate.XLDateError, OverflowError, ValueError):
+            return shown_number(cell.value, "General")
+    return shown_number(cell.value, number_format)
+
+
+def _shown_date(value: datetime | date | clock) -> str:
+    if isinstance(value, datetime) and value.time() == clock(0):
+        return value.date().isoformat()
+    return value.isoformat()
 
 
 def _number_format(cell) -> str:
@@ -336,11 +627,9 @@ def _cell_text(cell, epoch: datetime) -> str:
             value = from_excel(value, epoch)
         except (OverflowError, ValueError):  # beyond the calendar: Excel shows ####
             return shown_number(value, "General")
-    if isinstance(value, datetime) and value.time() == time(0):
-        return value.date().isoformat()
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    return str(value).strip()
+    if isinstance(value, datetime | date | clock):
+        return _shown_date(value)
+    return _clean(_ESCAPE.sub(lambda match: chr(int(match[1], 16)), str(value)))
 
 
 def shown_number(value: float, number_format: str) -> str:
@@ -397,3 +686,49 @@ def truncated_identifier(what: str, value: str) -> list[str]:
 
 def _literal(text: str) -> str:
     return re.sub(r'"([^"]*)"|\\(.)', lambda m: m[1] if m[1] is not None else m[2], text)
+
+
+_READERS = {"xlsx": _read_xlsx, "xls": _read_xls, "text": _read_text}
+
+
+def _read_in_child(content: bytes, kind: str) -> list[Row]:
+    """The rows `_READERS[kind]` reads from `content`, read by `python -m evalapp.tabular` in
+    a process of its own (gevent's subprocess under gunicorn's gevent worker, so that the
+    other requests of the worker go on while it waits). TableError as the child raised it;
+    "too_costly" when it ran past its time, processor or memory."""
+    try:
+        done = subprocess.run([sys.executable, "-m", "evalapp.tabular", kind], input=content,
+                              capture_output=True, timeout=CHILD_SECONDS, check=False)
+    except subprocess.TimeoutExpired as error:
+        raise TableError("too_costly") from error
+    if done.returncode < 0:  # killed: past its processor time (SIGXCPU) or by the system
+        raise TableError("too_costly")
+    if done.returncode != 0:
+        raise RuntimeError("the table reader's child failed: " +
+                           done.stderr.decode(errors="replace")[-2000:])
+    answer = json.loads(done.stdout)
+    if "error" in answer:
+        raise TableError(answer["error"], **answer["values"])
+    return [Row(number, tuple(cells), hidden) for number, cells, hidden in answer["rows"]]
+
+
+def _child(kind: str) -> None:
+    """The child of `_read_in_child`: a file's bytes on standard input, its rows (or why
+    not) as JSON on standard output, within CHILD_CPU_SECONDS and CHILD_MEMORY_BYTES."""
+    if sys.platform != "win32":
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CPU, (CHILD_CPU_SECONDS, CHILD_CPU_SECONDS + 5))
+        resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY_BYTES, CHILD_MEMORY_BYTES))
+    try:
+        rows = _READERS[kind](sys.stdin.buffer.read())
+        answer: dict = {"rows": [[row.number, row.cells, row.hidden] for row in rows]}
+    except TableError as error:
+        answer = {"error": str(error), "values": error.values}
+    except MemoryError:
+        answer = {"error": "too_costly", "values": {}}
+    sys.stdout.buffer.write(json.dumps(answer, ensure_ascii=False).encode())
+
+
+if __name__ == "__main__":
+    _child(sys.argv[1])

@@ -21,22 +21,22 @@ from flask_wtf.file import FileField
 
 from evalapp.paths import private_folder, write_private
 from evalapp.tabular import Row, TableError, read_rows
+from forms.tables import KEPT_NAME
 
 MAX_AGE_SECONDS = 24 * 3600
-NAME = re.compile(r"^[0-9a-f]{32}\.(csv|xlsx)$")
+NAME = re.compile(KEPT_NAME)
 
 
 def _folder() -> Path:
     return private_folder(Path(current_app.instance_path) / "uploads")
 
 
-def keep(filename: str, content: bytes) -> str:
+def keep(content: bytes) -> str:
     folder = _folder()
     for old in folder.iterdir():
         if old.stat().st_mtime < time.time() - MAX_AGE_SECONDS:
             old.unlink(missing_ok=True)
-    extension = filename.rsplit(".", 1)[-1].lower()
-    name = f"{secrets.token_hex(16)}.{extension}"
+    name = f"{secrets.token_hex(16)}.json"
     write_private(folder / name, content, exclusive=True)
     return name
 
@@ -71,5 +71,5 @@ def keep_table(field: FileField, header: Callable[[list[Row]], list[Row]] = list
     if len(header(rows)) < 2:
         field.errors.append(_("The file has no rows below its header."))
         return None
-    return keep(field.data.filename, json.dumps(
+    return keep(json.dumps(
         [[row.number, row.hidden, row.cells] for row in rows], ensure_ascii=False).encode())

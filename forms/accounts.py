@@ -3,9 +3,10 @@ choices of units and roles are the views' (they depend on who is asking)."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
+
+from forms.tables import table_file
 
 # What a username may hold, in the form and in an imported staff list: what people type at
 # log-in without surprises (no spaces, no look-alike letters of other scripts).
@@ -31,7 +32,4 @@ class RoleForm(FlaskForm):
 
 
 class AccountsUploadForm(FlaskForm):
-    file = FileField(_l("Staff list (CSV or Excel)"), validators=[
-        FileRequired(_l("Choose a file.")),
-        FileAllowed(["csv", "xlsx"], _l("CSV or Excel (.xlsx) only.")),
-    ])
+    file = table_file(_l("Staff list (CSV or Excel)"))

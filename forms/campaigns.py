@@ -38,6 +38,7 @@ from forms.limits import (
     POST_LENGTH,
     TITLE_LENGTH,
 )
+from forms.tables import table_file
 
 TITLE = Length(max=TITLE_LENGTH)
 
@@ -163,10 +164,8 @@ class SubjectForm(FlaskForm):
                             validators=[FileAllowed(REPORT_TYPES, _l("PDF or Word (.docx) only."))])
     problems = TextAreaField(_l("Problem list, one problem a line"),
                              validators=[Sent(), Optional(), Length(max=100_000)])
-    problems_file = FileField(_l("Or import the problem list (CSV or Excel: the column headed "
-                                 "问题, or else the first column)"),
-                              validators=[FileAllowed(["csv", "xlsx"],
-                                                      _l("CSV or Excel (.xlsx) only."))])
+    problems_file = table_file(_l("Or import the problem list (CSV or Excel: the column headed "
+                                  "问题, or else the first column)"), required=False)
     problems_hidden = BooleanField(_l("Include the rows hidden in the spreadsheet"))
     items = FieldList(FormField(IndividualItemForm), min_entries=INDIVIDUAL_ITEMS_PER_SUBJECT,
                       max_entries=INDIVIDUAL_ITEMS_PER_SUBJECT)

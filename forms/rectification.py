@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from forms.tables import table_file
 
 PROBLEM_SOURCES = [SelectChoice("leadership", _l("Leadership's comment")),
                    SelectChoice("problem_list", _l("The published problem list")),
@@ -42,8 +43,5 @@ class MeasureForm(FlaskForm):
 
 
 class LedgerUploadForm(FlaskForm):
-    file = FileField(_l("Ledger file (Excel or CSV)"), validators=[
-        FileRequired(_l("Choose a file.")),
-        FileAllowed(["csv", "xlsx"], _l("CSV or Excel (.xlsx) only.")),
-    ])
+    file = table_file(_l("Ledger file (Excel or CSV)"))
     include_hidden = BooleanField(_l("Include the rows hidden in the spreadsheet"))

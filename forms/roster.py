@@ -4,24 +4,22 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, HiddenField, SelectField
-from wtforms.validators import InputRequired, Regexp, ValidationError
+from wtforms.validators import InputRequired, ValidationError
+
+from forms.tables import kept_table, table_file
 
 NO_COLUMN = -1
 
 
 class RosterUploadForm(FlaskForm):
-    file = FileField(_l("Roster file (CSV or Excel)"), validators=[
-        FileRequired(_l("Choose a file.")),
-        FileAllowed(["csv", "xlsx"], _l("CSV or Excel (.xlsx) only.")),
-    ])
+    file = table_file(_l("Roster file (CSV or Excel)"))
 
 
 class RosterMappingForm(FlaskForm):
     """Columns are chosen by number (their choices are the file's header cells)."""
 
-    upload = HiddenField(validators=[InputRequired(), Regexp(r"^[0-9a-f]{32}\.(csv|xlsx)$")])
+    upload = HiddenField(validators=[InputRequired(), kept_table()])
     name = SelectField(_l("Name"), coerce=int, validators=[InputRequired()])
     staff_number = SelectField(_l("Staff number"), coerce=int, validators=[InputRequired()])
     unit = SelectField(_l("Unit"), coerce=int)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import HiddenField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from forms.tables import kept_table, table_file
 
 # A unit's level left to the tree: the level below its parent's.
 KIND_FROM_PARENT = ""
@@ -29,11 +30,8 @@ class MoveForm(FlaskForm):
 
 
 class UnitFileForm(FlaskForm):
-    file = FileField(_l("Unit file (CSV or Excel)"), validators=[
-        FileRequired(_l("Choose a file.")),
-        FileAllowed(["csv", "xlsx"], _l("CSV or Excel (.xlsx) only.")),
-    ])
+    file = table_file(_l("Unit file (CSV or Excel)"))
 
 
 class UnitImportForm(FlaskForm):
-    upload = HiddenField(validators=[InputRequired(), Regexp(r"^[0-9a-f]{32}\.(csv|xlsx)$")])
+    upload = HiddenField(validators=[InputRequired(), kept_table()])

@@ -40,7 +40,7 @@ def ids(s: AdminSetup) -> dict[str, str]:
     return {"campaign_id": setup.campaign, "subject_id": setup.subject, "item_id": setup.item,
             "section_id": setup.section, "draw_id": setup.draw, "batch_id": setup.batch,
             "problem_id": setup.problem, "measure_id": setup.measure, "user_id": s.clerk,
-            "code": setup.token, "key": "x" * 16, "upload": "0" * 32 + ".csv",
+            "code": setup.token, "key": "x" * 16, "upload": "0" * 32 + ".json",
             "unit_id": s.customs}
 
 

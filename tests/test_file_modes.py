@@ -42,7 +42,7 @@ def use_the_instance_folder(app: Flask, instance: Path) -> None:
     runner = app.test_cli_runner()
     assert runner.invoke(args=["demo"]).exit_code == 0
     with app.test_request_context():
-        keep("roster.csv", "工号,姓名\n1,张三\n".encode())
+        keep(b"[]")
     assert runner.invoke(args=["backup", str(instance / "backup.db")]).exit_code == 0
     report = runner.invoke(args=["report", "1", "--format", "csv",
                                  "--output", str(instance / "report.csv")])
@@ -82,7 +82,7 @@ def test_under_umask_000_every_file_is_its_owners_alone(backend, database_url, t
     files = written_files(instance)
     assert {"secret_key", "backup.db", "report.csv"} <= files
     assert any(name.endswith(".secret") for name in files)  # a draw's secret
-    assert any(name.endswith(".csv") and name != "report.csv" for name in files)  # an upload
+    assert any(name.endswith(".json") for name in files)  # an upload's rows
     assert readable_by_others(instance) == []
 
 

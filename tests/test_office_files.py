@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 from datetime import date
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -23,19 +22,14 @@ from evalapp.rectification.models import RectificationMeasure, RectificationProb
 from evalapp.roster.models import RosterEntry
 from evalapp.tabular import read_rows, shown_number
 from evalapp.tickets.tokens import grouped, normalize
-from evalapp.units.models import OrgUnit, UnitKind
+from tests.support.cases import case
 from tests.support.factories import make_campaign, make_user, make_world
+from tests.support.ledger import import_ledger, measures, shijiazhuang_campaign
 from tests.support.organiser import post_subject
 from tests.support.rater import make_tickets
 from tests.support.roster import csv_bytes, map_columns, roster, selected_columns, upload
 from tests.support.spreadsheets import workbook_bytes
 from tests.support.web import csrf_token, login
-
-CASES = Path(__file__).parent / "cases"
-
-
-def case(name: str) -> bytes:
-    return (CASES / name).read_bytes()
 
 
 def ledger_campaign(app) -> int:
@@ -96,25 +90,12 @@ def test_case_hidden_row_is_listed_and_left_out_unless_included(app, client, cam
 
 
 def test_case_ledger_deadline_in_the_chinese_builtin_date_format(app, client):
-    with app.app_context():
-        root = OrgUnit(kind=UnitKind.ADMINISTRATION, name_zh="海关总署")
-        unit = OrgUnit(parent=root, kind=UnitKind.DIRECT, name_zh="石家庄海关")
-        db.session.add_all([root, unit])
-        make_user("organiser", unit)
-        campaign = make_campaign(unit)
-        campaign.subjects[0].person_name = "郑怀远"
-        db.session.commit()
-        campaign_id = campaign.id
+    campaign_id = shijiazhuang_campaign(app)
     login(client, "organiser")
-    response = client.post(f"/campaigns/{campaign_id}/rectification/import", data={
-        "csrf_token": csrf_token(client, "/"),
-        "file": (io.BytesIO(case("ledger_date_builtin_format31.xlsx")), "台账.xlsx")})
+    response = import_ledger(client, campaign_id, "台账.xlsx",
+                             case("ledger_date_builtin_format31.xlsx"))
     assert response.status_code == 303, response.get_data(as_text=True)[-800:]
-    with app.app_context():
-        measures = db.session.execute(sa.select(
-            RectificationMeasure.text, RectificationMeasure.deadline,
-            RectificationMeasure.responsible_department)).all()
-    assert measures == [("每季度召开一次党建专题会议", date(2026, 12, 31), "办公室")]
+    assert measures(app) == [("每季度召开一次党建专题会议", date(2026, 12, 31), "办公室")]
 
 
 def test_a_declared_size_of_a1_and_padded_headers_of_every_kind(app, client, campaign_id):

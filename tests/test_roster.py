@@ -122,10 +122,11 @@ def test_a_title_above_the_header_is_skipped_and_rows_keep_their_numbers(client,
 
 
 @pytest.mark.parametrize(("filename", "content", "message"), [
-    ("roster.txt", b"a,b", "仅限 CSV 或 Excel"),
-    ("roster.xlsx", b"not a workbook", "不是可读取的 Excel"),
+    ("roster.doc", b"a,b", "仅限 CSV、文本（.txt）或 Excel"),
+    ("roster.xlsx", b"PK\x03\x04 not a workbook", "不是可读取的 Excel 工作簿"),
     ("roster.csv", "姓名,工号".encode(), "没有数据行"),
-    ("roster.csv", b"\xff\xfe\x00\x00\xff", "既不是 UTF-8 也不是 GBK"),
+    ("roster.csv", b"\xff\xfe\x00\x00\xff", "既不是 UTF-8、UTF-16，也不是 GBK"),
+    ("roster.csv", b"\x80\x80\xff,\xff", "既不是 UTF-8、UTF-16，也不是 GBK"),
 ])
 def test_unreadable_files_are_refused_plainly(client, campaign_id, filename, content, message):
     response = upload(client, campaign_id, filename, content)

@@ -292,7 +292,7 @@ def test_every_problem_is_shown_and_nothing_is_written(app, admin):
 
 
 def test_files_that_cannot_be_imported_say_why(app, admin, monkeypatch):
-    not_excel = upload_units(admin, "units.xlsx", b"not a workbook")
+    not_excel = upload_units(admin, "units.xlsx", b"PK\x03\x04 not a workbook")
     assert not_excel.status_code == 422
     assert "不是可读取的 Excel" in not_excel.get_data(as_text=True)
     headless = upload_units(admin, "units.csv", csv_bytes([["甲", "乙"], ["丙", "丁"]]))
