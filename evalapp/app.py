@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Request
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from evalapp import commands, errors, i18n, security
@@ -14,6 +15,7 @@ from evalapp.database import MAX_ROW_ID, configure_sqlite
 from evalapp.extensions import babel, csrf, db, limiter, login_manager, migrate
 from evalapp.paths import STATIC_DIR
 from evalapp.schema import ensure_schema_current
+from evalapp.text import plain_text
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -23,6 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         instance_path=instance_path(config),
         instance_relative_config=True,
     )
+    app.request_class = PlainTextRequest
     configure(app, config)
     # Every <int:…> in an address is a row id: beyond PostgreSQL's integer (and far beyond
     # SQLite's) it names nothing, and is not found rather than an error of the database.
@@ -35,6 +38,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["SCHEMA_CHECK"]:
         ensure_schema_current(app)
     return app
+
+
+class PlainTextRequest(Request):
+    """A request whose form fields are `plain_text`: one rule for every text field of every
+    form, so that a measure, a name or an opinion pasted from Word (line breaks as U+000B)
+    is stored with plain line breaks and no control characters, whichever page takes it."""
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        form = self.__dict__["form"]
+        self.__dict__["form"] = ImmutableMultiDict(
+            [(name, plain_text(value)) for name, value in form.items(multi=True)])
 
 
 class RowId(IntegerConverter):

@@ -18,7 +18,11 @@ from contextlib import contextmanager
 import matplotlib
 from matplotlib import font_manager
 from matplotlib.figure import Figure
+from matplotlib.text import Text
+from matplotlib.ticker import FixedFormatter, FuncFormatter
 from noto_cjk_sans_otc import FONT_PATH
+
+from evalapp.text import plain_text
 
 matplotlib.use("Agg")
 font_manager.fontManager.addfont(str(FONT_PATH))
@@ -58,5 +62,21 @@ def render(fig: Figure, fmt: str) -> bytes:
     buffer = io.BytesIO()
     metadata = {"png": None, "svg": {"Date": None}, "pdf": {"CreationDate": None}}[fmt]
     with _MATPLOTLIB, matplotlib.rc_context(STYLE):
+        # Names with control characters (pasted from Word, stored before input was cleaned)
+        # have no glyphs: every label is drawn as plain text.
+        for text in fig.findobj(Text):
+            text.set_text(_drawable(text.get_text()))
+        for axis in (axis for axes in fig.axes for axis in (axes.xaxis, axes.yaxis)):
+            formatter = axis.get_major_formatter()  # tick labels are made when drawn
+            if isinstance(formatter, FixedFormatter):
+                formatter.seq = [_drawable(str(label)) for label in formatter.seq]
+            elif isinstance(formatter, FuncFormatter):  # set_ticks(…, labels) makes one
+                label = formatter.func
+                formatter.func = lambda x, pos, label=label: _drawable(str(label(x, pos)))
         fig.savefig(buffer, format=fmt, dpi=150, metadata=metadata)
     return buffer.getvalue()
+
+
+def _drawable(text: str) -> str:
+    """A label as the font can draw it: `plain_text`, a tab as a space."""
+    return plain_text(text).replace("\t", " ")

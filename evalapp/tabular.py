@@ -12,6 +12,8 @@ in Excel or WPS reads right everywhere:
   50–58 included, which openpyxl does not know) is a date.
 - A hidden row (someone who has left, a filtered-out row) is read but marked hidden, so that
   the import can list it and leave it out unless asked to include it.
+- Text is `plain_text`: Word's line break (U+000B) pasted into a cell is a line break, and other
+  control characters are dropped.
 - A merged cell's value applies to every row it covers, as it looks on screen (a problem
   merged over its three measures is the problem of each).
 """
@@ -34,7 +36,7 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE, i
 from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
 
-from evalapp.text import squeezed
+from evalapp.text import plain_text, squeezed
 
 ENCODINGS = ("utf-8-sig", "gb18030")
 MAX_ROWS = 20_000
@@ -165,7 +167,8 @@ def _read_csv(content: bytes) -> list[list[str]]:
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
         except csv.Error:
             dialect = csv.excel
-        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), dialect)]
+        return [[plain_text(cell).strip() for cell in row]
+                for row in csv.reader(io.StringIO(text), dialect)]
     raise TableError("encoding")
 
 
@@ -239,11 +242,21 @@ def _cell_text(cell, epoch: datetime) -> str:
             value = from_excel(value, epoch)
         except (OverflowError, ValueError):  # beyond the calendar: Excel shows ####
             return shown_number(value, "General")
+    if isinstance(value, datetime | date) and _month_only(_number_format(cell)):
+        return f"{value.year:04d}-{value.month:02d}"  # shown as 2026年12月: a month, not its 1st
     if isinstance(value, datetime) and value.time() == time(0):
         return value.date().isoformat()
     if isinstance(value, datetime | date | time):
         return value.isoformat()
-    return str(value).strip()
+    return plain_text(str(value)).strip()
+
+
+def _month_only(number_format: str) -> bool:
+    """A date format that shows a year and a month but no day (yyyy"年"m"月", mmm-yy): the cell
+    means the month. Quoted text, escaped characters and [colour] or [$-locale] sections are
+    not part of the date."""
+    codes = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", number_format.split(";")[0]).casefold()
+    return "y" in codes and "m" in codes and "d" not in codes and "h" not in codes
 
 
 def shown_number(value: float, number_format: str) -> str:

@@ -6,10 +6,16 @@ zero-width spaces; Excel headers are padded with U+3000 to line up two-character
 (姓　名). NFKC (Unicode's compatibility normalisation, UAX #15) turns full-width forms into
 their ASCII letters, digits and punctuation; every dash (Unicode's Pd category and the minus
 sign) counts as "-"; and for keywords every kind of space is ignored.
+
+Text pasted from Word carries control characters: Word's manual line break (Shift+Enter) is
+U+000B (vertical tab), a page break U+000C; other programs leave NUL, backspace or escape
+characters. `plain_text` makes every line break one LF and drops the other control characters,
+so that what is stored can be shown, printed and written to Excel.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Every dash punctuation character of Unicode (category Pd: ‐ ‑ ‒ – — ― ⸺ 〜 ﹣ － …), the minus
@@ -22,6 +28,17 @@ _TO_HYPHEN = str.maketrans(dict.fromkeys(DASHES, "-"))
 # Invisible characters pasted from web pages and Word: zero-width spaces and joiners, the byte
 # order mark, the word joiner and the soft hyphen.
 _INVISIBLE = str.maketrans(dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+# Line breaks of every kind: CR LF and CR (browsers, old Macs), Word's vertical tab, the form
+# feed of a page break, NEL and the Unicode line and paragraph separators.
+LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
+# The other C0 control characters (tab and LF kept), DEL and the C1 controls.
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+
+
+def plain_text(text: str) -> str:
+    """Text as typed or pasted, fit to store: every line break as LF, other control
+    characters (tab aside) removed. "甲\x0b乙\r\n丙\x00" is "甲\n乙\n丙"."""
+    return _CONTROLS.sub("", LINE_BREAKS.sub("\n", text))
 
 
 def folded(text: str) -> str:

@@ -24,8 +24,8 @@ from evalapp.rectification.models import RectificationMeasure, RectificationProb
 from evalapp.roster.models import RosterEntry
 from evalapp.tabular import read_rows, shown_number
 from evalapp.tickets.tokens import grouped, normalize
-from evalapp.units.models import OrgUnit, UnitKind
 from tests.support.factories import make_campaign, make_user, make_world
+from tests.support.organiser import ledger_case_campaign
 from tests.support.rater import make_tickets
 from tests.support.roster import csv_bytes, map_columns, roster, upload
 from tests.support.spreadsheets import workbook_bytes
@@ -102,14 +102,7 @@ def test_case_hidden_row_is_listed_and_left_out_unless_included(app, client, cam
 
 def test_case_ledger_deadline_in_the_chinese_builtin_date_format(app, client):
     with app.app_context():
-        root = OrgUnit(kind=UnitKind.ADMINISTRATION, name_zh="海关总署")
-        unit = OrgUnit(parent=root, kind=UnitKind.DIRECT, name_zh="石家庄海关")
-        db.session.add_all([root, unit])
-        make_user("organiser", unit)
-        campaign = make_campaign(unit)
-        campaign.subjects[0].person_name = "郑怀远"
-        db.session.commit()
-        campaign_id = campaign.id
+        campaign_id = ledger_case_campaign().id
     login(client, "organiser")
     response = client.post(f"/campaigns/{campaign_id}/rectification/import", data={
         "csrf_token": csrf_token(client, "/"),
@@ -152,7 +145,7 @@ def test_numbers_read_as_their_format_shows_them(value, number_format, shown):
 
 @pytest.mark.parametrize(("format_id", "serial", "shown"), [
     (14, 46387, "2026-12-31"),  # m/d/yyyy in every locale
-    (27, 46357, "2026-12-01"), (31, 46023, "2026-01-01"), (57, 46022, "2025-12-31"),
+    (27, 46357, "2026-12"), (31, 46023, "2026-01-01"), (57, 46022, "2025-12"),  # months
     (58, 46387, "2026-12-31"),
 ])
 def test_builtin_date_formats_read_as_dates(format_id, serial, shown):

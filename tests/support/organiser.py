@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from evalapp.auth.models import Role
+from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
 from evalapp.rectification.models import (
     MeasureStatus,
@@ -17,6 +18,7 @@ from evalapp.rectification.operations import MeasureInput, add_problem, save_mea
 from evalapp.roster.models import RosterEntry
 from evalapp.sampling.operations import DrawRequest, prepare_and_draw
 from evalapp.tickets.operations import issue_tickets
+from evalapp.units.models import OrgUnit, UnitKind
 from tests.support.factories import groups_of, make_campaign, make_user, make_world
 from tests.support.web import csrf_token
 
@@ -131,3 +133,17 @@ def issue_on_the_web(client, setup: TicketCampaign, **overrides):
             "subjects": setup.subjects[:1], "count": 3, "spares": 1, "output": "pdf"}
     data.update(overrides)
     return client.post(path, data=data)
+
+
+def ledger_case_campaign(started: datetime | None = None) -> Campaign:
+    """The campaign the ledger cases of tests/cases were written for: 石家庄海关's, whose one
+    subject is 石家庄海关 · 郑怀远, kept by "organiser"; started at `started` if given."""
+    root = OrgUnit(kind=UnitKind.ADMINISTRATION, name_zh="海关总署")
+    unit = OrgUnit(parent=root, kind=UnitKind.DIRECT, name_zh="石家庄海关")
+    db.session.add_all([root, unit])
+    make_user("organiser", unit)
+    campaign = make_campaign(unit)
+    campaign.created_at = started or campaign.created_at
+    campaign.subjects[0].person_name = "郑怀远"
+    db.session.commit()
+    return campaign
