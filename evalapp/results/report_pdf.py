@@ -162,7 +162,7 @@ def _table(pdf: FPDF, header: list[str], rows: list[list[str]],
     """`aligns` has a letter per column, L or R: figures are set right, to compare down."""
     pdf.set_font("sans", size=8.5)
     with pdf.table(col_widths=widths, width=TEXT_WIDTH, headings_style=HEADING,
-                   line_height=5.5, text_align=tuple(aligns)) as table:
+                   line_height=5.5, text_align=tuple(aligns), wrapmode=wrap_mode()) as table:
         for values in [header, *rows]:
             row = table.row()
             for value in values:
