@@ -14,7 +14,7 @@ from fpdf.fonts import FontFace
 from matplotlib.figure import Figure
 
 from evalapp.campaigns.labels import digest_lines
-from evalapp.charts import render
+from evalapp.charts import WEAK_MARK, render
 from evalapp.i18n import localized
 from evalapp.pdf import Document, new_pdf, wrap_mode
 from evalapp.results import charts
@@ -121,7 +121,7 @@ def _section(pdf: FPDF, results: CampaignResults, result: SubjectResults) -> Non
     _lines(pdf, group_difference_lines(result))
     if not result.has_figures:
         return
-    weak = [f"{number}. {item.label}（{_number(item.mean_points, 1)}）"
+    weak = [f"{WEAK_MARK} {number}. {item.label}（{_number(item.mean_points, 1)}）"
             for number, item in enumerate(result.items, start=1) if item.weak]
     if weak:
         _heading(pdf, _("Weakest items: candidates for the rectification list"), 11)
