@@ -34,7 +34,7 @@ def summary_xlsx(results: CampaignResults) -> bytes:
     _title_rows(sheet, results, width)
     _header_rows(sheet, headers)
     for number, result in enumerate(results.ranked, start=1):
-        row = _row(number, result)
+        row = _row(number, result, _with_other(results))
         append_row(sheet, [value for value, _format in row])
         for column, (cell, (_value, number_format)) in enumerate(
                 zip(sheet[sheet.max_row], row, strict=True)):
@@ -57,12 +57,15 @@ def _headers(results: CampaignResults) -> list[tuple[str, list[str]]]:
         (_("Grade"), []), (_("Rank"), []),
         (_("Satisfaction"), [_("Satisfaction rate"), interval, _("Strict rate")]),
         (_("Score by rater group"),
-         [*(localized(g, "name") for g in results.groups), str(OTHER)]),
+         [*(localized(g, "name") for g in results.groups),
+          *([str(OTHER)] if _with_other(results) else [])]),
     ]
 
 
-def _row(number: int, result: SubjectResults) -> list[tuple[object, str]]:
-    """The cells of a subject's row, each with its number format."""
+def _row(number: int, result: SubjectResults,
+         with_other: bool) -> list[tuple[object, str]]:
+    """The cells of a subject's row, each with its number format; `with_other`: with the
+    column of "other groups"."""
     design = result.design
     rates = result.satisfaction
     return [
@@ -79,8 +82,15 @@ def _row(number: int, result: SubjectResults) -> list[tuple[object, str]]:
         (rates.strict_rate if rates else None, PERCENT),
         *(((g.score, SCORE) if g.figures else (group_note(result, g), TEXT))
           for g in result.groups),
-        (result.other.figures.score, SCORE) if result.other else (None, SCORE),
+        *([(result.other.figures.score if result.other else None, SCORE)] if with_other
+          else []),
     ]
+
+
+def _with_other(results: CampaignResults) -> bool:
+    """Whether any subject has small groups counted together as "other groups": only then
+    does the sheet have their column (always empty otherwise)."""
+    return any(result.other for result in results.subjects)
 
 
 def _title_rows(sheet: Worksheet, results: CampaignResults, width: int) -> None:
