@@ -150,7 +150,7 @@ def test_open_ended_measures_and_office_status_words_import(app, client):
     sheet.append([subject, 1, "问题清单", "问题甲", "措施二", "办公室", "", "2026年第三季度",
                   "正在整改"])
     sheet.append([subject, 1, "问题清单", "问题甲", "措施三", "办公室", "", "2026年上半年",
-                  "已整改", "已落实", "2026年6月15日"])
+                  "已整改", "已落实", "2026年1月15日"])
     sheet.append([subject, 1, "问题清单", "问题甲", "措施四", "办公室", "", "2026/6",
                   "尚未开始"])
     sheet.append([subject, 1, "问题清单", "问题甲", "措施五", "办公室", "", "2026年底前",

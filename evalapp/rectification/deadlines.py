@@ -54,10 +54,6 @@ class Deadline:
     day: date | None
     wording: str = ""
 
-    @property
-    def open_ended(self) -> bool:
-        return self.day is None
-
 
 def parse_deadline(text: str, reference: date) -> Deadline:
     """The deadline a ledger's cell or the measure form states. `reference` gives the year of a
