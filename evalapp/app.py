@@ -15,7 +15,7 @@ from evalapp.database import MAX_ROW_ID, configure_sqlite
 from evalapp.extensions import babel, csrf, db, limiter, login_manager, migrate
 from evalapp.paths import STATIC_DIR
 from evalapp.schema import ensure_schema_current
-from evalapp.text import line_breaks, paragraphs
+from evalapp.text import paragraphs, plain_text
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -42,16 +42,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 class Request(flask.Request):
-    """A request whose form values have each line break as one LF (`evalapp.text.line_breaks`),
-    whatever the browser or the paste sent: every multi-line field (a report, a problem list,
-    an opinion, a reason, a keyed paper opinion) is read alike, before any form, length check
-    or view sees it. Uploaded files are left as they are."""
+    """A request whose form values are `evalapp.text.plain_text` (each line break one LF, other
+    control characters dropped), whatever the browser or the paste sent: every field (a report,
+    a problem list, an opinion, a measure pasted from Word with its U+000B breaks, a keyed
+    paper opinion) is read alike, before any form, length check or view sees it, so that a
+    textarea's counter and the server count alike and what is stored can be written to Excel.
+    Uploaded files are left as they are."""
 
     def _load_form_data(self) -> None:
         super()._load_form_data()
         # Werkzeug keeps the parsed form in the instance's dict (see its _load_form_data).
         self.__dict__["form"] = self.parameter_storage_class(
-            [(name, line_breaks(value)) for name, value in self.form.items(multi=True)])
+            [(name, plain_text(value)) for name, value in self.form.items(multi=True)])
 
 
 class RowId(IntegerConverter):

@@ -19,6 +19,7 @@ import matplotlib
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from fpdf import FPDF
+from fpdf.util import Padding
 from noto_cjk_sans_otc import FONT_PATH
 
 # Faces of the Noto Sans CJK collection.
@@ -54,9 +55,15 @@ class Document(FPDF):
                    title: bool = False, **kwargs: Any) -> Any:
         """Text broken at any character (wrapmode CHAR, for Chinese) is broken here by the
         Chinese rules first (`break_lines`; a `title` by `balanced`); fpdf2 alone would start
-        a line with "，"."""
+        a line with "，". Table cells come here too (fpdf2's table() sets each cell with
+        multi_cell, with its padding), so a table given wrapmode CHAR follows the same rules as
+        a paragraph."""
         if text and str(kwargs.get("wrapmode", "")).upper().endswith("CHAR"):
-            room = (w or self.w - self.r_margin - self.x) - 2 * self.c_margin
+            padding = Padding.new(kwargs.get("padding") or 0)
+            # fpdf2's room for the text: the width less the padding, or the cell margin on a
+            # side without padding
+            room = ((w or self.w - self.r_margin - self.x)
+                    - (padding.left or self.c_margin) - (padding.right or self.c_margin))
             text = (balanced if title else break_lines)(text, room, self._char_width)
         return super().multi_cell(w, h, text, *args, **kwargs)
 

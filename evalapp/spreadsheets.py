@@ -1,10 +1,20 @@
 """Writing spreadsheets that cannot run anything: text that starts like a formula (a roster
 name "=HYPERLINK(…)", an opinion "+1", a campaign title in a sheet's A1 title) stays text, in
-Excel files and in CSV files opened by Excel."""
+Excel files and in CSV files opened by Excel.
+
+And spreadsheets that are always written: an Excel cell cannot hold most control characters
+(XML 1.0 forbids them; openpyxl raises IllegalCharacterError), and one measure pasted from
+Word with a vertical tab made the ledger's export fail for everyone. Every value goes through
+`excel_value`: every line break (CR LF, CR, Word's vertical tab and page break) becomes Excel's
+line break, LF;
+any other such character is written as OOXML's escape _xHHHH_ (ECMA-376 part 1, 22.9.2.19),
+which Excel reads back as the character; a literal "_xHHHH_" in the text is itself escaped, so
+that Excel shows it as typed."""
 
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
@@ -14,8 +24,21 @@ from openpyxl.cell.cell import Cell
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from evalapp.text import LINE_BREAKS
+
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What a cell cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE), and text that reads as an escape.
+_EXCEL_ESCAPED = re.compile("[\x00-\x08\x0e-\x1f]|_(?=x[0-9A-Fa-f]{4}_)")
+
+
+def excel_value(value: Any) -> Any:
+    """A value an Excel cell can hold: text with its line breaks made LF and its other control
+    characters _xHHHH_ escapes ("甲\x0b乙\x01" is "甲\n乙_x0001_"); other values as they are."""
+    if not isinstance(value, str):
+        return value
+    return _EXCEL_ESCAPED.sub(lambda match: f"_x{ord(match[0]):04X}_",
+                              LINE_BREAKS.sub("\n", value))
 
 
 def csv_text(value: str) -> str:
@@ -33,7 +56,9 @@ def as_text(cell: Cell) -> None:
 
 
 def append_row(sheet: Worksheet, values: Iterable[Any]) -> None:
-    sheet.append(list(values))
+    """Add a row of values, each made fit for a cell (`excel_value`) and kept from being read
+    as a formula (`as_text`). Every row of every export is added here."""
+    sheet.append([excel_value(value) for value in values])
     for cell in sheet[sheet.max_row]:
         as_text(cell)
 

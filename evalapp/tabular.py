@@ -18,6 +18,8 @@ not its name (a .xls renamed .xlsx is still read, and a PDF named .xlsx is calle
   `_x000D_`) are decoded, and every line break is read as LF.
 - A hidden row (someone who has left, a filtered-out row) is read but marked hidden, so that
   the import can list it and leave it out unless asked to include it.
+- Text is `plain_text`: Word's line break (U+000B) pasted into a cell is a line break, and other
+  control characters are dropped.
 - A merged cell's value applies to every row it covers, as it looks on screen (a problem
   merged over its three measures is the problem of each).
 - A header may take several rows: a heading merged across columns above their sub-headings
@@ -66,7 +68,7 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE, i
 from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
 
-from evalapp.text import squeezed
+from evalapp.text import plain_text, squeezed
 from forms.tables import TABLE_SUFFIXES
 
 # What one upload may cost. The roster of a whole system (50,000 people, about ten columns) is
@@ -104,8 +106,9 @@ _DIGITS = re.compile(rf"(?P<before>{_LITERAL})(?P<whole>[#0,]*0[#0,]*|#[#,]*)"
                      rf"(?:\.(?P<decimals>[0#]+))?(?P<percent>%?)(?P<after>{_LITERAL})")
 # ECMA-376 part 1, 22.9.2.19 (ST_Xstring): a character written as _xHHHH_ (_x005F_ is "_").
 _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
-_BREAKS = re.compile(r"\r\n?")
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1b]")
+# The share of control characters above which decoded "text" is a binary file.
+BINARY_CONTROLS = 0.02
 # Elements counted in a workbook's XML before it is loaded, whatever their namespace prefix
 # (`<c`, `<x:c`): a cell, a row, a shared string. A `<` in XML text is always escaped, so
 # every match is a tag, and a count is never below what the load will meet.
@@ -427,7 +430,9 @@ def _text(content: bytes) -> str:
             text = content.decode(encoding)
         except UnicodeDecodeError:
             continue
-        if _CONTROL.search(text, 0, 4096):  # no text file holds these: a binary file
+        # A text file may carry a few control characters (pasted from Word into a cell); a
+        # binary file that happens to decode is full of them.
+        if len(_CONTROL.findall(text, 0, 4096)) > BINARY_CONTROLS * min(len(text), 4096):
             raise TableError("other", kind=KINDS["binary"])
         return text
     raise TableError("encoding")
@@ -460,8 +465,9 @@ def _read_text(content: bytes) -> list[Row]:
 
 
 def _clean(text: str) -> str:
-    """A text cell as shown: every line break LF, stripped."""
-    return _BREAKS.sub("\n", text).strip()
+    """A text cell as shown: `plain_text` (every line break LF, no control characters),
+    stripped."""
+    return plain_text(text).strip()
 
 
 def _table(shown: dict[tuple[int, int], str], merged: Iterable[tuple[int, int, int]],
@@ -594,7 +600,8 @@ def _xls_text(book, sheet, row: int, column: int, cell) -> str:
                                     .format_key].format_str
     if cell.ctype == xlrd.XL_CELL_DATE:
         try:
-            return _shown_date(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
+            value = xlrd.xldate.xldate_as_datetime(cell.value, book.datemode)
+            return (_shown_month if _month_only(number_format) else _shown_date)(value)
         except (xlrd.xldate.XLDateError, OverflowError, ValueError):
             return shown_number(cell.value, "General")
     return shown_number(cell.value, number_format)
@@ -627,9 +634,25 @@ def _cell_text(cell, epoch: datetime) -> str:
             value = from_excel(value, epoch)
         except (OverflowError, ValueError):  # beyond the calendar: Excel shows ####
             return shown_number(value, "General")
+    if isinstance(value, datetime | date) and _month_only(_number_format(cell)):
+        return _shown_month(value)
     if isinstance(value, datetime | date | clock):
         return _shown_date(value)
     return _clean(_ESCAPE.sub(lambda match: chr(int(match[1], 16)), str(value)))
+
+
+def _shown_month(value: date) -> str:
+    """A date under a format that shows a year and a month but no day (2026年12月): the cell
+    means the month, read as 2026-12, never as its 1st."""
+    return f"{value.year:04d}-{value.month:02d}"
+
+
+def _month_only(number_format: str) -> bool:
+    """A date format that shows a year and a month but no day (yyyy"年"m"月", mmm-yy): the cell
+    means the month. Quoted text, escaped characters and [colour] or [$-locale] sections are
+    not part of the date."""
+    codes = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", number_format.split(";")[0]).casefold()
+    return "y" in codes and "m" in codes and "d" not in codes and "h" not in codes
 
 
 def shown_number(value: float, number_format: str) -> str:

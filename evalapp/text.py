@@ -8,10 +8,13 @@ their ASCII letters, digits and punctuation; every dash (Unicode's Pd category a
 sign) counts as "-"; and for keywords every kind of space is ignored.
 
 Line breaks come in many spellings: browsers send a textarea's as CR LF (HTML's form
-submission rules), old Mac files a lone CR, Word a vertical tab or form feed, and web pages
-and PDFs U+2028, U+2029 or NEL (U+0085). Every text a person sends is read with each of them as
-one LF (`line_breaks`, applied to every form value by `evalapp.app.Request`), and text stored
-before that is split into paragraphs by the same rule when shown (`paragraphs`).
+submission rules), old Mac files a lone CR, Word a vertical tab (its manual line break,
+Shift+Enter) or a form feed (a page break), and web pages and PDFs U+2028, U+2029 or NEL
+(U+0085); other programs leave NUL, backspace or escape characters. Every text a person sends
+is `plain_text` (applied to every form value by `evalapp.app.Request`, and to every imported
+cell): each line break one LF, the other control characters dropped, so that what is stored can
+be counted, shown, printed and written to Excel. Text stored before that is split into
+paragraphs by the same rule when shown (`paragraphs`).
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ _TO_HYPHEN = str.maketrans(dict.fromkeys(DASHES, "-"))
 # order mark, the word joiner and the soft hyphen.
 _INVISIBLE = str.maketrans(dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 # Every line break str.splitlines() knows, CR LF first so that it counts once.
-_LINE_BREAK = re.compile("\r\n|[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+# The other C0 control characters (tab and LF kept), DEL and the C1 controls.
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
 
 
 def folded(text: str) -> str:
@@ -58,7 +63,13 @@ def line_breaks(text: str) -> str:
     """`text` with every kind of line break (CR LF, CR, VT, FF, NEL, U+2028, U+2029, …) as one
     LF, and nothing else changed: what a textarea's counter and `maxlength` count, and what
     splitting into lines and paragraphs expects."""
-    return _LINE_BREAK.sub("\n", text)
+    return LINE_BREAKS.sub("\n", text)
+
+
+def plain_text(text: str) -> str:
+    """Text as typed or pasted, fit to store: every line break as LF (`line_breaks`), other
+    control characters (tab aside) removed. "甲\x0b乙\r\n丙\x00" is "甲\n乙\n丙"."""
+    return _CONTROLS.sub("", line_breaks(text))
 
 
 def paragraphs(text: str) -> list[str]:

@@ -29,7 +29,12 @@ class MeasureForm(FlaskForm):
                                          validators=[DataRequired(REQUIRED), Length(max=100)])
     cooperating_departments = StringField(_l("Co-operating departments"),
                                           validators=[Optional(), Length(max=300)])
-    deadline = DateField(_l("Deadline"), validators=[InputRequired(REQUIRED)])
+    # Text, not a date picker: a ledger's deadline is as often a month, a quarter or 长期坚持 as a
+    # day (read by evalapp.rectification.deadlines, with the campaign's start for the year).
+    deadline = StringField(_l("Deadline"), validators=[InputRequired(REQUIRED), Length(max=40)],
+                           description=_l("A day (2026-06-30), a month (2026年6月底), a quarter "
+                                          "(2026年第三季度), a half-year, the year's end "
+                                          "(2026年底), or 长期坚持 for a measure without an end."))
     status = SelectField(_l("Status"), choices=MEASURE_STATUSES, default="planned")
     completion_note = TextAreaField(_l("Completion"), validators=[Optional(), Length(max=2000)])
     completed_on = DateField(_l("Completed on"), validators=[Optional()])

@@ -297,6 +297,10 @@ def test_the_ledger_is_kept_and_the_lookback_read(app, live_server, page, tmp_pa
     page.get_by_label("后一次测评").select_option(label="2026年度测评")
     page.get_by_role("button", name="比较").click()
     expect(page.locator("table").first).to_contain_text("明显好转")
+    # the unit's name on one line beside the long verdicts (it was squeezed to two characters)
+    units = page.locator("table .unit-name")
+    assert [units.nth(i).evaluate("e => e.getClientRects().length")
+            for i in range(units.count())] == [1] * units.count() != []
     _charts_drawn(page, 1)
     page.screenshot(path=str(tmp_path / "lookback.png"), full_page=True)
     assert page.outside_requests == []

@@ -14,6 +14,7 @@ moves 80 → 100.
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -21,9 +22,10 @@ import sqlalchemy as sa
 from evalapp.auth.models import Role
 from evalapp.campaigns.models import Campaign, Level, Satisfaction
 from evalapp.extensions import db
-from evalapp.lookback.compare import lookback
+from evalapp.lookback.compare import Change, lookback, verdict
 from evalapp.rectification.models import ProblemSource, RectificationProblem
 from evalapp.results.compute import campaign_results
+from evalapp.results.explain import p_text
 from tests.support.ballots import RETYPED, REWORDED, rated_campaign
 from tests.support.factories import make_user, make_world
 from tests.support.web import csrf_token, login
@@ -118,3 +120,12 @@ def test_weakest_items_of_a_closed_campaign_go_into_the_ledger_once(app, client,
     assert len(problems) == 4 and {p.source for p in problems} == {ProblemSource.RATINGS}
     assert problems[0].text == f"测评得分较弱：{REWORDED}"
     assert all(p.common_item_id is not None for p in problems)
+
+
+def test_a_p_value_below_what_three_decimals_show_is_printed_p_under_0_001(app):
+    test = SimpleNamespace(significant=True, p_value=0.00002)
+    assert p_text(0.00002) == "p < 0.001" and p_text(0.0431) == "p = 0.043"
+    assert p_text(0.0004999) == "p < 0.001" and p_text(0.0006) == "p = 0.001"
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        text = verdict(Change(80.0, 90.0), test)
+    assert "p < 0.001" in text and "0.000" not in text

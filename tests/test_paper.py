@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import secrets
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -31,6 +32,8 @@ from tests.support.race import all_at_once, logged_in
 from tests.support.rater import CSRF, campaign_of, full_answers, make_tickets, submit_full
 from tests.support.storage import readable_anywhere
 from tests.support.web import login
+
+CASES = Path(__file__).parent / "cases"
 
 CLERKS = ("clerk1", "clerk2", "clerk3", "clerk4")
 
@@ -423,3 +426,22 @@ def test_the_person_deciding_may_type_the_opinion_when_both_keyings_are_wrong(ap
     assert decided.status_code == 303
     [ballot] = opened_ballots(app, tickets.campaign_id)
     assert ballot.comment == "食堂饭菜太咸\n希望改进"
+
+
+@pytest.mark.parametrize("typed", [
+    "HTTP://127.0.0.1:5301/T/{lower}",  # the case: a scanner typing with Caps Lock on
+    "http://127.0.0.1:5301/t/{lower}", "{lower}", "Http://host/T/{code}?x=1#y",
+])
+def test_case_paper_scan_capslock_opens_the_keying_form(app, tickets, typed):
+    token = tickets.single[0]
+    assert "HTTP://127.0.0.1:5301/T/66smtrk34vwzeyvnw6tb5hkfam" in (
+        CASES / "paper_scan_capslock.txt").read_text()
+    response = scan(clerk(app, "clerk1"), tickets.campaign_id,
+                    typed.format(lower=token.lower(), code=token))
+    assert response.status_code == 200
+    assert "第一遍录入" in response.get_data(as_text=True)
+
+
+def test_a_ticket_address_typed_in_capitals_opens_the_ballot(app, tickets):
+    token = tickets.single[0]
+    assert app.test_client().get(f"/T/{token.lower()}").status_code == 303

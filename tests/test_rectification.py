@@ -99,7 +99,7 @@ def test_an_organiser_keeps_the_ledger(app, organiser, setup):
     ({"status": "done", "completed_on": (TODAY + timedelta(days=3)).isoformat()},
      "完成日期不能晚于今天"),
     ({"responsible_department": ""}, "此项必填"),
-    ({"deadline": "明年"}, "不是有效的日期值"),
+    ({"deadline": "明年"}, "不是可识别的整改时限"),
 ])
 def test_the_status_rules_refuse_with_a_reason(app, organiser, setup, changes, message):
     response = post(organiser, ledger_url(setup, f"/measures/{setup.measure}"),
@@ -212,7 +212,7 @@ def test_a_ledger_with_bad_rows_imports_nothing_and_says_where(app, organiser, s
     assert "未导入任何数据：2 行存在问题" in page
     rows = page.split("<tbody>")[-1].split("</tbody>")[0].split("<tr>")[1:]
     assert [row.split('num">')[1].split("<")[0] for row in rows] == ["3", "4"]
-    assert "整改措施须有责任部门" in rows[0] and "“下个月”不是日期" in rows[0]
+    assert "整改措施须有责任部门" in rows[0] and "“下个月”不是可识别的整改时限" in rows[0]
     assert "未知的被评对象" in rows[1] and "未知的来源“随便”" in rows[1]
     with app.app_context():  # the ledger as it was
         assert db.session.scalar(sa.select(sa.func.count(RectificationMeasure.id))) == 1

@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import threading
 import time
 from dataclasses import replace
@@ -52,6 +53,7 @@ from evalapp.results.exports import EXPORTS
 from evalapp.results.report_pdf import report_pdf
 from evalapp.roster.models import RosterEntry
 from evalapp.tickets.operations import issue_tickets
+from tests.support.ballots import closed_campaign
 from tests.support.factories import groups_of, make_campaign, make_user, make_world
 from tests.support.organiser import download
 from tests.support.pdf import pdf_pages
@@ -256,7 +258,11 @@ def test_the_pdf_report_has_a_cover_a_section_per_subject_and_the_method(client,
     assert "按名册加权得分 84.84，标准误 3.25，95% 区间 77.70–91.99" in text[first:second]
     assert "得分最弱的题目" in text[first:second] and "B组意见一" in text[first:second]
     assert "机关党员 6 5 – 并入“其他类别” 机关群众 6 6 6 71.67 80.0%" in text[first:second]
-    assert "其他类别（机关党员、基层党员" in text and "10 8 7 91.43 85.7%" in text[first:second]
+    # the cell wraps by the Chinese rules: "）" never starts a line (it goes down with the
+    # character before it)
+    cell = re.search(r"其他类别（[^）]*）", text)[0]
+    assert cell.replace(" ", "") == "其他类别（机关党员、基层党员）" and " ）" not in cell
+    assert "10 8 7 91.43 85.7%" in text[first:second]
     assert "计算方法" in pages[-1] and "满意率 =（满意 + 基本满意）" in pages[-1]
     assert "人数不足 5 人的类别合并为“其他类别”后统计" in pages[-1]
 
@@ -423,3 +429,13 @@ def test_files_kept_by_other_code_are_neither_served_nor_kept(app, client, worke
     assert client.get(path).data == b"drawn by the new code"
     assert [folder.name.endswith("-new-code")
             for folder in (Path(app.instance_path) / "results").iterdir()] == [True]
+
+
+def test_the_excel_summary_has_no_other_groups_column_when_no_group_is_merged(app, client):
+    campaign_id = closed_campaign(app, ["好"] * 5)
+    login(client, "leader")
+    sheet = load_workbook(io.BytesIO(client.get(
+        f"/campaigns/{campaign_id}/results/export.xlsx").data)).active
+    groups = [sheet.cell(4, column).value for column in range(18, sheet.max_column + 1)]
+    assert groups == ["机关党员", "机关群众", "基层党员", "基层群众"]  # no 其他类别
+    assert sheet.max_column == 21 and sheet.cell(5, 18).value is not None

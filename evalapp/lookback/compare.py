@@ -29,6 +29,7 @@ from analysis import GroupComparison, LevelTest, chi_square_levels, compare_grou
 from analysis.figures import satisfied_or_not
 from evalapp.campaigns.models import Subject
 from evalapp.results.compute import BallotStatus, CampaignResults, SubjectResults
+from evalapp.results.explain import p_text
 from evalapp.text import squeezed
 
 
@@ -196,9 +197,9 @@ def verdict(change: Change, test: GroupComparison | LevelTest | None) -> str:
     if test.significant:
         if not change.delta:
             return _("The same on average, though the answers are spread differently in a way "
-                     "that would rarely arise by chance (p = %(p)s).", p=f"{test.p_value:.3f}")
+                     "that would rarely arise by chance (%(p)s).", p=p_text(test.p_value))
         direction = _("better") if change.delta > 0 else _("worse")
         return _("Clearly %(direction)s: a change this large would rarely arise by chance "
-                 "(p = %(p)s).", direction=direction, p=f"{test.p_value:.3f}")
-    return _("Within chance: ratings vary this much between rounds anyway (p = %(p)s); "
-             "this is no evidence of a real change.", p=f"{test.p_value:.3f}")
+                 "(%(p)s).", direction=direction, p=p_text(test.p_value))
+    return _("Within chance: ratings vary this much between rounds anyway (%(p)s); "
+             "this is no evidence of a real change.", p=p_text(test.p_value))

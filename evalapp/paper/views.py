@@ -8,6 +8,7 @@ person deciding sees the disputed fields alone.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -120,9 +121,13 @@ def _pending_here(campaign: Campaign, token: str | None) -> Pending | Refused:
     return pending(hash_token(token), campaign.id) if token else Refused(TicketState.UNKNOWN)
 
 
+_TICKET_PATH = re.compile("/t/", re.IGNORECASE)
+
+
 def _code_in(scanned: str) -> str:
-    """The code in what a scanner typed: a ticket's QR code holds the address /t/<code>."""
-    return scanned.rsplit("/t/", 1)[-1].split("?", 1)[0].split("#", 1)[0]
+    """The code in what a scanner typed: a ticket's QR code holds the address /t/<code>,
+    in any case (a scanner typing with Caps Lock on sends HTTP://…/T/<code in lower case>)."""
+    return _TICKET_PATH.split(scanned)[-1].split("?", 1)[0].split("#", 1)[0]
 
 
 def _index(campaign: Campaign, form: PaperCodeForm, message: str | None = None,

@@ -123,6 +123,7 @@ def _too_many_wrong_codes() -> bool:
 
 
 @bp.get("/t/<code>")
+@bp.get("/T/<code>")  # a ticket's address typed or scanned with Caps Lock on
 def enter(code: str) -> Response | tuple[str, int]:
     return enter_with(code)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from matplotlib.figure import Figure
 
-from evalapp.charts import LEVEL_COLOURS, figure
+from evalapp.charts import ACCENT, figure
 from evalapp.rectification.figures import ProgressPoint
 from evalapp.results.charts import WIDTH_CM
 
@@ -18,7 +18,7 @@ def progress_chart(points: list[ProgressPoint], measures: int) -> Figure:
             days = [p.day for p in points]
             axes.step(days, [p.due for p in points], where="post", color="#888",
                       label=_("Due by then"))
-            axes.step(days, [p.done for p in points], where="post", color=LEVEL_COLOURS[0],
+            axes.step(days, [p.done for p in points], where="post", color=ACCENT,
                       linewidth=2, label=_("Done by then"))
             fig.autofmt_xdate()
         else:

@@ -3,6 +3,7 @@ problems and measures are named in the audit log."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from evalapp.audit.present import load_names, names, shortened, value_labels
@@ -19,6 +20,13 @@ SOURCE_LABELS = {ProblemSource.PROBLEM_LIST: _l("Problem list"),
 STATUS_LABELS = {MeasureStatus.PLANNED: _l("Planned"),
                  MeasureStatus.IN_PROGRESS: _l("In progress"),
                  MeasureStatus.DONE: _l("Done")}
+
+
+def not_a_deadline(value: str) -> str:
+    """Why a deadline was refused, saying what is read (the form and the ledger's import)."""
+    return _("“%(value)s” is not a deadline: write a day (2026-06-30), a month (2026年6月底), a "
+             "quarter (2026年第三季度), a half-year (2026年上半年), the year's end (2026年底) or "
+             "长期坚持 for a measure without an end.", value=value)
 
 
 def problem_source_label(source: ProblemSource) -> str:

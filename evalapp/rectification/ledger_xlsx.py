@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,11 +16,18 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
 from evalapp.campaigns.models import Campaign, Subject
-from evalapp.rectification.labels import SOURCE_LABELS, STATUS_LABELS
+from evalapp.rectification.deadlines import (
+    Deadline,
+    DeadlineError,
+    parse_day,
+    parse_deadline,
+)
+from evalapp.rectification.labels import SOURCE_LABELS, STATUS_LABELS, not_a_deadline
 from evalapp.rectification.models import MeasureStatus, ProblemSource, RectificationProblem
 from evalapp.rectification.operations import (
     MeasureInput,
     add_problem,
+    campaign_start,
     clear_ledger,
     measure_problems,
     missing_parts,
@@ -43,11 +50,18 @@ SOURCE_WORDS = {"问题清单": ProblemSource.PROBLEM_LIST, "测评": ProblemSou
                 "测评结果": ProblemSource.RATINGS, "领导点评": ProblemSource.LEADERSHIP,
                 "problem list": ProblemSource.PROBLEM_LIST, "ratings": ProblemSource.RATINGS,
                 "leadership": ProblemSource.LEADERSHIP}
-STATUS_WORDS = {"未开始": MeasureStatus.PLANNED, "计划": MeasureStatus.PLANNED,
-                "推进中": MeasureStatus.IN_PROGRESS, "进行中": MeasureStatus.IN_PROGRESS,
-                "已完成": MeasureStatus.DONE, "完成": MeasureStatus.DONE,
-                "planned": MeasureStatus.PLANNED, "in progress": MeasureStatus.IN_PROGRESS,
-                "done": MeasureStatus.DONE}
+# The status words offices write in their ledgers, as the three statuses they mean: a measure
+# "基本完成" (mostly done) or kept up (长期坚持) is still in progress; done needs its date.
+STATUS_WORDS = {
+    **dict.fromkeys(("未开始", "尚未开始", "未启动", "尚未启动", "未整改", "尚未整改", "未完成",
+                     "待整改", "待启动", "计划", "计划中", "拟整改", "planned", "not started"),
+                    MeasureStatus.PLANNED),
+    **dict.fromkeys(("推进中", "进行中", "正在进行", "正在整改", "整改中", "正在推进", "持续推进",
+                     "持续整改", "已启动", "部分完成", "基本完成", "长期坚持", "长期推进",
+                     "in progress", "ongoing"), MeasureStatus.IN_PROGRESS),
+    **dict.fromkeys(("已完成", "完成", "已整改", "整改完成", "已整改完成", "已完成整改",
+                     "已办结", "办结", "已落实", "done", "completed"), MeasureStatus.DONE),
+}
 THIN = Side(style="thin")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 
@@ -56,12 +70,12 @@ def ledger_xlsx(campaign: Campaign, problems: Sequence[RectificationProblem]) ->
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Rectification ledger")[:31]
-    sheet.append([_("%(title)s: rectification ledger", title=campaign.title)])
+    append_row(sheet, [_("%(title)s: rectification ledger", title=campaign.title)])
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS))
     sheet["A1"].font = Font(size=15)
     sheet["A1"].alignment = Alignment(horizontal="center")
     sheet.append([])
-    sheet.append([str(title) for title, _width in COLUMNS])
+    append_row(sheet, [str(title) for title, _width in COLUMNS])
     subjects = {s.id: s for s in campaign.subjects}
     numbers: dict[int, int] = {}
     for problem in problems:
@@ -72,7 +86,8 @@ def ledger_xlsx(campaign: Campaign, problems: Sequence[RectificationProblem]) ->
         for measure in problem.measures or [None]:
             append_row(sheet, head + ([] if measure is None else [
                 measure.text, measure.responsible_department, measure.cooperating_departments,
-                measure.deadline, str(STATUS_LABELS[measure.status]), measure.completion_note,
+                measure.deadline_wording or measure.deadline,  # as written, read back the same
+                str(STATUS_LABELS[measure.status]), measure.completion_note,
                 measure.completed_on]))
         for column in range(1, PROBLEM_COLUMNS + 1):
             if sheet.max_row > first:
@@ -144,7 +159,7 @@ def import_ledger(campaign: Campaign, rows: Sequence[tuple[int, Sequence[str]]],
         elif current_cells is None:
             reasons.append(_("The first row needs its subject, source and problem."))
         if any(cells[PROBLEM_COLUMNS:]) and current is not None:
-            measure = _measure_of(cells, reasons)
+            measure = _measure_of(cells, reasons, campaign_start(campaign))
             if measure is not None:
                 reasons += measure_problems(campaign, measure, today)
                 current.measures.append(measure)
@@ -185,9 +200,9 @@ def _problem_of(cells: list[str], subjects: dict[str, Subject],
     return _ProblemRows(subject, source, cells[3].strip())
 
 
-def _measure_of(cells: list[str], reasons: list[str]) -> MeasureInput | None:
-    deadline = _date(cells[7], _("deadline"), reasons, required=True)
-    completed = _date(cells[10], _("completion date"), reasons, required=False)
+def _measure_of(cells: list[str], reasons: list[str], start: date) -> MeasureInput | None:
+    deadline = _deadline(cells[7], reasons, start)
+    completed = _completion_date(cells[10], reasons)
     status = _word(cells[8], STATUS_LABELS, STATUS_WORDS)
     if status is None:
         reasons.append(_("Unknown status “%(status)s”.", status=cells[8]))
@@ -196,7 +211,19 @@ def _measure_of(cells: list[str], reasons: list[str]) -> MeasureInput | None:
         # so that one pass over the file reports everything.
         reasons += missing_parts(cells[4], cells[5])
         return None
-    return MeasureInput(cells[4], cells[5], cells[6], deadline, status, cells[9], completed)
+    return MeasureInput(cells[4], cells[5], cells[6], deadline.day, status, cells[9], completed,
+                        deadline.wording)
+
+
+def _deadline(text: str, reasons: list[str], start: date) -> Deadline | None:
+    if not text.strip():
+        reasons.append(_("The %(what)s is missing.", what=_("deadline")))
+        return None
+    try:
+        return parse_deadline(text, start)
+    except DeadlineError:
+        reasons.append(not_a_deadline(text))
+        return None
 
 
 def _word(text: str, labels: dict, words: dict):
@@ -207,17 +234,12 @@ def _word(text: str, labels: dict, words: dict):
     return {squeezed(word): key for word, key in words.items()}.get(typed)
 
 
-def _date(text: str, what: str, reasons: list[str], *, required: bool) -> date | None:
-    value = folded(text)
-    if not value:
-        if required:
-            reasons.append(_("The %(what)s is missing.", what=what))
+def _completion_date(text: str, reasons: list[str]) -> date | None:
+    if not folded(text):
         return None
-    normalised = value.replace("/", "-").replace(".", "-").replace("年", "-").replace(
-        "月", "-").replace("日", "").split("T")[0].split(" ")[0]
     try:
-        return datetime.strptime(normalised, "%Y-%m-%d").date()
-    except ValueError:
-        reasons.append(_("The %(what)s “%(value)s” is not a date.", what=what, value=value))
+        return parse_day(text)
+    except DeadlineError:
+        reasons.append(_("The %(what)s “%(value)s” is not a date.", what=_("completion date"),
+                         value=folded(text)))
         return None
-

@@ -46,13 +46,20 @@ class RectificationProblem(db.Model):
 
 
 class RectificationMeasure(db.Model):
-    """A measure with its departments, deadline and status; done means done on a date."""
+    """A measure with its departments, deadline and status; done means done on a date.
+
+    `deadline` is the last day the measure is due, NULL for a measure kept up without an end
+    (长期坚持); `deadline_wording` is the deadline as the office wrote it when it is not a single
+    day ("2026年6月底", "第三季度", "长期坚持"), "" for a day (see `deadlines`)."""
 
     __tablename__ = "rectification_measures"
     __table_args__ = (
         sa.CheckConstraint("length(text) > 0", name="text_not_empty"),
         sa.CheckConstraint(
             "(status = 'done') = (completed_on IS NOT NULL)", name="done_has_completion_date"
+        ),
+        sa.CheckConstraint(
+            "deadline IS NOT NULL OR length(deadline_wording) > 0", name="open_deadline_worded"
         ),
     )
 
@@ -63,7 +70,8 @@ class RectificationMeasure(db.Model):
     text: Mapped[str] = mapped_column(sa.Text)
     responsible_department: Mapped[str] = mapped_column(sa.String(100))
     cooperating_departments: Mapped[str] = mapped_column(sa.String(300), default="")
-    deadline: Mapped[date]
+    deadline: Mapped[date | None]
+    deadline_wording: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
     status: Mapped[MeasureStatus] = mapped_column(
         str_enum(MeasureStatus, "measure_status"), default=MeasureStatus.PLANNED
     )

@@ -26,13 +26,17 @@ from evalapp.tabular import too_long
 
 @dataclass(frozen=True)
 class MeasureInput:
+    """`deadline`: the last day it is due, None when open-ended; `deadline_wording`: the
+    deadline as written when it is not a single day (see `deadlines.Deadline`)."""
+
     text: str
     responsible_department: str
     cooperating_departments: str
-    deadline: date
+    deadline: date | None
     status: MeasureStatus
     completion_note: str = ""
     completed_on: date | None = None
+    deadline_wording: str = ""
 
 
 class LedgerError(ValueError):
@@ -64,7 +68,11 @@ def measure_problems(campaign: Campaign, data: MeasureInput, today: date) -> lis
         RectificationMeasure.responsible_department) + too_long(
         _("The co-operating departments"), data.cooperating_departments.strip(),
         RectificationMeasure.cooperating_departments)
-    if data.deadline < campaign_start(campaign):
+    if data.deadline is None and not data.deadline_wording:
+        reasons.append(_("The deadline is missing."))
+    reasons += too_long(_("The deadline"), data.deadline_wording,
+                        RectificationMeasure.deadline_wording)
+    if data.deadline is not None and data.deadline < campaign_start(campaign):
         reasons.append(_("The deadline (%(deadline)s) cannot precede the campaign (%(start)s).",
                          deadline=data.deadline.isoformat(),
                          start=campaign_start(campaign).isoformat()))
@@ -104,6 +112,7 @@ def save_measure(problem: RectificationProblem, data: MeasureInput, today: date,
     measure.responsible_department = data.responsible_department.strip()
     measure.cooperating_departments = data.cooperating_departments.strip()
     measure.deadline = data.deadline
+    measure.deadline_wording = data.deadline_wording
     measure.status = data.status
     measure.completion_note = data.completion_note.strip()
     measure.completed_on = data.completed_on

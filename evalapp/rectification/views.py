@@ -18,8 +18,13 @@ from evalapp.extensions import db
 from evalapp.i18n import today
 from evalapp.rectification import operations as ledger
 from evalapp.rectification.charts import progress_chart
+from evalapp.rectification.deadlines import Deadline, DeadlineError, parse_deadline
 from evalapp.rectification.figures import progress
-from evalapp.rectification.labels import measure_status_label, problem_source_label
+from evalapp.rectification.labels import (
+    measure_status_label,
+    not_a_deadline,
+    problem_source_label,
+)
 from evalapp.rectification.ledger_xlsx import LedgerImportError, import_ledger, ledger_xlsx
 from evalapp.rectification.models import (
     MeasureStatus,
@@ -232,12 +237,12 @@ def delete_problem(campaign_id: int, problem_id: int) -> Response | str:
     return _to_subject(campaign, subject_id)
 
 
-def _measure_input(form: MeasureForm) -> ledger.MeasureInput:
+def _measure_input(form: MeasureForm, deadline: Deadline) -> ledger.MeasureInput:
     return ledger.MeasureInput(
         form.text.data, form.responsible_department.data,
-        form.cooperating_departments.data or "", form.deadline.data,
+        form.cooperating_departments.data or "", deadline.day,
         MeasureStatus(form.status.data), form.completion_note.data or "",
-        form.completed_on.data)
+        form.completed_on.data, deadline.wording)
 
 
 def _measure_page(campaign: Campaign, problem: RectificationProblem, form: MeasureForm,
@@ -253,7 +258,12 @@ def _save(campaign: Campaign, problem: RectificationProblem, form: MeasureForm,
         return _measure_page(campaign, problem, form, measure,
                              status=422 if form.is_submitted() else 200)
     try:
-        saved = ledger.save_measure(problem, _measure_input(form), today(), measure)
+        deadline = parse_deadline(form.deadline.data, ledger.campaign_start(campaign))
+    except DeadlineError:
+        form.deadline.errors = [not_a_deadline(form.deadline.data)]
+        return _measure_page(campaign, problem, form, measure, status=422)
+    try:
+        saved = ledger.save_measure(problem, _measure_input(form, deadline), today(), measure)
     except ledger.LedgerError as error:
         form.form_errors.extend(error.reasons)
         return _measure_page(campaign, problem, form, measure, status=422)
@@ -276,6 +286,8 @@ def edit_measure(campaign_id: int, measure_id: int) -> Response | tuple[str, int
     campaign = campaign_for(current_user, campaign_id)
     measure = _measure(campaign, measure_id)
     form = MeasureForm(obj=measure, status=measure.status.value)
+    if not form.is_submitted():  # the deadline as written, not only the day it was read as
+        form.deadline.data = measure.deadline_wording or measure.deadline.isoformat()
     return _save(campaign, measure.problem, form, measure)
 
 

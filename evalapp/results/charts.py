@@ -6,13 +6,24 @@ from __future__ import annotations
 
 import numpy as np
 from flask_babel import gettext as _
+from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 
-from evalapp.charts import LEVEL_COLOURS, figure
+from evalapp.charts import (
+    ACCENT,
+    LEVEL_COLOURS,
+    LEVEL_HATCH_COLOURS,
+    LEVEL_HATCHES,
+    WEAK_MARK,
+    figure,
+)
 from evalapp.i18n import localized
 from evalapp.results.compute import OTHER, CampaignResults, SubjectResults
 
 LEVELS = ("好", "较好", "一般", "差")
+# The heat map's colours run through the four levels' (差 dark to 好 light), so that it prints as
+# a grey ramp too (matplotlib's RdYlGn prints both of its ends as the same dark grey).
+LEVEL_RAMP = LinearSegmentedColormap.from_list("levels", LEVEL_COLOURS[::-1])
 LABEL_LENGTH = 18
 WIDTH_CM = 17.0  # fits an A4 page with margins
 
@@ -42,7 +53,7 @@ def subjects_chart(results: CampaignResults) -> Figure:
         score_axes.set_title(_("Score (design-weighted, %(level)s interval)", level="95%"))
         rates = [(r.satisfaction.rate, *r.satisfaction.rate_interval) if r.satisfaction
                  else None for r in ranked]
-        _interval_bars(rate_axes, positions, rates, LEVEL_COLOURS[0])
+        _interval_bars(rate_axes, positions, rates, ACCENT)
         rate_axes.set_xlim(0, 1)
         rate_axes.xaxis.set_major_formatter("{x:.0%}")
         rate_axes.set_title(_("Satisfaction rate (%(level)s interval)", level="95%"))
@@ -88,9 +99,12 @@ def items_chart(result: SubjectResults) -> Figure:
         left = np.zeros(len(labels))
         for level, colour in enumerate(LEVEL_COLOURS):
             axes.barh(positions, shares[:, level], left=left, color=colour, height=0.7,
-                      label=LEVELS[level])
+                      label=LEVELS[level], hatch=LEVEL_HATCHES[level],
+                      hatchcolor=LEVEL_HATCH_COLOURS[level], linewidth=0)
             left += shares[:, level]
-        axes.set_yticks(positions, labels)
+        # The weakest items: marked ▲ as well as red, for a grey print.
+        axes.set_yticks(positions, [f"{WEAK_MARK} {label}" if item.weak else label
+                                    for label, item in zip(labels, result.items, strict=True)])
         for tick, item in zip(axes.get_yticklabels(), result.items, strict=True):
             if item.weak:
                 tick.set_color(LEVEL_COLOURS[3])
@@ -98,7 +112,7 @@ def items_chart(result: SubjectResults) -> Figure:
         axes.set_xlim(0, 1)
         axes.xaxis.set_major_formatter("{x:.0%}")
         axes.legend(ncols=4, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
-        axes.set_xlabel(_("Share of the answers; weakest items in red"))
+        axes.set_xlabel(_("Share of the answers; %(mark)s weakest items", mark=WEAK_MARK))
     return fig
 
 
@@ -117,16 +131,23 @@ def heatmap_chart(result: SubjectResults, points: tuple[int, int, int, int]) -> 
                      dtype=float).T
     with figure(WIDTH_CM, 3 + 0.55 * len(overall)) as fig:
         axes = fig.subplots()
-        image = axes.imshow(table, cmap="RdYlGn", vmin=points[3], vmax=points[0],
+        image = axes.imshow(table, cmap=LEVEL_RAMP, vmin=points[3], vmax=points[0],
                             aspect="auto")
         axes.set_xticks(np.arange(len(columns)), columns, rotation=20, ha="right")
         axes.set_yticks(np.arange(len(overall)), item_labels(result))
         axes.tick_params(top=True, labeltop=True, bottom=False, labelbottom=False)
         for (row, column), value in np.ndenumerate(table):
             if not np.isnan(value):
-                axes.text(column, row, f"{value:.0f}", ha="center", va="center", fontsize=7)
+                axes.text(column, row, f"{value:.0f}", ha="center", va="center", fontsize=7,
+                          color=_ink_on(image.to_rgba(value)))
         fig.colorbar(image, ax=axes, shrink=0.5, label=_("Mean points"))
         if result.other:
             axes.set_xlabel(_("Rater groups with too few ballots are counted in “other "
                               "groups”."))
     return fig
+
+
+def _ink_on(fill: tuple[float, float, float, float]) -> str:
+    """Black on a light fill, white on a dark one (by the fill's luma, ITU-R 601)."""
+    red, green, blue, _alpha = fill
+    return "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.5 else "white"

@@ -43,10 +43,16 @@ def group_note(result: SubjectResults, group: GroupFigures) -> str:
     return _("not shown (too few ballots)") if group.returned else "–"
 
 
+def p_text(p_value: float) -> str:
+    """A p-value as printed: "p = 0.043", and "p < 0.001" below what three decimals show
+    (never "p = 0.000", which reads as impossible)."""
+    return f"p = {p_value:.3f}" if p_value >= 0.0005 else "p < 0.001"
+
+
 def difference_summary(test: GroupComparison | LevelTest) -> str:
     """A test between groups in words for non-statisticians: whether the difference is more
     than chance (with p), how large it is, and whether small groups make it approximate."""
-    p = f"p = {test.p_value:.3f}" if test.p_value >= 0.001 else "p < 0.001"
+    p = p_text(test.p_value)
     if test.significant:
         summary = _("The groups' ratings very likely differ by more than chance (%(p)s); "
                     "%(size)s.", p=p, size=EFFECT_WORDS[test.effect_class])

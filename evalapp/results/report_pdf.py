@@ -14,7 +14,7 @@ from fpdf.fonts import FontFace
 from matplotlib.figure import Figure
 
 from evalapp.campaigns.labels import digest_lines
-from evalapp.charts import render
+from evalapp.charts import WEAK_MARK, render
 from evalapp.i18n import localized
 from evalapp.pdf import Document, new_pdf, wrap_mode
 from evalapp.results import charts
@@ -121,7 +121,7 @@ def _section(pdf: FPDF, results: CampaignResults, result: SubjectResults) -> Non
     _lines(pdf, group_difference_lines(result))
     if not result.has_figures:
         return
-    weak = [f"{number}. {item.label}（{_number(item.mean_points, 1)}）"
+    weak = [f"{WEAK_MARK} {number}. {item.label}（{_number(item.mean_points, 1)}）"
             for number, item in enumerate(result.items, start=1) if item.weak]
     if weak:
         _heading(pdf, _("Weakest items: candidates for the rectification list"), 11)
@@ -163,7 +163,7 @@ def _table(pdf: FPDF, header: list[str], rows: list[list[str]],
     """`aligns` has a letter per column, L or R: figures are set right, to compare down."""
     pdf.set_font("sans", size=8.5)
     with pdf.table(col_widths=widths, width=TEXT_WIDTH, headings_style=HEADING,
-                   line_height=5.5, text_align=tuple(aligns)) as table:
+                   line_height=5.5, text_align=tuple(aligns), wrapmode=wrap_mode()) as table:
         for values in [header, *rows]:
             row = table.row()
             for value in values:

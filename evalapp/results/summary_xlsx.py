@@ -16,7 +16,7 @@ from evalapp.i18n import localized
 from evalapp.results.compute import OTHER, CampaignResults, SubjectResults
 from evalapp.results.explain import grade_label, group_note, settings_lines
 from evalapp.results.published import export_digest
-from evalapp.spreadsheets import append_row, workbook_bytes
+from evalapp.spreadsheets import append_row, excel_value, workbook_bytes
 
 HEADER_TOP = 3  # rows 1-2: title and subtitle
 THIN = Side(style="thin")
@@ -34,7 +34,7 @@ def summary_xlsx(results: CampaignResults) -> bytes:
     _title_rows(sheet, results, width)
     _header_rows(sheet, headers)
     for number, result in enumerate(results.ranked, start=1):
-        row = _row(number, result)
+        row = _row(number, result, _with_other(results))
         append_row(sheet, [value for value, _format in row])
         for column, (cell, (_value, number_format)) in enumerate(
                 zip(sheet[sheet.max_row], row, strict=True)):
@@ -57,12 +57,15 @@ def _headers(results: CampaignResults) -> list[tuple[str, list[str]]]:
         (_("Grade"), []), (_("Rank"), []),
         (_("Satisfaction"), [_("Satisfaction rate"), interval, _("Strict rate")]),
         (_("Score by rater group"),
-         [*(localized(g, "name") for g in results.groups), str(OTHER)]),
+         [*(localized(g, "name") for g in results.groups),
+          *([str(OTHER)] if _with_other(results) else [])]),
     ]
 
 
-def _row(number: int, result: SubjectResults) -> list[tuple[object, str]]:
-    """The cells of a subject's row, each with its number format."""
+def _row(number: int, result: SubjectResults,
+         with_other: bool) -> list[tuple[object, str]]:
+    """The cells of a subject's row, each with its number format; `with_other`: with the
+    column of "other groups"."""
     design = result.design
     rates = result.satisfaction
     return [
@@ -79,15 +82,22 @@ def _row(number: int, result: SubjectResults) -> list[tuple[object, str]]:
         (rates.strict_rate if rates else None, PERCENT),
         *(((g.score, SCORE) if g.figures else (group_note(result, g), TEXT))
           for g in result.groups),
-        (result.other.figures.score, SCORE) if result.other else (None, SCORE),
+        *([(result.other.figures.score if result.other else None, SCORE)] if with_other
+          else []),
     ]
+
+
+def _with_other(results: CampaignResults) -> bool:
+    """Whether any subject has small groups counted together as "other groups": only then
+    does the sheet have their column (always empty otherwise)."""
+    return any(result.other for result in results.subjects)
 
 
 def _title_rows(sheet: Worksheet, results: CampaignResults, width: int) -> None:
     campaign = results.campaign
-    sheet.append([_("%(title)s: summary of results", title=campaign.title)])
+    append_row(sheet, [_("%(title)s: summary of results", title=campaign.title)])
     closed = format_datetime(campaign.closed_at, "medium") if campaign.closed_at else ""
-    sheet.append([_("Closed %(when)s. Tickets, ballots and scores per subject; small groups "
+    append_row(sheet, [_("Closed %(when)s. Tickets, ballots and scores per subject; small groups "
                     "are counted together as “other groups”.", when=closed)])
     for row, size in ((1, 16), (2, 10)):
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
@@ -99,10 +109,10 @@ def _title_rows(sheet: Worksheet, results: CampaignResults, width: int) -> None:
 def _header_rows(sheet: Worksheet, headers: list[tuple[str, list[str]]]) -> None:
     column = 1
     for title, subs in headers:
-        top = sheet.cell(HEADER_TOP, column, title)
+        top = sheet.cell(HEADER_TOP, column, excel_value(title))
         if subs:
             for offset, sub in enumerate(subs):
-                sheet.cell(HEADER_TOP + 1, column + offset, sub)
+                sheet.cell(HEADER_TOP + 1, column + offset, excel_value(sub))
             sheet.merge_cells(start_row=HEADER_TOP, start_column=column,
                               end_row=HEADER_TOP, end_column=column + len(subs) - 1)
         else:
@@ -121,13 +131,13 @@ def _notes(sheet: Worksheet, results: CampaignResults, width: int) -> None:
     sheet.append([])
     for line in [_("Notes:"), *settings_lines(results.campaign, results.groups),
                  digest_lines(export_digest(results))[1]]:
-        sheet.append([line])
+        append_row(sheet, [line])
         row = sheet.max_row
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
         sheet.cell(row, 1).alignment = Alignment(wrap_text=True, vertical="top")
         sheet.row_dimensions[row].height = 28
     # the digest in a cell of its own beside its label, to be copied and compared as it is
-    sheet.append([str(DIGEST_LABEL), None, None, export_digest(results)])
+    append_row(sheet, [str(DIGEST_LABEL), None, None, export_digest(results)])
     row = sheet.max_row
     sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
     sheet.merge_cells(start_row=row, start_column=4, end_row=row, end_column=max(width, 4))

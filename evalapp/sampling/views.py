@@ -336,13 +336,13 @@ def export(campaign_id: int, draw_id: int) -> Response:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "抽样名单"
-    sheet.append(["姓名", "工号", "单位", "测评人类别"])
+    append_row(sheet, ["姓名", "工号", "单位", "测评人类别"])
     for person in _drawn(draw):
         append_row(sheet, [person.name, person.staff_number, person.unit_name,
                            person.rater_group.name_zh])
     sheet.append([])
     seed = draw.seed or ""
-    sheet.append([f"第 {draw.sequence} 次抽样", f"种子 {seed[:16]}{'…' if seed[16:] else ''}",
+    append_row(sheet, [f"第 {draw.sequence} 次抽样", f"种子 {seed[:16]}{'…' if seed[16:] else ''}",
                   f"名册指纹 {draw.roster_fingerprint[:16]}"])
     fit_columns(sheet)
     sheet.freeze_panes = "A2"  # the header stays in view while scrolling the names

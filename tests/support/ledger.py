@@ -4,6 +4,7 @@ name, and the import through its form."""
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -14,15 +15,16 @@ from tests.support.factories import make_campaign, make_user
 from tests.support.web import csrf_token
 
 
-def shijiazhuang_campaign(app) -> int:
+def shijiazhuang_campaign(app, started: datetime | None = None) -> int:
     """A campaign of 石家庄海关 whose subject is 郑怀远, as the ledger cases name them, with
-    its organiser (log in as "organiser")."""
+    its organiser (log in as "organiser"); started at `started` if given."""
     with app.app_context():
         root = OrgUnit(kind=UnitKind.ADMINISTRATION, name_zh="海关总署")
         unit = OrgUnit(parent=root, kind=UnitKind.DIRECT, name_zh="石家庄海关")
         db.session.add_all([root, unit])
         make_user("organiser", unit)
         campaign = make_campaign(unit)
+        campaign.created_at = started or campaign.created_at
         campaign.subjects[0].person_name = "郑怀远"
         db.session.commit()
         return campaign.id
