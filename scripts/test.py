@@ -15,6 +15,9 @@ Run with the virtualenv's Python (`.venv/bin/python scripts/test.py [pytest argu
 3. pytest, on SQLite and on that PostgreSQL database, spread over one worker process per core
    (pytest-xdist: each worker migrates its own SQLite template and PostgreSQL schema, so the
    workers share nothing but the server). `-n 0` among the arguments runs in one process.
+   Tests are handed out by work stealing (`--dist worksteal`): a worker that runs out takes
+   half of the other's remaining tests, so that the long ones (the browser walks, the
+   disclosure attack's parts) do not leave one worker busy minutes after the other is done.
 """
 
 from __future__ import annotations
@@ -130,7 +133,8 @@ def main(arguments: list[str]) -> int:
         environment = dict(os.environ)
         if url:
             environment["EVALAPP_TEST_POSTGRES_URL"] = url
-        return subprocess.run([sys.executable, "-m", "pytest", "-n", "auto", *arguments],
+        return subprocess.run([sys.executable, "-m", "pytest", "-n", "auto", "--dist", "worksteal",
+                               *arguments],
                               env=environment).returncode
 
 

@@ -169,82 +169,6 @@ def test_the_questionnaire_works_without_javascript(app, browser, live_server):
     context.close()
 
 
-def test_an_organiser_sets_up_and_opens_a_campaign(app, browser, live_server, tmp_path):
-    from tests.support.factories import make_user, make_world
-    from tests.support.roster import GOOD, csv_bytes
-
-    with app.app_context():
-        world = make_world()
-        make_user("organiser", world.customs)
-        from evalapp.extensions import db
-
-        db.session.commit()
-    roster = tmp_path / "名册.csv"
-    roster.write_bytes(csv_bytes(GOOD))
-    context = browser.new_context(locale="zh-CN", accept_downloads=True)
-    page = context.new_page()
-    page.goto(f"{live_server}/auth/login")
-    page.get_by_label("用户名").fill("organiser")
-    page.get_by_label("密码").fill(STAFF_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-
-    page.get_by_role("link", name="新建测评活动").click()
-    page.get_by_label("名称").fill("2026年度宁波海关述职评议")
-    page.get_by_label("组织单位").select_option(label="宁波海关")
-    page.get_by_role("button", name="创建").click()
-    expect(page.get_by_role("heading", name="2026年度宁波海关述职评议")).to_be_visible()
-
-    page.get_by_role("link", name="添加被评对象").click()
-    page.get_by_label("单位", exact=True).select_option(label="宁波海关")
-    page.get_by_label("述职人").fill("王建国")
-    page.get_by_label("述职报告", exact=True).fill("（述职报告正文）")
-    page.get_by_label("问题清单（每行一个问题）").fill("问题一\n问题二")
-    for index in range(4):
-        page.locator(f"#items-{index}-text_zh").fill(f"个性化内容{index + 1}")
-    page.locator("#items-0-problem").fill("2")
-    page.get_by_role("button", name="保存").click()
-    expect(page.locator("table").first.get_by_role("link", name="王建国")).to_be_visible()
-
-    page.get_by_role("link", name="名册").click()
-    page.get_by_label("名册文件（CSV 或 Excel）").set_input_files(str(roster))
-    page.get_by_role("button", name="上传").click()
-    page.get_by_role("button", name="检查").click()
-    page.get_by_role("button", name="导入 5 人").click()
-    expect(page.locator(".flash")).to_contain_text("已导入 5 人")
-
-    page.goto(page.url.replace("/roster/", "/draws/"))
-    page.get_by_label("抽样比例（%）").fill("60")
-    page.get_by_role("button", name="准备抽样").click()
-    expect(page.get_by_role("heading", name="输入见证值并抽样")).to_be_visible()
-    page.screenshot(path=str(tmp_path / "prepared.png"), full_page=True)
-    draw_page = page.url
-    page.get_by_role("link", name="会议通知用承诺值（打印）").click()
-    expect(page.get_by_role("heading", name="抽样承诺")).to_be_visible()
-    page.screenshot(path=str(tmp_path / "commitment.png"), full_page=True)
-    page.goto(draw_page)
-    page.get_by_label("见证值（按会上宣读的内容）").fill("３ 5 1 6")
-    page.get_by_label("再次输入见证值").fill("３ 5 1 6")
-    page.get_by_role("button", name="抽样", exact=True).click()
-    expect(page.get_by_role("heading", name="抽中人员名单（用于通知）")).to_be_visible()
-    page.get_by_role("link", name="核验此次抽样").click()
-    expect(page.locator("#verdict")).to_contain_text("记录相符")
-    page.screenshot(path=str(tmp_path / "verify.png"), full_page=True)
-    page.goto(draw_page)
-    with page.expect_download() as download:
-        page.get_by_role("button", name="发放并下载").click()
-    sheet = tmp_path / "tickets.pdf"
-    download.value.save_as(sheet)
-    assert sheet.read_bytes().startswith(b"%PDF")
-
-    page.goto(page.url.split("/draws/")[0])
-    expect(page.locator(".card li")).to_have_count(0)  # nothing missing any more
-    page.get_by_role("button", name="开启测评").click()
-    expect(page.get_by_role("heading", name="2026年度宁波海关述职评议")).to_be_visible()
-    expect(page.locator(".big-figure")).to_contain_text("已收回 0 / 3 张测评票")
-    page.screenshot(path=str(tmp_path / "monitor.png"))
-    context.close()
-
-
 def _log_in(page, live_server: str, username: str) -> None:
     page.goto(live_server + "/auth/login")
     page.get_by_label("用户名").fill(username)
@@ -305,22 +229,6 @@ def test_the_ledger_is_kept_and_the_lookback_read(app, live_server, page, tmp_pa
     page.screenshot(path=str(tmp_path / "lookback.png"), full_page=True)
     assert page.outside_requests == []
     assert page.console_errors == []
-
-
-def test_an_organiser_closes_the_campaign_and_watches_the_box_open(runner, live_server, page,
-                                                                   tmp_path):
-    log_in_to_the_demo(runner, live_server, page, "organiser")
-    page.get_by_role("link", name="2026年度基层党建工作述职评议考核（演示）").click()
-    page.get_by_role("link", name="结束测评…").click()
-    expect(page.get_by_role("heading", name="结束测评将会")).to_be_visible()
-    assert "尚未使用的测评票全部失效" in page.content()
-    page.screenshot(path=str(tmp_path / "close-confirm.png"), full_page=True)
-    page.get_by_role("button", name="结束测评并开启投票箱").click()
-    page.wait_for_url(re.compile(r".*/campaigns/\d+$"), timeout=60_000)
-    assert "投票箱已开启" in page.content()
-    expect(page.get_by_role("link", name="测评结果 →")).to_be_visible()
-    page.screenshot(path=str(tmp_path / "closed.png"), full_page=True)
-    assert page.outside_requests == [] and page.console_errors == []
 
 
 def test_an_organiser_prints_paper_ballots_from_the_tickets_page(app, browser, live_server,

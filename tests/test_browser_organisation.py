@@ -25,7 +25,7 @@ from evalapp.tickets.tokens import new_receipt_code
 from tests.support.ballots import BallotContent, insert_ballots
 from tests.support.factories import PASSWORD, groups_of, make_user, make_world
 from tests.support.pdf import pdf_pages
-from tests.support.units import TREE, unit_id, xlsx_bytes
+from tests.support.units import TREE, fill_new_account, xlsx_bytes
 
 pytestmark = pytest.mark.usefixtures("administrators_enrolled")
 
@@ -54,12 +54,7 @@ def _import_the_tree(page, file, shots) -> None:
 def _create_the_organiser(app, page, shots) -> str:
     """The organiser of 杭州海关 (a sub-unit of the administrator's 海关总署); its temporary
     password, as the page shows it once."""
-    page.get_by_role("link", name="账号管理").click()
-    page.get_by_role("link", name="新建账号").click()
-    page.get_by_label("用户名").fill("hz-organiser")
-    page.get_by_label("姓名").fill("张组织")
-    page.get_by_label("单位", exact=True).select_option(str(unit_id(app, "杭州海关")))
-    page.get_by_label("角色").select_option(label="组织者")
+    fill_new_account(page, app, "hz-organiser", "张组织", "杭州海关")
     page.get_by_role("button", name="创建账号").click()
     expect(page.get_by_role("heading", name="账号已创建")).to_be_visible()
     page.screenshot(path=str(shots / "2-organiser-created.png"), full_page=True)

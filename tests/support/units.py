@@ -72,3 +72,15 @@ def unit_id(app, name: str, parent: str | None = None) -> int:
             OrgUnit.name_zh == name)) if parent is None or unit.parent.name_zh == parent]
         assert len(units) == 1, units
         return units[0].id
+
+
+def fill_new_account(page, app, username: str, name: str, unit: str,
+                     role: str = "组织者") -> None:
+    """The system administrator's 新建账号 form, filled in a browser for an account at `unit`
+    with the role labelled `role`, and not yet sent."""
+    page.get_by_role("link", name="账号管理").click()
+    page.get_by_role("link", name="新建账号").click()
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("姓名").fill(name)
+    page.get_by_label("单位", exact=True).select_option(str(unit_id(app, unit)))
+    page.get_by_label("角色").select_option(label=role)
