@@ -364,6 +364,8 @@ RUN_ELSEWHERE = {
     "bench.held": "tests/test_held_connections.py (held.hold)",
     "bench.pages": "tests/test_results.py and the browser tests (the pages and PDF it times)",
     "bench.ratio": "tests/test_bench.py (the harness, burst and phones it is made of)",
+    "bench.roster_import": "tests/test_bench.py (roster_import.run, 200 people, CSV and Excel)",
+    "bench.upload": "tests/test_office_formats.py (the bounds and the child process it loads)",
 }
 BENCHMARKS = [command for command in COMMANDS if re.fullmatch(RUN["bench"], command.text)]
 
