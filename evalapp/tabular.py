@@ -209,7 +209,8 @@ class TableError(ValueError):
 
 
 def read_rows(filename: str, content: bytes) -> list[Row]:
-    """The non-blank rows of the first sheet, as shown, with the numbers the spreadsheet shows
+    """The non-blank rows of the table's sheet (`_table_sheet`: the first visible one that
+    holds a cell), as shown, with the numbers the spreadsheet shows
     them under, so that a problem is reported where the reader will look for it. `filename`
     must end in one of TABLE_SUFFIXES; what the file is comes from `content`. Raises
     TableError when the file is not a table we can read, or would cost more than its limits."""
@@ -505,15 +506,24 @@ def _read_xlsx(content: bytes) -> list[Row]:
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError,
             TypeError, EOFError) as error:
         raise TableError("not_excel") from error
-    sheet = workbook.worksheets[0]
     # The cells the file holds, whatever size the sheet declares; iterating the sheet's range
-    # instead would create a cell for every blank in it.
-    cells = sheet._cells.values()  # openpyxl keeps no public accessor for the stored cells
+    # instead would create a cell for every blank in it. openpyxl keeps no public accessor for
+    # the stored cells.
+    sheet = _table_sheet(workbook.worksheets, lambda sheet: sheet.sheet_state == "visible",
+                         lambda sheet: any(cell.value is not None
+                                           for cell in sheet._cells.values()))
     shown = {(cell.row, cell.column): _cell_text(cell, workbook.epoch)
-             for cell in cells if cell.value is not None}
+             for cell in sheet._cells.values() if cell.value is not None}
     dimensions = sheet.row_dimensions
     return _table(shown, ((r.min_row, r.min_col, r.max_row) for r in sheet.merged_cells.ranges),
                   {number for number, row in dimensions.items() if row.hidden})
+
+
+def _table_sheet(sheets: Sequence, visible, holds_cells):
+    """The sheet a table is read from: the first that is visible and holds a cell, so that an
+    empty sheet of instructions (填表说明) or a hidden sheet of the lists a template's
+    drop-downs offer, before the table, is passed over; the first sheet when none is."""
+    return next((sheet for sheet in sheets if visible(sheet) and holds_cells(sheet)), sheets[0])
 
 
 def check_workbook(content: bytes) -> None:
@@ -569,7 +579,10 @@ def _read_xls(content: bytes) -> list[Row]:
     try:
         book = xlrd.open_workbook(file_contents=content, formatting_info=True, on_demand=True,
                                   ragged_rows=True, logfile=io.StringIO())
-        sheet = book.sheet_by_index(0)
+        sheet = _table_sheet(book.sheets(), lambda sheet: sheet.visibility == 0,
+                             lambda sheet: any(
+                                 cell.ctype not in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK)
+                                 for row in range(sheet.nrows) for cell in sheet.row(row)))
     except Exception as error:  # xlrd raises whatever its parser meets
         raise TableError("not_excel") from error
     # Each row up to its last cell (ragged rows): the cells a loop below visits.

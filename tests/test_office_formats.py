@@ -128,6 +128,44 @@ def test_text_variants_through_the_roster_upload(app, client, roster_campaign, f
     assert imported(app, client, roster_campaign, filename, content) == IMPORTED
 
 
+# --- which sheet holds the table ----------------------------------------------------------
+
+def sheets_before_the_table(suffix: str) -> bytes:
+    """A workbook as templates come: an empty sheet of instructions (填表说明) and a hidden
+    sheet of the lists its drop-downs offer, then the roster."""
+    if suffix == "xls":
+        book = xlwt.Workbook(encoding="utf-8")
+        book.add_sheet("填表说明")
+        lists = book.add_sheet("字典")
+        lists.write(0, 0, "机关党员")
+        lists.visibility = 1
+        sheet = book.add_sheet("名单")
+        for row, cells in enumerate(PEOPLE):
+            for column, value in enumerate(cells):
+                sheet.write(row, column, value)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return buffer.getvalue()
+    workbook = Workbook()
+    workbook.active.title = "填表说明"
+    lists = workbook.create_sheet("字典")
+    lists.append(["机关党员"])
+    lists.sheet_state = "hidden"
+    sheet = workbook.create_sheet("名单")
+    for cells in PEOPLE:
+        sheet.append(cells)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "xls"])
+def test_the_table_is_read_from_the_first_visible_sheet_holding_cells(app, client,
+                                                                       roster_campaign, suffix):
+    content = sheets_before_the_table(suffix)
+    assert imported(app, client, roster_campaign, f"名单.{suffix}", content) == IMPORTED
+
+
 # --- Excel 97-2003 (.xls, WPS .et) --------------------------------------------------------
 
 def xls_roster() -> bytes:
