@@ -195,7 +195,8 @@ class RowProblem:
 
 class TableError(ValueError):
     """The file cannot be read as a table: `str(error)` is a key of MESSAGES, and the figures
-    or the kind of file the message names are kept for it."""
+    or the kind of file (a key of KINDS) the message names are kept for it: plain values, so
+    that the child process of `_read_in_child` can send them back as JSON."""
 
     def __init__(self, reason: str, **values: object) -> None:
         super().__init__(reason)
@@ -203,7 +204,8 @@ class TableError(ValueError):
 
     def message(self) -> str:
         """Why, for the person who sent the file, in their language."""
-        values = {name: format_number(value) if isinstance(value, int) else str(value)
+        values = {name: format_number(value) if isinstance(value, int)
+                  else str(KINDS[value]) if name == "kind" else str(value)
                   for name, value in self.values.items()}
         return str(MESSAGES[str(self)]) % values if values else str(MESSAGES[str(self)])
 
@@ -366,7 +368,7 @@ def _kind(content: bytes) -> str:
         kind = "xml2003" if b"urn:schemas-microsoft-com:office:spreadsheet" in (
             content[:4096]) else "html" if b"<html" in head else None
     if kind is not None:
-        raise TableError("other", kind=KINDS[kind])
+        raise TableError("other", kind=kind)
     return "text"
 
 
@@ -378,14 +380,14 @@ def _zip_kind(content: bytes) -> str:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
         raise TableError("not_excel") from error
     if "xl/workbook.bin" in names:
-        raise TableError("other", kind=KINDS["xlsb"])
+        raise TableError("other", kind="xlsb")
     if any(name.startswith("xl/") for name in names):
         return "xlsx"
     kind = ("word" if any(name.startswith("word/") for name in names)
             else "powerpoint" if any(name.startswith("ppt/") for name in names)
             else "ods" if b"opendocument.spreadsheet" in mimetype
             else "odt" if b"opendocument.text" in mimetype else "archive")
-    raise TableError("other", kind=KINDS[kind])
+    raise TableError("other", kind=kind)
 
 
 def _ole_kind(content: bytes) -> str:
@@ -409,7 +411,7 @@ def _ole_kind(content: bytes) -> str:
         return "xls"
     kind = ("word" if "worddocument" in streams
             else "powerpoint" if "powerpoint document" in streams else "ole")
-    raise TableError("other", kind=KINDS[kind])
+    raise TableError("other", kind=kind)
 
 
 def _text(content: bytes) -> str:
@@ -434,7 +436,7 @@ def _text(content: bytes) -> str:
         # A text file may carry a few control characters (pasted from Word into a cell); a
         # binary file that happens to decode is full of them.
         if len(_CONTROL.findall(text, 0, 4096)) > BINARY_CONTROLS * min(len(text), 4096):
-            raise TableError("other", kind=KINDS["binary"])
+            raise TableError("other", kind="binary")
         return text
     raise TableError("encoding")
 

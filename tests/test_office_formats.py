@@ -280,6 +280,9 @@ def zipped(parts: dict[str, bytes]) -> bytes:
     ("名单.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "此文件是图片"),
     ("名单.csv", zipped({"名单.xlsx": b"PK"}), "此文件是压缩包"),
     ("名单.txt", b"\x00\x01\x02\x03\x04\x05\x06\x07" * 8, "非文本文件"),
+    # Past IN_PROCESS_BYTES, so read in the child, which sends back the kind it found (a
+    # 500 when the kind was a translated text the child could not write as JSON).
+    ("名单.csv", b"\x00" * (2 * tabular.IN_PROCESS_BYTES), "非文本文件"),
 ])
 def test_files_that_are_not_tables_are_named(client, roster_campaign, sent_as, content, named):
     page = refused(client, roster_campaign, sent_as, content)
