@@ -458,7 +458,9 @@ def _read_text(content: bytes) -> list[Row]:
         # inside a quoted cell.
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
         for number, cells in enumerate(reader, 1):
-            rows.append(Row(number, tuple(_clean(cell) for cell in cells)))
+            shown = tuple(_clean(cell) for cell in cells)
+            if any(shown):  # a blank row is no row of the table, and would cost to send back
+                rows.append(Row(number, shown))
     except csv.Error as error:  # a cell longer than the csv module's limit (128 kB)
         raise TableError("not_text") from error
     width = max((len(row.cells) for row in rows), default=0)
