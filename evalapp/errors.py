@@ -3,7 +3,7 @@ stack trace."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, make_response, render_template
+from flask import Flask, Response, current_app, make_response, render_template
 from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -22,7 +22,7 @@ MESSAGES = {
     409: _l("This cannot be done now: the page may have been changed meanwhile, or the step "
             "is already done. Please reload the page and try again."),
     410: _l("This page is no longer available."),
-    413: _l("The upload is too large."),
+    413: _l("The upload is too large: at most %(limit)s MB can be sent at once."),
     414: _l("The address is too long. Please check the address."),
     422: _l("What was sent could not be processed. Please check it and try again."),
     429: _l("Too many attempts. Please wait a moment and try again."),
@@ -35,7 +35,11 @@ CLIENT_ERROR = _l("The request could not be completed. Please go back and try ag
 
 
 def message_for(status: int) -> str:
-    """The sentence for an error status, in the reader's language."""
+    """The sentence for an error status, in the reader's language. A 413 states the limit:
+    it is the only message a file past the limit gets, the upload's own checks never see it."""
+    if status == 413:
+        limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        return str(MESSAGES[413]) % {"limit": limit}
     if status in MESSAGES:
         return str(MESSAGES[status])
     return str(CLIENT_ERROR if status < 500 else MESSAGES[500])

@@ -195,7 +195,8 @@ class RowProblem:
 
 class TableError(ValueError):
     """The file cannot be read as a table: `str(error)` is a key of MESSAGES, and the figures
-    or the kind of file the message names are kept for it."""
+    or the kind of file (a key of KINDS) the message names are kept for it: plain values, so
+    that the child process of `_read_in_child` can send them back as JSON."""
 
     def __init__(self, reason: str, **values: object) -> None:
         super().__init__(reason)
@@ -203,13 +204,15 @@ class TableError(ValueError):
 
     def message(self) -> str:
         """Why, for the person who sent the file, in their language."""
-        values = {name: format_number(value) if isinstance(value, int) else str(value)
+        values = {name: format_number(value) if isinstance(value, int)
+                  else str(KINDS[value]) if name == "kind" else str(value)
                   for name, value in self.values.items()}
         return str(MESSAGES[str(self)]) % values if values else str(MESSAGES[str(self)])
 
 
 def read_rows(filename: str, content: bytes) -> list[Row]:
-    """The non-blank rows of the first sheet, as shown, with the numbers the spreadsheet shows
+    """The non-blank rows of the table's sheet (`_table_sheet`: the first visible one that
+    holds a cell), as shown, with the numbers the spreadsheet shows
     them under, so that a problem is reported where the reader will look for it. `filename`
     must end in one of TABLE_SUFFIXES; what the file is comes from `content`. Raises
     TableError when the file is not a table we can read, or would cost more than its limits."""
@@ -365,7 +368,7 @@ def _kind(content: bytes) -> str:
         kind = "xml2003" if b"urn:schemas-microsoft-com:office:spreadsheet" in (
             content[:4096]) else "html" if b"<html" in head else None
     if kind is not None:
-        raise TableError("other", kind=KINDS[kind])
+        raise TableError("other", kind=kind)
     return "text"
 
 
@@ -377,14 +380,14 @@ def _zip_kind(content: bytes) -> str:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
         raise TableError("not_excel") from error
     if "xl/workbook.bin" in names:
-        raise TableError("other", kind=KINDS["xlsb"])
+        raise TableError("other", kind="xlsb")
     if any(name.startswith("xl/") for name in names):
         return "xlsx"
     kind = ("word" if any(name.startswith("word/") for name in names)
             else "powerpoint" if any(name.startswith("ppt/") for name in names)
             else "ods" if b"opendocument.spreadsheet" in mimetype
             else "odt" if b"opendocument.text" in mimetype else "archive")
-    raise TableError("other", kind=KINDS[kind])
+    raise TableError("other", kind=kind)
 
 
 def _ole_kind(content: bytes) -> str:
@@ -408,7 +411,7 @@ def _ole_kind(content: bytes) -> str:
         return "xls"
     kind = ("word" if "worddocument" in streams
             else "powerpoint" if "powerpoint document" in streams else "ole")
-    raise TableError("other", kind=KINDS[kind])
+    raise TableError("other", kind=kind)
 
 
 def _text(content: bytes) -> str:
@@ -433,7 +436,7 @@ def _text(content: bytes) -> str:
         # A text file may carry a few control characters (pasted from Word into a cell); a
         # binary file that happens to decode is full of them.
         if len(_CONTROL.findall(text, 0, 4096)) > BINARY_CONTROLS * min(len(text), 4096):
-            raise TableError("other", kind=KINDS["binary"])
+            raise TableError("other", kind="binary")
         return text
     raise TableError("encoding")
 
@@ -455,7 +458,9 @@ def _read_text(content: bytes) -> list[Row]:
         # inside a quoted cell.
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
         for number, cells in enumerate(reader, 1):
-            rows.append(Row(number, tuple(_clean(cell) for cell in cells)))
+            shown = tuple(_clean(cell) for cell in cells)
+            if any(shown):  # a blank row is no row of the table, and would cost to send back
+                rows.append(Row(number, shown))
     except csv.Error as error:  # a cell longer than the csv module's limit (128 kB)
         raise TableError("not_text") from error
     width = max((len(row.cells) for row in rows), default=0)
@@ -505,15 +510,24 @@ def _read_xlsx(content: bytes) -> list[Row]:
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError,
             TypeError, EOFError) as error:
         raise TableError("not_excel") from error
-    sheet = workbook.worksheets[0]
     # The cells the file holds, whatever size the sheet declares; iterating the sheet's range
-    # instead would create a cell for every blank in it.
-    cells = sheet._cells.values()  # openpyxl keeps no public accessor for the stored cells
+    # instead would create a cell for every blank in it. openpyxl keeps no public accessor for
+    # the stored cells.
+    sheet = _table_sheet(workbook.worksheets, lambda sheet: sheet.sheet_state == "visible",
+                         lambda sheet: any(cell.value is not None
+                                           for cell in sheet._cells.values()))
     shown = {(cell.row, cell.column): _cell_text(cell, workbook.epoch)
-             for cell in cells if cell.value is not None}
+             for cell in sheet._cells.values() if cell.value is not None}
     dimensions = sheet.row_dimensions
     return _table(shown, ((r.min_row, r.min_col, r.max_row) for r in sheet.merged_cells.ranges),
                   {number for number, row in dimensions.items() if row.hidden})
+
+
+def _table_sheet(sheets: Sequence, visible, holds_cells):
+    """The sheet a table is read from: the first that is visible and holds a cell, so that an
+    empty sheet of instructions (填表说明) or a hidden sheet of the lists a template's
+    drop-downs offer, before the table, is passed over; the first sheet when none is."""
+    return next((sheet for sheet in sheets if visible(sheet) and holds_cells(sheet)), sheets[0])
 
 
 def check_workbook(content: bytes) -> None:
@@ -569,7 +583,10 @@ def _read_xls(content: bytes) -> list[Row]:
     try:
         book = xlrd.open_workbook(file_contents=content, formatting_info=True, on_demand=True,
                                   ragged_rows=True, logfile=io.StringIO())
-        sheet = book.sheet_by_index(0)
+        sheet = _table_sheet(book.sheets(), lambda sheet: sheet.visibility == 0,
+                             lambda sheet: any(
+                                 cell.ctype not in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK)
+                                 for row in range(sheet.nrows) for cell in sheet.row(row)))
     except Exception as error:  # xlrd raises whatever its parser meets
         raise TableError("not_excel") from error
     # Each row up to its last cell (ragged rows): the cells a loop below visits.

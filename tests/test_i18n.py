@@ -9,10 +9,14 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from flask import abort
+from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import default_exceptions
+from werkzeug.test import encode_multipart
 
+from evalapp.extensions import db
 from evalapp.paths import PROJECT_DIR, TRANSLATIONS_DIR
-from tests.support.web import csrf_token
+from tests.support.factories import make_user, make_world
+from tests.support.web import csrf_token, login
 
 CATALOG = TRANSLATIONS_DIR / "zh_Hans_CN" / "LC_MESSAGES"
 
@@ -87,6 +91,24 @@ def test_every_error_page_speaks_chinese(app):
         english = default_exceptions[status].description.split(".")[0]
         assert english not in page, status
     assert client.post("/").headers["Allow"]  # a 405 still says what the page allows
+
+
+def test_an_upload_past_the_request_limit_is_told_the_limit(app, client):
+    """A roster of 17 MB is refused by the request limit before any upload check reads it:
+    the page says how much can be sent."""
+    with app.app_context():
+        make_user("organiser", make_world().customs)
+        db.session.commit()
+    login(client, "organiser")
+    # The body built in memory (werkzeug's test client spools a large one to a file it
+    # never closes: a ResourceWarning in whichever test runs next).
+    boundary, body = encode_multipart(
+        {"file": FileStorage(io.BytesIO(b"0" * 17 * 1024 * 1024), "名单.csv")})
+    response = client.post("/campaigns/1/roster/", data=body,
+                           headers={"Accept-Language": "zh-CN"},
+                           content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 413
+    assert "上传的文件太大：一次最多可上传 16 MB。" in response.get_data(as_text=True)
 
 
 def source_messages() -> set[str]:

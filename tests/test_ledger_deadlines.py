@@ -61,13 +61,20 @@ START = date(2025, 12, 20)  # the campaign's start: the year of a period written
     ("2026/6/30", date(2026, 6, 30), ""),
     ("2026.06.30", date(2026, 6, 30), ""),
     ("2026-06-30T00:00:00", date(2026, 6, 30), ""),
+    ("2026/6/30 0:00:00", date(2026, 6, 30), ""),  # a date exported as text, with its time
+    ("2026/1/1 0:00", date(2026, 1, 1), ""),
+    ("2026年6月30号", date(2026, 6, 30), ""),
+    ("12月31日前", date(2025, 12, 31), "12月31日前"),  # a day without its year
+    ("6月30日前完成", date(2026, 6, 30), "6月30日前完成"),
+    ("今年底", date(2025, 12, 31), "今年底"),
+    ("本年度内", date(2025, 12, 31), "本年度内"),
 ])
 def test_deadlines_as_offices_write_them(written, day, wording):
     assert parse_deadline(written, START) == Deadline(day, wording)
 
 
 @pytest.mark.parametrize("written", ["明年", "下个月", "2026年13月", "2026-02-30", "第五季度",
-                                     "6", ""])
+                                     "6", "", "2月30日", "13月1日"])
 def test_what_is_no_deadline_is_refused(written):
     with pytest.raises(DeadlineError):
         parse_deadline(written, START)
@@ -89,6 +96,10 @@ def test_open_ended_measures_are_never_overdue_and_done_ones_are_on_time():
     ("整改中", MeasureStatus.IN_PROGRESS), ("推进中", MeasureStatus.IN_PROGRESS),
     ("持续推进", MeasureStatus.IN_PROGRESS), ("未完成", MeasureStatus.PLANNED),
     ("未整改", MeasureStatus.PLANNED), ("尚未开始", MeasureStatus.PLANNED),
+    ("按序时推进", MeasureStatus.IN_PROGRESS), ("按时序推进", MeasureStatus.IN_PROGRESS),
+    ("阶段性完成", MeasureStatus.IN_PROGRESS), ("未销号", MeasureStatus.IN_PROGRESS),
+    ("已销号", MeasureStatus.DONE), ("整改到位", MeasureStatus.DONE),
+    ("已整改到位", MeasureStatus.DONE),
 ])
 def test_the_status_words_in_use(word, status):
     assert STATUS_WORDS[word] is status

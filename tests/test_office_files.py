@@ -317,6 +317,19 @@ def test_full_names_codes_and_unit_column_names(app, client, campaign_id):
         assert set(db.session.scalars(sa.select(RosterEntry.unit_name))) == {"办公室", "缉私局"}
 
 
+def test_politics_as_personnel_systems_write_it(app, client, campaign_id):
+    """A probationary member written with the qualifier in brackets (full- or half-width) is a
+    party member; a member of a democratic party written 民革党员 or 农工党员 is not."""
+    rows = [["姓名", "工号", "机关/基层", "政治面貌"],
+            ["甲", "1", "机关", "中共党员（预备）"], ["乙", "2", "基层", "中共党员(预备期)"],
+            ["丙", "3", "机关", "民革党员"], ["丁", "4", "基层", "农工党员"]]
+    uploaded = upload(client, campaign_id, "r.csv", csv_bytes(rows))
+    assert map_columns(client, uploaded, confirm=True).status_code == 303
+    assert groups_by_staff(app, campaign_id) == {
+        "1": ("甲", "机关党员"), "2": ("乙", "基层党员"), "3": ("丙", "机关群众"),
+        "4": ("丁", "基层群众")}
+
+
 @pytest.mark.parametrize("header", ["所在部门", "部门", "所在单位", "单位名称", "所属部门"])
 def test_common_unit_column_names_are_recognised(client, campaign_id, header):
     rows = [["姓名", "工号", header, "类别"], ["王伟", "1", "办公室", "机关党员"]]

@@ -51,16 +51,19 @@ SOURCE_WORDS = {"问题清单": ProblemSource.PROBLEM_LIST, "测评": ProblemSou
                 "problem list": ProblemSource.PROBLEM_LIST, "ratings": ProblemSource.RATINGS,
                 "leadership": ProblemSource.LEADERSHIP}
 # The status words offices write in their ledgers, as the three statuses they mean: a measure
-# "基本完成" (mostly done) or kept up (长期坚持) is still in progress; done needs its date.
+# "基本完成" (mostly done), kept up (长期坚持) or on schedule (按序时推进) is still in progress; one
+# closed (已销号: struck off the list) or done (整改到位) is done, and done needs its date.
 STATUS_WORDS = {
     **dict.fromkeys(("未开始", "尚未开始", "未启动", "尚未启动", "未整改", "尚未整改", "未完成",
                      "待整改", "待启动", "计划", "计划中", "拟整改", "planned", "not started"),
                     MeasureStatus.PLANNED),
     **dict.fromkeys(("推进中", "进行中", "正在进行", "正在整改", "整改中", "正在推进", "持续推进",
                      "持续整改", "已启动", "部分完成", "基本完成", "长期坚持", "长期推进",
-                     "in progress", "ongoing"), MeasureStatus.IN_PROGRESS),
+                     "按序时推进", "按时序推进", "序时推进", "按计划推进", "持续整改中",
+                     "阶段性完成", "未销号", "in progress", "ongoing"), MeasureStatus.IN_PROGRESS),
     **dict.fromkeys(("已完成", "完成", "已整改", "整改完成", "已整改完成", "已完成整改",
-                     "已办结", "办结", "已落实", "done", "completed"), MeasureStatus.DONE),
+                     "整改到位", "已整改到位", "已销号", "销号", "已办结", "办结", "已落实",
+                     "done", "completed"), MeasureStatus.DONE),
 }
 THIN = Side(style="thin")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)

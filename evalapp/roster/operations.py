@@ -19,18 +19,22 @@ OFFICE_WORDS = {
     Office.HEAD_OFFICE: {"机关", "head office", "headquarters"},
     Office.GRASSROOTS: {"基层", "grassroots"},
 }
-# 政治面貌 as GB/T 4762 (政治面貌代码) names it, in full, short and by code: members and
+# 政治面貌 as GB/T 4762 (政治面貌代码) names it, in full, short and by code, and as personnel
+# systems and offices write it besides (中共党员（预备）, 民革党员, 农工党员): members and
 # probationary members of the Communist Party of China are party members; members of the
 # Youth League and of the democratic parties, non-party persons and the masses are not.
+# Spellings are compared `squeezed` (NFKC), so （预备） and (预备) are one spelling.
 MEMBERSHIP_WORDS = {
     Membership.MEMBER: {
         "01", "中国共产党党员", "中共党员", "党员", "02", "中国共产党预备党员", "中共预备党员",
-        "预备党员", "member", "party member"},
+        "预备党员", "中共党员（预备）", "中共党员（预备期）", "中共党员（预备党员）",
+        "党员（预备）", "member", "party member"},
     Membership.NON_MEMBER: {
         "03", "中国共产主义青年团团员", "共青团员", "团员",
-        "04", "中国国民党革命委员会会员", "民革会员", "05", "中国民主同盟盟员", "民盟盟员",
-        "06", "中国民主建国会会员", "民建会员", "07", "中国民主促进会会员", "民进会员",
-        "08", "中国农工民主党党员", "农工党党员", "09", "中国致公党党员", "致公党党员",
+        "04", "中国国民党革命委员会会员", "民革会员", "民革党员", "05", "中国民主同盟盟员",
+        "民盟盟员", "06", "中国民主建国会会员", "民建会员", "07", "中国民主促进会会员",
+        "民进会员", "08", "中国农工民主党党员", "农工党党员", "农工党员", "09", "中国致公党党员",
+        "致公党党员",
         "10", "九三学社社员", "11", "台湾民主自治同盟盟员", "台盟盟员",
         "12", "无党派民主人士", "无党派人士", "无党派", "13", "群众", "普通公民", "非党员",
         "non-member", "non member", "non-party"},
