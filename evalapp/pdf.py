@@ -51,6 +51,26 @@ class Document(FPDF):
     def normalize_text(self, text: str) -> str:
         return super().normalize_text(stand_ins(text, self._covered()))
 
+    def __enter__(self) -> Document:
+        return self
+
+    def __exit__(self, *_exception: object) -> None:
+        self.close_fonts()
+
+    def output(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().output(*args, **kwargs)
+        finally:
+            self.close_fonts()
+
+    def close_fonts(self) -> None:
+        """Closes the font files fpdf2 keeps open (fontTools reads them lazily): its output
+        closes only the fonts a document used, and a document measured and dropped (or
+        abandoned by an error) would leave its files to the garbage collector."""
+        for font in self.fonts.values():
+            if hasattr(font, "close"):
+                font.close()
+
     def multi_cell(self, w: float, h: float | None = None, text: str = "", *args: Any,
                    title: bool = False, **kwargs: Any) -> Any:
         """Text broken at any character (wrapmode CHAR, for Chinese) is broken here by the

@@ -134,6 +134,7 @@ def main(arguments: list[str]) -> int:
         if url:
             environment["EVALAPP_TEST_POSTGRES_URL"] = url
         return subprocess.run([sys.executable, "-m", "pytest", "-n", "auto", "--dist", "worksteal",
+                               "--durations=25",
                                *arguments],
                               env=environment).returncode
 

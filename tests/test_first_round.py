@@ -433,8 +433,7 @@ def test_no_pdf_line_starts_with_closing_punctuation_or_splits_a_subject_at_its_
     text = ("树牢管党治党主业主责意识，把抓党建作为最大政绩。亲自研究部署党建工作（不以听汇报"
             "代替亲自抓）；理顺党建“条、块”双重管理责任！被评对象：石家庄海关 · 郑怀远、"
             "呼和浩特海关 · 白永胜，Mann-Whitney U 检验：p = 0.043。") * 2
-    with app.test_request_context():
-        pdf = new_pdf("t")
+    with app.test_request_context(), new_pdf("t") as pdf:
         pdf.add_page()
         for size in (7.5, 8.5, 10):
             pdf.set_font("sans", size=size)

@@ -140,8 +140,7 @@ def test_the_report_covers_title_breaks_into_lines_of_nearly_equal_length(app):
     """Line by line, the cover's title filled 30 characters and left 14; as a title, where
     no natural break fits (the name before the year is too long), the lines are balanced."""
     title = "海关总署机关党委2026年度直属海关党委书记抓基层党建工作述职评议考核民主测评结果报告"
-    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
-        pdf = new_pdf(title)
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}), new_pdf(title) as pdf:
         pdf.add_page()
         pdf.set_font("sans", size=18)
         lines = pdf.multi_cell(0, 10, title, wrapmode="CHAR", title=True, dry_run=True,
@@ -151,8 +150,7 @@ def test_the_report_covers_title_breaks_into_lines_of_nearly_equal_length(app):
 
 
 def test_no_paragraph_ends_on_a_line_of_one_character_and_its_full_stop(app):
-    with app.test_request_context():
-        pdf = new_pdf("t")
+    with app.test_request_context(), new_pdf("t") as pdf:
         pdf.add_page()
         pdf.set_font("sans", size=10)
         width = pdf.get_string_width("测" * 20)
