@@ -211,8 +211,8 @@ class TableError(ValueError):
 
 
 def read_rows(filename: str, content: bytes) -> list[Row]:
-    """The non-blank rows of the table's sheet (`_table_sheet`: the first visible one that
-    holds a cell), as shown, with the numbers the spreadsheet shows
+    """The non-blank rows of the table's sheet (`_table_sheet`: the active one, or the first
+    visible one that holds a cell), as shown, with the numbers the spreadsheet shows
     them under, so that a problem is reported where the reader will look for it. `filename`
     must end in one of TABLE_SUFFIXES; what the file is comes from `content`. Raises
     TableError when the file is not a table we can read, or would cost more than its limits."""
@@ -513,7 +513,8 @@ def _read_xlsx(content: bytes) -> list[Row]:
     # The cells the file holds, whatever size the sheet declares; iterating the sheet's range
     # instead would create a cell for every blank in it. openpyxl keeps no public accessor for
     # the stored cells.
-    sheet = _table_sheet(workbook.worksheets, lambda sheet: sheet.sheet_state == "visible",
+    sheet = _table_sheet(workbook.worksheets, workbook.active,
+                         lambda sheet: sheet.sheet_state == "visible",
                          lambda sheet: any(cell.value is not None
                                            for cell in sheet._cells.values()))
     shown = {(cell.row, cell.column): _cell_text(cell, workbook.epoch)
@@ -523,11 +524,15 @@ def _read_xlsx(content: bytes) -> list[Row]:
                   {number for number, row in dimensions.items() if row.hidden})
 
 
-def _table_sheet(sheets: Sequence, visible, holds_cells):
-    """The sheet a table is read from: the first that is visible and holds a cell, so that an
-    empty sheet of instructions (填表说明) or a hidden sheet of the lists a template's
-    drop-downs offer, before the table, is passed over; the first sheet when none is."""
-    return next((sheet for sheet in sheets if visible(sheet) and holds_cells(sheet)), sheets[0])
+def _table_sheet(sheets: Sequence, active, visible, holds_cells):
+    """The sheet a table is read from: the sheet the workbook opens on (its active sheet, the
+    one its maker was looking at when saving: this year's roster on a second sheet after last
+    year's), when it is visible and holds a cell; else the first that is, so that an empty
+    sheet of instructions (填表说明) or a hidden sheet of the lists a template's drop-downs
+    offer, before the table, is passed over; the first sheet when none is."""
+    candidates = [active, *sheets] if active is not None else list(sheets)
+    return next((sheet for sheet in candidates if visible(sheet) and holds_cells(sheet)),
+                sheets[0])
 
 
 def check_workbook(content: bytes) -> None:
@@ -583,7 +588,10 @@ def _read_xls(content: bytes) -> list[Row]:
     try:
         book = xlrd.open_workbook(file_contents=content, formatting_info=True, on_demand=True,
                                   ragged_rows=True, logfile=io.StringIO())
-        sheet = _table_sheet(book.sheets(), lambda sheet: sheet.visibility == 0,
+        sheets = book.sheets()
+        # xlrd's sheet_visible is the WINDOW2 record's "displayed" flag: the active sheet.
+        active = next((sheet for sheet in sheets if sheet.sheet_visible), None)
+        sheet = _table_sheet(sheets, active, lambda sheet: sheet.visibility == 0,
                              lambda sheet: any(
                                  cell.ctype not in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK)
                                  for row in range(sheet.nrows) for cell in sheet.row(row)))

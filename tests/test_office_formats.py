@@ -166,6 +166,44 @@ def test_the_table_is_read_from_the_first_visible_sheet_holding_cells(app, clien
     assert imported(app, client, roster_campaign, f"名单.{suffix}", content) == IMPORTED
 
 
+def last_years_roster_first(suffix: str) -> bytes:
+    """A workbook saved while its maker looked at this year's roster, on the second sheet,
+    after last year's (one person, under the same header) on the first."""
+    last_year = [PEOPLE[0], ["王已退", "09999", "宁波海关", "机关党员"]]
+    if suffix == "xls":
+        book = xlwt.Workbook(encoding="utf-8")
+        for title, people in (("去年名单", last_year), ("名单", PEOPLE)):
+            sheet = book.add_sheet(title)
+            for row, cells in enumerate(people):
+                for column, value in enumerate(cells):
+                    sheet.write(row, column, value)
+            shown = title == "名单"
+            sheet.set_selected(shown)
+            sheet.sheet_visible = shown  # the sheet the workbook opens on
+        book.set_active_sheet(1)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return buffer.getvalue()
+    workbook = Workbook()
+    workbook.active.title = "去年名单"
+    for cells in last_year:
+        workbook.active.append(cells)
+    sheet = workbook.create_sheet("名单")
+    for cells in PEOPLE:
+        sheet.append(cells)
+    workbook.active = sheet
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "xls"])
+def test_the_table_is_read_from_the_sheet_the_workbook_opens_on(app, client, roster_campaign,
+                                                                 suffix):
+    content = last_years_roster_first(suffix)
+    assert imported(app, client, roster_campaign, f"名单.{suffix}", content) == IMPORTED
+
+
 # --- Excel 97-2003 (.xls, WPS .et) --------------------------------------------------------
 
 def xls_roster() -> bytes:
