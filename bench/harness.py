@@ -100,6 +100,27 @@ def prepare(database: Database, tickets: int, instance: Path) -> tuple[list[str]
     return codes, campaign_id
 
 
+def organiser_campaign(app, username: str, password: str, unit_name: str, title: str) -> int:
+    """A draft campaign of a new unit `unit_name` with its organiser `username` (who logs in
+    with `password`: no second factor, not an administrator); the campaign's id."""
+    from werkzeug.security import generate_password_hash
+
+    from evalapp.auth.models import Role, User
+    from evalapp.campaigns.operations import create_campaign
+    from evalapp.database import utcnow
+    from evalapp.extensions import db
+    from evalapp.units.models import OrgUnit, UnitKind
+
+    with app.app_context():
+        unit = OrgUnit(kind=UnitKind.DIRECT, name_zh=unit_name)
+        db.session.add(User(username=username, display_name="组织者", role=Role.ORGANISER,
+                            unit=unit, password_hash=generate_password_hash(password),
+                            password_changed_at=utcnow()))
+        campaign = create_campaign(unit, title)
+        db.session.commit()
+        return campaign.id
+
+
 def db_parser(doc: str | None) -> argparse.ArgumentParser:
     """A script's arguments, starting with --db: the database (and so the server) to run."""
     parser = argparse.ArgumentParser(description=doc,

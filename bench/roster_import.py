@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 
-from bench.harness import CSRF, db_parser, fresh_database
+from bench.harness import CSRF, db_parser, fresh_database, organiser_campaign
 
 GROUPS = ("机关党员", "机关群众", "基层党员", "基层群众")
 UNITS = ("石家庄海关", "秦皇岛海关", "唐山海关", "保定海关", "邯郸海关", "沧州海关")
@@ -56,23 +56,8 @@ def roster_file(rows: list[tuple[str, str, str, str]], kind: str) -> tuple[str, 
 
 
 def _setup(app) -> int:
-    """A campaign of a unit with its organiser (no second factor: not an administrator)."""
-    from werkzeug.security import generate_password_hash
-
-    from evalapp.auth.models import Role, User
-    from evalapp.campaigns.operations import create_campaign
-    from evalapp.database import utcnow
-    from evalapp.extensions import db
-    from evalapp.units.models import OrgUnit, UnitKind
-
-    with app.app_context():
-        unit = OrgUnit(kind=UnitKind.DIRECT, name_zh="石家庄海关")
-        db.session.add(User(username="organiser", display_name="组织者", role=Role.ORGANISER,
-                            unit=unit, password_hash=generate_password_hash(PASSWORD),
-                            password_changed_at=utcnow()))
-        campaign = create_campaign(unit, "全关测评")
-        db.session.commit()
-        return campaign.id
+    """A campaign of a unit with its organiser."""
+    return organiser_campaign(app, "organiser", PASSWORD, "石家庄海关", "全关测评")
 
 
 def _floor(app, campaign_id: int, rows: list[tuple[str, str, str, str]]) -> float:

@@ -40,7 +40,15 @@ import requests
 from openpyxl import Workbook
 
 from bench.burst import EXPECTED, Rater, arrival_times
-from bench.harness import CSRF, Database, Server, db_parser, fresh_database, prepare
+from bench.harness import (
+    CSRF,
+    Database,
+    Server,
+    db_parser,
+    fresh_database,
+    organiser_campaign,
+    prepare,
+)
 from bench.phones import room
 from evalapp.tabular import MAX_CELLS
 
@@ -62,25 +70,13 @@ def costliest_workbook() -> bytes:
 
 def add_organiser(database: Database, instance: Path) -> int:
     """An organiser ("bench-organiser") and a draft campaign of its unit; the campaign's id."""
-    from werkzeug.security import generate_password_hash
-
     from evalapp import create_app
-    from evalapp.auth.models import Role, User
-    from evalapp.campaigns.operations import create_campaign
-    from evalapp.database import utcnow
     from evalapp.extensions import db
-    from evalapp.units.models import OrgUnit, UnitKind
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database.url, "INSTANCE_PATH": str(instance),
                       "SCHEMA_CHECK": False, "SECRET_KEY": "bench"})
+    campaign_id = organiser_campaign(app, "bench-organiser", PASSWORD, "导入测试单位", "名单导入")
     with app.app_context():
-        unit = OrgUnit(kind=UnitKind.ADMINISTRATION, name_zh="导入测试单位")
-        db.session.add(User(username="bench-organiser", display_name="组织者", role=Role.ORGANISER,
-                            unit=unit, password_hash=generate_password_hash(PASSWORD),
-                            password_changed_at=utcnow()))
-        campaign = create_campaign(unit, "名单导入")
-        db.session.commit()
-        campaign_id = campaign.id
         db.engine.dispose()
     return campaign_id
 
