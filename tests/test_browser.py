@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.support.browser import PHONE
+from tests.support.browser import PHONE, log_in
 from tests.support.demo import PASSWORD
 from tests.support.factories import PASSWORD as STAFF_PASSWORD
 
@@ -43,10 +43,7 @@ def test_organiser_logs_in_and_sees_the_demo_campaigns(runner, live_server, page
 def log_in_to_the_demo(runner, live_server, page, username: str) -> None:
     demo = runner.invoke(args=["demo"])
     password = PASSWORD.search(demo.output).group(1)
-    page.goto(live_server + "/auth/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
+    log_in(page, live_server, username, password)
 
 
 def test_a_leader_reads_the_results_with_their_charts(runner, live_server, page, tmp_path):
@@ -80,10 +77,7 @@ def _charts_drawn(page, count: int) -> None:
 
 
 def test_wrong_password_is_said_plainly(live_server, page):
-    page.goto(live_server + "/auth/login")
-    page.get_by_label("用户名").fill("nobody")
-    page.get_by_label("密码").fill("nothing")
-    page.get_by_role("button", name="登录").click()
+    log_in(page, live_server, "nobody", "nothing")
     expect(page.get_by_role("alert")).to_have_text("用户名或密码错误。")
 
 
@@ -170,10 +164,7 @@ def test_the_questionnaire_works_without_javascript(app, browser, live_server):
 
 
 def _log_in(page, live_server: str, username: str) -> None:
-    page.goto(live_server + "/auth/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(STAFF_PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    log_in(page, live_server, username, STAFF_PASSWORD)
     page.wait_for_url(re.compile(r".*/campaigns/$"))
 
 

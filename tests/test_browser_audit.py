@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from evalapp.auth.models import Role
 from evalapp.extensions import db
+from tests.support.browser import log_in
 from tests.support.factories import PASSWORD, make_user
 from tests.support.rater import campaign_of, make_tickets, vote
 
@@ -40,16 +41,10 @@ def test_the_by_column_keeps_each_name_on_one_line(app, page, live_server, logge
     closed = app.test_cli_runner().invoke(args=["close", "--yes", str(logged.campaign_id)])
     assert closed.exit_code == 0, closed.output
     for username in ("organiser", "auditor"):  # log-ins under long Chinese names
-        page.goto(live_server + "/auth/login")
-        page.get_by_label("用户名").fill(username)
-        page.get_by_label("密码").fill(PASSWORD)
-        page.get_by_role("button", name="登录").click()
+        log_in(page, live_server, username, PASSWORD)
         page.context.clear_cookies()
     page.set_viewport_size({"width": width, "height": 900})
-    page.goto(live_server + "/auth/login")
-    page.get_by_label("用户名").fill("auditor")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    log_in(page, live_server, "auditor", PASSWORD)
     page.goto(live_server + "/audit/")
     console = f"控制台（系统用户 {getpass.getuser()}）"
     expect(page.locator("td.by", has_text=console)).to_be_visible()

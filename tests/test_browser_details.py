@@ -14,6 +14,7 @@ from evalapp.extensions import db
 from evalapp.paths import PACKAGE_DIR
 from evalapp.sampling.operations import DrawRequest, prepare_draw
 from tests.support.ballots import closed_campaign
+from tests.support.browser import log_in
 from tests.support.draws import campaign_with_roster
 from tests.support.factories import PASSWORD
 from tests.support.rater import make_tickets
@@ -27,10 +28,7 @@ ACCENT = "rgb(179, 38, 30)"
 def logged_in(browser, live_server: str, settings: dict, username: str = "organiser"):
     context = browser.new_context(locale="zh-CN", **settings)
     page = context.new_page()
-    page.goto(live_server + "/auth/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    log_in(page, live_server, username, PASSWORD)
     page.wait_for_url(lambda url: "/auth/login" not in url)
     return context, page
 

@@ -23,6 +23,7 @@ from evalapp.extensions import db
 from evalapp.tickets.operations import issue_tickets
 from evalapp.tickets.tokens import new_receipt_code
 from tests.support.ballots import BallotContent, insert_ballots
+from tests.support.browser import log_in
 from tests.support.factories import PASSWORD, groups_of, make_user, make_world
 from tests.support.pdf import pdf_pages
 from tests.support.units import TREE, fill_new_account, xlsx_bytes
@@ -31,13 +32,6 @@ pytestmark = pytest.mark.usefixtures("administrators_enrolled")
 
 NEW_PASSWORD = "杭州海关组织者之新口令2026"
 SUBJECTS = {"北仑海关": "陈立新", "综合业务处": "刘海燕"}
-
-
-def _log_in(page, live_server: str, username: str, password: str) -> None:
-    page.goto(live_server + "/auth/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
 
 
 def _import_the_tree(page, file, shots) -> None:
@@ -136,10 +130,10 @@ def test_an_organisation_sets_itself_up_and_its_results_name_its_units(
     file = tmp_path / "机构设置.xlsx"
     file.write_bytes(xlsx_bytes(TREE, title="杭州海关机构设置表"))
 
-    _log_in(page, live_server, "sysadmin", PASSWORD)
+    log_in(page, live_server, "sysadmin", PASSWORD)
     _import_the_tree(page, file, tmp_path)
     temporary = _create_the_organiser(app, page, tmp_path)
-    _log_in(page, live_server, "hz-organiser", temporary)
+    log_in(page, live_server, "hz-organiser", temporary)
     _change_the_temporary_password(page, temporary, tmp_path)
     campaign_id = _build_the_campaign(page, tmp_path)
     _rate_and_close(app, campaign_id)

@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.support.browser import PHONE
+from tests.support.browser import PHONE, log_in
 from tests.support.factories import PASSWORD
 
 
@@ -90,10 +90,7 @@ def test_a_mixed_round_of_phones_and_paper_closes_with_the_right_counts(
 
 def _desk(browser, live_server: str, username: str):
     page = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900}).new_page()
-    page.goto(f"{live_server}/auth/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    log_in(page, live_server, username, PASSWORD)
     page.wait_for_url(re.compile(r".*/campaigns/$"))
     return page
 

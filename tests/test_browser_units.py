@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from evalapp.auth.models import Role
 from evalapp.extensions import db
+from tests.support.browser import log_in
 from tests.support.factories import PASSWORD, make_user, make_world
 from tests.support.units import TREE, xlsx_bytes
 
@@ -24,10 +25,7 @@ def test_the_system_administrator_imports_a_three_level_tree(app, live_server, p
     file = tmp_path / "机构设置.xlsx"
     file.write_bytes(xlsx_bytes(TREE, title="杭州海关机构设置表"))
 
-    page.goto(live_server + "/auth/login")
-    page.get_by_label("用户名").fill("sysadmin")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    log_in(page, live_server, "sysadmin", PASSWORD)
     page.get_by_role("link", name="单位管理").click()
     expect(page.get_by_role("heading", name="单位管理")).to_be_visible()
 

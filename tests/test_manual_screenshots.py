@@ -24,7 +24,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from evalapp.paths import PROJECT_DIR
-from tests.support.browser import PHONE
+from tests.support.browser import PHONE, log_in
 from tests.support.demo import PASSWORD as DEMO_PASSWORD
 from tests.support.roster import GOOD, csv_bytes
 from tests.support.units import TREE, fill_new_account, xlsx_bytes
@@ -58,13 +58,6 @@ class Camera:
         self.taken.append(file)
 
 
-def _log_in(page: Page, base: str, username: str, password: str) -> None:
-    page.goto(base + "/auth/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-
-
 def _log_out(page: Page) -> None:
     page.get_by_role("button", name="退出").click()
     expect(page.get_by_role("link", name="登录")).to_be_visible()
@@ -75,7 +68,7 @@ def _units_and_accounts(app, page: Page, base: str, password: str, shoot: Camera
     """The system administrator's part; the organiser's temporary password."""
     tree = folder / "机构设置.xlsx"
     tree.write_bytes(xlsx_bytes(HANGZHOU, title="杭州海关机构设置表"))
-    _log_in(page, base, "sysadmin", password)
+    log_in(page, base, "sysadmin", password)
     page.get_by_role("link", name="单位管理").click()
     page.get_by_label("单位文件（CSV 或 Excel）").set_input_files(str(tree))
     page.locator("#import-units").get_by_role("button", name="上传").click()
@@ -98,7 +91,7 @@ def _units_and_accounts(app, page: Page, base: str, password: str, shoot: Camera
 def _campaign_to_open(page: Page, base: str, temporary: str, shoot: Camera,
                       folder: Path) -> None:
     """The new organiser's first round, from the password change to the opened campaign."""
-    _log_in(page, base, "hz-organiser", temporary)
+    log_in(page, base, "hz-organiser", temporary)
     expect(page.get_by_role("heading", name="修改密码")).to_be_visible()
     page.get_by_label("当前密码").fill(temporary)
     page.get_by_label("新密码", exact=True).fill(NEW_PASSWORD)
@@ -190,7 +183,7 @@ def _the_demo_round(browser, page: Page, base: str, password: str, tickets: list
     expect(rater.get_by_role("heading", name="测评票已提交")).to_be_visible()
     phone.close()
 
-    _log_in(page, base, "organiser", password)
+    log_in(page, base, "organiser", password)
     page.get_by_role("link", name="2026年度基层党建工作述职评议考核（演示）").click()
     page.get_by_role("link", name="实时进度").click()
     expect(page.locator(".big-figure")).to_contain_text("已收回 1 / 300 张测评票")

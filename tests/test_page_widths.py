@@ -9,6 +9,7 @@ from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.campaigns.operations import create_campaign
 from evalapp.extensions import db
 from evalapp.roster.models import SampleDraw
+from tests.support.browser import log_in
 from tests.support.demo import PASSWORD
 
 PHONE_WIDTH = 375
@@ -58,10 +59,7 @@ def test_no_staff_page_is_wider_than_a_phone(app, runner, browser, live_server):
         context = browser.new_context(viewport={"width": PHONE_WIDTH, "height": 800},
                                       is_mobile=True, has_touch=True, locale="zh-CN")
         page = context.new_page()
-        page.goto(live_server + "/auth/login")
-        page.get_by_label("用户名").fill(role)
-        page.get_by_label("密码").fill(password)
-        page.get_by_role("button", name="登录").click()
+        log_in(page, live_server, role, password)
         page.wait_for_url(lambda url: "/auth/login" not in url)
         for path in paths:
             response = page.goto(live_server + path)

@@ -27,7 +27,7 @@ from evalapp.tickets.models import PaperKeying, Recheck, Ticket
 from evalapp.tickets.tokens import grouped, hash_token
 from tests.support.apps import build_app, dispose
 from tests.support.factories import make_user
-from tests.support.paper import key, post_code, refusal, scan
+from tests.support.paper import clerk, key, post_code, refusal, scan
 from tests.support.race import all_at_once, logged_in
 from tests.support.rater import CSRF, campaign_of, full_answers, make_tickets, submit_full
 from tests.support.storage import readable_anywhere
@@ -49,12 +49,6 @@ def tickets(app):
         campaign_of(made.campaign_id).paper_recheck_percent = 0
         db.session.commit()
         return made
-
-
-def clerk(app, name: str):
-    client = app.test_client()
-    login(client, name)
-    return client
 
 
 def ticket(app, token: str) -> Ticket:

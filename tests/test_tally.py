@@ -31,7 +31,7 @@ from evalapp.tickets.operations import issue_tickets, void_unspent
 from evalapp.tickets.tokens import grouped, hash_token, new_receipt_code
 from evalapp.units.models import OrgUnit
 from tests.support.factories import groups_of, make_campaign, make_user, make_world
-from tests.support.paper import key, post_code, scan
+from tests.support.paper import clerk, key, post_code, scan
 from tests.support.rater import CSRF, campaign_of, make_tickets, vote
 from tests.support.web import login
 
@@ -216,12 +216,6 @@ def tickets(app):
         return made
 
 
-def _clerk(app, name: str):
-    client = app.test_client()
-    login(client, name)
-    return client
-
-
 def _flash(client, campaign_id: int) -> str:
     page = client.get(f"/campaigns/{campaign_id}/paper/").get_data(as_text=True)
     return re.search(r'class="flash[^"]*"[^>]*>(.*?)<', page, re.S).group(1).strip()
@@ -237,14 +231,14 @@ def test_each_sealing_is_reported_as_it_happened(app, tickets):
     what happened: "两遍录入一致" only when the two keyings agreed."""
     agreed, decided, rechecked = tickets.single[:3]
     campaign_id = tickets.campaign_id
-    key(_clerk(app, "clerk1"), campaign_id, agreed)
-    second = _clerk(app, "clerk2")
+    key(clerk(app, "clerk1"), campaign_id, agreed)
+    second = clerk(app, "clerk2")
     key(second, campaign_id, agreed)
     assert _flash(second, campaign_id).startswith("两遍录入一致：选票已投入投票箱")
 
-    key(_clerk(app, "clerk1"), campaign_id, decided)
-    key(_clerk(app, "clerk2"), campaign_id, decided, change=_satisfaction_differs)
-    third = _clerk(app, "clerk3")
+    key(clerk(app, "clerk1"), campaign_id, decided)
+    key(clerk(app, "clerk2"), campaign_id, decided, change=_satisfaction_differs)
+    third = clerk(app, "clerk3")
     page = scan(third, campaign_id, decided).get_data(as_text=True)
     assert third.post(f"/campaigns/{campaign_id}/paper/decide", data={
         "csrf_token": CSRF.search(page).group(1), "code": decided,
@@ -255,9 +249,9 @@ def test_each_sealing_is_reported_as_it_happened(app, tickets):
     with app.app_context():
         campaign_of(campaign_id).paper_recheck_percent = 100
         db.session.commit()
-    key(_clerk(app, "clerk1"), campaign_id, rechecked)
-    key(_clerk(app, "clerk2"), campaign_id, rechecked)
-    third = _clerk(app, "clerk3")
+    key(clerk(app, "clerk1"), campaign_id, rechecked)
+    key(clerk(app, "clerk2"), campaign_id, rechecked)
+    third = clerk(app, "clerk3")
     key(third, campaign_id, rechecked)
     said = _flash(third, campaign_id)
     assert said.startswith("第三遍录入（系统抽取的复核）与前两遍一致")
@@ -267,17 +261,17 @@ def test_each_sealing_is_reported_as_it_happened(app, tickets):
 def test_the_keying_and_decision_pages_name_the_ticket_and_its_group(app, tickets):
     token = tickets.single[0]
     campaign_id = tickets.campaign_id
-    form = scan(_clerk(app, "clerk1"), campaign_id, token).get_data(as_text=True)
+    form = scan(clerk(app, "clerk1"), campaign_id, token).get_data(as_text=True)
     shown = re.search(r'<dl class="record in-hand">(.*?)</dl>', form, re.S).group(1)
     assert "票码" in shown and grouped(token) in shown and "机关党员" in shown
-    key(_clerk(app, "clerk1"), campaign_id, token)
-    key(_clerk(app, "clerk2"), campaign_id, token, change=_satisfaction_differs)
-    decision = scan(_clerk(app, "clerk3"), campaign_id, token).get_data(as_text=True)
+    key(clerk(app, "clerk1"), campaign_id, token)
+    key(clerk(app, "clerk2"), campaign_id, token, change=_satisfaction_differs)
+    decision = scan(clerk(app, "clerk3"), campaign_id, token).get_data(as_text=True)
     assert 'class="item dispute"' in decision
     shown = re.search(r'<dl class="record in-hand">(.*?)</dl>', decision, re.S).group(1)
     assert grouped(token) in shown and "机关党员" in shown
     pair = tickets.pair[0]  # another group
-    other = scan(_clerk(app, "clerk1"), campaign_id, pair).get_data(as_text=True)
+    other = scan(clerk(app, "clerk1"), campaign_id, pair).get_data(as_text=True)
     assert "基层群众" in re.search(r'<dl class="record in-hand">(.*?)</dl>', other,
                                   re.S).group(1)
 
@@ -286,15 +280,15 @@ def test_a_second_void_paper_of_one_ticket_is_told_apart_not_counted_twice(app, 
                                                                           tickets):
     token = tickets.single[0]
     vote(app, token)
-    clerk = _clerk(app, "clerk1")
+    client = clerk(app, "clerk1")
     campaign_id = tickets.campaign_id
     for _time in range(2):
-        refused = scan(clerk, campaign_id, token)
+        refused = scan(client, campaign_id, token)
         assert refused.status_code == 409
-        assert post_code(clerk, campaign_id, "void", refused.get_data(as_text=True),
+        assert post_code(client, campaign_id, "void", refused.get_data(as_text=True),
                          token).status_code == 303
-        said = _flash(clerk, campaign_id)
+        said = _flash(client, campaign_id)
     assert said.startswith("未作记录：这张测评票已有一张作废纸质票计入计票单")
-    rows, total = sheet_rows(clerk.get(f"/campaigns/{campaign_id}/paper/tally").get_data(
+    rows, total = sheet_rows(client.get(f"/campaigns/{campaign_id}/paper/tally").get_data(
         as_text=True))
     assert rows[0][6] == total[6] == 1

@@ -24,3 +24,12 @@ def fontconfig_with_chinese(folder: Path) -> Path:
         f"<cachedir>{folder / 'cache'}</cachedir></fontconfig>"
     )
     return config
+
+
+def log_in(page, base: str, username: str, password: str) -> None:
+    """Log in through the log-in page of the app served at `base`, as a person does (the
+    Chinese labels: a page of a zh-CN context)."""
+    page.goto(base + "/auth/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()

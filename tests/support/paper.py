@@ -8,8 +8,16 @@ from collections.abc import Callable
 from flask.testing import FlaskClient
 
 from tests.support.rater import CSRF, full_answers
+from tests.support.web import login
 
 MESSAGE = re.compile(r'<div class="notice error" role="alert"><p>([^<]+)</p>')
+
+
+def clerk(app, name: str) -> FlaskClient:
+    """A client of its own, logged in as the clerk `name`."""
+    client = app.test_client()
+    login(client, name)
+    return client
 
 
 def scan(client: FlaskClient, campaign_id: int, code: str):
