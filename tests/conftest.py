@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.engine import make_url
@@ -35,12 +34,37 @@ from tests.support.organiser import TicketCampaign, make_ticket_campaign
 from tests.support.served import served
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "one_database: a test of rendering (a real browser, a PDF, a parsed office file) whose "
+        "database is incidental: run on PostgreSQL, the production database, when it is "
+        "tested, else on SQLite; everything that stores or reads runs on both")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leaves out the SQLite run of each `one_database` test when PostgreSQL is tested: what
+    such a test checks is the same on either database, and the browser walks and PDFs it
+    makes are the slowest part of the suite."""
+    if not POSTGRES_URL:
+        return
+    left_out = [item for item in items if item.get_closest_marker("one_database")
+                and getattr(item, "callspec", None) is not None
+                and item.callspec.params.get("backend") == "sqlite"]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item not in set(left_out)]
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     if POSTGRES_URL:
         shown = make_url(POSTGRES_URL).render_as_string(hide_password=True)
         return f"databases: SQLite and PostgreSQL ({shown})"
     return ("databases: SQLite only. PostgreSQL is NOT tested: set EVALAPP_TEST_POSTGRES_URL "
             "(as .ci/run does) to test it too")
+
+
+_SCHEMAS: dict[str, PostgresSchema] = {}  # a PostgreSQL backend's schema, by its URL
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -54,9 +78,11 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     else:
         schema = PostgresSchema()
         url = schema.url
+        _SCHEMAS[url] = schema
     migrate(url, tmp_path_factory.mktemp("instance"))
     yield request.param, url
     if schema is not None:
+        del _SCHEMAS[url]
         schema.drop()
 
 
@@ -65,16 +91,7 @@ def database_url(backend: tuple[str, str], tmp_path: Path) -> str:
     name, template_url = backend
     if name == "sqlite":
         return copy_of_sqlite(template_url, tmp_path)
-    engine = sa.create_engine(template_url)
-    with engine.begin() as connection:
-        tables = [
-            name for name in sa.inspect(connection).get_table_names()
-            if name != "alembic_version"
-        ]
-        connection.exec_driver_sql(
-            f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"
-        )
-    engine.dispose()
+    _SCHEMAS[template_url].empty()
     return template_url
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.support.browser import PHONE, log_in
 from tests.support.demo import PASSWORD
 from tests.support.factories import PASSWORD as STAFF_PASSWORD
+
+pytestmark = pytest.mark.one_database
 
 
 def test_organiser_logs_in_and_sees_the_demo_campaigns(runner, live_server, page, tmp_path):

@@ -14,6 +14,8 @@ from tests.support.browser import log_in
 from tests.support.factories import PASSWORD, make_user
 from tests.support.rater import campaign_of, make_tickets, vote
 
+pytestmark = pytest.mark.one_database
+
 # Each cell of the by column: how many line boxes its text takes.
 LINES_PER_CELL = """() => [...document.querySelectorAll('td.by')].map(td => {
   const range = document.createRange(); range.selectNodeContents(td);

@@ -19,6 +19,8 @@ from tests.support.draws import campaign_with_roster
 from tests.support.factories import PASSWORD
 from tests.support.rater import make_tickets
 
+pytestmark = pytest.mark.one_database
+
 PHONE = {"viewport": {"width": 375, "height": 740}, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 WIDTHS = {"phone": PHONE, "desktop": DESKTOP}

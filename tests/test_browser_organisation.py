@@ -28,7 +28,7 @@ from tests.support.factories import PASSWORD, groups_of, make_user, make_world
 from tests.support.pdf import pdf_pages
 from tests.support.units import TREE, fill_new_account, xlsx_bytes
 
-pytestmark = pytest.mark.usefixtures("administrators_enrolled")
+pytestmark = [pytest.mark.usefixtures("administrators_enrolled"), pytest.mark.one_database]
 
 NEW_PASSWORD = "杭州海关组织者之新口令2026"
 SUBJECTS = {"北仑海关": "陈立新", "综合业务处": "刘海燕"}

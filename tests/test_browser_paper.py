@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.support.browser import PHONE, log_in
 from tests.support.factories import PASSWORD
+
+pytestmark = pytest.mark.one_database
 
 
 def test_a_mixed_round_of_phones_and_paper_closes_with_the_right_counts(

@@ -14,7 +14,7 @@ from tests.support.browser import log_in
 from tests.support.factories import PASSWORD, make_user, make_world
 from tests.support.units import TREE, xlsx_bytes
 
-pytestmark = pytest.mark.usefixtures("administrators_enrolled")
+pytestmark = [pytest.mark.usefixtures("administrators_enrolled"), pytest.mark.one_database]
 
 
 def test_the_system_administrator_imports_a_three_level_tree(app, live_server, page,

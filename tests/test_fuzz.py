@@ -247,6 +247,7 @@ HOSTS = st.one_of(
 )
 
 
+@pytest.mark.one_database
 @settings(FUZZ, max_examples=12)
 @given(host=HOSTS)
 @example(host=".")  # no URL can be built for it: the error page's own links gave a 500

@@ -29,7 +29,7 @@ from tests.support.demo import PASSWORD as DEMO_PASSWORD
 from tests.support.roster import GOOD, csv_bytes
 from tests.support.units import TREE, fill_new_account, xlsx_bytes
 
-pytestmark = pytest.mark.usefixtures("administrators_enrolled")
+pytestmark = [pytest.mark.usefixtures("administrators_enrolled"), pytest.mark.one_database]
 
 MANUAL = PROJECT_DIR / "docs" / "organiser-manual.zh.md"
 IMAGES = PROJECT_DIR / "docs" / "img"

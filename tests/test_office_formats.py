@@ -25,6 +25,8 @@ from tests.support.roster import map_columns, roster, upload
 from tests.support.spreadsheets import docx_bytes, shared_strings_xlsx, workbook_bytes
 from tests.support.web import login
 
+pytestmark = pytest.mark.one_database
+
 THIRD_ROUND_PEOPLE = [("00311", "张建国"), ("00312", "李秀英"), ("00313", "王\u3000伟")]
 PEOPLE = [["姓名", "工号", "单位", "测评人类别"], ["王伟", "01001", "宁波海关", "机关党员"],
           ["李娜", "01002", "北仑海关", "基层党员"], ["张敏", "01003", "北仑海关", "基层群众"]]

@@ -3,6 +3,7 @@ every page of the demo, in headless Chromium, is no wider than the screen."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from evalapp.campaigns.models import Campaign, CampaignStatus
@@ -11,6 +12,8 @@ from evalapp.extensions import db
 from evalapp.roster.models import SampleDraw
 from tests.support.browser import log_in
 from tests.support.demo import PASSWORD
+
+pytestmark = pytest.mark.one_database
 
 PHONE_WIDTH = 375
 # The innermost elements reaching past the right edge, to say what to fix.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+import pytest
 import sqlalchemy as sa
 
 from evalapp.campaigns.models import Campaign
@@ -123,6 +124,7 @@ def test_both_prints_the_slips_then_the_ballots_of_the_same_tickets(app, client,
     assert min(index for pages in ballots.values() for _k, _n, index, _t in pages) == 2
 
 
+@pytest.mark.one_database
 def test_a5_ballots(app, client, ticket_campaign):
     login(client, "organiser", PASSWORD)
     response = issue(client, ticket_campaign, paper="A5", count=1, spares=0,
@@ -145,6 +147,7 @@ def test_slips_alone_are_printed_as_before(app, client, ticket_campaign):
     assert len(CODE.findall(pdf_text(response.data)[0])) == 4
 
 
+@pytest.mark.one_database
 def test_long_texts_and_many_subjects_wrap_without_overlapping(app, client, ticket_campaign):
     """The case of ticket_sheet_long_text (a long unit name and title) and more: twelve
     subjects with long posts, items of the longest length allowed (300 characters), a title of

@@ -15,6 +15,8 @@ from tests.support.organiser import download
 from tests.support.sheets import decoded, text_in_quiet_zones
 from tests.support.web import login
 
+pytestmark = pytest.mark.one_database
+
 
 def pdf_text(data: bytes) -> str:
     document = pdfium.PdfDocument(data)

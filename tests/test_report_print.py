@@ -10,6 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pypdfium2
+import pytest
 from PIL import Image, ImageStat
 
 from evalapp.campaigns.models import Campaign
@@ -22,6 +23,8 @@ from evalapp.results.report_pdf import report_pdf
 from tests.support.ballots import closed_campaign
 from tests.support.pdf import pdf_pages
 from tests.support.web import login
+
+pytestmark = pytest.mark.one_database
 
 CASES = Path(__file__).parent / "cases"
 MM = 72 / 25.4

@@ -232,6 +232,7 @@ def test_the_csv_holds_every_ballot_anonymised(client, worked):
     assert {row[3] for row in second} == {"一般"} and {row[-2] for row in second} == {"不满意"}
 
 
+@pytest.mark.one_database
 def test_charts_and_report_are_served(client, worked):
     campaign_id, subjects = worked
     base = f"/campaigns/{campaign_id}/results"
@@ -247,6 +248,7 @@ def test_charts_and_report_are_served(client, worked):
     assert client.get(f"{base}/999999/items.png").status_code == 404
 
 
+@pytest.mark.one_database
 def test_the_pdf_report_has_a_cover_a_section_per_subject_and_the_method(client, worked):
     campaign_id, _subjects = worked
     pages = pdf_pages(download(client, f"/campaigns/{campaign_id}/results/export.pdf").data)

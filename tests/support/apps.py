@@ -70,8 +70,41 @@ class PostgresSchema:
         with self.admin.begin() as connection:
             connection.exec_driver_sql(f"CREATE SCHEMA {self.name}")
         self.url = postgres_schema_url(self.name)
+        self.engine = sa.create_engine(self.url)
+        self._written_probe = ""
+        self._superuser = False
+
+    def empty(self) -> None:
+        """Every table of the migrated schema emptied and every sequence restarted, as a fresh
+        migration leaves them. Only the tables that hold a row are emptied, and only the
+        sequences that were read are restarted; as a superuser (a local test server's
+        `postgres`) the rows are deleted with triggers and foreign keys set aside for the
+        transaction (session_replication_role), else truncated. A TRUNCATE of every table
+        took about 50 ms and these DELETEs take about 8, paid by each of some 900 tests."""
+        with self.engine.begin() as connection:
+            if not self._written_probe:
+                tables = [name for name in sa.inspect(connection).get_table_names()
+                          if name != "alembic_version"]
+                self._written_probe = " UNION ALL ".join(
+                    f"SELECT '{name}' WHERE EXISTS (SELECT FROM {name})" for name in tables)
+                self._superuser = connection.exec_driver_sql(
+                    "SELECT current_setting('is_superuser') = 'on'").scalar()
+            written = connection.exec_driver_sql(self._written_probe).scalars().all()
+            if written and self._superuser:
+                connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+                for table in written:
+                    connection.exec_driver_sql(f"DELETE FROM {table}")
+            elif written:
+                connection.exec_driver_sql(
+                    f"TRUNCATE {', '.join(written)} RESTART IDENTITY CASCADE")
+            read = connection.exec_driver_sql(
+                "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema() "
+                "AND last_value IS NOT NULL").scalars().all()
+            for sequence in read:
+                connection.exec_driver_sql(f"ALTER SEQUENCE {sequence} RESTART")
 
     def drop(self) -> None:
+        self.engine.dispose()
         with self.admin.begin() as connection:
             connection.exec_driver_sql(f"DROP SCHEMA {self.name} CASCADE")
         self.admin.dispose()
