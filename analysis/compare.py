@@ -8,9 +8,11 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from analysis._arrays import labelled_values
+
+# scipy.stats is imported by the two tests when they run: importing it costs about half a
+# second at the start of every server worker and command, most of which compare nothing.
 
 SIGNIFICANCE = 0.05  # the one significance level of every test the app reports
 # Conventional cut-offs (Cohen) for |r|, ε² and Cramér's V alike: small / moderate / large.
@@ -82,6 +84,8 @@ def compare_groups(values: Sequence[float], groups: Sequence[Hashable]) -> Group
     sizes = {label: len(sample) for label, sample in zip(order, samples, strict=True)}
     medians = {label: float(np.median(sample)) for label, sample in
                zip(order, samples, strict=True)}
+    from scipy import stats
+
     if len(order) == 2:
         result = stats.mannwhitneyu(samples[0], samples[1], alternative="two-sided")
         effect = 1 - 2 * float(result.statistic) / (len(samples[0]) * len(samples[1]))
@@ -108,6 +112,8 @@ def chi_square_levels(counts: Sequence[Sequence[int]] | np.ndarray) -> LevelTest
     table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
     if min(table.shape) < 2:
         raise ValueError("the table needs two groups and two levels with answers")
+    from scipy import stats
+
     statistic, p_value, dof, expected = stats.chi2_contingency(table, correction=False)
     n = table.sum()
     cramers_v = float(np.sqrt(statistic / (n * (min(table.shape) - 1))))

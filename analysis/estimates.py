@@ -8,15 +8,20 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from analysis._arrays import labelled_values
 
 
 def _z(confidence: float) -> float:
+    """The standard normal quantile of a two-sided `confidence` level. scipy.special (the
+    functions under scipy.stats' norm.ppf and t.ppf, so the same values) is imported here and
+    in `stratified_mean` when they run: scipy.stats costs about half a second at the start of
+    every server worker and command, most of which estimate nothing."""
+    from scipy import special
+
     if not 0 < confidence < 1:
         raise ValueError("confidence must lie strictly between 0 and 1")
-    return float(stats.norm.ppf(1 - (1 - confidence) / 2))
+    return float(special.ndtri(1 - (1 - confidence) / 2))
 
 
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -88,7 +93,9 @@ def stratified_mean(
     variance = float(np.sum(weights**2 * (1 - n_h / sizes) * variances / n_h))
     se = float(np.sqrt(max(variance, 0.0)))
     n, df = len(y), len(y) - len(order)
-    half = float(stats.t.ppf(1 - (1 - confidence) / 2, df)) * se if df > 0 else 0.0
+    from scipy import special
+
+    half = float(special.stdtrit(df, 1 - (1 - confidence) / 2)) * se if df > 0 else 0.0
     return Estimate(estimate, se, estimate - half, estimate + half, df, n,
                     tuple(order[i] for i in np.flatnonzero(lonely)))
 
