@@ -1,8 +1,8 @@
 """Configuration: defaults, then the instance folder's `config.py`, then `EVALAPP_*`
 environment variables (EVALAPP_DATABASE_URL, EVALAPP_SECRET_KEY, EVALAPP_AUDIT_KEY,
-EVALAPP_CREDENTIAL_KEY, EVALAPP_BASE_URL, EVALAPP_PORT, EVALAPP_INSTANCE_PATH, and the directory
-log-in's EVALAPP_LDAP_* and EVALAPP_OIDC_*, see docs/directory.md), then what the caller passes
-(tests).
+EVALAPP_CREDENTIAL_KEY, EVALAPP_KEY_ENCRYPTION_KEY, EVALAPP_BASE_URL, EVALAPP_PORT,
+EVALAPP_INSTANCE_PATH, and the directory log-in's EVALAPP_LDAP_* and EVALAPP_OIDC_*, see
+docs/directory.md), then what the caller passes (tests).
 
 The secret key is never written in the code: when none is configured, one is generated on
 first start and kept in the instance folder, so sessions survive restarts and every
@@ -10,7 +10,10 @@ installation has its own. So are the credential key (EVALAPP_CREDENTIAL_KEY), wh
 the staff's TOTP secrets, and the audit key (EVALAPP_AUDIT_KEY), which seals the audit log's
 chain (evalapp.audit.chain): both are kept out of the database, so that whoever holds only the
 database can neither compute anyone's codes nor forge an entry; nodes that share a database
-share them too.
+share them too. So, last, is the key-encryption key (EVALAPP_KEY_ENCRYPTION_KEY), under which
+the keys of open ballot boxes are kept in the database (evalapp.ballotbox.custody): every node
+must have the same one, and a deployment of several nodes sets it in their configuration, since
+a key generated in one node's instance folder dies with that folder.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ ENVIRONMENT = {
     "EVALAPP_SECRET_KEY": "SECRET_KEY",
     "EVALAPP_CREDENTIAL_KEY": "CREDENTIAL_KEY",
     "EVALAPP_AUDIT_KEY": "AUDIT_KEY",
+    "EVALAPP_KEY_ENCRYPTION_KEY": "KEY_ENCRYPTION_KEY",
     "EVALAPP_BASE_URL": "BASE_URL",
     "EVALAPP_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "EVALAPP_PROXIES": "PROXIES",
@@ -59,6 +63,8 @@ DEFAULTS: dict[str, Any] = {
     # database so that a reader of the database alone cannot compute anyone's codes.
     "CREDENTIAL_KEY": None,
     "AUDIT_KEY": None,
+    # 64 hex digits: the key under which open ballot boxes' keys are wrapped in the database.
+    "KEY_ENCRYPTION_KEY": None,
     "BASE_URL": None,
     # The port `evalapp serve` listens on, and so the one in the addresses `evalapp demo`
     # prints and puts on its ticket sheet: one setting, so that they always agree.
@@ -90,6 +96,7 @@ DEFAULTS: dict[str, Any] = {
 SECRET_KEY_FILE = "secret_key"
 CREDENTIAL_KEY_FILE = "credential_key"
 AUDIT_KEY_FILE = "audit_key"
+KEY_ENCRYPTION_KEY_FILE = "key_encryption_key"
 SQLITE_FILE = "evalapp.sqlite3"
 
 
@@ -117,6 +124,10 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         app.config["CREDENTIAL_KEY"] = _instance_secret_key(instance / CREDENTIAL_KEY_FILE)
     if not app.config["AUDIT_KEY"]:
         app.config["AUDIT_KEY"] = _instance_secret_key(instance / AUDIT_KEY_FILE)
+    if not app.config["KEY_ENCRYPTION_KEY"]:
+        app.config["KEY_ENCRYPTION_KEY"] = _instance_secret_key(
+            instance / KEY_ENCRYPTION_KEY_FILE)
+    _check_hex_key("KEY_ENCRYPTION_KEY", app.config["KEY_ENCRYPTION_KEY"])
     # Served over HTTPS (as the base URL says), cookies never travel in clear text.
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = str(app.config["BASE_URL"] or "").startswith(
@@ -124,6 +135,23 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         )
     app.config["PROXIES"] = int(app.config["PROXIES"])
     app.config["PORT"] = int(app.config["PORT"])
+
+
+class BadKey(ValueError):
+    """A configured key is not 64 hexadecimal digits (32 bytes)."""
+
+
+def _check_hex_key(name: str, value: str) -> None:
+    """Refuses at start a key that could not be used, rather than at the first close."""
+    try:
+        valid = len(bytes.fromhex(value)) == 32
+    except ValueError:
+        valid = False
+    if not valid:
+        raise BadKey(
+            f"EVALAPP_{name} 须为 64 位十六进制数字 / EVALAPP_{name} must be 64 hexadecimal "
+            "digits (32 bytes); make one with: python -c 'import secrets; "
+            "print(secrets.token_hex(32))'")
 
 
 def _instance_secret_key(path: Path) -> str:

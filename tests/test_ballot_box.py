@@ -11,19 +11,19 @@ from __future__ import annotations
 import itertools
 import json
 import secrets
+import shutil
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, SealedBox
 from scipy.stats import spearmanr
 from sqlalchemy.engine import make_url
 
 from evalapp.auth.models import Role, User
-from evalapp.ballotbox import custody, operations
-from evalapp.ballotbox.custody import ShareRefused, combine_shares, key_file, split_key
-from evalapp.ballotbox.models import SealedBallot
+from evalapp.ballotbox import custody, keystore, operations
+from evalapp.ballotbox.custody import ShareRefused, combine_shares, split_key
+from evalapp.ballotbox.models import BoxKey, SealedBallot
 from evalapp.ballotbox.sealing import SealedContent, pack, padded_length, unpack
 from evalapp.ballots.models import Ballot, Receipt
 from evalapp.campaigns.models import Campaign, Satisfaction
@@ -32,6 +32,7 @@ from evalapp.extensions import db
 from evalapp.paper import operations as paper
 from evalapp.rating import operations as rating
 from evalapp.tickets.tokens import hash_token
+from tests.support.apps import build_app, dispose
 from tests.support.custody import printed
 from tests.support.factories import make_user
 from tests.support.organiser import close_on_the_web
@@ -117,7 +118,7 @@ def spend_in_order(app, tokens: list[str], mode: str) -> list[str]:
                 rating.submit_ballots(hash_token(token), secrets.token_hex(16), ballot)
             else:
                 for clerk in clerks:
-                    paper.key_ballot(hash_token(token), clerk, ballot)
+                    paper.key_ballot(token, clerk, ballot)
                     db.session.commit()
             db.session.commit()
             opinions.append(opinion)
@@ -207,36 +208,65 @@ def test_no_ballot_shares_a_transaction_with_a_ticket(app, backend, tickets, mod
         assert len(linked) == 20 and transactions == 20
 
 
-def test_a_dump_taken_while_open_cannot_be_read_after_close(app, tickets, monkeypatch,
-                                                            request):
+class StoredAsIs:
+    """In place of the wrapping Aead (the defence switched off): the key's own bytes where the
+    wrapped key goes, between a zero nonce and a zero tag."""
+
+    def __init__(self, _key: bytes) -> None:
+        pass
+
+    def encrypt(self, plaintext: bytes, _associated: bytes) -> bytes:
+        return bytes(24) + plaintext + bytes(16)
+
+    def decrypt(self, wrapped: bytes, _associated: bytes) -> bytes:
+        return wrapped[24:-16]
+
+
+@pytest.fixture(params=["defended", "undefended"])
+def wrapping(request, monkeypatch) -> bool:
+    """The box's key wrapped under the key-encryption key as shipped, or stored as it is."""
+    if request.param == "undefended":
+        monkeypatch.setattr(keystore, "Aead", StoredAsIs)
+    return request.param == "defended"
+
+
+def test_a_dump_taken_while_open_cannot_be_read_after_close(app, wrapping, tickets):
+    """A copy of the whole database taken while the box is open: every 32 bytes of every
+    value of every row, tried as the box's key, open nothing, so once the box is opened (and
+    its key deleted) the copy's sealed ballots stay sealed for whoever has only copies of the
+    database. With the key stored unwrapped, the copy opens its ballots."""
     vote(app, tickets.single[0], "只在箱中的意见")
     with app.app_context():
         campaign = campaign_of(tickets.campaign_id)
         public = campaign.box_public_key
-        dump = db.session.scalars(sa.select(SealedBallot.box)).all()
-        path = key_file(app.instance_path, public)
-        assert path.exists() and path.stat().st_mode & 0o777 == 0o600
+        dump = database_values()
+        boxes = db.session.scalars(sa.select(SealedBallot.box)).all()
         operations.close_campaign(campaign)
-    assert not path.exists()
-    keys = [PrivateKey(p.read_bytes()) for p in path.parent.glob("*.key")]
-    for box, key in itertools.product(dump, keys):
-        with pytest.raises(CryptoError):
-            SealedBox(key).decrypt(box)
-    assert dump and all(len(box) == padded_length(1) + 48 for box in dump)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(BoxKey)) == 0
+    read = [unpack(SealedBox(key).decrypt(box))[1][0].comment
+            for key, box in itertools.product(keys_among(dump, public), boxes)]
+    assert read == ([] if wrapping else ["只在箱中的意见"])
+    assert boxes and all(len(box) == padded_length(1) + 48 for box in boxes)
 
 
-def test_the_dump_would_be_readable_had_the_key_survived(app, tickets, monkeypatch):
-    """The same attack with key destruction switched off: it reads the opinion."""
-    monkeypatch.setattr(operations, "destroy_server_key", lambda *args: None)
-    monkeypatch.setattr(operations, "sweep_keys", lambda: None)
-    vote(app, tickets.single[0], "只在箱中的意见")
-    with app.app_context():
-        campaign = campaign_of(tickets.campaign_id)
-        dump = db.session.scalars(sa.select(SealedBallot.box)).all()
-        path = key_file(app.instance_path, campaign.box_public_key)
-        operations.close_campaign(campaign)
-    _, (ballot,) = unpack(SealedBox(PrivateKey(path.read_bytes())).decrypt(dump[0]))
-    assert ballot.comment == "只在箱中的意见"
+def database_values() -> list[bytes]:
+    """Every value of every row of every table, as bytes (text as UTF-8)."""
+    return [value if isinstance(value, bytes) else str(value).encode()
+            for table in db.metadata.sorted_tables
+            for row in db.session.execute(sa.select(table)) for value in row]
+
+
+def keys_among(values: list[bytes], public_key: bytes) -> list[PrivateKey]:
+    """The private keys of `public_key` found as any 32 consecutive bytes of a value of up to
+    128 bytes (a key, wrapped or not, and the hashes beside it)."""
+    found = []
+    for value in values:
+        if 32 <= len(value) <= 128:
+            for start in range(len(value) - 31):
+                key = PrivateKey(value[start:start + 32])
+                if bytes(key.public_key) == public_key:
+                    found.append(key)
+    return found
 
 
 def test_a_double_tap_after_the_box_still_stores_one_ballot(app, tickets):
@@ -348,22 +378,53 @@ def test_a_campaign_opened_with_printed_shares_still_closes_with_them(app, clien
         assert db.session.scalar(sa.select(Ballot.comment)) == "监票人开箱后的意见"
 
 
-def test_closing_without_the_key_file_refuses_and_changes_nothing(app, client, tickets):
+def test_closing_on_a_node_with_another_key_encryption_key_refuses_and_changes_nothing(
+        app, tickets, database_url, tmp_path):
+    """A node configured apart from the one that opened the box (its own key-encryption
+    key): the page (409) and the console say what to set, and nothing changes."""
     vote(app, tickets.single[0])
     with app.app_context():
-        campaign = campaign_of(tickets.campaign_id)
-        make_user("organiser", campaign.unit)
+        make_user("organiser", campaign_of(tickets.campaign_id).unit)
         db.session.commit()
-        key_file(app.instance_path, campaign.box_public_key).rename(
-            Path(app.instance_path) / "moved-away.key")
-    login(client)
-    path = f"/campaigns/{tickets.campaign_id}/close"
-    refused = client.post(path, data={"csrf_token": csrf_token(client, path)})
-    assert refused.status_code == 409
-    assert "实例目录（ballot-box/）中没有开启此投票箱的密钥文件" in refused.get_data(as_text=True)
+    apart = build_app(database_url, tmp_path / "apart")
+    try:
+        client = apart.test_client()
+        login(client)
+        path = f"/campaigns/{tickets.campaign_id}/close"
+        refused = client.post(path, data={"csrf_token": csrf_token(client, path)})
+        assert refused.status_code == 409
+        assert "本服务器的密钥加密密钥打不开此投票箱的密钥" in refused.get_data(as_text=True)
+        said = apart.test_cli_runner().invoke(args=["close", "--yes", str(tickets.campaign_id)])
+        assert said.exit_code == 1 and "EVALAPP_KEY_ENCRYPTION_KEY" in said.output
+    finally:
+        dispose(apart)
     with app.app_context():
         assert campaign_of(tickets.campaign_id).status.value == "open"
         assert db.session.scalar(sa.select(sa.func.count()).select_from(SealedBallot)) == 1
+
+
+def test_a_box_opened_on_one_node_closes_on_another_after_the_first_nodes_disk_is_lost(
+        database_url, tmp_path):
+    """Nodes configured with one key-encryption key: the campaign opened and rated on node
+    A, whose instance folder is then deleted, is closed on node B with every ballot."""
+    shared = {"KEY_ENCRYPTION_KEY": secrets.token_hex(32)}
+    node_a = build_app(database_url, tmp_path / "a", **shared)
+    with node_a.app_context():
+        tickets = make_tickets()
+    for number, token in enumerate(tickets.single[:3]):
+        vote(node_a, token, f"在 A 上提交的意见 {number}")
+    dispose(node_a)
+    shutil.rmtree(tmp_path / "a")
+    node_b = build_app(database_url, tmp_path / "b", **shared)
+    try:
+        closed = node_b.test_cli_runner().invoke(args=["close", "--yes",
+                                                       str(tickets.campaign_id)])
+        assert closed.exit_code == 0, closed.output
+        with node_b.app_context():
+            assert sorted(db.session.scalars(sa.select(Ballot.comment))) == [
+                f"在 A 上提交的意见 {number}" for number in range(3)]
+    finally:
+        dispose(node_b)
 
 
 def test_every_box_of_one_subject_has_the_same_length_whatever_it_says():

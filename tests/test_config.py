@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
+from pathlib import Path
 
-from evalapp.config import SECRET_KEY_FILE
+import pytest
+
+from evalapp.config import KEY_ENCRYPTION_KEY_FILE, SECRET_KEY_FILE
 from tests.support.apps import build_app, dispose
 
 
@@ -59,3 +64,21 @@ def test_sqlite_is_the_default_in_the_instance_folder(tmp_path, monkeypatch):
     assert app.config["SQLALCHEMY_DATABASE_URI"] == (
         f"sqlite:///{tmp_path / 'instance' / 'evalapp.sqlite3'}"
     )
+
+
+@pytest.mark.parametrize("given", ["", "zz" * 32, "ab" * 31, "ab" * 33])
+def test_a_key_encryption_key_that_is_not_32_bytes_is_refused_at_start(tmp_path, monkeypatch,
+                                                                        given):
+    """Said in a line at start (no traceback), not found out at the first close: an empty
+    variable is left to the instance folder's own key."""
+    monkeypatch.setenv("EVALAPP_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("EVALAPP_KEY_ENCRYPTION_KEY", given)
+    result = subprocess.run([str(Path(sys.executable).parent / "evalapp"), "routes"],
+                            capture_output=True, text=True, timeout=120)
+    if not given:
+        assert result.returncode == 0
+        assert len((tmp_path / "instance" / KEY_ENCRYPTION_KEY_FILE).read_text()) == 64
+        return
+    assert result.returncode == 1
+    assert "EVALAPP_KEY_ENCRYPTION_KEY must be 64 hexadecimal digits" in result.stderr
+    assert "Traceback" not in result.stderr

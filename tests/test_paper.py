@@ -16,11 +16,12 @@ from nacl.exceptions import CryptoError
 from bench.http import HttpClient
 from evalapp.auth.models import Role
 from evalapp.ballotbox import operations as box
-from evalapp.ballotbox.custody import key_folder, keying_key_file
+from evalapp.ballotbox.models import BoxKey
 from evalapp.ballotbox.sealing import pack, unpack
 from evalapp.ballots.models import Ballot, Receipt
 from evalapp.campaigns.models import Level, Satisfaction
 from evalapp.extensions import db
+from evalapp.paper import keying
 from evalapp.paper import operations as paper
 from evalapp.paper.keying import reveal
 from evalapp.tickets.models import PaperKeying, Recheck, Ticket
@@ -322,79 +323,99 @@ def test_a_keying_waiting_for_its_second_is_not_readable_in_the_database(
         assert found == {opinion}  # the attack has teeth
 
 
-def test_the_keying_key_is_destroyed_when_the_box_is_opened(app, tickets):
-    key(clerk(app, "clerk1"), tickets.campaign_id, tickets.single[0])
-    with app.app_context():
-        public = campaign_of(tickets.campaign_id).box_public_key
-        path = keying_key_file(app.instance_path, public)
-        assert path.exists() and path.stat().st_mode & 0o077 == 0
-    opened_ballots(app, tickets.campaign_id)
-    assert not path.exists()
-
-
-def test_keyings_this_server_cannot_read_are_refused_plainly(app, tickets):
-    """A first keying hidden with a key this server no longer holds (an instance folder
-    restored without it, or another node's): the next clerk is told so (409), not a 500."""
+def test_keyings_another_nodes_key_cannot_read_are_refused_plainly(app, database_url, tmp_path,
+                                                                  tickets):
+    """A node configured with a key-encryption key of its own (a mistake of deployment): the
+    next clerk there is told so (409), not a 500, and the ticket waits on paper."""
     token = tickets.single[0]
     assert key(clerk(app, "clerk1"), tickets.campaign_id, token).status_code == 303
-    with app.app_context():
-        keying_key_file(app.instance_path,
-                        campaign_of(tickets.campaign_id).box_public_key).unlink()
-    second = clerk(app, "clerk2")
-    refused = scan(second, tickets.campaign_id, token)
-    assert refused.status_code == 409
-    assert "此前的录入在本服务器上无法读取" in refusal(refused)
-    posted = post_code(second, tickets.campaign_id, "ballot", refused.get_data(as_text=True),
-                       token)
-    assert posted.status_code == 409
+    apart = build_app(database_url, tmp_path / "apart")  # its own key-encryption key
+    try:
+        second = clerk(apart, "clerk2")
+        refused = scan(second, tickets.campaign_id, token)
+        assert refused.status_code == 409
+        assert "本服务器的密钥加密密钥打不开隐藏录入内容的密钥" in refusal(refused)
+        posted = post_code(second, tickets.campaign_id, "ballot",
+                           refused.get_data(as_text=True), token)
+        assert posted.status_code == 409
+    finally:
+        dispose(apart)
     state = ticket(app, token)
     assert state.paper and not state.spent
 
 
-@pytest.mark.xfail(strict=True, reason="the keying key is a file of each node's instance "
-                   "folder, so a node that did not make the first keying cannot read it")
 def test_a_ballot_keyed_on_two_nodes_behind_a_proxy_is_sealed(
         app, database_url, tmp_path, tickets):
-    """README, production serving: any number of nodes share one database. Two clerks whose
-    requests reach different nodes key one paper ballot: today the second node makes a key of
-    its own, cannot read the first keying (refused, 409) and keeps that key after the box is
-    opened on the first node."""
-    node2 = build_app(database_url, tmp_path / "node2")
+    """Any number of nodes share one database and one key-encryption key: two clerks whose
+    requests reach different nodes key one paper ballot, and a third node, which made
+    nothing, opens the box with it inside."""
+    shared = {"KEY_ENCRYPTION_KEY": app.config["KEY_ENCRYPTION_KEY"]}
+    node2 = build_app(database_url, tmp_path / "node2", **shared)
+    node3 = build_app(database_url, tmp_path / "node3", **shared)
     try:
         token = tickets.single[0]
-        assert key(clerk(app, "clerk1"), tickets.campaign_id, token).status_code == 303
-        assert key(clerk(node2, "clerk2"), tickets.campaign_id, token).status_code == 303
+        assert key(clerk(app, "clerk1"), tickets.campaign_id, token,
+                   opinion="两台服务器录入的意见").status_code == 303
+        assert key(clerk(node2, "clerk2"), tickets.campaign_id, token,
+                   opinion="两台服务器录入的意见").status_code == 303
         assert ticket(app, token).spent
+        [ballot] = opened_ballots(node3, tickets.campaign_id)
+        assert ballot.comment == "两台服务器录入的意见"
     finally:
         dispose(node2)
+        dispose(node3)
+
+
+def _hashes_as_codes(code: str, key_encryption_key: bytes) -> bytes:
+    """The keying key derived from what the database holds (the code's hash), not the code."""
+    return keying.keying_key(hash_token(code), key_encryption_key)
 
 
 @pytest.fixture(params=["defended", "undefended"])
 def keying_key_defence(request, monkeypatch) -> bool:
-    """The keying key destroyed at the opening as shipped, or kept (switched off)."""
+    """The keying key derived from the paper's code as shipped, or (switched off) from the
+    code's hash, which the database holds."""
     if request.param == "undefended":
-        monkeypatch.setattr(box, "destroy_keying_key", lambda *args: None)
-        monkeypatch.setattr(box, "sweep_keys", lambda: None)
+        monkeypatch.setattr(paper, "keying_key", _hashes_as_codes)
     return request.param == "defended"
 
 
 def test_a_dump_of_keyings_taken_while_open_cannot_be_read_after_close(
         app, tickets, keying_key_defence):
     """The ballot box's dump attack on paper: keyings copied from the database while open
-    (each beside its ticket) are read, after close, with every key left in the instance
-    folder. Switched off, the kept key reads the opinion beside its ticket."""
+    (each beside its ticket) are read, after close, by an attacker who also holds the
+    instance folder and the configuration (the key-encryption key), deriving keys from every
+    value of the dump. The key comes from the code on the paper, which no table holds; derived
+    from the code's hash instead (switched off), the dump reads the opinion beside its
+    ticket."""
     opinion = f"只在录入中的意见{secrets.token_hex(6)}"
     key(clerk(app, "clerk1"), tickets.campaign_id, tickets.single[0], opinion=opinion)
     with app.app_context():
         dump = db.session.execute(sa.select(PaperKeying.ticket_id, PaperKeying.box)).all()
+        values = {str(value) for table in db.metadata.sorted_tables
+                  for row in db.session.execute(sa.select(table)) for value in row}
     opened_ballots(app, tickets.campaign_id)
-    keys = [path.read_bytes() for path in key_folder(app.instance_path).glob("*.keying")]
+    key_encryption_key = bytes.fromhex(app.config["KEY_ENCRYPTION_KEY"])
+    keys = [keying.keying_key(value, key_encryption_key)
+            for value in values if value.isascii()]
     read = []
     for (_ticket, hidden), found in itertools.product(dump, keys):
         with contextlib.suppress(CryptoError):
             read += [content.comment for content in reveal(found, hidden)]
     assert len(dump) == 1
     assert read == ([] if keying_key_defence else [opinion])
+
+
+def test_a_box_opened_keeps_no_key_in_the_database(app, tickets):
+    """Nothing is left to destroy after the opening: the box's wrapped key goes in the
+    transaction that writes the ballots, and the keyings' key was never stored."""
+    key(clerk(app, "clerk1"), tickets.campaign_id, tickets.single[0])
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(BoxKey)) == 1
+    opened_ballots(app, tickets.campaign_id)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(BoxKey)) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PaperKeying)) == 0
 
 
 def test_clerks_key_but_do_not_run_campaigns(app, tickets):

@@ -108,33 +108,31 @@ def build(unit_id: int, clerks: list[int], title: str, mixes_: list[Mix], close:
     open_campaign(campaign)
     db.session.commit()
     for mix, tokens, withdrawn in issued:
-        hashes = iter(hash_token(token) for token in tokens)
-        phone = [next(hashes) for _ in range(mix.phone)]
+        codes = iter(tokens)
+        phone = [hash_token(next(codes)) for _ in range(mix.phone)]
         for number, token_hash in enumerate(phone):  # every second one blank: void
             assert submit_ballots(token_hash, secrets.token_hex(16), _ballot(
                 subject_ids, levels=BLANK if number % 2 else LEVELS)) is SubmitOutcome.STORED
             db.session.commit()
-        agreed = [next(hashes) for _ in range(mix.paper)]
-        for token_hash in agreed:
-            assert paper.key_ballot(token_hash, clerks[0], _ballot(subject_ids)) is \
-                paper.Keyed.FIRST
-            assert paper.key_ballot(token_hash, clerks[1], _ballot(subject_ids)) is \
-                paper.Keyed.SEALED
+        agreed = [next(codes) for _ in range(mix.paper)]
+        for code in agreed:
+            assert paper.key_ballot(code, clerks[0], _ballot(subject_ids)) is paper.Keyed.FIRST
+            assert paper.key_ballot(code, clerks[1], _ballot(subject_ids)) is paper.Keyed.SEALED
             db.session.commit()
-        decided = [next(hashes) for _ in range(mix.decided)]
-        for token_hash in decided:
-            paper.key_ballot(token_hash, clerks[0], _ballot(subject_ids))
-            assert paper.key_ballot(token_hash, clerks[1], _ballot(
+        decided = [next(codes) for _ in range(mix.decided)]
+        for code in decided:
+            paper.key_ballot(code, clerks[0], _ballot(subject_ids))
+            assert paper.key_ballot(code, clerks[1], _ballot(
                 subject_ids, Satisfaction.DISSATISFIED)) is paper.Keyed.DIFFER
             fields = {Field(subject_id, None): Satisfaction.SATISFIED
                       for subject_id in subject_ids}
-            assert paper.decide(token_hash, clerks[2], fields) is paper.Keyed.DECIDED
+            assert paper.decide(code, clerks[2], fields) is paper.Keyed.DECIDED
             db.session.commit()
-        for token_hash in itertools.islice(hashes, mix.keying):
-            assert paper.key_ballot(token_hash, clerks[0], _ballot(subject_ids)) is \
-                paper.Keyed.FIRST
+        for code in itertools.islice(codes, mix.keying):
+            assert paper.key_ballot(code, clerks[0], _ballot(subject_ids)) is paper.Keyed.FIRST
             db.session.commit()
-        for token_hash in (phone + agreed + decided)[:mix.void_used]:
+        used = phone + [hash_token(code) for code in agreed + decided]
+        for token_hash in used[:mix.void_used]:
             assert paper.record_void(campaign, token_hash) is paper.Void.RECORDED
             db.session.commit()
         if withdrawn:

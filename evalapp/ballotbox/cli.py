@@ -14,7 +14,8 @@ from flask.cli import with_appcontext
 
 from evalapp.audit.operations import console_user
 from evalapp.ballotbox.custody import ShareRefused
-from evalapp.ballotbox.operations import KeyMissing, close_campaign, sealed_count
+from evalapp.ballotbox.keystore import KeyMissing
+from evalapp.ballotbox.operations import close_campaign, sealed_count
 from evalapp.ballotbox.scrutineers import is_entrusted
 from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.extensions import db
@@ -60,8 +61,13 @@ def close_command(campaign_id: int, shares: tuple[str, ...], yes: bool) -> None:
     try:
         opened = close_campaign(campaign, shares, progress=progress, console=console_user())
     except KeyMissing as missing:
-        raise click.ClickException(f"没有开箱密钥文件 / the key file is missing: {missing}. "
-                                   "未作任何更改 / nothing was changed.") from None
+        raise click.ClickException(
+            ("本服务器的密钥加密密钥打不开此投票箱的密钥，各服务器须配置同一个 "
+             "EVALAPP_KEY_ENCRYPTION_KEY / this server's key-encryption key does not open the "
+             "box's key: every server must have the same EVALAPP_KEY_ENCRYPTION_KEY"
+             if missing.reason == "foreign" else
+             "数据库中没有开箱密钥 / the box's key is not in the database")
+            + "。未作任何更改 / nothing was changed.") from None
     except ShareRefused as refused:
         where = f" {refused.position}" if refused.position else ""
         raise click.ClickException(f"密钥份额{where}有误或不足 / share{where}: {refused.reason}."

@@ -31,7 +31,7 @@ from nacl.public import PrivateKey
 
 from evalapp.audit.operations import record
 from evalapp.auth.models import User
-from evalapp.ballotbox.custody import KeyShare, ShareRefused, fit_shares, key_folder
+from evalapp.ballotbox.custody import KeyShare, ShareRefused, fit_shares
 from evalapp.ballotbox.operations import open_box
 from evalapp.ballotbox.scrutineers import released_shares
 from evalapp.campaigns.models import Campaign, CampaignStatus
@@ -65,7 +65,7 @@ class Progress:
 
 
 def progress_file(instance_path: str, campaign_id: int) -> Path:
-    return key_folder(instance_path) / f"closing-{campaign_id}.json"
+    return Path(instance_path) / "ballot-box" / f"closing-{campaign_id}.json"
 
 
 def read_progress(instance_path: str, campaign_id: int) -> Progress | None:

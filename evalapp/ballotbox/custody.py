@@ -1,11 +1,12 @@
 """Who holds the key that opens a campaign's ballot box.
 
-Either the server, in a file of the instance folder (mode 0600) that the database never sees
-and that is deleted once the box is open; or n scrutineers (监票人), k of whom must give their
-shares at close. Shares are made with Shamir's secret sharing (PyCryptodome's
-`Crypto.Protocol.SecretSharing.Shamir`, over GF(2^128)): a random 16-byte secret is shared, and
-the campaign's X25519 key pair is derived from it with BLAKE2b (PyNaCl), so combining k shares
-gives back the very key the ballots were sealed to; nothing of the secret is kept anywhere.
+Either the server, in the database wrapped under a key-encryption key that the database never
+sees (evalapp.ballotbox.keystore), deleted by the transaction that opens the box; or n
+scrutineers (监票人), k of whom must give their shares at close. Shares are made with
+Shamir's secret sharing (PyCryptodome's `Crypto.Protocol.SecretSharing.Shamir`, over
+GF(2^128)): a random 16-byte secret is shared, and the campaign's X25519 key pair is derived
+from it with BLAKE2b (PyNaCl), so combining k shares gives back the very key the ballots were
+sealed to; nothing of the secret is kept anywhere.
 How each share reaches its scrutineer, sealed to their own custody key, is
 `evalapp.ballotbox.scrutineers`.
 
@@ -19,107 +20,24 @@ forged share cannot block k good ones, and is named.
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import itertools
-import os
 import re
 import secrets
-import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from Crypto.Protocol.SecretSharing import Shamir
 from nacl.encoding import RawEncoder
 from nacl.hash import blake2b
 from nacl.public import PrivateKey
 
-from evalapp.paths import private_folder
-
 SECRET_BYTES = 16
 _CHECK_BYTES = 3
 _SHARE_CHARACTERS = 32  # base32 of number (1 byte) + share (16) + check (3), as printed
 # Characters people confuse with base32's letters are read as the letter they look like.
 _LOOKALIKES = str.maketrans({"0": "O", "1": "I", "8": "B"})
-
-
-def key_folder(instance_path: str) -> Path:
-    return Path(instance_path) / "ballot-box"
-
-
-def key_file(instance_path: str, public_key: bytes) -> Path:
-    return key_folder(instance_path) / f"{public_key.hex()}.key"
-
-
-def new_server_key(instance_path: str) -> bytes:
-    """A fresh key pair whose private half is written to the instance folder, readable by its
-    owner only; the public key is returned for the database."""
-    private = PrivateKey.generate()
-    public = bytes(private.public_key)
-    path = key_file(instance_path, public)
-    private_folder(path.parent)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(bytes(private))
-        handle.flush()
-        os.fsync(handle.fileno())
-    return public
-
-
-def keying_key_file(instance_path: str, public_key: bytes) -> Path:
-    return key_folder(instance_path) / f"{public_key.hex()}.keying"
-
-
-def keying_key(instance_path: str, public_key: bytes) -> bytes:
-    """The symmetric key that hides paper ballots' provisional keyings (evalapp.paper) while
-    the box whose public key is given is open: made on first use, readable by its owner only,
-    destroyed with the box's key when the box is opened. Two processes making it at once
-    agree: each writes a whole key under a name of its own and links it into place, which
-    only the first link does; a reader never sees a half-written file."""
-    path = keying_key_file(instance_path, public_key)
-    if not path.exists():
-        private_folder(path.parent)
-        partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(secrets.token_bytes(32))
-                handle.flush()
-                os.fsync(handle.fileno())
-            with contextlib.suppress(FileExistsError):
-                os.link(partial, path)
-        finally:
-            partial.unlink()
-    return path.read_bytes()
-
-
-def server_key(instance_path: str, public_key: bytes) -> PrivateKey | None:
-    path = key_file(instance_path, public_key)
-    if not path.exists():
-        return None
-    private = PrivateKey(path.read_bytes())
-    return private if bytes(private.public_key) == public_key else None
-
-
-def destroy_server_key(instance_path: str, public_key: bytes) -> None:
-    """Overwrite, then delete. (On journalling or copy-on-write file systems the overwrite is
-    no guarantee; the deletion is what docs/anonymity.md promises.)"""
-    _destroy(key_file(instance_path, public_key))
-
-
-def destroy_keying_key(instance_path: str, public_key: bytes) -> None:
-    _destroy(keying_key_file(instance_path, public_key))
-
-
-def _destroy(path: Path) -> None:
-    if path.exists():
-        with path.open("r+b") as handle:
-            handle.write(secrets.token_bytes(32))
-            handle.flush()
-            os.fsync(handle.fileno())
-        path.unlink()
 
 
 def _derive(secret: bytes) -> PrivateKey:

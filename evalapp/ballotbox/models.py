@@ -40,6 +40,31 @@ class SealedBallot(db.Model):
     spend_check: Mapped[str | None] = mapped_column(sa.String(64), index=True, unique=True)
 
 
+# A wrapped key: the nonce (24 bytes), the key (32) and the authentication tag (16).
+WRAPPED_KEY_BYTES = 24 + 32 + 16
+
+
+class BoxKey(db.Model):
+    """The private key of an open ballot box that the server holds (not the scrutineers), kept
+    where every node finds it and no reader of the database can use it: wrapped
+    (XChaCha20-Poly1305, PyNaCl's Aead) under the key-encryption key that each node has from
+    its configuration and the database never holds, with the box's public key as associated
+    data, so that a wrapped key copied to another box does not unwrap
+    (evalapp.ballotbox.keystore). Written when the campaign opens, deleted in the transaction
+    that writes the opened ballots: no node's loss loses the box, and no kill leaves the key
+    behind an opened box."""
+
+    __tablename__ = "box_keys"
+    __table_args__ = (
+        sa.CheckConstraint("length(public_key) = 32", name="box_key_public_key_length"),
+        sa.CheckConstraint(f"length(wrapped) = {WRAPPED_KEY_BYTES}",
+                           name="box_key_wrapped_length"),
+    )
+
+    public_key: Mapped[bytes] = mapped_column(sa.LargeBinary, primary_key=True)
+    wrapped: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
 # A share sealed to a scrutineer: the box's public key, the share's number and value
 # (evalapp.ballotbox.scrutineers.share_payload), in a libsodium sealed box (48 bytes more).
 SEALED_SHARE_BYTES = 32 + 1 + 16 + 48

@@ -27,17 +27,9 @@ from nacl.public import PrivateKey
 
 from evalapp.audit.operations import record
 from evalapp.auth.models import User
-from evalapp.ballotbox.custody import (
-    combine_shares,
-    destroy_keying_key,
-    destroy_server_key,
-    key_file,
-    key_folder,
-    new_server_key,
-    server_key,
-    split_key,
-)
-from evalapp.ballotbox.models import SealedBallot
+from evalapp.ballotbox.custody import combine_shares, split_key
+from evalapp.ballotbox.keystore import destroy_key, new_server_key, server_key
+from evalapp.ballotbox.models import BoxKey, SealedBallot
 from evalapp.ballotbox.receipts import void_flags, write_receipts, write_rows
 from evalapp.ballotbox.scrutineers import entrust
 from evalapp.ballotbox.sealing import SealedContent, seal, unseal
@@ -64,11 +56,11 @@ class Scrutineers:
 
 
 def open_campaign(campaign: Campaign, scrutineers: Scrutineers | None = None) -> None:
-    """Open the campaign with a fresh ballot box, its key in the server's instance folder or
-    in the scrutineers' custody (each share sealed to its scrutineer's key; none is shown).
-    The caller commits."""
+    """Open the campaign with a fresh ballot box, its key held by the server (wrapped in the
+    database, evalapp.ballotbox.keystore) or in the scrutineers' custody (each share sealed to
+    its scrutineer's key; none is shown). The caller commits."""
     if scrutineers is None:
-        mark_open(campaign, new_server_key(current_app.instance_path))
+        mark_open(campaign, new_server_key())
         return
     public, shares = split_key(scrutineers.threshold, len(scrutineers.custodians))
     mark_open(campaign, public, threshold=scrutineers.threshold, shares=len(shares))
@@ -92,20 +84,14 @@ def sealed_with(spend_check: str) -> bool:
         sa.select(sa.exists().where(SealedBallot.spend_check == spend_check))))
 
 
-class KeyMissing(LookupError):
-    """The server's key file for this box is not in the instance folder."""
-
-
 def box_key(campaign: Campaign, shares: Sequence[str] = ()) -> PrivateKey:
     """The key that opens the campaign's box: from the scrutineers' shares when they hold it
-    (ShareRefused names what is wrong), else from the instance folder (KeyMissing)."""
+    (ShareRefused names what is wrong), else the server's (KeyMissing when this node cannot
+    unwrap it)."""
     assert campaign.box_public_key is not None
     if campaign.box_threshold:
         return combine_shares(campaign.box_public_key, campaign.box_threshold, shares).key
-    key = server_key(current_app.instance_path, campaign.box_public_key)
-    if key is None:
-        raise KeyMissing(str(key_file(current_app.instance_path, campaign.box_public_key)))
-    return key
+    return server_key(campaign.box_public_key)
 
 
 def sealed_count(campaign_id: int) -> int:
@@ -142,8 +128,8 @@ def open_box(
     campaign_id: int, key: PrivateKey, *, user_id: int | None = None,
     progress: Progress | None = None, console: str | None = None,
 ) -> Opened:
-    """Close the campaign and write its ballots, all in one transaction; commits, then
-    destroys the key and compacts storage. A campaign already closed is left as it is.
+    """Close the campaign, write its ballots and delete its keys, all in one transaction;
+    commits, then compacts storage. A campaign already closed is left as it is.
 
     Raises nacl.exceptions.CryptoError if a box was not sealed to `key` (nothing changes).
     """
@@ -172,6 +158,9 @@ def open_box(
         [row[2] for row in rows], campaign.void_blank_fraction, campaign.void_uniform))
     _empty_box(connection, campaign_id)
     _discard_keyings(connection, campaign_id)
+    if not campaign.box_threshold:
+        assert campaign.box_public_key is not None
+        destroy_key(connection, campaign.box_public_key)
     mark_closed(campaign)
     # Tickets used (a sealed box each) and the ballots in them (one per subject a ticket
     # covers): two counts, each named for what it counts.
@@ -236,7 +225,7 @@ def _empty_box(connection: sa.Connection, campaign_id: int) -> None:
 
 def _discard_keyings(connection: sa.Connection, campaign_id: int) -> None:
     """Paper ballots whose keyings never agreed are not counted: their tickets stay unspent,
-    and the keyings go with the box (their key is destroyed after the commit)."""
+    and the keyings go with the box."""
     tickets = (sa.select(Ticket.id).join(TicketBatch)
                .where(TicketBatch.campaign_id == campaign_id))
     connection.execute(sa.delete(PaperKeying).where(PaperKeying.ticket_id.in_(tickets)))
@@ -272,12 +261,7 @@ def _opened_rows(key: PrivateKey, boxes: Sequence[bytes]) -> tuple[int, list[Row
 
 
 def _after_opening(campaign: Campaign) -> None:
-    """What follows the commit: the key goes, and so do the traces of the spending."""
-    if campaign.box_public_key:
-        destroy_keying_key(current_app.instance_path, campaign.box_public_key)
-    if not campaign.box_threshold and campaign.box_public_key:
-        destroy_server_key(current_app.instance_path, campaign.box_public_key)
-    sweep_keys()
+    """What follows the commit: the traces of the spending and of the keys go."""
     # before the compaction, so that the digest's write leaves nothing in SQLite's log either
     box_opened.send(current_app._get_current_object(), campaign=campaign)
     compact_storage()
@@ -295,6 +279,8 @@ def compact_storage() -> None:
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
             rewrite_spend_tables(connection)
+        with engine.begin() as connection:  # apart: no spend reads it
+            _rewrite(connection, (BoxKey.__tablename__,))
     elif engine.dialect.name == "sqlite":
         # Outside any transaction (a checkpoint inside one finds the database locked): the
         # driver's own connection, which runs in autocommit mode (evalapp.database).
@@ -312,36 +298,22 @@ def rewrite_spend_tables(connection: sa.Connection) -> None:
     kept aside in a temporary table and written back. The locks are taken in the order spends
     take them, so a submit of another open campaign waits and no deadlock can arise; the
     tables are small once this box is empty."""
-    connection.exec_driver_sql(f"LOCK TABLE {', '.join(SPEND_TABLES)} IN ACCESS EXCLUSIVE MODE")
-    for table in SPEND_TABLES:
+    _rewrite(connection, SPEND_TABLES)
+
+
+def _rewrite(connection: sa.Connection, tables: Sequence[str]) -> None:
+    """Write `tables` anew (see `rewrite_spend_tables`), locked in the order given."""
+    connection.exec_driver_sql(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE")
+    for table in tables:
         connection.exec_driver_sql(f"CREATE TEMPORARY TABLE kept AS SELECT * FROM {table}")
         connection.exec_driver_sql(f"TRUNCATE {table}")
         connection.exec_driver_sql(f"INSERT INTO {table} SELECT * FROM kept ORDER BY 1")
         connection.exec_driver_sql("DROP TABLE kept")
 
 
-def sweep_keys() -> None:
-    """Destroy key files (the box's, the paper keyings') whose box is no longer open (a kill
-    between the opening's commit and the key's destruction leaves one behind)."""
-    folder = key_folder(current_app.instance_path)
-    if not folder.is_dir():
-        return
-    wanted = set(db.session.scalars(
-        sa.select(Campaign.box_public_key).where(Campaign.status == CampaignStatus.OPEN)
-    ))
-    for path in [*folder.glob("*.key"), *folder.glob("*.keying")]:
-        try:
-            public = bytes.fromhex(path.stem)
-        except ValueError:
-            continue
-        if public not in wanted and time.time() - path.stat().st_mtime > _SWEEP_AGE_SECONDS:
-            destroy_server_key(current_app.instance_path, public)
-            destroy_keying_key(current_app.instance_path, public)
-
-
 def custody_notes() -> list[str]:
-    """What a backup of the database does not hold: for each open campaign, where the key
-    that opens its box is (a file to keep beside the backup, or the scrutineers' shares)."""
+    """What a backup of the database does not hold: for each open campaign, what opens its
+    box besides it (the key-encryption key, kept apart from it, or the scrutineers' shares)."""
     notes = []
     for campaign in db.session.scalars(
         sa.select(Campaign).where(Campaign.status == CampaignStatus.OPEN).order_by(Campaign.id)
@@ -354,10 +326,11 @@ def custody_notes() -> list[str]:
                 f"its box opens with {campaign.box_threshold} of the scrutineers' "
                 f"{campaign.box_shares} shares")
         else:
-            path = key_file(current_app.instance_path, campaign.box_public_key)
             notes.append(
-                f"测评 {campaign.id}「{campaign.title}」进行中：备份不含开箱密钥，请另行保管密钥"
-                f"文件 {path} / campaign {campaign.id} is open: keep a copy of its key file "
-                f"{path} apart from the backup; without it the backup's sealed ballots "
-                "cannot be opened")
+                f"测评 {campaign.id}「{campaign.title}」进行中：备份中的开箱密钥已用密钥加密密钥"
+                "加密，请将密钥加密密钥（EVALAPP_KEY_ENCRYPTION_KEY 或实例目录中的 "
+                f"key_encryption_key）与备份分开保管 / campaign {campaign.id} is open: the "
+                "backup holds its box key wrapped under the key-encryption key; keep that key "
+                "(EVALAPP_KEY_ENCRYPTION_KEY, or the instance folder's key_encryption_key) "
+                "apart from the backup: without it the backup's sealed ballots cannot be opened")
     return notes

@@ -18,8 +18,8 @@ from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
 from evalapp.ballotbox.closing import read_progress, start_ceremony, start_opening
 from evalapp.ballotbox.custody import ShareRefused, combine_shares
+from evalapp.ballotbox.keystore import KeyMissing
 from evalapp.ballotbox.operations import (
-    KeyMissing,
     Scrutineers,
     box_key,
     open_campaign,
@@ -159,8 +159,8 @@ def close(campaign_id: int) -> Response | str | tuple[str, int]:
         record_now("campaign.share_refused", user=current_user, campaign=campaign,
                    reason=refused.reason, share=refused.position)
         return _confirm_page(campaign, form, refused, 422)
-    except KeyMissing:
-        return _confirm_page(campaign, form, KeyMissing(), 409)
+    except KeyMissing as missing:
+        return _confirm_page(campaign, form, missing, 409)
     db.session.rollback()  # the thread opens the box in a transaction of its own
     start_opening(current_app._get_current_object(), campaign.id, key,
                   current_user.id, total, misfits)
@@ -198,10 +198,14 @@ def _confirm_page(campaign: Campaign, form: CloseForm, problem: Exception | None
 
 
 def _problem_text(campaign: Campaign, problem: Exception | None) -> str | None:
-    if isinstance(problem, KeyMissing):
-        return _("The key that opens this ballot box is not in this server's instance folder "
-                 "(ballot-box/). Restore the key file kept with the backup, then close again. "
+    if isinstance(problem, KeyMissing) and problem.reason == "foreign":
+        return _("This server's key-encryption key does not open the key of this ballot box: "
+                 "every server of the system must be configured with the same "
+                 "EVALAPP_KEY_ENCRYPTION_KEY (after a restore: the one kept with the backup). "
                  "Nothing has been changed.")
+    if isinstance(problem, KeyMissing):
+        return _("The key that opens this ballot box is not in the database. Nothing has "
+                 "been changed.")
     if not isinstance(problem, ShareRefused):
         return None
     if problem.reason == "wrong":

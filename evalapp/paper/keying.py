@@ -2,11 +2,13 @@
 
 A keying is packed exactly as a sealed ballot is (`evalapp.ballotbox.sealing.pack`: a length
 fixed by the number of subjects alone, so a stored keying's size says nothing of its opinion)
-and encrypted with libsodium's secret box (XSalsa20-Poly1305, through PyNaCl) under the
-campaign's keying key, which lives in the instance folder while the box is open
-(`evalapp.ballotbox.custody.keying_key`). The receipt is left empty: a paper ballot gets its
-random receipt when it is sealed, like a phone's, so the opened ballots do not show which
-came on paper.
+and encrypted with libsodium's secret box (XSalsa20-Poly1305, through PyNaCl) under a key
+derived from the ticket's code, which the paper carries and the database never holds (it holds
+the code's SHA-256), and from the nodes' key-encryption key (`keying_key`). The key is stored
+nowhere: any node reads a keying made on another, and once the box is open no copy of the
+database, taken while it was open, reads its keyings without both the papers' codes and the
+key-encryption key. The receipt is left empty: a paper ballot gets its random receipt when it
+is sealed, like a phone's, so the opened ballots do not show which came on paper.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from nacl.encoding import RawEncoder
+from nacl.hash import blake2b
 from nacl.secret import SecretBox
 
 from evalapp.ballotbox.sealing import SealedContent, pack, unpack
@@ -22,6 +26,13 @@ from evalapp.ballots.models import BLANK, LEVEL_CODES
 from evalapp.campaigns.models import Level, Satisfaction
 
 _LEVELS = {code: level for level, code in LEVEL_CODES.items()}
+
+
+def keying_key(code: str, key_encryption_key: bytes) -> bytes:
+    """The key of a paper ballot's keyings: BLAKE2b keyed with the key-encryption key (32
+    bytes) over the ticket's canonical code (evalapp.tickets.tokens.normalize)."""
+    return blake2b(code.encode("ascii"), digest_size=SecretBox.KEY_SIZE, key=key_encryption_key,
+                   person=b"evalapp-keying", encoder=RawEncoder)
 
 
 def hide(key: bytes, rater_group_id: int, contents: Sequence[SealedContent]) -> bytes:

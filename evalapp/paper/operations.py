@@ -5,7 +5,7 @@ conditional UPDATE of the ticket's unspent row (from then on no phone can spend 
 phone's spend requires that row not to be on paper, and a DELETE and an UPDATE of one row run
 one after the other); the keying that makes two agree spends it and seals the ballot into the
 campaign's box, in one transaction, exactly as a phone's submit does. Keyings are kept only
-until then, hidden with a key the database never holds (`evalapp.paper.keying`).
+until then, hidden with a key the database holds only wrapped (`evalapp.paper.keying`).
 
 Every keying of a ticket runs with the unspent row locked by that UPDATE (PostgreSQL;
 SQLite's write transactions already run one at a time), so two clerks keying one ballot at
@@ -20,16 +20,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
-from flask import current_app
 from nacl.exceptions import CryptoError
 
-from evalapp.ballotbox.custody import keying_key
+from evalapp.ballotbox.keystore import key_encryption_key
 from evalapp.ballotbox.operations import seal_ballots
 from evalapp.ballotbox.sealing import SealedContent
 from evalapp.ballots.models import Ballot, Receipt
 from evalapp.campaigns.models import Campaign, CampaignStatus, RaterGroup
 from evalapp.extensions import db
-from evalapp.paper.keying import Field, Value, decided, differences, hide, reveal, value_of
+from evalapp.paper.keying import (
+    Field,
+    Value,
+    decided,
+    differences,
+    hide,
+    keying_key,
+    reveal,
+    value_of,
+)
 from evalapp.rating.operations import TicketCheck, TicketState, check_ticket
 from evalapp.tickets.models import (
     PaperKeying,
@@ -40,7 +48,7 @@ from evalapp.tickets.models import (
     batch_subjects,
 )
 from evalapp.tickets.operations import spend
-from evalapp.tickets.tokens import new_receipt_code
+from evalapp.tickets.tokens import hash_token, new_receipt_code
 
 
 class Stage(enum.StrEnum):
@@ -91,29 +99,30 @@ class Pending:
     disputed: tuple[tuple[Field, tuple[Value, ...]], ...] = ()
 
 
-def pending(token_hash: str, campaign_id: int) -> Pending | Refused:
-    """The paper ballot of a ticket of the campaign as it stands (for the pages; nothing is
-    written). A ticket of another campaign, which may be another unit's, is unknown here."""
-    check = check_ticket(token_hash)
+def pending(code: str, campaign_id: int) -> Pending | Refused:
+    """The paper ballot of a ticket (by its canonical code, as the paper carries it) of the
+    campaign as it stands (for the pages; nothing is written). A ticket of another campaign,
+    which may be another unit's, is unknown here."""
+    check = check_ticket(hash_token(code))
     if check.state is not TicketState.UNKNOWN and check.campaign_id != campaign_id:
         return Refused(TicketState.UNKNOWN)
     if check.state not in (TicketState.VALID, TicketState.ON_PAPER):
         return Refused(check.state)
-    found = _read(check)
+    found = _read(check, code)
     return found if isinstance(found, Refused) else found[1]
 
 
-def key_ballot(
-    token_hash: str, clerk_id: int, contents: Sequence[SealedContent]
-) -> Keyed | Refused:
+def key_ballot(code: str, clerk_id: int, contents: Sequence[SealedContent]) -> Keyed | Refused:
     """Record one clerk's keying of a ticket's paper ballot; the caller commits (or rolls
-    back on Refused). ValueError when `contents` do not cover the ticket's subjects."""
+    back on Refused). `code`: the ticket's canonical code. ValueError when `contents` do not
+    cover the ticket's subjects."""
+    token_hash = hash_token(code)
     check = _claimed(token_hash)
     if isinstance(check, Refused):
         return check
     if sorted(content.subject_id for content in contents) != sorted(check.subject_ids):
         raise ValueError("the keying does not match the subjects of the ticket")
-    found = _read(check)
+    found = _read(check, code)
     if isinstance(found, Refused):
         return found
     keyings, state = found
@@ -123,7 +132,7 @@ def key_ballot(
         return Refused(Hold.AWAITS_DECISION)
     assert check.ticket_id is not None and check.rater_group_id is not None
     db.session.add(PaperKeying(ticket_id=check.ticket_id, clerk_id=clerk_id,
-                               box=hide(_key(check), check.rater_group_id, contents)))
+                               box=hide(_key(code), check.rater_group_id, contents)))
     readings = [contents for _clerk, contents in keyings] + [list(contents)]
     if len(readings) == 1:
         return Keyed.FIRST
@@ -139,14 +148,15 @@ def key_ballot(
     return Keyed.RECHECKED if state.stage is Stage.RECHECK else Keyed.SEALED
 
 
-def decide(token_hash: str, decider_id: int, decisions: dict[Field, Value]) -> Keyed | Refused:
+def decide(code: str, decider_id: int, decisions: dict[Field, Value]) -> Keyed | Refused:
     """Seal the ballot as keyed, with the disputed fields as a person who keyed none of its
     keyings decided them, paper in hand; the caller commits. ValueError unless `decisions`
     covers exactly the disputed fields."""
+    token_hash = hash_token(code)
     check = _claimed(token_hash)
     if isinstance(check, Refused):
         return check
-    found = _read(check)
+    found = _read(check, code)
     if isinstance(found, Refused):
         return found
     keyings, state = found
@@ -205,27 +215,21 @@ def _claimed(token_hash: str) -> TicketCheck | Refused:
     return check
 
 
-def _key(check: TicketCheck) -> bytes:
-    assert check.box_public_key is not None
-    return keying_key(current_app.instance_path, check.box_public_key)
+def _key(code: str) -> bytes:
+    return keying_key(code, key_encryption_key())
 
 
-def _keyings(check: TicketCheck) -> list[tuple[int, list[SealedContent]]]:
-    """(clerk, ballots keyed) of each keying of the ticket, in the order they were made."""
+def _read(check: TicketCheck, code: str
+          ) -> tuple[list[tuple[int, list[SealedContent]]], Pending] | Refused:
+    """The ticket's keyings, (clerk, ballots keyed) in the order they were made, and what its
+    ballot waits for; Refused(UNREADABLE) when they were hidden under another key-encryption
+    key (a node configured apart from the others)."""
+    key = _key(code)
     rows = db.session.execute(
         sa.select(PaperKeying.clerk_id, PaperKeying.box)
         .where(PaperKeying.ticket_id == check.ticket_id).order_by(PaperKeying.id)).all()
-    if not rows:
-        return []
-    key = _key(check)
-    return [(clerk, reveal(key, box)) for clerk, box in rows]
-
-
-def _read(check: TicketCheck) -> tuple[list[tuple[int, list[SealedContent]]], Pending] | Refused:
-    """The ticket's keyings and what its ballot waits for; Refused(UNREADABLE) when they were
-    hidden with a key this server does not hold."""
     try:
-        keyings = _keyings(check)
+        keyings = [(clerk, reveal(key, box)) for clerk, box in rows]
     except CryptoError:
         return Refused(Hold.UNREADABLE)
     return keyings, _pending(check, keyings)

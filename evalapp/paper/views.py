@@ -84,11 +84,10 @@ REFUSED = {
                                    "not keyed it must check them against the paper.")),
     Hold.NOTHING_TO_DECIDE: (409, _l("The keyings of this paper ballot do not differ: there "
                                      "is nothing to decide.")),
-    Hold.UNREADABLE: (409, _l("The earlier keyings of this paper ballot cannot be read on this "
-                              "server: the key that hides them is not here (they were made on "
-                              "another server, or the instance folder was restored without "
-                              "it). Key it on the server where it was first keyed, or ask the "
-                              "administrator.")),
+    Hold.UNREADABLE: (409, _l("This paper ballot cannot be keyed on this server: its "
+                              "key-encryption key does not open the key that hides the "
+                              "keyings (every server of the system must be configured with "
+                              "the same EVALAPP_KEY_ENCRYPTION_KEY). Ask the administrator.")),
 }
 SEALED_ON_PAPER = (409, _l("This paper ballot has already been keyed and is in the ballot box."))
 # Refusals after which the paper in hand is counted as a void paper ballot
@@ -118,7 +117,7 @@ def index(campaign_id: int) -> str | tuple[str, int]:
 
 def _pending_here(campaign: Campaign, token: str | None) -> Pending | Refused:
     """The paper ballot of `token` in this campaign (unknown when nothing could be a code)."""
-    return pending(hash_token(token), campaign.id) if token else Refused(TicketState.UNKNOWN)
+    return pending(token, campaign.id) if token else Refused(TicketState.UNKNOWN)
 
 
 _TICKET_PATH = re.compile("/t/", re.IGNORECASE)
@@ -186,7 +185,7 @@ def key(campaign_id: int) -> Response | str | tuple[str, int]:
     contents = contents_of(form, sheet.layout(found.check.subject_ids),
                            dict.fromkeys(found.check.subject_ids, ""))
     start_writing(db.session)
-    outcome = key_ballot(hash_token(token or ""), current_user.id, contents)
+    outcome = key_ballot(token or "", current_user.id, contents)
     return _after(campaign, outcome, token or "")
 
 
@@ -250,7 +249,7 @@ def decide_(campaign_id: int) -> Response | str | tuple[str, int]:
             "Please choose a value for every field that differs (an opinion typed here has at "
             "most %(max)d characters).", max=COMMENT_MAX_LENGTH))), 422
     start_writing(db.session)
-    outcome = decide(hash_token(token or ""), current_user.id, decisions)
+    outcome = decide(token or "", current_user.id, decisions)
     if not isinstance(outcome, Refused):
         record("paper.decide", user=current_user, campaign=campaign,
                fields=len(decisions))

@@ -1,0 +1,74 @@
+"""The private keys of open ballot boxes the server holds, kept in the database where every
+node finds them, and useless to whoever reads it: each is wrapped (PyNaCl's Aead,
+XChaCha20-Poly1305 with a random 24-byte nonce) under the key-encryption key of the
+configuration (EVALAPP_KEY_ENCRYPTION_KEY, which the database never holds), with the box's
+public key as associated data.
+
+Why not the instance folder, where they were: a campaign could be closed only on the node that
+opened it, and the loss of that node's disk lost every ballot of the campaign. A reader of the
+database alone still opens nothing. The price: whoever holds both a copy of the database taken
+while a box was open and, at any time, the key-encryption key can open that copy's box, where
+the key file's deletion at close used to end that. The key-encryption key is therefore kept
+apart from backups (docs/operations.md); scrutineer custody keeps the box's key off the
+servers altogether.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app
+from nacl.exceptions import CryptoError
+from nacl.public import PrivateKey
+from nacl.secret import Aead
+
+from evalapp.ballotbox.models import BoxKey
+from evalapp.extensions import db
+
+
+class KeyMissing(LookupError):
+    """No usable key for the box: none is stored (`reason` "absent"), or this node's
+    key-encryption key does not unwrap it ("foreign": nodes configured with different keys, or
+    a database restored beside another configuration)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def key_encryption_key() -> bytes:
+    """This node's key-encryption key (32 bytes, from its configuration)."""
+    return bytes.fromhex(current_app.config["KEY_ENCRYPTION_KEY"])
+
+
+def _associated(public_key: bytes) -> bytes:
+    return b"evalapp box key\x00" + public_key
+
+
+def new_server_key() -> bytes:
+    """A fresh key pair for a box the server holds the key of: the private key is added to
+    the session, wrapped (the caller commits it with the campaign's opening); the public key
+    is returned for the campaign."""
+    private = PrivateKey.generate()
+    public = bytes(private.public_key)
+    wrapped = Aead(key_encryption_key()).encrypt(bytes(private), _associated(public))
+    db.session.add(BoxKey(public_key=public, wrapped=bytes(wrapped)))
+    return public
+
+
+def server_key(public_key: bytes) -> PrivateKey:
+    """The private key of a box the server holds; KeyMissing when this node cannot use it."""
+    wrapped = db.session.scalar(sa.select(BoxKey.wrapped).where(BoxKey.public_key == public_key))
+    if wrapped is None:
+        raise KeyMissing("absent")
+    try:
+        private = PrivateKey(Aead(key_encryption_key()).decrypt(wrapped, _associated(public_key)))
+    except CryptoError:
+        raise KeyMissing("foreign") from None
+    if bytes(private.public_key) != public_key:  # cannot happen unless the row was forged
+        raise KeyMissing("foreign")
+    return private
+
+
+def destroy_key(connection: sa.Connection, public_key: bytes) -> None:
+    """Delete the box's key, in the transaction that writes its opened ballots."""
+    connection.execute(sa.delete(BoxKey).where(BoxKey.public_key == public_key))
