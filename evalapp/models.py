@@ -5,7 +5,7 @@ The models themselves live with their features.
 
 from evalapp.audit.models import AuditChain, AuditEntry
 from evalapp.auth.models import Role, User
-from evalapp.ballotbox.models import CustodyKey, CustodyShare, SealedBallot
+from evalapp.ballotbox.models import BoxKey, CustodyKey, CustodyShare, SealedBallot
 from evalapp.ballots.models import Ballot
 from evalapp.campaigns.models import (
     Campaign,
@@ -29,6 +29,7 @@ from evalapp.rectification.models import (
     RectificationProblem,
 )
 from evalapp.roster.models import DrawnPerson, RosterEntry, SampleDraw
+from evalapp.sampling.models import DrawSecret
 from evalapp.tickets.models import Ticket, TicketBatch
 from evalapp.units.models import OrgUnit, UnitKind
 
@@ -36,11 +37,13 @@ __all__ = [
     "AuditChain",
     "AuditEntry",
     "Ballot",
+    "BoxKey",
     "Campaign",
     "CampaignStatus",
     "CommonItem",
     "CustodyKey",
     "CustodyShare",
+    "DrawSecret",
     "DrawnPerson",
     "IndividualItem",
     "Level",

@@ -208,25 +208,14 @@ def test_no_ballot_shares_a_transaction_with_a_ticket(app, backend, tickets, mod
         assert len(linked) == 20 and transactions == 20
 
 
-class StoredAsIs:
-    """In place of the wrapping Aead (the defence switched off): the key's own bytes where the
-    wrapped key goes, between a zero nonce and a zero tag."""
-
-    def __init__(self, _key: bytes) -> None:
-        pass
-
-    def encrypt(self, plaintext: bytes, _associated: bytes) -> bytes:
-        return bytes(24) + plaintext + bytes(16)
-
-    def decrypt(self, wrapped: bytes, _associated: bytes) -> bytes:
-        return wrapped[24:-16]
-
-
 @pytest.fixture(params=["defended", "undefended"])
 def wrapping(request, monkeypatch) -> bool:
-    """The box's key wrapped under the key-encryption key as shipped, or stored as it is."""
+    """The box's key wrapped under the key-encryption key as shipped, or (switched off) its
+    own bytes where the wrapped key goes, between a zero nonce and a zero tag."""
     if request.param == "undefended":
-        monkeypatch.setattr(keystore, "Aead", StoredAsIs)
+        monkeypatch.setattr(keystore, "wrap", lambda secret, _context: bytes(24) + secret
+                            + bytes(16))
+        monkeypatch.setattr(keystore, "unwrap", lambda wrapped, _context: bytes(wrapped)[24:-16])
     return request.param == "defended"
 
 

@@ -22,9 +22,12 @@ from evalapp.auth.models import Role
 from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
 from evalapp.roster.models import SampleDraw
-from evalapp.sampling import operations, views
+from evalapp.sampling import custody, operations, views
+from evalapp.sampling.custody import kept_secret
+from evalapp.sampling.models import DrawSecret
 from evalapp.tickets import operations as tickets
 from evalapp.tickets.models import Ticket, TicketBatch
+from tests.support.apps import build_app, dispose
 from tests.support.draws import (
     campaign_with_roster,
     draw_with,
@@ -381,24 +384,42 @@ def test_with_no_margin_a_same_second_draw_is_claimed_published_beforehand(
 # --- the secret is not in the database before the draw ----------------------------------------
 
 def secrets_in_database(draw: SampleDraw) -> list[str]:
-    """What a database reader finds: every 64-hex-digit string in every table's text that,
-    taken as the secret, gives the draw's commitment (and so its sample for any witness
-    value they care to try)."""
-    found = []
+    """What a database reader finds: every 64-hex-digit string in every table's text, and
+    every 32 bytes of every binary value of up to 128 bytes, that, taken as the secret, gives
+    the draw's commitment (and so its sample for any witness value they care to try)."""
+    candidates = []
     for table in db.metadata.sorted_tables:
         for row in db.session.execute(sa.select(table)):
-            for text in re.findall(r"[0-9a-f]{64}", " ".join(map(str, row))):
-                if DrawCommitment(bytes.fromhex(text), draw.roster_fingerprint,
-                                  draw.parameters).digest() == draw.commitment:
-                    found.append(text)
-    return found
+            candidates += [bytes.fromhex(text) for text in
+                           re.findall(r"[0-9a-f]{64}", " ".join(map(str, row)))]
+            candidates += [bytes(value)[start:start + 32] for value in row
+                           if isinstance(value, bytes | memoryview) and len(value) <= 128
+                           for start in range(len(value) - 31)]
+    return sorted({secret.hex() for secret in candidates if DrawCommitment(
+        secret, draw.roster_fingerprint, draw.parameters).digest() == draw.commitment})
 
 
-def test_a_database_reader_finds_no_secret_before_the_draw(app, client, campaign_id):
+@pytest.fixture(params=["defended", "undefended"])
+def secret_wrapping(request, monkeypatch) -> bool:
+    """The waiting secret wrapped under the key-encryption key as shipped, or (switched off)
+    its own bytes where the wrapped secret goes."""
+    if request.param == "undefended":
+        monkeypatch.setattr(custody, "wrap", lambda secret, _context: bytes(24) + secret
+                            + bytes(16))
+        monkeypatch.setattr(custody, "unwrap", lambda wrapped, _context: bytes(wrapped)[24:-16])
+    return request.param == "defended"
+
+
+def test_a_database_reader_finds_no_secret_before_the_draw(app, client, campaign_id,
+                                                          secret_wrapping):
     location = prepare(client, campaign_id, total=8).headers["Location"]
     with app.app_context():
         draw = db.session.scalar(sa.select(SampleDraw))
-        assert secrets_in_database(draw) == []
+        found = secrets_in_database(draw)
+        if not secret_wrapping:  # the attack has teeth: the secret, before the draw
+            assert found == [kept_secret(draw.commitment).hex()]
+            return
+        assert found == []
         with pytest.raises(sa.exc.IntegrityError):  # nor can it be put there while waiting
             db.session.execute(sa.update(SampleDraw).values(secret="0" * 64))
         db.session.rollback()
@@ -406,6 +427,33 @@ def test_a_database_reader_finds_no_secret_before_the_draw(app, client, campaign
     with app.app_context():  # the same search after the draw: the secret, now public
         draw = db.session.scalar(sa.select(SampleDraw))
         assert set(secrets_in_database(draw)) == {draw.secret}
+
+
+def test_a_draw_prepared_on_one_node_is_drawn_on_another(app, client, campaign_id,
+                                                       database_url, tmp_path):
+    """Nodes share the database and the key-encryption key, not an instance folder: a node
+    configured apart (its own key) refuses the draw plainly (409) and changes nothing, and a
+    node with the same key draws it."""
+    location = prepare(client, campaign_id, total=8).headers["Location"]
+    apart = build_app(database_url, tmp_path / "apart")
+    same = build_app(database_url, tmp_path / "same",
+                     KEY_ENCRYPTION_KEY=app.config["KEY_ENCRYPTION_KEY"])
+    try:
+        elsewhere = apart.test_client()
+        login(elsewhere, "organiser")
+        refused = draw_with(elsewhere, location, READ_OUT)
+        assert refused.status_code == 409
+        assert "EVALAPP_KEY_ENCRYPTION_KEY" in refused.get_data(as_text=True)
+        other = same.test_client()
+        login(other, "organiser")
+        assert draw_with(other, location, READ_OUT).status_code == 303
+    finally:
+        dispose(apart)
+        dispose(same)
+    with app.app_context():
+        draw = db.session.scalar(sa.select(SampleDraw))
+        assert draw.witness == READ_OUT and draw.people
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(DrawSecret)) == 0
 
 
 def test_the_migration_sets_aside_a_draw_whose_secret_sat_in_the_database(app, client,

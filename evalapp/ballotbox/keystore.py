@@ -1,8 +1,6 @@
 """The private keys of open ballot boxes the server holds, kept in the database where every
-node finds them, and useless to whoever reads it: each is wrapped (PyNaCl's Aead,
-XChaCha20-Poly1305 with a random 24-byte nonce) under the key-encryption key of the
-configuration (EVALAPP_KEY_ENCRYPTION_KEY, which the database never holds), with the box's
-public key as associated data.
+node finds them, and useless to whoever reads it: each is wrapped under the key-encryption key
+of the configuration (evalapp.keywrap), with the box's public key as context.
 
 Why not the instance folder, where they were: a campaign could be closed only on the node that
 opened it, and the loss of that node's disk lost every ballot of the campaign. A reader of the
@@ -16,31 +14,23 @@ servers altogether.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app
-from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey
-from nacl.secret import Aead
 
 from evalapp.ballotbox.models import BoxKey
 from evalapp.extensions import db
+from evalapp.keywrap import ForeignKey, unwrap, wrap
 
 
 class KeyMissing(LookupError):
     """No usable key for the box: none is stored (`reason` "absent"), or this node's
-    key-encryption key does not unwrap it ("foreign": nodes configured with different keys, or
-    a database restored beside another configuration)."""
+    key-encryption key does not unwrap it ("foreign")."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
-def key_encryption_key() -> bytes:
-    """This node's key-encryption key (32 bytes, from its configuration)."""
-    return bytes.fromhex(current_app.config["KEY_ENCRYPTION_KEY"])
-
-
-def _associated(public_key: bytes) -> bytes:
+def _context(public_key: bytes) -> bytes:
     return b"evalapp box key\x00" + public_key
 
 
@@ -50,8 +40,7 @@ def new_server_key() -> bytes:
     is returned for the campaign."""
     private = PrivateKey.generate()
     public = bytes(private.public_key)
-    wrapped = Aead(key_encryption_key()).encrypt(bytes(private), _associated(public))
-    db.session.add(BoxKey(public_key=public, wrapped=bytes(wrapped)))
+    db.session.add(BoxKey(public_key=public, wrapped=wrap(bytes(private), _context(public))))
     return public
 
 
@@ -61,8 +50,8 @@ def server_key(public_key: bytes) -> PrivateKey:
     if wrapped is None:
         raise KeyMissing("absent")
     try:
-        private = PrivateKey(Aead(key_encryption_key()).decrypt(wrapped, _associated(public_key)))
-    except CryptoError:
+        private = PrivateKey(unwrap(wrapped, _context(public_key)))
+    except ForeignKey:
         raise KeyMissing("foreign") from None
     if bytes(private.public_key) != public_key:  # cannot happen unless the row was forged
         raise KeyMissing("foreign")

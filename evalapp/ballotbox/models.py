@@ -10,6 +10,7 @@ from evalapp.ballots.models import random_ballot_id
 from evalapp.campaigns.models import Campaign
 from evalapp.database import UTCDateTime, utcnow
 from evalapp.extensions import db
+from evalapp.keywrap import WRAPPING_BYTES
 
 
 class SealedBallot(db.Model):
@@ -40,19 +41,16 @@ class SealedBallot(db.Model):
     spend_check: Mapped[str | None] = mapped_column(sa.String(64), index=True, unique=True)
 
 
-# A wrapped key: the nonce (24 bytes), the key (32) and the authentication tag (16).
-WRAPPED_KEY_BYTES = 24 + 32 + 16
+WRAPPED_KEY_BYTES = 32 + WRAPPING_BYTES  # an X25519 private key, wrapped
 
 
 class BoxKey(db.Model):
     """The private key of an open ballot box that the server holds (not the scrutineers), kept
-    where every node finds it and no reader of the database can use it: wrapped
-    (XChaCha20-Poly1305, PyNaCl's Aead) under the key-encryption key that each node has from
-    its configuration and the database never holds, with the box's public key as associated
-    data, so that a wrapped key copied to another box does not unwrap
-    (evalapp.ballotbox.keystore). Written when the campaign opens, deleted in the transaction
-    that writes the opened ballots: no node's loss loses the box, and no kill leaves the key
-    behind an opened box."""
+    where every node finds it and no reader of the database can use it: wrapped under the
+    key-encryption key that each node has from its configuration and the database never
+    holds, bound to the box's public key (evalapp.keywrap, evalapp.ballotbox.keystore).
+    Written when the campaign opens, deleted in the transaction that writes the opened
+    ballots: no node's loss loses the box, and no kill leaves the key behind an opened box."""
 
     __tablename__ = "box_keys"
     __table_args__ = (

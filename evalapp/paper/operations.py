@@ -22,12 +22,12 @@ from dataclasses import dataclass, replace
 import sqlalchemy as sa
 from nacl.exceptions import CryptoError
 
-from evalapp.ballotbox.keystore import key_encryption_key
 from evalapp.ballotbox.operations import seal_ballots
 from evalapp.ballotbox.sealing import SealedContent
 from evalapp.ballots.models import Ballot, Receipt
 from evalapp.campaigns.models import Campaign, CampaignStatus, RaterGroup
 from evalapp.extensions import db
+from evalapp.keywrap import key_encryption_key
 from evalapp.paper.keying import (
     Field,
     Value,

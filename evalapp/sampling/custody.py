@@ -1,40 +1,57 @@
-"""Where a prepared draw's secret waits for the draw: a file of the instance folder (0600),
-never the database.
+"""Where a prepared draw's secret waits for the draw: in the database, wrapped under the
+key-encryption key of the configuration (evalapp.keywrap), which the database never holds.
 
 A reader of the database or of its backups before the draw would otherwise hold the secret,
 and with it the sample for every possible witness value: enough to know, before the meeting,
 which value to type in place of the one read out for the sample that suits. The commitment in
-the database binds the secret, so the file cannot be swapped unseen: the draw checks the
-secret it reads against the commitment. At the draw (or when the draw is set aside) the
-secret is copied onto the record, where everyone may read it; the file is then of no use.
-Several nodes must share the instance folder, as they do for the ballot box's keys.
+the database binds the secret, so a wrapped secret cannot be swapped unseen: the draw checks
+the secret it unwraps against the commitment. Any node can make the draw (a file of one node's
+instance folder, where the secret was kept before, could be drawn only there). At the draw (or
+when the draw is set aside) the secret is copied onto the record, where everyone may read it,
+and its wrapped copy is deleted.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import sqlalchemy as sa
 
-from evalapp.paths import private_folder, write_private
-
-
-def secret_file(instance_path: str, commitment: str) -> Path:
-    return Path(instance_path) / "draw-secrets" / f"{commitment}.secret"
+from evalapp.extensions import db
+from evalapp.keywrap import ForeignKey, unwrap, wrap
+from evalapp.sampling.models import DrawSecret
 
 
-def keep_secret(instance_path: str, commitment: str, secret: bytes) -> None:
-    """Write the secret (as hex). A file for this commitment holds this very secret (the
-    commitment binds it), unless it was tampered with: then FileExistsError."""
-    if kept_secret(instance_path, commitment) == secret:
+class SecretTaken(ValueError):
+    """Another secret is kept for this commitment (the commitment binds one secret: only a
+    write behind the app's back does that)."""
+
+
+def _context(commitment: str) -> bytes:
+    return b"evalapp draw secret\x00" + commitment.encode("ascii")
+
+
+def keep_secret(commitment: str, secret: bytes) -> None:
+    """Add the secret to the session, wrapped; kept already (the same secret), nothing
+    changes. SecretTaken when another is kept for the commitment."""
+    if db.session.get(DrawSecret, commitment) is not None:
+        if kept_secret(commitment) != secret:
+            raise SecretTaken(commitment)
         return
-    path = secret_file(instance_path, commitment)
-    private_folder(path.parent)
-    write_private(path, secret.hex().encode("ascii"), exclusive=True)
+    db.session.add(DrawSecret(commitment=commitment, wrapped=wrap(secret, _context(commitment))))
 
 
-def kept_secret(instance_path: str, commitment: str) -> bytes | None:
-    """The secret kept for this commitment, or None when its file is missing or unreadable
-    as 32 bytes of hex (the caller checks it against the commitment)."""
-    try:
-        return bytes.fromhex(secret_file(instance_path, commitment).read_text("ascii").strip())
-    except (OSError, ValueError):
+def kept_secret(commitment: str) -> bytes | None:
+    """The secret kept for this commitment, or None when there is none this node can unwrap
+    (the caller checks it against the commitment)."""
+    wrapped = db.session.scalar(
+        sa.select(DrawSecret.wrapped).where(DrawSecret.commitment == commitment))
+    if wrapped is None:
         return None
+    try:
+        return unwrap(wrapped, _context(commitment))
+    except ForeignKey:
+        return None
+
+
+def forget_secret(commitment: str) -> None:
+    """Delete the wrapped secret once it is on the draw's record."""
+    db.session.execute(sa.delete(DrawSecret).where(DrawSecret.commitment == commitment))

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app
 
 from analysis import allocate_proportional, draw_stratified_sample, roster_fingerprint
 from analysis.commitment import (
@@ -35,7 +34,7 @@ from evalapp.campaigns.models import Campaign
 from evalapp.database import utcnow
 from evalapp.extensions import db
 from evalapp.roster.models import DrawnPerson, RosterEntry, SampleDraw
-from evalapp.sampling.custody import keep_secret, kept_secret
+from evalapp.sampling.custody import forget_secret, keep_secret, kept_secret
 
 # A reason is real when it holds at least REASON_CHARACTERS letters or digits (a Chinese
 # character is a letter), at least REASON_DISTINCT of them different: "。", "...", "111111"
@@ -166,7 +165,7 @@ def prepare_draw(campaign: Campaign, request: DrawRequest, *,
         reason=request.reason)
     db.session.add(draw)
     db.session.flush()
-    keep_secret(current_app.instance_path, draw.commitment, commitment.secret)
+    keep_secret(draw.commitment, commitment.secret)
     return draw
 
 
@@ -183,7 +182,7 @@ def make_draw(draw: SampleDraw, witness_typed: str, *, user: User | None) -> Sam
     witness = normalise_witness(witness_typed)
     secret = _kept_secret(draw)
     if secret is None:
-        raise SecretLost(f"the secret of draw {draw.sequence} is not in the instance folder")
+        raise SecretLost(f"the secret of draw {draw.sequence} is not kept for this node")
     roster = roster_of(draw_campaign(draw))
     if roster_fingerprint(roster.members) != draw.roster_fingerprint:
         raise RosterChanged(f"the roster of draw {draw.sequence} has changed")
@@ -192,6 +191,7 @@ def make_draw(draw: SampleDraw, witness_typed: str, *, user: User | None) -> Sam
     draw.witness_typed, draw.witness, draw.seed = witness_typed, witness, seed
     draw.secret = secret.hex()
     draw.drawn_at, draw.drawn_by = utcnow(), user
+    forget_secret(draw.commitment or "")
     db.session.flush()
     # One bulk INSERT rather than an object a person (5,000 from a system-wide roster).
     rows = [{"draw_id": draw.id, "roster_entry_id": roster.entry_ids[staff_number]}
@@ -214,6 +214,7 @@ def abandon_draw(draw: SampleDraw, reason: str) -> SampleDraw:
     secret = _kept_secret(draw)
     draw.abandoned_at, draw.abandon_reason = utcnow(), reason.strip()
     draw.secret = secret.hex() if secret is not None else None
+    forget_secret(draw.commitment or "")
     db.session.flush()
     return draw
 
@@ -252,8 +253,8 @@ def _commitment(draw: SampleDraw, secret: bytes) -> DrawCommitment:
 
 
 def _kept_secret(draw: SampleDraw) -> bytes | None:
-    """The secret from the instance folder, when it is the one committed to."""
-    secret = kept_secret(current_app.instance_path, draw.commitment or "")
+    """The secret kept for the draw, when it is the one committed to."""
+    secret = kept_secret(draw.commitment or "")
     if secret is None or _commitment(draw, secret).digest() != draw.commitment:
         return None
     return secret

@@ -259,9 +259,11 @@ def draw_(campaign_id: int, draw_id: int) -> Response | tuple[str, int]:
         except RosterChanged:
             abort(409)
         except SecretLost:
-            flash(_("The secret of this prepared draw is not in the instance folder (or is not "
-                    "the one committed to), so it cannot be drawn: set it aside, with that "
-                    "reason, and prepare a new draw."), "error")
+            flash(_("The secret of this prepared draw cannot be read on this server (its "
+                    "key-encryption key is not the one the secret was kept under, or the "
+                    "secret is not the one committed to), so it cannot be drawn here: draw on "
+                    "a server configured with the same EVALAPP_KEY_ENCRYPTION_KEY, or set it "
+                    "aside, with that reason, and prepare a new draw."), "error")
             return _detail_page(campaign, draw), 409
         else:
             record("sample.draw", user=current_user, campaign=campaign, draw=draw.sequence,

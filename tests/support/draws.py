@@ -71,8 +71,10 @@ def last_draw(app) -> tuple[SampleDraw, list[str]]:
 
 
 def kept_secret_of(app, record: SampleDraw) -> str:
-    """The secret of a prepared draw, as hex, from where it waits: the instance folder."""
-    secret = kept_secret(app.instance_path, record.commitment)
+    """The secret of a prepared draw, as hex, from where it waits (wrapped, in the
+    database)."""
+    with app.app_context():
+        secret = kept_secret(record.commitment)
     assert secret is not None
     return secret.hex()
 

@@ -1,0 +1,42 @@
+"""The key-encryption key (EVALAPP_KEY_ENCRYPTION_KEY, 32 bytes): what every node needs and no
+reader of the database may use is kept in the database wrapped under it, so that no state is
+tied to one node's instance folder (an open box's key, a prepared draw's secret), and what is
+derived from it (a paper keying's key) is the same on every node.
+
+Wrapping is PyNaCl's Aead (libsodium's XChaCha20-Poly1305, a random 24-byte nonce per
+wrapping) with a context as associated data (what the secret is and whose), so that a wrapped
+secret copied to another row does not unwrap. Every node must have the same key: the
+configuration refuses a malformed one at start (evalapp.config).
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from nacl.exceptions import CryptoError
+from nacl.secret import Aead
+
+WRAPPING_BYTES = Aead.NONCE_SIZE + Aead.MACBYTES  # what wrapping adds to a secret: 40
+
+
+class ForeignKey(ValueError):
+    """A wrapped secret this node's key-encryption key does not unwrap (nodes configured with
+    different keys, or a database restored beside another configuration)."""
+
+
+def key_encryption_key() -> bytes:
+    """This node's key-encryption key (32 bytes)."""
+    return bytes.fromhex(current_app.config["KEY_ENCRYPTION_KEY"])
+
+
+def wrap(secret: bytes, context: bytes) -> bytes:
+    """`secret` encrypted and authenticated under the key-encryption key, bound to `context`;
+    WRAPPING_BYTES longer than the secret."""
+    return bytes(Aead(key_encryption_key()).encrypt(secret, context))
+
+
+def unwrap(wrapped: bytes, context: bytes) -> bytes:
+    """The secret `wrap` wrapped with this context; ForeignKey when it does not unwrap."""
+    try:
+        return Aead(key_encryption_key()).decrypt(bytes(wrapped), context)
+    except CryptoError:
+        raise ForeignKey("not wrapped under this node's key-encryption key") from None
