@@ -32,6 +32,7 @@ from evalapp.roster.models import DrawnPerson, RosterEntry, SampleDraw
 from evalapp.sampling.models import DrawSecret
 from evalapp.tickets.models import Ticket, TicketBatch
 from evalapp.units.models import OrgUnit, UnitKind
+from evalapp.uploads import KeptUpload
 
 __all__ = [
     "AuditChain",
@@ -46,6 +47,7 @@ __all__ = [
     "DrawSecret",
     "DrawnPerson",
     "IndividualItem",
+    "KeptUpload",
     "Level",
     "MeasureStatus",
     "Membership",

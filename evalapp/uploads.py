@@ -1,9 +1,11 @@
 """Uploads kept between the steps of a multi-step import (upload, map columns, confirm).
 
-Kept in the instance folder under a random name that the next step's form carries; nothing
-else refers to them, and any older than a day are removed on the next upload. What is kept is
-the table's rows as the upload read them, not the file: a file is read once, however many
-steps follow (a workbook of 50,000 rows takes openpyxl tens of seconds to read).
+Kept in the database (zlib-compressed JSON) under a random name that the next step's form
+carries, so that whichever node takes the next step finds them (a file of one node's instance
+folder could be read only there); nothing else refers to them, and any older than a day are
+removed on the next upload. What is kept is the table's rows as the upload read them, not the
+file: a file is read once, however many steps follow (a workbook of 50,000 rows takes
+openpyxl tens of seconds to read).
 """
 
 from __future__ import annotations
@@ -11,51 +13,59 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import time
+import zlib
 from collections.abc import Callable
-from pathlib import Path
+from datetime import datetime, timedelta
 
-from flask import current_app
+import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_wtf.file import FileField
+from sqlalchemy.orm import Mapped, mapped_column
 
-from evalapp.paths import private_folder, write_private
+from evalapp.database import UTCDateTime, utcnow
+from evalapp.extensions import db
 from evalapp.tabular import Row, TableError, read_rows
 from forms.tables import KEPT_NAME
 
-MAX_AGE_SECONDS = 24 * 3600
+MAX_AGE = timedelta(days=1)
 NAME = re.compile(KEPT_NAME)
 
 
-def _folder() -> Path:
-    return private_folder(Path(current_app.instance_path) / "uploads")
+class KeptUpload(db.Model):
+    """The rows of an uploaded table while its import goes from step to step."""
+
+    __tablename__ = "kept_uploads"
+
+    name: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    kept_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    rows: Mapped[bytes] = mapped_column(sa.LargeBinary)  # zlib-compressed JSON
 
 
 def keep(content: bytes) -> str:
-    folder = _folder()
-    for old in folder.iterdir():
-        if old.stat().st_mtime < time.time() - MAX_AGE_SECONDS:
-            old.unlink(missing_ok=True)
-    name = f"{secrets.token_hex(16)}.json"
-    write_private(folder / name, content, exclusive=True)
+    """Keep `content` (the rows as JSON) under a new name, committed at once; the ones kept
+    over a day ago go."""
+    db.session.execute(sa.delete(KeptUpload).where(KeptUpload.kept_at < utcnow() - MAX_AGE))
+    name = secrets.token_hex(16)
+    db.session.add(KeptUpload(name=name, rows=zlib.compress(content)))
+    db.session.commit()
     return name
 
 
 def load_rows(name: str) -> list[Row] | None:
-    """The rows `keep_table` kept under `name`, or None when they have expired (or are not
-    rows: a file kept by an older version of the app)."""
-    if not NAME.match(name or "") or not (path := _folder() / name).exists():
+    """The rows `keep_table` kept under `name`, or None when they have expired."""
+    if not NAME.match(name or ""):
         return None
-    try:
-        return [Row(number, tuple(cells), hidden)
-                for number, hidden, cells in json.loads(path.read_bytes())]
-    except (ValueError, TypeError):
+    kept = db.session.scalar(sa.select(KeptUpload.rows).where(KeptUpload.name == name))
+    if kept is None:
         return None
+    return [Row(number, tuple(cells), hidden)
+            for number, hidden, cells in json.loads(zlib.decompress(kept))]
 
 
 def discard(name: str) -> None:
-    if NAME.match(name or ""):
-        (_folder() / name).unlink(missing_ok=True)
+    """Remove the rows kept under `name` (committed: the import that used them is)."""
+    db.session.execute(sa.delete(KeptUpload).where(KeptUpload.name == name))
+    db.session.commit()
 
 
 def keep_table(field: FileField, header: Callable[[list[Row]], list[Row]] = list) -> str | None:

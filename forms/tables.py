@@ -11,9 +11,9 @@ from wtforms.validators import Regexp
 # CSV and text as Excel, WPS and Numbers save them (.txt: "Unicode 文本", tab-separated), the
 # current workbook (.xlsx) and the old one (.xls; WPS's .et is the same format).
 TABLE_SUFFIXES = ("csv", "txt", "xlsx", "xls", "et")
-# The name `evalapp.uploads.keep` gives the rows it keeps of a file (as JSON, read once),
-# carried by the next step's form.
-KEPT_NAME = r"^[0-9a-f]{32}\.json$"
+# The name `evalapp.uploads.keep` gives the rows it keeps of a file (read once), carried by
+# the next step's form.
+KEPT_NAME = r"^[0-9a-f]{32}$"
 
 
 def table_file(label, required: bool = True) -> FileField:

@@ -1,8 +1,8 @@
 """Files only their owner reads (issue 23, part 5): under an umask of 000, which a service
 manager or a careless shell may set, everything the app writes in its instance folder (the
 folder itself, the secret key, the SQLite database with its WAL and shared memory, the ballot
-box's keys, the draws' secrets, uploads, results, the demo's ticket sheet, a backup, an
-export) is 0600 or 0700. With the defence off (the modes left to the umask) the same walk
+key-encryption key, results, the demo's ticket sheet, a backup, an export) is 0600 or
+0700. With the defence off (the modes left to the umask) the same walk
 finds world-readable files."""
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from flask import Flask
 
 from evalapp import paths
 from evalapp.schema import upgrade_schema
-from evalapp.uploads import keep
 from tests.support.apps import build_app, dispose
 
 
@@ -37,12 +36,9 @@ def instance_app(backend: tuple[str, str], database_url: str, instance: Path) ->
 
 
 def use_the_instance_folder(app: Flask, instance: Path) -> None:
-    """What writes files: the demo (keys, a draw's secret, results, the ticket sheet), an
-    upload, a backup and an export."""
+    """What writes files: the demo (results, the ticket sheet), a backup and an export."""
     runner = app.test_cli_runner()
     assert runner.invoke(args=["demo"]).exit_code == 0
-    with app.test_request_context():
-        keep(b"[]")
     assert runner.invoke(args=["backup", str(instance / "backup.db")]).exit_code == 0
     report = runner.invoke(args=["report", "1", "--format", "csv",
                                  "--output", str(instance / "report.csv")])
@@ -80,9 +76,7 @@ def test_under_umask_000_every_file_is_its_owners_alone(backend, database_url, t
                                             "evalapp.sqlite3-shm": 0o600}
     dispose(app)
     files = written_files(instance)
-    assert {"secret_key", "backup.db", "report.csv"} <= files
-    assert any(name.endswith(".secret") for name in files)  # a draw's secret
-    assert any(name.endswith(".json") for name in files)  # an upload's rows
+    assert {"secret_key", "key_encryption_key", "backup.db", "report.csv"} <= files
     assert readable_by_others(instance) == []
 
 

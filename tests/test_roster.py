@@ -13,6 +13,8 @@ from openpyxl import Workbook
 from evalapp.campaigns.models import RaterGroup
 from evalapp.extensions import db
 from evalapp.roster.models import RosterEntry, SampleDraw
+from evalapp.uploads import KeptUpload
+from tests.support.apps import build_app, dispose
 from tests.support.draws import prepare, prepare_and_draw_on_the_web, set_aside
 from tests.support.factories import make_campaign, make_user, make_world
 from tests.support.roster import GOOD, csv_bytes, map_columns, roster, upload
@@ -60,6 +62,25 @@ def test_a_good_file_is_previewed_then_imported(app, client, campaign_id, filena
     assert done.status_code == 303
     assert roster(app, campaign_id) == [("1001", "王伟"), ("1002", "李娜"), ("1003", "张敏"),
                                         ("1004", "刘洋"), ("1005", "陈静")]
+
+
+def test_a_file_uploaded_on_one_node_is_imported_on_another(app, client, campaign_id,
+                                                            database_url, tmp_path):
+    """The rows kept between the steps are in the database: the mapping and the confirmation
+    may reach another node than the upload (behind a proxy), even one whose instance folder
+    is new, and the kept rows are gone once imported."""
+    uploaded = upload(client, campaign_id, "roster.csv", csv_bytes(GOOD))
+    other = build_app(database_url, tmp_path / "other")
+    try:
+        there = other.test_client()
+        login(there, "organiser")
+        assert "导入 5 人" in map_columns(there, uploaded).get_data(as_text=True)
+        assert map_columns(there, uploaded, confirm=True).status_code == 303
+    finally:
+        dispose(other)
+    assert len(roster(app, campaign_id)) == 5
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(KeptUpload)) == 0
 
 
 def test_the_group_is_derived_from_office_and_membership(app, client, campaign_id):

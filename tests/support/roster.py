@@ -42,7 +42,7 @@ def map_columns(client, response, confirm=False, **columns):
     location = response.headers["Location"]
     page = client.get(location).get_data(as_text=True)
     data = {"csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1),
-            "upload": re.search(r"upload=([0-9a-f]{32}\.\w+)", location).group(1)}
+            "upload": re.search(r"upload=([0-9a-f]{32})", location).group(1)}
     for field in ("name", "staff_number", "unit", "group", "office", "membership"):
         selected = re.search(rf'<select[^>]*name="{field}".*?<option selected value="(-?\d+)"',
                              page, re.DOTALL)

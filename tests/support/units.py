@@ -54,7 +54,7 @@ def confirm_units(client, uploaded):
     location = uploaded.headers["Location"]
     page = client.get(location).get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    upload = re.search(r"upload=([0-9a-f]{32}\.\w+)", location).group(1)
+    upload = re.search(r"upload=([0-9a-f]{32})", location).group(1)
     return client.post("/units/import/preview", data={
         "csrf_token": token, "upload": upload, "confirm": "1"})
 
