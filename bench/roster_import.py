@@ -28,7 +28,7 @@ UNITS = ("石家庄海关", "秦皇岛海关", "唐山海关", "保定海关", "
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂"
 PASSWORD = "Bench-roster-2026"
-UPLOAD = re.compile(r"upload=([0-9a-f]{32}\.\w+)")
+UPLOAD = re.compile(r"upload=([0-9a-f]{32})")
 
 
 def people(count: int) -> list[tuple[str, str, str, str]]:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from evalapp.ballotbox.models import BoxKey
 from evalapp.ballots.models import Ballot
 from evalapp.campaigns.models import Campaign, CampaignStatus, Subject
 from evalapp.extensions import db
@@ -122,6 +123,10 @@ def test_running_demo_again_replaces_it(app):
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Campaign.id))) == 3
         assert db.session.scalar(sa.select(sa.func.count(Subject.id))) == 15
+        # the open campaign's box key, and no other: the replaced demo's went with it
+        assert db.session.scalars(sa.select(BoxKey.public_key)).all() == list(
+            db.session.scalars(sa.select(Campaign.box_public_key).where(
+                Campaign.status == CampaignStatus.OPEN)))
     old_password = PASSWORD.search(demo).group(1)
     assert PASSWORD.search(again.output).group(1) != old_password
 

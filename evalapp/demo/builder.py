@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased
 
 from evalapp.audit.operations import console_user
 from evalapp.auth.models import Role, User
+from evalapp.ballotbox.models import BoxKey
 from evalapp.ballotbox.operations import close_campaign, open_campaign, seal_ballots
 from evalapp.ballotbox.sealing import SealedContent
 from evalapp.ballots.models import encode_levels
@@ -157,9 +158,12 @@ def _keep_ledger(campaign: Campaign, rng: np.random.Generator) -> None:
 
 
 def remove_demo() -> bool:
-    """Delete everything marked as demo; the database cascades from campaigns downwards."""
+    """Delete everything marked as demo; the database cascades from campaigns downwards, and
+    the wrapped key of the demo's open box (kept by the box's public key) goes with it."""
     demo_units = sa.select(OrgUnit.id).where(OrgUnit.is_demo)
     found = db.session.scalar(sa.select(sa.func.count()).select_from(demo_units.subquery()))
+    db.session.execute(sa.delete(BoxKey).where(BoxKey.public_key.in_(
+        sa.select(Campaign.box_public_key).where(Campaign.is_demo))))
     db.session.execute(sa.delete(Campaign).where(Campaign.is_demo))
     db.session.execute(sa.delete(User).where(User.unit_id.in_(demo_units)))
     child = aliased(OrgUnit)
