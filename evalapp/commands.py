@@ -14,6 +14,7 @@ from evalapp.audit.cli import audit_group
 from evalapp.auth.models import Role, User, WeakPassword
 from evalapp.backup import BackupError, backup, restore
 from evalapp.ballotbox.cli import close_command
+from evalapp.ballotbox.keystore import destroy_legacy_key_files
 from evalapp.ballotbox.operations import custody_notes
 from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
@@ -66,6 +67,7 @@ def serve_command(host: str, port: int | None, threads: int) -> None:
     app = current_app._get_current_object()
     port = port or app.config["PORT"]
     upgrade_schema(app)
+    destroy_legacy_key_files()  # after the migration's commit (migration 0019)
     for address in dict.fromkeys(listening_addresses(host, port)):
         click.echo(f"evalapp: 请在浏览器中打开 / open {address}/")
     if app.config.get("BASE_URL"):

@@ -11,7 +11,7 @@ the staff's TOTP secrets, and the audit key (EVALAPP_AUDIT_KEY), which seals the
 chain (evalapp.audit.chain): both are kept out of the database, so that whoever holds only the
 database can neither compute anyone's codes nor forge an entry; nodes that share a database
 share them too. So, last, is the key-encryption key (EVALAPP_KEY_ENCRYPTION_KEY), under which
-the keys of open ballot boxes are kept in the database (evalapp.ballotbox.custody): every node
+the keys of open ballot boxes are kept in the database (evalapp.ballotbox.keystore): every node
 must have the same one, and a deployment of several nodes sets it in their configuration, since
 a key generated in one node's instance folder dies with that folder.
 """

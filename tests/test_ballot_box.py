@@ -31,6 +31,7 @@ from evalapp.campaigns.operations import mark_open
 from evalapp.extensions import db
 from evalapp.paper import operations as paper
 from evalapp.rating import operations as rating
+from evalapp.schema import upgrade_schema
 from evalapp.tickets.tokens import hash_token
 from tests.support.apps import build_app, dispose
 from tests.support.custody import printed
@@ -390,6 +391,31 @@ def test_closing_on_a_node_with_another_key_encryption_key_refuses_and_changes_n
     with app.app_context():
         assert campaign_of(tickets.campaign_id).status.value == "open"
         assert db.session.scalar(sa.select(sa.func.count()).select_from(SealedBallot)) == 1
+
+
+def test_key_files_of_older_versions_are_destroyed_once_the_database_holds_them(app, tickets):
+    """Key files an older version left in ballot-box/: the open box's own (wrapped into the
+    database by migration 0019), a closed box's (a kill after an opening's commit) and a
+    paper keying key (keyings' keys are derived now) are destroyed once migrated, as
+    `evalapp serve` does after migrating (and every opening), and the box still opens."""
+    folder = Path(app.instance_path) / "ballot-box"
+    folder.mkdir(parents=True, exist_ok=True)
+    with app.app_context():
+        public = campaign_of(tickets.campaign_id).box_public_key
+    left = [folder / f"{public.hex()}.key", folder / f"{public.hex()}.keying",
+            folder / f"{secrets.token_hex(32)}.key"]
+    for path in left:
+        path.write_bytes(secrets.token_bytes(32))
+    unrelated = folder / "closing-1.json"
+    unrelated.write_text("{}")
+    upgrade_schema(app)
+    with app.app_context():
+        keystore.destroy_legacy_key_files()
+    assert [path for path in left if path.exists()] == [] and unrelated.exists()
+    vote(app, tickets.single[0], "旧文件清理后的意见")
+    with app.app_context():
+        operations.close_campaign(campaign_of(tickets.campaign_id))
+        assert db.session.scalar(sa.select(Ballot.comment)) == "旧文件清理后的意见"
 
 
 def test_a_box_opened_on_one_node_closes_on_another_after_the_first_nodes_disk_is_lost(

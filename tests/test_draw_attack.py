@@ -34,6 +34,7 @@ from tests.support.draws import (
     last_draw,
     prepare,
     prepare_and_draw_on_the_web,
+    set_aside,
 )
 from tests.support.factories import groups_of, make_user
 from tests.support.web import csrf_token, login
@@ -432,8 +433,8 @@ def test_a_database_reader_finds_no_secret_before_the_draw(app, client, campaign
 def test_a_draw_prepared_on_one_node_is_drawn_on_another(app, client, campaign_id,
                                                        database_url, tmp_path):
     """Nodes share the database and the key-encryption key, not an instance folder: a node
-    configured apart (its own key) refuses the draw plainly (409) and changes nothing, and a
-    node with the same key draws it."""
+    configured apart (its own key) refuses the draw and setting it aside plainly (409) and
+    changes nothing, and a node with the same key draws it."""
     location = prepare(client, campaign_id, total=8).headers["Location"]
     apart = build_app(database_url, tmp_path / "apart")
     same = build_app(database_url, tmp_path / "same",
@@ -444,6 +445,10 @@ def test_a_draw_prepared_on_one_node_is_drawn_on_another(app, client, campaign_i
         refused = draw_with(elsewhere, location, READ_OUT)
         assert refused.status_code == 409
         assert "EVALAPP_KEY_ENCRYPTION_KEY" in refused.get_data(as_text=True)
+        # nor set aside there: the record would lose the secret it is to publish
+        kept = set_aside(elsewhere, location, "见证人未到场，改日重新抽样")
+        assert kept.status_code == 409
+        assert "EVALAPP_KEY_ENCRYPTION_KEY" in kept.get_data(as_text=True)
         other = same.test_client()
         login(other, "organiser")
         assert draw_with(other, location, READ_OUT).status_code == 303

@@ -3,14 +3,17 @@ row reported with its row number, and all or nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
+import zlib
 
 import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook
 
-from evalapp.campaigns.models import RaterGroup
+from evalapp import uploads
+from evalapp.campaigns.models import Campaign, RaterGroup
 from evalapp.extensions import db
 from evalapp.roster.models import RosterEntry, SampleDraw
 from evalapp.uploads import KeptUpload
@@ -67,10 +70,12 @@ def test_a_good_file_is_previewed_then_imported(app, client, campaign_id, filena
 def test_a_file_uploaded_on_one_node_is_imported_on_another(app, client, campaign_id,
                                                             database_url, tmp_path):
     """The rows kept between the steps are in the database: the mapping and the confirmation
-    may reach another node than the upload (behind a proxy), even one whose instance folder
-    is new, and the kept rows are gone once imported."""
+    may reach another node than the upload (behind a proxy; the nodes share the
+    key-encryption key), even one whose instance folder is new, and the kept rows are gone
+    once imported."""
     uploaded = upload(client, campaign_id, "roster.csv", csv_bytes(GOOD))
-    other = build_app(database_url, tmp_path / "other")
+    other = build_app(database_url, tmp_path / "other",
+                      KEY_ENCRYPTION_KEY=app.config["KEY_ENCRYPTION_KEY"])
     try:
         there = other.test_client()
         login(there, "organiser")
@@ -81,6 +86,49 @@ def test_a_file_uploaded_on_one_node_is_imported_on_another(app, client, campaig
     assert len(roster(app, campaign_id)) == 5
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(KeptUpload)) == 0
+
+
+def test_a_kept_upload_is_its_uploaders_alone(app, client, campaign_id):
+    """Another organiser who learns the upload's name (it travels in addresses) is sent to
+    upload a file of their own, and sees none of the rows."""
+    uploaded = upload(client, campaign_id, "roster.csv", csv_bytes(GOOD))
+    with app.app_context():
+        other_unit = db.session.get(Campaign, campaign_id).unit
+        make_user("neighbour", other_unit)
+        theirs = make_campaign(other_unit, "邻居的测评").id
+        db.session.commit()
+    neighbour = app.test_client()
+    login(neighbour, "neighbour")
+    name = uploaded.headers["Location"].split("upload=")[1]
+    sent_back = neighbour.get(f"/campaigns/{theirs}/roster/mapping?upload={name}")
+    assert sent_back.status_code == 303
+    assert sent_back.headers["Location"].endswith(f"/campaigns/{theirs}/roster/")
+
+
+@pytest.fixture(params=["defended", "undefended"])
+def upload_wrapping(request, monkeypatch) -> bool:
+    """Kept rows wrapped under the key-encryption key as shipped, or stored as they are."""
+    if request.param == "undefended":
+        monkeypatch.setattr(uploads, "wrap", lambda content, _context: content)
+        monkeypatch.setattr(uploads, "unwrap", lambda content, _context: content)
+    return request.param == "defended"
+
+
+def test_a_database_reader_gets_no_row_of_a_kept_upload(app, client, campaign_id,
+                                                         upload_wrapping):
+    """Every value of every row, decompressed where it decompresses: the staff numbers and
+    names of the sheet waiting to be imported are not there; stored unwrapped, they are."""
+    upload(client, campaign_id, "roster.csv", csv_bytes(GOOD))
+    texts = []
+    with app.app_context():
+        for table in db.metadata.sorted_tables:
+            for row in db.session.execute(sa.select(table)):
+                for value in row:
+                    with contextlib.suppress(zlib.error, TypeError):
+                        texts.append(zlib.decompress(value).decode())
+                    texts.append(str(value))
+    found = {name for name in ("王伟", "李娜") if any(name in text for text in texts)}
+    assert found == (set() if upload_wrapping else {"王伟", "李娜"})
 
 
 def test_the_group_is_derived_from_office_and_membership(app, client, campaign_id):

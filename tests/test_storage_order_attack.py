@@ -1,6 +1,6 @@
 """Issue 23, parts 2 and 3: what the order and the leftovers of storage tell a hostile
 organiser who holds the database (a dump taken while the box is open, and its files after
-close) and the key that opens the box (the server's key file, or the scrutineers' shares).
+close) and the key that opens the box (the server's, or the scrutineers' shares).
 
 Each attack runs with the defence as shipped, where it must do no better than chance, and
 with that defence switched off (monkeypatched here, never a setting of the app), where it

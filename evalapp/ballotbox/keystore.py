@@ -13,10 +13,15 @@ servers altogether.
 
 from __future__ import annotations
 
+import secrets
+from pathlib import Path
+
 import sqlalchemy as sa
+from flask import current_app
 from nacl.public import PrivateKey
 
 from evalapp.ballotbox.models import BoxKey
+from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.extensions import db
 from evalapp.keywrap import ForeignKey, unwrap, wrap
 
@@ -61,3 +66,29 @@ def server_key(public_key: bytes) -> PrivateKey:
 def destroy_key(connection: sa.Connection, public_key: bytes) -> None:
     """Delete the box's key, in the transaction that writes its opened ballots."""
     connection.execute(sa.delete(BoxKey).where(BoxKey.public_key == public_key))
+
+
+def destroy_legacy_key_files() -> None:
+    """Destroy (overwrite, then delete) the key files that versions before migration 0019
+    kept in the instance folder's ballot-box/: a box's key file once the database holds the
+    box's key (the migration wrapped it) or the box is no longer open (a kill between an
+    opening's commit and the file's deletion left it), and every paper keying key file (the
+    keyings' keys are derived now). Not in the migration itself: a file destroyed there
+    would be lost with the wrapped key if the upgrade's transaction rolled back. Run after
+    each opening, and by `evalapp serve` after it migrates."""
+    folder = Path(current_app.instance_path) / "ballot-box"
+    files = [*folder.glob("*.key"), *folder.glob("*.keying")] if folder.is_dir() else []
+    if not files:
+        return
+    wrapped = set(db.session.scalars(sa.select(BoxKey.public_key)))
+    still_open = set(db.session.scalars(sa.select(Campaign.box_public_key).where(
+        Campaign.status == CampaignStatus.OPEN)))
+    for path in files:
+        try:
+            public = bytes.fromhex(path.stem)
+        except ValueError:
+            continue
+        if path.suffix == ".keying" or public in wrapped or public not in still_open:
+            with path.open("r+b") as handle:
+                handle.write(secrets.token_bytes(path.stat().st_size))
+            path.unlink()

@@ -28,7 +28,12 @@ from nacl.public import PrivateKey
 from evalapp.audit.operations import record
 from evalapp.auth.models import User
 from evalapp.ballotbox.custody import combine_shares, split_key
-from evalapp.ballotbox.keystore import destroy_key, new_server_key, server_key
+from evalapp.ballotbox.keystore import (
+    destroy_key,
+    destroy_legacy_key_files,
+    new_server_key,
+    server_key,
+)
 from evalapp.ballotbox.models import BoxKey, SealedBallot
 from evalapp.ballotbox.receipts import void_flags, write_receipts, write_rows
 from evalapp.ballotbox.scrutineers import entrust
@@ -43,8 +48,6 @@ from evalapp.tickets.models import PaperKeying, Ticket, TicketBatch, UnspentTick
 # digest of the anonymised ballot export then (evalapp.results.published), which this
 # package, below the results, cannot call.
 box_opened = Namespace().signal("box-opened")
-# A key file younger than this may belong to a campaign whose opening is not committed yet.
-_SWEEP_AGE_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -262,6 +265,7 @@ def _opened_rows(key: PrivateKey, boxes: Sequence[bytes]) -> tuple[int, list[Row
 
 def _after_opening(campaign: Campaign) -> None:
     """What follows the commit: the traces of the spending and of the keys go."""
+    destroy_legacy_key_files()
     # before the compaction, so that the digest's write leaves nothing in SQLite's log either
     box_opened.send(current_app._get_current_object(), campaign=campaign)
     compact_storage()

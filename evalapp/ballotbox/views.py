@@ -178,7 +178,7 @@ def _ask_scrutineers(campaign: Campaign, total: int) -> None:
 
 def _typed_key(campaign: Campaign, typed: list[str]) -> tuple[PrivateKey, tuple[int, ...]]:
     """The key from the shares typed (a campaign opened with printed shares), with the
-    fields left out, or from the server's instance folder."""
+    fields left out, or the one the server holds (wrapped in the database)."""
     if campaign.box_threshold:
         assert campaign.box_public_key is not None
         fitted = combine_shares(campaign.box_public_key, campaign.box_threshold, typed)

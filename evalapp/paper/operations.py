@@ -5,7 +5,7 @@ conditional UPDATE of the ticket's unspent row (from then on no phone can spend 
 phone's spend requires that row not to be on paper, and a DELETE and an UPDATE of one row run
 one after the other); the keying that makes two agree spends it and seals the ballot into the
 campaign's box, in one transaction, exactly as a phone's submit does. Keyings are kept only
-until then, hidden with a key the database holds only wrapped (`evalapp.paper.keying`).
+until then, hidden with a key derived from the code on the paper (`evalapp.paper.keying`).
 
 Every keying of a ticket runs with the unspent row locked by that UPDATE (PostgreSQL;
 SQLite's write transactions already run one at a time), so two clerks keying one ballot at
@@ -78,8 +78,8 @@ class Hold(enum.StrEnum):
     KEYED_BY_YOU = "keyed_by_you"
     AWAITS_DECISION = "awaits_decision"
     NOTHING_TO_DECIDE = "nothing_to_decide"
-    # Earlier keyings hidden with a key this server does not hold (made on another node, or
-    # an instance folder restored without its keying key): they cannot be compared.
+    # Earlier keyings hidden under another key-encryption key (a node configured apart from
+    # the others): they cannot be compared.
     UNREADABLE = "unreadable"
 
 

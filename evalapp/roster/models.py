@@ -45,15 +45,16 @@ class SampleDraw(db.Model):
 
     A committed draw (issue 18) lives in two steps. Prepared: the roster's fingerprint, the
     parameters and the allocation are fixed, and `commitment` (analysis.commitment) is
-    published; the secret is kept in a file of the instance folder (evalapp.sampling.custody),
-    never in the database, and a second account (an auditor, a leader or a scrutineer) may
-    acknowledge the commitment as received. Drawn: a witness's value is entered,
-    the seed is derived from it and the secret, the people are drawn and the secret is shown
-    on the record from then on. A prepared draw may instead be abandoned, with its reason;
-    its secret is then shown too (nothing depends on it any more). Every record is kept.
+    published; the secret waits in the database only wrapped under the nodes' key-encryption
+    key (evalapp.sampling.custody), never in this record, and a second account (an auditor,
+    a leader or a scrutineer) may acknowledge the commitment as received. Drawn: a witness's
+    value is entered, the seed is derived from it and the secret, the people are drawn and
+    the secret is shown on the record from then on. A prepared draw may instead be abandoned,
+    with its reason; its secret is then shown too (nothing depends on it any more). Every
+    record is kept.
 
-    Who can read the secret before the draw: whoever reads the instance folder (root on the
-    server), not the database's administrator nor its backups (`secret_withheld`): with the
+    Who can read the secret before the draw: whoever holds the key-encryption key (root on
+    the server), not the database's administrator nor its backups (`secret_withheld`): with the
     secret, a reader could tabulate the sample for every witness value before the meeting
     and know which value to type in place of the one read out.
 

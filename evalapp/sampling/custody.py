@@ -52,6 +52,12 @@ def kept_secret(commitment: str) -> bytes | None:
         return None
 
 
+def secret_is_kept(commitment: str) -> bool:
+    """Whether a wrapped secret is kept for this commitment, whether or not this node can
+    unwrap it."""
+    return db.session.get(DrawSecret, commitment) is not None
+
+
 def forget_secret(commitment: str) -> None:
     """Delete the wrapped secret once it is on the draw's record."""
     db.session.execute(sa.delete(DrawSecret).where(DrawSecret.commitment == commitment))

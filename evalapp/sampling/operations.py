@@ -34,7 +34,7 @@ from evalapp.campaigns.models import Campaign
 from evalapp.database import utcnow
 from evalapp.extensions import db
 from evalapp.roster.models import DrawnPerson, RosterEntry, SampleDraw
-from evalapp.sampling.custody import forget_secret, keep_secret, kept_secret
+from evalapp.sampling.custody import forget_secret, keep_secret, kept_secret, secret_is_kept
 
 # A reason is real when it holds at least REASON_CHARACTERS letters or digits (a Chinese
 # character is a letter), at least REASON_DISTINCT of them different: "。", "...", "111111"
@@ -204,14 +204,18 @@ def make_draw(draw: SampleDraw, witness_typed: str, *, user: User | None) -> Sam
 
 def abandon_draw(draw: SampleDraw, reason: str) -> SampleDraw:
     """Set a prepared draw aside, with its reason; it stays on record (its secret shown, when
-    the instance folder still holds it).
+    it was kept).
 
-    Raises DrawNotPending, and ThinReason without a real reason. Flushes."""
+    Raises DrawNotPending, ThinReason without a real reason, and SecretLost when a secret is
+    kept that this node cannot unwrap (another node's key-encryption key): setting the draw
+    aside here would lose the secret the record is to publish. Flushes."""
     if not draw.committed or not draw.pending:
         raise DrawNotPending(f"draw {draw.sequence} is not waiting for a witness value")
     if not is_real_reason(reason):
         raise ThinReason("setting a prepared draw aside needs a real reason")
     secret = _kept_secret(draw)
+    if secret is None and secret_is_kept(draw.commitment or ""):
+        raise SecretLost(f"the secret of draw {draw.sequence} is not this node's to read")
     draw.abandoned_at, draw.abandon_reason = utcnow(), reason.strip()
     draw.secret = secret.hex() if secret is not None else None
     forget_secret(draw.commitment or "")

@@ -285,7 +285,14 @@ def abandon(campaign_id: int, draw_id: int) -> Response | tuple[str, int]:
             form.reason.errors.append(_("Say why this prepared draw is set aside.") + " "
                                       + _thin_reason())
         return _detail_page(campaign, draw, abandon=form), 422
-    abandon_draw(draw, form.reason.data)
+    try:
+        abandon_draw(draw, form.reason.data)
+    except SecretLost:
+        flash(_("This server cannot read the secret kept for this prepared draw (its "
+                "key-encryption key is not the one the secret was kept under): set it aside "
+                "on a server configured with the same EVALAPP_KEY_ENCRYPTION_KEY, so that the "
+                "record can publish its secret."), "error")
+        return _detail_page(campaign, draw), 409
     record("sample.abandon", user=current_user, campaign=campaign, draw=draw.sequence,
            reason=draw.abandon_reason, secret=draw.secret)
     db.session.commit()

@@ -137,10 +137,10 @@ class PaperKeying(db.Model):
     """One clerk's keying of a paper ballot, before the keyings agree and the ballot is sealed.
 
     The marks are encrypted (`box`, a fixed-length libsodium secret box, see evalapp.paper.
-    keying) with the campaign's keying key, a file in the instance folder that the database
-    never holds and that is destroyed when the box is opened: a keying sits beside its ticket,
-    so in readable form it would link the ticket to the ballot in the database's files for
-    ever. The rows are deleted when the ballot is sealed, and at the opening of the box.
+    keying) with a key derived from the ticket's code, which the paper carries and the
+    database never holds, and from the nodes' key-encryption key: a keying sits beside its
+    ticket, so in readable form it would link the ticket to the ballot in the database's files
+    for ever. The rows are deleted when the ballot is sealed, and at the opening of the box.
     """
 
     __tablename__ = "paper_keyings"

@@ -6,7 +6,11 @@ derived from the ticket's code the paper carries.
 
 The key files of campaigns open during the upgrade (instance/ballot-box/*.key) and the secret
 files of prepared draws (instance/draw-secrets/*.secret), on the server that made them, are
-wrapped into the tables and destroyed; the downgrade writes them back.
+wrapped into the tables; the downgrade writes them back. The files are destroyed after the
+upgrade's commit, not here (a file destroyed here would be lost with its wrapped copy if the
+transaction rolled back): the box key files by `evalapp serve` after it migrates, and after
+every opening (evalapp.ballotbox.keystore.destroy_legacy_key_files). A draw's secret file is left:
+the secret is published with the draw's record once it is made or set aside.
 Paper keyings made under the old keying key cannot be read under the new one, so the upgrade
 is refused while a paper ballot is being keyed (key its second keying, or close, first).
 
@@ -16,7 +20,6 @@ Create Date: 2026-12-07 03:00:00
 
 """
 import os
-import secrets
 from pathlib import Path
 
 from alembic import op
@@ -59,13 +62,6 @@ PENDING_DRAWS = ("SELECT commitment FROM sample_draws WHERE commitment IS NOT NU
                  "AND drawn_at IS NULL AND abandoned_at IS NULL")
 
 
-def _destroy(path):
-    if path.exists():
-        with path.open("r+b") as handle:
-            handle.write(secrets.token_bytes(path.stat().st_size))
-        path.unlink()
-
-
 def _write_private(path, content):
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -97,7 +93,6 @@ def upgrade():
                            name=op.f('ck_draw_secrets_draw_secret_wrapped_length')),
         sa.PrimaryKeyConstraint('commitment', name=op.f('pk_draw_secrets')),
     )
-    moved = []
     for (public,) in bind.execute(sa.text(SERVER_HELD)).all():
         public = bytes(public)
         path = _key_file(public, "key")
@@ -108,7 +103,6 @@ def upgrade():
         bind.execute(sa.text("INSERT INTO box_keys (public_key, wrapped) VALUES (:p, :w)"),
                      {"p": public, "w": bytes(_aead().encrypt(path.read_bytes(),
                                                               _associated(public)))})
-        moved += [_key_file(public, "key"), _key_file(public, "keying")]
     for (commitment,) in bind.execute(sa.text(PENDING_DRAWS)).all():
         path = _secret_file(commitment)
         try:
@@ -118,9 +112,7 @@ def upgrade():
         bind.execute(sa.text("INSERT INTO draw_secrets (commitment, wrapped) VALUES (:c, :w)"),
                      {"c": commitment, "w": bytes(_aead().encrypt(
                          secret, _draw_context(commitment)))})
-        moved.append(path)
-    for path in moved:  # last: a failure before this leaves the files as they were
-        _destroy(path)
+
 
 
 def downgrade():
