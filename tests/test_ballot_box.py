@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask_migrate import downgrade
 from nacl.public import PrivateKey, SealedBox
 from scipy.stats import spearmanr
 from sqlalchemy.engine import make_url
@@ -416,6 +417,21 @@ def test_key_files_of_older_versions_are_destroyed_once_the_database_holds_them(
     with app.app_context():
         operations.close_campaign(campaign_of(tickets.campaign_id))
         assert db.session.scalar(sa.select(Ballot.comment)) == "旧文件清理后的意见"
+
+
+def test_a_downgrade_on_a_node_with_another_key_changes_nothing(app, tickets, database_url,
+                                                               tmp_path):
+    """Back to the version of key files, on a node whose key-encryption key does not unwrap
+    the open box's key: refused in words, no file written, the wrapped key kept."""
+    apart = build_app(database_url, tmp_path / "apart")
+    try:
+        with apart.app_context(), pytest.raises(SystemExit):
+            downgrade(revision="c3d2a4b5e619")
+    finally:
+        dispose(apart)
+    assert not (tmp_path / "apart" / "ballot-box").exists()
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(BoxKey)) == 1
 
 
 def test_a_box_opened_on_one_node_closes_on_another_after_the_first_nodes_disk_is_lost(

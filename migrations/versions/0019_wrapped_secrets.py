@@ -24,6 +24,7 @@ from pathlib import Path
 
 from alembic import op
 from flask import current_app
+from nacl.exceptions import CryptoError
 from nacl.secret import Aead
 import sqlalchemy as sa
 
@@ -117,13 +118,33 @@ def upgrade():
 
 def downgrade():
     bind = op.get_bind()
-    for public, wrapped in bind.execute(sa.text("SELECT public_key, wrapped FROM box_keys")).all():
-        public = bytes(public)
-        _write_private(_key_file(public, "key"),
-                       _aead().decrypt(bytes(wrapped), _associated(public)))
-    for commitment, wrapped in bind.execute(
-            sa.text("SELECT commitment, wrapped FROM draw_secrets")).all():
-        _write_private(_secret_file(commitment), _aead().decrypt(
-            bytes(wrapped), _draw_context(commitment)).hex().encode("ascii"))
+    if bind.execute(sa.text("SELECT count(*) FROM paper_keyings")).scalar():
+        raise RuntimeError(
+            "有纸质票正在录入，请先完成第二遍录入或结束测评后再降级。 A paper ballot is being "
+            "keyed: finish its keyings (or close its campaign) before this downgrade (the "
+            "older version cannot read keyings hidden under a key derived from the code).")
+    try:
+        _write_back(bind)
+    except CryptoError:
+        raise RuntimeError(
+            "本服务器的密钥加密密钥打不开数据库中的密钥，未作任何更改。 This server's "
+            "key-encryption key does not open the keys in the database: downgrade on a server "
+            "configured with the EVALAPP_KEY_ENCRYPTION_KEY they were wrapped under.") from None
     op.drop_table('draw_secrets')
     op.drop_table('box_keys')
+
+
+def _write_back(bind):
+    """The wrapped keys and secrets as the files the older version reads: every one is
+    unwrapped before the first file is written, so a key that does not unwrap writes none."""
+    files = []
+    for public, wrapped in bind.execute(sa.text("SELECT public_key, wrapped FROM box_keys")).all():
+        public = bytes(public)
+        files.append((_key_file(public, "key"),
+                      _aead().decrypt(bytes(wrapped), _associated(public))))
+    for commitment, wrapped in bind.execute(
+            sa.text("SELECT commitment, wrapped FROM draw_secrets")).all():
+        files.append((_secret_file(commitment), _aead().decrypt(
+            bytes(wrapped), _draw_context(commitment)).hex().encode("ascii")))
+    for path, content in files:
+        _write_private(path, content)
