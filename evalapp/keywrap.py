@@ -4,8 +4,9 @@ tied to one node's instance folder (an open box's key, a prepared draw's secret)
 derived from it (a paper keying's key) is the same on every node.
 
 Wrapping is PyNaCl's Aead (libsodium's XChaCha20-Poly1305, a random 24-byte nonce per
-wrapping) with a context as associated data (what the secret is and whose), so that a wrapped
-secret copied to another row does not unwrap. Every node must have the same key: the
+wrapping) with what the secret is and whose as associated data ("evalapp <purpose>", a zero
+byte, the owner: migration 0019 writes the same), so that a wrapped secret copied to another
+row does not unwrap. Every node must have the same key: the
 configuration refuses a malformed one at start (evalapp.config).
 """
 
@@ -28,15 +29,21 @@ def key_encryption_key() -> bytes:
     return bytes.fromhex(current_app.config["KEY_ENCRYPTION_KEY"])
 
 
-def wrap(secret: bytes, context: bytes) -> bytes:
-    """`secret` encrypted and authenticated under the key-encryption key, bound to `context`;
-    WRAPPING_BYTES longer than the secret."""
-    return bytes(Aead(key_encryption_key()).encrypt(secret, context))
+def _context(purpose: str, owner: bytes) -> bytes:
+    return b"evalapp " + purpose.encode("ascii") + b"\x00" + owner
 
 
-def unwrap(wrapped: bytes, context: bytes) -> bytes:
-    """The secret `wrap` wrapped with this context; ForeignKey when it does not unwrap."""
+def wrap(secret: bytes, purpose: str, owner: bytes) -> bytes:
+    """`secret` encrypted and authenticated under the key-encryption key, bound to what it is
+    (`purpose`, e.g. "box key") and whose (`owner`, e.g. the box's public key); WRAPPING_BYTES
+    longer than the secret."""
+    return bytes(Aead(key_encryption_key()).encrypt(secret, _context(purpose, owner)))
+
+
+def unwrap(wrapped: bytes, purpose: str, owner: bytes) -> bytes:
+    """The secret `wrap` wrapped for this purpose and owner; ForeignKey when it does not
+    unwrap (another key-encryption key, or another purpose or owner)."""
     try:
-        return Aead(key_encryption_key()).decrypt(bytes(wrapped), context)
+        return Aead(key_encryption_key()).decrypt(bytes(wrapped), _context(purpose, owner))
     except CryptoError:
         raise ForeignKey("not wrapped under this node's key-encryption key") from None

@@ -46,8 +46,7 @@ class KeptUpload(db.Model):
     rows: Mapped[bytes] = mapped_column(sa.LargeBinary)  # wrapped, zlib-compressed JSON
 
 
-def _context(name: str) -> bytes:
-    return b"evalapp upload\x00" + name.encode("ascii")
+PURPOSE = "upload"
 
 
 def keep(content: bytes) -> str:
@@ -56,7 +55,7 @@ def keep(content: bytes) -> str:
     db.session.execute(sa.delete(KeptUpload).where(KeptUpload.kept_at < utcnow() - MAX_AGE))
     name = secrets.token_hex(16)
     db.session.add(KeptUpload(name=name, user_id=current_user.id,
-                              rows=wrap(zlib.compress(content), _context(name))))
+                              rows=wrap(zlib.compress(content), PURPOSE, name.encode("ascii"))))
     db.session.commit()
     return name
 
@@ -71,11 +70,11 @@ def load_rows(name: str) -> list[Row] | None:
     if not NAME.match(name or ""):
         return None
     kept = db.session.scalar(sa.select(KeptUpload.rows).where(_mine(name)))
+    if kept is None:
+        return None
     try:
-        content = zlib.decompress(unwrap(kept, _context(name))) if kept is not None else None
+        content = zlib.decompress(unwrap(kept, PURPOSE, name.encode("ascii")))
     except ForeignKey:
-        content = None
-    if content is None:
         return None
     return [Row(number, tuple(cells), hidden)
             for number, hidden, cells in json.loads(content)]

@@ -39,7 +39,14 @@ from tests.support.custody import printed
 from tests.support.factories import make_user
 from tests.support.organiser import close_on_the_web
 from tests.support.rater import campaign_of, full_answers, make_tickets, vote
-from tests.support.storage import insert_readable, readable_anywhere, spend_writing_the_ticket
+from tests.support.storage import (
+    every_value,
+    insert_readable,
+    readable_anywhere,
+    spend_writing_the_ticket,
+    store_unwrapped,
+    windows,
+)
 from tests.support.web import csrf_token, login
 
 
@@ -215,9 +222,7 @@ def wrapping(request, monkeypatch) -> bool:
     """The box's key wrapped under the key-encryption key as shipped, or (switched off) its
     own bytes where the wrapped key goes, between a zero nonce and a zero tag."""
     if request.param == "undefended":
-        monkeypatch.setattr(keystore, "wrap", lambda secret, _context: bytes(24) + secret
-                            + bytes(16))
-        monkeypatch.setattr(keystore, "unwrap", lambda wrapped, _context: bytes(wrapped)[24:-16])
+        store_unwrapped(monkeypatch, keystore)
     return request.param == "defended"
 
 
@@ -230,7 +235,8 @@ def test_a_dump_taken_while_open_cannot_be_read_after_close(app, wrapping, ticke
     with app.app_context():
         campaign = campaign_of(tickets.campaign_id)
         public = campaign.box_public_key
-        dump = database_values()
+        dump = [value if isinstance(value, bytes) else str(value).encode()
+                for value in every_value()]
         boxes = db.session.scalars(sa.select(SealedBallot.box)).all()
         operations.close_campaign(campaign)
         assert db.session.scalar(sa.select(sa.func.count()).select_from(BoxKey)) == 0
@@ -240,24 +246,11 @@ def test_a_dump_taken_while_open_cannot_be_read_after_close(app, wrapping, ticke
     assert boxes and all(len(box) == padded_length(1) + 48 for box in boxes)
 
 
-def database_values() -> list[bytes]:
-    """Every value of every row of every table, as bytes (text as UTF-8)."""
-    return [value if isinstance(value, bytes) else str(value).encode()
-            for table in db.metadata.sorted_tables
-            for row in db.session.execute(sa.select(table)) for value in row]
-
-
 def keys_among(values: list[bytes], public_key: bytes) -> list[PrivateKey]:
     """The private keys of `public_key` found as any 32 consecutive bytes of a value of up to
     128 bytes (a key, wrapped or not, and the hashes beside it)."""
-    found = []
-    for value in values:
-        if 32 <= len(value) <= 128:
-            for start in range(len(value) - 31):
-                key = PrivateKey(value[start:start + 32])
-                if bytes(key.public_key) == public_key:
-                    found.append(key)
-    return found
+    return [key for key in map(PrivateKey, windows(values))
+            if bytes(key.public_key) == public_key]
 
 
 def test_a_double_tap_after_the_box_still_stores_one_ballot(app, tickets):

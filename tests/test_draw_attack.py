@@ -37,6 +37,7 @@ from tests.support.draws import (
     set_aside,
 )
 from tests.support.factories import groups_of, make_user
+from tests.support.storage import every_value, store_unwrapped, windows
 from tests.support.web import csrf_token, login
 
 READ_OUT = "35172"
@@ -388,14 +389,9 @@ def secrets_in_database(draw: SampleDraw) -> list[str]:
     """What a database reader finds: every 64-hex-digit string in every table's text, and
     every 32 bytes of every binary value of up to 128 bytes, that, taken as the secret, gives
     the draw's commitment (and so its sample for any witness value they care to try)."""
-    candidates = []
-    for table in db.metadata.sorted_tables:
-        for row in db.session.execute(sa.select(table)):
-            candidates += [bytes.fromhex(text) for text in
-                           re.findall(r"[0-9a-f]{64}", " ".join(map(str, row)))]
-            candidates += [bytes(value)[start:start + 32] for value in row
-                           if isinstance(value, bytes | memoryview) and len(value) <= 128
-                           for start in range(len(value) - 31)]
+    values = every_value()
+    candidates = [*(bytes.fromhex(text) for value in values
+                    for text in re.findall(r"[0-9a-f]{64}", str(value))), *windows(values)]
     return sorted({secret.hex() for secret in candidates if DrawCommitment(
         secret, draw.roster_fingerprint, draw.parameters).digest() == draw.commitment})
 
@@ -405,9 +401,7 @@ def secret_wrapping(request, monkeypatch) -> bool:
     """The waiting secret wrapped under the key-encryption key as shipped, or (switched off)
     its own bytes where the wrapped secret goes."""
     if request.param == "undefended":
-        monkeypatch.setattr(custody, "wrap", lambda secret, _context: bytes(24) + secret
-                            + bytes(16))
-        monkeypatch.setattr(custody, "unwrap", lambda wrapped, _context: bytes(wrapped)[24:-16])
+        store_unwrapped(monkeypatch, custody)
     return request.param == "defended"
 
 

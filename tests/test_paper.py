@@ -31,7 +31,7 @@ from tests.support.factories import make_user
 from tests.support.paper import clerk, key, post_code, refusal, scan
 from tests.support.race import all_at_once, logged_in
 from tests.support.rater import CSRF, campaign_of, full_answers, make_tickets, submit_full
-from tests.support.storage import readable_anywhere
+from tests.support.storage import every_value, readable_anywhere
 from tests.support.web import login
 
 CASES = Path(__file__).parent / "cases"
@@ -392,8 +392,7 @@ def test_a_dump_of_keyings_taken_while_open_cannot_be_read_after_close(
     key(clerk(app, "clerk1"), tickets.campaign_id, tickets.single[0], opinion=opinion)
     with app.app_context():
         dump = db.session.execute(sa.select(PaperKeying.ticket_id, PaperKeying.box)).all()
-        values = {str(value) for table in db.metadata.sorted_tables
-                  for row in db.session.execute(sa.select(table)) for value in row}
+        values = {str(value) for value in every_value()}
     opened_ballots(app, tickets.campaign_id)
     key_encryption_key = bytes.fromhex(app.config["KEY_ENCRYPTION_KEY"])
     keys = [keying.keying_key(value, key_encryption_key)

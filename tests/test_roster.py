@@ -21,6 +21,7 @@ from tests.support.apps import build_app, dispose
 from tests.support.draws import prepare, prepare_and_draw_on_the_web, set_aside
 from tests.support.factories import make_campaign, make_user, make_world
 from tests.support.roster import GOOD, csv_bytes, map_columns, roster, upload
+from tests.support.storage import every_value
 from tests.support.web import login
 
 
@@ -109,8 +110,8 @@ def test_a_kept_upload_is_its_uploaders_alone(app, client, campaign_id):
 def upload_wrapping(request, monkeypatch) -> bool:
     """Kept rows wrapped under the key-encryption key as shipped, or stored as they are."""
     if request.param == "undefended":
-        monkeypatch.setattr(uploads, "wrap", lambda content, _context: content)
-        monkeypatch.setattr(uploads, "unwrap", lambda content, _context: content)
+        monkeypatch.setattr(uploads, "wrap", lambda content, *_owner: content)
+        monkeypatch.setattr(uploads, "unwrap", lambda content, *_owner: content)
     return request.param == "defended"
 
 
@@ -121,12 +122,10 @@ def test_a_database_reader_gets_no_row_of_a_kept_upload(app, client, campaign_id
     upload(client, campaign_id, "roster.csv", csv_bytes(GOOD))
     texts = []
     with app.app_context():
-        for table in db.metadata.sorted_tables:
-            for row in db.session.execute(sa.select(table)):
-                for value in row:
-                    with contextlib.suppress(zlib.error, TypeError):
-                        texts.append(zlib.decompress(value).decode())
-                    texts.append(str(value))
+        for value in every_value():
+            with contextlib.suppress(zlib.error, TypeError):
+                texts.append(zlib.decompress(value).decode())
+            texts.append(str(value))
     found = {name for name in ("王伟", "李娜") if any(name in text for text in texts)}
     assert found == (set() if upload_wrapping else {"王伟", "李娜"})
 

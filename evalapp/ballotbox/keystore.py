@@ -1,6 +1,6 @@
 """The private keys of open ballot boxes the server holds, kept in the database where every
 node finds them, and useless to whoever reads it: each is wrapped under the key-encryption key
-of the configuration (evalapp.keywrap), with the box's public key as context.
+of the configuration (evalapp.keywrap), bound to the box's public key.
 
 Why not the instance folder, where they were: a campaign could be closed only on the node that
 opened it, and the loss of that node's disk lost every ballot of the campaign. A reader of the
@@ -35,8 +35,7 @@ class KeyMissing(LookupError):
         self.reason = reason
 
 
-def _context(public_key: bytes) -> bytes:
-    return b"evalapp box key\x00" + public_key
+PURPOSE = "box key"
 
 
 def new_server_key() -> bytes:
@@ -45,7 +44,7 @@ def new_server_key() -> bytes:
     is returned for the campaign."""
     private = PrivateKey.generate()
     public = bytes(private.public_key)
-    db.session.add(BoxKey(public_key=public, wrapped=wrap(bytes(private), _context(public))))
+    db.session.add(BoxKey(public_key=public, wrapped=wrap(bytes(private), PURPOSE, public)))
     return public
 
 
@@ -55,7 +54,7 @@ def server_key(public_key: bytes) -> PrivateKey:
     if wrapped is None:
         raise KeyMissing("absent")
     try:
-        private = PrivateKey(unwrap(wrapped, _context(public_key)))
+        private = PrivateKey(unwrap(wrapped, PURPOSE, public_key))
     except ForeignKey:
         raise KeyMissing("foreign") from None
     if bytes(private.public_key) != public_key:  # cannot happen unless the row was forged

@@ -25,18 +25,18 @@ class SecretTaken(ValueError):
     write behind the app's back does that)."""
 
 
-def _context(commitment: str) -> bytes:
-    return b"evalapp draw secret\x00" + commitment.encode("ascii")
+PURPOSE = "draw secret"
 
 
 def keep_secret(commitment: str, secret: bytes) -> None:
     """Add the secret to the session, wrapped; kept already (the same secret), nothing
     changes. SecretTaken when another is kept for the commitment."""
-    if db.session.get(DrawSecret, commitment) is not None:
+    if secret_is_kept(commitment):
         if kept_secret(commitment) != secret:
             raise SecretTaken(commitment)
         return
-    db.session.add(DrawSecret(commitment=commitment, wrapped=wrap(secret, _context(commitment))))
+    wrapped = wrap(secret, PURPOSE, commitment.encode("ascii"))
+    db.session.add(DrawSecret(commitment=commitment, wrapped=wrapped))
 
 
 def kept_secret(commitment: str) -> bytes | None:
@@ -47,7 +47,7 @@ def kept_secret(commitment: str) -> bytes | None:
     if wrapped is None:
         return None
     try:
-        return unwrap(wrapped, _context(commitment))
+        return unwrap(wrapped, PURPOSE, commitment.encode("ascii"))
     except ForeignKey:
         return None
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from types import ModuleType
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
@@ -58,3 +60,27 @@ def spend_writing_the_ticket(token_hash: str, *, paper: bool = False) -> bool:
     db.session.execute(sa.text(f"UPDATE tickets SET id = {new_id} WHERE token_hash = :hash"),
                        {"hash": token_hash})
     return True
+
+
+def every_value() -> list[object]:
+    """Every value of every row of every table of the schema, as stored (in an app context):
+    what a copy of the database holds."""
+    return [value for table in db.metadata.sorted_tables
+            for row in db.session.execute(sa.select(table)) for value in row]
+
+
+def windows(values: Iterable[object], size: int = 32, longest: int = 128) -> Iterator[bytes]:
+    """Every `size` consecutive bytes of every binary value of at most `longest` bytes: where a
+    key or a secret, wrapped or not, would sit."""
+    for value in values:
+        if isinstance(value, bytes | memoryview) and size <= len(value) <= longest:
+            data = bytes(value)
+            yield from (data[start:start + size] for start in range(len(data) - size + 1))
+
+
+def store_unwrapped(monkeypatch: pytest.MonkeyPatch, module: ModuleType) -> None:
+    """Wrapping under the key-encryption key switched off where `module` wraps: the secret's
+    own bytes where the wrapped secret goes, between a zero nonce and a zero tag (the same
+    length, so the tables' CHECK constraints still hold)."""
+    monkeypatch.setattr(module, "wrap", lambda secret, *_owner: bytes(24) + secret + bytes(16))
+    monkeypatch.setattr(module, "unwrap", lambda wrapped, *_owner: bytes(wrapped)[24:-16])
