@@ -9,7 +9,7 @@ import flask
 from flask import Flask
 from werkzeug.routing import IntegerConverter, ValidationError
 
-from evalapp import commands, errors, i18n, security
+from evalapp import commands, errors, i18n, jobs, security
 from evalapp.config import configure, instance_path
 from evalapp.database import MAX_ROW_ID, configure_sqlite
 from evalapp.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -76,6 +76,7 @@ def register_extensions(app: Flask) -> None:
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
     migrate.init_app(app, db)
+    jobs.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
@@ -105,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     from evalapp.rating.views import bp as rating_bp
     from evalapp.rectification.views import bp as rectification_bp
     from evalapp.results.published import publish_digest
+    from evalapp.results.store import prepare_results
     from evalapp.results.views import bp as results_bp
     from evalapp.roster.views import bp as roster_bp
     from evalapp.sampling.views import bp as sampling_bp
@@ -132,4 +134,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(units_bp)
     box_opened.connect(publish_digest)
+    box_opened.connect(prepare_results)
     box_opened.connect(forget_shares)

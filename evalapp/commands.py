@@ -1,8 +1,11 @@
-"""The `evalapp` command line: serve, demo, create-user, backup, restore, report, close,
+"""The `evalapp` command line: serve, worker, demo, create-user, backup, restore, report, close,
 verify-draw, audit verify, import-units (and Flask-Migrate's `db`)."""
 
 from __future__ import annotations
 
+import shutil
+import signal
+import threading
 from pathlib import Path
 
 import click
@@ -18,6 +21,7 @@ from evalapp.ballotbox.keystore import destroy_legacy_key_files
 from evalapp.ballotbox.operations import custody_notes
 from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
+from evalapp.jobs import worker
 from evalapp.netaddr import base_url, lan_address
 from evalapp.paths import write_private
 from evalapp.results.cli import recount_command, report_command
@@ -68,12 +72,38 @@ def serve_command(host: str, port: int | None, threads: int) -> None:
     port = port or app.config["PORT"]
     upgrade_schema(app)
     destroy_legacy_key_files()  # after the migration's commit (migration 0019)
+    # Charts and exports were kept here before migration 0021: they are in the database now.
+    shutil.rmtree(Path(app.instance_path) / "results", ignore_errors=True)
     for address in dict.fromkeys(listening_addresses(host, port)):
         click.echo(f"evalapp: 请在浏览器中打开 / open {address}/")
     if app.config.get("BASE_URL"):
         click.echo(f"evalapp: 测评票指向 / tickets point to {base_url(app, port)}/")
     raise_open_files_limit()
     serve(app, host=host, port=port, threads=threads, **WAITRESS)
+
+
+@click.command("worker")
+@with_appcontext
+@click.option("--threads", default=2, show_default=True,
+              help="Jobs run at once (each a thread; a chart or a report takes one core).")
+def worker_command(threads: int) -> None:
+    """Run the background jobs (opening boxes, building results) from the queue at
+    EVALAPP_JOB_BROKER_URL until stopped (Ctrl-C or SIGTERM finish the jobs under way;
+    a worker killed outright has its jobs handed to another after its heartbeat stops)."""
+    app = current_app._get_current_object()
+    try:
+        running = worker(app, threads)
+    except LookupError:
+        raise click.ClickException(
+            "没有配置任务队列 / no job queue is configured: set EVALAPP_JOB_BROKER_URL "
+            "(redis://…). Without it, `evalapp serve` runs the jobs itself.") from None
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
+    running.start()
+    click.echo(f"evalapp worker: {threads} threads")
+    stop.wait()
+    running.stop()
 
 
 @click.command("demo")
@@ -191,7 +221,7 @@ def restore_command(source: Path) -> None:
 
 
 def register(app: Flask) -> None:
-    for command in (serve_command, demo_command, create_user_command, backup_command,
-                    restore_command, report_command, recount_command, close_command,
+    for command in (serve_command, worker_command, demo_command, create_user_command,
+                    backup_command, restore_command, report_command, recount_command, close_command,
                     verify_draw_command, audit_group, import_units_command):
         app.cli.add_command(command)

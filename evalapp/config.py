@@ -37,6 +37,7 @@ ENVIRONMENT = {
     "EVALAPP_BASE_URL": "BASE_URL",
     "EVALAPP_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "EVALAPP_PROXIES": "PROXIES",
+    "EVALAPP_JOB_BROKER_URL": "JOB_BROKER_URL",
     "EVALAPP_TIMEZONE": "BABEL_DEFAULT_TIMEZONE",
     "EVALAPP_PORT": "PORT",
     # Directory log-in (docs/directory.md; evalapp.auth.directory, evalapp.auth.oidc).
@@ -86,6 +87,16 @@ DEFAULTS: dict[str, Any] = {
     # In-memory limits hold per process; set redis://… so they hold across gunicorn workers.
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
+    # Background jobs (evalapp.jobs): a redis://… URL puts them on a queue that `evalapp
+    # worker` runs, on any node; unset, they run in threads of the process that asks.
+    "JOB_BROKER_URL": None,
+    "JOB_NAMESPACE": "evalapp",
+    # A worker silent this long is taken for dead and its jobs handed to another.
+    "JOB_HEARTBEAT_SECONDS": 15,
+    # In a million of a worker's Redis commands, how many also look for dead workers' jobs.
+    "JOB_MAINTENANCE_CHANCE": 20000,
+    # Closing queues every chart and export of the campaign, so that leaders find them made.
+    "PREPARE_RESULTS_AT_CLOSE": True,
     # How many reverse proxies stand in front (0: none); they set X-Forwarded-For/-Proto.
     "PROXIES": 0,
     # How long before a draw a second account must have acknowledged its commitment for the

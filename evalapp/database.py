@@ -11,6 +11,7 @@ import enum
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from flask import g, has_request_context, request
@@ -141,3 +142,24 @@ def start_writing(session: Session) -> None:
     the lock up front. Whatever was read is read again inside it before anything is written."""
     session.rollback()
     g.reading_first = False
+
+
+def write_now(engine: sa.Engine, table: sa.Table, key: dict[str, Any],
+              values: dict[str, Any]) -> None:
+    """Write the row of `table` with primary key `key`, committed at once in a connection of
+    its own (not the session's, whose transaction may be long): for reports that others must
+    see while the work that makes them goes on. An UPDATE when the row exists, else an INSERT;
+    an INSERT that loses the race to another writer's becomes that UPDATE.
+
+    Raises sqlalchemy.exc.IntegrityError when the values break a constraint."""
+    where = [table.c[column] == value for column, value in key.items()]
+    for attempt in (1, 2):
+        try:
+            with engine.begin() as connection:
+                if not connection.execute(sa.update(table).where(*where)
+                                          .values(values)).rowcount:
+                    connection.execute(sa.insert(table).values({**key, **values}))
+            return
+        except sa.exc.IntegrityError:
+            if attempt == 2:
+                raise

@@ -5,7 +5,7 @@ The models themselves live with their features.
 
 from evalapp.audit.models import AuditChain, AuditEntry
 from evalapp.auth.models import Role, User
-from evalapp.ballotbox.models import BoxKey, CustodyKey, CustodyShare, SealedBallot
+from evalapp.ballotbox.models import BoxKey, BoxOpening, CustodyKey, CustodyShare, SealedBallot
 from evalapp.ballots.models import Ballot
 from evalapp.campaigns.models import (
     Campaign,
@@ -28,6 +28,7 @@ from evalapp.rectification.models import (
     RectificationMeasure,
     RectificationProblem,
 )
+from evalapp.results.models import ResultOutput
 from evalapp.roster.models import DrawnPerson, RosterEntry, SampleDraw
 from evalapp.sampling.models import DrawSecret
 from evalapp.tickets.models import Ticket, TicketBatch
@@ -39,6 +40,7 @@ __all__ = [
     "AuditEntry",
     "Ballot",
     "BoxKey",
+    "BoxOpening",
     "Campaign",
     "CampaignStatus",
     "CommonItem",
@@ -59,6 +61,7 @@ __all__ = [
     "RectificationMeasure",
     "RectificationProblem",
     "ReportFile",
+    "ResultOutput",
     "Role",
     "RosterEntry",
     "SampleDraw",

@@ -489,9 +489,11 @@ def test_the_closing_page_says_when_every_box_is_open_and_the_ballots_are_being_
         db.session.commit()
     login(client, "organiser")
     path = f"/campaigns/{tickets.campaign_id}/closing"
-    closing._write(app.instance_path, tickets.campaign_id, "opening", 40, 100)
+    with app.app_context():
+        closing._report(tickets.campaign_id, "opening", 40, 100)
     page = client.get(path).get_data(as_text=True)
     assert "40 / 100" in page and 'value="40"' in page and "正在写入" not in page
-    closing._write(app.instance_path, tickets.campaign_id, "opening", 100, 100)
+    with app.app_context():
+        closing._report(tickets.campaign_id, "opening", 100, 100)
     page = client.get(path).get_data(as_text=True)
     assert "100 / 100" in page and "正在写入选票" in page

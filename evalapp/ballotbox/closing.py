@@ -1,45 +1,51 @@
-"""Opening the box in the background, with progress the organiser can watch.
+"""Opening the box in the background, with progress the organiser can watch from any node.
 
 Opening 100,000 sealed ballots takes seconds, too long for a request with nothing to show.
-The request checks the key, starts a thread and answers at once; the thread writes its
-progress to a small file in the instance folder, which every worker process of the server
-can read, and the organiser's page reloads itself until the campaign is closed. A kill
-mid-way leaves the campaign open with its box sealed (one transaction), and a progress file
-that stops moving: after `STALE_SECONDS` it no longer counts as running and closing can be
-started again.
+The request checks the key, writes the campaign's `BoxOpening` row and queues the job
+`open-box` (evalapp.jobs), which any worker runs: it takes the key from the database (wrapped
+under the key-encryption key: the server's own, or the one the shares made, handed over by
+`keystore.hand_over`), opens the box and reports its progress on that row, which every node's
+progress page reads. A job whose worker dies is run again by another; the opening is one
+transaction under the campaign's row lock, and a campaign found closed is left as it is, so
+the box opens exactly once. A row left still for `STALE_SECONDS` is a dead process's: the
+page says so and closing can be started again.
 
-When scrutineers hold the key, the thread first waits for their shares: it makes the
-ceremony's key pair, whose private half lives in its memory only and whose public half goes
-into the progress file, and every `POLL_SECONDS` opens the shares released to it
-(`scrutineers.release`), until k of them fit (then it opens the box) or `CEREMONY_SECONDS`
-pass. A process that dies takes the ceremony's key with it: the shares released to it are
-then useless to anyone, and the organiser starts the closing again.
+When scrutineers hold the key, a thread of the process that started the closing first waits
+for their shares: it makes the ceremony's key pair, whose private half lives in its memory
+only and whose public half goes into the row, and every `POLL_SECONDS` opens the shares
+released to it (`scrutineers.release`), until k of them fit (then it hands the key over and
+queues the opening) or `CEREMONY_SECONDS` pass. A process that dies takes the ceremony's key
+with it: the shares released to it are then useless to anyone, and the organiser starts the
+closing again.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
+import sqlalchemy as sa
 from flask import Flask
 from nacl.public import PrivateKey
 
 from evalapp.audit.operations import record
 from evalapp.auth.models import User
 from evalapp.ballotbox.custody import KeyShare, ShareRefused, fit_shares
-from evalapp.ballotbox.operations import open_box
+from evalapp.ballotbox.keystore import hand_over, server_key
+from evalapp.ballotbox.models import BoxOpening
+from evalapp.ballotbox.operations import open_box, sealed_count
 from evalapp.ballotbox.scrutineers import released_shares
 from evalapp.campaigns.models import Campaign, CampaignStatus
+from evalapp.database import utcnow, write_now
 from evalapp.extensions import db
-from evalapp.paths import private_folder, write_atomically
+from evalapp.jobs import enqueue, job
 
 STALE_SECONDS = 120
 POLL_SECONDS = 0.5
+REPORT_SECONDS = 10  # while waiting, the row is written when something changes or this often
 CEREMONY_SECONDS = 3 * 3600  # a closing meeting, with time to fetch a scrutineer
 log = logging.getLogger(__name__)
 
@@ -64,67 +70,72 @@ class Progress:
         return 100 if not self.total else int(100 * self.done / self.total)
 
 
-def progress_file(instance_path: str, campaign_id: int) -> Path:
-    return Path(instance_path) / "ballot-box" / f"closing-{campaign_id}.json"
-
-
-def read_progress(instance_path: str, campaign_id: int) -> Progress | None:
-    try:
-        data = json.loads(progress_file(instance_path, campaign_id).read_text())
-        return Progress(str(data["state"]), int(data["done"]), int(data["total"]),
-                        float(data["updated"]), str(data.get("ceremony", "")),
-                        tuple(map(int, data.get("released", ()))), bool(data.get("stuck")),
-                        tuple(map(int, data.get("misfits", ()))))
-    except (OSError, ValueError, KeyError, TypeError):
+def read_progress(campaign_id: int) -> Progress | None:
+    """The latest closing's progress."""
+    row = db.session.execute(sa.select(BoxOpening).where(
+        BoxOpening.campaign_id == campaign_id).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if row is None:
         return None
+    return Progress(row.state, row.done, row.total, row.updated_at.timestamp(), row.ceremony,
+                    tuple(row.released), row.stuck, tuple(row.misfits))
 
 
-def _write(instance_path: str, campaign_id: int, state: str, done: int, total: int,
-           **extra: object) -> None:
-    path = progress_file(instance_path, campaign_id)
-    private_folder(path.parent)
-    write_atomically(path, json.dumps({"state": state, "done": done, "total": total,
-                                       "updated": time.time(), **extra}).encode())
+def _report(campaign_id: int, state: str, done: int, total: int, **extra: object) -> None:
+    """Write the progress, committed at once (the opening's own transaction commits only at
+    the end). While the row exists it is an UPDATE, which on PostgreSQL does not wait for the
+    campaign's row that the opening holds locked (an INSERT would, to check the reference)."""
+    write_now(db.engine, BoxOpening.__table__, {"campaign_id": campaign_id}, {
+        "state": state, "done": done, "total": total, "updated_at": utcnow(),
+        "ceremony": "", "released": [], "stuck": False, **extra})
 
 
-def start_opening(app: Flask, campaign_id: int, key: PrivateKey, user_id: int | None,
-                  total: int, misfits: Sequence[int] = ()) -> threading.Thread:
-    """Open the box in a thread of this process. Not a daemon: a server shutting down
-    gracefully waits for it rather than cutting the transaction short. `misfits`, the shares
-    left out, are shown when it is done."""
-    instance = app.instance_path
-    _write(instance, campaign_id, "opening", 0, total, misfits=list(misfits))
+def start_opening(campaign_id: int, user_id: int | None, total: int,
+                  misfits: Sequence[int] = ()) -> None:
+    """Queue the opening of the box, whose key the database holds (the server's, or handed
+    over from the shares); `misfits`, the shares left out, are shown when it is done. The
+    caller's transaction is over (on SQLite its write lock would hold up the report)."""
+    _report(campaign_id, "opening", 0, total, misfits=list(misfits))
+    enqueue("open-box", campaign_id, user_id)
 
-    def run() -> None:
-        with app.app_context():
-            try:
-                opened = open_box(
-                    campaign_id, key, user_id=user_id,
-                    progress=lambda done, all_: _write(instance, campaign_id, "opening",
-                                                       done, all_, misfits=list(misfits)),
-                )
-                _write(instance, campaign_id, "done", opened.tickets, opened.tickets,
-                       misfits=list(misfits))
-            except Exception:
-                log.exception("opening the ballot box of campaign %s failed", campaign_id)
-                db.session.rollback()
-                _write(instance, campaign_id, "failed", 0, total)
-            finally:
-                db.session.remove()
 
-    thread = threading.Thread(target=run, name=f"open-box-{campaign_id}")
-    thread.start()
-    return thread
+@job("open-box", daemon=False)
+def open_box_job(campaign_id: int, user_id: int | None) -> None:
+    """Open the campaign's box with the key the database holds, reporting progress. Run
+    again after a worker's death, it finds the campaign closed and reports it done."""
+    campaign = db.session.get_one(Campaign, campaign_id)
+    progress = read_progress(campaign_id)
+    misfits = list(progress.misfits) if progress else []
+    if campaign.status is CampaignStatus.CLOSED:
+        opened = progress.total if progress else 0
+        db.session.rollback()
+        _report(campaign_id, "done", opened, opened, misfits=misfits)
+        return
+    total = sealed_count(campaign_id)
+    try:
+        assert campaign.box_public_key is not None
+        key = server_key(campaign.box_public_key)
+        db.session.rollback()  # the opening takes the campaign's row lock in its own
+        # SQLite has one writer at a time, the opening's transaction from its start: there
+        # the page shows the opening begun until it is done.
+        opened = open_box(campaign_id, key, user_id=user_id, progress=None
+                          if db.engine.dialect.name == "sqlite" else lambda done, all_:
+                          _report(campaign_id, "opening", done, all_, misfits=misfits))
+    except Exception:
+        db.session.rollback()
+        _report(campaign_id, "failed", 0, total, misfits=misfits)
+        raise
+    _report(campaign_id, "done", opened.tickets, opened.tickets, misfits=misfits)
 
 
 def start_ceremony(app: Flask, campaign_id: int, user_id: int, total: int) -> threading.Thread:
-    """Wait for the scrutineers' shares in a thread of this process, then open the box.
+    """Wait for the scrutineers' shares in a thread of this process, then queue the opening.
     A daemon: a ceremony cut short loses nothing but the releases, which are asked again.
     The caller has cleared earlier releases (`scrutineers.clear_releases`) and committed."""
     ceremony = PrivateKey.generate()
     public = bytes(ceremony.public_key).hex()
-    _write(app.instance_path, campaign_id, "waiting", 0, total, ceremony=public)
-    thread = threading.Thread(target=_await_shares, name=f"ceremony-{campaign_id}",
+    _report(campaign_id, "waiting", 0, total, ceremony=public, misfits=[])
+    thread = threading.Thread(target=_await_shares, name=f"job-ceremony-{campaign_id}",
                               args=(app, campaign_id, ceremony, user_id, total), daemon=True)
     thread.start()
     return thread
@@ -132,23 +143,24 @@ def start_ceremony(app: Flask, campaign_id: int, user_id: int, total: int) -> th
 
 def _await_shares(app: Flask, campaign_id: int, ceremony: PrivateKey, user_id: int,
                   total: int) -> None:
-    instance, public = app.instance_path, bytes(ceremony.public_key).hex()
+    public = bytes(ceremony.public_key).hex()
     deadline = time.monotonic() + CEREMONY_SECONDS
     waiting = Waiting(ceremony, campaign_id, user_id, total)
     with app.app_context():
         try:
             while time.monotonic() < deadline:
-                current = read_progress(instance, campaign_id)
+                current = read_progress(campaign_id)
                 if current is None or current.ceremony != public:
                     return  # another ceremony took over, or the opening began
-                if waiting.try_opening(app):
-                    return
                 db.session.rollback()  # the next look sees the releases committed since
+                if waiting.try_opening():
+                    return
                 time.sleep(POLL_SECONDS)
-            _write(instance, campaign_id, "failed", 0, total)
+            _report(campaign_id, "failed", 0, total)
         except Exception:
             log.exception("the closing ceremony of campaign %s failed", campaign_id)
-            _write(instance, campaign_id, "failed", 0, total)
+            db.session.rollback()
+            _report(campaign_id, "failed", 0, total)
         finally:
             db.session.remove()
 
@@ -156,7 +168,8 @@ def _await_shares(app: Flask, campaign_id: int, ceremony: PrivateKey, user_id: i
 @dataclass
 class Waiting:
     """A ceremony's state in its thread: the shares last tried, so that a set that did not
-    fit is not tried again (with 15 shares, 7 needed, a full search takes seconds)."""
+    fit is not tried again (with 15 shares, 7 needed, a full search takes seconds), and what
+    was last reported."""
 
     ceremony: PrivateKey
     campaign_id: int
@@ -164,36 +177,42 @@ class Waiting:
     total: int
     tried: list[tuple[int, KeyShare]] = field(default_factory=list)
     stuck: bool = False
+    reported: tuple[tuple[int, ...], bool, float] = ((), False, 0.0)
 
-    def try_opening(self, app: Flask) -> bool:
-        """Open the box when the shares released so far fit (True); else report and wait."""
+    def try_opening(self) -> bool:
+        """Queue the opening when the shares released so far fit (True); else report and
+        wait. Its reads end before anything is written (on SQLite the session's transaction
+        holds the write lock, which the report's own connection would wait for)."""
         campaign = db.session.get_one(Campaign, self.campaign_id)
-        if campaign.status is not CampaignStatus.OPEN or campaign.box_threshold is None:
-            _write(app.instance_path, self.campaign_id, "failed", 0, self.total)
+        public_key, threshold = campaign.box_public_key, campaign.box_threshold
+        released = (released_shares(self.campaign_id, self.ceremony)
+                    if campaign.status is CampaignStatus.OPEN else None)
+        db.session.rollback()
+        if released is None or public_key is None or threshold is None:
+            _report(self.campaign_id, "failed", 0, self.total)
             return True
-        assert campaign.box_public_key is not None
-        released = released_shares(self.campaign_id, self.ceremony)
         if released.offered != self.tried:
             self.tried = released.offered
             try:
-                fitted = fit_shares(campaign.box_public_key, campaign.box_threshold,
-                                    released.offered)
+                fitted = fit_shares(public_key, threshold, released.offered)
             except ShareRefused as refused:
                 self.stuck = refused.reason == "mismatch"
             else:
-                self._open(app, campaign, fitted.key, sorted([*released.unfit,
-                                                              *fitted.misfits]))
+                self._open(fitted.key, sorted([*released.unfit, *fitted.misfits]))
                 return True
-        _write(app.instance_path, self.campaign_id, "waiting", 0, self.total,
-               ceremony=bytes(self.ceremony.public_key).hex(), stuck=self.stuck,
-               released=sorted([number for number, _ in released.offered] + released.unfit))
+        numbers = tuple(sorted([number for number, _ in released.offered] + released.unfit))
+        if (numbers, self.stuck) != self.reported[:2] or (
+                time.monotonic() - self.reported[2] > REPORT_SECONDS):
+            _report(self.campaign_id, "waiting", 0, self.total,
+                    ceremony=bytes(self.ceremony.public_key).hex(), stuck=self.stuck,
+                    released=list(numbers))
+            self.reported = (numbers, self.stuck, time.monotonic())
         return False
 
-    def _open(self, app: Flask, campaign: Campaign, key: PrivateKey,
-              misfits: list[int]) -> None:
+    def _open(self, key: PrivateKey, misfits: list[int]) -> None:
         if misfits:
             record("custody.misfit", user=db.session.get(User, self.user_id),
-                   campaign=campaign, shares=misfits)
-            db.session.commit()
-        db.session.rollback()
-        start_opening(app, self.campaign_id, key, self.user_id, self.total, misfits)
+                   campaign=db.session.get_one(Campaign, self.campaign_id), shares=misfits)
+        hand_over(key)
+        db.session.commit()
+        start_opening(self.campaign_id, self.user_id, self.total, misfits)

@@ -5,7 +5,7 @@ them, not to anyone (`evalapp.ballotbox.scrutineers`)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -50,7 +50,7 @@ def _page(problem: str | None = None, enrol_form: EnrolForm | None = None) -> st
 
 def _ceremony(share: CustodyShare) -> bytes | None:
     """The public key of the closing ceremony waiting for this share's campaign, if any."""
-    progress = read_progress(current_app.instance_path, share.campaign_id)
+    progress = read_progress(share.campaign_id)
     if progress is None or progress.state != "waiting" or not progress.running:
         return None
     return bytes.fromhex(progress.ceremony)

@@ -43,9 +43,18 @@ def new_server_key() -> bytes:
     the session, wrapped (the caller commits it with the campaign's opening); the public key
     is returned for the campaign."""
     private = PrivateKey.generate()
+    hand_over(private)
+    return bytes(private.public_key)
+
+
+def hand_over(private: PrivateKey) -> None:
+    """Keep the box's private key wrapped in the database (added to the session; the caller
+    commits): a server-held box's from its opening, or the key that the scrutineers' shares
+    made, from the closing until the opening job deletes it with the sealed boxes. Any node's
+    worker can then open the box, and no secret travels through the job queue. A key already
+    kept (a closing started again) is written over with the same."""
     public = bytes(private.public_key)
-    db.session.add(BoxKey(public_key=public, wrapped=wrap(bytes(private), PURPOSE, public)))
-    return public
+    db.session.merge(BoxKey(public_key=public, wrapped=wrap(bytes(private), PURPOSE, public)))
 
 
 def server_key(public_key: bytes) -> PrivateKey:

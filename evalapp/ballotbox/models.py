@@ -63,6 +63,37 @@ class BoxKey(db.Model):
     wrapped: Mapped[bytes] = mapped_column(sa.LargeBinary)
 
 
+class BoxOpening(db.Model):
+    """How the opening of a campaign's box is going, for every node's progress page: the
+    request that closes writes it, the job that opens the box (evalapp.ballotbox.closing)
+    reports on it. One row per campaign, the latest closing; it holds counts and share
+    numbers only.
+
+    `state`: "waiting" (for the scrutineers' shares; `ceremony` is the ceremony's public key,
+    `released` the share numbers released to it, `stuck` set when k or more were released and
+    no k of them fit), "opening", "done" or "failed". `misfits`: the shares left out because
+    they did not fit. `updated_at` moves with every report: a row left still for
+    `closing.STALE_SECONDS` is a dead process's."""
+
+    __tablename__ = "box_openings"
+    __table_args__ = (
+        sa.CheckConstraint("state IN ('waiting', 'opening', 'done', 'failed')",
+                           name="box_opening_state"),
+        sa.CheckConstraint("done >= 0 AND total >= 0", name="box_opening_counts"),
+    )
+
+    campaign_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    state: Mapped[str] = mapped_column(sa.String(8))
+    done: Mapped[int] = mapped_column()
+    total: Mapped[int] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ceremony: Mapped[str] = mapped_column(sa.String(64), default="")
+    released: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    stuck: Mapped[bool] = mapped_column(default=False)
+    misfits: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+
+
 # A share sealed to a scrutineer: the box's public key, the share's number and value
 # (evalapp.ballotbox.scrutineers.share_payload), in a libsodium sealed box (48 bytes more).
 SEALED_SHARE_BYTES = 32 + 1 + 16 + 48

@@ -161,9 +161,8 @@ def open_box(
         [row[2] for row in rows], campaign.void_blank_fraction, campaign.void_uniform))
     _empty_box(connection, campaign_id)
     _discard_keyings(connection, campaign_id)
-    if not campaign.box_threshold:
-        assert campaign.box_public_key is not None
-        destroy_key(connection, campaign.box_public_key)
+    assert campaign.box_public_key is not None
+    destroy_key(connection, campaign.box_public_key)
     mark_closed(campaign)
     # Tickets used (a sealed box each) and the ballots in them (one per subject a ticket
     # covers): two counts, each named for what it counts.

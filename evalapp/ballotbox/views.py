@@ -18,7 +18,7 @@ from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
 from evalapp.ballotbox.closing import read_progress, start_ceremony, start_opening
 from evalapp.ballotbox.custody import ShareRefused, combine_shares
-from evalapp.ballotbox.keystore import KeyMissing
+from evalapp.ballotbox.keystore import KeyMissing, hand_over
 from evalapp.ballotbox.operations import (
     Scrutineers,
     box_key,
@@ -137,7 +137,7 @@ def close(campaign_id: int) -> Response | str | tuple[str, int]:
     shares); POST: check the key, or start the scrutineers' ceremony, and open the box in
     the background."""
     campaign = campaign_for(current_user, campaign_id)
-    progress = read_progress(current_app.instance_path, campaign.id)
+    progress = read_progress(campaign.id)
     if campaign.status is CampaignStatus.CLOSED or (progress and progress.running):
         return redirect(url_for("ballotbox.closing", campaign_id=campaign.id), code=303)
     if campaign.status is not CampaignStatus.OPEN:
@@ -161,19 +161,22 @@ def close(campaign_id: int) -> Response | str | tuple[str, int]:
         return _confirm_page(campaign, form, refused, 422)
     except KeyMissing as missing:
         return _confirm_page(campaign, form, missing, 409)
-    db.session.rollback()  # the thread opens the box in a transaction of its own
-    start_opening(current_app._get_current_object(), campaign.id, key,
-                  current_user.id, total, misfits)
+    campaign_id, user_id = campaign.id, current_user.id  # read before the commit expires them
+    if campaign.box_threshold:
+        hand_over(key)
+    db.session.commit()  # the job opens the box in a transaction of its own
+    start_opening(campaign_id, user_id, total, misfits)
     return redirect(url_for("ballotbox.closing", campaign_id=campaign.id), code=303)
 
 
 def _ask_scrutineers(campaign: Campaign, total: int) -> None:
     """Start the closing ceremony: the box opens once k scrutineers' shares that fit are
     released (`closing.start_ceremony`); releases to an earlier ceremony are void."""
-    clear_releases(campaign.id)
+    campaign_id, user_id = campaign.id, current_user.id  # read before the commit expires them
+    clear_releases(campaign_id)
     record("campaign.close_ceremony", user=current_user, campaign=campaign)
     db.session.commit()
-    start_ceremony(current_app._get_current_object(), campaign.id, current_user.id, total)
+    start_ceremony(current_app._get_current_object(), campaign_id, user_id, total)
 
 
 def _typed_key(campaign: Campaign, typed: list[str]) -> tuple[PrivateKey, tuple[int, ...]]:
@@ -228,7 +231,7 @@ def _problem_text(campaign: Campaign, problem: Exception | None) -> str | None:
 @role_required(Role.ORGANISER)
 def closing(campaign_id: int) -> Response | str:
     campaign = campaign_for(current_user, campaign_id)
-    progress = read_progress(current_app.instance_path, campaign.id)
+    progress = read_progress(campaign.id)
     if campaign.status is CampaignStatus.CLOSED:
         flash(_("The campaign is closed: the ballot box has been opened and results are "
                 "available."))

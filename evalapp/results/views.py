@@ -11,9 +11,9 @@ from evalapp.auth.access import READERS, role_required
 from evalapp.campaigns.access import campaign_for
 from evalapp.campaigns.labels import digest_lines
 from evalapp.campaigns.models import Campaign, CampaignStatus
-from evalapp.charts import FORMATS, render
+from evalapp.charts import FORMATS
 from evalapp.extensions import db
-from evalapp.results import charts, store
+from evalapp.results import store
 from evalapp.results.compute import CampaignResults, SubjectResults, campaign_results
 from evalapp.results.explain import (
     grade_label,
@@ -23,6 +23,7 @@ from evalapp.results.explain import (
     settings_lines,
 )
 from evalapp.results.exports import EXPORTS
+from evalapp.results.outputs import NoSuchOutput
 from evalapp.results.published import export_digest
 
 bp = Blueprint("results", __name__, url_prefix="/campaigns/<int:campaign_id>/results")
@@ -92,52 +93,40 @@ def _image(figure_bytes: bytes, fmt: str) -> Response:
 @bp.get("/subjects.<any(png, svg, pdf):fmt>")
 @role_required(*READERS)
 def subjects_chart(campaign_id: int, fmt: str) -> Response:
-    campaign = _closed(campaign_id)
-    return _image(store.kept(campaign, f"subjects.{fmt}", lambda: render(
-        charts.subjects_chart(campaign_results(campaign)), fmt)), fmt)
+    return _image(_kept(_closed(campaign_id), f"subjects.{fmt}"), fmt)
 
 
 @bp.get("/<int:subject_id>/<any(items, heatmap):name>.<any(png, svg, pdf):fmt>")
 @role_required(*READERS)
 def subject_chart(campaign_id: int, subject_id: int, name: str, fmt: str) -> Response:
-    campaign = _closed(campaign_id)
+    return _image(_kept(_closed(campaign_id), f"subject-{subject_id}-{name}.{fmt}"), fmt)
 
-    def draw() -> bytes:
-        results = campaign_results(campaign)
-        result = _subject(results, subject_id)
-        if not result.has_figures:
-            abort(404)
-        figure = (charts.items_chart(result) if name == "items"
-                  else charts.heatmap_chart(result, results.points))
-        return render(figure, fmt)
 
-    return _image(store.kept(campaign, f"subject-{subject_id}-{name}.{fmt}", draw), fmt)
+def _kept(campaign: Campaign, name: str) -> bytes:
+    try:
+        return store.kept(campaign, name)
+    except NoSuchOutput:
+        abort(404)
 
 
 @bp.get("/export.<any(pdf, xlsx, csv, json):fmt>")
 @role_required(*READERS)
 def export(campaign_id: int, fmt: str) -> Response | tuple[str, int]:
-    """An export, built once. The PDF report takes seconds: the first request starts it in
-    the background and answers with a page that reloads itself until it is there."""
+    """An export, built once (at close, unless it was asked for first). The PDF report
+    takes seconds: when it is not made yet, a job builds it while the page says so and
+    reloads itself until it is there."""
     campaign = _closed(campaign_id)
     made = EXPORTS[fmt]
     name = f"export.{fmt}"
-
-    def build(closed: Campaign) -> bytes:
-        return made.build(campaign_results(closed))
-
     if fmt not in BUILT_IN_BACKGROUND:
-        content = store.kept(campaign, name, lambda: build(campaign))
+        content = store.kept(campaign, name)
     elif (content := store.ready(campaign, name)) is None:
         if store.failed(campaign, name):
             return render_template("results/preparing.html", campaign=campaign,
                                    label=made.label, failed=True), 503
-        try:
-            store.build_in_background(campaign, name, build)
-            return render_template("results/preparing.html", campaign=campaign,
-                                   label=made.label, failed=False), 202
-        except store.Unwritable:
-            content = build(campaign)
+        store.build_in_background(campaign, name)
+        return render_template("results/preparing.html", campaign=campaign,
+                               label=made.label, failed=False), 202
     record("results.export", user=current_user, campaign=campaign, format=fmt)
     db.session.commit()
     response = Response(content, mimetype=made.mimetype)

@@ -118,12 +118,15 @@ def build_app(database_url: str, instance: Path, **config: Any) -> Flask:
         "SECRET_KEY": "test-secret",
         "INSTANCE_PATH": str(instance),
         "BASE_URL": "http://evalapp.test",
+        # Closing would draw every chart in both languages in the background, seconds of CPU
+        # per closing that most tests never read; the tests of that preparation turn it on.
+        "PREPARE_RESULTS_AT_CLOSE": False,
         **config,
     }
     return create_app({key: value for key, value in settings.items() if value is not None})
 
 
-BACKGROUND_WORK = ("open-box-", "results-")  # the threads of ballotbox.closing, results.store
+BACKGROUND_WORK = ("job-",)  # the threads of evalapp.jobs run in-process
 
 
 def dispose(app: Flask) -> None:

@@ -52,7 +52,8 @@ def wait_for_progress(app: Flask, campaign_id: int, condition) -> None:
     writes it every half second)."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        progress = read_progress(app.instance_path, campaign_id)
+        with app.app_context():
+            progress = read_progress(campaign_id)
         if progress is not None and condition(progress):
             return
         time.sleep(0.05)
