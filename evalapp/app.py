@@ -95,7 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from evalapp.auth.settings import bp as security_bp
     from evalapp.auth.views import bp as auth_bp
     from evalapp.ballotbox.custody_views import bp as custody_bp
-    from evalapp.ballotbox.operations import box_opened
+    from evalapp.ballotbox.operations import box_compacted, box_opened
     from evalapp.ballotbox.scrutineers import forget_shares
     from evalapp.ballotbox.views import bp as ballotbox_bp
     from evalapp.campaigns.setup import bp as setup_bp
@@ -134,5 +134,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(units_bp)
     box_opened.connect(publish_digest)
-    box_opened.connect(prepare_results)
+    box_compacted.connect(prepare_results)
     box_opened.connect(forget_shares)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import g, has_request_context, request
+from flask import g, has_app_context, has_request_context, request
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from evalapp.paths import create_private, make_private
@@ -105,7 +105,9 @@ def configure_sqlite(engine: sa.Engine) -> None:
     up front, because a deferred transaction that reads first and writes later cannot be
     upgraded once another writer has committed and fails with "database is locked" whatever
     the timeout. Requests with safe methods never write, so they begin deferred and do not
-    queue behind writers. synchronous=FULL keeps a committed ballot through a power cut.
+    queue behind writers, as do a request's or a job's reads after `read_first`; a connection
+    with the execution option `writing` (`write_now`'s) always begins IMMEDIATE.
+    synchronous=FULL keeps a committed ballot through a power cut.
     secure_delete overwrites deleted rows with zeros, so the sealed ballots and spends that
     the ballot box deletes at close leave nothing in the file's free pages.
     """
@@ -125,15 +127,16 @@ def configure_sqlite(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        deferred = has_request_context() and (
-            request.method in SAFE_METHODS or g.get("reading_first", False)
-        )
+        deferred = not connection.get_execution_options().get("writing") and (
+            (has_request_context() and request.method in SAFE_METHODS)
+            or (has_app_context() and g.get("reading_first", False)))
         connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
 def read_first() -> None:
-    """This request reads and checks at length before it writes: its first transaction takes
-    no write lock, so other writers are not held up while it validates (SQLite only)."""
+    """This request, or this job, reads and checks at length before it writes: its
+    transactions take no write lock until `start_writing`, so other writers (raters
+    submitting) are not held up meanwhile (SQLite only)."""
     g.reading_first = True
 
 
@@ -155,7 +158,8 @@ def write_now(engine: sa.Engine, table: sa.Table, key: dict[str, Any],
     where = [table.c[column] == value for column, value in key.items()]
     for attempt in (1, 2):
         try:
-            with engine.begin() as connection:
+            with engine.connect().execution_options(writing=True) as connection, \
+                    connection.begin():
                 if not connection.execute(sa.update(table).where(*where)
                                           .values(values)).rowcount:
                     connection.execute(sa.insert(table).values({**key, **values}))

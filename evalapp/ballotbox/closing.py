@@ -39,7 +39,7 @@ from evalapp.ballotbox.models import BoxOpening
 from evalapp.ballotbox.operations import open_box, sealed_count
 from evalapp.ballotbox.scrutineers import released_shares
 from evalapp.campaigns.models import Campaign, CampaignStatus
-from evalapp.database import utcnow, write_now
+from evalapp.database import read_first, start_writing, utcnow, write_now
 from evalapp.extensions import db
 from evalapp.jobs import enqueue, job
 
@@ -125,6 +125,7 @@ def open_box_job(campaign_id: int, user_id: int | None) -> None:
         db.session.rollback()
         _report(campaign_id, "failed", 0, total, misfits=misfits)
         raise
+    db.session.rollback()  # what followed the opening's commit may have begun another
     _report(campaign_id, "done", opened.tickets, opened.tickets, misfits=misfits)
 
 
@@ -147,6 +148,7 @@ def _await_shares(app: Flask, campaign_id: int, ceremony: PrivateKey, user_id: i
     deadline = time.monotonic() + CEREMONY_SECONDS
     waiting = Waiting(ceremony, campaign_id, user_id, total)
     with app.app_context():
+        read_first()  # its looks every POLL_SECONDS take no write lock from raters
         try:
             while time.monotonic() < deadline:
                 current = read_progress(campaign_id)
@@ -210,6 +212,7 @@ class Waiting:
         return False
 
     def _open(self, key: PrivateKey, misfits: list[int]) -> None:
+        start_writing(db.session)
         if misfits:
             record("custody.misfit", user=db.session.get(User, self.user_id),
                    campaign=db.session.get_one(Campaign, self.campaign_id), shares=misfits)

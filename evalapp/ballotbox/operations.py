@@ -48,6 +48,10 @@ from evalapp.tickets.models import PaperKeying, Ticket, TicketBatch, UnspentTick
 # digest of the anonymised ballot export then (evalapp.results.published), which this
 # package, below the results, cannot call.
 box_opened = Namespace().signal("box-opened")
+# Sent after that, once the storage is compacted: the results' builds begin then
+# (evalapp.results.store.prepare_results), not during the compaction, whose checkpoint on
+# SQLite waits for every reader while holding writers back.
+box_compacted = Namespace().signal("box-compacted")
 
 
 @dataclass(frozen=True)
@@ -268,6 +272,7 @@ def _after_opening(campaign: Campaign) -> None:
     # before the compaction, so that the digest's write leaves nothing in SQLite's log either
     box_opened.send(current_app._get_current_object(), campaign=campaign)
     compact_storage()
+    box_compacted.send(current_app._get_current_object(), campaign=campaign)
 
 
 # The tables whose deleted rows are traces of spends (see `UnspentTicket`), in the order a

@@ -34,7 +34,7 @@ from flask import current_app
 from flask_babel import force_locale, get_locale
 
 from evalapp.campaigns.models import Campaign, CampaignStatus
-from evalapp.database import utcnow, write_now
+from evalapp.database import read_first, utcnow, write_now
 from evalapp.extensions import db
 from evalapp.i18n import LANGUAGES
 from evalapp.jobs import enqueue, job
@@ -133,7 +133,7 @@ def build_in_background(campaign: Campaign, name: str) -> bool:
 
 def prepare_results(_app: object, campaign: Campaign) -> None:
     """Queue, in every language, the building of the outputs a leader meets (connected to
-    `evalapp.ballotbox.operations.box_opened`; off when PREPARE_RESULTS_AT_CLOSE is)."""
+    `evalapp.ballotbox.operations.box_compacted`; off when PREPARE_RESULTS_AT_CLOSE is)."""
     if current_app.config["PREPARE_RESULTS_AT_CLOSE"]:
         for locale in LANGUAGES:
             enqueue("build-outputs", campaign.id, locale, None)
@@ -145,6 +145,7 @@ def build_outputs(campaign_id: int, locale: str, names: list[str] | None) -> Non
     `locale`, each not already kept, each kept as soon as it is made. A build that raises
     is marked failed and the others go on; a job run again (a worker died) builds only what
     is missing."""
+    read_first()  # its writes are write_now's, in a connection of their own
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None or campaign.status is not CampaignStatus.CLOSED:
         return  # deleted since (a demo rebuilt), or a stale message

@@ -1,0 +1,216 @@
+"""Background work (evalapp.jobs): on a Redis queue, a worker killed in the middle of opening a
+box has its job finished by another worker, exactly once, and the results are built by the
+survivor; with no queue (the embedded default) the same jobs run in the process, and a
+campaign's results are made by the time a leader looks."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+import sqlalchemy as sa
+
+from evalapp.audit.models import AuditEntry
+from evalapp.auth.models import Role
+from evalapp.ballotbox.closing import read_progress, start_opening
+from evalapp.ballotbox.models import BoxKey
+from evalapp.ballotbox.operations import sealed_count
+from evalapp.ballots.models import Ballot
+from evalapp.campaigns.models import CampaignStatus
+from evalapp.extensions import db
+from evalapp.i18n import LANGUAGES
+from evalapp.results import outputs, store
+from evalapp.results.compute import campaign_results
+from evalapp.results.models import ResultOutput
+from tests.support.apps import POSTGRES_URL
+from tests.support.factories import make_user
+from tests.support.organiser import close_on_the_web
+from tests.support.rater import campaign_of, make_tickets, vote
+from tests.support.web import login
+
+REDIS_URL = os.environ.get("EVALAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+EVALAPP = str(Path(sys.executable).parent / "evalapp")
+
+
+def redis_answers() -> bool:
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+def wait_until(condition, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{what}: not within {seconds} s")
+
+
+def ready_outputs(app, campaign_id: int) -> int:
+    """How many outputs of the campaign are kept ready (in a session ended at once: on
+    SQLite an open transaction outside a request would hold the write lock the jobs need)."""
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(ResultOutput).where(
+            ResultOutput.state == "ready", ResultOutput.campaign_id == campaign_id))
+
+
+class Worker:
+    """`evalapp worker` as its own process group, with the node's settings."""
+
+    def __init__(self, database_url: str, instance: Path, key: str) -> None:
+        instance.mkdir(parents=True, exist_ok=True)
+        self.log = instance / "worker.log"
+        env = {**os.environ, "EVALAPP_DATABASE_URL": database_url,
+               "EVALAPP_INSTANCE_PATH": str(instance), "EVALAPP_SECRET_KEY": "test-secret",
+               "EVALAPP_KEY_ENCRYPTION_KEY": key, "EVALAPP_JOB_BROKER_URL": REDIS_URL}
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen([EVALAPP, "worker", "--threads", "1"], env=env,
+                                            stdout=log, stderr=log, start_new_session=True)
+
+    def kill(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=60)
+        return self.process.returncode
+
+
+@pytest.mark.one_database
+def test_a_worker_killed_while_opening_the_box_is_replaced_and_the_box_opens_once(
+        make_app, tmp_path):
+    """Worker A takes the opening and waits for the campaign's row, which a rater's submit
+    holds; A is killed (SIGKILL, no goodbye); worker B, on another node, gets A's job once
+    A's heartbeat has stopped, opens the box with every ballot, exactly once (run a second
+    time, the job finds the campaign closed), then builds the campaign's results."""
+    if not (POSTGRES_URL and redis_answers()):
+        pytest.skip("needs PostgreSQL (EVALAPP_TEST_POSTGRES_URL) and Redis at " + REDIS_URL)
+    namespace = f"evalapp-test-{uuid.uuid4().hex[:12]}"
+    key = secrets.token_hex(32)
+    settings = {"KEY_ENCRYPTION_KEY": key, "JOB_BROKER_URL": REDIS_URL,
+                "JOB_NAMESPACE": namespace, "JOB_HEARTBEAT_SECONDS": 2,
+                "JOB_MAINTENANCE_CHANCE": 1_000_000}
+    app = make_app(**settings)
+    database_url = str(app.config["SQLALCHEMY_DATABASE_URI"])
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the nodes share a PostgreSQL database")
+    for node in ("a", "b"):  # what the worker's node reads beyond its environment
+        (tmp_path / node).mkdir()
+        (tmp_path / node / "config.py").write_text(
+            f"JOB_NAMESPACE = {namespace!r}\nJOB_HEARTBEAT_SECONDS = 2\n"
+            "JOB_MAINTENANCE_CHANCE = 1_000_000\n")
+    with app.app_context():
+        tickets = make_tickets()
+    opinions = [f"工作进程被杀也不丢的意见 {n}" for n in range(3)]
+    for opinion, token in zip(opinions, tickets.single, strict=False):
+        vote(app, token, opinion)
+    engine = sa.create_engine(database_url)
+    workers = []
+    try:
+        with engine.connect() as holder:
+            holder.execute(sa.text("SELECT id FROM campaigns WHERE id = :c FOR SHARE"),
+                           {"c": tickets.campaign_id})  # as a submit under way does
+            with app.app_context():
+                start_opening(tickets.campaign_id, None, sealed_count(tickets.campaign_id))
+            workers.append(worker_a := Worker(database_url, tmp_path / "a", key))
+
+            def a_waits_for_the_row() -> bool:  # asked apart: a transaction sees one snapshot
+                with engine.connect() as watcher:
+                    return bool(watcher.execute(sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND query LIKE 'SELECT campaigns.%'")).scalar())  # cut short
+
+            wait_until(a_waits_for_the_row, 60, "worker A taking the opening")
+            worker_a.kill()
+            holder.rollback()
+        with app.app_context():
+            assert campaign_of(tickets.campaign_id).status is CampaignStatus.OPEN
+        workers.append(worker_b := Worker(database_url, tmp_path / "b", key))
+
+        def closed() -> bool:
+            with app.app_context():
+                return campaign_of(tickets.campaign_id).status is CampaignStatus.CLOSED
+
+        wait_until(closed, 90, "worker B opening the box")
+        with app.app_context():  # the same job once more, as a second hand-over would be
+            start_opening(tickets.campaign_id, None, 0)
+
+        with app.app_context(), app.test_request_context():
+            expected = len(outputs.prepared(campaign_results(
+                campaign_of(tickets.campaign_id)))) * len(LANGUAGES)
+        wait_until(lambda: ready_outputs(app, tickets.campaign_id) == expected, 180,
+                   "worker B building the results")
+        with app.app_context():
+            assert sorted(db.session.scalars(sa.select(Ballot.comment).where(
+                Ballot.campaign_id == tickets.campaign_id, Ballot.comment != ""))) == opinions
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+                AuditEntry.action == "campaign.close",
+                AuditEntry.campaign_id == tickets.campaign_id)) == 1
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(BoxKey)) == 0
+            progress = read_progress(tickets.campaign_id)
+            assert progress is not None and progress.state == "done"
+        assert worker_b.stop() == 0  # SIGTERM: finishes what it holds and stops
+        assert "Traceback" not in worker_b.log.read_text()
+    finally:
+        for worker in workers:
+            worker.stop()
+        engine.dispose()
+        client = redis.Redis.from_url(REDIS_URL)
+        for name in client.scan_iter(f"{namespace}*"):
+            client.delete(name)
+
+
+def test_without_a_queue_closing_prepares_every_result_a_leader_meets(make_app):
+    """The embedded default: no worker, no broker. Closing through the organiser's pages
+    builds, in the server's own process, every chart and export in both languages: the
+    leader's first view of each reads them made (nothing is computed or drawn), and the
+    report is there at once."""
+    app = make_app(PREPARE_RESULTS_AT_CLOSE=True)
+    with app.app_context():
+        tickets = make_tickets()
+        unit = campaign_of(tickets.campaign_id).unit
+        make_user("organiser", unit)
+        make_user("leader", unit, Role.LEADER)
+        db.session.commit()
+    for token in tickets.single[:6]:
+        vote(app, token, "")
+    organiser = app.test_client()
+    login(organiser, "organiser")
+    close_on_the_web(organiser, tickets.campaign_id)
+
+    with app.app_context(), app.test_request_context():
+        names = outputs.prepared(campaign_results(campaign_of(tickets.campaign_id)))
+    wait_until(lambda: ready_outputs(app, tickets.campaign_id) == len(names) * len(LANGUAGES), 120,
+               "the results prepared")
+
+    def nothing_computed(*_args):
+        raise AssertionError(f"computed on the leader's first view: {_args[1:]}")
+
+    leader = app.test_client()
+    login(leader, "leader")
+    base = f"/campaigns/{tickets.campaign_id}/results"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store, "build", nothing_computed)
+        for name in names:
+            path = (f"{base}/{name}" if not name.startswith("subject-")
+                    else "{}/{}/{}".format(base, *name.removeprefix("subject-").split("-")))
+            response = leader.get(path)
+            assert response.status_code == 200 and len(response.data) > 100, path
+
+
+def test_the_worker_without_a_queue_says_what_to_set(runner):
+    result = runner.invoke(args=["worker"])
+    assert result.exit_code == 1
+    assert "没有配置任务队列" in result.output and "EVALAPP_JOB_BROKER_URL" in result.output
