@@ -25,6 +25,7 @@ from evalapp.jobs import worker
 from evalapp.netaddr import base_url, lan_address
 from evalapp.paths import write_private
 from evalapp.results.cli import recount_command, report_command
+from evalapp.results.store import prepare_unprepared
 from evalapp.sampling.cli import verify_draw_command
 from evalapp.schema import SchemaNotCurrent, ensure_schema_current, upgrade_schema
 from evalapp.tickets.sheets import faces_for, ticket_sheet_pdf
@@ -74,6 +75,7 @@ def serve_command(host: str, port: int | None, threads: int) -> None:
     destroy_legacy_key_files()  # after the migration's commit (migration 0019)
     # Charts and exports were kept here before migration 0021: they are in the database now.
     shutil.rmtree(Path(app.instance_path) / "results", ignore_errors=True)
+    prepare_unprepared()  # results whose preparation an ended process cut short
     for address in dict.fromkeys(listening_addresses(host, port)):
         click.echo(f"evalapp: 请在浏览器中打开 / open {address}/")
     if app.config.get("BASE_URL"):

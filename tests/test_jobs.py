@@ -22,15 +22,16 @@ from evalapp.audit.models import AuditEntry
 from evalapp.auth.models import Role
 from evalapp.ballotbox.closing import read_progress, start_opening
 from evalapp.ballotbox.models import BoxKey
-from evalapp.ballotbox.operations import sealed_count
+from evalapp.ballotbox.operations import close_campaign, sealed_count
 from evalapp.ballots.models import Ballot
-from evalapp.campaigns.models import CampaignStatus
+from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.extensions import db
 from evalapp.i18n import LANGUAGES
 from evalapp.results import outputs, store
 from evalapp.results.compute import campaign_results
 from evalapp.results.models import ResultOutput
-from tests.support.apps import POSTGRES_URL
+from evalapp.results.store import prepare_unprepared
+from tests.support.apps import POSTGRES_URL, dispose
 from tests.support.factories import make_user
 from tests.support.organiser import close_on_the_web
 from tests.support.rater import campaign_of, make_tickets, vote
@@ -214,3 +215,29 @@ def test_the_worker_without_a_queue_says_what_to_set(runner):
     result = runner.invoke(args=["worker"])
     assert result.exit_code == 1
     assert "没有配置任务队列" in result.output and "EVALAPP_JOB_BROKER_URL" in result.output
+
+
+def test_serving_prepares_what_an_ended_process_left_unprepared(make_app):
+    """`evalapp demo` and `evalapp close` end before the builds their closing queued in
+    their own threads: the server, at start, queues what is not kept (and nothing twice)."""
+    app = make_app()  # closing prepares nothing, as when the process ended at once
+    with app.app_context():
+        tickets = make_tickets()
+    for token in tickets.single[:6]:
+        vote(app, token, "")
+    with app.app_context():
+        close_campaign(campaign_of(tickets.campaign_id))
+    app.config["PREPARE_RESULTS_AT_CLOSE"] = True
+    with app.app_context():
+        closed = db.session.scalars(sa.select(Campaign.id).where(
+            Campaign.status == CampaignStatus.CLOSED)).all()
+        assert prepare_unprepared() == len(closed) >= 2
+    with app.app_context(), app.test_request_context():
+        expected = len(outputs.prepared(campaign_results(campaign_of(tickets.campaign_id))))
+    wait_until(lambda: ready_outputs(app, tickets.campaign_id) == expected * len(LANGUAGES),
+               120, "the results prepared")
+    wait_until(lambda: all(ready_outputs(app, campaign_id) for campaign_id in closed), 120,
+               "every campaign's results prepared")
+    dispose(app)  # every build over
+    with app.app_context():
+        assert prepare_unprepared() == 0

@@ -44,7 +44,7 @@ from evalapp.campaigns.models import Campaign
 from evalapp.charts import render
 from evalapp.database import utcnow
 from evalapp.extensions import db
-from evalapp.results import charts, outputs, store
+from evalapp.results import charts, store
 from evalapp.results.compute import campaign_results
 from evalapp.results.exports import EXPORTS
 from evalapp.results.models import ResultOutput
@@ -345,7 +345,7 @@ def test_a_campaign_closed_at_another_moment_never_gets_anothers_kept_files(app,
         campaign = db.session.get(Campaign, campaign_id)
         campaign.closed_at = campaign.closed_at - timedelta(days=1)
         db.session.commit()
-    monkeypatch.setattr(outputs, "render", lambda figure, fmt: b"drawn again")
+    monkeypatch.setattr(charts, "render", lambda figure, fmt: b"drawn again")
     assert client.get(path).data == b"drawn again"
 
 
@@ -358,7 +358,7 @@ def test_the_report_is_built_once_however_many_ask(app, client, worked, monkeypa
     started = threading.Event()
     release = threading.Event()
 
-    def slow_report(results):
+    def slow_report(results, **_):
         builds.append(results.campaign.id)
         started.set()
         release.wait(30)
@@ -388,7 +388,7 @@ def test_a_report_that_cannot_be_built_says_so_instead_of_reloading_for_ever(cli
     path = f"/campaigns/{campaign_id}/results/export.pdf"
     builds = []
 
-    def broken_report(results):
+    def broken_report(results, **_):
         builds.append(results.campaign.id)
         raise RuntimeError("the disk is full")
 
@@ -408,7 +408,7 @@ def test_files_kept_by_other_code_are_neither_served_nor_kept(app, client, worke
     path = f"/campaigns/{campaign_id}/results/subjects.png"
     assert client.get(path).data.startswith(b"\x89PNG")
     monkeypatch.setattr(store, "OUTPUTS_DIGEST", "new-code")
-    monkeypatch.setattr(outputs, "render", lambda figure, fmt: b"drawn by the new code")
+    monkeypatch.setattr(charts, "render", lambda figure, fmt: b"drawn by the new code")
     assert client.get(path).data == b"drawn by the new code"
     with app.app_context():
         assert [edition.endswith("-new-code") for edition in db.session.scalars(

@@ -4,6 +4,9 @@ so a small group reaches a chart only within "other groups" (其他类别)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 import numpy as np
 from flask_babel import gettext as _
 from matplotlib.colors import LinearSegmentedColormap
@@ -16,6 +19,7 @@ from evalapp.charts import (
     LEVEL_HATCHES,
     WEAK_MARK,
     figure,
+    render,
 )
 from evalapp.i18n import localized
 from evalapp.results.compute import OTHER, CampaignResults, SubjectResults
@@ -26,6 +30,43 @@ LEVELS = ("好", "较好", "一般", "差")
 LEVEL_RAMP = LinearSegmentedColormap.from_list("levels", LEVEL_COLOURS[::-1])
 LABEL_LENGTH = 18
 WIDTH_CM = 17.0  # fits an A4 page with margins
+
+
+# A chart's PNG by its name (`chart_name`): kept ones where they are, else drawn.
+ChartSource = Callable[[str], bytes]
+_SUBJECTS = re.compile(r"subjects\.(png|svg|pdf)")
+_SUBJECT = re.compile(r"subject-(\d+)-(items|heatmap)\.(png|svg|pdf)")
+
+
+class NoSuchChart(LookupError):
+    """The name is no chart of this campaign (a subject it does not have, or one with no
+    figures to draw)."""
+
+
+def chart_name(subject_id: int | None = None, chart: str = "", fmt: str = "png") -> str:
+    """The name a chart is served and kept under: ``subjects.png`` (the subjects compared),
+    ``subject-3-items.png`` or ``subject-3-heatmap.png``."""
+    return f"subjects.{fmt}" if subject_id is None else f"subject-{subject_id}-{chart}.{fmt}"
+
+
+def is_chart(name: str) -> bool:
+    return bool(_SUBJECTS.fullmatch(name) or _SUBJECT.fullmatch(name))
+
+
+def drawn(results: CampaignResults, name: str) -> bytes:
+    """The chart `name` (`chart_name`) drawn now, in the current language.
+    Raises NoSuchChart."""
+    if match := _SUBJECTS.fullmatch(name):
+        return render(subjects_chart(results), match[1])
+    match = _SUBJECT.fullmatch(name)
+    if match is None:
+        raise NoSuchChart(name)
+    subject_id, chart, fmt = int(match[1]), match[2], match[3]
+    result = next((r for r in results.subjects if r.subject.id == subject_id), None)
+    if result is None or not result.has_figures:
+        raise NoSuchChart(name)
+    return render(items_chart(result) if chart == "items"
+                  else heatmap_chart(result, results.points), fmt)
 
 
 def item_labels(result: SubjectResults) -> list[str]:

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from evalapp.results.ballots_csv import ballots_csv
-from evalapp.results.compute import CampaignResults
 from evalapp.results.published import record_json
 from evalapp.results.report_pdf import report_pdf
 from evalapp.results.summary_xlsx import summary_xlsx
@@ -19,7 +18,7 @@ from evalapp.spreadsheets import XLSX_MIMETYPE
 class Export:
     label: str
     mimetype: str
-    build: Callable[[CampaignResults], bytes]
+    build: Callable[..., bytes]  # (results) -> bytes; the report also takes charts=
 
 
 EXPORTS = {

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from functools import partial
 
 from flask_babel import format_datetime, format_percent
 from flask_babel import gettext as _
 from fpdf import FPDF
 from fpdf.fonts import FontFace
-from matplotlib.figure import Figure
 
 from evalapp.campaigns.labels import digest_lines
-from evalapp.charts import WEAK_MARK, render
+from evalapp.charts import WEAK_MARK
 from evalapp.i18n import localized
 from evalapp.pdf import Document, new_pdf, wrap_mode
-from evalapp.results import charts
+from evalapp.results.charts import ChartSource, chart_name, drawn
 from evalapp.results.compute import CampaignResults, Figures, GroupFigures, SubjectResults
 from evalapp.results.explain import (
     grade_label,
@@ -32,14 +32,17 @@ TEXT_WIDTH = 180.0  # A4 less 15 mm margins
 HEADING = FontFace(fill_color=(232, 236, 241))
 
 
-def report_pdf(results: CampaignResults) -> bytes:
+def report_pdf(results: CampaignResults, charts: ChartSource | None = None) -> bytes:
+    """The printable report (A4). `charts` gives each chart's PNG by name when it is kept
+    already (most of the report's cost is drawing them); by default each is drawn."""
+    png: ChartSource = charts or partial(drawn, results)
     campaign = results.campaign
     pdf = new_pdf(campaign.title, _Report)
     pdf.set_margins(15, 15, 15)
     pdf.set_auto_page_break(True, margin=15)
-    _cover(pdf, results)
+    _cover(pdf, results, png)
     for result in results.ranked:
-        _section(pdf, results, result)
+        _section(pdf, results, result, png)
     pdf.add_page()
     _heading(pdf, _("How these figures are computed"), 13)
     _lines(pdf, settings_lines(campaign, results.groups))
@@ -55,7 +58,7 @@ class _Report(Document):
         self.set_text_color(0)
 
 
-def _cover(pdf: FPDF, results: CampaignResults) -> None:
+def _cover(pdf: FPDF, results: CampaignResults, png: ChartSource) -> None:
     campaign = results.campaign
     pdf.add_page()
     _heading(pdf, _("Results report"), 11)
@@ -74,10 +77,11 @@ def _cover(pdf: FPDF, results: CampaignResults) -> None:
              grade_label(r.grade), _rate(r), f"{r.counted} / {r.returned} / {r.issued}"]
             for r in results.ranked],
            (12, 58, 18, 16, 44, 32), "RLRLRR")
-    _chart(pdf, charts.subjects_chart(results))
+    _chart(pdf, png(chart_name()))
 
 
-def _section(pdf: FPDF, results: CampaignResults, result: SubjectResults) -> None:
+def _section(pdf: FPDF, results: CampaignResults, result: SubjectResults,
+             png: ChartSource) -> None:
     pdf.add_page()
     _heading(pdf, result.subject.label(), 15)
     lines = [
@@ -126,8 +130,8 @@ def _section(pdf: FPDF, results: CampaignResults, result: SubjectResults) -> Non
     if weak:
         _heading(pdf, _("Weakest items: candidates for the rectification list"), 11)
         _lines(pdf, weak)
-    _chart(pdf, charts.items_chart(result))
-    _chart(pdf, charts.heatmap_chart(result, results.points))
+    _chart(pdf, png(chart_name(result.subject.id, "items")))
+    _chart(pdf, png(chart_name(result.subject.id, "heatmap")))
     _heading(pdf, _("Opinions"), 11)
     _lines(pdf, result.opinions or [_("None, or only from groups too small to show.")])
 
@@ -171,8 +175,8 @@ def _table(pdf: FPDF, header: list[str], rows: list[list[str]],
     pdf.ln(4)
 
 
-def _chart(pdf: FPDF, figure: Figure) -> None:
-    pdf.image(io.BytesIO(render(figure, "png")), w=TEXT_WIDTH)
+def _chart(pdf: FPDF, png: bytes) -> None:
+    pdf.image(io.BytesIO(png), w=TEXT_WIDTH)
     pdf.ln(3)
 
 

@@ -36,7 +36,7 @@ from flask_babel import force_locale, get_locale
 from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.database import read_first, utcnow, write_now
 from evalapp.extensions import db
-from evalapp.i18n import LANGUAGES
+from evalapp.i18n import DEFAULT_LOCALE, LANGUAGES
 from evalapp.jobs import enqueue, job
 from evalapp.paths import PACKAGE_DIR, TRANSLATIONS_DIR
 from evalapp.results.compute import campaign_results
@@ -60,7 +60,7 @@ def _outputs_digest() -> str:
 
 
 OUTPUTS_DIGEST = _outputs_digest()
-STALE_SECONDS = 300
+STALE_SECONDS = 60  # a report takes seconds; a build this old was a killed process's
 FAILED_SECONDS = 60
 log = logging.getLogger(__name__)
 
@@ -135,8 +135,33 @@ def prepare_results(_app: object, campaign: Campaign) -> None:
     """Queue, in every language, the building of the outputs a leader meets (connected to
     `evalapp.ballotbox.operations.box_compacted`; off when PREPARE_RESULTS_AT_CLOSE is)."""
     if current_app.config["PREPARE_RESULTS_AT_CLOSE"]:
-        for locale in LANGUAGES:
-            enqueue("build-outputs", campaign.id, locale, None)
+        enqueue("prepare-results", campaign.id)
+
+
+def prepare_unprepared(days: int = 90) -> int:
+    """Queue the preparation of every campaign closed in the last `days` days whose
+    report is not kept in this edition: those whose jobs ran in a process that ended first
+    (`evalapp demo`, a server restarted mid-way) or that an upgrade made out of date. Run by
+    `evalapp serve` at start. Returns how many campaigns were queued."""
+    if not current_app.config["PREPARE_RESULTS_AT_CLOSE"]:
+        return 0
+    since = utcnow() - timedelta(days=days)
+    campaigns = db.session.scalars(sa.select(Campaign).where(
+        Campaign.status == CampaignStatus.CLOSED, Campaign.closed_at >= since)).all()
+    unprepared = [campaign for campaign in campaigns
+                  if _row(campaign, "export.pdf", DEFAULT_LOCALE) is None]
+    for campaign in unprepared:
+        prepare_results(current_app, campaign)
+    return len(unprepared)
+
+
+@job("prepare-results")
+def prepare_job(campaign_id: int) -> None:
+    """Build every output a leader meets, one language after the other, Chinese first: its
+    report is then ready seconds after closing, where the languages side by side (drawing
+    charts in turn, matplotlib being one per process) made both wait for each other."""
+    for locale in LANGUAGES:
+        build_outputs(campaign_id, locale, None)
 
 
 @job("build-outputs")
@@ -151,12 +176,24 @@ def build_outputs(campaign_id: int, locale: str, names: list[str] | None) -> Non
         return  # deleted since (a demo rebuilt), or a stale message
     with current_app.test_request_context(), force_locale(locale):
         results = campaign_results(campaign)
+        made: dict[str, bytes] = {}
+
+        def chart(name: str) -> bytes:  # for the report: each chart kept, or made and kept
+            if name not in made:
+                row = _row(campaign, name, locale)
+                if row is not None and row.content is not None:
+                    made[name] = row.content
+                else:
+                    made[name] = build(results, name)
+                    _save(campaign, name, locale, "ready", made[name])
+            return made[name]
+
         for name in prepared(results) if names is None else names:
             row = _row(campaign, name, locale)
             if row is not None and row.state == "ready":
                 continue
             try:
-                content = build(results, name)
+                made[name] = content = build(results, name, chart)
             except Exception:
                 log.exception("building %s of campaign %s failed", name, campaign_id)
                 db.session.rollback()
