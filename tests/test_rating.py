@@ -295,3 +295,38 @@ def test_a_session_from_another_database_is_asked_for_its_ticket(app, client, ti
     page = client.get("/ballot/receipt")
     assert page.status_code < 500
     assert "R-STALE" not in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("change", ["closed", "voided"])
+def test_a_ticket_closed_or_voided_after_its_page_loaded_is_refused_at_submit(
+        app, client, tickets, change):
+    """The submit no longer checks the ticket before validating the answers (the session
+    knows the campaign and subjects); the spend's check, under the campaign's lock, refuses
+    it in words, and nothing is stored."""
+    page = enter(client, tickets.single[0]).get_data(as_text=True)
+    with app.app_context():
+        campaign = campaign_of(tickets.campaign_id)
+        if change == "closed":
+            close_campaign(campaign)
+        else:
+            db.session.execute(sa.update(Ticket).where(
+                Ticket.token_hash == hash_token(tickets.single[0])).values(voided=True))
+            db.session.commit()
+    refused = client.post("/ballot", data=full_answers(page))
+    assert refused.status_code == 410
+    assert ("测评已结束" if change == "closed" else "测评票已作废") in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Ballot)) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SealedBallot)) == 0
+
+
+def test_a_session_kept_from_before_the_upgrade_still_submits(app, client, tickets):
+    """A phone that entered before the session kept the opening time and the subjects (a
+    server upgraded mid-meeting) submits as before, its ticket checked first."""
+    page = enter(client, tickets.single[0]).get_data(as_text=True)
+    with client.session_transaction() as session:
+        session["rater"] = {key: value for key, value in session["rater"].items()
+                            if key not in ("opened", "subjects")}
+    assert client.post("/ballot", data=full_answers(page)).status_code == 303
+    receipt = client.get("/ballot/receipt")
+    assert receipt.status_code == 200 and RECEIPT.search(receipt.get_data(as_text=True))

@@ -175,6 +175,12 @@ def questionnaire(campaign_id: int, opened_at: datetime | None) -> Questionnaire
     return found
 
 
+def kept_questionnaire(campaign_id: int, opened_at: datetime) -> Questionnaire | None:
+    """The open campaign's questionnaire if this process keeps it already, else None (the
+    caller then checks the campaign in the database: it may have been deleted since)."""
+    return current_app.extensions.get(CACHE, {}).get((campaign_id, opened_at))
+
+
 def _read(campaign_id: int) -> Questionnaire:
     campaign = db.session.get(Campaign, campaign_id)
     assert campaign is not None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask import session
 
@@ -29,6 +30,12 @@ class RaterSession:
     mark: str | None = None
     # subject id: why its submitted ballot is void (a `verdict.Void`), for the receipt page
     void: dict[int, str] = field(default_factory=dict)
+    # The campaign's opening time and the ticket's subjects in their order, as the ticket was
+    # found on entering: with them a submit and the receipt find the questionnaire this
+    # process keeps without asking the database (the submit checks the ticket, locked).
+    # None and () in a session written before they were kept.
+    opened_at: datetime | None = None
+    subject_ids: tuple[int, ...] = ()
 
     @property
     def stored(self) -> bool:
@@ -38,14 +45,15 @@ class RaterSession:
         return [self.receipts[subject] for subject in sorted(self.receipts)]
 
 
-def start(token_hash: str, campaign_id: int, subject_ids: tuple[int, ...]) -> RaterSession:
+def start(token_hash: str, campaign_id: int, subject_ids: tuple[int, ...],
+          opened_at: datetime | None) -> RaterSession:
     """Enter with a ticket; entering again with the same ticket keeps receipts and mark."""
     current = load()
     if current and current.token_hash == token_hash:
         return current
     rater = RaterSession(
         campaign_id, {subject: new_receipt_code() for subject in subject_ids},
-        token_hash, secrets.token_hex(16),
+        token_hash, secrets.token_hex(16), opened_at=opened_at, subject_ids=subject_ids,
     )
     _save(rater)
     return rater
@@ -53,7 +61,8 @@ def start(token_hash: str, campaign_id: int, subject_ids: tuple[int, ...]) -> Ra
 
 def forget_ticket(rater: RaterSession) -> RaterSession:
     """The ballot is stored: keep the receipts, drop what points at the ticket."""
-    stored = RaterSession(rater.campaign_id, rater.receipts, void=rater.void)
+    stored = RaterSession(rater.campaign_id, rater.receipts, void=rater.void,
+                          opened_at=rater.opened_at)
     _save(stored)
     return stored
 
@@ -67,6 +76,10 @@ def _save(rater: RaterSession) -> None:
         data |= {"ticket": rater.token_hash, "mark": rater.mark}
     if rater.void:
         data["void"] = {str(subject): why for subject, why in rater.void.items()}
+    if rater.opened_at is not None:
+        data["opened"] = rater.opened_at.isoformat()
+    if rater.subject_ids and not rater.stored:
+        data["subjects"] = list(rater.subject_ids)
     session[KEY] = data
 
 
@@ -88,6 +101,8 @@ def load() -> RaterSession | None:
             None if ticket is None else str(ticket),
             None if ticket is None else str(data["mark"]),
             {int(subject): str(why) for subject, why in data.get("void", {}).items()},
+            datetime.fromisoformat(data["opened"]) if "opened" in data else None,
+            tuple(int(subject) for subject in data.get("subjects", ())),
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None

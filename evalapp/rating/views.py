@@ -26,7 +26,7 @@ from evalapp.rating.operations import (
     spent_with,
     submit_ballots,
 )
-from evalapp.rating.questionnaire import Questionnaire, questionnaire
+from evalapp.rating.questionnaire import Questionnaire, kept_questionnaire, questionnaire
 from evalapp.rating.verdict import Verdict, verdict
 from evalapp.tickets.models import Ticket, TicketBatch
 from evalapp.tickets.tokens import canonical, hash_token, normalize
@@ -93,7 +93,7 @@ def enter_with(code: str) -> Response | tuple[str, int]:
         return state_page(*(TOO_MANY_WRONG_CODES if _too_many_wrong_codes()
                              else STATE_PAGES[TicketState.UNKNOWN]), retry=True, typed=code[:100])
     if check.state is TicketState.VALID:
-        rater_session.start(token_hash, check.campaign_id, check.subject_ids)
+        rater_session.start(token_hash, check.campaign_id, check.subject_ids, check.opened_at)
         return redirect(url_for("rating.ballot"), code=303)
     if check.state is TicketState.SPENT and (_own_ticket_spent(token_hash)
                                              or _stored_here(check)):
@@ -161,24 +161,31 @@ def ballot() -> Response | str | tuple[str, int]:
     if rater.token_hash is None:  # stored already: a back button or a reload
         return redirect(url_for("rating.receipt"), code=303)
     read_first()  # validating 30 answers must not hold up the room's other submits
-    check = check_ticket(rater.token_hash)
-    if check.state is not TicketState.VALID:
-        if check.state is TicketState.SPENT and _own_ticket_spent(rater.token_hash):
-            return _to_receipt()
-        return state_page(*STATE_PAGES[check.state])
-
-    assert check.campaign_id is not None
-    campaign = questionnaire(check.campaign_id, check.opened_at)
+    # A submit is checked where it spends the ticket, under the campaign's lock
+    # (`submit_ballots`): checking it before as well, as the page's load does, cost a query.
+    campaign = (kept_questionnaire(rater.campaign_id, rater.opened_at)
+                if request.method == "POST" and rater.opened_at and rater.subject_ids
+                else None)
+    subject_ids = rater.subject_ids
+    if campaign is None:
+        check = check_ticket(rater.token_hash)
+        if check.state is not TicketState.VALID:
+            if check.state is TicketState.SPENT and _own_ticket_spent(rater.token_hash):
+                return _to_receipt()
+            return state_page(*STATE_PAGES[check.state])
+        assert check.campaign_id is not None
+        campaign = questionnaire(check.campaign_id, check.opened_at)
+        subject_ids = check.subject_ids
     if request.method == "GET":
         if request.query_string:  # no page links here with one: not worth keeping
-            return _ballot_page(campaign, check.subject_ids)
+            return _ballot_page(campaign, subject_ids)
         return campaign.fresh_page(
-            check.subject_ids, generate_csrf(),
-            lambda csrf_token: _ballot_page(campaign, check.subject_ids, csrf_token=csrf_token))
-    layout = campaign.layout(check.subject_ids)
-    form = campaign.form_class(check.subject_ids)()
+            subject_ids, generate_csrf(),
+            lambda csrf_token: _ballot_page(campaign, subject_ids, csrf_token=csrf_token))
+    layout = campaign.layout(subject_ids)
+    form = campaign.form_class(subject_ids)()
     if not form.validate():
-        return _ballot_page(campaign, check.subject_ids, form), 422
+        return _ballot_page(campaign, subject_ids, form), 422
     contents = contents_of(form, layout, rater.receipts)
     verdicts = {c.subject_id: verdict(campaign, c) for c in contents}
     blanks = {s.subject_id: form.unanswered(s) for s in layout if form.unanswered(s)}
@@ -186,7 +193,7 @@ def ballot() -> Response | str | tuple[str, int]:
     if not (blanks or void) or form.confirm_blanks.data == "1":
         return _submit(rater, contents, verdicts.values())
     form.confirm_blanks.data = "1"
-    return _ballot_page(campaign, check.subject_ids, form, blanks, verdicts)
+    return _ballot_page(campaign, subject_ids, form, blanks, verdicts)
 
 
 def _ballot_page(campaign: Questionnaire, subject_ids: Sequence[int],
@@ -251,11 +258,14 @@ def receipt() -> Response | str | tuple[str, int]:
         if not _own_ticket_spent(rater.token_hash or ""):
             return redirect(url_for("rating.ballot"), code=303)
         rater = rater_session.forget_ticket(rater)
-    opened = db.session.execute(
-        sa.select(Campaign.opened_at).where(Campaign.id == rater.campaign_id)).first()
-    if opened is None:  # the campaign has been deleted since
-        return state_page(*NO_TICKET)
-    campaign = questionnaire(rater.campaign_id, opened.opened_at)
+    campaign = (kept_questionnaire(rater.campaign_id, rater.opened_at)
+                if rater.opened_at else None)
+    if campaign is None:
+        opened = db.session.execute(
+            sa.select(Campaign.opened_at).where(Campaign.id == rater.campaign_id)).first()
+        if opened is None:  # the campaign has been deleted since
+            return state_page(*NO_TICKET)
+        campaign = questionnaire(rater.campaign_id, opened.opened_at)
     subjects = campaign.subjects_of(list(rater.receipts))
     if not subjects:  # a session from another database (a rebuilt demo, a shared key)
         return state_page(*NO_TICKET)
