@@ -79,7 +79,7 @@ def seal_ballots(
     *, spend_check: str | None = None,
 ) -> None:
     """Store one ticket's ballots in the box (in the transaction that spends the ticket)."""
-    db.session.execute(sa.insert(SealedBallot).values(
+    db.session.connection().execute(sa.insert(SealedBallot.__table__).values(  # Core
         id=random_ballot_id(), campaign_id=campaign_id,
         box=seal(public_key, rater_group_id, ballots), spend_check=spend_check,
     ))
