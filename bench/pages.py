@@ -106,7 +106,8 @@ def _prepared(app, client, campaign_id: int) -> tuple[float, float, dict[str, fl
         started = time.perf_counter()
         prepare_results(app, campaign)
     report = None
-    while True:
+    deadline = time.perf_counter() + 600
+    while time.perf_counter() < deadline:
         with app.app_context():
             kept = dict(db.session.execute(sa.select(
                 ResultOutput.locale + " " + ResultOutput.name, ResultOutput.state).where(
@@ -116,6 +117,8 @@ def _prepared(app, client, campaign_id: int) -> tuple[float, float, dict[str, fl
         if len(kept) == len(names) * len(LANGUAGES):
             break
         time.sleep(0.05)
+    else:
+        raise RuntimeError(f"the results were not all kept within 10 minutes: {sorted(kept)}")
     seconds = time.perf_counter() - started
     base = f"/campaigns/{campaign_id}/results"
     paths = [f"{base}/", f"{base}/subjects.png",

@@ -17,6 +17,7 @@ from evalapp.audit.cli import audit_group
 from evalapp.auth.models import Role, User, WeakPassword
 from evalapp.backup import BackupError, backup, restore
 from evalapp.ballotbox.cli import close_command
+from evalapp.ballotbox.closing import settle_interrupted
 from evalapp.ballotbox.keystore import destroy_legacy_key_files
 from evalapp.ballotbox.operations import custody_notes
 from evalapp.campaigns.models import Campaign
@@ -75,7 +76,9 @@ def serve_command(host: str, port: int | None, threads: int) -> None:
     destroy_legacy_key_files()  # after the migration's commit (migration 0019)
     # Charts and exports were kept here before migration 0021: they are in the database now.
     shutil.rmtree(Path(app.instance_path) / "results", ignore_errors=True)
+    settle_interrupted()  # closings a dead process left mid-way
     prepare_unprepared()  # results whose preparation an ended process cut short
+    db.session.remove()  # the requests have sessions of their own
     for address in dict.fromkeys(listening_addresses(host, port)):
         click.echo(f"evalapp: 请在浏览器中打开 / open {address}/")
     if app.config.get("BASE_URL"):
@@ -99,6 +102,8 @@ def worker_command(threads: int) -> None:
         raise click.ClickException(
             "没有配置任务队列 / no job queue is configured: set EVALAPP_JOB_BROKER_URL "
             "(redis://…). Without it, `evalapp serve` runs the jobs itself.") from None
+    settle_interrupted()  # closings a dead process left mid-way
+    db.session.remove()
     stop = threading.Event()
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, lambda *_: stop.set())

@@ -94,7 +94,7 @@ DEFAULTS: dict[str, Any] = {
     # A worker silent this long is taken for dead and its jobs handed to another.
     "JOB_HEARTBEAT_SECONDS": 15,
     # In a million of a worker's Redis commands, how many also look for dead workers' jobs.
-    "JOB_MAINTENANCE_CHANCE": 20000,
+    "JOB_MAINTENANCE_CHANCE": 100_000,
     # Closing queues every chart and export of the campaign, so that leaders find them made.
     "PREPARE_RESULTS_AT_CLOSE": True,
     # How many reverse proxies stand in front (0: none); they set X-Forwarded-For/-Proto.

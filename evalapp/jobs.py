@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import dramatiq
+import redis
 from dramatiq.brokers.redis import RedisBroker
 from flask import Flask, current_app
 
@@ -38,23 +39,29 @@ EXTENSION = "evalapp.jobs"
 log = logging.getLogger(__name__)
 
 
+class JobsUnavailable(RuntimeError):
+    """The queue could not take the job (Redis unreachable): nothing was queued."""
+
+
 @dataclass(frozen=True)
 class Job:
     """A function run in the background, by name. `daemon`: in-process, whether a server
     shutting down may cut it short (False for the opening, whose transaction it waits for).
     `max_retries`: how often a job that raised is tried again by a worker (a killed
-    worker's job is handed on whatever this says)."""
+    worker's job is handed on whatever this says). `minutes`: how long a worker lets it run
+    before stopping it (Dramatiq's own limit is 10)."""
 
     name: str
     function: Callable[..., None]
     daemon: bool = True
     max_retries: int = 2
+    minutes: int = 60
 
 
 _JOBS: dict[str, Job] = {}
 
 
-def job(name: str, *, daemon: bool = True, max_retries: int = 2) -> Callable[
+def job(name: str, *, daemon: bool = True, max_retries: int = 2, minutes: int = 60) -> Callable[
         [Callable[..., None]], Callable[..., None]]:
     """Register the decorated function as the job `name` (unique). Its arguments must be
     JSON values; it runs in an application context and its session is removed after."""
@@ -62,7 +69,7 @@ def job(name: str, *, daemon: bool = True, max_retries: int = 2) -> Callable[
     def register(function: Callable[..., None]) -> Callable[..., None]:
         if name in _JOBS:
             raise ValueError(f"two jobs are named {name!r}")
-        _JOBS[name] = Job(name, function, daemon, max_retries)
+        _JOBS[name] = Job(name, function, daemon, max_retries, minutes)
         return function
 
     return register
@@ -85,7 +92,8 @@ def init_app(app: Flask) -> None:
 
 def enqueue(name: str, *args: Any) -> None:
     """Run the job `name` with `args` in the background: on the broker's queue, or in a
-    thread of this process when there is none."""
+    thread of this process when there is none. Raises JobsUnavailable when the queue cannot
+    be reached."""
     app: Flask = current_app._get_current_object()
     broker: RedisBroker | None = app.extensions[EXTENSION]
     if broker is None:
@@ -94,7 +102,10 @@ def enqueue(name: str, *args: Any) -> None:
                                                   reraise=False),
                          name=f"job-{name}", daemon=job_.daemon).start()
         return
-    _actor(app, broker, _JOBS[name]).send(*args)
+    try:
+        _actor(app, broker, _JOBS[name]).send(*args)
+    except (redis.RedisError, dramatiq.errors.DramatiqError) as error:
+        raise JobsUnavailable(str(error)) from error
 
 
 def worker(app: Flask, threads: int) -> dramatiq.Worker:
@@ -114,7 +125,8 @@ def _actor(app: Flask, broker: RedisBroker, job_: Job) -> dramatiq.Actor:
     return dramatiq.Actor(
         functools.partial(_run_in_context, app, job_, reraise=True), broker=broker,
         actor_name=job_.name, queue_name=QUEUE, priority=0,
-        options={"max_retries": job_.max_retries, "min_backoff": 1000, "max_backoff": 30000})
+        options={"max_retries": job_.max_retries, "min_backoff": 1000, "max_backoff": 30000,
+                 "time_limit": job_.minutes * 60_000})
 
 
 def _run_in_context(app: Flask, job_: Job, *args: Any, reraise: bool) -> None:

@@ -122,6 +122,9 @@ NOT_RUN = {
     r"EVALAPP_DATABASE_URL=\S+ EVALAPP_RATELIMIT_STORAGE_URI=redis\S+ .*gunicorn .*":
         "one node of two behind HAProxy with Redis, on other machines; tests/test_cluster.py "
         "runs two such nodes behind a real HAProxy and Redis",
+    r"(EVALAPP_JOB_BROKER_URL=\S+ )?evalapp worker.*":
+        "runs until stopped; tests/test_jobs.py runs it on a real Redis (and kills one in the "
+        "middle of an opening) and without a queue (where it says what to set)",
 }
 
 
@@ -366,6 +369,8 @@ RUN_ELSEWHERE = {
     "bench.ratio": "tests/test_bench.py (the harness, burst and phones it is made of)",
     "bench.roster_import": "tests/test_bench.py (roster_import.run, 200 people, CSV and Excel)",
     "bench.upload": "tests/test_office_formats.py (the bounds and the child process it loads)",
+    "bench.cluster": "tests/test_cluster.py (cluster.cluster, race and storm: 200 phones on one "
+                     "ticket, and 120 phones on three nodes with two killed)",
 }
 BENCHMARKS = [command for command in COMMANDS if re.fullmatch(RUN["bench"], command.text)]
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,11 +21,17 @@ import sqlalchemy as sa
 
 from evalapp.audit.models import AuditEntry
 from evalapp.auth.models import Role
+from evalapp.ballotbox import closing, operations
 from evalapp.ballotbox.closing import read_progress, start_opening
-from evalapp.ballotbox.models import BoxKey
-from evalapp.ballotbox.operations import close_campaign, sealed_count
+from evalapp.ballotbox.custody import split_key
+from evalapp.ballotbox.keystore import KeyMissing, server_key
+from evalapp.ballotbox.models import BoxKey, BoxOpening
+from evalapp.ballotbox.operations import close_campaign, sealed_boxes, sealed_count
+from evalapp.ballotbox.sealing import unseal
 from evalapp.ballots.models import Ballot
 from evalapp.campaigns.models import Campaign, CampaignStatus
+from evalapp.campaigns.operations import mark_open
+from evalapp.database import utcnow
 from evalapp.extensions import db
 from evalapp.i18n import LANGUAGES
 from evalapp.results import outputs, store
@@ -32,10 +39,12 @@ from evalapp.results.compute import campaign_results
 from evalapp.results.models import ResultOutput
 from evalapp.results.store import prepare_unprepared
 from tests.support.apps import POSTGRES_URL, dispose
+from tests.support.ballots import closed_campaign
+from tests.support.custody import printed
 from tests.support.factories import make_user
 from tests.support.organiser import close_on_the_web
 from tests.support.rater import campaign_of, make_tickets, vote
-from tests.support.web import login
+from tests.support.web import csrf_token, login
 
 REDIS_URL = os.environ.get("EVALAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 EVALAPP = str(Path(sys.executable).parent / "evalapp")
@@ -241,3 +250,139 @@ def test_serving_prepares_what_an_ended_process_left_unprepared(make_app):
     dispose(app)  # every build over
     with app.app_context():
         assert prepare_unprepared() == 0
+
+
+def _printed_share_campaign(app):
+    """A campaign whose box only 3 of 5 printed shares open; its id, public key, shares."""
+    with app.app_context():
+        draft = db.session.scalar(sa.select(Campaign).where(Campaign.title == "未开始的测评"))
+        make_user("organiser", draft.unit)
+        public, shares = split_key(3, 5)
+        mark_open(draft, public, threshold=3, shares=5)
+        typed = [printed(public, share) for share in shares]
+        draft_id = draft.id
+        db.session.commit()
+    return draft_id, public, typed
+
+
+def _close_with_shares(client, campaign_id: int, typed: list[str]):
+    login(client)
+    path = f"/campaigns/{campaign_id}/close"
+    form = {"csrf_token": csrf_token(client, path)}
+    return client.post(path, data=form | {f"shares-{i}": s for i, s in enumerate(typed[:3])})
+
+
+def _handed_over(app, public: bytes) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(BoxKey).where(
+            BoxKey.public_key == public))
+
+
+@pytest.mark.parametrize("defence", [True, False], ids=["defended", "undefended"])
+def test_a_failed_opening_leaves_no_key_the_scrutineers_shares_made(app, client, monkeypatch,
+                                                                     defence):
+    """The shares' key is handed to the opening job wrapped in the database; if the opening
+    fails, the campaign stays open and that key must go, or the server alone (database and
+    key-encryption key) would open the box, and every ballot cast after, with no share."""
+    with app.app_context():
+        tickets = make_tickets(singles=3)
+    draft_id, public, typed = _printed_share_campaign(app)
+    vote(app, tickets.draft, "只有监票人能打开的意见")
+
+    def fails(*_args, **_kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(closing, "open_box", fails)
+    if not defence:
+        monkeypatch.setattr(closing, "withdraw", lambda public_key: None)
+    assert _close_with_shares(client, draft_id, typed).status_code == 303
+    wait_until(lambda: _state(app, draft_id) == "failed", 30, "the opening reported failed")
+    with app.app_context():
+        assert campaign_of(draft_id).status is CampaignStatus.OPEN
+        try:
+            key = server_key(public)
+        except KeyMissing:
+            key = None
+        if defence:
+            assert key is None
+        else:  # the attack has teeth: the server reads the sealed opinion with no share
+            boxes = list(sealed_boxes(db.session.connection(), draft_id))
+            assert unseal(key, boxes[0])[1][0].comment == "只有监票人能打开的意见"
+    assert _handed_over(app, public) == (0 if defence else 1)
+    page = client.get(f"/campaigns/{draft_id}/closing")
+    assert page.status_code == 303 and page.headers["Location"].endswith("/close")
+
+
+def _state(app, campaign_id: int) -> str | None:
+    with app.app_context():
+        progress = read_progress(campaign_id)
+        return progress.state if progress else None
+
+
+def test_a_closing_cut_short_after_its_commit_is_finished_by_the_next_run(make_app,
+                                                                         monkeypatch):
+    """The box opened and committed, then what follows (the storage's compaction, which
+    leaves no trace of a spend in the files, and the results' preparation) failed: the job's
+    next run finds the campaign closed and finishes it, as does a server's start after a
+    process died there."""
+    app = make_app()
+    with app.app_context():
+        tickets = make_tickets(singles=5)
+    vote(app, tickets.single[0], "意见")
+    compactions = []
+
+    def compaction(*, fail: bool) -> None:
+        compactions.append(fail)
+        if fail:
+            raise RuntimeError("could not compact")
+
+    monkeypatch.setattr(operations, "compact_storage", lambda: compaction(fail=True))
+    with app.app_context():
+        start_opening(tickets.campaign_id, None, 1)
+        dispose(app)  # the queued job ran in its thread, and failed after the commit
+        assert campaign_of(tickets.campaign_id).status is CampaignStatus.CLOSED
+        assert read_progress(tickets.campaign_id).state == "failed"
+    monkeypatch.setattr(operations, "compact_storage", lambda: compaction(fail=False))
+    with app.app_context():
+        closing.open_box_job(tickets.campaign_id, None)  # what a worker's retry runs
+        assert read_progress(tickets.campaign_id).state == "done"
+        closing.open_box_job(tickets.campaign_id, None)  # done: nothing again
+    assert compactions == [True, False]
+    with app.app_context():  # a process that died there: the next start finishes it
+        closing._report(tickets.campaign_id, "opening", 0, 1)
+        db.session.execute(sa.update(BoxOpening).values(
+            updated_at=utcnow() - timedelta(seconds=closing.STALE_SECONDS + 1)))
+        db.session.commit()
+        assert closing.settle_interrupted() == 1
+        assert read_progress(tickets.campaign_id).state == "done"
+    assert compactions == [True, False, False]
+
+
+def test_with_the_queue_unreachable_closing_says_so_and_keeps_no_key(make_app):
+    """Redis down when the organiser closes a box of printed shares: the page says what
+    happened (503), the closing can be started again at once, and the key the shares made
+    is not left in the database."""
+    app = make_app(JOB_BROKER_URL="redis://127.0.0.1:1/0")
+    with app.app_context():
+        make_tickets(singles=3)
+    draft_id, public, typed = _printed_share_campaign(app)
+    client = app.test_client()
+    refused = _close_with_shares(client, draft_id, typed)
+    assert refused.status_code == 503 and "任务队列" in refused.get_data(as_text=True)
+    assert client.get(f"/campaigns/{draft_id}/close").status_code == 200
+    assert _handed_over(app, public) == 0 and _state(app, draft_id) == "failed"
+
+
+def test_a_chart_is_served_when_the_database_cannot_keep_it(app, monkeypatch):
+    """Keeping is a convenience: a chart whose row cannot be written (SQLite's one write
+    lock held by an opening past the busy timeout) is served all the same."""
+    campaign_id = closed_campaign(app, ["好"] * 5)
+
+    def locked(*_args, **_kwargs):
+        raise sa.exc.OperationalError("UPDATE", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(store, "write_now", locked)
+    client = app.test_client()
+    login(client, "leader")
+    response = client.get(f"/campaigns/{campaign_id}/results/subjects.png")
+    assert response.status_code == 200 and response.data.startswith(b"\x89PNG")

@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Flask
@@ -34,14 +35,14 @@ from nacl.public import PrivateKey
 from evalapp.audit.operations import record
 from evalapp.auth.models import User
 from evalapp.ballotbox.custody import KeyShare, ShareRefused, fit_shares
-from evalapp.ballotbox.keystore import hand_over, server_key
+from evalapp.ballotbox.keystore import hand_over, server_key, withdraw
 from evalapp.ballotbox.models import BoxOpening
-from evalapp.ballotbox.operations import open_box, sealed_count
+from evalapp.ballotbox.operations import finish_opening, open_box, sealed_count
 from evalapp.ballotbox.scrutineers import released_shares
 from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.database import read_first, start_writing, utcnow, write_now
 from evalapp.extensions import db
-from evalapp.jobs import enqueue, job
+from evalapp.jobs import JobsUnavailable, enqueue, job
 
 STALE_SECONDS = 120
 POLL_SECONDS = 0.5
@@ -94,24 +95,49 @@ def start_opening(campaign_id: int, user_id: int | None, total: int,
                   misfits: Sequence[int] = ()) -> None:
     """Queue the opening of the box, whose key the database holds (the server's, or handed
     over from the shares); `misfits`, the shares left out, are shown when it is done. The
-    caller's transaction is over (on SQLite its write lock would hold up the report)."""
+    caller's transaction is over (on SQLite its write lock would hold up the report).
+
+    Raises JobsUnavailable when the queue cannot take it; the closing is then reported
+    failed and a key the shares made is withdrawn."""
     _report(campaign_id, "opening", 0, total, misfits=list(misfits))
-    enqueue("open-box", campaign_id, user_id)
+    try:
+        enqueue("open-box", campaign_id, user_id)
+    except JobsUnavailable:
+        _give_up(campaign_id, total, list(misfits))
+        raise
 
 
-@job("open-box", daemon=False)
+def _give_up(campaign_id: int, total: int, misfits: list[int]) -> None:
+    """Report the closing failed, and withdraw the key of a box in the scrutineers' custody
+    if the campaign is still open (the organiser closes again with the shares)."""
+    db.session.rollback()
+    campaign = db.session.get_one(Campaign, campaign_id)
+    public_key = campaign.box_public_key
+    entrusted = campaign.status is CampaignStatus.OPEN and bool(campaign.box_threshold)
+    db.session.rollback()
+    if entrusted and public_key is not None:
+        withdraw(public_key)
+    _report(campaign_id, "failed", 0, total, misfits=misfits)
+
+
+@job("open-box", daemon=False, minutes=180)
 def open_box_job(campaign_id: int, user_id: int | None) -> None:
     """Open the campaign's box with the key the database holds, reporting progress. Run
-    again after a worker's death, it finds the campaign closed and reports it done."""
+    again after a worker's death, it finds the campaign closed: it finishes what followed
+    the commit if that was cut short, and reports it done."""
     campaign = db.session.get_one(Campaign, campaign_id)
     progress = read_progress(campaign_id)
     misfits = list(progress.misfits) if progress else []
     if campaign.status is CampaignStatus.CLOSED:
+        if progress is None or progress.state != "done":
+            db.session.rollback()
+            finish_opening(db.session.get_one(Campaign, campaign_id))
         opened = progress.total if progress else 0
         db.session.rollback()
         _report(campaign_id, "done", opened, opened, misfits=misfits)
         return
     total = sealed_count(campaign_id)
+    entrusted = bool(campaign.box_threshold)
     try:
         assert campaign.box_public_key is not None
         key = server_key(campaign.box_public_key)
@@ -122,11 +148,36 @@ def open_box_job(campaign_id: int, user_id: int | None) -> None:
                           if db.engine.dialect.name == "sqlite" else lambda done, all_:
                           _report(campaign_id, "opening", done, all_, misfits=misfits))
     except Exception:
-        db.session.rollback()
-        _report(campaign_id, "failed", 0, total, misfits=misfits)
-        raise
+        log.exception("opening the ballot box of campaign %s failed", campaign_id)
+        _give_up(campaign_id, total, misfits)
+        if entrusted:
+            return  # the key is withdrawn: trying again could only fail
+        raise  # a worker tries again (after a failure past the commit, it finishes)
     db.session.rollback()  # what followed the opening's commit may have begun another
+    if opened.tickets == 0 and total:
+        return  # another closing opened the box meanwhile: its report stands
     _report(campaign_id, "done", opened.tickets, opened.tickets, misfits=misfits)
+
+
+def settle_interrupted() -> int:
+    """At a server's or a worker's start: the closings a dead process left mid-way, with no
+    report for `STALE_SECONDS`. A campaign closed whose closing is not reported done gets
+    what followed the commit (`finish_opening`); a campaign still open in the scrutineers'
+    custody has a key its shares made withdrawn. Returns how many were settled."""
+    stale = utcnow() - timedelta(seconds=STALE_SECONDS)
+    rows = db.session.execute(sa.select(BoxOpening.campaign_id, BoxOpening.total,
+                                        BoxOpening.misfits, Campaign.status).join(
+        Campaign, Campaign.id == BoxOpening.campaign_id).where(
+        BoxOpening.state != "done", BoxOpening.updated_at < stale)).all()
+    db.session.rollback()
+    for campaign_id, total, misfits, status in rows:
+        if status is CampaignStatus.CLOSED:
+            finish_opening(db.session.get_one(Campaign, campaign_id))
+            db.session.rollback()
+            _report(campaign_id, "done", total, total, misfits=misfits)
+        else:
+            _give_up(campaign_id, total, misfits)
+    return len(rows)
 
 
 def start_ceremony(app: Flask, campaign_id: int, user_id: int, total: int) -> threading.Thread:
@@ -161,8 +212,7 @@ def _await_shares(app: Flask, campaign_id: int, ceremony: PrivateKey, user_id: i
             _report(campaign_id, "failed", 0, total)
         except Exception:
             log.exception("the closing ceremony of campaign %s failed", campaign_id)
-            db.session.rollback()
-            _report(campaign_id, "failed", 0, total)
+            _give_up(campaign_id, total, [])
         finally:
             db.session.remove()
 

@@ -71,6 +71,15 @@ def server_key(public_key: bytes) -> PrivateKey:
     return private
 
 
+def withdraw(public_key: bytes) -> None:
+    """Delete, and commit, a key the scrutineers' shares made and `hand_over` kept for an
+    opening that did not happen (failed, its process gone, the queue unreachable): the
+    scrutineers' custody must not end with the server holding their box's key. The
+    organiser closes again with the shares."""
+    db.session.execute(sa.delete(BoxKey).where(BoxKey.public_key == public_key))
+    db.session.commit()
+
+
 def destroy_key(connection: sa.Connection, public_key: bytes) -> None:
     """Delete the box's key, in the transaction that writes its opened ballots."""
     connection.execute(sa.delete(BoxKey).where(BoxKey.public_key == public_key))

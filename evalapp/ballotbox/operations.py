@@ -174,7 +174,7 @@ def open_box(
            campaign=campaign, tickets_used=opened, ballots=len(rows),
            **({"console": console} if console else {}))
     db.session.commit()
-    _after_opening(campaign)
+    finish_opening(campaign)
     return Opened(total, len(rows))
 
 
@@ -266,8 +266,10 @@ def _opened_rows(key: PrivateKey, boxes: Sequence[bytes]) -> tuple[int, list[Row
     return len(boxes), rows
 
 
-def _after_opening(campaign: Campaign) -> None:
-    """What follows the commit: the traces of the spending and of the keys go."""
+def finish_opening(campaign: Campaign) -> None:
+    """What follows the opening's commit: the traces of the spending and of the keys go, the
+    digest is published and the results are prepared. Each step may run again (a process
+    that died after the commit leaves them to the next: `closing.settle_interrupted`)."""
     destroy_legacy_key_files()
     # before the compaction, so that the digest's write leaves nothing in SQLite's log either
     box_opened.send(current_app._get_current_object(), campaign=campaign)

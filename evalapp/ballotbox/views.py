@@ -38,6 +38,7 @@ from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.campaigns.operations import delete_draft
 from evalapp.confirm import confirm_page, confirmed
 from evalapp.extensions import db
+from evalapp.jobs import JobsUnavailable
 from evalapp.roster.models import RosterEntry, SampleDraw
 from evalapp.tickets.counts import being_keyed, response_counts
 from evalapp.tickets.models import Ticket, TicketBatch
@@ -165,8 +166,11 @@ def close(campaign_id: int) -> Response | str | tuple[str, int]:
     if campaign.box_threshold:
         hand_over(key)
     db.session.commit()  # the job opens the box in a transaction of its own
-    start_opening(campaign_id, user_id, total, misfits)
-    return redirect(url_for("ballotbox.closing", campaign_id=campaign.id), code=303)
+    try:
+        start_opening(campaign_id, user_id, total, misfits)
+    except JobsUnavailable as unavailable:
+        return _confirm_page(campaign, form, unavailable, 503)
+    return redirect(url_for("ballotbox.closing", campaign_id=campaign_id), code=303)
 
 
 def _ask_scrutineers(campaign: Campaign, total: int) -> None:
@@ -201,6 +205,10 @@ def _confirm_page(campaign: Campaign, form: CloseForm, problem: Exception | None
 
 
 def _problem_text(campaign: Campaign, problem: Exception | None) -> str | None:
+    if isinstance(problem, JobsUnavailable):
+        return _("The server that runs background work (its job queue) cannot be reached, so "
+                 "the ballot box was not opened. Nothing has been changed: close the campaign "
+                 "again in a moment, and tell the system administrator if this goes on.")
     if isinstance(problem, KeyMissing) and problem.reason == "foreign":
         return _("This server's key-encryption key does not open the key of this ballot box: "
                  "every server of the system must be configured with the same "

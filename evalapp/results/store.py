@@ -37,11 +37,14 @@ from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.database import read_first, utcnow, write_now
 from evalapp.extensions import db
 from evalapp.i18n import DEFAULT_LOCALE, LANGUAGES
-from evalapp.jobs import enqueue, job
+from evalapp.jobs import JobsUnavailable, enqueue, job
 from evalapp.paths import PACKAGE_DIR, TRANSLATIONS_DIR
 from evalapp.results.compute import campaign_results
 from evalapp.results.models import ResultOutput
 from evalapp.results.outputs import build, prepared
+
+# The app's modules outside this package that shape an output's bytes.
+OUTPUT_MODULES = ("charts.py", "pdf.py", "spreadsheets.py", "i18n.py", "campaigns/labels.py")
 
 
 def _outputs_digest() -> str:
@@ -51,6 +54,7 @@ def _outputs_digest() -> str:
 
     sources = [*sorted(Path(__file__).parent.glob("*.py")),
                *sorted(Path(analysis.__file__).parent.glob("*.py")),
+               *(PACKAGE_DIR / name for name in OUTPUT_MODULES),
                *sorted((PACKAGE_DIR / "templates" / "results").glob("*.html")),
                *sorted(TRANSLATIONS_DIR.glob("*/LC_MESSAGES/*.mo"))]
     digest = hashlib.sha256()
@@ -100,7 +104,10 @@ def kept(campaign: Campaign, name: str) -> bytes:
     content = ready(campaign, name)
     if content is None:
         content = build(campaign_results(campaign), name)
-        _save(campaign, name, str(get_locale()), "ready", content)
+        try:
+            _save(campaign, name, str(get_locale()), "ready", content)
+        except sa.exc.SQLAlchemyError:  # kept next time; the leader has it now
+            log.warning("could not keep %s of campaign %s", name, campaign.id, exc_info=True)
     return content
 
 
@@ -120,13 +127,17 @@ def failed(campaign: Campaign, name: str) -> bool:
 
 def build_in_background(campaign: Campaign, name: str) -> bool:
     """Queue the building of the output `name` of `campaign` in the current language, unless
-    a build is under way. Returns whether it was queued."""
+    a build is under way. Returns whether it was queued. Raises JobsUnavailable when the
+    queue cannot take it (the caller builds it in the request)."""
     locale = str(get_locale())
     row = _row(campaign, name, locale)
     if row is not None and row.state == "building" and (
             utcnow() - row.updated_at < timedelta(seconds=STALE_SECONDS)):
         return False
-    _save(campaign, name, locale, "building")
+    try:
+        _save(campaign, name, locale, "building")
+    except sa.exc.SQLAlchemyError:  # the mark only spares a second build; queue it all the same
+        log.warning("could not mark %s of campaign %s", name, campaign.id, exc_info=True)
     enqueue("build-outputs", campaign.id, locale, [name])
     return True
 
@@ -135,7 +146,10 @@ def prepare_results(_app: object, campaign: Campaign) -> None:
     """Queue, in every language, the building of the outputs a leader meets (connected to
     `evalapp.ballotbox.operations.box_compacted`; off when PREPARE_RESULTS_AT_CLOSE is)."""
     if current_app.config["PREPARE_RESULTS_AT_CLOSE"]:
-        enqueue("prepare-results", campaign.id)
+        try:
+            enqueue("prepare-results", [campaign.id])
+        except JobsUnavailable:  # each output is then built when first asked for
+            log.warning("could not queue the results of campaign %s", campaign.id)
 
 
 def prepare_unprepared(days: int = 90) -> int:
@@ -148,20 +162,23 @@ def prepare_unprepared(days: int = 90) -> int:
     since = utcnow() - timedelta(days=days)
     campaigns = db.session.scalars(sa.select(Campaign).where(
         Campaign.status == CampaignStatus.CLOSED, Campaign.closed_at >= since)).all()
-    unprepared = [campaign for campaign in campaigns
+    unprepared = [campaign.id for campaign in campaigns
                   if _row(campaign, "export.pdf", DEFAULT_LOCALE) is None]
-    for campaign in unprepared:
-        prepare_results(current_app, campaign)
+    db.session.rollback()  # on SQLite a command's transaction holds the one write lock
+    if unprepared:  # one job for them all, one campaign after another
+        enqueue("prepare-results", unprepared)
     return len(unprepared)
 
 
 @job("prepare-results")
-def prepare_job(campaign_id: int) -> None:
-    """Build every output a leader meets, one language after the other, Chinese first: its
-    report is then ready seconds after closing, where the languages side by side (drawing
-    charts in turn, matplotlib being one per process) made both wait for each other."""
-    for locale in LANGUAGES:
-        build_outputs(campaign_id, locale, None)
+def prepare_job(campaign_ids: list[int]) -> None:
+    """Build every output a leader meets of each campaign in turn, one language after the
+    other, Chinese first: its report is then ready seconds after closing, where the
+    languages side by side (drawing charts in turn, matplotlib being one per process) made
+    both wait for each other."""
+    for campaign_id in campaign_ids:
+        for locale in LANGUAGES:
+            build_outputs(campaign_id, locale, None)
 
 
 @job("build-outputs")

@@ -13,6 +13,7 @@ from evalapp.campaigns.labels import digest_lines
 from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.charts import FORMATS
 from evalapp.extensions import db
+from evalapp.jobs import JobsUnavailable
 from evalapp.results import store
 from evalapp.results.compute import CampaignResults, SubjectResults, campaign_results
 from evalapp.results.explain import (
@@ -124,9 +125,12 @@ def export(campaign_id: int, fmt: str) -> Response | tuple[str, int]:
         if store.failed(campaign, name):
             return render_template("results/preparing.html", campaign=campaign,
                                    label=made.label, failed=True), 503
-        store.build_in_background(campaign, name)
-        return render_template("results/preparing.html", campaign=campaign,
-                               label=made.label, failed=False), 202
+        try:
+            store.build_in_background(campaign, name)
+            return render_template("results/preparing.html", campaign=campaign,
+                                   label=made.label, failed=False), 202
+        except JobsUnavailable:  # no queue to build it: the leader waits for it here
+            content = store.kept(campaign, name)
     record("results.export", user=current_user, campaign=campaign, format=fmt)
     db.session.commit()
     response = Response(content, mimetype=made.mimetype)
