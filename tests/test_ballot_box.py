@@ -28,14 +28,13 @@ from evalapp.ballotbox.models import BoxKey, SealedBallot
 from evalapp.ballotbox.sealing import SealedContent, pack, padded_length, unpack
 from evalapp.ballots.models import Ballot, Receipt
 from evalapp.campaigns.models import Campaign, Satisfaction
-from evalapp.campaigns.operations import mark_open
 from evalapp.extensions import db
 from evalapp.paper import operations as paper
 from evalapp.rating import operations as rating
 from evalapp.schema import upgrade_schema
 from evalapp.tickets.tokens import hash_token
 from tests.support.apps import build_app, dispose
-from tests.support.custody import printed
+from tests.support.custody import printed, printed_share_campaign
 from tests.support.factories import make_user
 from tests.support.organiser import close_on_the_web
 from tests.support.rater import campaign_of, full_answers, make_tickets, vote
@@ -324,14 +323,7 @@ def test_the_check_is_what_refuses_a_typo():
 def test_a_campaign_opened_with_printed_shares_still_closes_with_them(app, client, tickets):
     """Campaigns opened before scrutineers had custody keys printed their shares on slips:
     they close with the shares typed, as before (the migration leaves them as they are)."""
-    with app.app_context():
-        draft = db.session.scalar(sa.select(Campaign).where(Campaign.title == "未开始的测评"))
-        make_user("organiser", draft.unit)
-        public, shares = split_key(3, 5)
-        mark_open(draft, public, threshold=3, shares=5)
-        typed = [printed(public, share) for share in shares]
-        draft_id = draft.id
-        db.session.commit()
+    draft_id, _public, typed = printed_share_campaign(app)
     login(client)
     path = f"/campaigns/{draft_id}"
     vote(app, tickets.draft, "监票人开箱后的意见")

@@ -23,14 +23,12 @@ from evalapp.audit.models import AuditEntry
 from evalapp.auth.models import Role
 from evalapp.ballotbox import closing, operations
 from evalapp.ballotbox.closing import read_progress, start_opening
-from evalapp.ballotbox.custody import split_key
 from evalapp.ballotbox.keystore import KeyMissing, server_key
 from evalapp.ballotbox.models import BoxKey, BoxOpening
 from evalapp.ballotbox.operations import close_campaign, sealed_boxes, sealed_count
 from evalapp.ballotbox.sealing import unseal
 from evalapp.ballots.models import Ballot
 from evalapp.campaigns.models import Campaign, CampaignStatus
-from evalapp.campaigns.operations import mark_open
 from evalapp.database import utcnow
 from evalapp.extensions import db
 from evalapp.i18n import LANGUAGES
@@ -40,7 +38,7 @@ from evalapp.results.models import ResultOutput
 from evalapp.results.store import prepare_unprepared
 from tests.support.apps import POSTGRES_URL, dispose
 from tests.support.ballots import closed_campaign
-from tests.support.custody import printed
+from tests.support.custody import printed_share_campaign
 from tests.support.factories import make_user
 from tests.support.organiser import close_on_the_web
 from tests.support.rater import campaign_of, make_tickets, vote
@@ -252,19 +250,6 @@ def test_serving_prepares_what_an_ended_process_left_unprepared(make_app):
         assert prepare_unprepared() == 0
 
 
-def _printed_share_campaign(app):
-    """A campaign whose box only 3 of 5 printed shares open; its id, public key, shares."""
-    with app.app_context():
-        draft = db.session.scalar(sa.select(Campaign).where(Campaign.title == "未开始的测评"))
-        make_user("organiser", draft.unit)
-        public, shares = split_key(3, 5)
-        mark_open(draft, public, threshold=3, shares=5)
-        typed = [printed(public, share) for share in shares]
-        draft_id = draft.id
-        db.session.commit()
-    return draft_id, public, typed
-
-
 def _close_with_shares(client, campaign_id: int, typed: list[str]):
     login(client)
     path = f"/campaigns/{campaign_id}/close"
@@ -286,7 +271,7 @@ def test_a_failed_opening_leaves_no_key_the_scrutineers_shares_made(app, client,
     key-encryption key) would open the box, and every ballot cast after, with no share."""
     with app.app_context():
         tickets = make_tickets(singles=3)
-    draft_id, public, typed = _printed_share_campaign(app)
+    draft_id, public, typed = printed_share_campaign(app)
     vote(app, tickets.draft, "只有监票人能打开的意见")
 
     def fails(*_args, **_kwargs):
@@ -365,7 +350,7 @@ def test_with_the_queue_unreachable_closing_says_so_and_keeps_no_key(make_app):
     app = make_app(JOB_BROKER_URL="redis://127.0.0.1:1/0")
     with app.app_context():
         make_tickets(singles=3)
-    draft_id, public, typed = _printed_share_campaign(app)
+    draft_id, public, typed = printed_share_campaign(app)
     client = app.test_client()
     refused = _close_with_shares(client, draft_id, typed)
     assert refused.status_code == 503 and "任务队列" in refused.get_data(as_text=True)

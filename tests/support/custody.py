@@ -6,12 +6,16 @@ from __future__ import annotations
 import base64
 import time
 
+import sqlalchemy as sa
 from flask import Flask
 
 from evalapp.auth.models import Role
 from evalapp.ballotbox.closing import read_progress
-from evalapp.ballotbox.custody import KeyShare, typing_check
+from evalapp.ballotbox.custody import KeyShare, split_key, typing_check
 from evalapp.ballotbox.scrutineers import enrol
+from evalapp.campaigns.models import Campaign
+from evalapp.campaigns.operations import mark_open
+from evalapp.extensions import db
 from evalapp.units.models import OrgUnit
 from tests.support.factories import make_user
 from tests.support.web import csrf_token, login
@@ -58,3 +62,18 @@ def wait_for_progress(app: Flask, campaign_id: int, condition) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"the closing of campaign {campaign_id} never got there")
+
+
+def printed_share_campaign(app: Flask) -> tuple[int, bytes, list[str]]:
+    """The tickets' draft campaign opened with its box's key split into 5 printed shares, 3
+    of which open it (as campaigns were before scrutineers held custody keys), and its
+    organiser: the campaign's id, the box's public key and the shares as typed."""
+    with app.app_context():
+        draft = db.session.scalar(sa.select(Campaign).where(Campaign.title == "未开始的测评"))
+        make_user("organiser", draft.unit)
+        public, shares = split_key(3, 5)
+        mark_open(draft, public, threshold=3, shares=5)
+        typed = [printed(public, share) for share in shares]
+        draft_id = draft.id
+        db.session.commit()
+    return draft_id, public, typed
