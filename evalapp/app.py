@@ -8,6 +8,7 @@ from typing import Any
 
 import flask
 from flask import Flask
+from flask_login import current_user
 from jinja2 import FileSystemBytecodeCache
 from werkzeug.routing import IntegerConverter, ValidationError
 
@@ -85,7 +86,11 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db)
     jobs.init_app(app)
     csrf.init_app(app)
-    login_manager.init_app(app)
+    # Templates get current_user as the proxy it is, loaded only where a page asks: Flask-
+    # Login's own context processor loaded it for every page, a rater's too, and its
+    # "strong" session protection then rewrote a rater's session cookie each time.
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(lambda: {"current_user": current_user})
     limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.register(app)

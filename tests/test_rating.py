@@ -346,3 +346,16 @@ def test_a_second_server_process_compiles_no_template(app, make_app, tickets, mo
     monkeypatch.setattr(jinja2.Environment, "compile", compile_)
     page = enter(make_app().test_client(), tickets.single[1])
     assert page.status_code == 200 and "csrf_token" in page.get_data(as_text=True)
+
+
+def test_a_raters_cookie_is_sent_again_only_when_its_session_changes(client, tickets):
+    """A rater never logs in: loading the questionnaire again and reading the receipt leave
+    the session as it is, so no cookie is signed and sent (Flask-Login's session protection,
+    asked for a user on every request and page, rewrote it every time)."""
+    page = enter(client, tickets.single[0]).get_data(as_text=True)
+    assert "Set-Cookie" not in client.get("/ballot").headers
+    submitted = client.post("/ballot", data=full_answers(page))
+    assert submitted.status_code == 303 and "Set-Cookie" in submitted.headers
+    receipt = client.get("/ballot/receipt")
+    assert receipt.status_code == 200 and "Set-Cookie" not in receipt.headers
+    assert "Set-Cookie" not in client.get("/ballot/receipt").headers

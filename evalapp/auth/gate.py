@@ -18,6 +18,7 @@ from evalapp.auth.passwords import password_change_due
 from evalapp.auth.policy import current, now
 from evalapp.extensions import db
 
+LOGGED_IN = "_user_id"  # the session key Flask-Login's login_user writes
 # Open whatever is due: the files of the pages, logging out and the choice of language.
 ALWAYS_OPEN = frozenset({"static", "auth.logout", "i18n.switch_language"})
 
@@ -43,7 +44,11 @@ def required_page(user: User) -> str | None:
 
 
 def enforce() -> Response | None:
-    if request.endpoint in ALWAYS_OPEN or not current_user.is_authenticated:
+    # A session with no log-in in it (a rater's) has nothing to enforce. Asking Flask-Login
+    # for its user anyway made its "strong" session protection rewrite the session, and so
+    # sign and send the cookie again, on every request of the rater path.
+    if (request.endpoint in ALWAYS_OPEN or LOGGED_IN not in session
+            or not current_user.is_authenticated):
         return None
     ended = sessions.ended(session, now(), current())
     if ended is not None:
