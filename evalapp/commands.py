@@ -68,10 +68,16 @@ def serve_command(host: str, port: int | None, threads: int) -> None:
     that let a whole room hold its connections (evalapp.serving)."""
     from waitress import serve
 
-    from evalapp.serving import WAITRESS, raise_open_files_limit
+    from evalapp.serving import WAITRESS, cannot_listen, raise_open_files_limit
 
     app = current_app._get_current_object()
     port = port or app.config["PORT"]
+    if (refused := cannot_listen(host, port)) is not None:  # said in a line, before any work
+        raise click.ClickException(
+            f"无法监听端口 {port}（{refused.strerror}）：可能另一个程序（或另一个 evalapp）"
+            f"正在使用它；请用 --port 换一个端口 / cannot listen on port {port} "
+            f"({refused.strerror}): another program, or another evalapp, may be using it; "
+            "choose another with --port")
     upgrade_schema(app)
     destroy_legacy_key_files()  # after the migration's commit (migration 0019)
     # Charts and exports were kept here before migration 0021: they are in the database now.

@@ -14,6 +14,7 @@ replaces select(), which fails past 1,024 sockets.
 from __future__ import annotations
 
 import select
+import socket
 import sys
 from typing import Any
 
@@ -41,3 +42,18 @@ def raise_open_files_limit(wanted: int = CONNECTION_LIMIT + 100) -> None:
     target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
     if soft != resource.RLIM_INFINITY and soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def cannot_listen(host: str, port: int) -> OSError | None:
+    """Why a server could not listen on `host`:`port` (another program holds it; a host
+    this machine does not have), tried with a socket of our own closed at once: Waitress,
+    refused, ends in a traceback and leaves its own sockets open."""
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Waitress does
+            probe.bind(address)
+    except OSError as error:
+        return error
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 
 import pytest
 import sqlalchemy as sa
@@ -215,6 +216,21 @@ def test_demo_links_and_serve_use_one_port(make_app, monkeypatch):
     local = app.test_cli_runner().invoke(args=["serve", "--host", "127.0.0.1", "--port", "8080"])
     assert served["port"] == 8080  # it prints only what it listens on
     assert said(local) == ["evalapp: 请在浏览器中打开 / open http://127.0.0.1:8080/"]
+
+
+def test_serving_on_a_taken_port_says_so_in_a_line(make_app):
+    """Another program (or a second evalapp) on the port: one line in both languages, exit
+    code 1, no traceback, and nothing done first."""
+    app = make_app()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = app.test_cli_runner().invoke(
+            args=["serve", "--host", "127.0.0.1", "--port", str(port)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"无法监听端口 {port}" in result.output and "--port" in result.output
+    assert "请在浏览器中打开" not in result.output
 
 
 @pytest.mark.parametrize(("username", "area"), [("sysadmin", "/accounts/"),
