@@ -160,6 +160,8 @@ def test_a_worker_killed_while_opening_the_box_is_replaced_and_the_box_opens_onc
                 campaign_of(tickets.campaign_id)))) * len(LANGUAGES)
         wait_until(lambda: ready_outputs(app, tickets.campaign_id) == expected, 180,
                    "worker B building the results")
+        wait_until(lambda: _state(app, tickets.campaign_id) == "done", 60,
+                   "the job sent again reported done")
         with app.app_context():
             assert sorted(db.session.scalars(sa.select(Ballot.comment).where(
                 Ballot.campaign_id == tickets.campaign_id, Ballot.comment != ""))) == opinions
@@ -329,9 +331,10 @@ def test_a_closing_cut_short_after_its_commit_is_finished_by_the_next_run(make_a
         assert read_progress(tickets.campaign_id).state == "failed"
     monkeypatch.setattr(operations, "compact_storage", lambda: compaction(fail=False))
     with app.app_context():
-        closing.open_box_job(tickets.campaign_id, None)  # what a worker's retry runs
+        request = read_progress(tickets.campaign_id).request
+        closing.open_box_job(tickets.campaign_id, None, request)  # a worker's retry
         assert read_progress(tickets.campaign_id).state == "done"
-        closing.open_box_job(tickets.campaign_id, None)  # done: nothing again
+        closing.open_box_job(tickets.campaign_id, None, request)  # done: nothing again
     assert compactions == [True, False]
     with app.app_context():  # a process that died there: the next start finishes it
         closing._report(tickets.campaign_id, "opening", 0, 1)
@@ -371,3 +374,19 @@ def test_a_chart_is_served_when_the_database_cannot_keep_it(app, monkeypatch):
     login(client, "leader")
     response = client.get(f"/campaigns/{campaign_id}/results/subjects.png")
     assert response.status_code == 200 and response.data.startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("defence", [True, False], ids=["defended", "undefended"])
+def test_a_job_no_closing_asked_for_opens_nothing(app, monkeypatch, defence):
+    """Whoever can write to the queue's Redis pushes a job to open an open campaign's box:
+    without the name of a closing the organiser started, the campaign stays open."""
+    with app.app_context():
+        tickets = make_tickets(singles=3)
+    vote(app, tickets.single[0], "不该被提前开箱的意见")
+    if not defence:
+        monkeypatch.setattr(closing.secrets, "compare_digest", lambda _a, _b: True)
+    with app.app_context():
+        closing._report(tickets.campaign_id, "failed", 0, 0)  # an earlier closing, say
+        closing.open_box_job(tickets.campaign_id, None, "f" * 32)  # the forged message
+        status = campaign_of(tickets.campaign_id).status
+    assert status is (CampaignStatus.OPEN if defence else CampaignStatus.CLOSED)

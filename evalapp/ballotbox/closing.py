@@ -22,6 +22,7 @@ closing again.
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Sequence
@@ -61,6 +62,7 @@ class Progress:
     released: tuple[int, ...] = ()  # while waiting: the share numbers released so far
     stuck: bool = False  # while waiting: k or more released, and no k of them fit
     misfits: tuple[int, ...] = ()  # shares offered that were not shares of the box's key
+    request: str = ""  # the closing's name, which its job carries
 
     @property
     def running(self) -> bool:
@@ -79,7 +81,7 @@ def read_progress(campaign_id: int) -> Progress | None:
     if row is None:
         return None
     return Progress(row.state, row.done, row.total, row.updated_at.timestamp(), row.ceremony,
-                    tuple(row.released), row.stuck, tuple(row.misfits))
+                    tuple(row.released), row.stuck, tuple(row.misfits), row.request)
 
 
 def _report(campaign_id: int, state: str, done: int, total: int, **extra: object) -> None:
@@ -99,9 +101,10 @@ def start_opening(campaign_id: int, user_id: int | None, total: int,
 
     Raises JobsUnavailable when the queue cannot take it; the closing is then reported
     failed and a key the shares made is withdrawn."""
-    _report(campaign_id, "opening", 0, total, misfits=list(misfits))
+    request = secrets.token_hex(16)
+    _report(campaign_id, "opening", 0, total, misfits=list(misfits), request=request)
     try:
-        enqueue("open-box", campaign_id, user_id)
+        enqueue("open-box", campaign_id, user_id, request)
     except JobsUnavailable:
         _give_up(campaign_id, total, list(misfits))
         raise
@@ -121,18 +124,24 @@ def _give_up(campaign_id: int, total: int, misfits: list[int]) -> None:
 
 
 @job("open-box", daemon=False, minutes=180)
-def open_box_job(campaign_id: int, user_id: int | None) -> None:
-    """Open the campaign's box with the key the database holds, reporting progress. Run
-    again after a worker's death, it finds the campaign closed: it finishes what followed
-    the commit if that was cut short, and reports it done."""
+def open_box_job(campaign_id: int, user_id: int | None, request: str) -> None:
+    """Open the campaign's box with the key the database holds, reporting progress, if
+    `request` names the latest closing started (`start_opening`); else nothing. Run again
+    after a worker's death, it finds the campaign closed: it finishes what followed the
+    commit if that was cut short, and reports it done."""
     campaign = db.session.get_one(Campaign, campaign_id)
     progress = read_progress(campaign_id)
-    misfits = list(progress.misfits) if progress else []
+    if progress is None or not secrets.compare_digest(progress.request, request):
+        log.warning("a job to open the box of campaign %s that no closing asked for",
+                    campaign_id)
+        db.session.rollback()
+        return
+    misfits = list(progress.misfits)
     if campaign.status is CampaignStatus.CLOSED:
-        if progress is None or progress.state != "done":
+        if progress.state != "done":
             db.session.rollback()
             finish_opening(db.session.get_one(Campaign, campaign_id))
-        opened = progress.total if progress else 0
+        opened = progress.total
         db.session.rollback()
         _report(campaign_id, "done", opened, opened, misfits=misfits)
         return

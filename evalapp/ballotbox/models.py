@@ -73,7 +73,7 @@ class BoxOpening(db.Model):
     `released` the share numbers released to it, `stuck` set when k or more were released and
     no k of them fit), "opening", "done" or "failed". `misfits`: the shares left out because
     they did not fit. `updated_at` moves with every report: a row left still for
-    `closing.STALE_SECONDS` is a dead process's."""
+    `closing.STALE_SECONDS` is a dead process's. `request` names the closing (below)."""
 
     __tablename__ = "box_openings"
     __table_args__ = (
@@ -92,6 +92,10 @@ class BoxOpening(db.Model):
     released: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
     stuck: Mapped[bool] = mapped_column(default=False)
     misfits: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    # The closing's random name, which its queued job carries: a job whose name is not the
+    # latest closing's (pushed into the queue by whoever can write to it, or left from a
+    # closing started again) opens nothing.
+    request: Mapped[str] = mapped_column(sa.String(32), default="")
 
 
 # A share sealed to a scrutineer: the box's public key, the share's number and value

@@ -32,6 +32,7 @@ def upgrade():
         sa.Column('released', sa.JSON(), nullable=False),
         sa.Column('stuck', sa.Boolean(), nullable=False),
         sa.Column('misfits', sa.JSON(), nullable=False),
+        sa.Column('request', sa.String(length=32), nullable=False),
         sa.CheckConstraint("state IN ('waiting', 'opening', 'done', 'failed')",
                            name=op.f('ck_box_openings_box_opening_state')),
         sa.CheckConstraint('done >= 0 AND total >= 0',
