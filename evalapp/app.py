@@ -33,7 +33,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure(app, config)
     # Each server process compiled every template it used, 55 ms for the ballot page: the
     # compiled code is kept in the instance folder and loaded by the other processes and
-    # the next start (Jinja checks each template's modification time).
+    # the next start (Jinja keys each by the template's name and checks its source's
+    # checksum, so an upgraded template is compiled anew).
     app.jinja_env.bytecode_cache = FileSystemBytecodeCache(
         str(private_folder(Path(app.instance_path) / "templates-compiled")))
     # Every <int:…> in an address is a row id: beyond PostgreSQL's integer (and far beyond

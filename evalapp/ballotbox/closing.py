@@ -171,13 +171,17 @@ def open_box_job(campaign_id: int, user_id: int | None, request: str) -> None:
 def settle_interrupted() -> int:
     """At a server's or a worker's start: the closings a dead process left mid-way, with no
     report for `STALE_SECONDS`. A campaign closed whose closing is not reported done gets
-    what followed the commit (`finish_opening`); a campaign still open in the scrutineers'
-    custody has a key its shares made withdrawn. Returns how many were settled."""
+    what followed the commit (`finish_opening`); a campaign still open whose closing was
+    under way (a failed one has been settled by `_give_up` already) is reported failed, and
+    a key its scrutineers' shares made is withdrawn. Returns how many were settled."""
     stale = utcnow() - timedelta(seconds=STALE_SECONDS)
     rows = db.session.execute(sa.select(BoxOpening.campaign_id, BoxOpening.total,
                                         BoxOpening.misfits, Campaign.status).join(
         Campaign, Campaign.id == BoxOpening.campaign_id).where(
-        BoxOpening.state != "done", BoxOpening.updated_at < stale)).all()
+        BoxOpening.updated_at < stale, sa.or_(
+            BoxOpening.state.in_(("waiting", "opening")),
+            sa.and_(BoxOpening.state == "failed", Campaign.status == CampaignStatus.CLOSED)))
+    ).all()
     db.session.rollback()
     for campaign_id, total, misfits, status in rows:
         if status is CampaignStatus.CLOSED:

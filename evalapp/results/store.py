@@ -48,8 +48,8 @@ OUTPUT_MODULES = ("charts.py", "pdf.py", "spreadsheets.py", "i18n.py", "campaign
 
 
 def _outputs_digest() -> str:
-    """SHA-256 (first 12 hex digits) of what the kept files are made by: this package, the
-    statistics, the templates and the translation catalogues."""
+    """SHA-256 (first 12 hex digits) of what the kept outputs are made by: this package,
+    the statistics, `OUTPUT_MODULES`, the templates and the translation catalogues."""
     import analysis
 
     sources = [*sorted(Path(__file__).parent.glob("*.py")),
@@ -160,10 +160,12 @@ def prepare_unprepared(days: int = 90) -> int:
     if not current_app.config["PREPARE_RESULTS_AT_CLOSE"]:
         return 0
     since = utcnow() - timedelta(days=days)
-    campaigns = db.session.scalars(sa.select(Campaign).where(
-        Campaign.status == CampaignStatus.CLOSED, Campaign.closed_at >= since)).all()
-    unprepared = [campaign.id for campaign in campaigns
-                  if _row(campaign, "export.pdf", DEFAULT_LOCALE) is None]
+    rows = db.session.execute(
+        sa.select(Campaign, ResultOutput.edition).outerjoin(ResultOutput, sa.and_(
+            ResultOutput.campaign_id == Campaign.id, ResultOutput.name == "export.pdf",
+            ResultOutput.locale == DEFAULT_LOCALE)).where(
+            Campaign.status == CampaignStatus.CLOSED, Campaign.closed_at >= since)).all()
+    unprepared = [campaign.id for campaign, edition in rows if edition != _edition(campaign)]
     db.session.rollback()  # on SQLite a command's transaction holds the one write lock
     if unprepared:  # one job for them all, one campaign after another
         enqueue("prepare-results", unprepared)
@@ -195,25 +197,22 @@ def build_outputs(campaign_id: int, locale: str, names: list[str] | None) -> Non
         results = campaign_results(campaign)
         made: dict[str, bytes] = {}
 
-        def chart(name: str) -> bytes:  # for the report: each chart kept, or made and kept
+        def made_or_kept(name: str) -> bytes:
+            """The output as kept, else made now and kept; the report asks for its charts
+            through this too, so each is drawn once."""
             if name not in made:
                 row = _row(campaign, name, locale)
                 if row is not None and row.content is not None:
                     made[name] = row.content
                 else:
-                    made[name] = build(results, name)
+                    made[name] = build(results, name, made_or_kept)
                     _save(campaign, name, locale, "ready", made[name])
             return made[name]
 
         for name in prepared(results) if names is None else names:
-            row = _row(campaign, name, locale)
-            if row is not None and row.state == "ready":
-                continue
             try:
-                made[name] = content = build(results, name, chart)
+                made_or_kept(name)
             except Exception:
                 log.exception("building %s of campaign %s failed", name, campaign_id)
                 db.session.rollback()
                 _save(campaign, name, locale, "failed")
-            else:
-                _save(campaign, name, locale, "ready", content)

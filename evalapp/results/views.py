@@ -15,6 +15,7 @@ from evalapp.charts import FORMATS
 from evalapp.extensions import db
 from evalapp.jobs import JobsUnavailable
 from evalapp.results import store
+from evalapp.results.charts import chart_name
 from evalapp.results.compute import CampaignResults, SubjectResults, campaign_results
 from evalapp.results.explain import (
     grade_label,
@@ -94,13 +95,13 @@ def _image(figure_bytes: bytes, fmt: str) -> Response:
 @bp.get("/subjects.<any(png, svg, pdf):fmt>")
 @role_required(*READERS)
 def subjects_chart(campaign_id: int, fmt: str) -> Response:
-    return _image(_kept(_closed(campaign_id), f"subjects.{fmt}"), fmt)
+    return _image(_kept(_closed(campaign_id), chart_name(fmt=fmt)), fmt)
 
 
 @bp.get("/<int:subject_id>/<any(items, heatmap):name>.<any(png, svg, pdf):fmt>")
 @role_required(*READERS)
 def subject_chart(campaign_id: int, subject_id: int, name: str, fmt: str) -> Response:
-    return _image(_kept(_closed(campaign_id), f"subject-{subject_id}-{name}.{fmt}"), fmt)
+    return _image(_kept(_closed(campaign_id), chart_name(subject_id, name, fmt)), fmt)
 
 
 def _kept(campaign: Campaign, name: str) -> bytes:
