@@ -11,7 +11,7 @@ carrying its cell's position. Nothing here knows group ids or labels, only cell 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +19,15 @@ import numpy as np
 from analysis.compare import GroupComparison, LevelTest, chi_square_levels, compare_groups
 from analysis.estimates import Estimate, stratified_mean
 from analysis.reliability import cronbach_alpha
-from analysis.scoring import SatisfactionRates, grade, satisfaction_rates, trimmed_mask, void_mask
+from analysis.scoring import (
+    SatisfactionRates,
+    ballot_scores,
+    grade,
+    item_points,
+    satisfaction_rates,
+    trimmed_mask,
+    void_mask,
+)
 
 WEAKEST = 4  # items flagged as the weakest of a subject, besides those under 一般's points
 
@@ -49,6 +57,24 @@ class Rules:
     def grade(self, score: float) -> str:
         excellent, good, fair = self.grades
         return str(grade(score, {"excellent": excellent, "good": good, "fair": fair}))
+
+    def item_points(self, scales: Sequence[str]) -> np.ndarray:
+        """Items × 4: the points of each level of items on these scales
+        (`analysis.scoring.item_points`)."""
+        return item_points(self.points, scales)
+
+
+def scores_by_subject(levels: np.ndarray, subjects: np.ndarray,
+                      tables: Mapping[int, np.ndarray]) -> np.ndarray:
+    """Each ballot's score (`ballot_scores`) under its own subject's item points: `levels`
+    ballots × items (the widest subject's), `subjects` each ballot's subject, `tables` each
+    subject's items × 4 points (`Rules.item_points`), its rows the subject's first items."""
+    scores = np.full(len(levels), np.nan)
+    for subject, table in tables.items():
+        mine = subjects == subject
+        if mine.any():
+            scores[mine] = ballot_scores(levels[mine, :len(table)], table)
+    return scores
 
 
 def ballot_statuses(levels: np.ndarray, subjects: np.ndarray, scores: np.ndarray, rules: Rules,
@@ -86,10 +112,16 @@ class Figures:
 
 @dataclass(frozen=True)
 class ItemFigures:
+    """One item's distribution. `counts` and `shares` follow the places of its `scale`
+    (好, 较好, 一般, 差; or 满意, 基本满意, 不满意 and a 0), the shares among those who
+    answered on the scale; `dont_know` counts 不了解, which is in no share, mean or test."""
+
     label: str
+    scale: str
     mean_points: float | None
-    counts: tuple[int, int, int, int]  # 好, 较好, 一般, 差
-    shares: tuple[float, float, float, float]  # the same among those answering
+    counts: tuple[int, int, int, int]
+    shares: tuple[float, float, float, float]
+    dont_know: int
     weak: bool
 
 
@@ -137,10 +169,11 @@ class SubjectFigures:
 def subject_figures(
     levels: np.ndarray, satisfaction: np.ndarray, status: np.ndarray, scores: np.ndarray,
     cell: np.ndarray, cells: Sequence[Cell], reported: Sequence[bool], rules: Rules,
-    labels: Sequence[str], figures: bool = True,
+    labels: Sequence[str], scales: Sequence[str], figures: bool = True,
 ) -> SubjectFigures:
-    """The figures of one subject's ballots: `levels` (ballots × the subject's items, 0-3 or
-    -1 blank), `satisfaction` (0 满意, 1 基本满意, 2 不满意, -1 blank), `status`
+    """The figures of one subject's ballots: `levels` (ballots × the subject's items, 0-3 the
+    place on the item's scale, -1 blank, -2 不了解), `scales` each item's scale,
+    `satisfaction` (0 满意, 1 基本满意, 2 不满意, -1 blank), `status`
     (`BallotStatus`), `scores` (each ballot's mean points) and `cell` (each ballot's position
     in `cells`). `reported[i]` says whether cell i's own figures are published; `figures`
     False makes a subject that shows counts only (too few ballots entering its figures).
@@ -151,18 +184,22 @@ def subject_figures(
     `chi_square_levels` on `satisfied_or_not` (the satisfaction rates shown), with the cells
     in the order given."""
     counted = status == BallotStatus.COUNTED
+    # a counted ballot with no answer on a scale (every item 不了解) has no score: it enters
+    # the satisfaction rates and the distributions, and no score
+    scored = counted & ~np.isnan(scores)
     shown = figures and bool(counted.any())
-    table = np.asarray(rules.points, dtype=float)
-    score = float(scores[counted].mean()) if shown else None
+    table = rules.item_points(scales)
+    score = float(scores[scored].mean()) if shown and scored.any() else None
 
     def cell_figures(position: int) -> Figures | None:
         chosen = counted & (cell == position)
         if not (figures and reported[position]):
             return None
-        return Figures(float(scores[chosen].mean()) if chosen.any() else None,
+        with_score = chosen & scored
+        return Figures(float(scores[with_score].mean()) if with_score.any() else None,
                        _rates(satisfaction[chosen]), _item_means(levels[chosen], table))
 
-    design, note = (_design_weighted(scores[counted], cell[counted], cells) if shown
+    design, note = (_design_weighted(scores[scored], cell[scored], cells) if shown
                     else (None, DesignNote.NONE))
     comparison, satisfaction_test = (
         _between_cells(scores[counted], satisfaction[counted], cell[counted], reported)
@@ -174,9 +211,9 @@ def subject_figures(
         trimmed=int((status == BallotStatus.TRIMMED).sum()),
         score=score, grade=rules.grade(score) if score is not None else "",
         design=design, design_note=note,
-        policy_score=_policy_weighted(scores[counted], cell[counted], cells) if shown else None,
+        policy_score=_policy_weighted(scores[scored], cell[scored], cells) if shown else None,
         satisfaction=_rates(satisfaction[counted]) if shown else None,
-        items=_items(levels[counted], table, labels) if shown else (),
+        items=_items(levels[counted], table, labels, scales) if shown else (),
         cells=tuple(cell_figures(position) for position in range(len(cells))),
         cell_counted=tuple(int((counted & (cell == p)).sum()) for p in range(len(cells))),
         comparison=comparison, satisfaction_test=satisfaction_test)
@@ -200,13 +237,15 @@ def ranks(scores: Sequence[float | None]) -> list[int | None]:
     return [positions.get(i) for i in range(len(scores))]
 
 
-def campaign_alpha(common_levels: np.ndarray, points: Sequence[float]) -> float | None:
-    """Cronbach's α over the common items of the valid ballots given (levels -1 blank); None
-    when it is undefined."""
+def campaign_alpha(common_levels: np.ndarray, table: np.ndarray) -> float | None:
+    """Cronbach's α over the common items of the valid ballots given (codes as
+    `subject_figures` takes them) with the items' points (items × 4, `Rules.item_points`);
+    None when it is undefined."""
     if len(common_levels) < 2 or not common_levels.shape[1]:
         return None
-    # the points of each answer, NaN where blank (-1 picks the table's last entry)
-    matrix = np.append(np.asarray(points, dtype=float), np.nan)[common_levels]
+    # the points of each answer, NaN where blank or 不了解
+    picked = table[np.arange(common_levels.shape[1]), np.clip(common_levels, 0, 3)]
+    matrix = np.where(common_levels >= 0, picked, np.nan)
     try:
         return cronbach_alpha(matrix)
     except ValueError:
@@ -219,11 +258,12 @@ def _between_cells(scores: np.ndarray, satisfaction: np.ndarray, cell: np.ndarra
     against dissatisfied: the rate each cell shows) between the reported cells;
     nothing when fewer than two are, or when a test has nothing to work on. The ballots are
     put in cell order first, so that the rank-biserial r's sign (which follows the order in
-    which groups appear) is the same whatever order the ballots were stored in."""
+    which groups appear) is the same whatever order the ballots were stored in. Ballots
+    without a score (NaN) are in the rates' test only."""
     comparable = [p for p, shown in enumerate(reported) if shown]
     if len(comparable) < 2:
         return None, None
-    keep = np.flatnonzero(np.isin(cell, comparable))
+    keep = np.flatnonzero(np.isin(cell, comparable) & ~np.isnan(scores))
     keep = keep[np.argsort(cell[keep], kind="stable")]
     try:
         comparison = compare_groups(scores[keep], cell[keep].tolist())
@@ -270,39 +310,45 @@ def _rates(codes: np.ndarray) -> SatisfactionRates | None:
         return None
 
 
-def _level_counts(answers: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per item: the count of each level, and the mean points (NaN where nobody answered)."""
+def _level_counts(answers: np.ndarray,
+                  table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per item: the count of each level, the count of 不了解, and the mean points (NaN
+    where nobody answered on the scale)."""
     width = answers.shape[1]
-    # one pass: each answer (-1 blank, 0-3) binned by (item, level); blanks fall in column 0
-    binned = np.bincount((answers.astype(np.intp) + 1 + 5 * np.arange(width)).ravel(),
-                         minlength=5 * width)
-    counts = binned.reshape(width, 5)[:, 1:]
+    # one pass: each answer (-3 not asked, -2 不了解, -1 blank, 0-3) binned by (item, code)
+    binned = np.bincount((answers.astype(np.intp) + 3 + 7 * np.arange(width)).ravel(),
+                         minlength=7 * width).reshape(width, 7)
+    counts = binned[:, 3:]
     totals = counts.sum(axis=1)
-    means = np.divide((counts * table).sum(axis=1), totals,
+    means = np.divide((counts * np.nan_to_num(table)).sum(axis=1), totals,
                       out=np.full(width, np.nan), where=totals > 0)
-    return counts, means
+    return counts, binned[:, 1], means
 
 
 def _item_means(answers: np.ndarray, table: np.ndarray) -> tuple[float | None, ...]:
-    _, means = _level_counts(answers, table)
+    _, _, means = _level_counts(answers, table)
     return tuple(None if np.isnan(m) else float(m) for m in means)
 
 
-def _items(answers: np.ndarray, table: np.ndarray,
-           labels: Sequence[str]) -> tuple[ItemFigures, ...]:
-    counts, means = _level_counts(answers, table)
+def _items(answers: np.ndarray, table: np.ndarray, labels: Sequence[str],
+           scales: Sequence[str]) -> tuple[ItemFigures, ...]:
+    """Each item's figures; weak: among the `WEAKEST` means, or under the points of its
+    scale's last level but one (一般, or 基本满意)."""
+    counts, dont_know, means = _level_counts(answers, table)
     totals = counts.sum(axis=1)
     shares = np.divide(counts, totals[:, None], out=np.zeros_like(counts, dtype=float),
                        where=totals[:, None] > 0)
     order = np.argsort(np.where(np.isnan(means), np.inf, means), kind="stable")
     weakest = set(order[:WEAKEST].tolist()) if totals.any() else set()
-    fair = table[2]
+    places = (~np.isnan(table)).sum(axis=1)
+    bar = table[np.arange(len(table)), places - 2]
     return tuple(
-        ItemFigures(label, None if np.isnan(means[i]) else float(means[i]),
+        ItemFigures(label, scale, None if np.isnan(means[i]) else float(means[i]),
                     (int(counts[i][0]), int(counts[i][1]), int(counts[i][2]),
                      int(counts[i][3])),
                     (float(shares[i][0]), float(shares[i][1]), float(shares[i][2]),
                      float(shares[i][3])),
-                    i in weakest or (not np.isnan(means[i]) and means[i] < fair))
-        for i, label in enumerate(labels)
+                    int(dont_know[i]),
+                    i in weakest or (not np.isnan(means[i]) and means[i] < bar[i]))
+        for i, (label, scale) in enumerate(zip(labels, scales, strict=True))
     )

@@ -9,8 +9,9 @@ file gives it):
   fields quoted only where needed (Python's csv module, QUOTE_MINIMAL);
 - one language, Chinese, whatever the reader's language: a header row 被评对象, 测评人类别,
   状态, "n. <common item>" for each common item, 个性化内容 n for each individual item (as many
-  as the subject with most), 总体评价, 意见建议; answers as 好/较好/一般/差 and
-  满意/基本满意/不满意, blank when not answered; statuses as in `STATUS_ZH`;
+  as the subject with most), 总体评价, 意见建议; answers in the words of the item's scale
+  (好/较好/一般/差 or 满意/基本满意/不满意) or 不了解, blank when not answered or when the
+  subject has no such item; statuses as in `STATUS_ZH`;
 - one row per published ballot, sorted field by field by Unicode code point (Python's order
   of lists of strings). The order is a function of the rows' content alone, which is what is
   published, so it tells nothing about when a ballot was cast; and the same ballots and
@@ -47,15 +48,18 @@ from analysis.figures import (
     ballot_statuses,
     campaign_alpha,
     ranks,
+    scores_by_subject,
     subject_figures,
 )
-from analysis.scoring import SatisfactionRates, ballot_scores
+from analysis.scoring import BLANK, DONT_KNOW, NOT_ASKED, SatisfactionRates
 
 FORMAT = 1  # of the export and the record; a change of either bytes or meaning is a new one
 BOM = "\ufeff"
 OTHER_ZH = "其他类别"
 LEVELS_ZH = ("好", "较好", "一般", "差")
 SATISFACTION_ZH = ("满意", "基本满意", "不满意")
+SCALE_ZH = {"levels": LEVELS_ZH, "satisfaction": SATISFACTION_ZH}
+DONT_KNOW_ZH = "不了解"
 STATUS_ZH = {
     BallotStatus.COUNTED: "有效",
     BallotStatus.VOID_BLANK: "废票：空题过多",
@@ -73,6 +77,14 @@ def export_header(common: Sequence[str], individual: int) -> list[str]:
     """The header row for common items with these texts and `individual` individual items."""
     return [*LEADING, *(f"{n}. {text}" for n, text in enumerate(common, start=1)),
             *(f"个性化内容 {n}" for n in range(1, individual + 1)), *TRAILING]
+
+
+def answer_zh(scale: str, code: int) -> str:
+    """An answer as the export writes it: the word of its place on `scale`, 不了解, or ""
+    (blank, or no such item)."""
+    if code >= 0:
+        return SCALE_ZH[scale][code]
+    return DONT_KNOW_ZH if code == DONT_KNOW else ""
 
 
 def export_bytes(header: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
@@ -99,9 +111,13 @@ class CellSettings:
 @dataclass(frozen=True)
 class SubjectSettings:
     label: str  # as in the export's 被评对象 column
-    items: int  # common and individual items on this subject's ballots
+    scales: tuple[str, ...]  # of each item on this subject's ballots, common ones first
     figures: bool  # False: counts only, no rows in the export
     cells: tuple[CellSettings, ...]  # in the order the app weighs and tests them
+
+    @property
+    def items(self) -> int:
+        return len(self.scales)
 
 
 @dataclass(frozen=True)
@@ -120,7 +136,8 @@ class Settings:
             "void_uniform": r.void_uniform, "trim_above": r.trim_above,
             "grades": list(r.grades), "min_report_size": r.min_report_size,
             "common_items": self.common_items,
-            "subjects": [{"label": s.label, "items": s.items, "figures": s.figures,
+            "subjects": [{"label": s.label, "items": s.items, "scales": list(s.scales),
+                          "figures": s.figures,
                           "cells": [{"label": c.label, "population": c.population,
                                      "weight": c.weight} for c in s.cells]}
                          for s in self.subjects],
@@ -137,13 +154,24 @@ class Settings:
                           bool(data["void_uniform"]), None if trim is None else int(trim),
                           (excellent, good, fair), int(data["min_report_size"]))
             subjects = tuple(
-                SubjectSettings(str(s["label"]), int(s["items"]), bool(s["figures"]), tuple(
+                SubjectSettings(str(s["label"]), _scales(s), bool(s["figures"]), tuple(
                     CellSettings(str(c["label"]), int(c["population"]), float(c["weight"]))
                     for c in s["cells"]))
                 for s in data["subjects"])
             return cls(rules, int(data["common_items"]), subjects)
+            if any(set(s.scales) - set(SCALE_ZH) for s in subjects):
+                raise ValueError("an unknown scale")
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"malformed settings: {error!r}") from error
+
+
+def _scales(subject: Mapping) -> tuple[str, ...]:
+    """A subject's item scales; settings printed before items had scales have none, and
+    their items were all rated 好/较好/一般/差."""
+    scales = tuple(str(scale) for scale in subject.get("scales", ()))
+    if scales and len(scales) != int(subject["items"]):
+        raise ValueError("as many scales as items")
+    return scales or ("levels",) * int(subject["items"])
 
 
 Value = int | float | str | None
@@ -173,9 +201,11 @@ def figure_table(settings: Settings, figures: Sequence[SubjectFigures | None],
         table |= _rates(f"{name}/satisfaction", found.satisfaction)
         for number, item in enumerate(found.items, start=1):
             table[f"{name}/item {number}/mean"] = item.mean_points
-            for level, count, share in zip(LEVELS_ZH, item.counts, item.shares, strict=True):
+            for level, count, share in zip(SCALE_ZH[item.scale], item.counts, item.shares,
+                                           strict=False):
                 table[f"{name}/item {number}/{level}/count"] = count
                 table[f"{name}/item {number}/{level}/share"] = share
+            table[f"{name}/item {number}/{DONT_KNOW_ZH}/count"] = item.dont_know
         for test, key in ((found.comparison, "scores test"),
                           (found.satisfaction_test, "satisfaction test")):
             table[f"{name}/{key}/statistic"] = test.statistic if test else None
@@ -281,10 +311,12 @@ def recount(data: bytes, settings: Settings) -> Recount:
         cell[index] = _code(cells, row[1], line, "rater group")
         published[index] = statuses[row[2]] if row[2] in statuses else _code(
             [], row[2], line, "status")
-        levels[index] = [_code(LEVELS_ZH, answer, line, "answer")
-                         for answer in row[len(LEADING):len(LEADING) + width]]
+        levels[index] = _answers(settings.subjects[subject[index]].scales,
+                                 row[len(LEADING):len(LEADING) + width], line)
         satisfaction[index] = _code(SATISFACTION_ZH, row[-2], line, "satisfaction")
-    scores = ballot_scores(levels, settings.rules.points) if len(rows) else np.zeros(0)
+    tables = {position: settings.rules.item_points(plan.scales)
+              for position, plan in enumerate(settings.subjects)}
+    scores = scores_by_subject(levels, subject, tables)
     status = ballot_statuses(levels, subject, scores, settings.rules,
                              first=published == BallotStatus.TRIMMED)
     wrong = np.flatnonzero(status != published)
@@ -294,13 +326,14 @@ def recount(data: bytes, settings: Settings) -> Recount:
         figures.append(subject_figures(
             levels[mine, :plan.items], satisfaction[mine], status[mine], scores[mine],
             cell[mine], [Cell(c.population, c.weight) for c in plan.cells],
-            [True] * len(plan.cells), settings.rules, [""] * plan.items)
+            [True] * len(plan.cells), settings.rules, [""] * plan.items, plan.scales)
             if plan.figures else None)
     valid = (status == BallotStatus.COUNTED) | (status == BallotStatus.TRIMMED)
+    common_scales = settings.subjects[0].scales[:common] if settings.subjects else ()
     return Recount(
         digest(data),
-        figure_table(settings, figures,
-                     campaign_alpha(levels[valid, :common], settings.rules.points)),
+        figure_table(settings, figures, campaign_alpha(
+            levels[valid, :common], settings.rules.item_points(common_scales))),
         tuple((int(i) + 2, STATUS_ZH[BallotStatus(published[i])],
                STATUS_ZH[BallotStatus(status[i])]) for i in wrong))
 
@@ -316,10 +349,22 @@ def _read(data: bytes) -> tuple[list[str], list[list[str]]]:
     return lines[0], lines[1:]
 
 
+def _answers(scales: Sequence[str], answers: Sequence[str], line: int) -> list[int]:
+    """A row's item answers as codes: each in its item's scale (or 不了解); the columns past
+    the subject's items must be empty, and are not asked."""
+    if len(scales) > len(answers):
+        raise ExportError(line, f"{len(answers)} answers for {len(scales)} items")
+    codes = [DONT_KNOW if text == DONT_KNOW_ZH else _code(SCALE_ZH[scale], text, line, "answer")
+             for scale, text in zip(scales, answers, strict=False)]
+    if any(answers[len(scales):]):
+        raise ExportError(line, "an answer to an item its subject does not have")
+    return codes + [NOT_ASKED] * (len(answers) - len(scales))
+
+
 def _code(labels: Sequence[str], text: str, line: int, what: str) -> int:
-    """The position of `text` among `labels`; -1 for a blank answer."""
+    """The position of `text` among `labels`; BLANK for a blank answer."""
     if text in labels:
         return labels.index(text)
     if not text and what in ("answer", "satisfaction"):
-        return -1
+        return BLANK
     raise ExportError(line, f"unknown {what} {text!r}")

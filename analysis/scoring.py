@@ -10,32 +10,59 @@ import numpy as np
 
 from analysis.estimates import wilson_interval
 
-BLANK = -1
+# An answer's code: its place on the item's scale (0 the best), or one of these.
+BLANK = -1  # left blank: missing, and counted by the void rule
+DONT_KNOW = -2  # 不了解: an answer, shown in the distribution, in no score, rate or test
+NOT_ASKED = -3  # no such item on this ballot (its subject has fewer individual items)
 DEFAULT_POINTS = (100, 80, 60, 40)  # 好, 较好, 一般, 差
 DEFAULT_THRESHOLDS = {"excellent": 90, "good": 80, "fair": 60}
 GRADES = ("excellent", "good", "fair", "poor")  # 好, 较好, 一般, 差
+# The answer scales an item may have, with the places of the four-level points each level
+# scores: 满意 as 好, 基本满意 as 较好, 不满意 as 差 (a satisfaction item weighs in a
+# subject's score as the matching level would, under the campaign's one set of points).
+SCALE_POINTS = {"levels": (0, 1, 2, 3), "satisfaction": (0, 1, 3)}
 
 
 def _levels(levels: np.ndarray | Sequence[Sequence[int]]) -> np.ndarray:
     data = np.asarray(levels, dtype=int)
     if data.ndim != 2:
         raise ValueError("expected ballots × items level codes")
-    if np.any((data < BLANK) | (data > 3)):
-        raise ValueError("level codes are 0-3 (好 to 差) or -1 (blank)")
+    if np.any((data < NOT_ASKED) | (data > 3)):
+        raise ValueError("level codes are 0-3 (好 to 差), -1 blank, -2 不了解 or -3 not asked")
     return data
 
 
-def ballot_scores(
-    levels: np.ndarray | Sequence[Sequence[int]], points: Sequence[float] = DEFAULT_POINTS
-) -> np.ndarray:
-    """Each ballot's score: the mean points of its answered items (a blank is missing, not
-    zero); NaN for a ballot with nothing answered."""
-    data = _levels(levels)
+def item_points(points: Sequence[float], scales: Sequence[str]) -> np.ndarray:
+    """The points of each level of each item: items × 4, NaN where an item's scale has no
+    such level. `points` are the campaign's four (好, 较好, 一般, 差); `scales` name each
+    item's scale (keys of `SCALE_POINTS`). Raises ValueError on an unknown scale."""
     if len(points) != 4:
         raise ValueError("points are four values, for 好, 较好, 一般 and 差")
+    table = np.full((len(scales), 4), np.nan)
+    for row, scale in enumerate(scales):
+        if scale not in SCALE_POINTS:
+            raise ValueError(f"unknown scale {scale!r}")
+        places = SCALE_POINTS[scale]
+        table[row, :len(places)] = [points[place] for place in places]
+    return table
+
+
+def ballot_scores(
+    levels: np.ndarray | Sequence[Sequence[int]],
+    points: Sequence[float] | np.ndarray = DEFAULT_POINTS,
+) -> np.ndarray:
+    """Each ballot's score: the mean points of its answered items (a blank is missing, not
+    zero; 不了解 is no answer on the scale); NaN for a ballot with nothing answered.
+    `points`: the four of 好..差 for every item, or an items × 4 table (`item_points`)."""
+    data = _levels(levels)
     table = np.asarray(points, dtype=float)
-    answered = data != BLANK
-    totals = np.where(answered, table[np.clip(data, 0, 3)], 0.0).sum(axis=1)
+    if table.ndim == 1:
+        table = item_points(table, ["levels"] * data.shape[1])
+    if table.shape != (data.shape[1], 4):
+        raise ValueError("points are four values or a table of items × 4")
+    answered = data >= 0
+    picked = table[np.arange(data.shape[1]), np.clip(data, 0, 3)]
+    totals = np.where(answered, picked, 0.0).sum(axis=1)
     counts = answered.sum(axis=1)
     return np.divide(totals, counts, out=np.full(len(data), np.nan), where=counts > 0)
 
@@ -45,11 +72,14 @@ def void_mask(
     blank_fraction: float = 0.25,
     void_uniform: bool = False,
 ) -> np.ndarray:
-    """Void ballots: more than `blank_fraction` of the items blank; and, when `void_uniform`,
-    ballots whose answered items (at least two) all carry the same level, blanks aside."""
+    """Void ballots: more than `blank_fraction` of the items asked left blank (不了解 is an
+    answer, not a blank); and, when `void_uniform`, ballots whose answered items (at least
+    two, 不了解 aside) all sit at the same place of their scales, blanks aside."""
     data = _levels(levels)
-    answered = data != BLANK
-    void = (~answered).mean(axis=1) > blank_fraction
+    answered = data >= 0
+    asked = (data != NOT_ASKED).sum(axis=1)
+    blank = (data == BLANK).sum(axis=1)
+    void = np.divide(blank, asked, out=np.zeros(len(data)), where=asked > 0) > blank_fraction
     if void_uniform:
         highest = np.where(answered, data, -1).max(axis=1)
         lowest = np.where(answered, data, 4).min(axis=1)

@@ -7,7 +7,7 @@ rater's language next to the item, with every other answer kept.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -24,10 +24,19 @@ Choices = Sequence[tuple[str, str]]
 
 
 @dataclass(frozen=True)
+class ItemLayout:
+    """An item as its field needs it: the answers it offers follow its scale and 不了解."""
+
+    id: int
+    scale: str  # a value of evalapp.campaigns.models.Scale
+    dont_know: bool
+
+
+@dataclass(frozen=True)
 class SubjectLayout:
     subject_id: int
-    common_item_ids: tuple[int, ...]
-    individual_item_ids: tuple[int, ...]
+    common_items: tuple[ItemLayout, ...]
+    individual_items: tuple[ItemLayout, ...]
 
 
 class LevelField(RadioField):
@@ -98,8 +107,9 @@ class BallotFormBase(FlaskForm):
     def unanswered(self, subject: SubjectLayout) -> list[str]:
         """Names of the item fields of `subject` left blank (satisfaction included)."""
         names = [
-            *(common_field(subject.subject_id, item) for item in subject.common_item_ids),
-            *(individual_field(subject.subject_id, item) for item in subject.individual_item_ids),
+            *(common_field(subject.subject_id, item.id) for item in subject.common_items),
+            *(individual_field(subject.subject_id, item.id)
+              for item in subject.individual_items),
             satisfaction_field(subject.subject_id),
         ]
         return [name for name in names if not self[name].data]
@@ -108,21 +118,29 @@ class BallotFormBase(FlaskForm):
 def ballot_form_class(
     layout: Sequence[SubjectLayout],
     *,
-    levels: Choices,
+    answers: Callable[[ItemLayout], Choices],
     satisfactions: Choices,
     comment_max: int,
 ) -> type[BallotFormBase]:
-    levels = [SelectChoice(value, label) for value, label in levels]
+    """The form of `layout`'s subjects: each item offers `answers(item)` (value, label)."""
+    offered: dict[tuple[str, bool], list[SelectChoice]] = {}
+
+    def choices(item: ItemLayout) -> list[SelectChoice]:
+        key = (item.scale, item.dont_know)
+        if key not in offered:
+            offered[key] = [SelectChoice(value, label) for value, label in answers(item)]
+        return offered[key]
+
     satisfactions = [SelectChoice(value, label) for value, label in satisfactions]
     fields: dict[str, object] = {"layout": tuple(layout)}
     for subject in layout:
         sid = subject.subject_id
-        for item in subject.common_item_ids:
-            fields[common_field(sid, item)] = LevelField(choices=levels, validators=[Optional()])
-        for item in subject.individual_item_ids:
-            fields[individual_field(sid, item)] = LevelField(
-                choices=levels, validators=[Optional()]
-            )
+        for item in subject.common_items:
+            fields[common_field(sid, item.id)] = LevelField(
+                choices=choices(item), validators=[Optional()])
+        for item in subject.individual_items:
+            fields[individual_field(sid, item.id)] = LevelField(
+                choices=choices(item), validators=[Optional()])
         fields[satisfaction_field(sid)] = LevelField(
             choices=satisfactions, validators=[Optional()]
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
@@ -15,6 +16,7 @@ from wtforms import (
     Form,
     FormField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -31,8 +33,9 @@ from wtforms.validators import (
 
 from forms.limits import (
     GROUP_NAME_LENGTH,
-    INDIVIDUAL_ITEMS_PER_SUBJECT,
+    INDIVIDUAL_ITEMS_DEFAULT,
     ITEM_TEXT_LENGTH,
+    ITEMS_MAX,
     MIN_REPORT_SIZE_FLOOR,
     PERSON_NAME_LENGTH,
     POST_LENGTH,
@@ -126,11 +129,27 @@ class ScoringForm(FlaskForm):
             raise ValidationError(_l("Grade thresholds must fall from “excellent” to “fair”."))
 
 
+# An item's answer scales (the values of evalapp.campaigns.models.Scale).
+SCALE_CHOICES = [SelectChoice("levels", _l("Excellent / Good / Fair / Poor")),
+                 SelectChoice("satisfaction", _l("Satisfied / Fairly satisfied / Dissatisfied"))]
+
+
+def scale_field() -> SelectField:
+    """An item's scale; a form sent without it keeps the four levels."""
+    return SelectField(_l("Answers"), choices=SCALE_CHOICES, default="levels")
+
+
+def dont_know_field() -> BooleanField:
+    return BooleanField(_l("Also offer “don't know” (不了解), counted in no score"))
+
+
 class ItemForm(FlaskForm):
     text_zh = StringField(_l("Text (Chinese)"),
                           validators=[DataRequired(), Length(max=ITEM_TEXT_LENGTH)])
     text_en = StringField(_l("Text (English)"),
                           validators=[Optional(), Length(max=ITEM_TEXT_LENGTH)])
+    scale = scale_field()
+    dont_know = dont_know_field()
 
 
 class SectionForm(FlaskForm):
@@ -144,13 +163,16 @@ REPORT_TYPES = ["pdf", "docx"]
 
 
 class IndividualItemForm(Form):
-    """One of the four individual items, optionally tied to a line of the problem list."""
+    """One individual item, optionally tied to a line of the problem list; one left without
+    its Chinese text is no item."""
 
     text_zh = StringField(_l("Individual item (Chinese)"),
                           validators=[Optional(), Length(max=ITEM_TEXT_LENGTH)])
     text_en = StringField(_l("In English (optional)"),
                           validators=[Optional(), Length(max=ITEM_TEXT_LENGTH)])
     problem = IntegerField(_l("Tied to problem no."), validators=[Optional(), NumberRange(1)])
+    scale = scale_field()
+    dont_know = dont_know_field()
 
 
 class SubjectForm(FlaskForm):
@@ -167,8 +189,17 @@ class SubjectForm(FlaskForm):
     problems_file = table_file(_l("Or import the problem list (CSV or Excel: the column headed "
                                   "问题, or else the first column)"), required=False)
     problems_hidden = BooleanField(_l("Include the rows hidden in the spreadsheet"))
-    items = FieldList(FormField(IndividualItemForm), min_entries=INDIVIDUAL_ITEMS_PER_SUBJECT,
-                      max_entries=INDIVIDUAL_ITEMS_PER_SUBJECT)
+    # one row past the limit is read, so that a 41st item is refused rather than dropped
+    items = FieldList(FormField(IndividualItemForm), min_entries=INDIVIDUAL_ITEMS_DEFAULT,
+                      max_entries=ITEMS_MAX + 1)
+
+    def validate_items(self, field: FieldList) -> None:
+        given = [entry for entry in field.entries if (entry.form.text_zh.data or "").strip()]
+        if len(given) > ITEMS_MAX:
+            # a plain string: the list's errors also hold each row's, which the page tells
+            # apart from this one by their type
+            raise ValidationError(_("A subject has at most %(count)d individual items.",
+                                    count=ITEMS_MAX))
 
 
 class RaterGroupForm(Form):

@@ -3,7 +3,8 @@ place: the models size their columns from here and the forms check against the s
 so a form never accepts what the database would refuse (an error page) nor refuses what it
 would keep. Here rather than in the app because forms import nothing from the app."""
 
-INDIVIDUAL_ITEMS_PER_SUBJECT = 4  # 个性化内容: every subject has exactly four
+INDIVIDUAL_ITEMS_DEFAULT = 4  # 个性化内容: the source documents' questionnaire has four
+ITEMS_MAX = 40  # common items of a campaign, and individual items of a subject, at most
 TITLE_LENGTH = 200  # a campaign's or a section's title
 ITEM_TEXT_LENGTH = 300  # a common or an individual item
 PERSON_NAME_LENGTH = 100  # the person debriefing

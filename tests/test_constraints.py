@@ -20,6 +20,7 @@ from evalapp.extensions import db
 from evalapp.models import ProblemSource, RectificationMeasure, RectificationProblem, Ticket
 from evalapp.tickets.operations import issue_tickets, spend, void_unspent
 from evalapp.tickets.tokens import hash_token
+from forms.limits import ITEMS_MAX
 from tests.support.factories import groups_of, make_campaign, make_world
 
 pytestmark = pytest.mark.usefixtures("app_context")
@@ -145,9 +146,10 @@ def test_scoring_settings_are_checked(campaign, setting):
     refused(lambda: [setattr(campaign, key, value) for key, value in setting.items()])
 
 
-def test_a_subject_has_at_most_four_individual_items(campaign):
+def test_a_subject_has_at_most_forty_individual_items(campaign):
     subject = campaign.subjects[0]
-    refused(lambda: db.session.add(IndividualItem(subject=subject, position=5, text_zh="第五")))
+    refused(lambda: db.session.add(IndividualItem(subject=subject, position=ITEMS_MAX + 1,
+                                                  text_zh="第四十一")))
 
 
 def test_a_spent_ticket_stays_spent_and_a_voided_one_voided(campaign):

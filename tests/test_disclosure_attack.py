@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 
+from analysis.scoring import DONT_KNOW
+from evalapp.campaigns.models import Scale
 from evalapp.extensions import db
 from evalapp.units.models import OrgUnit
 from tests.support.apps import BACKENDS
@@ -31,9 +33,12 @@ ITEMS = 3
 @st.composite
 def campaign_plans(draw):
     """1-6 groups with 0-12 returned ballots each, random policy weights, 1-2 subjects, the
-    campaign's rules (minimum reporting size, trimming, uniform answers void) at random, and a
-    seed for the answers: each item blank one time in eight (a blank in three items makes a
-    ballot void), uniform answers one ballot in ten, satisfaction blank one time in ten."""
+    campaign's rules (minimum reporting size, trimming, uniform answers void) at random, each
+    item's scale (好..差 or 满意..不满意) and 不了解 offered or not, and a seed for the answers:
+    each item blank one time in eight (a blank in three items makes a ballot void), 不了解 one
+    time in six where offered, uniform answers one ballot in ten, satisfaction blank one time
+    in ten; a ballot keeps an answer on a scale (one of only 不了解 and blanks has no score,
+    which the attacker's model of a mean as a sum over the group's ballots leaves aside)."""
     groups = draw(st.integers(1, 6))
     returned = draw(st.lists(st.integers(0, 12), min_size=groups, max_size=groups))
     weights = draw(st.lists(st.none() | st.integers(1, 20).map(lambda w: w / 20),
@@ -41,7 +46,10 @@ def campaign_plans(draw):
     settings_ = {"subjects": draw(st.integers(1, 2)),
                  "minimum": draw(st.sampled_from((3, 4, 5, 5, 5, 6))),
                  "trim_above": draw(st.none() | st.integers(2, 10)),
-                 "void_uniform": draw(st.booleans())}
+                 "void_uniform": draw(st.booleans()),
+                 "scales": tuple(draw(st.lists(st.sampled_from(
+                     [(scale, offered) for scale in Scale for offered in (False, True)]),
+                     min_size=ITEMS, max_size=ITEMS)))}
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     plans = []
     for count, weight in zip(returned, weights, strict=True):
@@ -52,14 +60,24 @@ def campaign_plans(draw):
         for _ballot in range(count):
             for subject in subjects:
                 if rng.random() < 0.1:
-                    levels = (int(rng.integers(4)),) * ITEMS
+                    levels = (int(rng.integers(3)),) * ITEMS  # a place every scale has
                 else:
-                    levels = tuple(None if rng.random() < 0.125 else int(rng.integers(4))
-                                   for _item in range(ITEMS))
+                    levels = tuple(_answer(rng, scale, offered)
+                                   for scale, offered in settings_["scales"])
+                if all(level is None or level == DONT_KNOW for level in levels):
+                    levels = (0, *levels[1:])
                 answer = None if rng.random() < 0.1 else int(rng.integers(3))
                 ballots.append((subject, levels, answer, "意见" if rng.random() < 0.3 else ""))
         plans.append(GroupPlan(count + int(rng.integers(0, 20)) or 1, weight, tuple(ballots)))
     return plans, settings_
+
+
+def _answer(rng: np.random.Generator, scale: Scale, dont_know: bool) -> int | None:
+    if rng.random() < 0.125:
+        return None
+    if dont_know and rng.random() < 1 / 6:
+        return DONT_KNOW
+    return int(rng.integers(len(scale.answers)))
 
 
 @pytest.mark.parametrize("part", range(PARTS // len(BACKENDS)))

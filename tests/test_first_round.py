@@ -30,15 +30,13 @@ from tests.support.ballots import BallotContent, insert_ballots, rated_campaign
 from tests.support.factories import groups_of, make_campaign, make_user, make_world
 from tests.support.organiser import download, make_setup
 from tests.support.rater import full_answers, make_tickets
-from tests.support.web import csrf_token, login
+from tests.support.web import csrf_token, form_values, login
 
 
 def post_subject_form(client, path: str, **changes):
     """Submit the subject form as the page shows it, with `changes` typed over it."""
     page = client.get(path).get_data(as_text=True)
-    data = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page))
-    data.update(re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>\n?([^<]*)</textarea>', page))
-    data["unit"] = re.search(r'<option selected value="(\d+)"', page).group(1)
+    data = form_values(page)
     data.update(csrf_token=csrf_token(client, path), **changes)
     return client.post(path, data=data, content_type="multipart/form-data")
 
@@ -366,7 +364,8 @@ def test_rough_edges_of_the_set_up_forms(app, client):
         campaign_id, subject_id = campaign.id, campaign.subjects[0].id
     login(client, "organiser")
     page = client.get(f"/campaigns/{campaign_id}/subjects/new").get_data(as_text=True)
-    options = re.findall(r"<option([^>]*)>([^<]+)</option>", page)
+    unit = re.search(r'<select[^>]*name="unit".*?</select>', page, re.S).group(0)
+    options = re.findall(r"<option([^>]*)>([^<]+)</option>", unit)
     assert [text for _attrs, text in options] == [  # the campaign's unit and those below it
         "宁波海关", "└ 北仑海关"]
     assert [text for attrs, text in options if "selected" in attrs] == ["宁波海关"]

@@ -14,7 +14,8 @@ from openpyxl import load_workbook
 
 from analysis.figures import BallotStatus, Rules, ballot_statuses
 from analysis.recount import OTHER_ZH, Settings, differences, recount
-from evalapp.campaigns.models import Campaign
+from analysis.scoring import DONT_KNOW
+from evalapp.campaigns.models import Campaign, Scale
 from evalapp.extensions import db
 from evalapp.results import data
 from evalapp.results.ballots_csv import ballots_csv
@@ -191,3 +192,38 @@ def test_a_file_that_is_no_export_is_refused_plainly(app, closed, tmp_path):
     assert "无法读取计票记录" in found.output
     with pytest.raises(ValueError, match="malformed settings"):
         Settings.from_json({"points": [100, 80]})
+
+
+def test_recount_reproduces_items_of_either_scale_with_dont_know(app):
+    """Item 1 on the four levels, item 2 on 满意/基本满意/不满意 offering 不了解, item 3 on the
+    levels offering 不了解; one ballot answers 不了解 everywhere it may, one is all 不了解 but
+    its first item. The recount from the export and its settings (read back from JSON, as
+    `evalapp recount --record` does) gets every figure, 不了解 counts included."""
+    rows: tuple[Row, ...] = (
+        (0, (0, 0, 1), 0, ""), (0, (1, DONT_KNOW, 0), 0, ""), (0, (2, 2, DONT_KNOW), 1, ""),
+        (0, (0, 1, 3), 0, ""), (0, (3, DONT_KNOW, DONT_KNOW), 2, ""), (0, (1, 0, 2), 0, ""),
+        (0, (0, 2, 0), None, ""), (0, (1, 1, DONT_KNOW), 1, ""))
+    with app.app_context():
+        world = make_world()
+        campaign_id = build_campaign(
+            world.customs, [GroupPlan(20, 0.5, rows[:5]), GroupPlan(20, 0.5, rows[5:])],
+            minimum=3, scales=((Scale.LEVELS, False), (Scale.SATISFACTION, True),
+                               (Scale.LEVELS, True)))
+        results = campaign_results(db.session.get(Campaign, campaign_id))
+        export, settings = ballots_csv(results), recount_settings(results)
+        published = published_figures(results)
+    text = export.decode("utf-8")
+    assert "不了解" in text and "基本满意" in text
+    found = recount(export, Settings.from_json(json.loads(json.dumps(settings.as_json()))))
+    assert found.status_rows == ()
+    assert differences(published, found.figures) == []
+    label = results.subjects[0].subject.label_zh()
+    assert published[f"{label}/item 2/不了解/count"] == 2
+    assert published[f"{label}/item 3/不了解/count"] == 3
+    assert published[f"{label}/item 2/满意/count"] == 2
+    # 满意 scores as 好, 基本满意 as 较好, 不满意 as 差; 不了解 in no mean: item 2's mean is
+    # (100·2 + 80·2 + 40·2) / 6
+    assert published[f"{label}/item 2/mean"] == pytest.approx(440 / 6)
+    # an answer given as 不了解 instead is a difference
+    forged = text.replace(",不了解,", ",好,", 1).encode("utf-8")
+    assert differences(published, recount(forged, settings).figures)

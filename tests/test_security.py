@@ -11,7 +11,7 @@ from evalapp.extensions import db
 from tests.support.factories import PASSWORD, make_user, make_world
 from tests.support.organiser import make_setup
 from tests.support.spreadsheets import docx_bytes
-from tests.support.web import csrf_token, login
+from tests.support.web import csrf_token, form_values, login
 
 PAGES = ["/", "/auth/login", "/campaigns/", "/no/such/page", "/t/" + "0" * 26, "/ballot",
          "/static/css/app.css"]
@@ -76,11 +76,10 @@ def test_uploaded_reports_are_checked_by_content(app, client, filename, content,
     login(client, "organiser")
     path = f"/campaigns/{setup.campaign}/subjects/{setup.subject}"
     page = client.get(path).get_data(as_text=True)
-    data = dict(re.findall(r'name="([^"]+)"[^>]*value="([^"]*)"', page))
+    data = form_values(page)
     data.update({"csrf_token": csrf_token(client, path), "person_name": "述职人1",
                  "report_text": "", "problems": "",
                  "report_file": (io.BytesIO(content), filename)})
-    data["unit"] = re.search(r'<option selected value="(\d+)"', page).group(1)
     response = client.post(path, data=data, content_type="multipart/form-data")
     assert (response.status_code == 303) is accepted, response.get_data(as_text=True)[-500:]
     if not accepted:

@@ -12,13 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import sqlalchemy as sa
 
 from analysis import void_mask
-from analysis.scoring import BLANK
-from evalapp.ballots.models import BLANK as BLANK_CODE
-from evalapp.ballots.models import Receipt
+from evalapp.ballots.models import Receipt, decode_levels
 
 _RECEIPT_COLUMNS = ("campaign_id", "code", "void")
 
@@ -33,9 +30,7 @@ def void_flags(levels: Sequence[str], blank_fraction: float, uniform: bool) -> l
     for index, codes in enumerate(levels):
         by_length.setdefault(len(codes), []).append(index)
     for length, indexes in by_length.items():
-        raw = np.frombuffer("".join(levels[i] for i in indexes).encode("ascii"),
-                            dtype=np.uint8).reshape(len(indexes), length).astype(int)
-        codes = np.where(raw == ord(BLANK_CODE), BLANK, raw - ord("0"))
+        codes = decode_levels([levels[i] for i in indexes], length)
         for index, flag in zip(indexes, void_mask(codes, blank_fraction, uniform), strict=True):
             void[index] = bool(flag)
     return void

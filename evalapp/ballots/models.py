@@ -3,10 +3,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from evalapp.campaigns.models import Level, Satisfaction
+from analysis.scoring import BLANK as BLANK_CODE
+from analysis.scoring import DONT_KNOW as DONT_KNOW_CODE
+from analysis.scoring import NOT_ASKED as NOT_ASKED_CODE
+from evalapp.campaigns.models import Answer, DontKnow, Satisfaction, Scale
 from evalapp.database import str_enum
 from evalapp.extensions import db
 
@@ -17,16 +21,41 @@ def random_ballot_id() -> str:
     return secrets.token_hex(16)
 
 
-# One character per item, in the questionnaire's order (frozen when the campaign opens):
-# "0" 好, "1" 较好, "2" 一般, "3" 差, "-" blank. A ballot reads back as one short string, so the
-# results of 100,000 ballots are one query and one numpy conversion, not millions of rows.
-LEVEL_CODES = {Level.EXCELLENT: "0", Level.GOOD: "1", Level.FAIR: "2", Level.POOR: "3"}
+# One character per item, in the questionnaire's order (frozen when the campaign opens): the
+# answer's place on the item's scale ("0" 好 or 满意 … "3" 差), "x" 不了解, "-" blank. A
+# ballot reads back as one short string, so the results of 100,000 ballots are one query and
+# one numpy conversion, not millions of rows.
 BLANK = "-"
+DONT_KNOW = "x"
 MAX_ITEMS = 200
+# The codes as `analysis` reads them; any other byte (the padding of a subject with fewer
+# items than the widest) is an item not asked.
+_DECODE = np.full(256, NOT_ASKED_CODE, dtype=np.int8)
+_DECODE[np.frombuffer(b"0123", dtype=np.uint8)] = range(4)
+_DECODE[ord(BLANK)] = BLANK_CODE
+_DECODE[ord(DONT_KNOW)] = DONT_KNOW_CODE
 
 
-def encode_levels(levels: Sequence[Level | None]) -> str:
-    return "".join(LEVEL_CODES[level] if level else BLANK for level in levels)
+def encode_levels(answers: Sequence[Answer | None]) -> str:
+    """Items' answers as their codes: a level or a satisfaction by its place on its own scale
+    (the form offered each item only the answers of its scale), 不了解, or None (blank)."""
+    return "".join(
+        BLANK if answer is None else DONT_KNOW if answer is DontKnow.DONT_KNOW
+        else str(list(type(answer)).index(answer)) for answer in answers)
+
+
+def decode_answer(scale: Scale, code: str) -> Answer | None:
+    """The answer a code stands for on `scale` (None: blank)."""
+    if code == BLANK:
+        return None
+    return DontKnow.DONT_KNOW if code == DONT_KNOW else scale.answers[int(code)]
+
+
+def decode_levels(levels: Sequence[str], width: int) -> np.ndarray:
+    """Ballots' code strings as `analysis` codes, ballots × `width` (int8): shorter strings
+    are padded with items not asked, so that subjects with fewer individual items line up."""
+    joined = "".join(text.ljust(width, " ")[:width] for text in levels).encode("ascii")
+    return _DECODE[np.frombuffer(joined, dtype=np.uint8)].reshape(len(levels), width)
 
 
 class Ballot(db.Model):
@@ -51,7 +80,8 @@ class Ballot(db.Model):
         ),
         sa.CheckConstraint(
             f"length(levels) BETWEEN 1 AND {MAX_ITEMS} AND replace(replace(replace(replace("
-            "replace(levels, '0', ''), '1', ''), '2', ''), '3', ''), '-', '') = ''",
+            "replace(replace(levels, '0', ''), '1', ''), '2', ''), '3', ''), '-', ''), 'x', '')"
+            " = ''",
             name="levels_codes",
         ),
         {"sqlite_with_rowid": False},

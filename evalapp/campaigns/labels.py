@@ -3,6 +3,8 @@ named in the audit log."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -10,9 +12,11 @@ from evalapp.audit.present import load_names, names
 from evalapp.campaigns.models import (
     Campaign,
     CommonItem,
+    DontKnow,
     Level,
     RaterGroup,
     Satisfaction,
+    Scale,
     Subject,
 )
 from evalapp.i18n import localized
@@ -28,6 +32,7 @@ SATISFACTION_LABELS = {
     Satisfaction.FAIRLY_SATISFIED: _l("Fairly satisfied"),
     Satisfaction.DISSATISFIED: _l("Dissatisfied"),
 }
+DONT_KNOW_LABEL = _l("Don't know")
 DIGEST_LABEL = _l("Digest (SHA-256) of the anonymised ballot export")
 
 
@@ -47,6 +52,28 @@ def level_choices() -> list[tuple[str, str]]:
 
 def satisfaction_choices() -> list[tuple[str, str]]:
     return [(choice.value, str(label)) for choice, label in SATISFACTION_LABELS.items()]
+
+
+class ScaledItem(Protocol):
+    """An item model, or a form's layout of one (whose scale is the enum's value)."""
+
+    scale: Scale | str
+    dont_know: bool
+
+
+def answer_choices(item: ScaledItem) -> list[tuple[str, str]]:
+    """The answers an item offers, in the reader's language: its scale's, best first, then
+    不了解 when the item allows it."""
+    choices = level_choices() if Scale(item.scale) is Scale.LEVELS else satisfaction_choices()
+    return choices + ([(DontKnow.DONT_KNOW.value, str(DONT_KNOW_LABEL))] if item.dont_know
+                      else [])
+
+
+def answer_label(answer: Level | Satisfaction | DontKnow) -> str:
+    """One answer in the reader's language."""
+    if isinstance(answer, DontKnow):
+        return str(DONT_KNOW_LABEL)
+    return str(LEVEL_LABELS[answer] if isinstance(answer, Level) else SATISFACTION_LABELS[answer])
 
 
 @names("campaign")

@@ -13,8 +13,8 @@ from evalapp.i18n import localized
 from evalapp.units.models import OrgUnit
 from forms.limits import (
     GROUP_NAME_LENGTH,
-    INDIVIDUAL_ITEMS_PER_SUBJECT,
     ITEM_TEXT_LENGTH,
+    ITEMS_MAX,
     MIN_REPORT_SIZE_FLOOR,
     PERSON_NAME_LENGTH,
     POST_LENGTH,
@@ -58,6 +58,49 @@ class Satisfaction(enum.StrEnum):
     SATISFIED = "satisfied"
     FAIRLY_SATISFIED = "fairly_satisfied"
     DISSATISFIED = "dissatisfied"
+
+
+class Scale(enum.StrEnum):
+    """An item's answer scale; its values are `analysis.scoring.SCALE_POINTS`' keys."""
+
+    LEVELS = "levels"  # 好 / 较好 / 一般 / 差
+    SATISFACTION = "satisfaction"  # 满意 / 基本满意 / 不满意
+
+    @property
+    def answers(self) -> tuple[Level, ...] | tuple[Satisfaction, ...]:
+        """The scale's answers, best first: an answer's place here is its code."""
+        return tuple(Level) if self is Scale.LEVELS else tuple(Satisfaction)
+
+    def answer(self, value: str) -> Answer:
+        """The answer of a form's value on this scale, or 不了解. Raises ValueError for
+        a value that is neither."""
+        if value == DontKnow.DONT_KNOW:
+            return DontKnow.DONT_KNOW
+        return Level(value) if self is Scale.LEVELS else Satisfaction(value)
+
+
+class DontKnow(enum.StrEnum):
+    """不了解: offered on the items that allow it; an answer that enters no figure."""
+
+    DONT_KNOW = "dont_know"
+
+
+Answer = Level | Satisfaction | DontKnow
+
+
+class ScaledItem:
+    """What common and individual items share: a scale, and whether 不了解 is offered."""
+
+    scale: Mapped[Scale] = mapped_column(
+        str_enum(Scale, "scale"), default=Scale.LEVELS, server_default=Scale.LEVELS.value)
+    dont_know: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
+    def __init__(self, **fields: object) -> None:
+        # an item not yet stored (a paper ballot's preview, a benchmark's questionnaire) has
+        # its defaults already, which the columns' defaults give only on insert
+        fields.setdefault("scale", Scale.LEVELS)
+        fields.setdefault("dont_know", False)
+        super().__init__(**fields)
 
 
 class Campaign(db.Model):
@@ -217,7 +260,7 @@ class Section(db.Model):
     )
 
 
-class CommonItem(db.Model):
+class CommonItem(ScaledItem, db.Model):
     """One of the common items every subject of the campaign is rated on."""
 
     __tablename__ = "common_items"
@@ -291,15 +334,13 @@ class ProblemEntry(db.Model):
 
 
 
-class IndividualItem(db.Model):
-    """One of a subject's four individual items (个性化内容), optionally tied to a problem."""
+class IndividualItem(ScaledItem, db.Model):
+    """One of a subject's individual items (个性化内容), optionally tied to a problem."""
 
     __tablename__ = "individual_items"
     __table_args__ = (
         sa.UniqueConstraint("subject_id", "position"),
-        sa.CheckConstraint(
-            f"position BETWEEN 1 AND {INDIVIDUAL_ITEMS_PER_SUBJECT}", name="four_per_subject"
-        ),
+        sa.CheckConstraint(f"position BETWEEN 1 AND {ITEMS_MAX}", name="at_most_40"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -22,6 +22,7 @@ from evalapp.campaigns.models import (
     ProblemEntry,
     RaterGroup,
     ReportFile,
+    Scale,
     Section,
     Subject,
 )
@@ -29,7 +30,7 @@ from evalapp.campaigns.word import WordUnreadable, word_html
 from evalapp.database import utcnow
 from evalapp.extensions import db
 from evalapp.units.models import OrgUnit
-from forms.limits import REPORT_MAX_BYTES
+from forms.limits import ITEMS_MAX, REPORT_MAX_BYTES
 
 # The four strata of seed 001: head office / grassroots × party members / non-members.
 DEFAULT_RATER_GROUPS = (
@@ -114,6 +115,8 @@ class IndividualItemData:
     text_zh: str
     text_en: str = ""
     problem_number: int | None = None  # a line of the problem list, counted from 1
+    scale: Scale = Scale.LEVELS
+    dont_know: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,8 @@ def save_subject(campaign: Campaign, data: SubjectData, subject: Subject | None 
             text_zh=item.text_zh,
             text_en=item.text_en,
             problem=subject.problems[item.problem_number - 1] if item.problem_number else None,
+            scale=item.scale,
+            dont_know=item.dont_know,
         )
         for index, item in enumerate((i for i in data.items if i.text_zh), 1)
     ]
@@ -218,10 +223,18 @@ def rename_section(section: Section, title_zh: str, title_en: str) -> None:
     db.session.flush()
 
 
-def add_item(section: Section, text: TemplateItem) -> CommonItem:
-    """A new common item at the end of its section."""
+class TooManyItems(ValueError):
+    """A questionnaire has at most `ITEMS_MAX` common items (and a ballot its codes' room)."""
+
+
+def add_item(section: Section, text: TemplateItem, scale: Scale = Scale.LEVELS,
+             dont_know: bool = False) -> CommonItem:
+    """A new common item at the end of its section. Raises TooManyItems past `ITEMS_MAX`."""
+    if len(section.campaign.common_items()) >= ITEMS_MAX:
+        raise TooManyItems
     item = CommonItem(position=max((i.position for i in section.items), default=0) + 1,
-                      text_zh=text.text_zh, text_en=text.text_en)
+                      text_zh=text.text_zh, text_en=text.text_en, scale=scale,
+                      dont_know=dont_know)
     section.items.append(item)
     db.session.flush()
     return item

@@ -18,12 +18,13 @@ from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
 from evalapp.campaigns.access import campaign_for, draft_for
 from evalapp.campaigns.default_questionnaire import TemplateItem
-from evalapp.campaigns.models import Campaign, CommonItem, Section, Subject
+from evalapp.campaigns.models import Campaign, CommonItem, Scale, Section, Subject
 from evalapp.campaigns.operations import (
     IndividualItemData,
     LastItemOfSection,
     ReportRejected,
     SubjectData,
+    TooManyItems,
     add_item,
     attach_report,
     create_campaign,
@@ -47,6 +48,7 @@ from evalapp.tabular import (
 from evalapp.units.models import OrgUnit
 from evalapp.units.operations import offered, tree_choices
 from forms.campaigns import (
+    SCALE_CHOICES,
     CampaignForm,
     ItemForm,
     RaterGroupsForm,
@@ -54,8 +56,10 @@ from forms.campaigns import (
     SectionForm,
     SubjectForm,
 )
+from forms.limits import ITEMS_MAX
 
 bp = Blueprint("setup", __name__, url_prefix="/campaigns")
+MORE_ITEMS = "more_items"  # the subject form's button that adds a row for an individual item
 
 SCORING_FIELDS = (
     "points_excellent", "points_good", "points_fair", "points_poor", "grade_excellent_min",
@@ -119,7 +123,7 @@ def _questionnaire_page(campaign: Campaign, *, failed: str = "", failed_id: int 
     editor is long, and a message at its top would be out of sight."""
     return render_template("campaigns/questionnaire.html", campaign=campaign,
                            form=form or ItemForm(formdata=None), failed=failed,
-                           failed_id=failed_id, saved=saved)
+                           failed_id=failed_id, saved=saved, scales=SCALE_CHOICES)
 
 
 def _saved(campaign: Campaign, anchor: str, *, mark: bool = True) -> Response:
@@ -158,8 +162,10 @@ def edit_item(campaign_id: int, item_id: int) -> Response | tuple[str, int]:
         return _questionnaire_page(campaign, failed="item", failed_id=item.id, form=form), 422
     before = item.text_zh
     item.text_zh, item.text_en = one_line(form.text_zh.data), one_line(form.text_en.data)
+    item.scale, item.dont_know = Scale(form.scale.data), form.dont_know.data
     record("questionnaire.edit", user=current_user, campaign=campaign, item=item.id,
-           before=before, after=item.text_zh)
+           before=before, after=item.text_zh, scale=item.scale.value,
+           dont_know=item.dont_know)
     db.session.commit()
     return _saved(campaign, f"item-{item.id}")
 
@@ -204,8 +210,14 @@ def add(campaign_id: int, section_id: int) -> Response | tuple[str, int]:
     form = ItemForm()
     if not form.validate():
         return _questionnaire_page(campaign, failed="add", failed_id=section.id, form=form), 422
-    item = add_item(section, TemplateItem(one_line(form.text_zh.data),
-                                          one_line(form.text_en.data)))
+    try:
+        item = add_item(section, TemplateItem(one_line(form.text_zh.data),
+                                              one_line(form.text_en.data)),
+                        Scale(form.scale.data), form.dont_know.data)
+    except TooManyItems:
+        form.text_zh.errors.append(_("A questionnaire has at most %(count)d common items.",
+                                     count=ITEMS_MAX))
+        return _questionnaire_page(campaign, failed="add", failed_id=section.id, form=form), 422
     record("questionnaire.add", user=current_user, campaign=campaign, item=item.id,
            text=item.text_zh)
     db.session.commit()
@@ -254,10 +266,14 @@ def _subject_form(campaign: Campaign, subject: Subject | None) -> SubjectForm:
         form.unit.data = subject.unit_id if subject else campaign.unit_id
     if subject and request.method == "GET":
         form.problems.data = "\n".join(problem.text for problem in subject.problems)
+        while len(form.items.entries) < len(subject.individual_items):
+            form.items.append_entry()
         for entry, item in zip(form.items.entries, subject.individual_items, strict=False):
             entry.form.text_zh.data = item.text_zh
             entry.form.text_en.data = item.text_en
             entry.form.problem.data = item.problem.position if item.problem else None
+            entry.form.scale.data = item.scale.value
+            entry.form.dont_know.data = item.dont_know
     return form
 
 
@@ -272,7 +288,10 @@ def subject(campaign_id: int, subject_id: int | None = None) -> Response | tuple
         if existing is None or existing.campaign_id != campaign.id:
             abort(404)
     form = _subject_form(campaign, existing)
-    if form.is_submitted():
+    if form.is_submitted() and MORE_ITEMS in request.form:  # another row, nothing saved
+        if len(form.items.entries) < ITEMS_MAX:
+            form.items.append_entry()
+    elif form.is_submitted():
         draft_for(current_user, campaign_id)
         if form.validate() and _unit_offered(form):
             saved = _save_subject(campaign, existing, form)
@@ -280,7 +299,7 @@ def subject(campaign_id: int, subject_id: int | None = None) -> Response | tuple
                 return redirect(url_for("ballotbox.detail", campaign_id=campaign.id), code=303)
     status = 409 if form.unit.errors else 422 if form.errors else 200
     return render_template("campaigns/subject.html", campaign=campaign, subject=existing,
-                           form=form), status
+                           form=form, items_max=ITEMS_MAX), status
 
 
 def _unit_offered(form: SubjectForm) -> bool:
@@ -313,8 +332,9 @@ def _save_subject(
             entry.form.problem.errors.append(
                 _("The problem list has only %(count)d lines.", count=len(problems)))
             return None
-        items.append(IndividualItemData((entry.form.text_zh.data or "").strip(),
-                                        (entry.form.text_en.data or "").strip(), number))
+        items.append(IndividualItemData(
+            (entry.form.text_zh.data or "").strip(), (entry.form.text_en.data or "").strip(),
+            number, Scale(entry.form.scale.data), entry.form.dont_know.data))
     subject = save_subject(campaign, SubjectData(
         unit_id=form.unit.data, person_name=form.person_name.data.strip(),
         post=(form.post.data or "").strip(), report_text=_report_text(form.report_text.data),

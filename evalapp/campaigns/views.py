@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from evalapp.auth.access import ADMINISTRATOR_AREAS
 from evalapp.campaigns.access import campaign_for, visible_campaigns
+from evalapp.campaigns.labels import answer_choices, answer_label
 from evalapp.campaigns.models import CampaignStatus, Subject
 from evalapp.extensions import db
 
@@ -28,6 +29,10 @@ STATUS_LABELS = {
 @bp.app_template_global()
 def status_label(status: CampaignStatus) -> str:
     return str(STATUS_LABELS[status])
+
+
+bp.add_app_template_global(answer_choices)
+bp.add_app_template_global(answer_label)
 
 
 @bp.get("/")

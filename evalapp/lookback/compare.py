@@ -146,8 +146,11 @@ def _satisfaction_counts(results: CampaignResults, subject_id: int) -> np.ndarra
 
 
 def _item_points(results: CampaignResults, column: int, subject_ids: list[int]) -> np.ndarray:
+    """The points of the common item in `column` on each counted ballot of `subject_ids`,
+    NaN where blank or 不了解."""
     levels = results.ballots.levels[_counted(results, subject_ids), column]
-    table = np.asarray(results.points, dtype=float)
+    scale = results.campaign.common_items()[column].scale.value
+    table = results.rules.item_points([scale])[0]
     return np.where(levels >= 0, table[np.clip(levels, 0, 3)], np.nan)
 
 

@@ -22,10 +22,8 @@ from nacl.hash import blake2b
 from nacl.secret import SecretBox
 
 from evalapp.ballotbox.sealing import SealedContent, pack, unpack
-from evalapp.ballots.models import BLANK, LEVEL_CODES
-from evalapp.campaigns.models import Level, Satisfaction
-
-_LEVELS = {code: level for level, code in LEVEL_CODES.items()}
+from evalapp.ballots.models import BLANK
+from evalapp.campaigns.models import Satisfaction
 
 
 def keying_key(code: str, key_encryption_key: bytes) -> bytes:
@@ -55,7 +53,9 @@ class Field:
     comment: bool = False
 
 
-Value = Level | Satisfaction | str | None  # a level, a satisfaction, an opinion, or blank
+# An item's code (`evalapp.ballots.models.encode_levels`: read with the item's scale), a
+# satisfaction, an opinion, or blank.
+Value = Satisfaction | str | None
 
 
 def value_of(content: SealedContent, field: Field) -> Value:
@@ -64,7 +64,7 @@ def value_of(content: SealedContent, field: Field) -> Value:
     if field.index is None:
         return content.satisfaction
     code = content.levels[field.index]
-    return None if code == BLANK else _LEVELS[code]
+    return None if code == BLANK else code
 
 
 def same_opinion(first: str | None, second: str | None) -> bool:
@@ -111,7 +111,7 @@ def decided(
             elif field.index is None:
                 satisfaction = value if isinstance(value, Satisfaction) else None
             else:
-                levels[field.index] = LEVEL_CODES[value] if isinstance(value, Level) else BLANK
+                levels[field.index] = value if isinstance(value, str) else BLANK
         ballots.append(replace(content, levels="".join(levels), satisfaction=satisfaction,
                                comment=comment))
     return ballots

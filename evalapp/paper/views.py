@@ -20,10 +20,10 @@ from werkzeug.wrappers import Response
 from evalapp.audit.operations import record
 from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
-from evalapp.ballots.models import COMMENT_MAX_LENGTH
+from evalapp.ballots.models import COMMENT_MAX_LENGTH, decode_answer, encode_levels
 from evalapp.campaigns.access import campaign_for
-from evalapp.campaigns.labels import level_choices, satisfaction_choices
-from evalapp.campaigns.models import Campaign, CampaignStatus, Level, RaterGroup, Satisfaction
+from evalapp.campaigns.labels import answer_choices, satisfaction_choices
+from evalapp.campaigns.models import Answer, Campaign, CampaignStatus, RaterGroup, Satisfaction
 from evalapp.database import start_writing, utcnow
 from evalapp.extensions import db
 from evalapp.paper.keying import Field, Value
@@ -166,7 +166,7 @@ def _keying_page(campaign: Campaign, found: Pending, token: str,
         **_ballot_in_hand(found, token),
         subjects=sheet.subjects_of(found.check.subject_ids),
         form=form or sheet.form_class(found.check.subject_ids)(formdata=None),
-        levels=level_choices(), satisfactions=satisfaction_choices(),
+        satisfactions=satisfaction_choices(),
         comment_max=COMMENT_MAX_LENGTH)
 
 
@@ -209,10 +209,9 @@ def _decision_page(campaign: Campaign, found: Pending, token: str,
     sheet = _questionnaire(found)
     return render_template(
         "paper/decide.html", campaign=campaign, error=error, **_ballot_in_hand(found, token),
-        disputes=[Dispute(f"field-{number}", sheet.subjects[field.subject_id], field,
-                          _item(sheet, field), values)
+        disputes=[_dispute(sheet, number, field, values)
                   for number, (field, values) in enumerate(found.disputed)],
-        levels=level_choices(), satisfactions=satisfaction_choices(),
+        satisfactions=satisfaction_choices(),
         comment_max=COMMENT_MAX_LENGTH)
 
 
@@ -224,14 +223,21 @@ class Dispute:
     subject: SubjectView
     field: Field
     item: Item | None  # None for satisfaction and the opinion
-    values: tuple[Value, ...]  # the distinct values keyed
+    values: tuple[Answer | str | None, ...]  # the distinct values keyed, items' as answers
+
+
+def _dispute(sheet: Questionnaire, number: int, field: Field,
+             values: tuple[Value, ...]) -> Dispute:
+    item = _item(sheet, field)
+    return Dispute(f"field-{number}", sheet.subjects[field.subject_id], field, item,
+                   tuple(decode_answer(item.scale, value) if item and value else value
+                         for value in values))
 
 
 def _item(sheet: Questionnaire, field: Field) -> Item | None:
     if field.index is None:
         return None
-    items = [*(item for section in sheet.sections for item in section.items),
-             *sheet.subjects[field.subject_id].individual_items]
+    items = [*sheet.common_items(), *sheet.subjects[field.subject_id].individual_items]
     return items[field.index]
 
 
@@ -280,10 +286,16 @@ def _decisions(found: Pending) -> dict[Field, Value] | None:
                 return None
             decisions[field] = values[offered.index(chosen)]
             continue
-        kind: type[Level] | type[Satisfaction] = Level if field.index is not None else Satisfaction
-        if chosen and chosen not in {member.value for member in kind}:
+        item = _item(_questionnaire(found), field)
+        offered = answer_choices(item) if item else satisfaction_choices()
+        if chosen and chosen not in {value for value, _label in offered}:
             return None
-        decisions[field] = kind(chosen) if chosen else None
+        if not chosen:
+            decisions[field] = None
+        elif item:
+            decisions[field] = encode_levels([item.scale.answer(chosen)])
+        else:
+            decisions[field] = Satisfaction(chosen)
     return decisions
 
 

@@ -21,13 +21,14 @@ import sqlalchemy as sa
 from evalapp.ballotbox.operations import seal_ballots, sealed_with
 from evalapp.ballotbox.sealing import SealedContent
 from evalapp.ballots.models import encode_levels
-from evalapp.campaigns.models import Campaign, CampaignStatus, Level, Satisfaction
+from evalapp.campaigns.models import Answer, Campaign, CampaignStatus, Satisfaction, Scale
 from evalapp.extensions import db
 from evalapp.rating.questionnaire import batch_subject_ids, questionnaire
 from evalapp.tickets.models import Ticket, TicketBatch
 from evalapp.tickets.operations import spend
 from forms.ballot import (
     BallotFormBase,
+    ItemLayout,
     SubjectLayout,
     comment_field,
     common_field,
@@ -157,10 +158,10 @@ def contents_of(
         SealedContent(
             subject_id=s.subject_id,
             levels=encode_levels(
-                [_level(form[common_field(s.subject_id, item)].data)
-                 for item in s.common_item_ids]
-                + [_level(form[individual_field(s.subject_id, item)].data)
-                   for item in s.individual_item_ids]),
+                [_answer(item, form[common_field(s.subject_id, item.id)].data)
+                 for item in s.common_items]
+                + [_answer(item, form[individual_field(s.subject_id, item.id)].data)
+                   for item in s.individual_items]),
             satisfaction=_satisfaction(form[satisfaction_field(s.subject_id)].data),
             comment=(form[comment_field(s.subject_id)].data or "").strip() or None,
             receipt_code=receipts[s.subject_id],
@@ -169,8 +170,9 @@ def contents_of(
     ]
 
 
-def _level(value: str | None) -> Level | None:
-    return Level(value) if value else None
+def _answer(item: ItemLayout, value: str | None) -> Answer | None:
+    """A validated field's answer (the field offered only its item's answers)."""
+    return Scale(item.scale).answer(value) if value else None
 
 
 def _satisfaction(value: str | None) -> Satisfaction | None:

@@ -27,12 +27,21 @@ from flask_babel import get_locale
 from sqlalchemy.orm import joinedload, selectinload
 
 from evalapp.ballots.models import COMMENT_MAX_LENGTH
-from evalapp.campaigns.labels import level_choices, satisfaction_choices
-from evalapp.campaigns.models import REPORT_MEDIA_TYPES, Campaign, ReportFile, Section, Subject
+from evalapp.campaigns.labels import answer_choices, satisfaction_choices
+from evalapp.campaigns.models import (
+    REPORT_MEDIA_TYPES,
+    Campaign,
+    CommonItem,
+    IndividualItem,
+    ReportFile,
+    Scale,
+    Section,
+    Subject,
+)
 from evalapp.campaigns.word import WordUnreadable, word_html
 from evalapp.extensions import db
 from evalapp.tickets.models import batch_subjects
-from forms.ballot import BallotFormBase, SubjectLayout, ballot_form_class
+from forms.ballot import BallotFormBase, ItemLayout, SubjectLayout, ballot_form_class
 
 CACHE = "evalapp.rating.questionnaires"
 
@@ -42,6 +51,12 @@ class Item:
     id: int
     text_zh: str
     text_en: str
+    scale: Scale
+    dont_know: bool
+
+    @property
+    def layout(self) -> ItemLayout:
+        return ItemLayout(self.id, self.scale.value, self.dont_know)
 
 
 @dataclass(frozen=True)
@@ -105,8 +120,8 @@ class Questionnaire:
     _pages: dict[tuple[tuple[int, ...], str], str] = field(
         default_factory=dict, compare=False, repr=False)
 
-    def common_item_ids(self) -> tuple[int, ...]:
-        return tuple(item.id for section in self.sections for item in section.items)
+    def common_items(self) -> tuple[Item, ...]:
+        return tuple(item for section in self.sections for item in section.items)
 
     def subjects_of(self, subject_ids: Sequence[int]) -> list[SubjectView]:
         """A ticket's subjects in the campaign's order."""
@@ -114,9 +129,9 @@ class Questionnaire:
         return [subject for subject in self.subjects.values() if subject.id in wanted]
 
     def layout(self, subject_ids: Sequence[int]) -> list[SubjectLayout]:
-        common = self.common_item_ids()
+        common = tuple(item.layout for item in self.common_items())
         return [SubjectLayout(subject.id, common,
-                              tuple(item.id for item in subject.individual_items))
+                              tuple(item.layout for item in subject.individual_items))
                 for subject in self.subjects_of(subject_ids)]
 
     def form_class(self, subject_ids: Sequence[int]) -> type[BallotFormBase]:
@@ -125,7 +140,7 @@ class Questionnaire:
         key = (tuple(sorted(subject_ids)), str(get_locale()))
         if key not in self._forms:
             self._forms[key] = ballot_form_class(
-                self.layout(subject_ids), levels=level_choices(),
+                self.layout(subject_ids), answers=answer_choices,
                 satisfactions=satisfaction_choices(), comment_max=COMMENT_MAX_LENGTH)
         return self._forms[key]
 
@@ -203,7 +218,7 @@ def _read(campaign_id: int) -> Questionnaire:
         void_blank_fraction=campaign.void_blank_fraction, void_uniform=campaign.void_uniform,
         sections=tuple(
             SectionView(section.title_zh, section.title_en, tuple(
-                Item(item.id, item.text_zh, item.text_en) for item in section.items))
+                _item(item) for item in section.items))
             for section in sections),
         subjects={subject.id: SubjectView(
             id=subject.id, person_name=subject.person_name, post=subject.post,
@@ -211,10 +226,13 @@ def _read(campaign_id: int) -> Questionnaire:
             unit=Unit(subject.unit.name_zh, subject.unit.name_en),
             report_file=files.get(subject.id),
             problems=tuple(Problem(problem.text) for problem in subject.problems),
-            individual_items=tuple(Item(item.id, item.text_zh, item.text_en)
-                                   for item in subject.individual_items),
+            individual_items=tuple(_item(item) for item in subject.individual_items),
         ) for subject in subjects},
     )
+
+
+def _item(item: CommonItem | IndividualItem) -> Item:
+    return Item(item.id, item.text_zh, item.text_en, item.scale, item.dont_know)
 
 
 def _page_of(row: sa.Row) -> str | None:

@@ -12,7 +12,7 @@ from typing import Protocol
 from analysis import allowed_blank, void_mask
 from analysis.scoring import BLANK
 from evalapp.ballotbox.sealing import SealedContent
-from evalapp.ballots.models import BLANK as BLANK_CODE
+from evalapp.ballots.models import decode_levels
 
 
 class Void(enum.StrEnum):
@@ -43,13 +43,12 @@ class VoidRules(Protocol):
 
 
 def verdict(campaign: VoidRules, ballot: SealedContent) -> Verdict:
-    # The ballot's level codes "0"-"3" (好 … 差) and "-" are `analysis`'s codes 0-3 and BLANK.
-    codes = [[BLANK if code == BLANK_CODE else int(code) for code in ballot.levels]]
+    codes = decode_levels([ballot.levels], len(ballot.levels))
     items = len(ballot.levels)
     void = None
     if void_mask(codes, campaign.void_blank_fraction)[0]:
         void = Void.BLANK
     elif campaign.void_uniform and void_mask(codes, 1.0, void_uniform=True)[0]:
         void = Void.UNIFORM
-    return Verdict(ballot.subject_id, items, codes[0].count(BLANK),
+    return Verdict(ballot.subject_id, items, int((codes[0] == BLANK).sum()),
                    allowed_blank(items, campaign.void_blank_fraction), void)

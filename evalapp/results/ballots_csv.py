@@ -15,7 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.recount import LEVELS_ZH, SATISFACTION_ZH, STATUS_ZH, export_bytes, export_header
+from analysis.recount import (
+    SATISFACTION_ZH,
+    STATUS_ZH,
+    answer_zh,
+    export_bytes,
+    export_header,
+)
 from evalapp.results.compute import CampaignResults
 from evalapp.spreadsheets import csv_text
 
@@ -38,7 +44,9 @@ def ballots_csv(results: CampaignResults) -> bytes:
             satisfaction = int(ballots.satisfaction[index])
             rows.append([
                 label, csv_text(name), STATUS_ZH[results.status[index]],
-                *(LEVELS_ZH[level] if level >= 0 else "" for level in ballots.levels[index]),
+                *(answer_zh(scale, code) for scale, code in zip(
+                    result.scales, ballots.levels[index], strict=False)),
+                *[""] * (ballots.levels.shape[1] - len(result.scales)),
                 SATISFACTION_ZH[satisfaction] if satisfaction >= 0 else "",
                 csv_text(ballots.comments[index] or "") if group in reported else "",
             ])

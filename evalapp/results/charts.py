@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 
+from analysis.scoring import SCALE_POINTS
 from evalapp.charts import (
     ACCENT,
     LEVEL_COLOURS,
@@ -25,6 +26,9 @@ from evalapp.i18n import localized
 from evalapp.results.compute import OTHER, CampaignResults, SubjectResults
 
 LEVELS = ("好", "较好", "一般", "差")
+# A satisfaction item's answers stand in the levels' places that score them alike
+# (analysis.scoring.SCALE_POINTS), and so take those places' colours: 不满意 is drawn as 差.
+SATISFACTION_LEGEND = ("好 / 满意", "较好 / 基本满意", "一般", "差 / 不满意")
 # The heat map's colours run through the four levels' (差 dark to 好 light), so that it prints as
 # a grey ramp too (matplotlib's RdYlGn prints both of its ends as the same dark grey).
 LEVEL_RAMP = LinearSegmentedColormap.from_list("levels", LEVEL_COLOURS[::-1])
@@ -131,16 +135,22 @@ def _interval_bars(axes, positions: np.ndarray, values, colour: str) -> None:
 
 
 def items_chart(result: SubjectResults) -> Figure:
-    """Each item's shares of 好/较好/一般/差 as a stacked bar; the weakest items are marked."""
+    """Each item's shares of 好/较好/一般/差 (a satisfaction item's in the places that score
+    alike) as a stacked bar; the weakest items are marked."""
     labels = item_labels(result)
-    shares = np.array([item.shares for item in result.items]).reshape(-1, 4)
+    shares = np.zeros((len(result.items), 4))
+    for row, item in enumerate(result.items):
+        places = list(SCALE_POINTS[item.scale])
+        shares[row, places] = item.shares[:len(places)]
+    legend = (SATISFACTION_LEGEND if any(item.scale != "levels" for item in result.items)
+              else LEVELS)
     positions = np.arange(len(labels))
     with figure(WIDTH_CM, 2.5 + 0.55 * len(labels)) as fig:
         axes = fig.subplots()
         left = np.zeros(len(labels))
         for level, colour in enumerate(LEVEL_COLOURS):
             axes.barh(positions, shares[:, level], left=left, color=colour, height=0.7,
-                      label=LEVELS[level], hatch=LEVEL_HATCHES[level],
+                      label=legend[level], hatch=LEVEL_HATCHES[level],
                       hatchcolor=LEVEL_HATCH_COLOURS[level], linewidth=0)
             left += shares[:, level]
         # The weakest items: marked ▲ as well as red, for a grey print.

@@ -17,7 +17,6 @@ from analysis import (
     GroupComparison,
     LevelTest,
     SatisfactionRates,
-    ballot_scores,
     disclosure_cells,
 )
 from analysis.figures import (
@@ -31,6 +30,7 @@ from analysis.figures import (
     ballot_statuses,
     campaign_alpha,
     ranks,
+    scores_by_subject,
     subject_figures,
 )
 from analysis.recount import OTHER_ZH
@@ -115,6 +115,7 @@ class SubjectResults(Turnout):
     opinions: list[str]
     figures: SubjectFigures  # all of the above that the recount checks, cell by cell
     cells: tuple[Cell, ...]  # each of `disclosure.cells`' roster size and policy weight
+    scales: tuple[str, ...]  # each item's scale, common items first
 
     @property
     def has_figures(self) -> bool:
@@ -198,13 +199,21 @@ def campaign_rules(campaign: Campaign) -> Rules:
         min_report_size=campaign.min_report_size)
 
 
+def item_scales(campaign: Campaign, subject: Subject) -> tuple[str, ...]:
+    """The scale of each item on `subject`'s ballots, in their order: common items first."""
+    return tuple(item.scale.value for item in [*campaign.common_items(),
+                                               *subject.individual_items])
+
+
 def campaign_results(campaign: Campaign) -> CampaignResults:
     common = campaign.common_items()
     width = len(common) + max((len(s.individual_items) for s in campaign.subjects), default=0)
     ballots = load_ballots(campaign.id, width)
     rules = campaign_rules(campaign)
     points = rules.points
-    scores = ballot_scores(ballots.levels, points) if len(ballots) else np.zeros(0)
+    scales = {subject.id: item_scales(campaign, subject) for subject in campaign.subjects}
+    scores = scores_by_subject(ballots.levels, ballots.subject_ids, {
+        subject: rules.item_points(item) for subject, item in scales.items()})
     status = ballot_statuses(ballots.levels, ballots.subject_ids, scores, rules)
     context = _Context(
         campaign=campaign, ballots=ballots, common=common, groups=campaign.rater_groups,
@@ -215,13 +224,14 @@ def campaign_results(campaign: Campaign) -> CampaignResults:
         issued=issued_per_subject_and_group(campaign.id), status=status, scores=scores,
         rules=rules,
         merge=not (current_app.testing and current_app.config.get(UNMERGED_SETTING)))
-    unranked = [_subject(context, subject, _cells(context, subject))
+    unranked = [_subject(context, subject, _cells(context, subject), scales[subject.id])
                 for subject in campaign.subjects]
     results = [replace(result, rank=rank) for result, rank in
                zip(unranked, ranks([r.score for r in unranked]), strict=True)]
     shown = np.isin(ballots.subject_ids, [r.subject.id for r in results if r.has_figures])
     valid = shown & ((status == BallotStatus.COUNTED) | (status == BallotStatus.TRIMMED))
-    alpha = campaign_alpha(ballots.levels[valid, : len(common)], points)
+    alpha = campaign_alpha(ballots.levels[valid, : len(common)], rules.item_points(
+        [item.scale.value for item in common]))
     return CampaignResults(campaign, context.groups, results, alpha, points, ballots, rules,
                            status, scores)
 
@@ -248,7 +258,8 @@ DESIGN_NOTES = {
 }
 
 
-def _subject(context: _Context, subject: Subject, cells: _Cells) -> SubjectResults:
+def _subject(context: _Context, subject: Subject, cells: _Cells,
+             scales: tuple[str, ...]) -> SubjectResults:
     """One subject's results, unranked: its figures by `analysis.figures.subject_figures`
     over its reporting cells, and the counts of each rater group around them."""
     disclosure, counted, group_ids = cells.disclosure, cells.counted, cells.group_ids
@@ -264,7 +275,7 @@ def _subject(context: _Context, subject: Subject, cells: _Cells) -> SubjectResul
         context.ballots.levels[cells.index, :width], context.ballots.satisfaction[cells.index],
         cells.status, cells.scores, cell_of, settings, reported, context.rules,
         [item.text_zh for item in context.common]
-        + [i.text_zh for i in subject.individual_items],
+        + [i.text_zh for i in subject.individual_items], scales,
         figures=disclosure.figures)
     by_cell = dict(zip(disclosure.cells, figures.cells, strict=True))
     group_figures = [GroupFigures(
@@ -294,7 +305,7 @@ def _subject(context: _Context, subject: Subject, cells: _Cells) -> SubjectResul
         grade=figures.grade, rank=None, items=list(figures.items), groups=group_figures,
         other=other, disclosure=disclosure, comparison=figures.comparison,
         satisfaction_test=figures.satisfaction_test, opinions=opinions, figures=figures,
-        cells=settings)
+        cells=settings, scales=scales)
 
 
 def _design_note(context: _Context, disclosure: Disclosure, figures: SubjectFigures) -> str:

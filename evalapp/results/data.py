@@ -8,16 +8,12 @@ from dataclasses import dataclass
 import numpy as np
 import sqlalchemy as sa
 
-from evalapp.ballots.models import BLANK, LEVEL_CODES, Ballot
+from evalapp.ballots.models import Ballot, decode_levels
 from evalapp.campaigns.models import Satisfaction
 from evalapp.extensions import db
 from evalapp.tickets.counts import ISSUED
 from evalapp.tickets.models import Ticket, TicketBatch, batch_subjects
 
-_DECODE = np.full(256, -2, dtype=np.int8)
-for _level, _code in LEVEL_CODES.items():
-    _DECODE[ord(_code)] = list(LEVEL_CODES).index(_level)
-_DECODE[ord(BLANK)] = -1
 SATISFACTION_CODES = {choice.value: index for index, choice in enumerate(Satisfaction)}
 
 
@@ -25,7 +21,7 @@ SATISFACTION_CODES = {choice.value: index for index, choice in enumerate(Satisfa
 class CampaignBallots:
     subject_ids: np.ndarray  # per ballot
     group_ids: np.ndarray  # per ballot
-    levels: np.ndarray  # ballots × items: 0-3 (好..差), -1 blank
+    levels: np.ndarray  # ballots × items: `analysis.scoring`'s codes (0-3, blank, 不了解…)
     satisfaction: np.ndarray  # 0 满意, 1 基本满意, 2 不满意, -1 blank
     comments: list[str | None]
 
@@ -35,8 +31,8 @@ class CampaignBallots:
 
 def load_ballots(campaign_id: int, width: int) -> CampaignBallots:
     """The campaign's ballots in content order. `width`: items on a ballot (common plus
-    individual); shorter strings are padded with blanks, so that a subject with fewer
-    individual items still lines up."""
+    individual, the widest subject's); a subject with fewer individual items has the rest
+    not asked (`decode_levels`)."""
     table = Ballot.__table__
     rows = _plain_rows(
         sa.select(table.c.subject_id, table.c.rater_group_id, table.c.levels,
@@ -48,8 +44,7 @@ def load_ballots(campaign_id: int, width: int) -> CampaignBallots:
         return CampaignBallots(empty, empty, np.zeros((0, width), dtype=np.int8), empty, [])
     subjects, groups, levels, satisfaction, comments = zip(*rows, strict=True)
     order = _content_order(subjects, groups, levels, satisfaction, comments)
-    joined = "".join(text.ljust(width, BLANK)[:width] for text in levels).encode("ascii")
-    matrix = _DECODE[np.frombuffer(joined, dtype=np.uint8)].reshape(len(rows), width)
+    matrix = decode_levels(levels, width)
     return CampaignBallots(
         np.asarray(subjects, dtype=int)[order],
         np.asarray(groups, dtype=int)[order],

@@ -5,12 +5,17 @@ was 不满意)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from analysis import GroupComparison, LevelTest
-from evalapp.campaigns.models import Campaign, RaterGroup
+from analysis.figures import ItemFigures
+from analysis.scoring import SCALE_POINTS
+from evalapp.campaigns.labels import LEVEL_LABELS, SATISFACTION_LABELS
+from evalapp.campaigns.models import Campaign, RaterGroup, Scale
 from evalapp.i18n import html_lang, localized
 from evalapp.results.compute import OTHER, GroupFigures, OtherGroups, SubjectResults
 
@@ -27,6 +32,28 @@ EFFECT_WORDS = {"large": _l("the difference is large"),
 
 def grade_label(grade: str) -> str:
     return str(GRADE_LABELS[grade])
+
+
+def placed(item: ItemFigures) -> list[tuple[float, int] | None]:
+    """An item's (share, count) in the four places of 好/较好/一般/差: a satisfaction item's
+    answers in the places that score alike (`analysis.scoring.SCALE_POINTS`), None in a
+    place its scale lacks. Tables and charts line items of both scales up this way."""
+    cells: list[tuple[float, int] | None] = [None] * 4
+    for answer, place in enumerate(SCALE_POINTS[item.scale]):
+        cells[place] = (item.shares[answer], item.counts[answer])
+    return cells
+
+
+def place_headers(items: Sequence[ItemFigures]) -> list[str]:
+    """The headers of the four places over `items`: the levels, each with the satisfaction
+    answer that shares its place when a satisfaction item is among them."""
+    levels = [str(label) for label in LEVEL_LABELS.values()]
+    if all(item.scale == Scale.LEVELS for item in items):
+        return levels
+    answers = dict(zip(SCALE_POINTS[Scale.SATISFACTION], SATISFACTION_LABELS.values(),
+                       strict=True))
+    return [f"{level} / {answers[place]}" if place in answers else level
+            for place, level in enumerate(levels)]
 
 
 def other_label(other: OtherGroups) -> str:

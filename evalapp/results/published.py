@@ -32,8 +32,8 @@ def recount_settings(results: CampaignResults) -> Settings:
     """The settings the export is recounted with, as the app applied them."""
     common = len(results.campaign.common_items())
     return Settings(results.rules, common, tuple(
-        SubjectSettings(csv_text(r.subject.label_zh()), common + len(r.subject.individual_items),
-                        r.has_figures, _cells(r) if r.has_figures else ())
+        SubjectSettings(csv_text(r.subject.label_zh()), r.scales, r.has_figures,
+                        _cells(r) if r.has_figures else ())
         for r in results.subjects))
 
 

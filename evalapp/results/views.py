@@ -22,6 +22,8 @@ from evalapp.results.explain import (
     group_difference_lines,
     group_note,
     other_label,
+    place_headers,
+    placed,
     settings_lines,
 )
 from evalapp.results.exports import EXPORTS
@@ -32,6 +34,8 @@ bp = Blueprint("results", __name__, url_prefix="/campaigns/<int:campaign_id>/res
 bp.add_app_template_global(grade_label)
 bp.add_app_template_global(other_label)
 bp.add_app_template_global(group_note)
+bp.add_app_template_global(placed)
+bp.add_app_template_global(place_headers)
 BUILT_IN_BACKGROUND = frozenset({"pdf"})
 
 

@@ -23,15 +23,15 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from fpdf import FPDF
 
 from analysis import allowed_blank
-from evalapp.campaigns.labels import level_choices, satisfaction_choices
-from evalapp.campaigns.models import Campaign, Subject
+from evalapp.campaigns.labels import answer_choices, level_choices, satisfaction_choices
+from evalapp.campaigns.models import Campaign, CommonItem, IndividualItem, Scale, Subject
 from evalapp.i18n import DEFAULT_LOCALE, localized
 from evalapp.pdf import new_pdf
 from evalapp.tickets.models import TicketBatch
@@ -81,15 +81,24 @@ FILL_HEADING, FILL_HEADER, FILL_BAND = 215, 230, 242  # grey levels
 
 
 @dataclass(frozen=True)
+class PaperItem:
+    """An item as printed: its text, and its answers' names when they are not the header's
+    好/较好/一般/差 (another scale, or 不了解 offered), each then printed over its box."""
+
+    text: str
+    answers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class PaperSection:
     title: str
-    items: tuple[str, ...]
+    items: tuple[PaperItem, ...]
 
 
 @dataclass(frozen=True)
 class PaperSubject:
     heading: str  # unit · person, and post
-    individual_items: tuple[str, ...]
+    individual_items: tuple[PaperItem, ...]
 
 
 @dataclass(frozen=True)
@@ -149,11 +158,11 @@ def paper_questionnaire(campaign: Campaign, group: str, subjects: Sequence[Subje
             group=group,
             sections=tuple(PaperSection(
                 f"{number}. {localized(section, 'title')}",
-                tuple(localized(item, "text") for item in section.items))
+                tuple(_paper_item(item) for item in section.items))
                 for number, section in enumerate(campaign.sections, start=1)),
             subjects=tuple(PaperSubject(
                 subject.label() + (f"　{subject.post}" if subject.post else ""),
-                tuple(localized(item, "text") for item in subject.individual_items))
+                tuple(_paper_item(item) for item in subject.individual_items))
                 for subject in ordered),
             wording=_wording(campaign, [len(common) + len(s.individual_items) for s in ordered],
                              hand_in.strip()),
@@ -206,6 +215,13 @@ def _wording(campaign: Campaign, items: Sequence[int], hand_in: str) -> Wording:
     )
 
 
+def _paper_item(item: CommonItem | IndividualItem) -> PaperItem:
+    """An item in the locale in force; the header's answers print as boxes alone."""
+    labelled = item.scale is not Scale.LEVELS or item.dont_know
+    return PaperItem(localized(item, "text"), tuple(
+        label for _value, label in answer_choices(item)) if labelled else ())
+
+
 def paper_ballots_for(campaign: Campaign, issued: Sequence[tuple[TicketBatch, Sequence[str]]],
                       address: str, hand_in: str = "") -> list[PaperBallot]:
     """The paper ballots of freshly issued tickets, in the order of `faces_for`: each batch's
@@ -256,6 +272,7 @@ class _Row:
     height: float
     lines: tuple[str, ...] = ()
     number: int = 0  # an item's
+    answers: tuple[str, ...] = ()  # printed over their boxes (not the header's levels)
 
 
 @dataclass(frozen=True)
@@ -302,8 +319,10 @@ def _layout(sheet: TextSetter, questionnaire: PaperQuestionnaire, paper: Paper) 
         return _Row(kind, max(least, len(lines) * _line(size) + 2 * PADDING) + extra, lines,
                     number)
 
-    def item(number: int, text: str) -> _Row:
-        return rows(_Kind.ITEM, TEXT_SIZE, columns.text_width, text, ITEM_ROW, number)
+    def item(number: int, paper_item: PaperItem) -> _Row:
+        row = rows(_Kind.ITEM, TEXT_SIZE, columns.text_width, paper_item.text,
+                   2 * ITEM_ROW if paper_item.answers else ITEM_ROW, number)
+        return replace(row, answers=paper_item.answers)
 
     header = _Row(_Kind.HEADER, ITEM_ROW)
     count = len(questionnaire.subjects)
@@ -322,18 +341,19 @@ def _layout(sheet: TextSetter, questionnaire: PaperQuestionnaire, paper: Paper) 
         blocks: list[list[_Row]] = []
         for section in questionnaire.sections:
             block = [rows(_Kind.BAND, BAND_SIZE, columns.width, section.title)]
-            for text in section.items:
+            for paper_item in section.items:
                 number += 1
-                blocks.append([*block, item(number, text)])
+                blocks.append([*block, item(number, paper_item)])
                 block = []
         block = [rows(_Kind.BAND, BAND_SIZE, columns.width, words.individual)]
-        for text in subject.individual_items:
+        for paper_item in subject.individual_items:
             number += 1
-            blocks.append([*block, item(number, text)])
+            blocks.append([*block, item(number, paper_item)])
             block = []
         blocks.append([rows(_Kind.BAND, BAND_SIZE, columns.width, words.overall),
-                       rows(_Kind.SATISFACTION, TEXT_SIZE, columns.question_width,
-                            words.satisfaction, 2 * ITEM_ROW)])
+                       replace(rows(_Kind.SATISFACTION, TEXT_SIZE, columns.question_width,
+                                    words.satisfaction, 2 * ITEM_ROW),
+                               answers=words.satisfactions)])
         blocks.append([_Row(_Kind.OPINION, _line(TEXT_SIZE) + 2 * PADDING
                             + paper.opinion_lines * OPINION_LINE + 2, (words.opinion,))])
         blocks[0] = [heading(""), header, *blocks[0]]
@@ -488,27 +508,39 @@ def _draw_band(sheet: TextSetter, layout: _Layout, row: _Row, top: float) -> Non
 
 
 def _draw_item(sheet: TextSetter, layout: _Layout, row: _Row, top: float) -> None:
+    """The number, the text, and the boxes under the header's levels (or, for an item with
+    answers of its own, each answer's name over its box)."""
     pdf, columns = sheet.pdf, _Columns(layout.paper)
-    levels = _level_lefts(layout)
-    _cells(pdf, [columns.left, columns.text, *levels], columns.left + columns.width, top,
-           row.height)
+    if row.answers:
+        _labelled(sheet, layout, row, top, [columns.left, columns.text])
+    else:
+        levels = _level_lefts(layout)
+        _cells(pdf, [columns.left, columns.text, *levels], columns.left + columns.width, top,
+               row.height)
+        _text(sheet, row, columns.text, columns.text_width, top, TEXT_SIZE)
+        _boxes(pdf, levels, layout.paper.level_column, top + (row.height - BOX) / 2)
     pdf.set_font("sans", size=TEXT_SIZE)
     pdf.set_xy(columns.left, top)
     sheet.line(NUMBER_COLUMN, row.height, str(row.number), align="C")
-    _text(sheet, row, columns.text, columns.text_width, top, TEXT_SIZE)
-    _boxes(pdf, levels, layout.paper.level_column, top + (row.height - BOX) / 2)
 
 
 def _draw_satisfaction(sheet: TextSetter, layout: _Layout, row: _Row, top: float) -> None:
-    """The question at the left; under the levels, a cell per answer: its name over a box."""
-    pdf, columns, words = sheet.pdf, _Columns(layout.paper), layout.questionnaire.wording
-    width = 4 * layout.paper.level_column / len(words.satisfactions)
-    lefts = [columns.levels + index * width for index in range(len(words.satisfactions))]
-    _cells(pdf, [columns.left, *lefts], columns.left + columns.width, top, row.height)
-    _text(sheet, row, columns.left, columns.question_width, top, TEXT_SIZE)
+    """The question across the number and text columns, then its answers over their boxes."""
+    _labelled(sheet, layout, row, top, [_Columns(layout.paper).left])
+
+
+def _labelled(sheet: TextSetter, layout: _Layout, row: _Row, top: float,
+              text_lefts: list[float]) -> None:
+    """A row whose answers are named: the text in the cell from the last of `text_lefts`;
+    under the header's levels, a cell per answer, its name over a box."""
+    pdf, columns = sheet.pdf, _Columns(layout.paper)
+    width = 4 * layout.paper.level_column / len(row.answers)
+    lefts = [columns.levels + index * width for index in range(len(row.answers))]
+    _cells(pdf, [*text_lefts, *lefts], columns.left + columns.width, top, row.height)
+    _text(sheet, row, text_lefts[-1], columns.levels - text_lefts[-1], top, TEXT_SIZE)
     pdf.set_font("sans", size=8.5)
     label_top = top + (row.height - _line(8.5) - 1 - BOX) / 2
-    for left, label in zip(lefts, words.satisfactions, strict=True):
+    for left, label in zip(lefts, row.answers, strict=True):
         pdf.set_xy(left, label_top)
         sheet.line(width, _line(8.5), label, align="C")
     _boxes(pdf, lefts, width, label_top + _line(8.5) + 1)

@@ -11,7 +11,7 @@ from evalapp.auth.models import Role
 from evalapp.ballotbox.operations import close_campaign, open_campaign, seal_ballots
 from evalapp.ballotbox.sealing import SealedContent
 from evalapp.ballots.models import Ballot, Receipt, encode_levels, random_ballot_id
-from evalapp.campaigns.models import Campaign, Level, Satisfaction
+from evalapp.campaigns.models import Answer, Campaign, Level, Satisfaction
 from evalapp.extensions import db
 from evalapp.tickets.operations import issue_tickets
 from evalapp.tickets.tokens import new_receipt_code
@@ -34,7 +34,7 @@ def cast(
 @dataclass(frozen=True)
 class BallotContent:
     subject_id: int
-    levels: Sequence[Level | None]  # one per item in questionnaire order; None: blank
+    levels: Sequence[Answer | None]  # one per item in questionnaire order; None: blank
     satisfaction: Satisfaction | None
     comment: str | None
     receipt_code: str

@@ -34,9 +34,18 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from analysis.recount import LEVELS_ZH, OTHER_ZH, SATISFACTION_ZH, STATUS_ZH
+from analysis.scoring import DONT_KNOW, SCALE_POINTS
 from evalapp.ballotbox.operations import close_campaign, open_campaign
 from evalapp.campaigns.default_questionnaire import TemplateItem, TemplateSection
-from evalapp.campaigns.models import Campaign, Level, RaterGroup, Satisfaction, Subject
+from evalapp.campaigns.models import (
+    Answer,
+    Campaign,
+    DontKnow,
+    RaterGroup,
+    Satisfaction,
+    Scale,
+    Subject,
+)
 from evalapp.campaigns.operations import create_campaign
 from evalapp.extensions import db
 from evalapp.results import views
@@ -46,6 +55,7 @@ from evalapp.results.compute import (
     BallotStatus,
     CampaignResults,
     campaign_results,
+    item_scales,
 )
 from evalapp.results.explain import group_difference_lines
 from evalapp.results.summary_xlsx import summary_xlsx
@@ -54,8 +64,9 @@ from evalapp.tickets.tokens import new_receipt_code
 from evalapp.units.models import OrgUnit
 from tests.support.ballots import BallotContent, insert_ballots
 
-# One returned ballot of a group: (subject index, item levels 0-3 or None for blank,
-# satisfaction 0 满意 / 1 基本满意 / 2 不满意 or None, opinion)
+# One returned ballot of a group: (subject index, each item's place on its scale (0 the best),
+# None for blank or analysis.scoring.DONT_KNOW for 不了解, satisfaction 0 满意 / 1 基本满意 /
+# 2 不满意 or None, opinion)
 Row = tuple[int, tuple[int | None, ...], int | None, str]
 
 
@@ -68,12 +79,18 @@ class GroupPlan:
 
 def build_campaign(unit: OrgUnit, groups: Sequence[GroupPlan], *, subjects: int = 1,
                    items: int = 3, minimum: int = 5, trim_above: int | None = None,
-                   void_uniform: bool = False, title: str = "测评") -> int:
+                   void_uniform: bool = False, title: str = "测评",
+                   scales: Sequence[tuple[Scale, bool]] = ()) -> int:
     """A closed campaign with a small questionnaire (`items` common items, no individual
-    ones), one rater group per plan (named 类别1, 类别2, … / Group 1, …); returns its id."""
+    ones; the first ones with `scales`' scale and 不了解 offered or not, the others on the
+    four levels), one rater group per plan (named 类别1, 类别2, … / Group 1, …); returns its
+    id."""
     section = TemplateSection("测评内容", "Items", tuple(
         TemplateItem(f"题目{n}", f"Item {n}") for n in range(1, items + 1)))
     campaign = create_campaign(unit, title, sections=(section,))
+    for item, (scale, dont_know) in zip(campaign.sections[0].items, scales, strict=False):
+        item.scale, item.dont_know = scale, dont_know
+    item_scales = [item.scale for item in campaign.sections[0].items]
     campaign.min_report_size, campaign.trim_above = minimum, trim_above
     campaign.void_uniform = void_uniform
     for position in range(1, subjects + 1):
@@ -100,16 +117,23 @@ def build_campaign(unit: OrgUnit, groups: Sequence[GroupPlan], *, subjects: int 
         db.session.execute(sa.insert(RosterEntry), people)
     open_campaign(campaign)
     subject_ids = [s.id for s in campaign.subjects]
-    levels, satisfactions = list(Level), list(Satisfaction)
+    satisfactions = list(Satisfaction)
     for group, plan in zip(rater_groups, groups, strict=True):
         insert_ballots(campaign.id, group.id, [
-            BallotContent(subject_ids[subject], [None if v is None else levels[v] for v in row],
+            BallotContent(subject_ids[subject],
+                          [_answer(scale, v) for scale, v in zip(item_scales, row, strict=True)],
                           None if answer is None else satisfactions[answer], opinion,
                           new_receipt_code())
             for subject, row, answer, opinion in plan.ballots])
     close_campaign(campaign)
     db.session.commit()
     return campaign.id
+
+
+def _answer(scale: Scale, place: int | None) -> Answer | None:
+    if place is None:
+        return None
+    return DontKnow.DONT_KNOW if place == DONT_KNOW else scale.answers[place]
 
 
 def _groups(campaign: Campaign) -> list[RaterGroup]:
@@ -189,13 +213,15 @@ class _Group:
 
 def _truth(results: CampaignResults, subject: Subject) -> dict[int, _Group]:
     points = [Fraction(p) for p in results.points]
+    scales = item_scales(results.campaign, subject)
     known = {}
     for group in results.groups:
         mine = (results.ballots.subject_ids == subject.id) & (results.ballots.group_ids == group.id)
         entering = np.flatnonzero(mine & (results.status == BallotStatus.COUNTED))
         total = Fraction(0)
         for index in entering:
-            answered = [points[v] for v in results.ballots.levels[index] if v >= 0]
+            answered = [points[SCALE_POINTS[scale][v]] for scale, v
+                        in zip(scales, results.ballots.levels[index], strict=False) if v >= 0]
             total += sum(answered, Fraction(0)) / len(answered)
         satisfaction = results.ballots.satisfaction[entering]
         known[group.id] = _Group(group, int(mine.sum()), len(entering),
@@ -400,9 +426,14 @@ def _matched_rows(g, rows, named, other, known, page_rows, statuses) -> int:
     return matched
 
 
+# Where each answer of the CSV (levels as `_in_english` gives them, the 满意 scale in
+# Chinese) sits among the campaign's four points; 不了解 is in no score.
+_PLACES = {"Excellent": 0, "Good": 1, "Fair": 2, "Poor": 3,
+           **dict(zip(SATISFACTION_ZH, SCALE_POINTS["satisfaction"], strict=True))}
+
+
 def _ballot_score(row: list[str], points: Sequence[int]) -> Fraction:
-    levels = {"Excellent": 0, "Good": 1, "Fair": 2, "Poor": 3}
-    answered = [Fraction(points[levels[cell]]) for cell in row[3:-2] if cell]
+    answered = [Fraction(points[_PLACES[cell]]) for cell in row[3:-2] if cell in _PLACES]
     return sum(answered, Fraction(0)) / len(answered)
 
 

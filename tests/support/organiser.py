@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from evalapp.roster.models import RosterEntry
 from evalapp.sampling.operations import DrawRequest, prepare_and_draw
 from evalapp.tickets.operations import issue_tickets
 from tests.support.factories import groups_of, make_campaign, make_user, make_world
-from tests.support.web import csrf_token
+from tests.support.web import csrf_token, form_values
 
 
 @dataclass(frozen=True)
@@ -140,10 +139,7 @@ def post_subject(client, campaign_id: int, subject_id: int, **fields):
     `fields` (a file as a (stream, name) pair) on top."""
     path = f"/campaigns/{campaign_id}/subjects/{subject_id}"
     page = client.get(path).get_data(as_text=True)
-    data = dict(re.findall(r'name="([^"]+)"[^>]*value="([^"]*)"', page))
-    data.pop("problems_hidden")  # a checkbox, not ticked
+    data = form_values(page)
     data.update({"csrf_token": csrf_token(client, path), "person_name": "述职人1",
-                 "report_text": "述职报告正文", "problems": "",
-                 "unit": re.search(r'<option selected value="(\d+)"', page).group(1),
-                 **fields})
+                 "report_text": "述职报告正文", "problems": "", **fields})
     return client.post(path, data=data, content_type="multipart/form-data")
