@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from evalapp.campaigns.models import Campaign, CampaignStatus, Membership, Office, RaterGroup
+from evalapp.campaigns.operations import groups_fixed
 from evalapp.extensions import db
 from evalapp.roster.models import RosterEntry, SampleDraw
 from evalapp.tabular import RowProblem, listed_rows, too_long, truncated_identifier
@@ -199,6 +200,13 @@ def roster_lock(campaign: Campaign) -> type[RosterLocked] | None:
             SampleDraw.campaign_id == campaign.id, SampleDraw.abandoned_at.is_(None))):
         return RosterLocked
     return None
+
+
+@groups_fixed.connect
+def _drawn_among(campaign: Campaign) -> bool:
+    """A draw prepared or drawn from the roster allocated its sample among the groups as
+    they stand (and its check recomputes that allocation), so it fixes them."""
+    return roster_lock(campaign) is not None
 
 
 def import_roster(campaign: Campaign, preview: RosterPreview) -> int:
