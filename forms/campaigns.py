@@ -30,6 +30,7 @@ from wtforms.validators import (
     StopValidation,
     ValidationError,
 )
+from wtforms.widgets import HiddenInput
 
 from forms.limits import (
     GROUP_NAME_LENGTH,
@@ -39,6 +40,7 @@ from forms.limits import (
     MIN_REPORT_SIZE_FLOOR,
     PERSON_NAME_LENGTH,
     POST_LENGTH,
+    RATER_GROUPS_MAX,
     TITLE_LENGTH,
 )
 from forms.tables import table_file
@@ -202,26 +204,50 @@ class SubjectForm(FlaskForm):
                                     count=ITEMS_MAX))
 
 
+# Said when a 13th group is added or saved.
+TOO_MANY_GROUPS = _l("A campaign has at most %(most)d rater groups: remove one before adding "
+                     "another.", most=RATER_GROUPS_MAX)
+
+
 class RaterGroupForm(Form):
-    name_zh = StringField(_l("Name (Chinese)"),
-                          validators=[DataRequired(), Length(max=GROUP_NAME_LENGTH)])
+    """A row of the rater groups page: `group` is the id of one of the campaign's groups,
+    empty on a row added for a new group; `remove` takes the row's group out when saved."""
+
+    group = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    name_zh = StringField(_l("Name (Chinese)"), validators=[Length(max=GROUP_NAME_LENGTH)])
     name_en = StringField(_l("Name (English)"),
                           validators=[Optional(), Length(max=GROUP_NAME_LENGTH)])
     weight = FloatField(_l("Policy weight (%)"), validators=[Optional(), NumberRange(0.1, 100)])
+    remove = BooleanField(_l("Remove this group"))
+
+    def validate_name_zh(self, field: StringField) -> None:
+        if not self.remove.data and not (field.data or "").strip():
+            raise StopValidation(_l("Name the group in Chinese."))
 
 
 class RaterGroupsForm(FlaskForm):
-    """The campaign's rater groups; weights, when given, must be given for every group and
-    add up to 100% (e.g. head office 40%, grassroots 60%, split over their groups)."""
+    """The campaign's rater groups, 1 to `RATER_GROUPS_MAX`, each named by the organiser;
+    weights, when given, must be given for every group kept and add up to 100% (e.g. head
+    office 40%, grassroots 60%, split over their groups)."""
 
     groups = FieldList(FormField(RaterGroupForm))
 
+    def kept(self) -> list[RaterGroupForm]:
+        """The rows of the groups the campaign has once saved: those not marked removed."""
+        return [entry.form for entry in self.groups.entries if not entry.form.remove.data]
+
     def validate_groups(self, field: FieldList) -> None:
-        weights = [entry.form.weight.data for entry in field.entries]
+        kept = self.kept()
+        if not kept:
+            raise ValidationError(_l("Keep at least one rater group."))
+        if len(kept) > RATER_GROUPS_MAX:
+            raise ValidationError(TOO_MANY_GROUPS)
+        weights = [row.weight.data for row in kept]
         given = [weight for weight in weights if weight is not None]
         if given and (len(given) != len(weights) or abs(sum(given) - 100) > 0.01):
             raise ValidationError(_l("Give a weight to every group, adding up to 100%, or to "
                                      "none."))
-        names = [entry.form.name_zh.data for entry in field.entries]
-        if len(set(names)) != len(names):
-            raise ValidationError(_l("Each group needs its own name."))
+        for names in ([(row.name_zh.data or "").strip() for row in kept],
+                      [name for row in kept if (name := (row.name_en.data or "").strip())]):
+            if len(set(names)) != len(names):
+                raise ValidationError(_l("Each group needs its own name."))

@@ -29,7 +29,13 @@ class RosterMappingForm(FlaskForm):
     include_hidden = BooleanField(_l("Include the rows hidden in the spreadsheet"))
 
     def validate_group(self, field: SelectField) -> None:
-        if field.data == NO_COLUMN and NO_COLUMN in (self.office.data, self.membership.data):
+        """A group column, or both columns of the preset (offered only while the campaign
+        has the preset's groups: the view removes them otherwise)."""
+        if field.data != NO_COLUMN:
+            return
+        if "office" not in self:
+            raise ValidationError(_l("Choose the column of each person's rater group."))
+        if NO_COLUMN in (self.office.data, self.membership.data):
             raise ValidationError(_l(
                 "Choose the rater group column, or both the head office/grassroots and the "
                 "member/non-member columns it is derived from."))

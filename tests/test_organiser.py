@@ -12,6 +12,7 @@ from evalapp.audit.models import AuditEntry
 from evalapp.campaigns.models import Campaign, CampaignStatus, CommonItem
 from evalapp.extensions import db
 from tests.support.factories import PASSWORD
+from tests.support.groups import Row, group_ids, post_groups
 from tests.support.organiser import close_on_the_web, make_setup
 from tests.support.web import csrf_token, login
 
@@ -447,14 +448,13 @@ def test_the_auditor_reads_and_exports_the_log(app, client, setup):
 
 def test_rater_groups_and_policy_weights(app, client, setup):
     login(client)
-    path = f"/campaigns/{setup.campaign}/groups"
     names = ["机关党员", "机关群众", "基层党员", "基层群众"]
+    ids = group_ids(app, setup.campaign)
 
     def post(weights, renamed=names):
-        data = {"csrf_token": csrf_token(client, path)}
-        for index, (name, weight) in enumerate(zip(renamed, weights, strict=True)):
-            data |= {f"groups-{index}-name_zh": name, f"groups-{index}-weight": weight}
-        return client.post(path, data=data)
+        return post_groups(client, setup.campaign, [
+            Row(name, weight, group) for name, weight, group in zip(
+                renamed, weights, ids, strict=True)])
 
     refused = post(["30", "10", "40", ""])
     assert refused.status_code == 422 and "合计为 100%" in refused.get_data(as_text=True)

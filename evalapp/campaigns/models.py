@@ -18,6 +18,7 @@ from forms.limits import (
     MIN_REPORT_SIZE_FLOOR,
     PERSON_NAME_LENGTH,
     POST_LENGTH,
+    RATER_GROUPS_MAX,
     REPORT_MAX_BYTES,
     TITLE_LENGTH,
 )
@@ -219,7 +220,14 @@ class Campaign(db.Model):
 
 
 class RaterGroup(db.Model):
-    """A stratum of raters, e.g. 机关党员. Tickets and ballots carry the group, never a person."""
+    """A stratum of raters, e.g. 机关党员 or 中层干部. Tickets and ballots carry the group, never
+    a person.
+
+    The campaign's own: the organiser names 1 to 12 of them (issue 25). Positions run from 1 to
+    `RATER_GROUPS_MAX` and are unique in the campaign, so the database itself holds a campaign
+    to twelve groups. `office` and `membership` are set together on the groups of the default
+    preset (机关/基层 × 党员/群众), which the roster import can fill from the 政治面貌 columns;
+    on a group the organiser names they are both NULL."""
 
     __tablename__ = "rater_groups"
     __table_args__ = (
@@ -227,6 +235,9 @@ class RaterGroup(db.Model):
         sa.UniqueConstraint("campaign_id", "position"),
         sa.UniqueConstraint("campaign_id", "id"),
         sa.CheckConstraint("weight IS NULL OR (weight > 0 AND weight <= 1)", name="weight_range"),
+        sa.CheckConstraint(f"position BETWEEN 1 AND {RATER_GROUPS_MAX}", name="position_range"),
+        sa.CheckConstraint("length(name_zh) > 0", name="name_zh_not_empty"),
+        sa.CheckConstraint("(office IS NULL) = (membership IS NULL)", name="preset_whole"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

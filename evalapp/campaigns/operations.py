@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from blinker import Namespace
 
 from evalapp.campaigns.default_questionnaire import DEFAULT_SECTIONS, TemplateItem, TemplateSection
 from evalapp.campaigns.models import (
@@ -30,7 +31,7 @@ from evalapp.campaigns.word import WordUnreadable, word_html
 from evalapp.database import utcnow
 from evalapp.extensions import db
 from evalapp.units.models import OrgUnit
-from forms.limits import ITEMS_MAX, REPORT_MAX_BYTES
+from forms.limits import ITEMS_MAX, RATER_GROUPS_MAX, REPORT_MAX_BYTES
 
 # The four strata of seed 001: head office / grassroots × party members / non-members.
 DEFAULT_RATER_GROUPS = (
@@ -238,6 +239,97 @@ def add_item(section: Section, text: TemplateItem, scale: Scale = Scale.LEVELS,
     section.items.append(item)
     db.session.flush()
     return item
+
+
+@dataclass(frozen=True)
+class GroupData:
+    """A rater group as the organiser sets it: `id` is None for a group to add; `weight` is
+    a share of 1 (the form's percent / 100), or None."""
+
+    id: int | None
+    name_zh: str
+    name_en: str = ""
+    weight: float | None = None
+
+
+class GroupsInUse(ValueError):
+    """Groups to remove that rows of the campaign belong to (`groups`): removing them would
+    take their roster, tickets or ballots with them (the database cascades)."""
+
+    def __init__(self, groups: Sequence[RaterGroup]) -> None:
+        super().__init__(", ".join(group.name_zh for group in groups))
+        self.groups = list(groups)
+
+
+class GroupsFixed(ValueError):
+    """A feature above this package fixes the set of groups (`groups_fixed` said so): a
+    sample draw prepared or drawn covers the groups as they stand (its allocation has one
+    entry a group), so none is added or removed until it is set aside. Renaming and weighting
+    stay open."""
+
+
+# Sent with the campaign before groups are added or removed; a receiver returns True when
+# the set of groups is fixed. The draws that fix it are the roster's, above this package.
+groups_fixed = Namespace().signal("rater-groups-fixed")
+
+
+def groups_in_use(groups: Sequence[RaterGroup]) -> list[RaterGroup]:
+    """Those of `groups` that a row of another table belongs to: a person of the roster, a
+    batch of tickets, a ballot. Found through the schema's foreign keys to rater_groups.id,
+    because those tables are the packages' above this one, which it does not import; a table
+    that comes to refer to groups is covered by declaring its key."""
+    wanted = {group.id for group in groups}
+    used: set[int] = set()
+    for table in db.metadata.sorted_tables:
+        for key in table.foreign_keys:
+            if key.column is RaterGroup.__table__.c.id and wanted - used:
+                used.update(db.session.scalars(
+                    sa.select(key.parent).where(key.parent.in_(wanted - used)).distinct()))
+    return [group for group in groups if group.id in used]
+
+
+def save_groups(campaign: Campaign, wanted: Sequence[GroupData]) -> None:
+    """Make the draft campaign's rater groups `wanted`: its groups with an id there are
+    renamed and reweighted, the others removed (`GroupsInUse` when rows belong to any of
+    them, `GroupsFixed` when a draw covers the set), and those without an id added after
+    them, named by the organiser (office and membership NULL: not the preset's).
+
+    Positions stay 1..n in the order the groups had, the new ones last. Each change is
+    flushed on its own, in an order that never holds two rows at one (campaign, position) or
+    (campaign, name_zh) meanwhile, which the unique constraints would refuse: a flush of all
+    of them issues its UPDATEs in primary-key order."""
+    current = {group.id: group for group in campaign.rater_groups}
+    kept = {data.id: data for data in wanted if data.id is not None}
+    if campaign.status is not CampaignStatus.DRAFT or not set(kept) <= set(current) or not (
+            1 <= len(wanted) <= RATER_GROUPS_MAX):
+        raise ValueError("1 to 12 groups of a draft campaign, its own")
+    removed = [group for group in current.values() if group.id not in kept]
+    if (removed or len(kept) < len(wanted)) and any(
+            answer for _receiver, answer in groups_fixed.send(campaign)):
+        raise GroupsFixed
+    if in_use := groups_in_use(removed):
+        raise GroupsInUse(in_use)
+    for group in removed:
+        db.session.delete(group)
+    db.session.flush()
+    staying = [group for group in current.values() if group.id in kept]
+    renamed = [group for group in staying if group.name_zh != kept[group.id].name_zh.strip()]
+    for group in renamed:  # a name no one types (names are stripped), out of the way
+        group.name_zh = f" {group.id}"
+    db.session.flush()
+    for position, group in enumerate(staying, start=1):
+        data = kept[group.id]
+        group.position = position
+        group.name_zh, group.name_en = data.name_zh.strip(), data.name_en.strip()
+        group.weight = data.weight
+        db.session.flush()
+    db.session.add_all(
+        RaterGroup(campaign_id=campaign.id, position=position, name_zh=data.name_zh.strip(),
+                   name_en=data.name_en.strip(), weight=data.weight)
+        for position, data in enumerate(
+            (data for data in wanted if data.id is None), start=len(staying) + 1))
+    db.session.flush()
+    db.session.expire(campaign, ["rater_groups"])
 
 
 class LastItemOfSection(ValueError):

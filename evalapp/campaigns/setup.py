@@ -20,6 +20,9 @@ from evalapp.campaigns.access import campaign_for, draft_for
 from evalapp.campaigns.default_questionnaire import TemplateItem
 from evalapp.campaigns.models import Campaign, CommonItem, Scale, Section, Subject
 from evalapp.campaigns.operations import (
+    GroupData,
+    GroupsFixed,
+    GroupsInUse,
     IndividualItemData,
     LastItemOfSection,
     ReportRejected,
@@ -31,6 +34,7 @@ from evalapp.campaigns.operations import (
     move_item,
     remove_item,
     rename_section,
+    save_groups,
     save_subject,
 )
 from evalapp.confirm import confirm_page, confirmed
@@ -49,6 +53,7 @@ from evalapp.units.models import OrgUnit
 from evalapp.units.operations import offered, tree_choices
 from forms.campaigns import (
     SCALE_CHOICES,
+    TOO_MANY_GROUPS,
     CampaignForm,
     ItemForm,
     RaterGroupsForm,
@@ -56,7 +61,7 @@ from forms.campaigns import (
     SectionForm,
     SubjectForm,
 )
-from forms.limits import ITEMS_MAX
+from forms.limits import ITEMS_MAX, RATER_GROUPS_MAX
 
 bp = Blueprint("setup", __name__, url_prefix="/campaigns")
 MORE_ITEMS = "more_items"  # the subject form's button that adds a row for an individual item
@@ -389,28 +394,64 @@ def problem_list(rows: list[Row], include_hidden: bool) -> tuple[list[str], list
     return [cell for cell in cells if cell], left_out
 
 
+def _group_rows(campaign: Campaign) -> RaterGroupsForm:
+    """The groups page's form as the campaign's groups stand, whatever was posted."""
+    return RaterGroupsForm(formdata=None, data={"groups": [
+        {"group": g.id, "name_zh": g.name_zh, "name_en": g.name_en,
+         "weight": g.weight * 100 if g.weight is not None else None}
+        for g in campaign.rater_groups]})
+
+
+def _groups_page(campaign: Campaign, form: RaterGroupsForm, status: int = 200,
+                 refusal: str = "") -> tuple[str, int]:
+    return render_template("campaigns/groups.html", campaign=campaign, form=form,
+                           refusal=refusal, max_groups=RATER_GROUPS_MAX), status
+
+
 @bp.route("/<int:campaign_id>/groups", methods=["GET", "POST"])
 @role_required(Role.ORGANISER)
 def groups(campaign_id: int) -> Response | tuple[str, int]:
+    """The organiser names the campaign's 1 to 12 rater groups, with their weights: rows
+    are renamed, marked removed, or added ("add" shows one more empty row, nothing saved) and
+    all of it is saved at once, so that the weights are checked against the groups kept."""
     campaign = campaign_for(current_user, campaign_id)
-    rater_groups = campaign.rater_groups
-    form = RaterGroupsForm(data={"groups": [
-        {"name_zh": g.name_zh, "name_en": g.name_en,
-         "weight": g.weight * 100 if g.weight is not None else None} for g in rater_groups]})
-    if form.is_submitted():
-        draft_for(current_user, campaign_id)
-        if len(form.groups.entries) != len(rater_groups):
-            abort(400)
-        if form.validate():
-            for group, entry in zip(rater_groups, form.groups.entries, strict=True):
-                group.name_zh = entry.form.name_zh.data.strip()
-                group.name_en = (entry.form.name_en.data or "").strip()
-                weight = entry.form.weight.data
-                group.weight = weight / 100 if weight is not None else None
-            record("groups.edit", user=current_user, campaign=campaign,
-                   groups={g.name_zh: g.weight for g in rater_groups})
-            db.session.commit()
-            flash(_("Rater groups saved."))
-            return redirect(url_for("ballotbox.detail", campaign_id=campaign.id), code=303)
-    return render_template("campaigns/groups.html", campaign=campaign, form=form), (
-        422 if form.errors else 200)
+    if request.method == "GET":
+        return _groups_page(campaign, _group_rows(campaign))
+    draft_for(current_user, campaign_id)
+    form = RaterGroupsForm()
+    posted = [entry.form.group.data for entry in form.groups.entries
+              if entry.form.group.data is not None]
+    if sorted(posted) != sorted(g.id for g in campaign.rater_groups):
+        return _groups_page(campaign, _group_rows(campaign), 409, _(
+            "The rater groups were changed in another window meanwhile; here they are as they "
+            "stand now. Make your changes again."))
+    if "add" in request.form:
+        if len(form.kept()) >= RATER_GROUPS_MAX:
+            return _groups_page(campaign, form, 422, str(TOO_MANY_GROUPS))
+        form.groups.append_entry()
+        return _groups_page(campaign, form)
+    if not form.validate():
+        return _groups_page(campaign, form, 422)
+    try:
+        save_groups(campaign, [GroupData(
+            row.group.data, row.name_zh.data or "", row.name_en.data or "",
+            row.weight.data / 100 if row.weight.data is not None else None)
+            for row in form.kept()])
+    except GroupsFixed:
+        return _groups_page(campaign, form, 409, _(
+            "A sample draw is prepared or drawn from the roster with these groups: set it "
+            "aside on the sample page before adding or removing a group. Names and weights "
+            "can still be changed."))
+    except GroupsInUse as refused:
+        in_use = {group.id for group in refused.groups}
+        for entry in form.groups.entries:
+            if entry.form.group.data in in_use:
+                entry.form.remove.errors = [_(
+                    "People of the roster, tickets or ballots belong to this group, so it "
+                    "cannot be removed: import a roster without it first.")]
+        return _groups_page(campaign, form, 422)
+    record("groups.edit", user=current_user, campaign=campaign,
+           groups={g.name_zh: g.weight for g in campaign.rater_groups})
+    db.session.commit()
+    flash(_("Rater groups saved."))
+    return redirect(url_for("ballotbox.detail", campaign_id=campaign.id), code=303)

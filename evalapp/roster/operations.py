@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from evalapp.campaigns.models import Campaign, CampaignStatus, Membership, Office, RaterGroup
+from evalapp.campaigns.operations import groups_fixed
 from evalapp.extensions import db
 from evalapp.roster.models import RosterEntry, SampleDraw
 from evalapp.tabular import RowProblem, listed_rows, too_long, truncated_identifier
@@ -43,7 +44,9 @@ MEMBERSHIP_WORDS = {
 
 @dataclass(frozen=True)
 class ColumnMapping:
-    """Column numbers (from 0) of the table; None where the file has no such column."""
+    """Column numbers (from 0) of the table; None where the file has no such column. With a
+    group column, `group_values` maps each of its values (`squeezed`) to a group's id, or to
+    None: the rows of a value mapped to no group (or not in it) are refused."""
 
     name: int
     staff_number: int
@@ -51,6 +54,45 @@ class ColumnMapping:
     group: int | None = None
     office: int | None = None
     membership: int | None = None
+    group_values: Mapping[str, int | None] = field(default_factory=dict)
+
+
+# The most distinct values of a group column that are offered for mapping: a campaign has 12
+# groups at most, and a column with more values than this is not a category (a name, a
+# staff number) and would make a page of thousands of choices.
+GROUP_VALUES_MAX = 100
+
+
+@dataclass(frozen=True)
+class ValueChoice:
+    """A distinct value of the group column, how many rows hold it, and the group its rows go
+    to (None: none)."""
+
+    value: str
+    rows: int
+    group_id: int | None
+
+
+def group_choices(rows: Sequence[Sequence[str]], column: int, groups: Sequence[RaterGroup],
+                  chosen: Mapping[str, int | None]) -> list[ValueChoice]:
+    """Every distinct non-empty value of the group column below the header, in the order
+    first met, with the group it maps to: the organiser's choice (`chosen`, by `squeezed`
+    value) when made, else the group of the same name (Chinese or English), as a file that
+    names the groups themselves needs no choosing; else none."""
+    named = {}
+    for group in groups:
+        named[squeezed(group.name_zh)] = group.id
+        if group.name_en:
+            named.setdefault(squeezed(group.name_en), group.id)
+    counts: Counter[str] = Counter()
+    spelling: dict[str, str] = {}
+    for row in rows[1:]:
+        if value := _cell(row, column):
+            key = squeezed(value)
+            counts[key] += 1
+            spelling.setdefault(key, value)
+    return [ValueChoice(spelling[key], count, chosen[key] if key in chosen else named.get(key))
+            for key, count in counts.items()]
 
 
 @dataclass(frozen=True)
@@ -129,13 +171,10 @@ def check_roster(
 
 
 def _group_finder(mapping: ColumnMapping, groups: Sequence[RaterGroup]):
-    """row → (its rater group or None, the reasons why none): by the group column, or by the
-    head office/grassroots and membership columns; decided once for each set of values."""
-    by_name = {}
-    for group in groups:
-        by_name[squeezed(group.name_zh)] = group
-        if group.name_en:
-            by_name[squeezed(group.name_en)] = group
+    """row → (its rater group or None, the reasons why none): by the group column's value as
+    `mapping.group_values` maps it, or by the head office/grassroots and membership columns;
+    decided once for each set of values."""
+    by_id = {group.id: group for group in groups}
     by_kind = {(group.office, group.membership): group for group in groups}
     decided: dict[tuple[str, ...], tuple[RaterGroup | None, tuple[str, ...]]] = {}
 
@@ -143,7 +182,7 @@ def _group_finder(mapping: ColumnMapping, groups: Sequence[RaterGroup]):
         reasons: list[str] = []
         if mapping.group is not None:
             (value,) = values
-            group = by_name.get(squeezed(value))
+            group = by_id.get(mapping.group_values.get(squeezed(value)))
             if group is None:
                 reasons.append(_("unknown rater group “%(value)s”", value=value) if value
                                else _("no rater group"))
@@ -199,6 +238,13 @@ def roster_lock(campaign: Campaign) -> type[RosterLocked] | None:
             SampleDraw.campaign_id == campaign.id, SampleDraw.abandoned_at.is_(None))):
         return RosterLocked
     return None
+
+
+@groups_fixed.connect
+def _drawn_among(campaign: Campaign) -> bool:
+    """A draw prepared or drawn from the roster allocated its sample among the groups as
+    they stand (and its check recomputes that allocation), so it fixes them."""
+    return roster_lock(campaign) is not None
 
 
 def import_roster(campaign: Campaign, preview: RosterPreview) -> int:

@@ -18,14 +18,17 @@ from evalapp.campaigns.models import Campaign, RaterGroup
 from evalapp.extensions import db
 from evalapp.roster.models import RosterEntry, SampleDraw
 from evalapp.roster.operations import (
+    GROUP_VALUES_MAX,
     ColumnMapping,
     RosterFrozen,
     RosterLocked,
     check_roster,
+    group_choices,
     import_roster,
     roster_lock,
 )
 from evalapp.tabular import Row, column_of, from_header
+from evalapp.text import squeezed
 from forms.roster import NO_COLUMN, RosterMappingForm, RosterUploadForm
 
 bp = Blueprint("roster", __name__, url_prefix="/campaigns/<int:campaign_id>/roster")
@@ -44,6 +47,8 @@ GUESSES = {
     "office": ("机关/基层", "机关基层", "层级", "所属层级", "office"),
     "membership": ("政治面貌", "党员/群众", "membership"),
 }
+# The columns a roster may lack, chosen as NO_COLUMN.
+OPTIONAL_COLUMNS = ("unit", "group", "office", "membership")
 # Other identifiers a roster may have instead of a staff number: taken for it when the file
 # has no staff number column.
 OTHER_IDENTIFIERS = ("身份证号", "身份证号码", "公民身份号码", "身份证", "证件号码", "证件号",
@@ -101,17 +106,25 @@ def _from_header(rows: list[Row]) -> list[Row]:
     return from_header(rows, [word for spellings in GUESSES.values() for word in spellings])
 
 
-def _mapping_form(header: list[str]) -> RosterMappingForm:
+def _mapping_form(header: list[str], groups: list[RaterGroup]) -> RosterMappingForm:
+    """The columns' form; the head office/grassroots and membership columns only while some
+    of the campaign's groups are the preset's (机关/基层 × 党员/群众): the organiser's own
+    groups are found by the group column alone."""
     form = RosterMappingForm()
+    if not any(group.office for group in groups):
+        del form.office, form.membership
     columns = [SelectChoice(index, cell or _("column %(number)d", number=index + 1))
                for index, cell in enumerate(header)]
     optional = [SelectChoice(NO_COLUMN, _("(none)")), *columns]
     for field in (form.name, form.staff_number):
         field.choices = columns
-    for field in (form.unit, form.group, form.office, form.membership):
-        field.choices = optional
+    for name in OPTIONAL_COLUMNS:
+        if name in form:
+            form[name].choices = optional
     if not form.is_submitted():
         for field_name, words in GUESSES.items():
+            if field_name not in form:
+                continue
             match = column_of(header, words)
             if match is None and field_name == "staff_number":
                 match = column_of(header, OTHER_IDENTIFIERS)
@@ -133,24 +146,55 @@ def mapping(campaign_id: int) -> Response | tuple[str, int]:
         flash(_("The uploaded file has expired; please upload it again."), "error")
         return redirect(url_for("roster.index", campaign_id=campaign.id), code=303)
     rows = _from_header(rows)
-    form = _mapping_form(list(rows[0].cells))
-    form.upload.data = name
-    preview = None
     groups = campaign.rater_groups
+    form = _mapping_form(list(rows[0].cells), groups)
+    form.upload.data = name
+    preview, values = None, []
     hidden = [row for row in rows[1:] if row.hidden]
     if form.validate_on_submit():
         # Hidden rows (people who have left, rows filtered out) are left out unless included.
         used = [rows[0], *(row for row in rows[1:] if form.include_hidden.data or not row.hidden)]
+        cells = [row.cells for row in used]
         optional = {f: (form[f].data if form[f].data != NO_COLUMN else None)
-                    for f in ("unit", "group", "office", "membership")}
-        preview = check_roster([row.cells for row in used], ColumnMapping(
-            form.name.data, form.staff_number.data, **optional), groups,
-            [row.number for row in used])
-        if "confirm" in request.form and not preview.problems:
-            return _import(campaign, preview, name)
+                    for f in OPTIONAL_COLUMNS if f in form}
+        if optional["group"] is not None:
+            values = group_choices(cells, optional["group"], groups,
+                                   _chosen_groups(optional["group"], groups))
+            if len(values) > GROUP_VALUES_MAX:
+                form.group.errors.append(_(
+                    "This column has %(count)d different values, more than %(most)d: choose "
+                    "the column that holds each person's category.", count=len(values),
+                    most=GROUP_VALUES_MAX))
+                values = []
+        if not form.errors:
+            preview = check_roster(cells, ColumnMapping(
+                form.name.data, form.staff_number.data, **optional,
+                group_values={squeezed(v.value): v.group_id for v in values}), groups,
+                [row.number for row in used])
+            if "confirm" in request.form and not preview.problems:
+                return _import(campaign, preview, name)
     status = 422 if form.errors or (preview and preview.problems) else 200
     return render_template("roster/mapping.html", campaign=campaign, form=form, rows=rows,
-                           hidden=hidden, preview=preview, groups=groups), status
+                           hidden=hidden, preview=preview, groups=groups, values=values,
+                           fields=[form[f] for f in ("name", "staff_number", *OPTIONAL_COLUMNS)
+                                   if f in form]), status
+
+
+def _chosen_groups(column: int, groups: list[RaterGroup]) -> dict[str, int | None]:
+    """The group the organiser chose for each value of the group column, as the page posted
+    them back (`value-N` the value, `value-N-group` a group's id or "" for none), keyed by
+    the `squeezed` value. Only choices made for this column count (`values_column`): those
+    made for another column before the organiser changed it are left; a group that is not
+    the campaign's leaves the value to be matched by name."""
+    if request.form.get("values_column") != str(column):
+        return {}
+    ids = {str(group.id): group.id for group in groups}
+    chosen: dict[str, int | None] = {}
+    for key, value in request.form.items():
+        picked = request.form.get(f"{key}-group")
+        if key.startswith("value-") and picked is not None and (picked in ids or not picked):
+            chosen[squeezed(value)] = ids.get(picked)
+    return chosen
 
 
 def _import(campaign, preview, name: str) -> Response:

@@ -6,7 +6,7 @@ SQLite's batch mode rebuilds the ballots table and loses its trigger, which is m
 (as 0015 does).
 
 Revision ID: e1f2a3b4c564
-Revises: c9d0e1f2a342
+Revises: d0e1f2a3b453
 Create Date: 2026-12-07 08:00:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e1f2a3b4c564'
-down_revision = 'c9d0e1f2a342'
+down_revision = 'd0e1f2a3b453'
 branch_labels = None
 depends_on = None
 
