@@ -102,12 +102,14 @@ def ballot_statuses(levels: np.ndarray, subjects: np.ndarray, scores: np.ndarray
 
 @dataclass(frozen=True)
 class Figures:
-    """The figures of a set of ballots that may be published: mean score, satisfaction rates
-    and each item's mean points."""
+    """The figures of a set of ballots that may be published: mean score, satisfaction rates,
+    each item's mean points and each item's answers counted by place on its scale (a grade's
+    votes among them)."""
 
     score: float | None
     satisfaction: SatisfactionRates | None
     item_means: tuple[float | None, ...]
+    item_counts: tuple[tuple[int, int, int, int], ...]
 
 
 @dataclass(frozen=True)
@@ -196,8 +198,11 @@ def subject_figures(
         if not (figures and reported[position]):
             return None
         with_score = chosen & scored
+        counts, _, means = _level_counts(levels[chosen], table)
         return Figures(float(scores[with_score].mean()) if with_score.any() else None,
-                       _rates(satisfaction[chosen]), _item_means(levels[chosen], table))
+                       _rates(satisfaction[chosen]),
+                       tuple(None if np.isnan(m) else float(m) for m in means),
+                       tuple((int(a), int(b), int(c), int(d)) for a, b, c, d in counts))
 
     design, note = (_design_weighted(scores[scored], cell[scored], cells) if shown
                     else (None, DesignNote.NONE))
@@ -241,6 +246,8 @@ def campaign_alpha(common_levels: np.ndarray, table: np.ndarray) -> float | None
     """Cronbach's α over the common items of the valid ballots given (codes as
     `subject_figures` takes them) with the items' points (items × 4, `Rules.item_points`);
     None when it is undefined."""
+    scored = ~np.isnan(table).all(axis=1)  # a grade's votes are no scale of points
+    common_levels, table = common_levels[:, scored], table[scored]
     if len(common_levels) < 2 or not common_levels.shape[1]:
         return None
     # the points of each answer, NaN where blank or 不了解
@@ -320,14 +327,10 @@ def _level_counts(answers: np.ndarray,
                          minlength=7 * width).reshape(width, 7)
     counts = binned[:, 3:]
     totals = counts.sum(axis=1)
+    scored = ~np.isnan(table).all(axis=1)  # a grade's votes have no points, and no mean
     means = np.divide((counts * np.nan_to_num(table)).sum(axis=1), totals,
-                      out=np.full(width, np.nan), where=totals > 0)
+                      out=np.full(width, np.nan), where=(totals > 0) & scored)
     return counts, binned[:, 1], means
-
-
-def _item_means(answers: np.ndarray, table: np.ndarray) -> tuple[float | None, ...]:
-    _, _, means = _level_counts(answers, table)
-    return tuple(None if np.isnan(m) else float(m) for m in means)
 
 
 def _items(answers: np.ndarray, table: np.ndarray, labels: Sequence[str],
@@ -339,7 +342,7 @@ def _items(answers: np.ndarray, table: np.ndarray, labels: Sequence[str],
     shares = np.divide(counts, totals[:, None], out=np.zeros_like(counts, dtype=float),
                        where=totals[:, None] > 0)
     order = np.argsort(np.where(np.isnan(means), np.inf, means), kind="stable")
-    weakest = set(order[:WEAKEST].tolist()) if totals.any() else set()
+    weakest = set(order[:WEAKEST].tolist()) & set(np.flatnonzero(~np.isnan(means)).tolist())
     places = (~np.isnan(table)).sum(axis=1)
     bar = table[np.arange(len(table)), places - 2]
     return tuple(

@@ -51,6 +51,7 @@ from analysis.figures import (
     scores_by_subject,
     subject_figures,
 )
+from analysis.grading import GRADES, ROUNDINGS, GradedItem, GradingRule, grading_of
 from analysis.scoring import BLANK, DONT_KNOW, NOT_ASKED, SatisfactionRates
 
 FORMAT = 1  # of the export and the record; a change of either bytes or meaning is a new one
@@ -58,7 +59,9 @@ BOM = "\ufeff"
 OTHER_ZH = "其他类别"
 LEVELS_ZH = ("好", "较好", "一般", "差")
 SATISFACTION_ZH = ("满意", "基本满意", "不满意")
-SCALE_ZH = {"levels": LEVELS_ZH, "satisfaction": SATISFACTION_ZH}
+GRADES_ZH = ("优秀", "称职", "基本称职", "不称职")
+SCALE_ZH = {"levels": LEVELS_ZH, "satisfaction": SATISFACTION_ZH, "grades": GRADES_ZH}
+GRADING_FIELDS = ("quota_percent", "rounding", "excellent_min", "basic_above", "unfit_above")
 DONT_KNOW_ZH = "不了解"
 STATUS_ZH = {
     BallotStatus.COUNTED: "有效",
@@ -128,10 +131,14 @@ class Settings:
     rules: Rules
     common_items: int
     subjects: tuple[SubjectSettings, ...]
+    grading: GradedItem | None = None  # a campaign whose questionnaire has a grades item
 
     def as_json(self) -> dict:
         r = self.rules
+        graded = self.grading
         return {
+            "grading": None if graded is None else {"item": graded.item} | {
+                field: getattr(graded.rule, field) for field in GRADING_FIELDS},
             "points": list(r.points), "void_blank_fraction": r.void_blank_fraction,
             "void_uniform": r.void_uniform, "trim_above": r.trim_above,
             "grades": list(r.grades), "min_report_size": r.min_report_size,
@@ -158,11 +165,21 @@ class Settings:
                     CellSettings(str(c["label"]), int(c["population"]), float(c["weight"]))
                     for c in s["cells"]))
                 for s in data["subjects"])
-            return cls(rules, int(data["common_items"]), subjects)
             if any(set(s.scales) - set(SCALE_ZH) for s in subjects):
                 raise ValueError("an unknown scale")
+            return cls(rules, int(data["common_items"]), subjects, _graded(data.get("grading")))
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"malformed settings: {error!r}") from error
+
+
+def _graded(data: Mapping | None) -> GradedItem | None:
+    if data is None:
+        return None
+    rule = GradingRule(float(data["quota_percent"]), str(data["rounding"]),
+                       *(float(data[field]) for field in GRADING_FIELDS[2:]))
+    if rule.rounding not in ROUNDINGS:
+        raise ValueError("an unknown rounding")
+    return GradedItem(int(data["item"]), rule)
 
 
 def _scales(subject: Mapping) -> tuple[str, ...]:
@@ -213,7 +230,9 @@ def figure_table(settings: Settings, figures: Sequence[SubjectFigures | None],
         for cell, counted, shown in zip(subject.cells, found.cell_counted, found.cells,
                                         strict=True):
             if shown is not None:
-                table |= _cell(f"{name}/{cell.label}", counted, shown)
+                table |= _cell(f"{name}/{cell.label}", counted, shown, subject.scales)
+    if settings.grading is not None:
+        table |= _grading(settings.subjects, figures, settings.grading)
     return {key: None if isinstance(v, float) and math.isnan(v) else v
             for key, v in table.items()}
 
@@ -228,10 +247,29 @@ def _rates(key: str, rates: SatisfactionRates | None) -> dict[str, Value]:
     return table
 
 
-def _cell(key: str, counted: int, figures: Figures) -> dict[str, Value]:
+def _cell(key: str, counted: int, figures: Figures, scales: Sequence[str]) -> dict[str, Value]:
+    """A reported cell's figures; of an item of grades, its votes (a cell's vote shares)."""
     table: dict[str, Value] = {f"{key}/counted": counted, f"{key}/score": figures.score}
     table |= _rates(f"{key}/satisfaction", figures.satisfaction)
     table |= {f"{key}/item {n}/mean": mean for n, mean in enumerate(figures.item_means, 1)}
+    for n, (scale, counts) in enumerate(zip(scales, figures.item_counts, strict=True), 1):
+        if scale == "grades":
+            table |= {f"{key}/item {n}/{word}/count": count
+                      for word, count in zip(GRADES_ZH, counts, strict=True)}
+    return table
+
+
+def _grading(subjects: Sequence[SubjectSettings], figures: Sequence[SubjectFigures | None],
+             graded: GradedItem) -> dict[str, Value]:
+    """The 干部考核 proposal (`analysis.grading`): the quota's places and each person's
+    proposed grade (in Chinese) and whether tied at the quota's edge."""
+    grading = grading_of(figures, graded)
+    table: dict[str, Value] = {"grading/places": grading.places,
+                               "grading/undecided_places": grading.undecided_places}
+    for subject, person in zip(subjects, grading.persons, strict=True):
+        table[f"{subject.label}/grading/proposed"] = (
+            GRADES_ZH[GRADES.index(person.proposed)] if person.proposed else "")
+        table[f"{subject.label}/grading/tied"] = int(person.tied)
     return table
 
 

@@ -19,8 +19,10 @@ DEFAULT_THRESHOLDS = {"excellent": 90, "good": 80, "fair": 60}
 GRADES = ("excellent", "good", "fair", "poor")  # 好, 较好, 一般, 差
 # The answer scales an item may have, with the places of the four-level points each level
 # scores: 满意 as 好, 基本满意 as 较好, 不满意 as 差 (a satisfaction item weighs in a
-# subject's score as the matching level would, under the campaign's one set of points).
-SCALE_POINTS = {"levels": (0, 1, 2, 3), "satisfaction": (0, 1, 3)}
+# subject's score as the matching level would, under the campaign's one set of points). The
+# grades of 干部考核 (优秀, 称职, 基本称职, 不称职) are votes (`analysis.grading`), in no
+# score: their four answers have no points.
+SCALE_POINTS = {"levels": (0, 1, 2, 3), "satisfaction": (0, 1, 3), "grades": ()}
 
 
 def _levels(levels: np.ndarray | Sequence[Sequence[int]]) -> np.ndarray:
@@ -60,8 +62,8 @@ def ballot_scores(
         table = item_points(table, ["levels"] * data.shape[1])
     if table.shape != (data.shape[1], 4):
         raise ValueError("points are four values or a table of items × 4")
-    answered = data >= 0
     picked = table[np.arange(data.shape[1]), np.clip(data, 0, 3)]
+    answered = (data >= 0) & ~np.isnan(picked)  # an answer with points: not a grade's vote
     totals = np.where(answered, picked, 0.0).sum(axis=1)
     counts = answered.sum(axis=1)
     return np.divide(totals, counts, out=np.full(len(data), np.nan), where=counts > 0)

@@ -133,7 +133,9 @@ class ScoringForm(FlaskForm):
 
 # An item's answer scales (the values of evalapp.campaigns.models.Scale).
 SCALE_CHOICES = [SelectChoice("levels", _l("Excellent / Good / Fair / Poor")),
-                 SelectChoice("satisfaction", _l("Satisfied / Fairly satisfied / Dissatisfied"))]
+                 SelectChoice("satisfaction", _l("Satisfied / Fairly satisfied / Dissatisfied")),
+                 SelectChoice("grades", _l("Outstanding / Competent / Basically competent / "
+                                           "Incompetent (grades of 干部考核, in no score)"))]
 
 
 def scale_field() -> SelectField:

@@ -70,7 +70,8 @@ def test_case_report_table_cells_follow_the_line_breaking_rules(app):
 
 def _item(label: str, weak: bool) -> SimpleNamespace:
     """An item of a subject's results as items_chart reads it: a quarter at each level."""
-    return SimpleNamespace(label=label, shares=(0.25, 0.25, 0.25, 0.25), weak=weak)
+    return SimpleNamespace(label=label, scale="levels", shares=(0.25, 0.25, 0.25, 0.25),
+                           weak=weak)
 
 
 def test_case_report_bw_print_levels_are_four_greys_and_the_weak_mark_is_not_only_red(app):

@@ -10,9 +10,11 @@ from flask_babel import lazy_gettext as _l
 
 from evalapp.audit.present import load_names, names
 from evalapp.campaigns.models import (
+    Answer,
     Campaign,
     CommonItem,
     DontKnow,
+    Grade,
     Level,
     RaterGroup,
     Satisfaction,
@@ -32,7 +34,14 @@ SATISFACTION_LABELS = {
     Satisfaction.FAIRLY_SATISFIED: _l("Fairly satisfied"),
     Satisfaction.DISSATISFIED: _l("Dissatisfied"),
 }
+GRADE_ANSWER_LABELS = {
+    Grade.EXCELLENT: _l("Outstanding"),
+    Grade.COMPETENT: _l("Competent"),
+    Grade.BASICALLY_COMPETENT: _l("Basically competent"),
+    Grade.INCOMPETENT: _l("Incompetent"),
+}
 DONT_KNOW_LABEL = _l("Don't know")
+_ANSWER_LABELS = {**LEVEL_LABELS, **SATISFACTION_LABELS, **GRADE_ANSWER_LABELS}
 DIGEST_LABEL = _l("Digest (SHA-256) of the anonymised ballot export")
 
 
@@ -64,16 +73,14 @@ class ScaledItem(Protocol):
 def answer_choices(item: ScaledItem) -> list[tuple[str, str]]:
     """The answers an item offers, in the reader's language: its scale's, best first, then
     不了解 when the item allows it."""
-    choices = level_choices() if Scale(item.scale) is Scale.LEVELS else satisfaction_choices()
+    choices = [(answer.value, str(_ANSWER_LABELS[answer])) for answer in Scale(item.scale).answers]
     return choices + ([(DontKnow.DONT_KNOW.value, str(DONT_KNOW_LABEL))] if item.dont_know
                       else [])
 
 
-def answer_label(answer: Level | Satisfaction | DontKnow) -> str:
+def answer_label(answer: Answer) -> str:
     """One answer in the reader's language."""
-    if isinstance(answer, DontKnow):
-        return str(DONT_KNOW_LABEL)
-    return str(LEVEL_LABELS[answer] if isinstance(answer, Level) else SATISFACTION_LABELS[answer])
+    return str(DONT_KNOW_LABEL if isinstance(answer, DontKnow) else _ANSWER_LABELS[answer])
 
 
 @names("campaign")

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import enum
 import secrets
+from dataclasses import replace
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from analysis.grading import GradedItem, GradingRule
 from evalapp.database import UTCDateTime, str_enum, utcnow
 from evalapp.extensions import db
 from evalapp.i18n import localized
@@ -61,23 +63,44 @@ class Satisfaction(enum.StrEnum):
     DISSATISFIED = "dissatisfied"
 
 
+class Rounding(enum.StrEnum):
+    """How the 优秀 quota is rounded (`analysis.grading.ROUNDINGS`)."""
+
+    HALF_UP = "half_up"  # 四舍五入
+    UP = "up"  # 进一法
+
+
+class Grade(enum.StrEnum):
+    """A cadre's grade (干部考核, `analysis.grading.GRADES`): 优秀 / 称职 / 基本称职 / 不称职."""
+
+    EXCELLENT = "excellent"
+    COMPETENT = "competent"
+    BASICALLY_COMPETENT = "basically_competent"
+    INCOMPETENT = "incompetent"
+
+
 class Scale(enum.StrEnum):
     """An item's answer scale; its values are `analysis.scoring.SCALE_POINTS`' keys."""
 
     LEVELS = "levels"  # 好 / 较好 / 一般 / 差
     SATISFACTION = "satisfaction"  # 满意 / 基本满意 / 不满意
+    GRADES = "grades"  # 优秀 / 称职 / 基本称职 / 不称职: votes, in no score
 
     @property
-    def answers(self) -> tuple[Level, ...] | tuple[Satisfaction, ...]:
+    def answers(self) -> tuple[Level, ...] | tuple[Satisfaction, ...] | tuple[Grade, ...]:
         """The scale's answers, best first: an answer's place here is its code."""
-        return tuple(Level) if self is Scale.LEVELS else tuple(Satisfaction)
+        return tuple(_ANSWERS[self])
 
     def answer(self, value: str) -> Answer:
         """The answer of a form's value on this scale, or 不了解. Raises ValueError for
         a value that is neither."""
         if value == DontKnow.DONT_KNOW:
             return DontKnow.DONT_KNOW
-        return Level(value) if self is Scale.LEVELS else Satisfaction(value)
+        return _ANSWERS[self](value)
+
+
+_ANSWERS: dict[Scale, type[Level] | type[Satisfaction] | type[Grade]] = {
+    Scale.LEVELS: Level, Scale.SATISFACTION: Satisfaction, Scale.GRADES: Grade}
 
 
 class DontKnow(enum.StrEnum):
@@ -86,7 +109,7 @@ class DontKnow(enum.StrEnum):
     DONT_KNOW = "dont_know"
 
 
-Answer = Level | Satisfaction | DontKnow
+Answer = Level | Satisfaction | Grade | DontKnow
 
 
 class ScaledItem:
@@ -210,10 +233,21 @@ class Campaign(db.Model):
     rater_groups: Mapped[list[RaterGroup]] = relationship(
         order_by="RaterGroup.position", viewonly=True
     )
+    grading: Mapped[GradingSettings | None] = relationship(
+        cascade="all, delete-orphan", back_populates="campaign")
 
     def common_items(self) -> list[CommonItem]:
         """The common items in questionnaire order: the order of every ballot's answers."""
         return [item for section in self.sections for item in section.items]
+
+    def graded_item(self) -> GradedItem | None:
+        """The first common item on the grades scale (干部考核) with the campaign's rule, or
+        None when the questionnaire has none: its votes propose each subject's grade."""
+        items = self.common_items()
+        position = next((n for n, item in enumerate(items) if item.scale is Scale.GRADES), None)
+        if position is None:
+            return None
+        return GradedItem(position, (self.grading or GradingSettings()).rule())
 
     def __repr__(self) -> str:
         return f"<Campaign {self.id} {self.status} {self.title}>"
@@ -251,6 +285,45 @@ class RaterGroup(db.Model):
     weight: Mapped[float | None] = mapped_column()
 
     campaign: Mapped[Campaign] = relationship()
+
+
+DEFAULT_RULE = GradingRule()
+DEFAULT_QUOTA_PERCENT = round(DEFAULT_RULE.quota_percent)
+DEFAULT_EXCELLENT_MIN_PERCENT = round(DEFAULT_RULE.excellent_min * 100)
+
+
+class GradingSettings(db.Model):
+    """A campaign's rule of 干部考核 (`analysis.grading`): the 优秀 quota in percent of the
+    persons graded with its rounding (四舍五入 or 进一法), and the share of 优秀 votes a person
+    needs to be proposed 优秀 (percent). A campaign without a row has the defaults."""
+
+    __tablename__ = "grading_settings"
+    __table_args__ = (
+        sa.CheckConstraint("quota_percent BETWEEN 0 AND 100", name="quota_percent_range"),
+        sa.CheckConstraint("excellent_min_percent BETWEEN 0 AND 100",
+                           name="excellent_min_percent_range"),
+    )
+
+    campaign_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    quota_percent: Mapped[int] = mapped_column(default=DEFAULT_QUOTA_PERCENT)
+    rounding: Mapped[Rounding] = mapped_column(str_enum(Rounding, "rounding"),
+                                               default=Rounding.HALF_UP)
+    excellent_min_percent: Mapped[int] = mapped_column(default=DEFAULT_EXCELLENT_MIN_PERCENT)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="grading")
+
+    def __init__(self, **fields: object) -> None:
+        # the defaults before the row is stored, for a campaign that has none
+        fields.setdefault("quota_percent", DEFAULT_QUOTA_PERCENT)
+        fields.setdefault("rounding", Rounding.HALF_UP)
+        fields.setdefault("excellent_min_percent", DEFAULT_EXCELLENT_MIN_PERCENT)
+        super().__init__(**fields)
+
+    def rule(self) -> GradingRule:
+        return replace(DEFAULT_RULE, quota_percent=self.quota_percent,
+                       rounding=self.rounding.value,
+                       excellent_min=self.excellent_min_percent / 100)
 
 
 class Section(db.Model):

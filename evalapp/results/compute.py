@@ -33,6 +33,7 @@ from analysis.figures import (
     scores_by_subject,
     subject_figures,
 )
+from analysis.grading import GradedItem, Grading, grading_of
 from analysis.recount import OTHER_ZH
 from evalapp.campaigns.models import Campaign, CommonItem, RaterGroup, Subject
 from evalapp.extensions import db
@@ -145,6 +146,8 @@ class CampaignResults:
     rules: Rules
     status: np.ndarray  # BallotStatus per ballot
     scores: np.ndarray  # per ballot: the mean points of its answered items (NaN if none)
+    graded: GradedItem | None  # the questionnaire's item of grades (干部考核), if any
+    grading: Grading | None  # its proposal: a grade per subject, in `subjects`' order
 
     @property
     def ranked(self) -> list[SubjectResults]:
@@ -232,8 +235,11 @@ def campaign_results(campaign: Campaign) -> CampaignResults:
     valid = shown & ((status == BallotStatus.COUNTED) | (status == BallotStatus.TRIMMED))
     alpha = campaign_alpha(ballots.levels[valid, : len(common)], rules.item_points(
         [item.scale.value for item in common]))
+    graded = campaign.graded_item()
+    grading = None if graded is None else grading_of(
+        [r.figures if r.has_figures else None for r in results], graded)
     return CampaignResults(campaign, context.groups, results, alpha, points, ballots, rules,
-                           status, scores)
+                           status, scores, graded, grading)
 
 
 def _cells(context: _Context, subject: Subject) -> _Cells:

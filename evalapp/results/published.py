@@ -34,7 +34,7 @@ def recount_settings(results: CampaignResults) -> Settings:
     return Settings(results.rules, common, tuple(
         SubjectSettings(csv_text(r.subject.label_zh()), r.scales, r.has_figures,
                         _cells(r) if r.has_figures else ())
-        for r in results.subjects))
+        for r in results.subjects), results.graded)
 
 
 def _cells(result: SubjectResults) -> tuple[CellSettings, ...]:

@@ -9,8 +9,8 @@ from flask_login import current_user
 from evalapp.audit.operations import record
 from evalapp.auth.access import READERS, role_required
 from evalapp.campaigns.access import campaign_for
-from evalapp.campaigns.labels import digest_lines
-from evalapp.campaigns.models import Campaign, CampaignStatus
+from evalapp.campaigns.labels import answer_label, digest_lines
+from evalapp.campaigns.models import Campaign, CampaignStatus, Grade
 from evalapp.charts import FORMATS
 from evalapp.extensions import db
 from evalapp.jobs import JobsUnavailable
@@ -27,6 +27,7 @@ from evalapp.results.explain import (
     settings_lines,
 )
 from evalapp.results.exports import EXPORTS
+from evalapp.results.grading import graded_persons, group_votes, publicity_list, quota_lines
 from evalapp.results.outputs import NoSuchOutput
 from evalapp.results.published import export_digest
 
@@ -80,7 +81,23 @@ def _page(template: str, results: CampaignResults, **context: object) -> str:
 def overview(campaign_id: int) -> str:
     results = _results(campaign_id)
     return _page("results/overview.html", results, exports=EXPORTS,
-                 digest=digest_lines(export_digest(results)))
+                 digest=digest_lines(export_digest(results)), graded=graded_persons(results),
+                 grading_lines=quota_lines(results),
+                 grade_labels=[answer_label(grade) for grade in Grade])
+
+
+@bp.get("/publicity")
+@role_required(*READERS)
+def publicity(campaign_id: int) -> str:
+    """The 公示 list: those the campaign's rule proposes 优秀, to print and post; 404 for a
+    campaign without an item of grades."""
+    results = _results(campaign_id)
+    if results.grading is None:
+        abort(404)
+    return _page("results/publicity.html", results, listed=publicity_list(results),
+                 grading_lines=quota_lines(results),
+                 tied=[g.result.subject.label() for g in graded_persons(results)
+                       if g.person.tied])
 
 
 @bp.get("/<int:subject_id>")
@@ -89,7 +106,10 @@ def subject(campaign_id: int, subject_id: int) -> str:
     results = _results(campaign_id)
     result = _subject(results, subject_id)
     return _page("results/subject.html", results, result=result,
-                 group_differences=group_difference_lines(result))
+                 group_differences=group_difference_lines(result),
+                 group_votes=(group_votes(result, results.graded.item)
+                              if results.graded and result.has_figures else []),
+                 grade_labels=[answer_label(grade) for grade in Grade])
 
 
 def _image(figure_bytes: bytes, fmt: str) -> Response:

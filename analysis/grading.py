@@ -1,0 +1,147 @@
+"""干部考核 (cadre grading): each rater gives each person one of 优秀 / 称职 / 基本称职 /
+不称职, and the campaign's rule proposes each person's grade from the shares of the votes,
+with 优秀 capped by a quota of the persons graded.
+
+The rule, as civil-service and party-cadre assessments state it (公务员考核规定 art. 13 and
+the 优秀 quota of "一般不超过 20%", counted by 四舍五入 or 进一法 as each office decides), with
+the thresholds the campaign sets:
+
+- 不称职 when the share of 不称职 votes is above `unfit_above`;
+- else 基本称职 when the share of 基本称职 and 不称职 votes together is above `basic_above`;
+- else 优秀 when the share of 优秀 votes is at least `excellent_min` and the person is among
+  the `quota` persons with the largest such shares;
+- else 称职.
+
+Persons tied at the quota's edge (the same share of 优秀 votes, some inside and some outside
+the quota) are flagged for a decision and proposed nothing: a tie is never broken by the order
+in which persons or ballots happen to be stored. Shares are compared exactly, as fractions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from analysis.figures import SubjectFigures
+
+GRADES = ("excellent", "competent", "basically_competent", "incompetent")  # 优秀..不称职
+ROUNDINGS = ("half_up", "up")  # 四舍五入, 进一法
+
+
+def quota(persons: int, percent: float | str, rounding: str) -> int:
+    """The places for 优秀 among `persons`: persons × percent / 100, rounded half up
+    (四舍五入: 22 at 20 % is 4.4, so 4) or up (进一法: 5). Computed exactly (20 % of 25 is 5,
+    not 5.000…1 rounded up to 6). Raises ValueError on a negative count, a percent outside
+    0-100 or an unknown rounding."""
+    exact = Fraction(persons) * Fraction(str(percent)) / 100
+    if persons < 0 or not 0 <= exact <= persons:
+        raise ValueError("persons is a count and percent between 0 and 100")
+    if rounding == "up":
+        return math.ceil(exact)
+    if rounding == "half_up":
+        return math.floor(exact + Fraction(1, 2))
+    raise ValueError(f"unknown rounding {rounding!r}")
+
+
+@dataclass(frozen=True)
+class GradingRule:
+    """A campaign's rule: the 优秀 quota (percent of the persons graded, and its rounding, one
+    of `ROUNDINGS`) and the shares (fractions of the votes cast for the person, 0-1) that
+    decide the other grades."""
+
+    quota_percent: float = 20
+    rounding: str = "half_up"
+    excellent_min: float = 0.5
+    basic_above: float = 1 / 3
+    unfit_above: float = 1 / 3
+
+
+@dataclass(frozen=True)
+class PersonGrade:
+    """One person's votes (优秀, 称职, 基本称职, 不称职), their shares (None without votes),
+    the grade proposed (a value of `GRADES`, or "" while `tied` or without votes) and
+    whether the person is tied at the quota's edge, for a decision."""
+
+    votes: tuple[int, int, int, int]
+    shares: tuple[float, float, float, float] | None
+    proposed: str
+    tied: bool
+
+
+@dataclass(frozen=True)
+class Grading:
+    """The persons' grades in the order given, the quota's places and those left for the
+    decision among the tied persons (0 when none are tied)."""
+
+    places: int
+    undecided_places: int
+    persons: tuple[PersonGrade, ...]
+
+
+def propose(votes: Sequence[Sequence[int]], rule: GradingRule) -> Grading:
+    """The grade `rule` proposes for each person from `votes` (persons × 4 counts of 优秀,
+    称职, 基本称职, 不称职 among the valid ballots). The quota counts every person given."""
+    counts = [tuple(int(v) for v in row) for row in votes]
+    if any(len(row) != 4 or min(row) < 0 for row in counts):
+        raise ValueError("votes are four counts per person")
+    places = quota(len(counts), rule.quota_percent, rule.rounding)
+    shares = [tuple(Fraction(v, sum(row)) for v in row) if sum(row) else None
+              for row in counts]
+    below: dict[int, str] = {}
+    candidates = []
+    for person, share in enumerate(shares):
+        if share is None:
+            continue
+        if share[3] > Fraction(str(rule.unfit_above)):
+            below[person] = "incompetent"
+        elif share[2] + share[3] > Fraction(str(rule.basic_above)):
+            below[person] = "basically_competent"
+        elif share[0] >= Fraction(str(rule.excellent_min)):
+            candidates.append(person)
+    excellent, tied = _within_quota(candidates, [s[0] if s else Fraction(0) for s in shares],
+                                    places)
+    graded = []
+    for person, (row, share) in enumerate(zip(counts, shares, strict=True)):
+        proposed = ("" if share is None or person in tied else below.get(person) or (
+            "excellent" if person in excellent else "competent"))
+        graded.append(PersonGrade(
+            (row[0], row[1], row[2], row[3]),
+            None if share is None else (float(share[0]), float(share[1]), float(share[2]),
+                                        float(share[3])),
+            proposed, person in tied))
+    return Grading(places, places - len(excellent) if tied else 0, tuple(graded))
+
+
+def _within_quota(candidates: list[int], excellent_share: list[Fraction],
+                  places: int) -> tuple[set[int], set[int]]:
+    """The candidates inside the quota, and those tied at its edge: of equal share, some of
+    whom would be in and some out."""
+    if len(candidates) <= places:
+        return set(candidates), set()
+    if places == 0:
+        return set(), set()
+    edge = sorted((excellent_share[p] for p in candidates), reverse=True)[places - 1]
+    above = {p for p in candidates if excellent_share[p] > edge}
+    at_edge = {p for p in candidates if excellent_share[p] == edge}
+    if len(above) + len(at_edge) <= places:
+        return above | at_edge, set()
+    return above, at_edge
+
+
+@dataclass(frozen=True)
+class GradedItem:
+    """The common item that carries the grades (its position among the common items, from 0)
+    and the campaign's rule for it."""
+
+    item: int
+    rule: GradingRule
+
+
+def grading_of(figures: Sequence[SubjectFigures | None], graded: GradedItem) -> Grading:
+    """The grading of the persons whose figures are given (one per subject; None, or figures
+    without items, for a person whose votes are not published: no votes, no proposal, yet a
+    person the quota counts)."""
+    return propose([found.items[graded.item].counts if found is not None and found.items
+                    else (0, 0, 0, 0) for found in figures], graded.rule)

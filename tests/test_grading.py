@@ -1,0 +1,131 @@
+"""干部考核 through the app (issue 25, part 3): a questionnaire item of grades, each person's
+votes per group and overall, the grade the campaign's rule proposes, the 优秀 quota with its
+rounding, ties at its edge flagged, and the recount of all of it from the export."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from analysis.recount import Settings, differences, recount
+from evalapp.auth.models import Role
+from evalapp.campaigns.models import Campaign, GradingSettings, Rounding, Scale
+from evalapp.extensions import db
+from evalapp.results.ballots_csv import ballots_csv
+from evalapp.results.compute import campaign_results
+from evalapp.results.published import published_figures, recount_settings
+from tests.support.disclosure import GroupPlan, Row, build_campaign
+from tests.support.factories import make_user, make_world
+from tests.support.organiser import download
+from tests.support.web import login
+
+# 22 persons, 10 raters in two groups of 5: person n has EXCELLENT[n] votes of 优秀 and the
+# rest 称职; the fourth and fifth largest shares of 优秀 are equal (7 of 10)
+EXCELLENT = [10, 9, 8, 7, 7, 6, 6, 5] + [2] * 14
+
+
+def _rows(raters: range) -> tuple[Row, ...]:
+    return tuple((person, (0 if rater < votes else 1,), 0, "")
+                 for person, votes in enumerate(EXCELLENT) for rater in raters)
+
+
+@pytest.fixture
+def graded(app) -> int:
+    with app.app_context():
+        world = make_world()
+        return build_campaign(world.customs, [GroupPlan(30, None, _rows(range(0, 10, 2))),
+                                              GroupPlan(30, None, _rows(range(1, 10, 2)))],
+                              subjects=len(EXCELLENT), items=1, minimum=3,
+                              scales=((Scale.GRADES, False),))
+
+
+def _published(campaign_id: int, check_recount: bool = True) -> dict:
+    campaign = db.session.get(Campaign, campaign_id)
+    results = campaign_results(campaign)
+    published = published_figures(results)
+    if check_recount:
+        settings = Settings.from_json(json.loads(json.dumps(
+            recount_settings(results).as_json())))
+        found = recount(ballots_csv(results), settings)
+        assert found.status_rows == () and differences(published, found.figures) == []
+    return published
+
+
+def test_22_persons_at_20_percent_give_4_places_half_up_with_a_tie_flagged(app, graded):
+    with app.app_context():
+        published = _published(graded)
+        labels = [s.label_zh() for s in db.session.get(Campaign, graded).subjects]
+    assert published["grading/places"] == 4 and published["grading/undecided_places"] == 1
+    proposed = [published[f"{label}/grading/proposed"] for label in labels]
+    assert proposed[:3] == ["优秀"] * 3 and proposed[3:5] == ["", ""]
+    assert set(proposed[5:]) == {"称职"}
+    assert [published[f"{label}/grading/tied"] for label in labels[:6]] == [0, 0, 0, 1, 1, 0]
+    # each group's votes on the grades item, beside the overall counts
+    assert published[f"{labels[0]}/item 1/优秀/count"] == 10
+    assert published[f"{labels[3]}/类别1/item 1/优秀/count"] == 4  # raters 0, 2, 4, 6
+    assert published[f"{labels[3]}/类别2/item 1/称职/count"] == 2  # raters 7, 9
+    assert published[f"{labels[0]}/score"] is None  # grades are votes, in no score
+
+
+def test_the_same_votes_give_5_places_by_rounding_up_and_no_tie(app, graded):
+    with app.app_context():
+        campaign = db.session.get(Campaign, graded)
+        campaign.grading = GradingSettings(rounding=Rounding.UP)
+        db.session.commit()
+        published = _published(graded)
+        labels = [s.label_zh() for s in campaign.subjects]
+    assert published["grading/places"] == 5 and published["grading/undecided_places"] == 0
+    assert [published[f"{label}/grading/proposed"] for label in labels[:6]] == [
+        "优秀"] * 5 + ["称职"]
+
+
+def test_a_forged_vote_is_a_difference_in_the_proposal(app, graded):
+    with app.app_context():
+        campaign = db.session.get(Campaign, graded)
+        results = campaign_results(campaign)
+        export, settings = ballots_csv(results), recount_settings(results)
+        published = published_figures(results)
+        label = campaign.subjects[4].label_zh()
+    text = export.decode("utf-8")
+    # one of person 5's 称职 votes turned into 优秀 breaks the tie in its favour
+    row = next(line for line in text.split("\r\n") if line.startswith(label)
+               and line.split(",")[3] == "称职")
+    forged = text.replace(row, row.replace(",称职,", ",优秀,", 1), 1).encode("utf-8")
+    changed = {d.figure for d in differences(published, recount(forged, settings).figures)}
+    assert {f"{label}/grading/proposed", f"{label}/grading/tied"} <= changed
+
+
+def test_the_pages_show_the_votes_the_proposal_and_the_publicity_list(app, client, graded):
+    with app.app_context():
+        campaign = db.session.get(Campaign, graded)
+        make_user("leader", campaign.unit, Role.LEADER)
+        db.session.commit()
+        subjects = [(s.id, s.person_name) for s in campaign.subjects]
+    login(client, "leader")
+    overview = client.get(f"/campaigns/{graded}/results/").get_data(as_text=True)
+    assert "干部考核" in overview and "22 人" in overview and "四舍五入" in overview
+    assert overview.count("并列") >= 2
+    detail = client.get(f"/campaigns/{graded}/results/{subjects[3][0]}").get_data(as_text=True)
+    grading = re.search(r'<table class="table stack grading">.*?</table>', detail, re.S).group(0)
+    assert "类别1" in grading and "80.0%" in grading  # 4 of 5 in the first group
+    listed = client.get(f"/campaigns/{graded}/results/publicity").get_data(as_text=True)
+    names = re.findall(r"<tr><td class=\"num\">\d+</td><td>[^<]*</td><td>([^<]+)</td>", listed)
+    assert names == [name for _, name in subjects[:3]]
+    assert subjects[3][1] in listed and subjects[4][1] in listed  # named as undecided
+    for fmt in ("pdf", "xlsx", "csv"):
+        assert download(client, f"/campaigns/{graded}/results/export.{fmt}").status_code == 200
+
+
+def test_a_campaign_without_grades_has_no_publicity_list(app, client):
+    with app.app_context():
+        world = make_world()
+        campaign_id = build_campaign(world.customs,
+                                     [GroupPlan(10, None, ((0, (0, 1, 2), 0, ""),))])
+        make_user("leader", world.customs, Role.LEADER)
+        db.session.commit()
+    login(client, "leader")
+    assert client.get(f"/campaigns/{campaign_id}/results/publicity").status_code == 404
+    assert "干部考核" not in client.get(f"/campaigns/{campaign_id}/results/").get_data(
+        as_text=True)
