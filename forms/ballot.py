@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 
 from babel import support
-from flask import current_app
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectChoice, TextAreaField
-from wtforms.i18n import messages_path
 from wtforms.validators import Optional, ValidationError
+
+from forms.translated import wtforms_translations
 
 Choices = Sequence[tuple[str, str]]
 
@@ -84,20 +82,13 @@ def comment_field(subject_id: int) -> str:
     return f"s{subject_id}_comment"
 
 
-@cache
-def _wtforms_translations(locale: str) -> support.Translations:
-    return support.Translations.load(messages_path(), [locale], domain="wtforms")
-
-
 class BallotFormBase(FlaskForm):
     class Meta(FlaskForm.Meta):
         def get_translations(self, form: FlaskForm) -> support.Translations | None:
             """WTForms' own messages in the reader's language, read once per language:
             Flask-WTF reads them from disk on every request, and a room of raters sends
             two ballot requests each."""
-            if not current_app.config.get("WTF_I18N_ENABLED", True):
-                return super().get_translations(form)
-            return _wtforms_translations(str(get_locale()))
+            return wtforms_translations() or super().get_translations(form)
 
     # Set once the rater has been shown which items are blank and submits anyway.
     confirm_blanks = HiddenField()
@@ -110,8 +101,9 @@ class BallotFormBase(FlaskForm):
             *(common_field(subject.subject_id, item.id) for item in subject.common_items),
             *(individual_field(subject.subject_id, item.id)
               for item in subject.individual_items),
-            satisfaction_field(subject.subject_id),
         ]
+        if self[satisfaction_field(subject.subject_id)].choices:  # asked
+            names.append(satisfaction_field(subject.subject_id))
         return [name for name in names if not self[name].data]
 
 
@@ -122,7 +114,8 @@ def ballot_form_class(
     satisfactions: Choices,
     comment_max: int,
 ) -> type[BallotFormBase]:
-    """The form of `layout`'s subjects: each item offers `answers(item)` (value, label)."""
+    """The form of `layout`'s subjects: each item offers `answers(item)` (value, label); no
+    `satisfactions` when the campaign asks no overall satisfaction."""
     offered: dict[tuple[str, bool], list[SelectChoice]] = {}
 
     def choices(item: ItemLayout) -> list[SelectChoice]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import unicodedata
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -32,6 +33,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
+from analysis.recount import OTHER_ZH
 from forms.limits import (
     GROUP_NAME_LENGTH,
     INDIVIDUAL_ITEMS_DEFAULT,
@@ -44,6 +46,7 @@ from forms.limits import (
     TITLE_LENGTH,
 )
 from forms.tables import table_file
+from forms.translated import SubForm
 
 TITLE = Length(max=TITLE_LENGTH)
 
@@ -72,6 +75,27 @@ class PercentField(FloatField):
                                   for value in valuelist])
         if self.data is not None:
             self.data /= 100
+
+
+ROUNDING_CHOICES = [
+    SelectChoice("half_up", _l("Half up (四舍五入): 22 persons at 20 percent give 4")),
+    SelectChoice("up", _l("Up (进一法): 22 persons at 20 percent give 5")),
+]
+
+
+class GradingForm(FlaskForm):
+    """The rule of 干部考核 (`analysis.grading`): the 优秀 quota and its rounding, and the share
+    of 优秀 votes a person needs to be proposed 优秀."""
+
+    quota_percent = IntegerField(
+        _l("优秀 quota (percent of the persons graded)"),
+        validators=[InputRequired(),
+                    NumberRange(0, 100, message=_l("Enter a percentage from 0 to 100."))])
+    rounding = SelectField(_l("Rounding of the quota"), choices=ROUNDING_CHOICES)
+    excellent_min_percent = IntegerField(
+        _l("Share of 优秀 votes needed to be proposed 优秀 (%)"),
+        validators=[InputRequired(),
+                    NumberRange(0, 100, message=_l("Enter a percentage from 0 to 100."))])
 
 
 class CampaignForm(FlaskForm):
@@ -166,7 +190,7 @@ class SectionForm(FlaskForm):
 REPORT_TYPES = ["pdf", "docx"]
 
 
-class IndividualItemForm(Form):
+class IndividualItemForm(SubForm):
     """One individual item, optionally tied to a line of the problem list; one left without
     its Chinese text is no item."""
 
@@ -211,7 +235,14 @@ TOO_MANY_GROUPS = _l("A campaign has at most %(most)d rater groups: remove one b
                      "another.", most=RATER_GROUPS_MAX)
 
 
-class RaterGroupForm(Form):
+def _plain(name: str | None) -> str:
+    """A name as a reader tells names apart: full-width letters as half-width (NFKC),
+    without invisible characters or the spaces around it."""
+    folded = unicodedata.normalize("NFKC", name or "")
+    return "".join(c for c in folded if unicodedata.category(c) != "Cf").strip()
+
+
+class RaterGroupForm(SubForm):
     """A row of the rater groups page: `group` is the id of one of the campaign's groups,
     empty on a row added for a new group; `remove` takes the row's group out when saved."""
 
@@ -249,7 +280,12 @@ class RaterGroupsForm(FlaskForm):
         if given and (len(given) != len(weights) or abs(sum(given) - 100) > 0.01):
             raise ValidationError(_l("Give a weight to every group, adding up to 100%, or to "
                                      "none."))
-        for names in ([(row.name_zh.data or "").strip() for row in kept],
-                      [name for row in kept if (name := (row.name_en.data or "").strip())]):
+        chinese = [_plain(row.name_zh.data) for row in kept]
+        if not all(chinese):
+            raise ValidationError(_l("Each group needs its own name."))
+        if OTHER_ZH in chinese:
+            raise ValidationError(_l("“%(name)s” names the small groups merged in the results: "
+                                     "choose another name.", name=OTHER_ZH))
+        for names in (chinese, [name for row in kept if (name := _plain(row.name_en.data))]):
             if len(set(names)) != len(names):
                 raise ValidationError(_l("Each group needs its own name."))

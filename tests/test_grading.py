@@ -11,15 +11,19 @@ import pytest
 
 from analysis.recount import Settings, differences, recount
 from evalapp.auth.models import Role
+from evalapp.ballotbox.operations import open_campaign
 from evalapp.campaigns.models import Campaign, GradingSettings, Rounding, Scale
 from evalapp.extensions import db
 from evalapp.results.ballots_csv import ballots_csv
 from evalapp.results.compute import campaign_results
 from evalapp.results.published import published_figures, recount_settings
+from evalapp.tickets.operations import issue_tickets
 from tests.support.disclosure import GroupPlan, Row, build_campaign
-from tests.support.factories import make_user, make_world
-from tests.support.organiser import download
-from tests.support.web import login
+from tests.support.factories import groups_of, make_campaign, make_user, make_world
+from tests.support.organiser import close_on_the_web, download
+from tests.support.paper import clerk, key
+from tests.support.rater import CSRF, enter, questions
+from tests.support.web import csrf_token, login
 
 # 22 persons, 10 raters in two groups of 5: person n has EXCELLENT[n] votes of 优秀 and the
 # rest 称职; the fourth and fifth largest shares of 优秀 are equal (7 of 10)
@@ -129,3 +133,77 @@ def test_a_campaign_without_grades_has_no_publicity_list(app, client):
     assert client.get(f"/campaigns/{campaign_id}/results/publicity").status_code == 404
     assert "干部考核" not in client.get(f"/campaigns/{campaign_id}/results/").get_data(
         as_text=True)
+
+
+def test_the_organiser_sets_the_rule_and_a_round_that_asks_no_satisfaction(app, client):
+    """The rule of the grades on the scoring page, and a questionnaire of one item of grades
+    without the satisfaction question: on a phone, on paper keyed twice, in the results."""
+    with app.app_context():
+        world = make_world()
+        make_user("organiser", world.customs)
+        for name in ("clerk1", "clerk2"):
+            make_user(name, world.customs, Role.CLERK)
+        campaign = make_campaign(world.customs, "2026年度干部考核", subjects=3)
+        campaign.paper_recheck_percent = 0
+        for section in campaign.sections[1:]:
+            db.session.delete(section)
+        for item in campaign.sections[0].items[1:]:
+            db.session.delete(item)
+        for subject in campaign.subjects:
+            subject.individual_items = []
+        db.session.commit()
+        campaign_id, item_id = campaign.id, campaign.sections[0].items[0].id
+    login(client, "organiser")
+    scoring = client.get(f"/campaigns/{campaign_id}/scoring").get_data(as_text=True)
+    assert 'name="quota_percent"' not in scoring and "优秀 / 称职" in scoring  # no grades yet
+    token = csrf_token(client, f"/campaigns/{campaign_id}/questionnaire")
+    assert client.post(f"/campaigns/{campaign_id}/questionnaire/{item_id}", data={
+        "csrf_token": token, "text_zh": "德能勤绩廉综合评价", "scale": "grades"}).status_code == 303
+    assert client.post(f"/campaigns/{campaign_id}/questionnaire/satisfaction",
+                       data={"csrf_token": token}).status_code == 303
+    path = f"/campaigns/{campaign_id}/scoring"
+    page = client.get(path).get_data(as_text=True)
+    assert 'name="quota_percent"' in page and "四舍五入" in page and "进一法" in page
+    refused = client.post(f"/campaigns/{campaign_id}/grading", data={
+        "csrf_token": csrf_token(client, path), "quota_percent": "120", "rounding": "up",
+        "excellent_min_percent": "50"})
+    assert refused.status_code == 422 and "0 到 100" in refused.get_data(as_text=True)
+    assert client.post(f"/campaigns/{campaign_id}/grading", data={
+        "csrf_token": csrf_token(client, path), "quota_percent": "34", "rounding": "up",
+        "excellent_min_percent": "60"}).status_code == 303
+    with app.app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        assert not campaign.asks_satisfaction
+        assert campaign.graded_item().rule.quota_percent == 34
+        subjects = list(campaign.subjects)
+        _, phones = issue_tickets(campaign, groups_of(campaign)[0], subjects, 4)
+        _, papers = issue_tickets(campaign, groups_of(campaign)[1], subjects, 1)
+        open_campaign(campaign)
+        db.session.commit()
+        ids = [s.id for s in subjects]
+
+    ballot = enter(app.test_client(), phones[0]).get_data(as_text=True)
+    assert questions(ballot) == {f"s{sid}_c{item_id}": [
+        "excellent", "competent", "basically_competent", "incompetent"] for sid in ids}
+    assert "满意" not in ballot and "优秀" in ballot
+    votes = {ids[0]: "excellent", ids[1]: "excellent", ids[2]: "competent"}
+    for token in phones:
+        phone = app.test_client()
+        page = enter(phone, token).get_data(as_text=True)
+        data = {"csrf_token": CSRF.search(page).group(1)} | {
+            f"s{sid}_c{item_id}": vote for sid, vote in votes.items()}
+        assert phone.post("/ballot", data=data).status_code == 303
+    for name in ("clerk1", "clerk2"):
+        keyed = key(clerk(app, name), campaign_id, papers[0],
+                    choose=lambda values: values[1])  # 称职 for everyone
+        assert keyed.status_code == 303
+    close_on_the_web(client, campaign_id)
+    with app.app_context():
+        published = _published(campaign_id)
+    labels = [f"宁波海关 · 述职人{n}" for n in (1, 2, 3)]
+    # 34 % of 3 is 1.02, rounded up: 2 places; persons 1 and 2 have 4 of 5 votes for 优秀
+    assert published["grading/places"] == 2
+    assert [published[f"{label}/grading/proposed"] for label in labels] == ["优秀", "优秀", "称职"]
+    assert published[f"{labels[0]}/satisfaction/answered"] is None
+    listed = client.get(f"/campaigns/{campaign_id}/results/publicity").get_data(as_text=True)
+    assert "述职人1" in listed and "述职人2" in listed and "述职人3" not in listed

@@ -48,6 +48,9 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
                                                  "leader": 403, "auditor": 403,
                                                  "stranger": 200}),
         "setup.scoring": ("GET", f"{c}/scoring", {**only_organiser, "organiser": 200}),
+        "setup.grading": ("POST", f"{c}/grading", {**only_organiser, "organiser": 422}),
+        "setup.satisfaction": ("POST", f"{c}/questionnaire/satisfaction",
+                               {**only_organiser, "organiser": 303}),
         "ballotbox.delete": ("POST", f"{c}/delete", {**only_organiser, "organiser": 200}),  # asks
         "setup.groups": ("GET", f"{c}/groups", {**only_organiser, "organiser": 200}),
         "setup.questionnaire": ("GET", f"{c}/questionnaire",
@@ -93,6 +96,7 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
         # results are sealed for everyone while the campaign is not closed
         "results.overview": ("GET", f"{c}/results/", sealed),
         "results.subject": ("GET", f"{c}/results/{s.subject}", sealed),
+        "results.publicity": ("GET", f"{c}/results/publicity", sealed),
         "results.subjects_chart": ("GET", f"{c}/results/subjects.png", sealed),
         "results.subject_chart": ("GET", f"{c}/results/{s.subject}/items.svg", sealed),
         "results.export": ("GET", f"{c}/results/export.xlsx", sealed),

@@ -187,6 +187,13 @@ def test_none_left_names_missing_or_twice_and_weights_off_100_are_refused(app, c
     assert off.status_code == 422 and "合计为 100%" in text(off)
     partial = post_groups(client, campaign_id, [*removed, Row("甲", "100"), Row("乙", "")])
     assert partial.status_code == 422
+    # names a reader cannot tell apart, an invisible one, and the merged cell's own name
+    for rows in ([Row("Ａ组"), Row("A组")], [Row("\u200b")], [Row("其他类别"), Row("乙")]):
+        refused = post_groups(client, campaign_id, [*removed, *rows])
+        assert refused.status_code == 422, rows
+    assert "合并显示的小类别" in text(refused)
+    long = post_groups(client, campaign_id, [*removed, Row("甲" * 51)])
+    assert long.status_code == 422 and "50" in text(long) and "Field cannot" not in text(long)
     assert [name for name, _w, _o in groups_of(app, campaign_id)] == [
         "机关党员", "机关群众", "基层党员", "基层群众"]
 

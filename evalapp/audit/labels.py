@@ -26,6 +26,8 @@ KINDS = (
 ACTIONS = {
     "campaign.create": _l("Campaign created"),
     "campaign.scoring": _l("Scoring settings changed"),
+    "campaign.grading": _l("Rule of the grades (干部考核) changed"),
+    "questionnaire.satisfaction": _l("Overall satisfaction asked or not"),
     "campaign.open": _l("Campaign opened"),
     "campaign.close": _l("Campaign closed"),
     "campaign.delete": _l("Draft campaign deleted"),

@@ -41,7 +41,9 @@ GRADE_ANSWER_LABELS = {
     Grade.INCOMPETENT: _l("Incompetent"),
 }
 DONT_KNOW_LABEL = _l("Don't know")
-_ANSWER_LABELS = {**LEVEL_LABELS, **SATISFACTION_LABELS, **GRADE_ANSWER_LABELS}
+# by the answer's type: the values of Level and Grade overlap ("excellent")
+_ANSWER_LABELS = {Level: LEVEL_LABELS, Satisfaction: SATISFACTION_LABELS,
+                  Grade: GRADE_ANSWER_LABELS}
 DIGEST_LABEL = _l("Digest (SHA-256) of the anonymised ballot export")
 
 
@@ -73,14 +75,16 @@ class ScaledItem(Protocol):
 def answer_choices(item: ScaledItem) -> list[tuple[str, str]]:
     """The answers an item offers, in the reader's language: its scale's, best first, then
     不了解 when the item allows it."""
-    choices = [(answer.value, str(_ANSWER_LABELS[answer])) for answer in Scale(item.scale).answers]
+    choices = [(answer.value, answer_label(answer)) for answer in Scale(item.scale).answers]
     return choices + ([(DontKnow.DONT_KNOW.value, str(DONT_KNOW_LABEL))] if item.dont_know
                       else [])
 
 
 def answer_label(answer: Answer) -> str:
     """One answer in the reader's language."""
-    return str(DONT_KNOW_LABEL if isinstance(answer, DontKnow) else _ANSWER_LABELS[answer])
+    if isinstance(answer, DontKnow):
+        return str(DONT_KNOW_LABEL)
+    return str(_ANSWER_LABELS[type(answer)][answer])
 
 
 @names("campaign")

@@ -220,6 +220,9 @@ class Campaign(db.Model):
     trim_above: Mapped[int | None] = mapped_column()
     # The share of paper ballots the system draws to be keyed a third time (evalapp.paper).
     paper_recheck_percent: Mapped[int] = mapped_column(default=10, server_default="10")
+    # Whether each subject's ballot asks the overall satisfaction with the report: a round of
+    # 干部考核 grades persons and asks none.
+    asks_satisfaction: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     unit: Mapped[OrgUnit] = relationship()
     sections: Mapped[list[Section]] = relationship(

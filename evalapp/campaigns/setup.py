@@ -18,7 +18,15 @@ from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
 from evalapp.campaigns.access import campaign_for, draft_for
 from evalapp.campaigns.default_questionnaire import TemplateItem
-from evalapp.campaigns.models import Campaign, CommonItem, Scale, Section, Subject
+from evalapp.campaigns.models import (
+    Campaign,
+    CommonItem,
+    GradingSettings,
+    Rounding,
+    Scale,
+    Section,
+    Subject,
+)
 from evalapp.campaigns.operations import (
     GroupData,
     GroupsFixed,
@@ -55,6 +63,7 @@ from forms.campaigns import (
     SCALE_CHOICES,
     TOO_MANY_GROUPS,
     CampaignForm,
+    GradingForm,
     ItemForm,
     RaterGroupsForm,
     ScoringForm,
@@ -109,8 +118,39 @@ def scoring(campaign_id: int) -> Response | tuple[str, int]:
             db.session.commit()
             flash(_("Scoring settings saved."))
             return redirect(url_for("ballotbox.detail", campaign_id=campaign.id), code=303)
-    return render_template("campaigns/scoring.html", campaign=campaign, form=form), (
-        422 if form.errors else 200)
+    return _scoring_page(campaign, form, GradingForm(obj=_grading_rule(campaign)))
+
+
+def _grading_rule(campaign: Campaign) -> GradingSettings:
+    return campaign.grading or GradingSettings()
+
+
+def _scoring_page(campaign: Campaign, form: ScoringForm,
+                  grading: GradingForm) -> tuple[str, int]:
+    """The scoring settings and, for a questionnaire with an item of grades, the rule of
+    干部考核: two forms, each saved on its own."""
+    return render_template("campaigns/scoring.html", campaign=campaign, form=form,
+                           grading=grading, graded=campaign.graded_item() is not None), (
+        422 if form.errors or grading.errors else 200)
+
+
+@bp.post("/<int:campaign_id>/grading")
+@role_required(Role.ORGANISER)
+def grading(campaign_id: int) -> Response | tuple[str, int]:
+    campaign = draft_for(current_user, campaign_id)
+    form = GradingForm()
+    if not form.validate():
+        return _scoring_page(campaign, ScoringForm(obj=campaign), form)
+    rule = _grading_rule(campaign)
+    form.populate_obj(rule)
+    rule.rounding = Rounding(form.rounding.data)
+    campaign.grading = rule
+    record("campaign.grading", user=current_user, campaign=campaign,
+           quota_percent=rule.quota_percent, rounding=rule.rounding.value,
+           excellent_min_percent=rule.excellent_min_percent)
+    db.session.commit()
+    flash(_("Rule of the grades saved."))
+    return redirect(url_for("ballotbox.detail", campaign_id=campaign.id), code=303)
 
 
 @bp.get("/<int:campaign_id>/questionnaire")
@@ -173,6 +213,19 @@ def edit_item(campaign_id: int, item_id: int) -> Response | tuple[str, int]:
            dont_know=item.dont_know)
     db.session.commit()
     return _saved(campaign, f"item-{item.id}")
+
+
+@bp.post("/<int:campaign_id>/questionnaire/satisfaction")
+@role_required(Role.ORGANISER)
+def satisfaction(campaign_id: int) -> Response:
+    """Whether the ballot asks the overall satisfaction with each report: a checkbox, sent
+    only when ticked."""
+    campaign = draft_for(current_user, campaign_id)
+    campaign.asks_satisfaction = request.form.get("asks") == "y"
+    record("questionnaire.satisfaction", user=current_user, campaign=campaign,
+           asks=campaign.asks_satisfaction)
+    db.session.commit()
+    return _saved(campaign, "satisfaction")
 
 
 @bp.post("/<int:campaign_id>/questionnaire/<int:item_id>/move")

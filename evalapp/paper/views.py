@@ -166,7 +166,7 @@ def _keying_page(campaign: Campaign, found: Pending, token: str,
         **_ballot_in_hand(found, token),
         subjects=sheet.subjects_of(found.check.subject_ids),
         form=form or sheet.form_class(found.check.subject_ids)(formdata=None),
-        satisfactions=satisfaction_choices(),
+        satisfactions=sheet.satisfactions(),
         comment_max=COMMENT_MAX_LENGTH)
 
 

@@ -108,6 +108,7 @@ class Questionnaire:
     receipts_key: str
     void_blank_fraction: float
     void_uniform: bool
+    asks_satisfaction: bool
     sections: tuple[SectionView, ...]
     subjects: dict[int, SubjectView]  # in the campaign's order
     # WTForms classes by (subjects of a ticket, locale), built on first use
@@ -122,6 +123,10 @@ class Questionnaire:
 
     def common_items(self) -> tuple[Item, ...]:
         return tuple(item for section in self.sections for item in section.items)
+
+    def satisfactions(self) -> list[tuple[str, str]]:
+        """The answers of the overall satisfaction question; none when it is not asked."""
+        return satisfaction_choices() if self.asks_satisfaction else []
 
     def subjects_of(self, subject_ids: Sequence[int]) -> list[SubjectView]:
         """A ticket's subjects in the campaign's order."""
@@ -141,7 +146,7 @@ class Questionnaire:
         if key not in self._forms:
             self._forms[key] = ballot_form_class(
                 self.layout(subject_ids), answers=answer_choices,
-                satisfactions=satisfaction_choices(), comment_max=COMMENT_MAX_LENGTH)
+                satisfactions=self.satisfactions(), comment_max=COMMENT_MAX_LENGTH)
         return self._forms[key]
 
 
@@ -216,6 +221,7 @@ def _read(campaign_id: int) -> Questionnaire:
         id=campaign.id, opened_at=campaign.opened_at, title=campaign.title,
         receipts_key=campaign.receipts_key,
         void_blank_fraction=campaign.void_blank_fraction, void_uniform=campaign.void_uniform,
+        asks_satisfaction=campaign.asks_satisfaction,
         sections=tuple(
             SectionView(section.title_zh, section.title_en, tuple(
                 _item(item) for item in section.items))

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from evalapp.ballotbox.sealing import SealedContent
 from evalapp.ballots.models import COMMENT_MAX_LENGTH, Receipt
-from evalapp.campaigns.labels import digest_lines, satisfaction_choices
+from evalapp.campaigns.labels import digest_lines
 from evalapp.campaigns.models import Campaign, CampaignStatus
 from evalapp.database import read_first, start_writing
 from evalapp.extensions import db, limiter
@@ -211,7 +211,7 @@ def _ballot_page(campaign: Questionnaire, subject_ids: Sequence[int],
         blanks=blanks or {},
         verdicts=verdicts or {},
         fields=_FieldNames,
-        satisfactions=satisfaction_choices(),
+        satisfactions=campaign.satisfactions(),
         comment_max=COMMENT_MAX_LENGTH,
         draft_key=draft_key(campaign.id, subject_ids),
     )

@@ -37,8 +37,11 @@ def grade_label(grade: str) -> str:
 def placed(item: ItemFigures) -> list[tuple[float, int] | None]:
     """An item's (share, count) in the four places of 好/较好/一般/差: a satisfaction item's
     answers in the places that score alike (`analysis.scoring.SCALE_POINTS`), None in a
-    place its scale lacks. Tables and charts line items of both scales up this way."""
+    place its scale lacks. Tables and charts line items of both scales up this way. An item
+    nobody answered on its scale (every answer blank or 不了解) has no share anywhere, not 0 %."""
     cells: list[tuple[float, int] | None] = [None] * 4
+    if not sum(item.counts):
+        return cells
     for answer, place in enumerate(SCALE_POINTS[item.scale]):
         cells[place] = (item.shares[answer], item.counts[answer])
     return cells

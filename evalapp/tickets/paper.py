@@ -120,8 +120,9 @@ class Wording:
     satisfaction: str
     opinion: str
     page: str
-    levels: tuple[str, ...]
-    satisfactions: tuple[str, ...]
+    levels: tuple[str, ...]  # the header's columns; empty when every item names its answers
+    rating: str  # the header over the answers when they are named on each item
+    satisfactions: tuple[str, ...]  # empty when the campaign asks no overall satisfaction
 
 
 @dataclass(frozen=True)
@@ -152,26 +153,33 @@ def paper_questionnaire(campaign: Campaign, group: str, subjects: Sequence[Subje
     ballot box or the staff of the meeting"."""
     ordered = sorted(subjects, key=lambda subject: subject.position)
     common = campaign.common_items()
+    # items on other scales than the four levels, or offering 不了解, name their answers
+    # over their boxes; then every item does, and the header names no level, which would
+    # stand over another scale's answers
+    named = any(item.scale is not Scale.LEVELS or item.dont_know for item in
+                [*common, *(item for subject in ordered for item in subject.individual_items)])
     with force_locale(DEFAULT_LOCALE):
         return PaperQuestionnaire(
             title=campaign.title,
             group=group,
             sections=tuple(PaperSection(
                 f"{number}. {localized(section, 'title')}",
-                tuple(_paper_item(item) for item in section.items))
+                tuple(_paper_item(item, named) for item in section.items))
                 for number, section in enumerate(campaign.sections, start=1)),
             subjects=tuple(PaperSubject(
                 subject.label() + (f"　{subject.post}" if subject.post else ""),
-                tuple(_paper_item(item) for item in subject.individual_items))
+                tuple(_paper_item(item, named) for item in subject.individual_items))
                 for subject in ordered),
             wording=_wording(campaign, [len(common) + len(s.individual_items) for s in ordered],
-                             hand_in.strip()),
+                             hand_in.strip(), named),
         )
 
 
-def _wording(campaign: Campaign, items: Sequence[int], hand_in: str) -> Wording:
+def _wording(campaign: Campaign, items: Sequence[int], hand_in: str,
+             named: bool) -> Wording:
     """The words of the ballot in the current language; `items` counts each subject's items,
-    for the void rule."""
+    for the void rule; `named`: every item names its answers over its boxes (no column of
+    the header is one level)."""
     if len(set(items)) == 1 and items[0]:
         void = _("For each subject, if more than %(allowed)d of its %(items)d items are left "
                  "unanswered, the ballot for that subject is void and not counted.",
@@ -210,16 +218,18 @@ def _wording(campaign: Campaign, items: Sequence[int], hand_in: str) -> Wording:
         opinion=_("Opinions and suggestions (optional)"),
         page=_("Page %(page)s of %(pages)s · hand in every page of this ballot together",
                page="{page}", pages="{pages}"),
-        levels=tuple(label for _value, label in level_choices()),
-        satisfactions=tuple(label for _value, label in satisfaction_choices()),
+        levels=() if named else tuple(label for _value, label in level_choices()),
+        rating=_("Your rating"),
+        satisfactions=tuple(label for _value, label in satisfaction_choices())
+        if campaign.asks_satisfaction else (),  # a round of grades asks none
     )
 
 
-def _paper_item(item: CommonItem | IndividualItem) -> PaperItem:
-    """An item in the locale in force; the header's answers print as boxes alone."""
-    labelled = item.scale is not Scale.LEVELS or item.dont_know
+def _paper_item(item: CommonItem | IndividualItem, named: bool) -> PaperItem:
+    """An item in the locale in force: its answers' names when `named`, else boxes alone
+    under the header's levels."""
     return PaperItem(localized(item, "text"), tuple(
-        label for _value, label in answer_choices(item)) if labelled else ())
+        label for _value, label in answer_choices(item)) if named else ())
 
 
 def paper_ballots_for(campaign: Campaign, issued: Sequence[tuple[TicketBatch, Sequence[str]]],
@@ -350,10 +360,11 @@ def _layout(sheet: TextSetter, questionnaire: PaperQuestionnaire, paper: Paper) 
             number += 1
             blocks.append([*block, item(number, paper_item)])
             block = []
-        blocks.append([rows(_Kind.BAND, BAND_SIZE, columns.width, words.overall),
-                       replace(rows(_Kind.SATISFACTION, TEXT_SIZE, columns.question_width,
-                                    words.satisfaction, 2 * ITEM_ROW),
-                               answers=words.satisfactions)])
+        if words.satisfactions:
+            blocks.append([rows(_Kind.BAND, BAND_SIZE, columns.width, words.overall),
+                           replace(rows(_Kind.SATISFACTION, TEXT_SIZE, columns.question_width,
+                                        words.satisfaction, 2 * ITEM_ROW),
+                                   answers=words.satisfactions)])
         blocks.append([_Row(_Kind.OPINION, _line(TEXT_SIZE) + 2 * PADDING
                             + paper.opinion_lines * OPINION_LINE + 2, (words.opinion,))])
         blocks[0] = [heading(""), header, *blocks[0]]
@@ -490,13 +501,13 @@ def _draw_subject(sheet: TextSetter, layout: _Layout, row: _Row, top: float) -> 
 def _draw_header(sheet: TextSetter, layout: _Layout, row: _Row, top: float) -> None:
     pdf, columns, words = sheet.pdf, _Columns(layout.paper), layout.questionnaire.wording
     levels = _level_lefts(layout)
-    _cells(pdf, [columns.left, columns.text, *levels], columns.left + columns.width, top,
-           row.height, FILL_HEADER)
+    answers = (tuple(zip(levels, [layout.paper.level_column] * 4, words.levels, strict=True))
+               if words.levels else ((levels[0], 4 * layout.paper.level_column, words.rating),))
+    _cells(pdf, [columns.left, columns.text, *(left for left, _, _ in answers)],
+           columns.left + columns.width, top, row.height, FILL_HEADER)
     pdf.set_font("sans", size=9)
     for left, width, text in ((columns.left, NUMBER_COLUMN, words.number),
-                              (columns.text, columns.text_width, words.item),
-                              *((left, layout.paper.level_column, label)
-                                for left, label in zip(levels, words.levels, strict=True))):
+                              (columns.text, columns.text_width, words.item), *answers):
         pdf.set_xy(left, top)
         sheet.line(width, row.height, text, align="C")
 

@@ -1,6 +1,7 @@
-"""干部考核 (issue 25, part 3): the grades scale (优秀/称职/基本称职/不称职) for items, and each
-campaign's rule for it: the 优秀 quota in percent with its rounding (四舍五入 or 进一法) and
-the share of 优秀 votes a person needs.
+"""干部考核 (issue 25, part 3): the grades scale (优秀/称职/基本称职/不称职) for items, each
+campaign's rule for it (the 优秀 quota in percent with its rounding, 四舍五入 or 进一法, and
+the share of 优秀 votes a person needs), and whether a campaign's ballot asks the overall
+satisfaction with the report (a round of grades asks none).
 
 Revision ID: f2a3b4c5d675
 Revises: e1f2a3b4c564
@@ -46,9 +47,13 @@ def upgrade():
     )
     for table in ITEM_TABLES:
         _scales(table, ('levels', 'satisfaction', 'grades'))
+    # a plain ADD COLUMN: no batch, so the campaigns' triggers stay as they are
+    op.add_column('campaigns', sa.Column('asks_satisfaction', sa.Boolean(),
+                                         server_default=sa.true(), nullable=False))
 
 
 def downgrade():
+    op.drop_column('campaigns', 'asks_satisfaction')
     # An item on the grades scale makes the downgrade fail (the old CHECK refuses it) rather
     # than lose what its ballots mean.
     for table in ITEM_TABLES:
