@@ -4,10 +4,13 @@ rounding, ties at its edge flagged, and the recount of all of it from the export
 
 from __future__ import annotations
 
+import io
 import json
 import re
+from dataclasses import astuple
 
 import pytest
+from openpyxl import load_workbook
 
 from analysis.recount import Settings, differences, recount
 from evalapp.auth.models import Role
@@ -19,10 +22,12 @@ from evalapp.results.compute import campaign_results
 from evalapp.results.published import published_figures, recount_settings
 from evalapp.tickets.operations import issue_tickets
 from tests.support.disclosure import GroupPlan, Row, build_campaign
-from tests.support.factories import groups_of, make_campaign, make_user, make_world
+from tests.support.factories import groups_of, make_user, make_world
+from tests.support.grading import grading_draft
 from tests.support.organiser import close_on_the_web, download
 from tests.support.paper import clerk, key
 from tests.support.rater import CSRF, enter, questions
+from tests.support.sheets import pdf_text
 from tests.support.web import csrf_token, login
 
 # 22 persons, 10 raters in two groups of 5: person n has EXCELLENT[n] votes of 优秀 and the
@@ -118,8 +123,15 @@ def test_the_pages_show_the_votes_the_proposal_and_the_publicity_list(app, clien
     names = re.findall(r"<tr><td class=\"num\">\d+</td><td>[^<]*</td><td>([^<]+)</td>", listed)
     assert names == [name for _, name in subjects[:3]]
     assert subjects[3][1] in listed and subjects[4][1] in listed  # named as undecided
-    for fmt in ("pdf", "xlsx", "csv"):
-        assert download(client, f"/campaigns/{graded}/results/export.{fmt}").status_code == 200
+    report = "".join(pdf_text(download(client, f"/campaigns/{graded}/results/export.pdf").data))
+    assert "干部考核拟定等次" in report and "名额边界并列：待决定" in report
+    workbook = load_workbook(io.BytesIO(
+        download(client, f"/campaigns/{graded}/results/export.xlsx").data))
+    rows = list(workbook["干部考核拟定等次"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("人员", "优秀 得票率", "优秀 票数")
+    assert rows[1][1:3] == (1.0, 10) and rows[1][-1] == "优秀"  # the largest share first
+    assert [row[-1] for row in rows[4:6]] == ["名额边界并列：待决定"] * 2
+    assert download(client, f"/campaigns/{graded}/results/export.csv").status_code == 200
 
 
 def test_a_campaign_without_grades_has_no_publicity_list(app, client):
@@ -139,20 +151,7 @@ def test_the_organiser_sets_the_rule_and_a_round_that_asks_no_satisfaction(app, 
     """The rule of the grades on the scoring page, and a questionnaire of one item of grades
     without the satisfaction question: on a phone, on paper keyed twice, in the results."""
     with app.app_context():
-        world = make_world()
-        make_user("organiser", world.customs)
-        for name in ("clerk1", "clerk2"):
-            make_user(name, world.customs, Role.CLERK)
-        campaign = make_campaign(world.customs, "2026年度干部考核", subjects=3)
-        campaign.paper_recheck_percent = 0
-        for section in campaign.sections[1:]:
-            db.session.delete(section)
-        for item in campaign.sections[0].items[1:]:
-            db.session.delete(item)
-        for subject in campaign.subjects:
-            subject.individual_items = []
-        db.session.commit()
-        campaign_id, item_id = campaign.id, campaign.sections[0].items[0].id
+        campaign_id, item_id = astuple(grading_draft())
     login(client, "organiser")
     scoring = client.get(f"/campaigns/{campaign_id}/scoring").get_data(as_text=True)
     assert 'name="quota_percent"' not in scoring and "优秀 / 称职" in scoring  # no grades yet

@@ -82,3 +82,19 @@ def group_votes(result: SubjectResults, item: int) -> list[tuple[str, tuple[int,
     if result.other is not None:
         rows.append((other_label(result.other), result.other.figures.item_counts[item]))
     return rows
+
+
+def grading_header() -> list[str]:
+    """The columns of the grading table in the exports: the person, each grade's votes, the
+    proposed grade."""
+    return [_("Person"), *(answer_label(grade) for grade in Grade), _("Proposed grade")]
+
+
+def grading_rows(results: CampaignResults) -> list[list[str | int | float | None]]:
+    """The grading table's rows for the exports: each grade's share (None without votes)
+    and count, in `graded_persons`' order."""
+    return [[graded.result.subject.label(),
+             *(value for grade in range(4) for value in (
+                 graded.person.shares[grade] if graded.person.shares else None,
+                 graded.person.votes[grade])),
+             graded.proposed] for graded in graded_persons(results)]

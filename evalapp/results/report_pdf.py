@@ -26,6 +26,7 @@ from evalapp.results.explain import (
     other_label,
     settings_lines,
 )
+from evalapp.results.grading import grading_header, grading_rows, quota_lines
 from evalapp.results.published import export_digest
 
 TEXT_WIDTH = 180.0  # A4 less 15 mm margins
@@ -78,6 +79,19 @@ def _cover(pdf: FPDF, results: CampaignResults, png: ChartSource) -> None:
             for r in results.ranked],
            (12, 58, 18, 16, 44, 32), "RLRLRR")
     _chart(pdf, png(chart_name()))
+    if results.grading is not None:
+        _grading(pdf, results)
+
+
+def _grading(pdf: FPDF, results: CampaignResults) -> None:
+    """The proposal of 干部考核: the quota's arithmetic, each person's votes (share and
+    count) and proposed grade."""
+    _heading(pdf, _("Grades proposed (干部考核)"), 13)
+    _lines(pdf, quota_lines(results))
+    _table(pdf, grading_header(), [
+        [row[0], *(_share(row[1 + 2 * grade], row[2 + 2 * grade]) for grade in range(4)),
+         row[9]] for row in grading_rows(results)],
+        (54, 22, 22, 22, 22, 38), "LRRRRL")
 
 
 def _section(pdf: FPDF, results: CampaignResults, result: SubjectResults,
@@ -143,6 +157,10 @@ def _group_figures(result: SubjectResults, group: GroupFigures) -> list[str]:
 def _figure_cells(figures: Figures) -> list[str]:
     rates = figures.satisfaction
     return [_number(figures.score), _percent(rates.rate) if rates else "–"]
+
+
+def _share(share: float | None, count: int) -> str:
+    return f"{_percent(share)} ({count})" if share is not None else "–"
 
 
 def _heading(pdf: FPDF, text: str, size: float) -> None:

@@ -15,6 +15,7 @@ from evalapp.campaigns.labels import DIGEST_LABEL, digest_lines
 from evalapp.i18n import localized
 from evalapp.results.compute import OTHER, CampaignResults, SubjectResults
 from evalapp.results.explain import grade_label, group_note, settings_lines
+from evalapp.results.grading import grading_header, grading_rows, quota_lines
 from evalapp.results.published import export_digest
 from evalapp.spreadsheets import append_row, excel_value, workbook_bytes
 
@@ -43,7 +44,30 @@ def summary_xlsx(results: CampaignResults) -> bytes:
             cell.alignment = Alignment(vertical="center", wrap_text=column in (1, 2))
     _notes(sheet, results, width)
     _page_setup(sheet, width)
+    if results.grading is not None:
+        _grading_sheet(workbook.create_sheet(_("Grades proposed (干部考核)")[:31]), results)
     return workbook_bytes(workbook)
+
+
+def _grading_sheet(sheet: Worksheet, results: CampaignResults) -> None:
+    """The proposal of 干部考核 on a sheet of its own: each person's share and count of
+    votes for each grade (shares as numbers, formatted as percentages), the proposed grade,
+    and the quota's arithmetic under it."""
+    person, *grades, proposed = grading_header()
+    append_row(sheet, [person, *(f"{grade} {word}" for grade in grades
+                                 for word in (_("share"), _("votes"))), proposed])
+    for cell in sheet[1]:
+        cell.font, cell.border, cell.alignment = Font(bold=True), BOX, CENTRE
+    for row in grading_rows(results):
+        append_row(sheet, row)
+        for column, cell in enumerate(sheet[sheet.max_row]):
+            cell.border = BOX
+            if column in (1, 3, 5, 7):
+                cell.number_format = "0.0%"
+    sheet.append([])
+    for line in quota_lines(results):
+        append_row(sheet, [line])
+    sheet.column_dimensions["A"].width = 30
 
 
 def _headers(results: CampaignResults) -> list[tuple[str, list[str]]]:
