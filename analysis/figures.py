@@ -20,6 +20,7 @@ from analysis.compare import GroupComparison, LevelTest, chi_square_levels, comp
 from analysis.estimates import Estimate, stratified_mean
 from analysis.reliability import cronbach_alpha
 from analysis.scoring import (
+    NOT_ASKED,
     SatisfactionRates,
     ballot_scores,
     grade,
@@ -192,13 +193,14 @@ def subject_figures(
     shown = figures and bool(counted.any())
     table = rules.item_points(scales)
     score = float(scores[scored].mean()) if shown and scored.any() else None
+    answers, entering = _item_answers(levels, status, table)
 
     def cell_figures(position: int) -> Figures | None:
         chosen = counted & (cell == position)
         if not (figures and reported[position]):
             return None
         with_score = chosen & scored
-        counts, _, means = _level_counts(levels[chosen], table)
+        counts, _, means = _level_counts(answers[entering & (cell == position)], table)
         return Figures(float(scores[with_score].mean()) if with_score.any() else None,
                        _rates(satisfaction[chosen]),
                        tuple(None if np.isnan(m) else float(m) for m in means),
@@ -218,7 +220,7 @@ def subject_figures(
         design=design, design_note=note,
         policy_score=_policy_weighted(scores[scored], cell[scored], cells) if shown else None,
         satisfaction=_rates(satisfaction[counted]) if shown else None,
-        items=_items(levels[counted], table, labels, scales) if shown else (),
+        items=_items(answers[entering], table, labels, scales) if shown else (),
         cells=tuple(cell_figures(position) for position in range(len(cells))),
         cell_counted=tuple(int((counted & (cell == p)).sum()) for p in range(len(cells))),
         comparison=comparison, satisfaction_test=satisfaction_test)
@@ -308,6 +310,18 @@ def _policy_weighted(scores: np.ndarray, strata: np.ndarray,
         return None
     return (sum(cells[p].weight * mean for p, mean in means.items())
             / sum(cells[p].weight for p in means))
+
+
+def _item_answers(levels: np.ndarray, status: np.ndarray,
+                  table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The answers that enter the items' figures, and the ballots they come from: every
+    answer of a counted ballot; of a ballot trimmed for its score, only its votes for grades
+    (items without points), which trimming, a rule of scores, does not take away (its other
+    answers are made not asked); nothing of a void ballot."""
+    trimmed = status == BallotStatus.TRIMMED
+    answers = levels.copy()
+    answers[np.ix_(trimmed, ~np.isnan(table).all(axis=1))] = NOT_ASKED
+    return answers, (status == BallotStatus.COUNTED) | trimmed
 
 
 def _rates(codes: np.ndarray) -> SatisfactionRates | None:

@@ -6,10 +6,10 @@ The rule, as civil-service and party-cadre assessments state it (公务员考核
 the 优秀 quota of "一般不超过 20%", counted by 四舍五入 or 进一法 as each office decides), with
 the thresholds the campaign sets:
 
-- 不称职 when the share of 不称职 votes is above `unfit_above`;
-- else 基本称职 when the share of 基本称职 and 不称职 votes together is above `basic_above`;
-- else 优秀 when the share of 优秀 votes is at least `excellent_min` and the person is among
-  the `quota` persons with the largest such shares;
+- 不称职 when 不称职 votes are more than a third of the person's votes;
+- else 基本称职 when 基本称职 and 不称职 votes together are more than a third;
+- else 优秀 when the share of 优秀 votes is at least the campaign's minimum (and not 0) and
+  the person is among the `quota` persons with the largest such shares;
 - else 称职.
 
 Persons tied at the quota's edge (the same share of 优秀 votes, some inside and some outside
@@ -45,17 +45,20 @@ def quota(persons: int, percent: float | str, rounding: str) -> int:
     raise ValueError(f"unknown rounding {rounding!r}")
 
 
+# "More than a third" of the votes, exactly: 3 of 9 is not (a float 1/3 is a little less
+# than a third, and 3 of 9 would be above it).
+A_THIRD = Fraction(1, 3)
+
+
 @dataclass(frozen=True)
 class GradingRule:
     """A campaign's rule: the 优秀 quota (percent of the persons graded, and its rounding, one
-    of `ROUNDINGS`) and the shares (fractions of the votes cast for the person, 0-1) that
-    decide the other grades."""
+    of `ROUNDINGS`) and the share of 优秀 votes (percent, above 0) a person needs to be
+    proposed 优秀. 基本称职 and 不称职 are proposed above a third of the votes (`A_THIRD`)."""
 
     quota_percent: float = 20
     rounding: str = "half_up"
-    excellent_min: float = 0.5
-    basic_above: float = 1 / 3
-    unfit_above: float = 1 / 3
+    excellent_min_percent: float = 50
 
 
 @dataclass(frozen=True)
@@ -94,12 +97,12 @@ def propose(votes: Sequence[Sequence[int]], rule: GradingRule) -> Grading:
     for person, share in enumerate(shares):
         if share is None:
             continue
-        if share[3] > Fraction(str(rule.unfit_above)):
+        if share[3] > A_THIRD:
             below[person] = "incompetent"
-        elif share[2] + share[3] > Fraction(str(rule.basic_above)):
+        elif share[2] + share[3] > A_THIRD:
             below[person] = "basically_competent"
-        elif share[0] >= Fraction(str(rule.excellent_min)):
-            candidates.append(person)
+        elif share[0] and share[0] >= Fraction(str(rule.excellent_min_percent)) / 100:
+            candidates.append(person)  # at least one vote for 优秀, whatever the minimum
     excellent, tied = _within_quota(candidates, [s[0] if s else Fraction(0) for s in shares],
                                     places)
     graded = []

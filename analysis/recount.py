@@ -61,7 +61,7 @@ LEVELS_ZH = ("好", "较好", "一般", "差")
 SATISFACTION_ZH = ("满意", "基本满意", "不满意")
 GRADES_ZH = ("优秀", "称职", "基本称职", "不称职")
 SCALE_ZH = {"levels": LEVELS_ZH, "satisfaction": SATISFACTION_ZH, "grades": GRADES_ZH}
-GRADING_FIELDS = ("quota_percent", "rounding", "excellent_min", "basic_above", "unfit_above")
+GRADING_FIELDS = ("quota_percent", "rounding", "excellent_min_percent")
 DONT_KNOW_ZH = "不了解"
 STATUS_ZH = {
     BallotStatus.COUNTED: "有效",
@@ -176,7 +176,7 @@ def _graded(data: Mapping | None) -> GradedItem | None:
     if data is None:
         return None
     rule = GradingRule(float(data["quota_percent"]), str(data["rounding"]),
-                       *(float(data[field]) for field in GRADING_FIELDS[2:]))
+                       float(data["excellent_min_percent"]))
     if rule.rounding not in ROUNDINGS:
         raise ValueError("an unknown rounding")
     return GradedItem(int(data["item"]), rule)

@@ -95,7 +95,7 @@ class GradingForm(FlaskForm):
     excellent_min_percent = IntegerField(
         _l("Share of 优秀 votes needed to be proposed 优秀 (%)"),
         validators=[InputRequired(),
-                    NumberRange(0, 100, message=_l("Enter a percentage from 0 to 100."))])
+                    NumberRange(1, 100, message=_l("Enter a percentage from 1 to 100."))])
 
 
 class CampaignForm(FlaskForm):
@@ -162,9 +162,11 @@ SCALE_CHOICES = [SelectChoice("levels", _l("Excellent / Good / Fair / Poor")),
                                            "Incompetent (grades of 干部考核, in no score)"))]
 
 
-def scale_field() -> SelectField:
-    """An item's scale; a form sent without it keeps the four levels."""
-    return SelectField(_l("Answers"), choices=SCALE_CHOICES, default="levels")
+def scale_field(grades: bool = True) -> SelectField:
+    """An item's scale; a form sent without it keeps the four levels. Without `grades`, no
+    grades of 干部考核: those are a common item's (every person graded on the same item)."""
+    return SelectField(_l("Answers"), default="levels", choices=SCALE_CHOICES if grades else [
+        choice for choice in SCALE_CHOICES if choice.value != "grades"])
 
 
 def dont_know_field() -> BooleanField:
@@ -199,7 +201,7 @@ class IndividualItemForm(SubForm):
     text_en = StringField(_l("In English (optional)"),
                           validators=[Optional(), Length(max=ITEM_TEXT_LENGTH)])
     problem = IntegerField(_l("Tied to problem no."), validators=[Optional(), NumberRange(1)])
-    scale = scale_field()
+    scale = scale_field(grades=False)
     dont_know = dont_know_field()
 
 

@@ -28,13 +28,16 @@ from tests.support.factories import make_world
 CAMPAIGNS = 500
 PARTS = 4
 ITEMS = 3
+SCORED = [(scale, offered) for scale in (Scale.LEVELS, Scale.SATISFACTION)
+          for offered in (False, True)]
 
 
 @st.composite
 def campaign_plans(draw):
     """1-6 groups with 0-12 returned ballots each, random policy weights, 1-2 subjects, the
     campaign's rules (minimum reporting size, trimming, uniform answers void) at random, each
-    item's scale (好..差 or 满意..不满意) and 不了解 offered or not, and a seed for the answers:
+    item's scale (好..差, 满意..不满意, or the grades of 干部考核 but for the first) and 不了解
+    offered or not, and a seed for the answers:
     each item blank one time in eight (a blank in three items makes a ballot void), 不了解 one
     time in six where offered, uniform answers one ballot in ten, satisfaction blank one time
     in ten; a ballot keeps an answer on a scale (one of only 不了解 and blanks has no score,
@@ -47,9 +50,10 @@ def campaign_plans(draw):
                  "minimum": draw(st.sampled_from((3, 4, 5, 5, 5, 6))),
                  "trim_above": draw(st.none() | st.integers(2, 10)),
                  "void_uniform": draw(st.booleans()),
-                 "scales": tuple(draw(st.lists(st.sampled_from(
+                 # the first item scored, the others of any scale (grades, 干部考核, too)
+                 "scales": (draw(st.sampled_from(SCORED)), *draw(st.lists(st.sampled_from(
                      [(scale, offered) for scale in Scale for offered in (False, True)]),
-                     min_size=ITEMS, max_size=ITEMS)))}
+                     min_size=ITEMS - 1, max_size=ITEMS - 1)))}
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     plans = []
     for count, weight in zip(returned, weights, strict=True):
@@ -64,7 +68,8 @@ def campaign_plans(draw):
                 else:
                     levels = tuple(_answer(rng, scale, offered)
                                    for scale, offered in settings_["scales"])
-                if all(level is None or level == DONT_KNOW for level in levels):
+                if all(level is None or level == DONT_KNOW or scale is Scale.GRADES
+                       for level, (scale, _) in zip(levels, settings_["scales"], strict=True)):
                     levels = (0, *levels[1:])
                 answer = None if rng.random() < 0.1 else int(rng.integers(3))
                 ballots.append((subject, levels, answer, "意见" if rng.random() < 0.3 else ""))

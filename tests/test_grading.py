@@ -24,7 +24,7 @@ from evalapp.tickets.operations import issue_tickets
 from tests.support.disclosure import GroupPlan, Row, build_campaign
 from tests.support.factories import groups_of, make_user, make_world
 from tests.support.grading import grading_draft
-from tests.support.organiser import close_on_the_web, download
+from tests.support.organiser import close_on_the_web, download, post_subject
 from tests.support.paper import clerk, key
 from tests.support.rater import CSRF, enter, questions
 from tests.support.sheets import pdf_text
@@ -206,3 +206,42 @@ def test_the_organiser_sets_the_rule_and_a_round_that_asks_no_satisfaction(app, 
     assert published[f"{labels[0]}/satisfaction/answered"] is None
     listed = client.get(f"/campaigns/{campaign_id}/results/publicity").get_data(as_text=True)
     assert "述职人1" in listed and "述职人2" in listed and "述职人3" not in listed
+
+
+def test_trimming_for_a_score_takes_no_vote_for_a_grade_away(app):
+    """A questionnaire of an item on the levels and an item of grades, the highest and lowest
+    score dropped: the two dropped ballots' votes for the grade still count."""
+    rows = tuple((0, (level, 0), 0, "") for level in (0, 1, 1, 2, 2, 1, 3, 1))
+    with app.app_context():
+        world = make_world()
+        campaign_id = build_campaign(world.customs, [GroupPlan(20, None, rows)], items=2,
+                                     minimum=3, trim_above=3,
+                                     scales=((Scale.LEVELS, False), (Scale.GRADES, False)))
+        published = _published(campaign_id)
+        label = db.session.get(Campaign, campaign_id).subjects[0].label_zh()
+    assert published[f"{label}/trimmed"] == 2 and published[f"{label}/counted"] == 6
+    assert published[f"{label}/item 1/好/count"] == 0  # the trimmed 好 is out of the scores
+    assert published[f"{label}/item 2/优秀/count"] == 8  # and in the votes
+    assert published[f"{label}/类别1/item 2/优秀/count"] == 8
+
+
+def test_one_item_of_grades_and_only_a_common_one(app, client):
+    with app.app_context():
+        draft = grading_draft()
+        campaign = db.session.get(Campaign, draft.campaign_id)
+        section_id, subject_id = campaign.sections[0].id, campaign.subjects[0].id
+    login(client, "organiser")
+    path = f"/campaigns/{draft.campaign_id}/questionnaire"
+    token = csrf_token(client, path)
+    assert client.post(f"{path}/{draft.item_id}", data={
+        "csrf_token": token, "text_zh": "综合评价", "scale": "grades"}).status_code == 303
+    second = client.post(f"{path}/sections/{section_id}/items", data={
+        "csrf_token": token, "text_zh": "再评一次", "scale": "grades"})
+    assert second.status_code == 422
+    assert "测评表中已有一项干部考核等次" in second.get_data(as_text=True)
+    assert client.post(f"{path}/{draft.item_id}", data={  # the item itself may stay so
+        "csrf_token": token, "text_zh": "综合评价（修改）", "scale": "grades"}).status_code == 303
+    individual = post_subject(client, draft.campaign_id, subject_id, **{
+        "items-0-text_zh": "个性化内容", "items-0-scale": "grades"})
+    assert individual.status_code == 422
+    assert "不是有效的选择" in individual.get_data(as_text=True)  # in the reader's language

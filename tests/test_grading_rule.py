@@ -78,3 +78,17 @@ def test_every_split_of_a_tie_is_left_to_a_decision():
         assert tied == (best if len(best) > 1 else [])
         assert excellent == ([0] if len(best) > 1 else [0, *best])
         assert grading.undecided_places == (1 if len(best) > 1 else 0)
+
+
+def test_a_third_of_the_votes_is_not_more_than_a_third():
+    # 3 of 9 不称职 (or 基本称职) is exactly a third: not "more than a third"; 4 of 9 is
+    votes = [(6, 0, 0, 3), (6, 0, 3, 0), (5, 0, 0, 4), (5, 0, 4, 0), (5, 1, 2, 1)]
+    grading = propose(votes, GradingRule(quota_percent=100))
+    assert [p.proposed for p in grading.persons] == [
+        "excellent", "excellent", "incompetent", "basically_competent", "excellent"]
+
+
+def test_nobody_without_a_vote_for_excellent_is_proposed_excellent():
+    grading = propose([(0, 5, 0, 0), (0, 5, 0, 0)],
+                      GradingRule(quota_percent=50, excellent_min_percent=1))
+    assert [(p.proposed, p.tied) for p in grading.persons] == [("competent", False)] * 2

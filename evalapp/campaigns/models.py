@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import enum
 import secrets
-from dataclasses import replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -292,7 +291,7 @@ class RaterGroup(db.Model):
 
 DEFAULT_RULE = GradingRule()
 DEFAULT_QUOTA_PERCENT = round(DEFAULT_RULE.quota_percent)
-DEFAULT_EXCELLENT_MIN_PERCENT = round(DEFAULT_RULE.excellent_min * 100)
+DEFAULT_EXCELLENT_MIN_PERCENT = round(DEFAULT_RULE.excellent_min_percent)
 
 
 class GradingSettings(db.Model):
@@ -303,7 +302,7 @@ class GradingSettings(db.Model):
     __tablename__ = "grading_settings"
     __table_args__ = (
         sa.CheckConstraint("quota_percent BETWEEN 0 AND 100", name="quota_percent_range"),
-        sa.CheckConstraint("excellent_min_percent BETWEEN 0 AND 100",
+        sa.CheckConstraint("excellent_min_percent BETWEEN 1 AND 100",
                            name="excellent_min_percent_range"),
     )
 
@@ -324,9 +323,8 @@ class GradingSettings(db.Model):
         super().__init__(**fields)
 
     def rule(self) -> GradingRule:
-        return replace(DEFAULT_RULE, quota_percent=self.quota_percent,
-                       rounding=self.rounding.value,
-                       excellent_min=self.excellent_min_percent / 100)
+        return GradingRule(self.quota_percent, self.rounding.value,
+                           self.excellent_min_percent)
 
 
 class Section(db.Model):

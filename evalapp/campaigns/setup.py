@@ -183,6 +183,18 @@ def one_line(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
+def _second_grades(campaign: Campaign, form: ItemForm, item: CommonItem | None = None) -> bool:
+    """Whether `form` would give the questionnaire a second item of grades (its error then
+    said on the scale): one item grades every person, and its votes propose the grades."""
+    if Scale(form.scale.data) is not Scale.GRADES or not any(
+            other.scale is Scale.GRADES and other is not item
+            for other in campaign.common_items()):
+        return False
+    form.scale.errors.append(_("The questionnaire has an item of grades already: one item "
+                               "grades every person."))
+    return True
+
+
 def _item(campaign: Campaign, item_id: int) -> CommonItem:
     item = db.session.get(CommonItem, item_id)
     if item is None or item.section.campaign_id != campaign.id:
@@ -203,7 +215,7 @@ def edit_item(campaign_id: int, item_id: int) -> Response | tuple[str, int]:
     campaign = draft_for(current_user, campaign_id)
     item = _item(campaign, item_id)
     form = ItemForm()
-    if not form.validate():
+    if not form.validate() or _second_grades(campaign, form, item):
         return _questionnaire_page(campaign, failed="item", failed_id=item.id, form=form), 422
     before = item.text_zh
     item.text_zh, item.text_en = one_line(form.text_zh.data), one_line(form.text_en.data)
@@ -266,7 +278,7 @@ def add(campaign_id: int, section_id: int) -> Response | tuple[str, int]:
     campaign = draft_for(current_user, campaign_id)
     section = _section(campaign, section_id)
     form = ItemForm()
-    if not form.validate():
+    if not form.validate() or _second_grades(campaign, form):
         return _questionnaire_page(campaign, failed="add", failed_id=section.id, form=form), 422
     try:
         item = add_item(section, TemplateItem(one_line(form.text_zh.data),

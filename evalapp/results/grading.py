@@ -64,7 +64,7 @@ def quota_lines(results: CampaignResults) -> list[str]:
                percent=f"{rule.rule.quota_percent:g}", persons=persons,
                exact=f"{float(exact):.2f}".rstrip("0").rstrip("."),
                rounding=ROUNDING_WORDS[Rounding(rule.rule.rounding)], places=grading.places,
-               minimum=f"{rule.rule.excellent_min * 100:g}")]
+               minimum=f"{rule.rule.excellent_min_percent:g}")]
     tied = sum(p.tied for p in grading.persons)
     if tied:
         lines.append(_("%(tied)d persons have the same share of 优秀 votes at the quota's edge "

@@ -104,7 +104,11 @@ def publicity(campaign_id: int) -> str:
 @role_required(*READERS)
 def subject(campaign_id: int, subject_id: int) -> str:
     results = _results(campaign_id)
-    result = _subject(results, subject_id)
+    return subject_page(results, _subject(results, subject_id))
+
+
+def subject_page(results: CampaignResults, result: SubjectResults) -> str:
+    """A subject's page, as its readers get it (and the disclosure attack reads it)."""
     return _page("results/subject.html", results, result=result,
                  group_differences=group_difference_lines(result),
                  group_votes=(group_votes(result, results.graded.item)

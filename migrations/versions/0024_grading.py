@@ -38,7 +38,7 @@ def upgrade():
         sa.Column('excellent_min_percent', sa.Integer(), nullable=False),
         sa.CheckConstraint('quota_percent BETWEEN 0 AND 100',
                            name=op.f('ck_grading_settings_quota_percent_range')),
-        sa.CheckConstraint('excellent_min_percent BETWEEN 0 AND 100',
+        sa.CheckConstraint('excellent_min_percent BETWEEN 1 AND 100',
                            name=op.f('ck_grading_settings_excellent_min_percent_range')),
         sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'],
                                 name=op.f('fk_grading_settings_campaign_id_campaigns'),

@@ -57,7 +57,6 @@ from evalapp.results.compute import (
     campaign_results,
     item_scales,
 )
-from evalapp.results.explain import group_difference_lines
 from evalapp.results.summary_xlsx import summary_xlsx
 from evalapp.roster.models import RosterEntry
 from evalapp.tickets.tokens import new_receipt_code
@@ -178,8 +177,7 @@ def attack(app, campaign_id: int, unmerged: bool = False,
             statuses = {label: code for code, label in STATUS_ZH.items()}
             found = []
             for result in results.subjects:
-                page = views._page("results/subject.html", results, result=result,
-                                   group_differences=group_difference_lines(result))
+                page = views.subject_page(results, result)
                 found += _attack_subject(results, result.subject, page, table, sheet,
                                          statuses)
             return found
@@ -220,8 +218,9 @@ def _truth(results: CampaignResults, subject: Subject) -> dict[int, _Group]:
         entering = np.flatnonzero(mine & (results.status == BallotStatus.COUNTED))
         total = Fraction(0)
         for index in entering:
-            answered = [points[SCALE_POINTS[scale][v]] for scale, v
-                        in zip(scales, results.ballots.levels[index], strict=False) if v >= 0]
+            answered = [points[SCALE_POINTS[scale][v]] for scale, v  # grades: no points
+                        in zip(scales, results.ballots.levels[index], strict=False)
+                        if v >= 0 and SCALE_POINTS[scale]]
             total += sum(answered, Fraction(0)) / len(answered)
         satisfaction = results.ballots.satisfaction[entering]
         known[group.id] = _Group(group, int(mine.sum()), len(entering),
