@@ -242,6 +242,13 @@ class Campaign(db.Model):
         """The common items in questionnaire order: the order of every ballot's answers."""
         return [item for section in self.sections for item in section.items]
 
+    def scores(self) -> bool:
+        """Whether any item has points (the grades of 干部考核 have none): a round of grades
+        alone has no score, grade or weighted score to show."""
+        individual = (item for subject in self.subjects for item in subject.individual_items)
+        return any(item.scale is not Scale.GRADES for item in [*self.common_items(),
+                                                                *individual])
+
     def graded_item(self) -> GradedItem | None:
         """The first common item on the grades scale (干部考核) with the campaign's rule, or
         None when the questionnaire has none: its votes propose each subject's grade."""

@@ -132,27 +132,31 @@ def settings_lines(campaign: Campaign, groups: list[RaterGroup]) -> list[str]:
     if campaign.trim_above:
         void += " " + _("With more than %(n)d valid ballots the highest and the lowest score "
                         "are dropped.", n=campaign.trim_above)
+    scored = campaign.scores()
     lines = [
         _("Item points: 好 %(a)d, 较好 %(b)d, 一般 %(c)d, 差 %(d)d; a blank item is missing, "
           "not zero.", a=points[0], b=points[1], c=points[2], d=points[3]),
         _("A ballot's score is the mean of its answered items; a subject's score is the mean "
           "over valid ballots."),
-        void,
-        _("Satisfaction rate = (satisfied + fairly satisfied) ÷ valid ballots that answered "
-          "the question; strict rate = satisfied ÷ the same; 95% Wilson intervals."),
-        _("Design-weighted score: each rater group weighted by its roster size (stratified "
-          "sample with finite-population correction, Student's t interval)."),
-    ]
+    ] if scored else []
+    lines.append(void)
+    if campaign.asks_satisfaction:
+        lines.append(_("Satisfaction rate = (satisfied + fairly satisfied) ÷ valid ballots that "
+                       "answered the question; strict rate = satisfied ÷ the same; 95% Wilson "
+                       "intervals."))
     weighted = [g for g in groups if g.weight]
-    if weighted:
-        lines.append(_("Policy-weighted score: the rater groups' means weighted %(weights)s.",
-                       weights="，".join(f"{localized(g, 'name')} {format_percent(g.weight)}"
-                                        for g in weighted)))
-    lines += [
-        _("Grades: 好 from %(a)d, 较好 from %(b)d, 一般 from %(c)d, otherwise 差.",
-          a=campaign.grade_excellent_min, b=campaign.grade_good_min,
-          c=campaign.grade_fair_min),
-        disclosure_line(campaign.min_report_size),
-        _("A response rate under half of the tickets issued is flagged."),
-    ]
+    if scored:
+        lines.append(_("Design-weighted score: each rater group weighted by its roster size "
+                       "(stratified sample with finite-population correction, Student's t "
+                       "interval)."))
+        if weighted:
+            lines.append(_("Policy-weighted score: the rater groups' means weighted "
+                           "%(weights)s.", weights="，".join(
+                               f"{localized(g, 'name')} {format_percent(g.weight)}"
+                               for g in weighted)))
+        lines.append(_("Grades: 好 from %(a)d, 较好 from %(b)d, 一般 from %(c)d, otherwise 差.",
+                       a=campaign.grade_excellent_min, b=campaign.grade_good_min,
+                       c=campaign.grade_fair_min))
+    lines += [disclosure_line(campaign.min_report_size),
+              _("A response rate under half of the tickets issued is flagged.")]
     return lines
