@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from analysis.figures import SubjectFigures
@@ -64,8 +64,8 @@ class GradingRule:
 @dataclass(frozen=True)
 class PersonGrade:
     """One person's votes (优秀, 称职, 基本称职, 不称职), their shares (None without votes),
-    the grade proposed (a value of `GRADES`, or "" while `tied` or without votes) and
-    whether the person is tied at the quota's edge, for a decision."""
+    the grade proposed (a value of `GRADES`, or "" without votes or while tied and
+    undecided) and whether the person is tied at the quota's edge, for a decision."""
 
     votes: tuple[int, int, int, int]
     shares: tuple[float, float, float, float] | None
@@ -135,16 +135,36 @@ def _within_quota(candidates: list[int], excellent_share: list[Fraction],
 
 @dataclass(frozen=True)
 class GradedItem:
-    """The common item that carries the grades (its position among the common items, from 0)
-    and the campaign's rule for it."""
+    """The common item that carries the grades (its position among the common items, from 0),
+    the campaign's rule for it, and the persons (positions in the campaign's order) its
+    organisers chose for the places left to a decision among tied persons."""
 
     item: int
     rule: GradingRule
+    chosen: tuple[int, ...] = ()
 
 
 def grading_of(figures: Sequence[SubjectFigures | None], graded: GradedItem) -> Grading:
     """The grading of the persons whose figures are given (one per subject; None, or figures
     without items, for a person whose votes are not published: no votes, no proposal, yet a
-    person the quota counts)."""
-    return propose([found.items[graded.item].counts if found is not None and found.items
-                    else (0, 0, 0, 0) for found in figures], graded.rule)
+    person the quota counts), with the decision among tied persons when one is recorded."""
+    grading = propose([found.items[graded.item].counts if found is not None and found.items
+                       else (0, 0, 0, 0) for found in figures], graded.rule)
+    return decided(grading, graded.chosen) if graded.chosen else grading
+
+
+class NotADecision(ValueError):
+    """Chosen persons that are not tied, or not as many as the places left."""
+
+
+def decided(grading: Grading, chosen: Sequence[int]) -> Grading:
+    """`grading` with the places left to a decision given to `chosen` (positions of tied
+    persons, exactly as many as the places): they are proposed 优秀 and the other tied
+    persons 称职; all stay marked as tied, for whoever reads how the places were filled.
+    Raises NotADecision otherwise."""
+    tied = {n for n, person in enumerate(grading.persons) if person.tied}
+    if not set(chosen) <= tied or len(set(chosen)) != grading.undecided_places:
+        raise NotADecision(f"choose {grading.undecided_places} of the tied persons {sorted(tied)}")
+    return replace(grading, undecided_places=0, persons=tuple(
+        replace(person, proposed="excellent" if n in chosen else "competent")
+        if person.tied else person for n, person in enumerate(grading.persons)))

@@ -35,7 +35,7 @@ import hashlib
 import io
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -51,7 +51,14 @@ from analysis.figures import (
     scores_by_subject,
     subject_figures,
 )
-from analysis.grading import GRADES, ROUNDINGS, GradedItem, GradingRule, grading_of
+from analysis.grading import (
+    GRADES,
+    ROUNDINGS,
+    GradedItem,
+    GradingRule,
+    NotADecision,
+    grading_of,
+)
 from analysis.scoring import BLANK, DONT_KNOW, NOT_ASKED, SatisfactionRates
 
 FORMAT = 1  # of the export and the record; a change of either bytes or meaning is a new one
@@ -137,7 +144,8 @@ class Settings:
         r = self.rules
         graded = self.grading
         return {
-            "grading": None if graded is None else {"item": graded.item} | {
+            "grading": None if graded is None else {
+                "item": graded.item, "chosen": list(graded.chosen)} | {
                 field: getattr(graded.rule, field) for field in GRADING_FIELDS},
             "points": list(r.points), "void_blank_fraction": r.void_blank_fraction,
             "void_uniform": r.void_uniform, "trim_above": r.trim_above,
@@ -179,7 +187,8 @@ def _graded(data: Mapping | None) -> GradedItem | None:
                        float(data["excellent_min_percent"]))
     if rule.rounding not in ROUNDINGS:
         raise ValueError("an unknown rounding")
-    return GradedItem(int(data["item"]), rule)
+    return GradedItem(int(data["item"]), rule,
+                      tuple(int(n) for n in data.get("chosen", ())))
 
 
 def _scales(subject: Mapping) -> tuple[str, ...]:
@@ -262,10 +271,15 @@ def _cell(key: str, counted: int, figures: Figures, scales: Sequence[str]) -> di
 def _grading(subjects: Sequence[SubjectSettings], figures: Sequence[SubjectFigures | None],
              graded: GradedItem) -> dict[str, Value]:
     """The 干部考核 proposal (`analysis.grading`): the quota's places and each person's
-    proposed grade (in Chinese) and whether tied at the quota's edge."""
-    grading = grading_of(figures, graded)
+    proposed grade (in Chinese) and whether tied at the quota's edge; the organisers'
+    decision among tied persons applied, and whether it was one the proposal allows."""
+    try:
+        grading, valid = grading_of(figures, graded), True
+    except NotADecision:
+        grading, valid = grading_of(figures, replace(graded, chosen=())), False
     table: dict[str, Value] = {"grading/places": grading.places,
-                               "grading/undecided_places": grading.undecided_places}
+                               "grading/undecided_places": grading.undecided_places,
+                               "grading/decision_valid": int(valid)}
     for subject, person in zip(subjects, grading.persons, strict=True):
         table[f"{subject.label}/grading/proposed"] = (
             GRADES_ZH[GRADES.index(person.proposed)] if person.proposed else "")

@@ -10,12 +10,13 @@ import re
 from dataclasses import astuple
 
 import pytest
+import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from analysis.recount import Settings, differences, recount
 from evalapp.auth.models import Role
 from evalapp.ballotbox.operations import open_campaign
-from evalapp.campaigns.models import Campaign, GradingSettings, Rounding, Scale
+from evalapp.campaigns.models import Campaign, GradeDecision, GradingSettings, Rounding, Scale
 from evalapp.extensions import db
 from evalapp.results.ballots_csv import ballots_csv
 from evalapp.results.compute import campaign_results
@@ -245,3 +246,46 @@ def test_one_item_of_grades_and_only_a_common_one(app, client):
         "items-0-text_zh": "个性化内容", "items-0-scale": "grades"})
     assert individual.status_code == 422
     assert "不是有效的选择" in individual.get_data(as_text=True)  # in the reader's language
+
+
+def test_the_organisers_decide_a_tie_and_the_list_the_exports_and_the_recount_follow(
+        app, client, graded):
+    with app.app_context():
+        campaign = db.session.get(Campaign, graded)
+        make_user("organiser", campaign.unit)
+        db.session.commit()
+        subjects = [(s.id, s.person_name, s.label_zh()) for s in campaign.subjects]
+    login(client, "organiser")
+    overview = f"/campaigns/{graded}/results/"
+    before = download(client, f"/campaigns/{graded}/results/export.json").data
+    both = client.post(f"/campaigns/{graded}/results/decision", data={
+        "csrf_token": csrf_token(client, overview),
+        "chosen": [str(subjects[3][0]), str(subjects[4][0])]})
+    assert both.status_code == 303
+    assert "请在并列人员中恰好选择 1 人" in client.get(overview).get_data(as_text=True)
+    not_tied = client.post(f"/campaigns/{graded}/results/decision", data={
+        "csrf_token": csrf_token(client, overview), "chosen": [str(subjects[5][0])]})
+    assert not_tied.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(GradeDecision)) == 0
+    assert client.post(f"/campaigns/{graded}/results/decision", data={
+        "csrf_token": csrf_token(client, overview),
+        "chosen": [str(subjects[4][0])]}).status_code == 303
+    with app.app_context():
+        published = _published(graded)  # the recount follows the decision in the settings
+    labels = [label for _id, _name, label in subjects]
+    assert [published[f"{label}/grading/proposed"] for label in labels[3:5]] == ["称职", "优秀"]
+    assert published["grading/undecided_places"] == 0
+    assert published["grading/decision_valid"] == 1
+    listed = client.get(f"/campaigns/{graded}/results/publicity").get_data(as_text=True)
+    names = re.findall(r"<tr><td class=\"num\">\d+</td><td>[^<]*</td><td>([^<]+)</td>", listed)
+    assert sorted(names) == sorted(name for _id, name, _label in
+                                   [*subjects[:3], subjects[4]])
+    assert download(client, f"/campaigns/{graded}/results/export.json").data != before
+    # a decision for someone who was not tied, forged into the printed settings, is found
+    settings = json.loads(download(client, f"/campaigns/{graded}/results/export.json").data)
+    with app.app_context():
+        export = ballots_csv(campaign_results(db.session.get(Campaign, graded)))
+    settings["settings"]["grading"]["chosen"] = [5]
+    forged = recount(export, Settings.from_json(settings["settings"]))
+    assert "grading/decision_valid" in {d.figure for d in differences(published, forged.figures)}

@@ -97,6 +97,7 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
         "results.overview": ("GET", f"{c}/results/", sealed),
         "results.subject": ("GET", f"{c}/results/{s.subject}", sealed),
         "results.publicity": ("GET", f"{c}/results/publicity", sealed),
+        "results.decision": ("POST", f"{c}/results/decision", sealed),
         "results.subjects_chart": ("GET", f"{c}/results/subjects.png", sealed),
         "results.subject_chart": ("GET", f"{c}/results/{s.subject}/items.svg", sealed),
         "results.export": ("GET", f"{c}/results/export.xlsx", sealed),
@@ -137,12 +138,14 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
 def expected_status(role: str, endpoint: str, expected: dict[str, int]) -> int:
     """The matrix's status for `role`. The cross-unit auditor (of 海关总署, above the campaign's
     customs) reads what the customs' own auditor reads. An auditor of another customs passes
-    the role checks an auditor passes (results are sealed after finding the campaign), then
+    the role checks an auditor passes (results, but for the organisers' decision, are sealed
+    after finding the campaign), then
     finds that another unit's campaigns do not exist, as the stranger does."""
     if role == "cross_auditor":
         return expected["auditor"]
     if role == "other_auditor":
-        passes = expected["auditor"] != 403 or endpoint.startswith("results.")
+        passes = expected["auditor"] != 403 or (endpoint.startswith("results.")
+                                                and endpoint != "results.decision")
         return 404 if passes and expected["stranger"] == 404 else expected["auditor"]
     return expected[role]
 

@@ -27,6 +27,7 @@ ACTIONS = {
     "campaign.create": _l("Campaign created"),
     "campaign.scoring": _l("Scoring settings changed"),
     "campaign.grading": _l("Rule of the grades (干部考核) changed"),
+    "results.grade_decision": _l("Decision among persons tied for 优秀 recorded"),
     "questionnaire.satisfaction": _l("Overall satisfaction asked or not"),
     "campaign.open": _l("Campaign opened"),
     "campaign.close": _l("Campaign closed"),

@@ -256,7 +256,9 @@ class Campaign(db.Model):
         position = next((n for n, item in enumerate(items) if item.scale is Scale.GRADES), None)
         if position is None:
             return None
-        return GradedItem(position, (self.grading or GradingSettings()).rule())
+        chosen = tuple(n for n, subject in enumerate(self.subjects)
+                       if subject.grade_decision is not None and subject.grade_decision.chosen)
+        return GradedItem(position, (self.grading or GradingSettings()).rule(), chosen)
 
     def __repr__(self) -> str:
         return f"<Campaign {self.id} {self.status} {self.title}>"
@@ -334,6 +336,20 @@ class GradingSettings(db.Model):
                            self.excellent_min_percent)
 
 
+class GradeDecision(db.Model):
+    """The organisers' decision on one person tied at the 优秀 quota's edge
+    (`analysis.grading.decided`), recorded after the campaign is closed: chosen for one of
+    the places left, or not. A row per tied person, so that the decision is whole."""
+
+    __tablename__ = "grade_decisions"
+
+    subject_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True)
+    chosen: Mapped[bool]
+
+    subject: Mapped[Subject] = relationship(back_populates="grade_decision")
+
+
 class Section(db.Model):
     """A section of the common items (共性内容), e.g. 履行第一责任人职责."""
 
@@ -399,6 +415,8 @@ class Subject(db.Model):
         cascade="all, delete-orphan",
     )
     report_file: Mapped[ReportFile | None] = relationship(cascade="all, delete-orphan")
+    grade_decision: Mapped[GradeDecision | None] = relationship(
+        cascade="all, delete-orphan", back_populates="subject")
 
     def label(self) -> str:
         """How every page, chart and export names the subject: unit · person, the unit in the

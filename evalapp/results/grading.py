@@ -29,9 +29,14 @@ class GradedPerson:
     @property
     def proposed(self) -> str:
         """The proposed grade in the reader's language; a tie or no votes says so."""
-        if self.person.tied:
-            return _("Tied at the quota's edge: to be decided")
-        return answer_label(Grade(self.person.proposed)) if self.person.proposed else "–"
+        if not self.person.proposed:
+            return _("Tied at the quota's edge: to be decided") if self.person.tied else "–"
+        grade = answer_label(Grade(self.person.proposed))
+        return _("%(grade)s (tied, decided)", grade=grade) if self.person.tied else grade
+
+    @property
+    def undecided(self) -> bool:
+        return self.person.tied and not self.person.proposed
 
 
 def graded_persons(results: CampaignResults) -> list[GradedPerson]:
@@ -66,7 +71,10 @@ def quota_lines(results: CampaignResults) -> list[str]:
                rounding=ROUNDING_WORDS[Rounding(rule.rule.rounding)], places=grading.places,
                minimum=f"{rule.rule.excellent_min_percent:g}")]
     tied = sum(p.tied for p in grading.persons)
-    if tied:
+    if tied and not grading.undecided_places:
+        lines.append(_("The campaign decided among the %(tied)d persons tied at the quota's "
+                       "edge.", tied=tied))
+    elif tied:
         lines.append(_("%(tied)d persons have the same share of 优秀 votes at the quota's edge "
                        "and share %(places)d place(s): the campaign decides who (the order of "
                        "the ballots decides nothing).", tied=tied,

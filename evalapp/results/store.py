@@ -1,8 +1,9 @@
 """A closed campaign's charts and exports, built once and kept where every node reads them.
 
 A closed campaign's figures never change (its ballots, roster and rules are frozen when the box
-is opened), yet a chart costs about a second of matplotlib and the PDF report of five subjects
-several seconds. So they are built once per language and kept in the database
+is opened; only the organisers' decision among persons tied for 优秀 comes later, and the
+edition names it), yet a chart costs about a second of matplotlib and the PDF report of five
+subjects several seconds. So they are built once per language and kept in the database
 (`ResultOutput`), which every node of the server reads:
 
 - when the campaign closes, a job builds every output a leader meets (`outputs.prepared`), in
@@ -70,9 +71,15 @@ log = logging.getLogger(__name__)
 
 
 def _edition(campaign: Campaign) -> str:
+    """What made the outputs: the close, the code's digest and, once the organisers have
+    decided among persons tied for 优秀, that decision (the one thing that changes after the
+    close), as 5 hex digits of its digest (the column holds 40 characters)."""
     if campaign.closed_at is None:
         raise ValueError(f"campaign {campaign.id} is not closed: its results may change")
-    return f"{campaign.closed_at.strftime('%Y%m%dT%H%M%S%f')}-{OUTPUTS_DIGEST}"
+    graded = campaign.graded_item()
+    decided = ("-" + hashlib.sha256(repr(graded.chosen).encode()).hexdigest()[:5]
+               if graded is not None and graded.chosen else "")
+    return f"{campaign.closed_at.strftime('%Y%m%dT%H%M%S%f')}-{OUTPUTS_DIGEST}{decided}"
 
 
 def _row(campaign: Campaign, name: str, locale: str) -> ResultOutput | None:

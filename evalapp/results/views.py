@@ -3,14 +3,19 @@ exports. Sealed until the campaign is closed, for everyone."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template
+from dataclasses import replace
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from analysis.grading import NotADecision, decided, grading_of
 from evalapp.audit.operations import record
 from evalapp.auth.access import READERS, role_required
+from evalapp.auth.models import Role
 from evalapp.campaigns.access import campaign_for
 from evalapp.campaigns.labels import answer_label, digest_lines
-from evalapp.campaigns.models import Campaign, CampaignStatus, Grade
+from evalapp.campaigns.models import Campaign, CampaignStatus, Grade, GradeDecision
 from evalapp.charts import FORMATS
 from evalapp.extensions import db
 from evalapp.jobs import JobsUnavailable
@@ -86,6 +91,41 @@ def overview(campaign_id: int) -> str:
                  grade_labels=[answer_label(grade) for grade in Grade])
 
 
+@bp.post("/decision")
+@role_required(Role.ORGANISER)
+def decision(campaign_id: int) -> Response | tuple[str, int]:
+    """The organisers' decision among persons tied at the 优秀 quota's edge: exactly as many
+    of them as the places left (`analysis.grading.decided`), recorded for every tied person
+    and audited; it may be recorded again. 409 for a campaign with no one tied."""
+    results = _results(campaign_id)
+    if results.graded is None:
+        abort(404)
+    undecided = grading_of([r.figures if r.has_figures else None for r in results.subjects],
+                           replace(results.graded, chosen=()))
+    tied = [(n, r.subject) for n, (r, person) in
+            enumerate(zip(results.subjects, undecided.persons, strict=True)) if person.tied]
+    if not tied:
+        abort(409)
+    wanted = set(request.form.getlist("chosen"))
+    chosen = [n for n, subject in tied if str(subject.id) in wanted]
+    try:
+        decided(undecided, chosen)
+    except NotADecision:
+        flash(_("Choose exactly %(count)d of the tied persons.",
+                count=undecided.undecided_places), "error")
+        return redirect(url_for("results.overview", campaign_id=campaign_id) + "#grading",
+                        code=303)
+    for n, subject in tied:
+        db.session.merge(GradeDecision(subject_id=subject.id, chosen=n in chosen))
+    record("results.grade_decision", user=current_user, campaign=results.campaign,
+           chosen=[subject.id for n, subject in tied if n in chosen],
+           tied=[subject.id for _n, subject in tied])
+    db.session.commit()
+    flash(_("Decision recorded: the 公示 list and the exports follow it."))
+    return redirect(url_for("results.overview", campaign_id=campaign_id) + "#grading",
+                    code=303)
+
+
 @bp.get("/publicity")
 @role_required(*READERS)
 def publicity(campaign_id: int) -> str:
@@ -97,7 +137,7 @@ def publicity(campaign_id: int) -> str:
     return _page("results/publicity.html", results, listed=publicity_list(results),
                  grading_lines=quota_lines(results),
                  tied=[g.result.subject.label() for g in graded_persons(results)
-                       if g.person.tied])
+                       if g.undecided])
 
 
 @bp.get("/<int:subject_id>")

@@ -1,7 +1,8 @@
 """干部考核 (issue 25, part 3): the grades scale (优秀/称职/基本称职/不称职) for items, each
 campaign's rule for it (the 优秀 quota in percent with its rounding, 四舍五入 or 进一法, and
 the share of 优秀 votes a person needs), and whether a campaign's ballot asks the overall
-satisfaction with the report (a round of grades asks none).
+satisfaction with the report (a round of grades asks none), and the organisers' decisions on
+persons tied at the quota's edge.
 
 Revision ID: f2a3b4c5d675
 Revises: e1f2a3b4c564
@@ -45,6 +46,15 @@ def upgrade():
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('campaign_id', name=op.f('pk_grading_settings')),
     )
+    op.create_table(
+        'grade_decisions',
+        sa.Column('subject_id', sa.Integer(), nullable=False),
+        sa.Column('chosen', sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(['subject_id'], ['subjects.id'],
+                                name=op.f('fk_grade_decisions_subject_id_subjects'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('subject_id', name=op.f('pk_grade_decisions')),
+    )
     for table in ITEM_TABLES:
         _scales(table, ('levels', 'satisfaction', 'grades'))
     # a plain ADD COLUMN: no batch, so the campaigns' triggers stay as they are
@@ -58,4 +68,5 @@ def downgrade():
     # than lose what its ballots mean.
     for table in ITEM_TABLES:
         _scales(table, ('levels', 'satisfaction'))
+    op.drop_table('grade_decisions')
     op.drop_table('grading_settings')
