@@ -24,6 +24,7 @@ from analysis.scoring import (
     SatisfactionRates,
     ballot_scores,
     grade,
+    has_points,
     item_points,
     satisfaction_rates,
     trimmed_mask,
@@ -248,7 +249,7 @@ def campaign_alpha(common_levels: np.ndarray, table: np.ndarray) -> float | None
     """Cronbach's α over the common items of the valid ballots given (codes as
     `subject_figures` takes them) with the items' points (items × 4, `Rules.item_points`);
     None when it is undefined."""
-    scored = ~np.isnan(table).all(axis=1)  # a grade's votes are no scale of points
+    scored = has_points(table)
     common_levels, table = common_levels[:, scored], table[scored]
     if len(common_levels) < 2 or not common_levels.shape[1]:
         return None
@@ -320,7 +321,7 @@ def _item_answers(levels: np.ndarray, status: np.ndarray,
     answers are made not asked); nothing of a void ballot."""
     trimmed = status == BallotStatus.TRIMMED
     answers = levels.copy()
-    answers[np.ix_(trimmed, ~np.isnan(table).all(axis=1))] = NOT_ASKED
+    answers[np.ix_(trimmed, has_points(table))] = NOT_ASKED
     return answers, (status == BallotStatus.COUNTED) | trimmed
 
 
@@ -341,9 +342,8 @@ def _level_counts(answers: np.ndarray,
                          minlength=7 * width).reshape(width, 7)
     counts = binned[:, 3:]
     totals = counts.sum(axis=1)
-    scored = ~np.isnan(table).all(axis=1)  # a grade's votes have no points, and no mean
     means = np.divide((counts * np.nan_to_num(table)).sum(axis=1), totals,
-                      out=np.full(width, np.nan), where=(totals > 0) & scored)
+                      out=np.full(width, np.nan), where=(totals > 0) & has_points(table))
     return counts, binned[:, 1], means
 
 

@@ -30,12 +30,18 @@ GRADES = ("excellent", "competent", "basically_competent", "incompetent")  # 优
 ROUNDINGS = ("half_up", "up")  # 四舍五入, 进一法
 
 
+def quota_exact(persons: int, percent: float | str) -> Fraction:
+    """persons × percent / 100 before rounding, exactly (as a fraction of the decimal
+    percent written, not of its float)."""
+    return Fraction(persons) * Fraction(str(percent)) / 100
+
+
 def quota(persons: int, percent: float | str, rounding: str) -> int:
-    """The places for 优秀 among `persons`: persons × percent / 100, rounded half up
-    (四舍五入: 22 at 20 % is 4.4, so 4) or up (进一法: 5). Computed exactly (20 % of 25 is 5,
-    not 5.000…1 rounded up to 6). Raises ValueError on a negative count, a percent outside
-    0-100 or an unknown rounding."""
-    exact = Fraction(persons) * Fraction(str(percent)) / 100
+    """The places for 优秀 among `persons`: `quota_exact`, rounded half up (四舍五入: 22 at
+    20 % is 4.4, so 4) or up (进一法: 5). Computed exactly (20 % of 25 is 5, not 5.000…1
+    rounded up to 6). Raises ValueError on a negative count, a percent outside 0-100 or an
+    unknown rounding."""
+    exact = quota_exact(persons, percent)
     if persons < 0 or not 0 <= exact <= persons:
         raise ValueError("persons is a count and percent between 0 and 100")
     if rounding == "up":

@@ -49,6 +49,12 @@ def item_points(points: Sequence[float], scales: Sequence[str]) -> np.ndarray:
     return table
 
 
+def has_points(table: np.ndarray) -> np.ndarray:
+    """Per item of an `item_points` table, whether its answers have points: not the grades
+    of 干部考核, whose votes enter no score, mean or alpha."""
+    return ~np.isnan(table).all(axis=1)
+
+
 def ballot_scores(
     levels: np.ndarray | Sequence[Sequence[int]],
     points: Sequence[float] | np.ndarray = DEFAULT_POINTS,

@@ -32,6 +32,19 @@ class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class DefaultsAtInit:
+    """For models whose objects are read before they are stored (a benchmark's questionnaire,
+    a paper ballot laid out in memory, a rule shown with its defaults): each column's scalar
+    default is given at construction, where SQLAlchemy gives it only at insert. Put it before
+    the declarative base among the model's bases."""
+
+    def __init__(self, **fields: object) -> None:
+        for column in self.__table__.columns:  # type: ignore[attr-defined]
+            if column.default is not None and column.default.is_scalar:
+                fields.setdefault(column.key, column.default.arg)
+        super().__init__(**fields)
+
+
 # The largest id of a row: PostgreSQL's `integer` (SQLite's goes to 2**63 - 1).
 MAX_ROW_ID = 2**31 - 1
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from analysis.grading import GradedItem, GradingRule
-from evalapp.database import UTCDateTime, str_enum, utcnow
+from evalapp.database import DefaultsAtInit, UTCDateTime, str_enum, utcnow
 from evalapp.extensions import db
 from evalapp.i18n import localized
 from evalapp.units.models import OrgUnit
@@ -111,19 +111,12 @@ class DontKnow(enum.StrEnum):
 Answer = Level | Satisfaction | Grade | DontKnow
 
 
-class ScaledItem:
+class ScaledItem(DefaultsAtInit):
     """What common and individual items share: a scale, and whether 不了解 is offered."""
 
     scale: Mapped[Scale] = mapped_column(
         str_enum(Scale, "scale"), default=Scale.LEVELS, server_default=Scale.LEVELS.value)
     dont_know: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
-
-    def __init__(self, **fields: object) -> None:
-        # an item not yet stored (a paper ballot's preview, a benchmark's questionnaire) has
-        # its defaults already, which the columns' defaults give only on insert
-        fields.setdefault("scale", Scale.LEVELS)
-        fields.setdefault("dont_know", False)
-        super().__init__(**fields)
 
 
 class Campaign(db.Model):
@@ -256,8 +249,12 @@ class Campaign(db.Model):
         position = next((n for n, item in enumerate(items) if item.scale is Scale.GRADES), None)
         if position is None:
             return None
+        # one query, not one a subject: every kept output's edition asks (results.store)
+        decided = set(db.session.scalars(
+            sa.select(GradeDecision.subject_id).join(Subject)
+            .where(Subject.campaign_id == self.id, GradeDecision.chosen)))
         chosen = tuple(n for n, subject in enumerate(self.subjects)
-                       if subject.grade_decision is not None and subject.grade_decision.chosen)
+                       if subject.id in decided) if decided else ()
         return GradedItem(position, (self.grading or GradingSettings()).rule(), chosen)
 
     def __repr__(self) -> str:
@@ -303,7 +300,7 @@ DEFAULT_QUOTA_PERCENT = round(DEFAULT_RULE.quota_percent)
 DEFAULT_EXCELLENT_MIN_PERCENT = round(DEFAULT_RULE.excellent_min_percent)
 
 
-class GradingSettings(db.Model):
+class GradingSettings(DefaultsAtInit, db.Model):
     """A campaign's rule of 干部考核 (`analysis.grading`): the 优秀 quota in percent of the
     persons graded with its rounding (四舍五入 or 进一法), and the share of 优秀 votes a person
     needs to be proposed 优秀 (percent). A campaign without a row has the defaults."""
@@ -324,13 +321,6 @@ class GradingSettings(db.Model):
 
     campaign: Mapped[Campaign] = relationship(back_populates="grading")
 
-    def __init__(self, **fields: object) -> None:
-        # the defaults before the row is stored, for a campaign that has none
-        fields.setdefault("quota_percent", DEFAULT_QUOTA_PERCENT)
-        fields.setdefault("rounding", Rounding.HALF_UP)
-        fields.setdefault("excellent_min_percent", DEFAULT_EXCELLENT_MIN_PERCENT)
-        super().__init__(**fields)
-
     def rule(self) -> GradingRule:
         return GradingRule(self.quota_percent, self.rounding.value,
                            self.excellent_min_percent)
@@ -346,8 +336,6 @@ class GradeDecision(db.Model):
     subject_id: Mapped[int] = mapped_column(
         sa.ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True)
     chosen: Mapped[bool]
-
-    subject: Mapped[Subject] = relationship(back_populates="grade_decision")
 
 
 class Section(db.Model):
@@ -415,8 +403,6 @@ class Subject(db.Model):
         cascade="all, delete-orphan",
     )
     report_file: Mapped[ReportFile | None] = relationship(cascade="all, delete-orphan")
-    grade_decision: Mapped[GradeDecision | None] = relationship(
-        cascade="all, delete-orphan", back_populates="subject")
 
     def label(self) -> str:
         """How every page, chart and export names the subject: unit · person, the unit in the

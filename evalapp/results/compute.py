@@ -4,6 +4,7 @@ shaped them. Computed only for closed campaigns; the caller checks."""
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -236,10 +237,14 @@ def campaign_results(campaign: Campaign) -> CampaignResults:
     alpha = campaign_alpha(ballots.levels[valid, : len(common)], rules.item_points(
         [item.scale.value for item in common]))
     graded = campaign.graded_item()
-    grading = None if graded is None else grading_of(
-        [r.figures if r.has_figures else None for r in results], graded)
+    grading = None if graded is None else grading_of(shown_figures(results), graded)
     return CampaignResults(campaign, context.groups, results, alpha, points, ballots, rules,
                            status, scores, graded, grading)
+
+
+def shown_figures(subjects: Sequence[SubjectResults]) -> list[SubjectFigures | None]:
+    """Each subject's figures as published: None for one that shows counts only."""
+    return [r.figures if r.has_figures else None for r in subjects]
 
 
 def _cells(context: _Context, subject: Subject) -> _Cells:

@@ -5,12 +5,11 @@ ties left to a decision, and the 公示 list of those proposed 优秀."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from analysis.grading import PersonGrade
+from analysis.grading import PersonGrade, quota_exact
 from evalapp.campaigns.labels import answer_label
 from evalapp.campaigns.models import Grade, Rounding
 from evalapp.i18n import localized
@@ -61,7 +60,7 @@ def quota_lines(results: CampaignResults) -> list[str]:
     if grading is None or rule is None:
         return []
     persons = len(grading.persons)
-    exact = Fraction(persons) * Fraction(str(rule.rule.quota_percent)) / 100
+    exact = quota_exact(persons, rule.rule.quota_percent)
     lines = [_("优秀 places: %(percent)s%% of %(persons)d persons is %(exact)s, %(rounding)s: "
                "%(places)d. A person is proposed 优秀 with at least %(minimum)s%% of the votes "
                "for 优秀, within the places; 基本称职 when 基本称职 and 不称职 together are more "

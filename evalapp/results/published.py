@@ -22,7 +22,12 @@ from analysis.recount import (
 from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
 from evalapp.results.ballots_csv import ballots_csv
-from evalapp.results.compute import CampaignResults, SubjectResults, campaign_results
+from evalapp.results.compute import (
+    CampaignResults,
+    SubjectResults,
+    campaign_results,
+    shown_figures,
+)
 from evalapp.spreadsheets import csv_text
 
 log = logging.getLogger(__name__)
@@ -48,7 +53,7 @@ def _cells(result: SubjectResults) -> tuple[CellSettings, ...]:
 def published_figures(results: CampaignResults) -> dict[str, Value]:
     """Every published figure the export determines, as the app computed them."""
     return figure_table(recount_settings(results),
-                        [r.figures if r.has_figures else None for r in results.subjects],
+                        shown_figures(results.subjects),
                         results.alpha)
 
 

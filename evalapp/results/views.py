@@ -21,7 +21,12 @@ from evalapp.extensions import db
 from evalapp.jobs import JobsUnavailable
 from evalapp.results import store
 from evalapp.results.charts import chart_name
-from evalapp.results.compute import CampaignResults, SubjectResults, campaign_results
+from evalapp.results.compute import (
+    CampaignResults,
+    SubjectResults,
+    campaign_results,
+    shown_figures,
+)
 from evalapp.results.explain import (
     grade_label,
     group_difference_lines,
@@ -100,8 +105,7 @@ def decision(campaign_id: int) -> Response | tuple[str, int]:
     results = _results(campaign_id)
     if results.graded is None:
         abort(404)
-    undecided = grading_of([r.figures if r.has_figures else None for r in results.subjects],
-                           replace(results.graded, chosen=()))
+    undecided = grading_of(shown_figures(results.subjects), replace(results.graded, chosen=()))
     tied = [(n, r.subject) for n, (r, person) in
             enumerate(zip(results.subjects, undecided.persons, strict=True)) if person.tied]
     if not tied:

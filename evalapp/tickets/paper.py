@@ -82,8 +82,9 @@ FILL_HEADING, FILL_HEADER, FILL_BAND = 215, 230, 242  # grey levels
 
 @dataclass(frozen=True)
 class PaperItem:
-    """An item as printed: its text, and its answers' names when they are not the header's
-    好/较好/一般/差 (another scale, or 不了解 offered), each then printed over its box."""
+    """An item as printed: its text, and its answers' names when the ballot names them
+    (`paper_questionnaire`), each then printed over its box; none under the header's
+    好/较好/一般/差."""
 
     text: str
     answers: tuple[str, ...] = ()
