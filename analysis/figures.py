@@ -41,6 +41,7 @@ class BallotStatus(enum.IntEnum):
     VOID_BLANK = 1  # too many items blank
     VOID_UNIFORM = 2  # every answered item the same level (when the campaign says so)
     TRIMMED = 3  # a subject's highest or lowest score, dropped (when the campaign says so)
+    VOID_OVERVOTE = 4  # its ticket marked more candidates than a nomination allows
 
 
 @dataclass(frozen=True)
@@ -80,9 +81,12 @@ def scores_by_subject(levels: np.ndarray, subjects: np.ndarray,
 
 
 def ballot_statuses(levels: np.ndarray, subjects: np.ndarray, scores: np.ndarray, rules: Rules,
-                    first: np.ndarray | None = None) -> np.ndarray:
-    """Each ballot's `BallotStatus` (int8 array) by the rules: void ones first, then per
-    subject the highest and lowest valid score dropped when `trim_above` says so.
+                    first: np.ndarray | None = None,
+                    overvoted: np.ndarray | None = None) -> np.ndarray:
+    """Each ballot's `BallotStatus` (int8 array) by the rules: void ones first (those
+    `overvoted` marks, bool per ballot, as the opening of their ticket's box found them:
+    `analysis.nomination`), then per subject the highest and lowest valid score dropped when
+    `trim_above` says so.
 
     Among tied scores the trimming drops the first in array order; `first` (bool per ballot)
     puts the marked ballots ahead of the others, which is how a recount accepts whichever of
@@ -94,6 +98,8 @@ def ballot_statuses(levels: np.ndarray, subjects: np.ndarray, scores: np.ndarray
     status[void] = BallotStatus.VOID_BLANK
     if rules.void_uniform:
         status[void_mask(levels, 1.0, void_uniform=True) & ~void] = BallotStatus.VOID_UNIFORM
+    if overvoted is not None:
+        status[overvoted] = BallotStatus.VOID_OVERVOTE
     for subject in np.unique(subjects):
         valid = np.flatnonzero((subjects == subject) & (status == BallotStatus.COUNTED))
         if first is not None:
@@ -156,6 +162,7 @@ class SubjectFigures:
     counted: int
     void_blank: int
     void_uniform: int
+    void_overvote: int
     trimmed: int
     score: float | None
     grade: str
@@ -216,6 +223,7 @@ def subject_figures(
         returned=len(status), counted=int(counted.sum()),
         void_blank=int((status == BallotStatus.VOID_BLANK).sum()),
         void_uniform=int((status == BallotStatus.VOID_UNIFORM).sum()),
+        void_overvote=int((status == BallotStatus.VOID_OVERVOTE).sum()),
         trimmed=int((status == BallotStatus.TRIMMED).sum()),
         score=score, grade=rules.grade(score) if score is not None else "",
         design=design, design_note=note,

@@ -59,6 +59,12 @@ from analysis.grading import (
     NotADecision,
     grading_of,
 )
+from analysis.nomination import (
+    THRESHOLD_RULES,
+    NominatedItem,
+    NominationRule,
+    nomination_of,
+)
 from analysis.scoring import BLANK, DONT_KNOW, NOT_ASKED, SatisfactionRates
 
 FORMAT = 1  # of the export and the record; a change of either bytes or meaning is a new one
@@ -67,7 +73,11 @@ OTHER_ZH = "其他类别"
 LEVELS_ZH = ("好", "较好", "一般", "差")
 SATISFACTION_ZH = ("满意", "基本满意", "不满意")
 GRADES_ZH = ("优秀", "称职", "基本称职", "不称职")
-SCALE_ZH = {"levels": LEVELS_ZH, "satisfaction": SATISFACTION_ZH, "grades": GRADES_ZH}
+NOMINATION_ZH = ("推荐", "未推荐")
+SCALE_ZH = {"levels": LEVELS_ZH, "satisfaction": SATISFACTION_ZH, "grades": GRADES_ZH,
+            "nomination": NOMINATION_ZH}
+VOTE_SCALES = ("grades", "nomination")  # answers that are votes: counted in each cell too
+NOMINATION_FIELDS = ("max_marks", "threshold_percent", "threshold_rule")
 GRADING_FIELDS = ("quota_percent", "rounding", "excellent_min_percent")
 DONT_KNOW_ZH = "不了解"
 STATUS_ZH = {
@@ -75,6 +85,7 @@ STATUS_ZH = {
     BallotStatus.VOID_BLANK: "废票：空题过多",
     BallotStatus.VOID_UNIFORM: "废票：答案完全相同",
     BallotStatus.TRIMMED: "有效，作为最高或最低分去掉",
+    BallotStatus.VOID_OVERVOTE: "废票：推荐人数超过规定",
 }
 LEADING = ("被评对象", "测评人类别", "状态")
 TRAILING = ("总体评价", "意见建议")
@@ -139,11 +150,15 @@ class Settings:
     common_items: int
     subjects: tuple[SubjectSettings, ...]
     grading: GradedItem | None = None  # a campaign whose questionnaire has a grades item
+    nomination: NominatedItem | None = None  # one whose questionnaire is a nomination
 
     def as_json(self) -> dict:
         r = self.rules
         graded = self.grading
+        nominated = self.nomination
         return {
+            **({} if nominated is None else {"nomination": {"item": nominated.item} | {
+                field: getattr(nominated.rule, field) for field in NOMINATION_FIELDS}}),
             "grading": None if graded is None else {
                 "item": graded.item, "chosen": list(graded.chosen)} | {
                 field: getattr(graded.rule, field) for field in GRADING_FIELDS},
@@ -175,7 +190,8 @@ class Settings:
                 for s in data["subjects"])
             if any(set(s.scales) - set(SCALE_ZH) for s in subjects):
                 raise ValueError("an unknown scale")
-            return cls(rules, int(data["common_items"]), subjects, _graded(data.get("grading")))
+            return cls(rules, int(data["common_items"]), subjects, _graded(data.get("grading")),
+                       _nominated(data.get("nomination")))
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"malformed settings: {error!r}") from error
 
@@ -189,6 +205,16 @@ def _graded(data: Mapping | None) -> GradedItem | None:
         raise ValueError("an unknown rounding")
     return GradedItem(int(data["item"]), rule,
                       tuple(int(n) for n in data.get("chosen", ())))
+
+
+def _nominated(data: Mapping | None) -> NominatedItem | None:
+    if data is None:
+        return None
+    rule = NominationRule(int(data["max_marks"]), int(data["threshold_percent"]),
+                          str(data["threshold_rule"]))
+    if rule.threshold_rule not in THRESHOLD_RULES or rule.max_marks < 1:
+        raise ValueError("an unknown nomination rule")
+    return NominatedItem(int(data["item"]), rule)
 
 
 def _scales(subject: Mapping) -> tuple[str, ...]:
@@ -221,6 +247,8 @@ def figure_table(settings: Settings, figures: Sequence[SubjectFigures | None],
                   f"{name}/void_uniform": found.void_uniform, f"{name}/trimmed": found.trimmed,
                   f"{name}/score": found.score, f"{name}/grade": found.grade,
                   f"{name}/rank": position, f"{name}/policy_score": found.policy_score}
+        if settings.nomination is not None:
+            table[f"{name}/void_overvote"] = found.void_overvote
         design = found.design
         table |= {f"{name}/design/{field}": getattr(design, field, None)
                   for field in ("estimate", "se", "ci_low", "ci_high")}
@@ -242,6 +270,8 @@ def figure_table(settings: Settings, figures: Sequence[SubjectFigures | None],
                 table |= _cell(f"{name}/{cell.label}", counted, shown, subject.scales)
     if settings.grading is not None:
         table |= _grading(settings.subjects, figures, settings.grading)
+    if settings.nomination is not None:
+        table |= _nomination(settings.subjects, figures, settings.nomination)
     return {key: None if isinstance(v, float) and math.isnan(v) else v
             for key, v in table.items()}
 
@@ -257,14 +287,14 @@ def _rates(key: str, rates: SatisfactionRates | None) -> dict[str, Value]:
 
 
 def _cell(key: str, counted: int, figures: Figures, scales: Sequence[str]) -> dict[str, Value]:
-    """A reported cell's figures; of an item of grades, its votes (a cell's vote shares)."""
+    """A reported cell's figures; of an item of votes (grades, nomination), its votes."""
     table: dict[str, Value] = {f"{key}/counted": counted, f"{key}/score": figures.score}
     table |= _rates(f"{key}/satisfaction", figures.satisfaction)
     table |= {f"{key}/item {n}/mean": mean for n, mean in enumerate(figures.item_means, 1)}
     for n, (scale, counts) in enumerate(zip(scales, figures.item_counts, strict=True), 1):
-        if scale == "grades":
+        if scale in VOTE_SCALES:
             table |= {f"{key}/item {n}/{word}/count": count
-                      for word, count in zip(GRADES_ZH, counts, strict=True)}
+                      for word, count in zip(SCALE_ZH[scale], counts, strict=False)}
     return table
 
 
@@ -284,6 +314,19 @@ def _grading(subjects: Sequence[SubjectSettings], figures: Sequence[SubjectFigur
         table[f"{subject.label}/grading/proposed"] = (
             GRADES_ZH[GRADES.index(person.proposed)] if person.proposed else "")
         table[f"{subject.label}/grading/tied"] = int(person.tied)
+    return table
+
+
+def _nomination(subjects: Sequence[SubjectSettings], figures: Sequence[SubjectFigures | None],
+                nominated: NominatedItem) -> dict[str, Value]:
+    """The 民主推荐 tally (`analysis.nomination`): each candidate's votes, 得票率, rank and
+    whether the threshold is reached."""
+    table: dict[str, Value] = {}
+    for subject, votes in zip(subjects, nomination_of(figures, nominated), strict=True):
+        key = f"{subject.label}/nomination"
+        table |= {f"{key}/votes": votes.votes, f"{key}/ballots": votes.ballots,
+                  f"{key}/rate": votes.rate, f"{key}/rank": votes.rank,
+                  f"{key}/reached": int(votes.reached)}
     return table
 
 
@@ -369,8 +412,13 @@ def recount(data: bytes, settings: Settings) -> Recount:
     tables = {position: settings.rules.item_points(plan.scales)
               for position, plan in enumerate(settings.subjects)}
     scores = scores_by_subject(levels, subject, tables)
+    # A ballot voided for its ticket's too many marks cannot be told from its row (the
+    # ticket's other ballots are not linked to it): the export's word is taken, for a
+    # nomination only, and the published counts of the candidates follow from it.
     status = ballot_statuses(levels, subject, scores, settings.rules,
-                             first=published == BallotStatus.TRIMMED)
+                             first=published == BallotStatus.TRIMMED,
+                             overvoted=(published == BallotStatus.VOID_OVERVOTE
+                                        if settings.nomination is not None else None))
     wrong = np.flatnonzero(status != published)
     figures: list[SubjectFigures | None] = []
     for position, plan in enumerate(settings.subjects):

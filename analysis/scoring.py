@@ -21,8 +21,10 @@ GRADES = ("excellent", "good", "fair", "poor")  # 好, 较好, 一般, 差
 # scores: 满意 as 好, 基本满意 as 较好, 不满意 as 差 (a satisfaction item weighs in a
 # subject's score as the matching level would, under the campaign's one set of points). The
 # grades of 干部考核 (优秀, 称职, 基本称职, 不称职) are votes (`analysis.grading`), in no
-# score: their four answers have no points.
-SCALE_POINTS = {"levels": (0, 1, 2, 3), "satisfaction": (0, 1, 3), "grades": ()}
+# score: their four answers have no points; nor have the marks of a nomination (推荐, 未推荐:
+# `analysis.nomination`).
+SCALE_POINTS = {"levels": (0, 1, 2, 3), "satisfaction": (0, 1, 3), "grades": (),
+                "nomination": ()}
 
 
 def _levels(levels: np.ndarray | Sequence[Sequence[int]]) -> np.ndarray:

@@ -7,7 +7,7 @@ rater's language next to the item, with every other answer kept.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from babel import support
@@ -35,6 +35,10 @@ class SubjectLayout:
     subject_id: int
     common_items: tuple[ItemLayout, ...]
     individual_items: tuple[ItemLayout, ...]
+
+
+NOMINATION = "nomination"  # the scale (evalapp.campaigns.models.Scale) of a candidate's mark
+NOMINATED, NOT_NOMINATED = "nominated", "not_nominated"  # its two answers
 
 
 class LevelField(RadioField):
@@ -94,6 +98,26 @@ class BallotFormBase(FlaskForm):
     confirm_blanks = HiddenField()
 
     layout: tuple[SubjectLayout, ...] = ()
+    max_marks: int | None = None  # of a nomination: candidates a ballot may mark at most
+
+    def marks(self) -> int:
+        """The candidates marked (推荐) on a nomination ballot."""
+        return sum(self[common_field(s.subject_id, item.id)].data == NOMINATED
+                   for s in self.layout for item in s.common_items
+                   if item.scale == NOMINATION)
+
+    def validate(self, extra_validators: Mapping[str, Sequence] | None = None) -> bool:
+        """The fields, and on a nomination ballot the number of marks: a ballot of more than
+        `max_marks` would be void, so the rater is asked to take marks off instead (the
+        error in `over_marked`)."""
+        valid = super().validate(extra_validators)
+        if self.max_marks is not None and (marks := self.marks()) > self.max_marks:
+            self.form_errors.append(_l(
+                "You marked %(marks)d candidates; at most %(max)d may be marked, and a ballot "
+                "with more is void. Please take off %(over)d.", marks=marks,
+                max=self.max_marks, over=marks - self.max_marks))
+            return False
+        return valid
 
     def unanswered(self, subject: SubjectLayout) -> list[str]:
         """Names of the item fields of `subject` left blank (satisfaction included)."""
@@ -113,9 +137,12 @@ def ballot_form_class(
     answers: Callable[[ItemLayout], Choices],
     satisfactions: Choices,
     comment_max: int,
+    max_marks: int | None = None,
 ) -> type[BallotFormBase]:
     """The form of `layout`'s subjects: each item offers `answers(item)` (value, label); no
-    `satisfactions` when the campaign asks no overall satisfaction."""
+    `satisfactions` when the campaign asks no overall satisfaction. A nomination's item is a
+    checkbox: unticked, it is sent as nothing, which reads as 未推荐 (never blank); at most
+    `max_marks` may be ticked."""
     offered: dict[tuple[str, bool], list[SelectChoice]] = {}
 
     def choices(item: ItemLayout) -> list[SelectChoice]:
@@ -125,12 +152,13 @@ def ballot_form_class(
         return offered[key]
 
     satisfactions = [SelectChoice(value, label) for value, label in satisfactions]
-    fields: dict[str, object] = {"layout": tuple(layout)}
+    fields: dict[str, object] = {"layout": tuple(layout), "max_marks": max_marks}
     for subject in layout:
         sid = subject.subject_id
         for item in subject.common_items:
             fields[common_field(sid, item.id)] = LevelField(
-                choices=choices(item), validators=[Optional()])
+                choices=choices(item), validators=[Optional()],
+                default=NOT_NOMINATED if item.scale == NOMINATION else None)
         for item in subject.individual_items:
             fields[individual_field(sid, item.id)] = LevelField(
                 choices=choices(item), validators=[Optional()])

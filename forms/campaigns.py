@@ -39,6 +39,7 @@ from forms.limits import (
     INDIVIDUAL_ITEMS_DEFAULT,
     ITEM_TEXT_LENGTH,
     ITEMS_MAX,
+    MARKS_MAX,
     MIN_REPORT_SIZE_FLOOR,
     PERSON_NAME_LENGTH,
     POST_LENGTH,
@@ -96,6 +97,25 @@ class GradingForm(FlaskForm):
         _l("Share of 优秀 votes needed to be proposed 优秀 (%)"),
         validators=[InputRequired(),
                     NumberRange(1, 100, message=_l("Enter a percentage from 1 to 100."))])
+
+
+THRESHOLD_CHOICES = [SelectChoice("above", _l("more than (超过)")),
+                     SelectChoice("at_least", _l("at least (达到)"))]
+
+
+class NominationForm(FlaskForm):
+    """The rule of 民主推荐 (`analysis.nomination`): at most so many candidates marked on a
+    ballot, and the threshold of 得票率."""
+
+    max_marks = IntegerField(
+        _l("Candidates a ballot may mark at most"),
+        validators=[InputRequired(), NumberRange(1, MARKS_MAX, message=_l(
+            "Enter a number from %(min)d to %(max)d.", min=1, max=MARKS_MAX))])
+    threshold_rule = SelectField(_l("得票率 needed"), choices=THRESHOLD_CHOICES)
+    threshold_percent = IntegerField(
+        _l("Threshold (percent of the valid ballots)"),
+        validators=[InputRequired(),
+                    NumberRange(0, 100, message=_l("Enter a percentage from 0 to 100."))])
 
 
 class CampaignForm(FlaskForm):
@@ -159,14 +179,18 @@ class ScoringForm(FlaskForm):
 SCALE_CHOICES = [SelectChoice("levels", _l("Excellent / Good / Fair / Poor")),
                  SelectChoice("satisfaction", _l("Satisfied / Fairly satisfied / Dissatisfied")),
                  SelectChoice("grades", _l("Outstanding / Competent / Basically competent / "
-                                           "Incompetent (grades of 干部考核, in no score)"))]
+                                           "Incompetent (grades of 干部考核, in no score)")),
+                 SelectChoice("nomination", _l("Nominated or not (推荐票: at most so many "
+                                               "candidates marked, in no score)"))]
+VOTE_SCALES = ("grades", "nomination")  # a common item's: every subject voted on alike
 
 
-def scale_field(grades: bool = True) -> SelectField:
-    """An item's scale; a form sent without it keeps the four levels. Without `grades`, no
-    grades of 干部考核: those are a common item's (every person graded on the same item)."""
-    return SelectField(_l("Answers"), default="levels", choices=SCALE_CHOICES if grades else [
-        choice for choice in SCALE_CHOICES if choice.value != "grades"])
+def scale_field(votes: bool = True) -> SelectField:
+    """An item's scale; a form sent without it keeps the four levels. Without `votes`, no
+    grades of 干部考核 and no nomination: those are a common item's (every person graded, or
+    every candidate marked, on the same item)."""
+    return SelectField(_l("Answers"), default="levels", choices=SCALE_CHOICES if votes else [
+        choice for choice in SCALE_CHOICES if choice.value not in VOTE_SCALES])
 
 
 def dont_know_field() -> BooleanField:
@@ -201,7 +225,7 @@ class IndividualItemForm(SubForm):
     text_en = StringField(_l("In English (optional)"),
                           validators=[Optional(), Length(max=ITEM_TEXT_LENGTH)])
     problem = IntegerField(_l("Tied to problem no."), validators=[Optional(), NumberRange(1)])
-    scale = scale_field(grades=False)
+    scale = scale_field(votes=False)
     dont_know = dont_know_field()
 
 

@@ -13,3 +13,4 @@ GROUP_NAME_LENGTH = 50  # a rater group's name
 RATER_GROUPS_MAX = 12  # a campaign has from 1 to 12 rater groups, numbered 1 to 12
 REPORT_MAX_BYTES = 10 * 1024 * 1024  # an uploaded debriefing report (PDF or Word)
 MIN_REPORT_SIZE_FLOOR = 3  # the minimum reporting size (the smallest cell shown) never below
+MARKS_MAX = 200  # candidates a nomination ballot may mark at most, at the most

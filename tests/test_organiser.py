@@ -49,6 +49,7 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
                                                  "stranger": 200}),
         "setup.scoring": ("GET", f"{c}/scoring", {**only_organiser, "organiser": 200}),
         "setup.grading": ("POST", f"{c}/grading", {**only_organiser, "organiser": 422}),
+        "setup.nomination": ("POST", f"{c}/nomination", {**only_organiser, "organiser": 422}),
         "setup.satisfaction": ("POST", f"{c}/questionnaire/satisfaction",
                                {**only_organiser, "organiser": 303}),
         "ballotbox.delete": ("POST", f"{c}/delete", {**only_organiser, "organiser": 200}),  # asks
@@ -132,6 +133,9 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
         "audit.export_xlsx": ("GET", "/audit/audit.xlsx", auditors),
         # only the audit administrator (tests/test_audit_chain.py)
         "audit.purge_old": ("GET", "/audit/purge", {**auditors, "auditor": 403}),
+        # last: it replaces the questionnaire whose item the routes above edit
+        "setup.nomination_ballot": ("POST", f"{c}/questionnaire/nomination",
+                                    {**only_organiser, "organiser": 303}),
     }
 
 

@@ -25,6 +25,7 @@ from blinker import Namespace
 from flask import current_app
 from nacl.public import PrivateKey
 
+from analysis.nomination import NOMINATED, NominatedItem, overvoted
 from evalapp.audit.operations import record
 from evalapp.auth.models import User
 from evalapp.ballotbox.custody import combine_shares, split_key
@@ -116,9 +117,9 @@ class Opened:
 
 Progress = Callable[[int, int], None]  # (boxes opened so far, boxes in all)
 # An opened ballot as written, after its id and campaign: subject, rater group, levels,
-# satisfaction (the column's value), comment; and its receipt, which is written apart
-# (evalapp.ballotbox.receipts). Plain tuples: 100,000 of them are made.
-Row = tuple[int, int, str, str | None, str | None, str]
+# satisfaction (the column's value), comment, overvoted; and its receipt, which is written
+# apart (evalapp.ballotbox.receipts). Plain tuples: 100,000 of them are made.
+Row = tuple[int, int, str, str | None, str | None, bool, str]
 
 
 def close_campaign(
@@ -154,15 +155,18 @@ def open_box(
     rows: list[Row] = []
     opened = 0
     last_report = 0.0
-    for boxes, chunk in _unsealed(key, sealed_boxes(connection, campaign_id)):
+    nominated = campaign.nominated_item()
+    for boxes, chunk in _unsealed(key, sealed_boxes(connection, campaign_id), nominated):
         rows += chunk
         opened += boxes
         if progress and (opened == total or time.monotonic() - last_report > 0.5):
             progress(opened, total)
             last_report = time.monotonic()
     _write_ballots(connection, campaign_id, rows)
-    write_receipts(connection, campaign_id, [row[-1] for row in rows], void_flags(
-        [row[2] for row in rows], campaign.void_blank_fraction, campaign.void_uniform))
+    void = void_flags([row[2] for row in rows], campaign.void_blank_fraction,
+                      campaign.void_uniform)
+    write_receipts(connection, campaign_id, [row[-1] for row in rows],
+                   [flag or row[5] for flag, row in zip(void, rows, strict=True)])
     _empty_box(connection, campaign_id)
     _discard_keyings(connection, campaign_id)
     assert campaign.box_public_key is not None
@@ -198,7 +202,7 @@ def sealed_boxes(connection: sa.Connection, campaign_id: int) -> Iterator[bytes]
 
 _SELECT_BOXES = f"SELECT box FROM {SealedBallot.__tablename__} WHERE campaign_id = ?"
 _COLUMNS = ("id", "campaign_id", "subject_id", "rater_group_id", "levels", "satisfaction",
-            "comment")
+            "comment", "overvoted")
 
 
 def _write_ballots(connection: sa.Connection, campaign_id: int, rows: list[Row]) -> None:
@@ -240,29 +244,35 @@ def _discard_keyings(connection: sa.Connection, campaign_id: int) -> None:
 _CHUNK = 500
 
 
-def _unsealed(key: PrivateKey, boxes: Iterable[bytes]) -> Iterator[tuple[int, list[Row]]]:
+def _unsealed(key: PrivateKey, boxes: Iterable[bytes], nominated: NominatedItem | None,
+              ) -> Iterator[tuple[int, list[Row]]]:
     """(boxes, their ballots) a chunk at a time, in order: decrypted by as many threads as
     there are cores (libsodium runs without Python's lock) while the next boxes are read; at
-    most a few chunks in memory."""
+    most a few chunks in memory. With a nomination, each ticket's marks are counted."""
     workers = os.cpu_count() or 1
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque[Future[tuple[int, list[Row]]]] = deque()
         remaining = iter(boxes)
         while chunk := list(itertools.islice(remaining, _CHUNK)):
-            pending.append(pool.submit(_opened_rows, key, chunk))
+            pending.append(pool.submit(_opened_rows, key, chunk, nominated))
             while len(pending) > 2 * workers:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
 
 
-def _opened_rows(key: PrivateKey, boxes: Sequence[bytes]) -> tuple[int, list[Row]]:
+def _opened_rows(key: PrivateKey, boxes: Sequence[bytes],
+                 nominated: NominatedItem | None) -> tuple[int, list[Row]]:
     rows = []
     for box in boxes:
         group_id, contents = unseal(key, box)
+        # the one moment a ticket's ballots are seen together: too many marks void them all
+        void = nominated is not None and overvoted(
+            sum(content.levels[nominated.item] == str(NOMINATED) for content in contents),
+            nominated.rule)
         rows += [(content.subject_id, group_id, content.levels,
                   content.satisfaction.value if content.satisfaction else None,
-                  content.comment, content.receipt_code) for content in contents]
+                  content.comment, void, content.receipt_code) for content in contents]
     return len(boxes), rows
 
 

@@ -17,9 +17,11 @@ def readiness(campaign: Campaign) -> list[str]:
     if not campaign.subjects:
         missing.append(_("Add at least one subject."))
     common = campaign.common_items()
+    # a nomination's candidates are marked, not rated on a report
+    reports = campaign.nominated_item() is None
     for subject in campaign.subjects:
         name = f"{subject.unit.name_zh} · {subject.person_name}"
-        if not subject.report_text.strip() and subject.report_file is None:
+        if reports and not subject.report_text.strip() and subject.report_file is None:
             missing.append(_("%(subject)s has no debriefing report.", subject=name))
         if not common and not subject.individual_items:
             missing.append(_("%(subject)s has no item to rate: add individual items, or "

@@ -98,6 +98,10 @@ class Ballot(db.Model):
         str_enum(Satisfaction, "satisfaction")
     )
     comment: Mapped[str | None] = mapped_column(sa.Text)
+    # Void because its ticket marked more candidates than a nomination allows: found when the
+    # ticket's sealed box was opened, the one moment its ballots are seen together
+    # (`analysis.nomination`).
+    overvoted: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class Receipt(db.Model):

@@ -161,3 +161,7 @@ DEFAULT_SECTIONS: tuple[TemplateSection, ...] = (
         ),
     ),
 )
+
+# The questionnaire of a nomination (民主推荐): one item, marked for each candidate or not.
+NOMINATION_SECTION = TemplateSection("民主推荐", "Nomination", (
+    TemplateItem("推荐", "Nominate"),))

@@ -16,6 +16,7 @@ from evalapp.campaigns.models import (
     DontKnow,
     Grade,
     Level,
+    Nomination,
     RaterGroup,
     Satisfaction,
     Scale,
@@ -40,10 +41,14 @@ GRADE_ANSWER_LABELS = {
     Grade.BASICALLY_COMPETENT: _l("Basically competent"),
     Grade.INCOMPETENT: _l("Incompetent"),
 }
+NOMINATION_LABELS = {
+    Nomination.NOMINATED: _l("Nominated"),
+    Nomination.NOT_NOMINATED: _l("Not nominated"),
+}
 DONT_KNOW_LABEL = _l("Don't know")
 # by the answer's type: the values of Level and Grade overlap ("excellent")
 _ANSWER_LABELS = {Level: LEVEL_LABELS, Satisfaction: SATISFACTION_LABELS,
-                  Grade: GRADE_ANSWER_LABELS}
+                  Grade: GRADE_ANSWER_LABELS, Nomination: NOMINATION_LABELS}
 DIGEST_LABEL = _l("Digest (SHA-256) of the anonymised ballot export")
 
 

@@ -5,9 +5,10 @@ import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from analysis.grading import GradedItem, GradingRule
+from analysis.nomination import NominatedItem, NominationRule
 from evalapp.database import DefaultsAtInit, UTCDateTime, str_enum, utcnow
 from evalapp.extensions import db
 from evalapp.i18n import localized
@@ -16,6 +17,7 @@ from forms.limits import (
     GROUP_NAME_LENGTH,
     ITEM_TEXT_LENGTH,
     ITEMS_MAX,
+    MARKS_MAX,
     MIN_REPORT_SIZE_FLOOR,
     PERSON_NAME_LENGTH,
     POST_LENGTH,
@@ -78,15 +80,37 @@ class Grade(enum.StrEnum):
     INCOMPETENT = "incompetent"
 
 
+class Nomination(enum.StrEnum):
+    """A candidate's mark on a nomination ballot (民主推荐, `analysis.nomination`): 推荐, or
+    left unmarked (未推荐). Never blank: an unmarked box is an answer."""
+
+    NOMINATED = "nominated"
+    NOT_NOMINATED = "not_nominated"
+
+
+class ThresholdRule(enum.StrEnum):
+    """How a candidate's 得票率 meets the threshold (`analysis.nomination.THRESHOLD_RULES`)."""
+
+    ABOVE = "above"  # 超过
+    AT_LEAST = "at_least"  # 达到
+
+
 class Scale(enum.StrEnum):
     """An item's answer scale; its values are `analysis.scoring.SCALE_POINTS`' keys."""
 
     LEVELS = "levels"  # 好 / 较好 / 一般 / 差
     SATISFACTION = "satisfaction"  # 满意 / 基本满意 / 不满意
     GRADES = "grades"  # 优秀 / 称职 / 基本称职 / 不称职: votes, in no score
+    NOMINATION = "nomination"  # 推荐 / 未推荐: a candidate marked or not, in no score
 
     @property
-    def answers(self) -> tuple[Level, ...] | tuple[Satisfaction, ...] | tuple[Grade, ...]:
+    def votes(self) -> bool:
+        """Whether the answers are votes with no points: they enter no score, mean or
+        alpha, only counts."""
+        return self in (Scale.GRADES, Scale.NOMINATION)
+
+    @property
+    def answers(self) -> tuple[Level | Satisfaction | Grade | Nomination, ...]:
         """The scale's answers, best first: an answer's place here is its code."""
         return tuple(_ANSWERS[self])
 
@@ -98,8 +122,9 @@ class Scale(enum.StrEnum):
         return _ANSWERS[self](value)
 
 
-_ANSWERS: dict[Scale, type[Level] | type[Satisfaction] | type[Grade]] = {
-    Scale.LEVELS: Level, Scale.SATISFACTION: Satisfaction, Scale.GRADES: Grade}
+_ANSWERS: dict[Scale, type[Level] | type[Satisfaction] | type[Grade] | type[Nomination]] = {
+    Scale.LEVELS: Level, Scale.SATISFACTION: Satisfaction, Scale.GRADES: Grade,
+    Scale.NOMINATION: Nomination}
 
 
 class DontKnow(enum.StrEnum):
@@ -108,7 +133,7 @@ class DontKnow(enum.StrEnum):
     DONT_KNOW = "dont_know"
 
 
-Answer = Level | Satisfaction | Grade | DontKnow
+Answer = Level | Satisfaction | Grade | Nomination | DontKnow
 
 
 class ScaledItem(DefaultsAtInit):
@@ -230,17 +255,27 @@ class Campaign(db.Model):
     )
     grading: Mapped[GradingSettings | None] = relationship(
         cascade="all, delete-orphan", back_populates="campaign")
+    nomination: Mapped[NominationSettings | None] = relationship(
+        cascade="all, delete-orphan", back_populates="campaign")
 
     def common_items(self) -> list[CommonItem]:
         """The common items in questionnaire order: the order of every ballot's answers."""
         return [item for section in self.sections for item in section.items]
 
     def scores(self) -> bool:
-        """Whether any item has points (the grades of 干部考核 have none): a round of grades
-        alone has no score, grade or weighted score to show."""
+        """Whether any item has points (the grades of 干部考核 and the marks of a nomination
+        have none): a round of votes alone has no score, grade or weighted score to show."""
         individual = (item for subject in self.subjects for item in subject.individual_items)
-        return any(item.scale is not Scale.GRADES for item in [*self.common_items(),
-                                                                *individual])
+        return any(not item.scale.votes for item in [*self.common_items(), *individual])
+
+    def nominated_item(self) -> NominatedItem | None:
+        """The common item of a nomination (民主推荐) with the campaign's rule, or None when
+        the questionnaire has none (it then has that item alone: `campaigns.setup`)."""
+        position = next((n for n, item in enumerate(self.common_items())
+                         if item.scale is Scale.NOMINATION), None)
+        if position is None:
+            return None
+        return NominatedItem(position, (self.nomination or NominationSettings()).rule())
 
     def graded_item(self) -> GradedItem | None:
         """The first common item on the grades scale (干部考核) with the campaign's rule, or
@@ -321,9 +356,47 @@ class GradingSettings(DefaultsAtInit, db.Model):
 
     campaign: Mapped[Campaign] = relationship(back_populates="grading")
 
+    @validates("rounding")
+    def _rounding(self, _key: str, value: str) -> Rounding:
+        return Rounding(value)  # a form's value, too
+
     def rule(self) -> GradingRule:
         return GradingRule(self.quota_percent, self.rounding.value,
                            self.excellent_min_percent)
+
+
+DEFAULT_NOMINATION = NominationRule()
+
+
+class NominationSettings(DefaultsAtInit, db.Model):
+    """A campaign's rule of 民主推荐 (`analysis.nomination`): at most `max_marks` candidates
+    on a ballot, and the threshold of 得票率 (percent of the valid ballots, above it or at
+    least it). A campaign without a row has the defaults."""
+
+    __tablename__ = "nomination_settings"
+    __table_args__ = (
+        sa.CheckConstraint(f"max_marks BETWEEN 1 AND {MARKS_MAX}", name="max_marks_range"),
+        sa.CheckConstraint("threshold_percent BETWEEN 0 AND 100",
+                           name="threshold_percent_range"),
+    )
+
+    campaign_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    max_marks: Mapped[int] = mapped_column(default=DEFAULT_NOMINATION.max_marks)
+    threshold_percent: Mapped[int] = mapped_column(
+        default=DEFAULT_NOMINATION.threshold_percent)
+    threshold_rule: Mapped[ThresholdRule] = mapped_column(
+        str_enum(ThresholdRule, "threshold_rule"), default=ThresholdRule.ABOVE)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="nomination")
+
+    @validates("threshold_rule")
+    def _threshold_rule(self, _key: str, value: str) -> ThresholdRule:
+        return ThresholdRule(value)  # a form's value, too
+
+    def rule(self) -> NominationRule:
+        return NominationRule(self.max_marks, self.threshold_percent,
+                              self.threshold_rule.value)
 
 
 class GradeDecision(db.Model):

@@ -11,7 +11,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from blinker import Namespace
 
-from evalapp.campaigns.default_questionnaire import DEFAULT_SECTIONS, TemplateItem, TemplateSection
+from evalapp.campaigns.default_questionnaire import (
+    DEFAULT_SECTIONS,
+    NOMINATION_SECTION,
+    TemplateItem,
+    TemplateSection,
+)
 from evalapp.campaigns.models import (
     REPORT_MEDIA_TYPES,
     Campaign,
@@ -349,3 +354,25 @@ def remove_item(item: CommonItem) -> None:
         other.position -= 1
         db.session.flush()
 
+
+
+def make_nomination_ballot(campaign: Campaign) -> CommonItem:
+    """Make the questionnaire a nomination ballot (民主推荐): one section with its one item
+    on the nomination scale (`NOMINATION_SECTION`), no individual items, no satisfaction question. A
+    nomination's marks are counted over the whole ticket (at most k candidates), which only
+    works when the marks are the ballot's only answers: any other answer would be voided
+    with them. The subjects stay: they are the candidates."""
+    for section in campaign.sections:
+        db.session.delete(section)
+    for subject in campaign.subjects:
+        subject.individual_items = []
+    db.session.flush()
+    template = NOMINATION_SECTION
+    section = Section(position=1, title_zh=template.title_zh, title_en=template.title_en)
+    campaign.sections.append(section)
+    item = CommonItem(position=1, text_zh=template.items[0].text_zh,
+                      text_en=template.items[0].text_en, scale=Scale.NOMINATION)
+    section.items.append(item)
+    campaign.asks_satisfaction = False
+    db.session.flush()
+    return item

@@ -22,7 +22,7 @@ from evalapp.campaigns.models import (
     Campaign,
     CommonItem,
     GradingSettings,
-    Rounding,
+    NominationSettings,
     Scale,
     Section,
     Subject,
@@ -39,6 +39,7 @@ from evalapp.campaigns.operations import (
     add_item,
     attach_report,
     create_campaign,
+    make_nomination_ballot,
     move_item,
     remove_item,
     rename_section,
@@ -65,6 +66,7 @@ from forms.campaigns import (
     CampaignForm,
     GradingForm,
     ItemForm,
+    NominationForm,
     RaterGroupsForm,
     ScoringForm,
     SectionForm,
@@ -118,20 +120,40 @@ def scoring(campaign_id: int) -> Response | tuple[str, int]:
             db.session.commit()
             flash(_("Scoring settings saved."))
             return redirect(url_for("ballotbox.detail", campaign_id=campaign.id), code=303)
-    return _scoring_page(campaign, form, GradingForm(obj=_grading_rule(campaign)))
+    return _scoring_page(campaign, form)
 
 
 def _grading_rule(campaign: Campaign) -> GradingSettings:
     return campaign.grading or GradingSettings()
 
 
-def _scoring_page(campaign: Campaign, form: ScoringForm,
-                  grading: GradingForm) -> tuple[str, int]:
+def _nomination_rule(campaign: Campaign) -> NominationSettings:
+    return campaign.nomination or NominationSettings()
+
+
+def _scoring_page(campaign: Campaign, form: ScoringForm, grading: GradingForm | None = None,
+                  nomination: NominationForm | None = None) -> tuple[str, int]:
     """The scoring settings and, for a questionnaire with an item of grades, the rule of
-    干部考核: two forms, each saved on its own."""
-    return render_template("campaigns/scoring.html", campaign=campaign, form=form,
-                           grading=grading, graded=campaign.graded_item() is not None), (
-        422 if form.errors or grading.errors else 200)
+    干部考核, or for a nomination its rule: forms each saved on its own (those not given
+    stand with the campaign's values)."""
+    grading = grading or GradingForm(obj=_grading_rule(campaign))
+    nomination = nomination or NominationForm(obj=_nomination_rule(campaign))
+    return render_template(
+        "campaigns/scoring.html", campaign=campaign, form=form, grading=grading,
+        graded=campaign.graded_item() is not None, nomination=nomination,
+        nominated=campaign.nominated_item() is not None), (
+        422 if form.errors or grading.errors or nomination.errors else 200)
+
+
+@bp.post("/<int:campaign_id>/nomination")
+@role_required(Role.ORGANISER)
+def nomination(campaign_id: int) -> Response | tuple[str, int]:
+    campaign = draft_for(current_user, campaign_id)
+    form = NominationForm()
+    if not form.validate():
+        return _scoring_page(campaign, ScoringForm(obj=campaign), nomination=form)
+    return _saved_rule(campaign, form, _nomination_rule(campaign), "campaign.nomination",
+                       _("Rule of the nomination saved."))
 
 
 @bp.post("/<int:campaign_id>/grading")
@@ -140,16 +162,23 @@ def grading(campaign_id: int) -> Response | tuple[str, int]:
     campaign = draft_for(current_user, campaign_id)
     form = GradingForm()
     if not form.validate():
-        return _scoring_page(campaign, ScoringForm(obj=campaign), form)
-    rule = _grading_rule(campaign)
+        return _scoring_page(campaign, ScoringForm(obj=campaign), grading=form)
+    return _saved_rule(campaign, form, _grading_rule(campaign), "campaign.grading",
+                       _("Rule of the grades saved."))
+
+
+def _saved_rule(campaign: Campaign, form: GradingForm | NominationForm,
+                rule: GradingSettings | NominationSettings, action: str,
+                saved: str) -> Response:
+    """Store a rule of the scoring page from its validated `form` (the campaign's row, or a
+    new one), audited as `action` with every field's value, and say `saved`."""
     form.populate_obj(rule)
-    rule.rounding = Rounding(form.rounding.data)
-    campaign.grading = rule
-    record("campaign.grading", user=current_user, campaign=campaign,
-           quota_percent=rule.quota_percent, rounding=rule.rounding.value,
-           excellent_min_percent=rule.excellent_min_percent)
+    rule.campaign = campaign
+    db.session.add(rule)
+    record(action, user=current_user, campaign=campaign,
+           **{name: getattr(rule, name) for name in form.data if name != "csrf_token"})
     db.session.commit()
-    flash(_("Rule of the grades saved."))
+    flash(saved)
     return redirect(url_for("ballotbox.detail", campaign_id=campaign.id), code=303)
 
 
@@ -183,15 +212,25 @@ def one_line(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def _second_grades(campaign: Campaign, form: ItemForm, item: CommonItem | None = None) -> bool:
-    """Whether `form` would give the questionnaire a second item of grades (its error then
-    said on the scale): one item grades every person, and its votes propose the grades."""
-    if Scale(form.scale.data) is not Scale.GRADES or not any(
-            other.scale is Scale.GRADES and other is not item
-            for other in campaign.common_items()):
+def _scale_refused(campaign: Campaign, form: ItemForm, item: CommonItem | None = None) -> bool:
+    """Whether `form` (for `item`, or a new item) would break the questionnaire's shape (the
+    reason then said on the form): one item of grades grades every person, and its votes
+    propose the grades; a nomination's item is its questionnaire's only item, for its marks
+    are counted over the whole ballot (`operations.make_nomination_ballot`)."""
+    others = [other for other in campaign.common_items() if other is not item]
+    scale = Scale(form.scale.data)
+    if any(other.scale is Scale.NOMINATION for other in others):
+        form.text_zh.errors.append(_("This questionnaire is a nomination ballot: its one item "
+                                     "stands alone."))
+    elif scale is Scale.NOMINATION and (others or any(
+            subject.individual_items for subject in campaign.subjects)):
+        form.scale.errors.append(_("Only a questionnaire of this one item can be a nomination: "
+                                   "use “Make it a nomination ballot” above."))
+    elif scale is Scale.GRADES and any(other.scale is Scale.GRADES for other in others):
+        form.scale.errors.append(_("The questionnaire has an item of grades already: one item "
+                                   "grades every person."))
+    else:
         return False
-    form.scale.errors.append(_("The questionnaire has an item of grades already: one item "
-                               "grades every person."))
     return True
 
 
@@ -215,7 +254,7 @@ def edit_item(campaign_id: int, item_id: int) -> Response | tuple[str, int]:
     campaign = draft_for(current_user, campaign_id)
     item = _item(campaign, item_id)
     form = ItemForm()
-    if not form.validate() or _second_grades(campaign, form, item):
+    if not form.validate() or _scale_refused(campaign, form, item):
         return _questionnaire_page(campaign, failed="item", failed_id=item.id, form=form), 422
     before = item.text_zh
     item.text_zh, item.text_en = one_line(form.text_zh.data), one_line(form.text_en.data)
@@ -233,11 +272,27 @@ def satisfaction(campaign_id: int) -> Response:
     """Whether the ballot asks the overall satisfaction with each report: a checkbox, sent
     only when ticked."""
     campaign = draft_for(current_user, campaign_id)
-    campaign.asks_satisfaction = request.form.get("asks") == "y"
+    # a nomination asks none: its ballot is the candidates' marks alone
+    campaign.asks_satisfaction = (request.form.get("asks") == "y"
+                                  and campaign.nominated_item() is None)
     record("questionnaire.satisfaction", user=current_user, campaign=campaign,
            asks=campaign.asks_satisfaction)
     db.session.commit()
     return _saved(campaign, "satisfaction")
+
+
+@bp.post("/<int:campaign_id>/questionnaire/nomination")
+@role_required(Role.ORGANISER)
+def nomination_ballot(campaign_id: int) -> Response:
+    """Make the questionnaire a nomination ballot (民主推荐): its one item, on which each
+    candidate (subject) is marked or not."""
+    campaign = draft_for(current_user, campaign_id)
+    item = make_nomination_ballot(campaign)
+    record("questionnaire.nomination", user=current_user, campaign=campaign, item=item.id)
+    db.session.commit()
+    flash(_("The questionnaire is now a nomination ballot: set how many candidates a ballot "
+            "may mark on the scoring page."))
+    return _saved(campaign, f"item-{item.id}", mark=False)
 
 
 @bp.post("/<int:campaign_id>/questionnaire/<int:item_id>/move")
@@ -278,7 +333,7 @@ def add(campaign_id: int, section_id: int) -> Response | tuple[str, int]:
     campaign = draft_for(current_user, campaign_id)
     section = _section(campaign, section_id)
     form = ItemForm()
-    if not form.validate() or _second_grades(campaign, form):
+    if not form.validate() or _scale_refused(campaign, form):
         return _questionnaire_page(campaign, failed="add", failed_id=section.id, form=form), 422
     try:
         item = add_item(section, TemplateItem(one_line(form.text_zh.data),
@@ -396,6 +451,11 @@ def _save_subject(
             form.problems_file.errors.append(error.message())
             return None
     items = []
+    if campaign.nominated_item() is not None and any(
+            (entry.form.text_zh.data or "").strip() for entry in form.items.entries):
+        form.items.entries[0].form.text_zh.errors.append(_(
+            "A nomination ballot has no individual items: its candidates are only marked."))
+        return None
     for entry in form.items.entries:
         number = entry.form.problem.data
         if number and number > len(problems):

@@ -165,7 +165,7 @@ def _keying_page(campaign: Campaign, found: Pending, token: str,
         "paper/key.html", campaign=campaign, sheet=sheet, stage=found.stage,
         **_ballot_in_hand(found, token),
         subjects=sheet.subjects_of(found.check.subject_ids),
-        form=form or sheet.form_class(found.check.subject_ids)(formdata=None),
+        form=form or sheet.form_class(found.check.subject_ids, keying=True)(formdata=None),
         satisfactions=sheet.satisfactions(),
         comment_max=COMMENT_MAX_LENGTH)
 
@@ -179,7 +179,7 @@ def key(campaign_id: int) -> Response | str | tuple[str, int]:
     if isinstance(found, Refused):
         return _refused(campaign, _code_form(token), found, hash_token(token) if token else "")
     sheet = _questionnaire(found)
-    form = sheet.form_class(found.check.subject_ids)()
+    form = sheet.form_class(found.check.subject_ids, keying=True)()
     if not form.validate():
         return _keying_page(campaign, found, token or "", form), 422
     contents = contents_of(form, sheet.layout(found.check.subject_ids),

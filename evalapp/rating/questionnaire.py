@@ -109,10 +109,11 @@ class Questionnaire:
     void_blank_fraction: float
     void_uniform: bool
     asks_satisfaction: bool
+    max_marks: int | None  # of a nomination (民主推荐): candidates a ballot may mark
     sections: tuple[SectionView, ...]
     subjects: dict[int, SubjectView]  # in the campaign's order
     # WTForms classes by (subjects of a ticket, locale), built on first use
-    _forms: dict[tuple[tuple[int, ...], str], type[BallotFormBase]] = field(
+    _forms: dict[tuple[tuple[int, ...], str, bool], type[BallotFormBase]] = field(
         default_factory=dict, compare=False, repr=False)
     # the subjects of each ticket batch seen (a batch's subjects never change)
     _batches: dict[int, tuple[int, ...]] = field(default_factory=dict, compare=False,
@@ -139,14 +140,17 @@ class Questionnaire:
                               tuple(item.layout for item in subject.individual_items))
                 for subject in self.subjects_of(subject_ids)]
 
-    def form_class(self, subject_ids: Sequence[int]) -> type[BallotFormBase]:
+    def form_class(self, subject_ids: Sequence[int], *,
+                   keying: bool = False) -> type[BallotFormBase]:
         """The ballot form of a ticket's subjects, built once per subjects and language (its
-        choices carry the labels of the reader's language)."""
-        key = (tuple(sorted(subject_ids)), str(get_locale()))
+        choices carry the labels of the reader's language). A clerk `keying` a paper ballot
+        keys the marks the paper shows, however many: too many make it void."""
+        key = (tuple(sorted(subject_ids)), str(get_locale()), keying)
         if key not in self._forms:
             self._forms[key] = ballot_form_class(
                 self.layout(subject_ids), answers=answer_choices,
-                satisfactions=self.satisfactions(), comment_max=COMMENT_MAX_LENGTH)
+                satisfactions=self.satisfactions(), comment_max=COMMENT_MAX_LENGTH,
+                max_marks=None if keying else self.max_marks)
         return self._forms[key]
 
 
@@ -222,6 +226,8 @@ def _read(campaign_id: int) -> Questionnaire:
         receipts_key=campaign.receipts_key,
         void_blank_fraction=campaign.void_blank_fraction, void_uniform=campaign.void_uniform,
         asks_satisfaction=campaign.asks_satisfaction,
+        max_marks=None if (nominated := campaign.nominated_item()) is None
+        else nominated.rule.max_marks,
         sections=tuple(
             SectionView(section.title_zh, section.title_en, tuple(
                 _item(item) for item in section.items))

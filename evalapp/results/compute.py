@@ -35,6 +35,7 @@ from analysis.figures import (
     subject_figures,
 )
 from analysis.grading import GradedItem, Grading, grading_of
+from analysis.nomination import CandidateVotes, NominatedItem, nomination_of
 from analysis.recount import OTHER_ZH
 from evalapp.campaigns.models import Campaign, CommonItem, RaterGroup, Subject
 from evalapp.extensions import db
@@ -149,6 +150,8 @@ class CampaignResults:
     scores: np.ndarray  # per ballot: the mean points of its answered items (NaN if none)
     graded: GradedItem | None  # the questionnaire's item of grades (干部考核), if any
     grading: Grading | None  # its proposal: a grade per subject, in `subjects`' order
+    nominated: NominatedItem | None  # the questionnaire's item of a nomination, if any
+    nomination: tuple[CandidateVotes, ...] | None  # its tally, in `subjects`' order
 
     @property
     def ranked(self) -> list[SubjectResults]:
@@ -218,7 +221,8 @@ def campaign_results(campaign: Campaign) -> CampaignResults:
     scales = {subject.id: item_scales(campaign, subject) for subject in campaign.subjects}
     scores = scores_by_subject(ballots.levels, ballots.subject_ids, {
         subject: rules.item_points(item) for subject, item in scales.items()})
-    status = ballot_statuses(ballots.levels, ballots.subject_ids, scores, rules)
+    status = ballot_statuses(ballots.levels, ballots.subject_ids, scores, rules,
+                             overvoted=ballots.overvoted)
     context = _Context(
         campaign=campaign, ballots=ballots, common=common, groups=campaign.rater_groups,
         roster=dict(db.session.execute(
@@ -238,8 +242,11 @@ def campaign_results(campaign: Campaign) -> CampaignResults:
         [item.scale.value for item in common]))
     graded = campaign.graded_item()
     grading = None if graded is None else grading_of(shown_figures(results), graded)
+    nominated = campaign.nominated_item()
+    nomination = None if nominated is None else nomination_of(shown_figures(results),
+                                                              nominated)
     return CampaignResults(campaign, context.groups, results, alpha, points, ballots, rules,
-                           status, scores, graded, grading)
+                           status, scores, graded, grading, nominated, nomination)
 
 
 def shown_figures(subjects: Sequence[SubjectResults]) -> list[SubjectFigures | None]:

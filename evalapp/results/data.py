@@ -24,6 +24,7 @@ class CampaignBallots:
     levels: np.ndarray  # ballots × items: `analysis.scoring`'s codes (0-3, blank, 不了解…)
     satisfaction: np.ndarray  # 0 满意, 1 基本满意, 2 不满意, -1 blank
     comments: list[str | None]
+    overvoted: np.ndarray  # bool per ballot: void for its ticket's too many marks
 
     def __len__(self) -> int:
         return len(self.subject_ids)
@@ -36,14 +37,16 @@ def load_ballots(campaign_id: int, width: int) -> CampaignBallots:
     table = Ballot.__table__
     rows = _plain_rows(
         sa.select(table.c.subject_id, table.c.rater_group_id, table.c.levels,
-                  sa.type_coerce(table.c.satisfaction, sa.String), table.c.comment)
+                  sa.type_coerce(table.c.satisfaction, sa.String), table.c.comment,
+                  table.c.overvoted)
         .where(table.c.campaign_id == campaign_id)
     )
     if not rows:
         empty = np.zeros(0, dtype=int)
-        return CampaignBallots(empty, empty, np.zeros((0, width), dtype=np.int8), empty, [])
-    subjects, groups, levels, satisfaction, comments = zip(*rows, strict=True)
-    order = _content_order(subjects, groups, levels, satisfaction, comments)
+        return CampaignBallots(empty, empty, np.zeros((0, width), dtype=np.int8), empty, [],
+                               np.zeros(0, dtype=bool))
+    subjects, groups, levels, satisfaction, comments, overvoted = zip(*rows, strict=True)
+    order = _content_order(subjects, groups, levels, satisfaction, comments, overvoted)
     matrix = decode_levels(levels, width)
     return CampaignBallots(
         np.asarray(subjects, dtype=int)[order],
@@ -52,19 +55,21 @@ def load_ballots(campaign_id: int, width: int) -> CampaignBallots:
         np.array([SATISFACTION_CODES.get(s, -1) if s else -1 for s in satisfaction],
                  dtype=int)[order],
         [comments[index] for index in order],
+        np.asarray(overvoted, dtype=bool)[order],
     )
 
 
 def _content_order(subjects: tuple[int, ...], groups: tuple[int, ...], levels: tuple[str, ...],
                    satisfaction: tuple[str | None, ...],
-                   comments: tuple[str | None, ...]) -> np.ndarray:
+                   comments: tuple[str | None, ...], overvoted: tuple[bool, ...]) -> np.ndarray:
     """The permutation that puts ballots in the order of their content alone (subject, group,
-    answers, satisfaction, opinion; text compared code point by code point, a missing value
-    as the empty text), not of storage: the trimming's ties go to the first ballot, and the
-    export's bytes and every figure must be the same each time they are computed, whatever
-    order the database returns rows in. numpy's stable lexicographic sort (the last key
-    first) gives Python's tuple order at 60% of its cost for 100,000 ballots."""
-    return np.lexsort((np.array([text or "" for text in comments]),
+    answers, satisfaction, opinion, overvoted; text compared code point by code point, a
+    missing value as the empty text), not of storage: the trimming's ties go to the first
+    ballot, and the export's bytes and every figure must be the same each time they are
+    computed, whatever order the database returns rows in. numpy's stable lexicographic sort
+    (the last key first) gives Python's tuple order at 60% of its cost for 100,000 ballots."""
+    return np.lexsort((np.asarray(overvoted, dtype=bool),
+                       np.array([text or "" for text in comments]),
                        np.array([text or "" for text in satisfaction]),
                        np.array(levels), np.asarray(groups), np.asarray(subjects)))
 

@@ -39,7 +39,7 @@ def recount_settings(results: CampaignResults) -> Settings:
     return Settings(results.rules, common, tuple(
         SubjectSettings(csv_text(r.subject.label_zh()), r.scales, r.has_figures,
                         _cells(r) if r.has_figures else ())
-        for r in results.subjects), results.graded)
+        for r in results.subjects), results.graded, results.nominated)
 
 
 def _cells(result: SubjectResults) -> tuple[CellSettings, ...]:

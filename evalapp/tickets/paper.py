@@ -191,13 +191,20 @@ def _wording(campaign: Campaign, items: Sequence[int], hand_in: str,
                  share=round(campaign.void_blank_fraction * 100))
     uniform = ([_("A ballot that gives every item the same answer is also void.")]
                if campaign.void_uniform else [])
+    tick = _("For each item, tick (✓) one box, under the level you choose. An item with more "
+             "than one box ticked, or a tick that cannot be read, counts as unanswered.")
+    if (nominated := campaign.nominated_item()) is not None:
+        most = nominated.rule.max_marks
+        tick = _("Tick (✓) the box of each candidate you nominate, at most %(max)d; leave the "
+                 "others empty.", max=most)
+        void, uniform = _("A ballot that ticks more than %(max)d candidates is void and not "
+                          "counted.", max=most), []
     return Wording(
         instructions_title=_("How to fill in this ballot"),
         instructions=tuple(f"{number}. {text}" for number, text in enumerate((
             _("This ballot is anonymous: do not write your name or make any other mark on "
               "it. Results are counted by rater group only."),
-            _("For each item, tick (✓) one box, under the level you choose. An item with more "
-              "than one box ticked, or a tick that cannot be read, counts as unanswered."),
+            tick,
             void,
             *uniform,
             _("When you have finished, hand in every page of this ballot together: "
@@ -228,9 +235,13 @@ def _wording(campaign: Campaign, items: Sequence[int], hand_in: str,
 
 def _paper_item(item: CommonItem | IndividualItem, named: bool) -> PaperItem:
     """An item in the locale in force: its answers' names when `named`, else boxes alone
-    under the header's levels."""
+    under the header's levels. A nomination's item has one box, 推荐: left empty, the
+    candidate is not nominated."""
+    choices = answer_choices(item)
+    if item.scale is Scale.NOMINATION:
+        choices = choices[:1]
     return PaperItem(localized(item, "text"), tuple(
-        label for _value, label in answer_choices(item)) if named else ())
+        label for _value, label in choices) if named else ())
 
 
 def paper_ballots_for(campaign: Campaign, issued: Sequence[tuple[TicketBatch, Sequence[str]]],

@@ -21,6 +21,9 @@
   var texts = document.querySelector("[data-text-progress]");
   var progress = form.querySelector("[data-progress]");
   var questions = Array.prototype.slice.call(form.querySelectorAll("[data-question]"));
+  // a nomination (民主推荐): candidates ticked, at most data-max-marks of them
+  var nomination = form.querySelector("[data-max-marks]");
+  var marks = Array.prototype.slice.call(form.querySelectorAll("input[data-mark]"));
 
   function storage() {
     try { return window.localStorage; } catch (e) { return null; }
@@ -34,7 +37,18 @@
     return text.replace(/\{(\w+)\}/g, function (_, name) { return values[name]; });
   }
 
+  function updateMarks() {
+    var ticked = marks.filter(function (box) { return box.checked; }).length;
+    var most = parseInt(nomination.getAttribute("data-max-marks"), 10);
+    var over = ticked > most;
+    progress.textContent = format(texts.getAttribute(over ? "data-text-too-many"
+      : "data-text-marks"), { marks: ticked, max: most });
+    progress.classList.toggle("over", over);
+    progress.hidden = false;
+  }
+
   function updateProgress() {
+    if (nomination) { updateMarks(); return; }
     var done = questions.filter(answered).length;
     progress.textContent = format(texts.getAttribute("data-text-progress"),
       { done: done, total: questions.length });
@@ -49,7 +63,9 @@
     if (!store) { return; }
     var draft = {};
     Array.prototype.forEach.call(form.elements, function (element) {
-      if (element.type === "radio" && element.checked) { draft[element.name] = element.value; }
+      if ((element.type === "radio" || element.type === "checkbox") && element.checked) {
+        draft[element.name] = element.value;
+      }
       if (element.tagName === "TEXTAREA" && element.value) { draft[element.name] = element.value; }
     });
     try { store.setItem(key, JSON.stringify(draft)); } catch (e) { /* full or disabled */ }
@@ -60,11 +76,17 @@
     var draft = null;
     try { draft = store && JSON.parse(store.getItem(key) || "null"); } catch (e) { draft = null; }
     if (!draft) { return; }
+    // ticks the server shows (a re-shown form) are newer than the draft: keep them
+    var ticked = marks.some(function (box) { return box.checked; });
     Object.keys(draft).forEach(function (name) {
       var elements = form.elements[name];
       if (!elements) { return; }
       if (elements.tagName === "TEXTAREA") {
         if (!elements.value) { elements.value = draft[name]; }
+        return;
+      }
+      if (elements.type === "checkbox") {
+        if (!ticked) { elements.checked = elements.value === draft[name]; }
         return;
       }
       // What the server shows (a re-shown form) is newer than the draft: keep it.

@@ -1,0 +1,198 @@
+"""民主推荐 (issue 25, part 4): a nomination ballot where each rater marks at most k of n
+candidates. A ballot with more marks is void, on paper as counted at the opening of its
+ticket's box; a phone asks the rater to take marks off and stores nothing until they have.
+Results are votes and 得票率 per candidate with the organiser's threshold, recounted from the
+export."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import astuple
+
+import pytest
+import sqlalchemy as sa
+
+from analysis.nomination import NominationRule, tally
+from analysis.recount import STATUS_ZH, Settings, differences, recount
+from evalapp.ballotbox.operations import open_campaign
+from evalapp.ballots.models import Ballot, Receipt
+from evalapp.campaigns.models import Campaign, Scale
+from evalapp.extensions import db
+from evalapp.results.ballots_csv import ballots_csv
+from evalapp.results.compute import campaign_results
+from evalapp.results.published import published_figures, recount_settings
+from evalapp.tickets.models import Ticket
+from evalapp.tickets.operations import issue_tickets
+from evalapp.tickets.tokens import hash_token
+from tests.support.factories import groups_of
+from tests.support.grading import grading_draft
+from tests.support.organiser import close_on_the_web
+from tests.support.paper import clerk, scan
+from tests.support.rater import CSRF, enter
+from tests.support.web import csrf_token, login
+
+
+def test_the_threshold_is_compared_exactly_and_ranks_share_ties():
+    above = NominationRule(2, 50, "above")
+    at_least = NominationRule(2, 50, "at_least")
+    # 5 of 10 is not more than half, and it is at least half
+    assert [v.reached for v in tally([(5, 10), (6, 10)], above)] == [False, True]
+    assert [v.reached for v in tally([(5, 10), (6, 10)], at_least)] == [True, True]
+    votes = tally([(3, 9), (7, 9), (3, 9), (0, 0)], above)
+    assert [v.rank for v in votes] == [2, 1, 2, 4]
+    assert votes[1].rate == pytest.approx(7 / 9) and votes[3].rate is None
+    assert not votes[3].reached  # no valid ballot reaches nothing
+    with pytest.raises(ValueError):
+        tally([(4, 3)], above)
+
+
+def _nomination_round(app, client, max_marks: int = 2):
+    """A draft of three subjects made a nomination ballot and its rule set through the
+    organiser's pages; tickets issued (6 for phones, 2 on paper) and opened."""
+    with app.app_context():
+        campaign_id = grading_draft().campaign_id
+    login(client, "organiser")
+    path = f"/campaigns/{campaign_id}/questionnaire"
+    assert client.post(f"{path}/nomination",
+                       data={"csrf_token": csrf_token(client, path)}).status_code == 303
+    scoring = f"/campaigns/{campaign_id}/scoring"
+    refused = client.post(f"/campaigns/{campaign_id}/nomination", data={
+        "csrf_token": csrf_token(client, scoring), "max_marks": "0", "threshold_percent": "50",
+        "threshold_rule": "above"})
+    assert refused.status_code == 422
+    assert client.post(f"/campaigns/{campaign_id}/nomination", data={
+        "csrf_token": csrf_token(client, scoring), "max_marks": str(max_marks),
+        "threshold_percent": "50", "threshold_rule": "above"}).status_code == 303
+    with app.app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        assert not campaign.asks_satisfaction
+        [item] = campaign.common_items()
+        assert item.scale is Scale.NOMINATION
+        subjects = list(campaign.subjects)
+        _, phones = issue_tickets(campaign, groups_of(campaign)[0], subjects, 6)
+        _, papers = issue_tickets(campaign, groups_of(campaign)[1], subjects, 2)
+        open_campaign(campaign)
+        db.session.commit()
+        return campaign_id, item.id, [s.id for s in subjects], phones, papers
+
+
+def _phone(app, token: str, item_id: int, marked: list[int]):
+    phone = app.test_client()
+    page = enter(phone, token).get_data(as_text=True)
+    data = {"csrf_token": CSRF.search(page).group(1)} | {
+        f"s{sid}_c{item_id}": "nominated" for sid in marked}
+    return phone.post("/ballot", data=data)
+
+
+def _spent(app, token: str) -> bool:
+    with app.app_context():
+        return db.session.scalar(sa.select(Ticket.spent)
+                                 .where(Ticket.token_hash == hash_token(token)))
+
+
+def _key_paper(app, campaign_id: int, item_id: int, token: str, marked: list[int]) -> None:
+    for name in ("clerk1", "clerk2"):
+        keying = clerk(app, name)
+        page = scan(keying, campaign_id, token).get_data(as_text=True)
+        assert 'type="checkbox"' in page
+        data = {"csrf_token": CSRF.search(page).group(1), "code": token} | {
+            f"s{sid}_c{item_id}": "nominated" for sid in marked}
+        assert keying.post(f"/campaigns/{campaign_id}/paper/ballot",
+                           data=data).status_code == 303
+
+
+def _published(campaign_id: int) -> tuple[dict, bytes, Settings]:
+    results = campaign_results(db.session.get(Campaign, campaign_id))
+    settings = Settings.from_json(json.loads(json.dumps(recount_settings(results).as_json())))
+    return published_figures(results), ballots_csv(results), settings
+
+
+def test_a_nomination_round_on_phones_and_paper(app, client):
+    """k = 2 of 3 candidates: a phone that ticks 3 is asked to take one off and nothing is
+    stored; a paper ballot keyed with 3 ticks is void, all of its ballots; the tally, the
+    threshold and the recount follow."""
+    campaign_id, item_id, ids, phones, papers = _nomination_round(app, client)
+    page = enter(app.test_client(), phones[0]).get_data(as_text=True)
+    assert page.count('type="checkbox"') == 3 and "_satisfaction" not in page and "最多" in page
+    over = _phone(app, phones[0], item_id, ids[:3])
+    assert over.status_code == 422
+    text = over.get_data(as_text=True)
+    assert "您勾选了 3 人" in text and "请去掉 1 人" in text
+    assert not _spent(app, phones[0])  # nothing stored: the rater takes a mark off
+    # six phones: candidates 1 and 2 on four, candidate 1 alone on one, 3 alone on one
+    for n, token in enumerate(phones):
+        marked = ids[2:] if n == 5 else ids[:2] if n else ids[:1]
+        assert _phone(app, token, item_id, marked).status_code == 303
+    _key_paper(app, campaign_id, item_id, papers[0], ids[:3])  # too many: void on paper
+    _key_paper(app, campaign_id, item_id, papers[1], ids[1:2])
+    close_on_the_web(client, campaign_id)
+    with app.app_context():
+        published, export, settings = _published(campaign_id)
+        labels = [s.label_zh() for s in db.session.get(Campaign, campaign_id).subjects]
+        # the void paper ballot's three ballots (one per candidate), and their receipts
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Ballot)
+                                 .where(Ballot.overvoted)) == 3
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Receipt)
+                                 .where(Receipt.void)) == 3
+    found = recount(export, settings)
+    assert found.status_rows == () and differences(published, found.figures) == []
+    # valid ballots: 6 phones and 1 paper
+    votes = [published[f"{label}/nomination/votes"] for label in labels]
+    assert votes == [5, 5, 1]
+    assert [published[f"{label}/nomination/ballots"] for label in labels] == [7] * 3
+    assert [published[f"{label}/void_overvote"] for label in labels] == [1] * 3
+    assert [published[f"{label}/nomination/rank"] for label in labels] == [1, 1, 3]
+    assert [published[f"{label}/nomination/reached"] for label in labels] == [1, 1, 0]
+    assert published[f"{labels[0]}/nomination/rate"] == pytest.approx(5 / 7)
+    assert published[f"{labels[0]}/score"] is None  # marks are votes, in no score
+
+
+def test_a_recount_finds_a_void_ballot_counted_or_a_valid_one_voided(app, client):
+    """The export's word that a ballot was void for too many marks is what the recount
+    takes: changing it changes the tally, which the recount names against the published
+    figures."""
+    campaign_id, item_id, ids, phones, papers = _nomination_round(app, client)
+    for token in phones:
+        assert _phone(app, token, item_id, ids[:1]).status_code == 303
+    _key_paper(app, campaign_id, item_id, papers[0], ids[:3])
+    close_on_the_web(client, campaign_id)
+    with app.app_context():
+        published, export, settings = _published(campaign_id)
+    void, valid = STATUS_ZH[4].encode(), STATUS_ZH[0].encode()
+    assert export.count(void) == 3
+    counted = recount(export.replace(void, valid, 1), settings)
+    assert {d.figure.rsplit("/", 1)[-1] for d in differences(published, counted.figures)} >= {
+        "votes", "ballots", "void_overvote"}
+
+
+def test_the_questionnaire_keeps_the_shape_of_a_nomination(app, client):
+    """A nomination's item stands alone: no other item is added beside it, no individual
+    item, no satisfaction question; and no item becomes one while others stand beside it."""
+    with app.app_context():
+        campaign_id, item_id = astuple(grading_draft())
+        campaign = db.session.get(Campaign, campaign_id)
+        section_id = campaign.sections[0].id
+    login(client, "organiser")
+    path = f"/campaigns/{campaign_id}/questionnaire"
+    token = csrf_token(client, path)
+    assert client.post(f"{path}/sections/{section_id}/items", data={
+        "csrf_token": token, "text_zh": "第二项", "scale": "levels"}).status_code == 303
+    refused = client.post(f"{path}/{item_id}", data={
+        "csrf_token": token, "text_zh": "推荐", "scale": "nomination"})
+    assert refused.status_code == 422 and "推荐票" in refused.get_data(as_text=True)
+    assert client.post(f"{path}/nomination", data={"csrf_token": token}).status_code == 303
+    refused = client.post(f"{path}/sections/{section_id + 1}/items", data={
+        "csrf_token": token, "text_zh": "第二项", "scale": "levels"})
+    assert refused.status_code in (404, 422)
+    with app.app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        [item] = campaign.common_items()
+        section_id = campaign.sections[0].id
+        assert item.scale is Scale.NOMINATION
+    refused = client.post(f"{path}/sections/{section_id}/items", data={
+        "csrf_token": token, "text_zh": "第二项", "scale": "levels"})
+    assert refused.status_code == 422 and "推荐票" in refused.get_data(as_text=True)
+    assert client.post(f"{path}/satisfaction", data={"csrf_token": token, "asks": "y"}
+                       ).status_code == 303
+    with app.app_context():
+        assert not db.session.get(Campaign, campaign_id).asks_satisfaction
