@@ -6,11 +6,15 @@ export."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
 from dataclasses import astuple
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
+from openpyxl import load_workbook
 
 from analysis.nomination import NominationRule, tally
 from analysis.recount import STATUS_ZH, Settings, differences, recount
@@ -23,12 +27,14 @@ from evalapp.results.compute import campaign_results
 from evalapp.results.published import published_figures, recount_settings
 from evalapp.tickets.models import Ticket
 from evalapp.tickets.operations import issue_tickets
+from evalapp.tickets.paper import paper_questionnaire
 from evalapp.tickets.tokens import hash_token
 from tests.support.factories import groups_of
 from tests.support.grading import grading_draft
-from tests.support.organiser import close_on_the_web
+from tests.support.organiser import close_on_the_web, download
 from tests.support.paper import clerk, scan
 from tests.support.rater import CSRF, enter
+from tests.support.sheets import pdf_text
 from tests.support.web import csrf_token, login
 
 
@@ -145,6 +151,44 @@ def test_a_nomination_round_on_phones_and_paper(app, client):
     assert [published[f"{label}/nomination/reached"] for label in labels] == [1, 1, 0]
     assert published[f"{labels[0]}/nomination/rate"] == pytest.approx(5 / 7)
     assert published[f"{labels[0]}/score"] is None  # marks are votes, in no score
+    _the_results_read_as_a_tally(app, campaign_id, ids)
+
+
+def _the_results_read_as_a_tally(app, campaign_id: int, ids: list[int]) -> None:
+    """The leader's pages, the PDF report and the Excel summary of the round above: the
+    tally by rank, the threshold, the void ballots, and no score."""
+    leader = app.test_client()
+    login(leader, "leader")
+    overview = leader.get(f"/campaigns/{campaign_id}/results/").get_data(as_text=True)
+    tally = re.search(r'<table class="table stack nomination-tally">.*?</table>', overview,
+                      re.S).group(0)
+    assert "超过有效票的 50%" in overview and "最多推荐 2 人" in overview
+    assert tally.count("✓ 达到") == 2 and tally.count("未达到") == 1
+    assert "71.4%" in tally and "14.3%" in tally  # 5 of 7, 1 of 7
+    assert "得分" not in overview.split("nomination-tally")[0]  # no score column
+    detail = leader.get(f"/campaigns/{campaign_id}/results/{ids[0]}").get_data(as_text=True)
+    assert "推荐人数超过规定）1 张" in detail and "各类别测评人的推荐票" in detail
+    report = "".join(pdf_text(download(leader, f"/campaigns/{campaign_id}/results/export.pdf"
+                                       ).data))
+    assert "民主推荐" in report and "71.4%" in report
+    workbook = load_workbook(io.BytesIO(
+        download(leader, f"/campaigns/{campaign_id}/results/export.xlsx").data))
+    rows = list(workbook["民主推荐"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("排名", "候选人", "得票数")
+    assert [row[0] for row in rows[1:4]] == [1, 1, 3] and rows[1][4] == pytest.approx(5 / 7)
+    assert [row[-1] for row in rows[1:4]] == ["是", "是", "否"]
+
+
+def test_the_paper_ballot_has_one_box_per_candidate_and_says_how_many(app, client):
+    campaign_id, *_ = _nomination_round(app, client)
+    with app.app_context(), force_locale("zh_Hans_CN"):
+        campaign = db.session.get(Campaign, campaign_id)
+        paper = paper_questionnaire(campaign, "类别2", campaign.subjects)
+    [section] = paper.sections
+    assert [item.answers for item in section.items] == [("推荐",)]
+    rules = " ".join(paper.wording.instructions)
+    assert "最多推荐 2 人" in rules and "推荐超过 2 人的推荐票为废票" in rules
+    assert "空题" not in rules and not paper.wording.satisfactions
 
 
 def test_a_recount_finds_a_void_ballot_counted_or_a_valid_one_voided(app, client):

@@ -82,8 +82,9 @@ def quota_lines(results: CampaignResults) -> list[str]:
 
 
 def group_votes(result: SubjectResults, item: int) -> list[tuple[str, tuple[int, ...]]]:
-    """The grades item's votes of each group shown on its own and of the merged cell, by
-    name: the cells whose figures are published, and no other."""
+    """An item of votes' counts (the grades', or a nomination's marks) of each group shown
+    on its own and of the merged cell, by name: the cells whose figures are published, and
+    no other."""
     rows = [(localized(g.group, "name"), g.figures.item_counts[item]) for g in result.groups
             if g.figures is not None]
     if result.other is not None:

@@ -27,6 +27,7 @@ from evalapp.results.explain import (
     settings_lines,
 )
 from evalapp.results.grading import grading_header, grading_rows, quota_lines
+from evalapp.results.nomination import nomination_header, nomination_rows, rule_lines
 from evalapp.results.published import export_digest
 
 TEXT_WIDTH = 180.0  # A4 less 15 mm margins
@@ -81,6 +82,19 @@ def _cover(pdf: FPDF, results: CampaignResults, png: ChartSource) -> None:
     _chart(pdf, png(chart_name()))
     if results.grading is not None:
         _grading(pdf, results)
+    if results.nomination is not None:
+        _nomination(pdf, results)
+
+
+def _nomination(pdf: FPDF, results: CampaignResults) -> None:
+    """The tally of 民主推荐: the rule, each candidate's votes, 得票率 and threshold."""
+    _heading(pdf, _("Nomination (民主推荐)"), 13)
+    _lines(pdf, rule_lines(results))
+    _table(pdf, nomination_header(), [
+        [str(rank), name, str(votes), str(ballots), "–" if rate is None else _percent(rate),
+         str(void), reached]
+        for rank, name, votes, ballots, rate, void, reached in nomination_rows(results)],
+        (12, 58, 18, 22, 22, 28, 20), "RLRRRRL")
 
 
 def _grading(pdf: FPDF, results: CampaignResults) -> None:
@@ -102,6 +116,10 @@ def _section(pdf: FPDF, results: CampaignResults, result: SubjectResults,
         _("Score %(score)s, grade %(grade)s, rank %(rank)s of %(count)d.",
           score=_number(result.score), grade=grade_label(result.grade),
           rank=result.rank or "–", count=len(results.subjects)),
+        _("Tickets issued %(issued)d, ballots returned %(returned)d, valid %(valid)d, void "
+          "(too many candidates marked) %(void)d.", issued=result.issued,
+          returned=result.returned, valid=result.counted, void=result.figures.void_overvote)
+        if results.nominated else
         _("Tickets issued %(issued)d, ballots returned %(returned)d, valid %(valid)d, void "
           "(too many blanks) %(void)d, void (uniform answers) %(uniform)d, dropped as "
           "highest/lowest %(trimmed)d.", issued=result.issued, returned=result.returned,

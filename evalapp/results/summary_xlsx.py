@@ -16,6 +16,7 @@ from evalapp.i18n import localized
 from evalapp.results.compute import OTHER, CampaignResults, SubjectResults
 from evalapp.results.explain import grade_label, group_note, settings_lines
 from evalapp.results.grading import grading_header, grading_rows, quota_lines
+from evalapp.results.nomination import nomination_header, nomination_rows, rule_lines
 from evalapp.results.published import export_digest
 from evalapp.spreadsheets import append_row, excel_value, workbook_bytes
 
@@ -46,7 +47,33 @@ def summary_xlsx(results: CampaignResults) -> bytes:
     _page_setup(sheet, width)
     if results.grading is not None:
         _grading_sheet(workbook.create_sheet(_("Grades proposed (干部考核)")[:31]), results)
+    if results.nomination is not None:
+        _nomination_sheet(workbook.create_sheet(_("Nomination (民主推荐)")[:31]), results)
     return workbook_bytes(workbook)
+
+
+def _nomination_sheet(sheet: Worksheet, results: CampaignResults) -> None:
+    """The tally of 民主推荐 on a sheet of its own (得票率 a number formatted as a
+    percentage), the rule under it."""
+    _votes_table(sheet, nomination_header(), nomination_rows(results), percent_columns=(4,))
+    for line in rule_lines(results):
+        append_row(sheet, [line])
+    sheet.column_dimensions["B"].width = 30
+
+
+def _votes_table(sheet: Worksheet, header: list[str], rows: list[list], *,
+                 percent_columns: tuple[int, ...]) -> None:
+    """A boxed table of votes with a bold header, and an empty row under it."""
+    append_row(sheet, header)
+    for cell in sheet[1]:
+        cell.font, cell.border, cell.alignment = Font(bold=True), BOX, CENTRE
+    for row in rows:
+        append_row(sheet, row)
+        for column, cell in enumerate(sheet[sheet.max_row]):
+            cell.border = BOX
+            if column in percent_columns:
+                cell.number_format = "0.0%"
+    sheet.append([])
 
 
 def _grading_sheet(sheet: Worksheet, results: CampaignResults) -> None:
@@ -54,17 +81,9 @@ def _grading_sheet(sheet: Worksheet, results: CampaignResults) -> None:
     votes for each grade (shares as numbers, formatted as percentages), the proposed grade,
     and the quota's arithmetic under it."""
     person, *grades, proposed = grading_header()
-    append_row(sheet, [person, *(f"{grade} {word}" for grade in grades
-                                 for word in (_("share"), _("votes"))), proposed])
-    for cell in sheet[1]:
-        cell.font, cell.border, cell.alignment = Font(bold=True), BOX, CENTRE
-    for row in grading_rows(results):
-        append_row(sheet, row)
-        for column, cell in enumerate(sheet[sheet.max_row]):
-            cell.border = BOX
-            if column in (1, 3, 5, 7):
-                cell.number_format = "0.0%"
-    sheet.append([])
+    _votes_table(sheet, [person, *(f"{grade} {word}" for grade in grades
+                                   for word in (_("share"), _("votes"))), proposed],
+                 grading_rows(results), percent_columns=(1, 3, 5, 7))
     for line in quota_lines(results):
         append_row(sheet, [line])
     sheet.column_dimensions["A"].width = 30

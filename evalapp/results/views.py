@@ -38,6 +38,7 @@ from evalapp.results.explain import (
 )
 from evalapp.results.exports import EXPORTS
 from evalapp.results.grading import graded_persons, group_votes, publicity_list, quota_lines
+from evalapp.results.nomination import candidates, rule_lines
 from evalapp.results.outputs import NoSuchOutput
 from evalapp.results.published import export_digest
 
@@ -93,7 +94,8 @@ def overview(campaign_id: int) -> str:
     return _page("results/overview.html", results, exports=EXPORTS,
                  digest=digest_lines(export_digest(results)), graded=graded_persons(results),
                  grading_lines=quota_lines(results),
-                 grade_labels=[answer_label(grade) for grade in Grade])
+                 grade_labels=[answer_label(grade) for grade in Grade],
+                 candidates=candidates(results), nomination_lines=rule_lines(results))
 
 
 @bp.post("/decision")
@@ -155,8 +157,9 @@ def subject_page(results: CampaignResults, result: SubjectResults) -> str:
     """A subject's page, as its readers get it (and the disclosure attack reads it)."""
     return _page("results/subject.html", results, result=result,
                  group_differences=group_difference_lines(result),
-                 group_votes=(group_votes(result, results.graded.item)
-                              if results.graded and result.has_figures else []),
+                 group_votes=(group_votes(result, voted.item)
+                              if (voted := results.graded or results.nominated)
+                              and result.has_figures else []),
                  grade_labels=[answer_label(grade) for grade in Grade])
 
 
