@@ -247,8 +247,14 @@ class SubjectForm(FlaskForm):
     items = FieldList(FormField(IndividualItemForm), min_entries=INDIVIDUAL_ITEMS_DEFAULT,
                       max_entries=ITEMS_MAX + 1)
 
+    # False for the candidates of a nomination (民主推荐), who are only marked
+    individual_items_allowed = True
+
     def validate_items(self, field: FieldList) -> None:
         given = [entry for entry in field.entries if (entry.form.text_zh.data or "").strip()]
+        if given and not self.individual_items_allowed:
+            raise ValidationError(_("A nomination ballot has no individual items: its "
+                                    "candidates are only marked."))
         if len(given) > ITEMS_MAX:
             # a plain string: the list's errors also hold each row's, which the page tells
             # apart from this one by their type

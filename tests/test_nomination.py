@@ -31,7 +31,7 @@ from evalapp.tickets.paper import paper_questionnaire
 from evalapp.tickets.tokens import hash_token
 from tests.support.factories import groups_of
 from tests.support.grading import grading_draft
-from tests.support.organiser import close_on_the_web, download
+from tests.support.organiser import close_on_the_web, download, post_subject
 from tests.support.paper import clerk, scan
 from tests.support.rater import CSRF, enter
 from tests.support.sheets import pdf_text
@@ -239,4 +239,10 @@ def test_the_questionnaire_keeps_the_shape_of_a_nomination(app, client):
     assert client.post(f"{path}/satisfaction", data={"csrf_token": token, "asks": "y"}
                        ).status_code == 303
     with app.app_context():
-        assert not db.session.get(Campaign, campaign_id).asks_satisfaction
+        campaign = db.session.get(Campaign, campaign_id)
+        assert not campaign.asks_satisfaction
+        subject_id = campaign.subjects[0].id
+    refused = post_subject(client, campaign_id, subject_id, **{"items-0-text_zh": "个性化"})
+    assert refused.status_code == 422
+    assert "推荐票没有个性化内容" in refused.get_data(as_text=True)
+    assert post_subject(client, campaign_id, subject_id).status_code == 303  # a candidate

@@ -258,7 +258,9 @@ def edit_item(campaign_id: int, item_id: int) -> Response | tuple[str, int]:
         return _questionnaire_page(campaign, failed="item", failed_id=item.id, form=form), 422
     before = item.text_zh
     item.text_zh, item.text_en = one_line(form.text_zh.data), one_line(form.text_en.data)
-    item.scale, item.dont_know = Scale(form.scale.data), form.dont_know.data
+    item.scale = Scale(form.scale.data)
+    # a candidate is marked or not: "don't know" is no answer of a nomination
+    item.dont_know = form.dont_know.data and item.scale is not Scale.NOMINATION
     record("questionnaire.edit", user=current_user, campaign=campaign, item=item.id,
            before=before, after=item.text_zh, scale=item.scale.value,
            dont_know=item.dont_know)
@@ -387,6 +389,7 @@ def _subject_form(campaign: Campaign, subject: Subject | None) -> SubjectForm:
     # posted is refused by `_unit_offered` with its reason rather than WTForms' generic one.
     form.unit.choices = unit_choices(campaign.unit_id, subject.unit_id if subject else None)
     form.unit.validate_choice = False
+    form.individual_items_allowed = campaign.nominated_item() is None
     if request.method == "GET":  # a new subject is most often of the campaign's own unit
         form.unit.data = subject.unit_id if subject else campaign.unit_id
     if subject and request.method == "GET":
@@ -451,11 +454,6 @@ def _save_subject(
             form.problems_file.errors.append(error.message())
             return None
     items = []
-    if campaign.nominated_item() is not None and any(
-            (entry.form.text_zh.data or "").strip() for entry in form.items.entries):
-        form.items.entries[0].form.text_zh.errors.append(_(
-            "A nomination ballot has no individual items: its candidates are only marked."))
-        return None
     for entry in form.items.entries:
         number = entry.form.problem.data
         if number and number > len(problems):

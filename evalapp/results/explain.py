@@ -127,12 +127,16 @@ def settings_lines(campaign: Campaign, groups: list[RaterGroup]) -> list[str]:
               campaign.points_poor)
     void = _("Void: more than %(share)s of the items blank.",
              share=format_percent(campaign.void_blank_fraction))
-    if campaign.void_uniform:
+    if (nominated := campaign.nominated_item()) is not None:
+        # marks are never blank: the one void rule of a nomination is too many of them
+        void = _("Void: a ballot that marks more than %(max)d candidates, for every candidate "
+                 "on it.", max=nominated.rule.max_marks)
+    elif campaign.void_uniform:
         void += " " + _("Also void: every answered item given the same level.")
-    if campaign.trim_above:
+    scored = campaign.scores()
+    if campaign.trim_above and scored:  # without points there is no score to drop
         void += " " + _("With more than %(n)d valid ballots the highest and the lowest score "
                         "are dropped.", n=campaign.trim_above)
-    scored = campaign.scores()
     lines = [
         _("Item points: 好 %(a)d, 较好 %(b)d, 一般 %(c)d, 差 %(d)d; a blank item is missing, "
           "not zero.", a=points[0], b=points[1], c=points[2], d=points[3]),
