@@ -9,13 +9,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from evalapp.ballotbox.operations import open_campaign
-from evalapp.campaigns.models import Campaign
-from evalapp.extensions import db
-from evalapp.tickets.operations import issue_tickets
 from tests.support.browser import PHONE, log_in
-from tests.support.factories import PASSWORD, groups_of
-from tests.support.grading import grading_draft
+from tests.support.factories import PASSWORD
+from tests.support.grading import grading_draft, open_with_tickets
 from tests.support.organiser import close_on_the_web
 from tests.support.rater import CSRF, enter
 from tests.support.web import login
@@ -51,12 +47,7 @@ def test_a_grading_round_from_set_up_to_the_publicity_list(app, browser, live_se
     expect(page.locator(".flash")).to_contain_text("等次规则已保存")
 
     with app.app_context():
-        campaign = db.session.get(Campaign, campaign_id)
-        subjects = list(campaign.subjects)
-        _, tokens = issue_tickets(campaign, groups_of(campaign)[0], subjects, 5)
-        open_campaign(campaign)
-        db.session.commit()
-        fields = [f"s{s.id}_c{item_id}" for s in subjects]
+        fields, tokens = open_with_tickets(campaign_id, 5)
 
     phone = browser.new_context(**PHONE).new_page()
     phone.goto(f"{live_server}/t/{tokens[0]}")

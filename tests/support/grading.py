@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from evalapp.auth.models import Role
+from evalapp.ballotbox.operations import open_campaign
+from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
-from tests.support.factories import make_campaign, make_user, make_world
+from evalapp.tickets.operations import issue_tickets
+from tests.support.factories import groups_of, make_campaign, make_user, make_world
 
 
 @dataclass(frozen=True)
@@ -33,3 +36,15 @@ def grading_draft() -> GradingDraft:
         subject.individual_items = []
     db.session.commit()
     return GradingDraft(campaign.id, campaign.sections[0].items[0].id)
+
+
+def open_with_tickets(campaign_id: int, tickets: int) -> tuple[list[str], list[str]]:
+    """Issue `tickets` tickets of the first group for every subject and open the campaign:
+    the fields of the questionnaire's one item, a subject each, and the tickets' codes."""
+    campaign = db.session.get(Campaign, campaign_id)
+    subjects = list(campaign.subjects)
+    _, tokens = issue_tickets(campaign, groups_of(campaign)[0], subjects, tickets)
+    open_campaign(campaign)
+    db.session.commit()
+    item_id = campaign.common_items()[0].id
+    return [f"s{subject.id}_c{item_id}" for subject in subjects], tokens
