@@ -171,6 +171,7 @@ def _the_results_read_as_a_tally(app, campaign_id: int, ids: list[int]) -> None:
     report = "".join(pdf_text(download(leader, f"/campaigns/{campaign_id}/results/export.pdf"
                                        ).data))
     assert "民主推荐" in report and "71.4%" in report
+    assert "满意率" not in report and "等次" not in report  # no score, grade or satisfaction
     workbook = load_workbook(io.BytesIO(
         download(leader, f"/campaigns/{campaign_id}/results/export.xlsx").data))
     rows = list(workbook["民主推荐"].iter_rows(values_only=True))

@@ -26,7 +26,7 @@ from evalapp.results.explain import (
     other_label,
     settings_lines,
 )
-from evalapp.results.grading import grading_header, grading_rows, quota_lines
+from evalapp.results.grading import grading_header, grading_rows, group_votes, quota_lines
 from evalapp.results.nomination import nomination_header, nomination_rows, rule_lines
 from evalapp.results.published import export_digest
 
@@ -73,13 +73,15 @@ def _cover(pdf: FPDF, results: CampaignResults, png: ChartSource) -> None:
                        alpha=f"{results.alpha:.2f}"))
     lines += digest_lines(export_digest(results))
     _lines(pdf, lines)
+    scored, asked = campaign.scores(), campaign.asks_satisfaction
     _table(pdf, [_("Rank"), _("Subject"), _("Score"), _("Grade"),
                  _("Satisfaction rate"), _("Valid / returned / issued")],
            [[str(r.rank or "–"), r.subject.label(), _number(r.score),
              grade_label(r.grade), _rate(r), f"{r.counted} / {r.returned} / {r.issued}"]
             for r in results.ranked],
-           (12, 58, 18, 16, 44, 32), "RLRLRR")
-    _chart(pdf, png(chart_name()))
+           (12, 58, 18, 16, 44, 32), "RLRLRR", keep=(scored, True, scored, scored, asked, True))
+    if scored or asked:  # a round of votes alone has neither figure to draw
+        _chart(pdf, png(chart_name()))
     if results.grading is not None:
         _grading(pdf, results)
     if results.nomination is not None:
@@ -112,10 +114,11 @@ def _section(pdf: FPDF, results: CampaignResults, result: SubjectResults,
              png: ChartSource) -> None:
     pdf.add_page()
     _heading(pdf, result.subject.label(), 15)
-    lines = [
-        _("Score %(score)s, grade %(grade)s, rank %(rank)s of %(count)d.",
-          score=_number(result.score), grade=grade_label(result.grade),
-          rank=result.rank or "–", count=len(results.subjects)),
+    scored, asked = results.campaign.scores(), results.campaign.asks_satisfaction
+    lines = [_("Score %(score)s, grade %(grade)s, rank %(rank)s of %(count)d.",
+               score=_number(result.score), grade=grade_label(result.grade),
+               rank=result.rank or "–", count=len(results.subjects))] if scored else []
+    lines += [
         _("Tickets issued %(issued)d, ballots returned %(returned)d, valid %(valid)d, void "
           "(too many candidates marked) %(void)d.", issued=result.issued,
           returned=result.returned, valid=result.counted, void=result.figures.void_overvote)
@@ -131,7 +134,7 @@ def _section(pdf: FPDF, results: CampaignResults, result: SubjectResults,
                        "%(low)s–%(high)s.", score=_number(result.design.estimate),
                        se=_number(result.design.se), low=_number(result.design.ci_low),
                        high=_number(result.design.ci_high)))
-    if result.design_note:
+    if scored and result.design_note:
         lines.append(result.design_note)
     if result.policy_score is not None:
         lines.append(_("Policy-weighted score %(score)s.", score=_number(result.policy_score)))
@@ -153,9 +156,13 @@ def _section(pdf: FPDF, results: CampaignResults, result: SubjectResults,
                      str(other.counted), *_figure_cells(other.figures)])
     _table(pdf, [_("Group"), _("Tickets issued"), _("Returned"), _("Valid ballots"),
                  _("Score"), _("Satisfaction rate")], rows,
-           (44, 24, 24, 24, 34, 30), "LRRRRR")
+           (44, 24, 24, 24, 34, 30), "LRRRRR", keep=(True, True, True, True, scored, asked))
     _lines(pdf, group_difference_lines(result))
     if not result.has_figures:
+        return
+    if not scored:  # votes alone: each reported group's votes, no chart of points
+        _group_votes(pdf, results, result)
+        _opinions(pdf, result)
         return
     weak = [f"{WEAK_MARK} {number}. {item.label}（{_number(item.mean_points, 1)}）"
             for number, item in enumerate(result.items, start=1) if item.weak]
@@ -164,6 +171,29 @@ def _section(pdf: FPDF, results: CampaignResults, result: SubjectResults,
         _lines(pdf, weak)
     _chart(pdf, png(chart_name(result.subject.id, "items")))
     _chart(pdf, png(chart_name(result.subject.id, "heatmap")))
+    _opinions(pdf, result)
+
+
+def _group_votes(pdf: FPDF, results: CampaignResults, result: SubjectResults) -> None:
+    """The votes of each reported group on the item of votes (a nomination's marks, or the
+    grades), as the subject's page shows them."""
+    voted = results.nominated or results.graded
+    if voted is None:
+        return
+    rows = group_votes(result, voted.item)
+    if results.nominated:
+        _table(pdf, [_("Group"), _("Votes"), _("得票率")],
+               [[name, str(counts[0]),
+                 _percent(counts[0] / sum(counts[:2])) if sum(counts[:2]) else "–"]
+                for name, counts in rows], (60, 30, 30), "LRR")
+        return
+    _table(pdf, [_("Group"), *grading_header()[1:-1]],
+           [[name, *(_share(count / sum(counts) if sum(counts) else None, count)
+                     for count in counts)] for name, counts in rows],
+           (48, 33, 33, 33, 33), "LRRRR")
+
+
+def _opinions(pdf: FPDF, result: SubjectResults) -> None:
     _heading(pdf, _("Opinions"), 11)
     _lines(pdf, result.opinions or [_("None, or only from groups too small to show.")])
 
@@ -199,8 +229,14 @@ def _lines(pdf: FPDF, lines: Sequence[str]) -> None:
 
 
 def _table(pdf: FPDF, header: list[str], rows: list[list[str]],
-           widths: tuple[float, ...], aligns: str) -> None:
-    """`aligns` has a letter per column, L or R: figures are set right, to compare down."""
+           widths: tuple[float, ...], aligns: str,
+           keep: Sequence[bool] | None = None) -> None:
+    """`aligns` has a letter per column, L or R: figures are set right, to compare down.
+    `keep` says which columns are printed (the widths are shares of the page's width)."""
+    if keep is not None:
+        header, widths, aligns = ([v for v, k in zip(values, keep, strict=True) if k]
+                                  for values in (header, widths, aligns))
+        rows = [[v for v, k in zip(row, keep, strict=True) if k] for row in rows]
     pdf.set_font("sans", size=8.5)
     with pdf.table(col_widths=widths, width=TEXT_WIDTH, headings_style=HEADING,
                    line_height=5.5, text_align=tuple(aligns), wrapmode=wrap_mode()) as table:
