@@ -97,14 +97,18 @@ def _spent(app, token: str) -> bool:
 
 
 def _key_paper(app, campaign_id: int, item_id: int, token: str, marked: list[int]) -> None:
+    """Two clerks key the ticks; one beyond k is keyed as the paper shows it, and the clerk
+    is told the ballot will be void."""
     for name in ("clerk1", "clerk2"):
         keying = clerk(app, name)
         page = scan(keying, campaign_id, token).get_data(as_text=True)
         assert 'type="checkbox"' in page
         data = {"csrf_token": CSRF.search(page).group(1), "code": token} | {
             f"s{sid}_c{item_id}": "nominated" for sid in marked}
-        assert keying.post(f"/campaigns/{campaign_id}/paper/ballot",
-                           data=data).status_code == 303
+        keyed = keying.post(f"/campaigns/{campaign_id}/paper/ballot", data=data)
+        assert keyed.status_code == 303
+        told = keying.get(keyed.headers["Location"]).get_data(as_text=True)
+        assert ("开箱时将判为废票" in told) == (len(marked) > 2)
 
 
 def _published(campaign_id: int) -> tuple[dict, bytes, Settings]:

@@ -186,7 +186,13 @@ def key(campaign_id: int) -> Response | str | tuple[str, int]:
                            dict.fromkeys(found.check.subject_ids, ""))
     start_writing(db.session)
     outcome = key_ballot(token or "", current_user.id, contents)
-    return _after(campaign, outcome, token or "")
+    response = _after(campaign, outcome, token or "")
+    if sheet.max_marks is not None and (marks := form.marks()) > sheet.max_marks:
+        # keyed as the paper shows it; the clerk is told what the opening will make of it
+        flash(str(_l("This paper ballot marks %(marks)d candidates, more than %(max)d: it "
+                     "will be void when the box is opened.", marks=marks,
+                     max=sheet.max_marks)), "info")
+    return response
 
 
 def _code_form(token: str | None) -> PaperCodeForm:
