@@ -16,7 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from analysis.figures import SubjectFigures
+import numpy as np
+
+from analysis.figures import BallotStatus, SubjectFigures
 
 THRESHOLD_RULES = ("above", "at_least")  # 超过, 达到
 NOMINATED = 0  # the code of a mark (its place on the nomination scale: 推荐, then 未推荐)
@@ -48,14 +50,20 @@ def overvoted(marks: int, rule: NominationRule) -> bool:
 @dataclass(frozen=True)
 class CandidateVotes:
     """One candidate's votes among `ballots` valid ballots, its 得票率 (None without valid
-    ballots), its rank by votes (1 = most; candidates of equal votes share a rank, the next
-    rank skips: 1, 2, 2, 4) and whether it reached the threshold."""
+    ballots), its rank by votes among the candidates reported (1 = most; candidates of equal
+    votes share a rank, the next rank skips: 1, 2, 2, 4) and whether it reached the
+    threshold. A candidate whose figures are not published (too few ballots) has None for
+    each, and reaches nothing."""
 
-    votes: int
-    ballots: int
+    votes: int | None
+    ballots: int | None
     rate: float | None
-    rank: int
+    rank: int | None
     reached: bool
+
+    @property
+    def reported(self) -> bool:
+        return self.votes is not None
 
 
 @dataclass(frozen=True)
@@ -67,23 +75,44 @@ class NominatedItem:
     rule: NominationRule
 
 
-def tally(counts: Sequence[tuple[int, int]], rule: NominationRule) -> tuple[CandidateVotes, ...]:
+def tally(counts: Sequence[tuple[int, int] | None],
+          rule: NominationRule) -> tuple[CandidateVotes, ...]:
     """Each candidate's votes, in the order given, from (votes, valid ballots) per
-    candidate. Raises ValueError on a negative count or more votes than ballots."""
-    if any(not 0 <= votes <= ballots for votes, ballots in counts):
+    candidate, or None for one not reported. Raises ValueError on a negative count or more
+    votes than ballots."""
+    reported = [count for count in counts if count is not None]
+    if any(not 0 <= votes <= ballots for votes, ballots in reported):
         raise ValueError("votes are counts of at most the valid ballots")
     return tuple(
-        CandidateVotes(votes, ballots, votes / ballots if ballots else None,
-                       1 + sum(other > votes for other, _ in counts),
-                       rule.reached(votes, ballots))
-        for votes, ballots in counts)
+        CandidateVotes(None, None, None, None, False) if count is None else
+        CandidateVotes(count[0], count[1], count[0] / count[1] if count[1] else None,
+                       1 + sum(other > count[0] for other, _ in reported),
+                       rule.reached(*count))
+        for count in counts)
+
+
+def void_marks(levels: np.ndarray, status: np.ndarray, nominated: NominatedItem) -> int:
+    """The marks on ballots voided for too many (`levels` ballots × items as
+    `analysis.figures` takes them, `status` their `BallotStatus`)."""
+    void = status == BallotStatus.VOID_OVERVOTE
+    return int((levels[void, nominated.item] == NOMINATED).sum())
+
+
+def overvotes_possible(void_rows: Sequence[int], marks: int, rule: NominationRule) -> bool:
+    """Whether ballots voided for too many marks can be whole tickets' ballots, each ticket
+    with more than `max_marks` marks: `void_rows` counts each candidate's void ballots, and a
+    ticket has at most one ballot per candidate, so there were at least as many void tickets
+    as the most of one candidate, and the void ballots hold at least `max_marks` + 1 marks a
+    ticket (`marks`). A recount finds a valid ballot that an export marks void this way:
+    the voiding can't be redone from rows that can't be linked, but it can be bounded."""
+    return marks >= (rule.max_marks + 1) * max(void_rows, default=0)
 
 
 def nomination_of(figures: Sequence[SubjectFigures | None],
                   nominated: NominatedItem) -> tuple[CandidateVotes, ...]:
     """The tally of the candidates whose figures are given (one per subject; None, or figures
-    without items, for a candidate whose votes are not published: no votes of no ballots)."""
+    without items, for a candidate whose votes are not published: not reported)."""
     return tally([(found.items[nominated.item].counts[NOMINATED],
                    found.counted + found.trimmed)
-                  if found is not None and found.items else (0, 0) for found in figures],
+                  if found is not None and found.items else None for found in figures],
                  nominated.rule)

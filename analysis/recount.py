@@ -64,6 +64,8 @@ from analysis.nomination import (
     NominatedItem,
     NominationRule,
     nomination_of,
+    overvotes_possible,
+    void_marks,
 )
 from analysis.scoring import BLANK, DONT_KNOW, NOT_ASKED, SatisfactionRates
 
@@ -190,8 +192,9 @@ class Settings:
                 for s in data["subjects"])
             if any(set(s.scales) - set(SCALE_ZH) for s in subjects):
                 raise ValueError("an unknown scale")
-            return cls(rules, int(data["common_items"]), subjects, _graded(data.get("grading")),
-                       _nominated(data.get("nomination")))
+            common = int(data["common_items"])
+            return cls(rules, common, subjects, _graded(data.get("grading")),
+                       _nominated(data.get("nomination"), common))
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"malformed settings: {error!r}") from error
 
@@ -207,14 +210,16 @@ def _graded(data: Mapping | None) -> GradedItem | None:
                       tuple(int(n) for n in data.get("chosen", ())))
 
 
-def _nominated(data: Mapping | None) -> NominatedItem | None:
+def _nominated(data: Mapping | None, common_items: int) -> NominatedItem | None:
     if data is None:
         return None
     rule = NominationRule(int(data["max_marks"]), int(data["threshold_percent"]),
                           str(data["threshold_rule"]))
-    if rule.threshold_rule not in THRESHOLD_RULES or rule.max_marks < 1:
-        raise ValueError("an unknown nomination rule")
-    return NominatedItem(int(data["item"]), rule)
+    item = int(data["item"])
+    if (rule.threshold_rule not in THRESHOLD_RULES or rule.max_marks < 1
+            or not 0 <= rule.threshold_percent <= 100 or not 0 <= item < common_items):
+        raise ValueError("an impossible nomination rule")
+    return NominatedItem(item, rule)
 
 
 def _scales(subject: Mapping) -> tuple[str, ...]:
@@ -230,12 +235,14 @@ Value = int | float | str | None
 
 
 def figure_table(settings: Settings, figures: Sequence[SubjectFigures | None],
-                 alpha: float | None) -> dict[str, Value]:
+                 alpha: float | None, void_marks: int = 0) -> dict[str, Value]:
     """Every published figure that the export determines, named `subject/…/figure`:
     per subject with figures its counts, score, grade, rank, weighted scores, satisfaction
     rates with intervals, items (mean, counts and shares of each level) and tests between
     cells; per reported cell its count, score, satisfaction rates and item means; Cronbach's
-    α. `figures` follow `settings.subjects` (None: counts only)."""
+    α. `figures` follow `settings.subjects` (None: counts only). `void_marks`: of a
+    nomination, the marks on the ballots the export says are void for too many
+    (`analysis.nomination.void_marks`)."""
     table: dict[str, Value] = {"alpha": alpha}
     rank = ranks([f.score if f else None for f in figures])
     for subject, found, position in zip(settings.subjects, figures, rank, strict=True):
@@ -271,7 +278,7 @@ def figure_table(settings: Settings, figures: Sequence[SubjectFigures | None],
     if settings.grading is not None:
         table |= _grading(settings.subjects, figures, settings.grading)
     if settings.nomination is not None:
-        table |= _nomination(settings.subjects, figures, settings.nomination)
+        table |= _nomination(settings.subjects, figures, settings.nomination, void_marks)
     return {key: None if isinstance(v, float) and math.isnan(v) else v
             for key, v in table.items()}
 
@@ -318,15 +325,19 @@ def _grading(subjects: Sequence[SubjectSettings], figures: Sequence[SubjectFigur
 
 
 def _nomination(subjects: Sequence[SubjectSettings], figures: Sequence[SubjectFigures | None],
-                nominated: NominatedItem) -> dict[str, Value]:
+                nominated: NominatedItem, void_marks: int) -> dict[str, Value]:
     """The 民主推荐 tally (`analysis.nomination`): each candidate's votes, 得票率, rank and
-    whether the threshold is reached."""
-    table: dict[str, Value] = {}
+    whether the threshold is reached; and whether the void ballots can be whole tickets of
+    too many marks (known only when every candidate's ballots are in the export)."""
+    whole = all(found is not None for found in figures)
+    table: dict[str, Value] = {"nomination/void_possible": int(overvotes_possible(
+        [found.void_overvote for found in figures if found is not None], void_marks,
+        nominated.rule)) if whole else None}
     for subject, votes in zip(subjects, nomination_of(figures, nominated), strict=True):
         key = f"{subject.label}/nomination"
         table |= {f"{key}/votes": votes.votes, f"{key}/ballots": votes.ballots,
                   f"{key}/rate": votes.rate, f"{key}/rank": votes.rank,
-                  f"{key}/reached": int(votes.reached)}
+                  f"{key}/reached": int(votes.reached) if votes.reported else None}
     return table
 
 
@@ -433,7 +444,8 @@ def recount(data: bytes, settings: Settings) -> Recount:
     return Recount(
         digest(data),
         figure_table(settings, figures, campaign_alpha(
-            levels[valid, :common], settings.rules.item_points(common_scales))),
+            levels[valid, :common], settings.rules.item_points(common_scales)),
+            void_marks(levels, status, settings.nomination) if settings.nomination else 0),
         tuple((int(i) + 2, STATUS_ZH[BallotStatus(published[i])],
                STATUS_ZH[BallotStatus(status[i])]) for i in wrong))
 

@@ -138,11 +138,13 @@ def ballot_form_class(
     satisfactions: Choices,
     comment_max: int,
     max_marks: int | None = None,
+    opinions: bool = True,
 ) -> type[BallotFormBase]:
     """The form of `layout`'s subjects: each item offers `answers(item)` (value, label); no
     `satisfactions` when the campaign asks no overall satisfaction. A nomination's item is a
     checkbox: unticked, it is sent as nothing, which reads as 未推荐 (never blank); at most
-    `max_marks` may be ticked."""
+    `max_marks` may be ticked. Without `opinions`, no opinion field (a nomination's ballot
+    is its marks alone: a text beside them could tell whose they are)."""
     offered: dict[tuple[str, bool], list[SelectChoice]] = {}
 
     def choices(item: ItemLayout) -> list[SelectChoice]:
@@ -156,9 +158,12 @@ def ballot_form_class(
     for subject in layout:
         sid = subject.subject_id
         for item in subject.common_items:
-            fields[common_field(sid, item.id)] = LevelField(
-                choices=choices(item), validators=[Optional()],
-                default=NOT_NOMINATED if item.scale == NOMINATION else None)
+            # a candidate's box is ticked or not, never blank: sent as nothing it is not
+            # ticked (the default), sent empty it is an error
+            fields[common_field(sid, item.id)] = (
+                LevelField(choices=choices(item), default=NOT_NOMINATED)
+                if item.scale == NOMINATION
+                else LevelField(choices=choices(item), validators=[Optional()]))
         for item in subject.individual_items:
             fields[individual_field(sid, item.id)] = LevelField(
                 choices=choices(item), validators=[Optional()])
@@ -167,6 +172,7 @@ def ballot_form_class(
         )
         # Its line breaks arrive as one LF each (the app's request unifies them), as the
         # page's counter and `maxlength` count them.
-        fields[comment_field(sid)] = TextAreaField(
-            validators=[Optional(), MaxLength(comment_max)])
+        if opinions:
+            fields[comment_field(sid)] = TextAreaField(
+                validators=[Optional(), MaxLength(comment_max)])
     return type("BallotForm", (BallotFormBase,), fields)

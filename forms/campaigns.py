@@ -111,7 +111,7 @@ class NominationForm(FlaskForm):
         _l("Candidates a ballot may mark at most"),
         validators=[InputRequired(), NumberRange(1, MARKS_MAX, message=_l(
             "Enter a number from %(min)d to %(max)d.", min=1, max=MARKS_MAX))])
-    threshold_rule = SelectField(_l("得票率 needed"), choices=THRESHOLD_CHOICES)
+    threshold_rule = SelectField(_l("Vote share needed"), choices=THRESHOLD_CHOICES)
     threshold_percent = IntegerField(
         _l("Threshold (percent of the valid ballots)"),
         validators=[InputRequired(),

@@ -28,6 +28,9 @@ def test_a_nomination_round_from_set_up_to_the_tally(app, browser, live_server, 
     log_in(page, live_server, "organiser", PASSWORD)
     page.goto(f"{live_server}/campaigns/{campaign_id}/questionnaire")
     page.get_by_role("button", name="改为推荐票").click()
+    expect(page.get_by_role("heading", name="将测评表改为推荐票？")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "nomination-confirm.png"), full_page=True)
+    page.get_by_role("button", name="改为推荐票").click()
     expect(page.locator(".flash")).to_contain_text("测评表已改为推荐票")
     expect(page.locator("#satisfaction")).to_contain_text("推荐票不设总体满意度问题")
     page.screenshot(path=str(tmp_path / "nomination-questionnaire.png"), full_page=True)
@@ -51,7 +54,7 @@ def test_a_nomination_round_from_set_up_to_the_tally(app, browser, live_server, 
     expect(progress).to_have_text("已勾选 0 人，最多 2 人")
     for index in range(3):
         phone.locator("label.candidate").nth(index).tap()
-    expect(progress).to_have_text("已勾选 3 人，超过 2 人，本票将无效")
+    expect(progress).to_have_text("已勾选 3 人，最多 2 人：请去掉 1 人")
     expect(progress).to_have_class(re.compile("over"))
     phone.screenshot(path=str(tmp_path / "nomination-too-many.png"), full_page=True)
     phone.get_by_role("button", name="提交").tap()

@@ -59,8 +59,10 @@ def _nomination_round(app, client, max_marks: int = 2):
         campaign_id = grading_draft().campaign_id
     login(client, "organiser")
     path = f"/campaigns/{campaign_id}/questionnaire"
-    assert client.post(f"{path}/nomination",
-                       data={"csrf_token": csrf_token(client, path)}).status_code == 303
+    asked = client.post(f"{path}/nomination", data={"csrf_token": csrf_token(client, path)})
+    assert asked.status_code == 200 and "项共性内容" in asked.get_data(as_text=True)
+    assert client.post(f"{path}/nomination", data={
+        "csrf_token": csrf_token(client, path), "confirm": "yes"}).status_code == 303
     scoring = f"/campaigns/{campaign_id}/scoring"
     refused = client.post(f"/campaigns/{campaign_id}/nomination", data={
         "csrf_token": csrf_token(client, scoring), "max_marks": "0", "threshold_percent": "50",
@@ -126,6 +128,10 @@ def test_a_nomination_round_on_phones_and_paper(app, client):
     assert page.count('type="checkbox"') == 3 and "_satisfaction" not in page and "最多" in page
     over = _phone(app, phones[0], item_id, ids[:3])
     assert over.status_code == 422
+    blank = app.test_client()  # a box is ticked or not: sent empty it is refused
+    page = enter(blank, phones[0]).get_data(as_text=True)
+    assert blank.post("/ballot", data={"csrf_token": CSRF.search(page).group(1),
+                                       f"s{ids[0]}_c{item_id}": ""}).status_code == 422
     text = over.get_data(as_text=True)
     assert "您勾选了 3 人" in text and "请去掉 1 人" in text
     assert not _spent(app, phones[0])  # nothing stored: the rater takes a mark off
@@ -191,6 +197,9 @@ def test_the_paper_ballot_has_one_box_per_candidate_and_says_how_many(app, clien
         paper = paper_questionnaire(campaign, "类别2", campaign.subjects)
     [section] = paper.sections
     assert [item.answers for item in section.items] == [("推荐",)]
+    # one list of the candidates, a box each, no opinion box
+    assert [(c.text, c.answers) for c in paper.candidates] == [
+        (f"宁波海关 · 述职人{n}", ("推荐",)) for n in (1, 2, 3)]
     rules = " ".join(paper.wording.instructions)
     assert "最多推荐 2 人" in rules and "推荐超过 2 人的推荐票为废票" in rules
     assert "空题" not in rules and not paper.wording.satisfactions
@@ -212,6 +221,12 @@ def test_a_recount_finds_a_void_ballot_counted_or_a_valid_one_voided(app, client
     counted = recount(export.replace(void, valid, 1), settings)
     assert {d.figure.rsplit("/", 1)[-1] for d in differences(published, counted.figures)} >= {
         "votes", "ballots", "void_overvote"}
+    # a valid mark the export calls void, with its digest published anew (the one defence
+    # left is the bound: no whole ticket of too many marks can leave these void ballots)
+    voided = recount(export.replace(valid + ",推荐".encode(), void + ",推荐".encode(), 1),
+                     settings)
+    assert published["nomination/void_possible"] == 1
+    assert voided.figures["nomination/void_possible"] == 0
 
 
 def test_the_questionnaire_keeps_the_shape_of_a_nomination(app, client):
@@ -229,7 +244,8 @@ def test_the_questionnaire_keeps_the_shape_of_a_nomination(app, client):
     refused = client.post(f"{path}/{item_id}", data={
         "csrf_token": token, "text_zh": "推荐", "scale": "nomination"})
     assert refused.status_code == 422 and "推荐票" in refused.get_data(as_text=True)
-    assert client.post(f"{path}/nomination", data={"csrf_token": token}).status_code == 303
+    assert client.post(f"{path}/nomination", data={"csrf_token": token, "confirm": "yes"}
+                       ).status_code == 303
     refused = client.post(f"{path}/sections/{section_id + 1}/items", data={
         "csrf_token": token, "text_zh": "第二项", "scale": "levels"})
     assert refused.status_code in (404, 422)
@@ -251,3 +267,109 @@ def test_the_questionnaire_keeps_the_shape_of_a_nomination(app, client):
     assert refused.status_code == 422
     assert "推荐票没有个性化内容" in refused.get_data(as_text=True)
     assert post_subject(client, campaign_id, subject_id).status_code == 303  # a candidate
+
+
+def _nomination_draft(app, client) -> int:
+    """A draft of three subjects made a nomination ballot by its organiser, logged in on
+    `client`; its id."""
+    with app.app_context():
+        campaign_id = grading_draft().campaign_id
+    login(client, "organiser")
+    path = f"/campaigns/{campaign_id}/questionnaire"
+    assert client.post(f"{path}/nomination", data={"csrf_token": csrf_token(client, path),
+                                                   "confirm": "yes"}).status_code == 303
+    return campaign_id
+
+
+def test_a_candidate_whose_votes_are_not_reported_is_not_published_as_none_voted(app, client):
+    """Candidate 3 is on 3 tickets only (fewer than the minimum of 5) and every one marks
+    them: its tally must say 'not reported', not 0 votes of 0, ranked with the others."""
+    campaign_id = _nomination_draft(app, client)
+    with app.app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        item_id = campaign.common_items()[0].id
+        subjects = list(campaign.subjects)
+        ids = [s.id for s in subjects]
+        _, pairs = issue_tickets(campaign, groups_of(campaign)[0], subjects[:2], 6)
+        _, threes = issue_tickets(campaign, groups_of(campaign)[0], subjects, 3)
+        open_campaign(campaign)
+        db.session.commit()
+    for token in pairs:
+        assert _phone(app, token, item_id, ids[1:2]).status_code == 303
+    for token in threes:
+        assert _phone(app, token, item_id, ids[2:3]).status_code == 303
+    close_on_the_web(client, campaign_id)
+    with app.app_context():
+        results = campaign_results(db.session.get(Campaign, campaign_id))
+        published = published_figures(results)
+        label = db.session.get(Campaign, campaign_id).subjects[2].label_zh()
+    assert published.get(f"{label}/nomination/votes") is None
+    assert published.get(f"{label}/nomination/rank") is None
+
+
+def test_a_phone_nomination_ballot_stores_no_opinion(app, client):
+    """The phone's nomination ballot offers no opinion; one posted anyway is not stored
+    beside the marks (it would be published with them in the CSV and on the page)."""
+    campaign_id, item_id, ids, phones, _papers = _nomination_round(app, client)
+    phone = app.test_client()
+    page = enter(phone, phones[0]).get_data(as_text=True)
+    phone.post("/ballot", data={"csrf_token": CSRF.search(page).group(1),
+                                f"s{ids[0]}_c{item_id}": "nominated",
+                                f"s{ids[0]}_comment": "暗号XYZ"})
+    close_on_the_web(client, campaign_id)
+    with app.app_context():
+        assert not db.session.scalar(sa.select(sa.func.count()).select_from(Ballot)
+                                     .where(Ballot.comment.is_not(None)))
+
+
+def test_deciding_a_disputed_mark_offers_no_blank(app, client):
+    """A candidate's box is ticked or not: the person deciding two keyings that differ is
+    not offered 'blank', which would void that candidate's ballot alone (as too many blank
+    items) and show nowhere in the tally's void column."""
+    campaign_id, item_id, ids, _phones, papers = _nomination_round(app, client)
+    for name, marked in (("clerk1", ids[:1]), ("clerk2", ids[:2])):
+        keying = clerk(app, name)
+        page = scan(keying, campaign_id, papers[0]).get_data(as_text=True)
+        keying.post(f"/campaigns/{campaign_id}/paper/ballot", data={
+            "csrf_token": CSRF.search(page).group(1), "code": papers[0]} | {
+            f"s{sid}_c{item_id}": "nominated" for sid in marked})
+    decide = scan(client, campaign_id, papers[0]).get_data(as_text=True)
+    [dispute] = re.findall(r'<fieldset class="item dispute">.*?</fieldset>', decide, re.S)
+    assert 'value=""' not in dispute
+
+
+def test_a_questionnaire_made_a_nomination_by_its_scale_asks_no_satisfaction(app, client):
+    """Made a nomination ballot, switched back to 好/较好/一般/差 with satisfaction asked,
+    then switched to 推荐 again on the item's answers: the ballot asks no satisfaction (the
+    phone would ask it without showing it, the paper and the results would carry it)."""
+    campaign_id = _nomination_draft(app, client)
+    path = f"/campaigns/{campaign_id}/questionnaire"
+    with app.app_context():
+        item_id = db.session.get(Campaign, campaign_id).common_items()[0].id
+    for data in ({"text_zh": "推荐", "scale": "levels"}, None,
+                 {"text_zh": "推荐", "scale": "nomination"}):
+        if data is None:
+            client.post(f"{path}/satisfaction",
+                        data={"csrf_token": csrf_token(client, path), "asks": "y"})
+        else:
+            client.post(f"{path}/{item_id}", data={"csrf_token": csrf_token(client, path)}
+                        | data)
+    with app.app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        assert campaign.nominated_item() is None or not campaign.asks_satisfaction
+
+
+def test_a_record_naming_an_item_it_does_not_have_is_refused(app, client):
+    """`evalapp recount --record` with a nomination item out of range says the record is
+    malformed (ValueError) instead of failing with an IndexError's traceback."""
+    campaign_id, item_id, ids, phones, _papers = _nomination_round(app, client)
+    for token in phones:
+        assert _phone(app, token, item_id, ids[:1]).status_code == 303
+    close_on_the_web(client, campaign_id)
+    with app.app_context():
+        data = recount_settings(campaign_results(db.session.get(Campaign, campaign_id))
+                                ).as_json()
+    data = json.loads(json.dumps(data))
+    data["nomination"]["item"] = 5
+    with pytest.raises(ValueError):
+        Settings.from_json(data)

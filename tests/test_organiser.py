@@ -49,7 +49,8 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
                                                  "stranger": 200}),
         "setup.scoring": ("GET", f"{c}/scoring", {**only_organiser, "organiser": 200}),
         "setup.grading": ("POST", f"{c}/grading", {**only_organiser, "organiser": 422}),
-        "setup.nomination": ("POST", f"{c}/nomination", {**only_organiser, "organiser": 422}),
+        # a rule for a questionnaire that is no nomination ballot
+        "setup.nomination": ("POST", f"{c}/nomination", {**only_organiser, "organiser": 409}),
         "setup.satisfaction": ("POST", f"{c}/questionnaire/satisfaction",
                                {**only_organiser, "organiser": 303}),
         "ballotbox.delete": ("POST", f"{c}/delete", {**only_organiser, "organiser": 200}),  # asks
@@ -133,9 +134,8 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
         "audit.export_xlsx": ("GET", "/audit/audit.xlsx", auditors),
         # only the audit administrator (tests/test_audit_chain.py)
         "audit.purge_old": ("GET", "/audit/purge", {**auditors, "auditor": 403}),
-        # last: it replaces the questionnaire whose item the routes above edit
         "setup.nomination_ballot": ("POST", f"{c}/questionnaire/nomination",
-                                    {**only_organiser, "organiser": 303}),
+                                    {**only_organiser, "organiser": 200}),  # asks first
     }
 
 

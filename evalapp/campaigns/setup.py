@@ -149,6 +149,8 @@ def _scoring_page(campaign: Campaign, form: ScoringForm, grading: GradingForm | 
 @role_required(Role.ORGANISER)
 def nomination(campaign_id: int) -> Response | tuple[str, int]:
     campaign = draft_for(current_user, campaign_id)
+    if campaign.nominated_item() is None:
+        abort(409)  # a rule for no nomination: the page offers none
     form = NominationForm()
     if not form.validate():
         return _scoring_page(campaign, ScoringForm(obj=campaign), nomination=form)
@@ -259,8 +261,11 @@ def edit_item(campaign_id: int, item_id: int) -> Response | tuple[str, int]:
     before = item.text_zh
     item.text_zh, item.text_en = one_line(form.text_zh.data), one_line(form.text_en.data)
     item.scale = Scale(form.scale.data)
-    # a candidate is marked or not: "don't know" is no answer of a nomination
+    # a candidate is marked or not: "don't know" is no answer of a nomination, nor is a
+    # satisfaction with a report (`operations.make_nomination_ballot`)
     item.dont_know = form.dont_know.data and item.scale is not Scale.NOMINATION
+    if item.scale is Scale.NOMINATION:
+        campaign.asks_satisfaction = False
     record("questionnaire.edit", user=current_user, campaign=campaign, item=item.id,
            before=before, after=item.text_zh, scale=item.scale.value,
            dont_know=item.dont_know)
@@ -285,12 +290,25 @@ def satisfaction(campaign_id: int) -> Response:
 
 @bp.post("/<int:campaign_id>/questionnaire/nomination")
 @role_required(Role.ORGANISER)
-def nomination_ballot(campaign_id: int) -> Response:
+def nomination_ballot(campaign_id: int) -> Response | str:
     """Make the questionnaire a nomination ballot (民主推荐): its one item, on which each
-    candidate (subject) is marked or not."""
+    candidate (subject) is marked or not. Asked first: the items it replaces are gone."""
     campaign = draft_for(current_user, campaign_id)
+    common = len(campaign.common_items())
+    individual = sum(len(subject.individual_items) for subject in campaign.subjects)
+    if not confirmed():
+        return confirm_page(
+            heading=_("Make the questionnaire a nomination ballot?"),
+            lines=[_("Its %(common)d common items and the subjects' %(individual)d individual "
+                     "items are removed, and the satisfaction question is no longer asked. "
+                     "The subjects stay: they are the candidates.", common=common,
+                     individual=individual)],
+            button=_("Make it a nomination ballot"),
+            back=url_for("setup.questionnaire", campaign_id=campaign.id),
+            back_label=_("Questionnaire"))
     item = make_nomination_ballot(campaign)
-    record("questionnaire.nomination", user=current_user, campaign=campaign, item=item.id)
+    record("questionnaire.nomination", user=current_user, campaign=campaign, item=item.id,
+           removed_common=common, removed_individual=individual)
     db.session.commit()
     flash(_("The questionnaire is now a nomination ballot: set how many candidates a ballot "
             "may mark on the scoring page."))

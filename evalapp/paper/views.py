@@ -23,7 +23,14 @@ from evalapp.auth.models import Role
 from evalapp.ballots.models import COMMENT_MAX_LENGTH, decode_answer, encode_levels
 from evalapp.campaigns.access import campaign_for
 from evalapp.campaigns.labels import answer_choices, satisfaction_choices
-from evalapp.campaigns.models import Answer, Campaign, CampaignStatus, RaterGroup, Satisfaction
+from evalapp.campaigns.models import (
+    Answer,
+    Campaign,
+    CampaignStatus,
+    RaterGroup,
+    Satisfaction,
+    Scale,
+)
 from evalapp.database import start_writing, utcnow
 from evalapp.extensions import db
 from evalapp.paper.keying import Field, Value
@@ -270,9 +277,10 @@ def decide_(campaign_id: int) -> Response | str | tuple[str, int]:
 
 def _decisions(found: Pending) -> dict[Field, Value] | None:
     """The value chosen for each disputed field, or None when one is missing or not one of
-    the offered values. Items and satisfaction offer every answer and "blank" (""); an
-    opinion offers each text keyed, by its position, or the text as the person deciding
-    reads it on the paper ("typed", with the text beside it: both keyings may be wrong)."""
+    the offered values. Items and satisfaction offer every answer and "blank" (""), but for
+    a candidate's box, which is ticked or not (never blank); an opinion offers each text
+    keyed, by its position, or the text as the person deciding reads it on the paper
+    ("typed", with the text beside it: both keyings may be wrong)."""
     decisions: dict[Field, Value] = {}
     for number, (field, values) in enumerate(found.disputed):
         chosen = request.form.get(f"field-{number}")
@@ -294,7 +302,8 @@ def _decisions(found: Pending) -> dict[Field, Value] | None:
             continue
         item = _item(_questionnaire(found), field)
         offered = answer_choices(item) if item else satisfaction_choices()
-        if chosen and chosen not in {value for value, _label in offered}:
+        blank_offered = item is None or item.scale is not Scale.NOMINATION
+        if (chosen or not blank_offered) and chosen not in {value for value, _ in offered}:
             return None
         if not chosen:
             decisions[field] = None

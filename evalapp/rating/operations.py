@@ -163,11 +163,17 @@ def contents_of(
                 + [_answer(item, form[individual_field(s.subject_id, item.id)].data)
                    for item in s.individual_items]),
             satisfaction=_satisfaction(form[satisfaction_field(s.subject_id)].data),
-            comment=(form[comment_field(s.subject_id)].data or "").strip() or None,
+            comment=_opinion(form, s.subject_id),
             receipt_code=receipts[s.subject_id],
         )
         for s in layout
     ]
+
+
+def _opinion(form: BallotFormBase, subject_id: int) -> str | None:
+    """The subject's opinion, if the form asks one (a nomination's does not)."""
+    name = comment_field(subject_id)
+    return ((form[name].data or "").strip() or None) if name in form else None
 
 
 def _answer(item: ItemLayout, value: str | None) -> Answer | None:

@@ -150,7 +150,8 @@ class Questionnaire:
             self._forms[key] = ballot_form_class(
                 self.layout(subject_ids), answers=answer_choices,
                 satisfactions=self.satisfactions(), comment_max=COMMENT_MAX_LENGTH,
-                max_marks=None if keying else self.max_marks)
+                max_marks=None if keying else self.max_marks,
+                opinions=self.max_marks is None)
         return self._forms[key]
 
 

@@ -93,7 +93,8 @@ def _nomination(pdf: FPDF, results: CampaignResults) -> None:
     _heading(pdf, _("Nomination (民主推荐)"), 13)
     _lines(pdf, rule_lines(results))
     _table(pdf, nomination_header(), [
-        [str(rank), name, str(votes), str(ballots), "–" if rate is None else _percent(rate),
+        [str(rank or "–"), name, "–" if votes is None else str(votes),
+         "–" if ballots is None else str(ballots), "–" if rate is None else _percent(rate),
          str(void), reached]
         for rank, name, votes, ballots, rate, void, reached in nomination_rows(results)],
         (12, 58, 18, 22, 22, 28, 20), "RLRRRRL")
@@ -182,7 +183,7 @@ def _group_votes(pdf: FPDF, results: CampaignResults, result: SubjectResults) ->
         return
     rows = group_votes(result, voted.item)
     if results.nominated:
-        _table(pdf, [_("Group"), _("Votes"), _("得票率")],
+        _table(pdf, [_("Group"), _("Votes"), _("Vote share")],
                [[name, str(counts[0]),
                  _percent(counts[0] / sum(counts[:2])) if sum(counts[:2]) else "–"]
                 for name, counts in rows], (60, 30, 30), "LRR")

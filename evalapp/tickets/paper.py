@@ -137,6 +137,9 @@ class PaperQuestionnaire:
     sections: tuple[PaperSection, ...]
     subjects: tuple[PaperSubject, ...]
     wording: Wording
+    # of a nomination (民主推荐): one row per candidate (the subjects), with its one box, in
+    # place of a block per subject; empty otherwise
+    candidates: tuple[PaperItem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,10 @@ def paper_questionnaire(campaign: Campaign, group: str, subjects: Sequence[Subje
                 for subject in ordered),
             wording=_wording(campaign, [len(common) + len(s.individual_items) for s in ordered],
                              hand_in.strip(), named),
+            candidates=tuple(
+                PaperItem(f"{subject.label()}{f'　{subject.post}' if subject.post else ''}",
+                          _paper_item(common[0], named).answers)
+                for subject in ordered) if campaign.nominated_item() is not None else (),
         )
 
 
@@ -191,6 +198,7 @@ def _wording(campaign: Campaign, items: Sequence[int], hand_in: str,
                  share=round(campaign.void_blank_fraction * 100))
     uniform = ([_("A ballot that gives every item the same answer is also void.")]
                if campaign.void_uniform else [])
+    item_word = _("Item")
     tick = _("For each item, tick (✓) one box, under the level you choose. An item with more "
              "than one box ticked, or a tick that cannot be read, counts as unanswered.")
     if (nominated := campaign.nominated_item()) is not None:
@@ -199,6 +207,7 @@ def _wording(campaign: Campaign, items: Sequence[int], hand_in: str,
                  "others empty.", max=most)
         void, uniform = _("A ballot that ticks more than %(max)d candidates is void and not "
                           "counted.", max=most), []
+        item_word = _("Candidate")
     return Wording(
         instructions_title=_("How to fill in this ballot"),
         instructions=tuple(f"{number}. {text}" for number, text in enumerate((
@@ -219,7 +228,7 @@ def _wording(campaign: Campaign, items: Sequence[int], hand_in: str,
         subject=_("Subject %(number)s of %(count)s: ", number="{number}", count="{count}"),
         continued=_(" (continued)"),
         number=_("No."),
-        item=_("Item"),
+        item=item_word,
         individual=_("Individual items"),
         overall=_("Overall"),
         satisfaction=_("How satisfied are you with this debriefing report?"),
@@ -352,6 +361,21 @@ def _layout(sheet: TextSetter, questionnaire: PaperQuestionnaire, paper: Paper) 
                                      "\n".join((words.instructions_title,
                                                 *words.instructions)), extra=2)]]
     room = bottom - top - pages[0][0].height
+    if questionnaire.candidates:  # 民主推荐: one list of candidates, a box each
+        blocks = [[item(number, candidate)]
+                  for number, candidate in enumerate(questionnaire.candidates, start=1)]
+        blocks[0] = [rows(_Kind.BAND, BAND_SIZE, columns.width, questionnaire.sections[0].title),
+                     header, *blocks[0]]
+        for block in blocks:
+            height = sum(row.height for row in block)
+            if height > room and pages[-1]:
+                pages.append([])
+                room = bottom - top
+                block = [header, *block]
+                height = sum(row.height for row in block)
+            pages[-1] += block
+            room -= height
+        return _Layout(paper, questionnaire, title, top, tuple(tuple(page) for page in pages))
     for index, subject in enumerate(questionnaire.subjects, start=1):
         name = words.subject.format(number=index, count=count) if count > 1 else ""
 

@@ -42,7 +42,7 @@
     var most = parseInt(nomination.getAttribute("data-max-marks"), 10);
     var over = ticked > most;
     progress.textContent = format(texts.getAttribute(over ? "data-text-too-many"
-      : "data-text-marks"), { marks: ticked, max: most });
+      : "data-text-marks"), { marks: ticked, max: most, over: ticked - most });
     progress.classList.toggle("over", over);
     progress.hidden = false;
   }
