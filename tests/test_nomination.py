@@ -135,6 +135,10 @@ def test_a_nomination_round_on_phones_and_paper(app, client):
     text = over.get_data(as_text=True)
     assert "您勾选了 3 人" in text and "请去掉 1 人" in text
     assert not _spent(app, phones[0])  # nothing stored: the rater takes a mark off
+    # ticking nobody is asked once, then counts as nominating nobody
+    nobody = _phone(app, phones[0], item_id, [])
+    assert nobody.status_code == 200 and "没有勾选任何候选人" in nobody.get_data(as_text=True)
+    assert not _spent(app, phones[0])
     # six phones: candidates 1 and 2 on four, candidate 1 alone on one, 3 alone on one
     for n, token in enumerate(phones):
         marked = ids[2:] if n == 5 else ids[:2] if n else ids[:1]

@@ -190,7 +190,9 @@ def ballot() -> Response | str | tuple[str, int]:
     verdicts = {c.subject_id: verdict(campaign, c) for c in contents}
     blanks = {s.subject_id: form.unanswered(s) for s in layout if form.unanswered(s)}
     void = any(v.void for v in verdicts.values())
-    if not (blanks or void) or form.confirm_blanks.data == "1":
+    # a nomination that ticks nobody counts, as nominating nobody: asked once, as blanks are
+    unmarked = campaign.max_marks is not None and not form.marks()
+    if not (blanks or void or unmarked) or form.confirm_blanks.data == "1":
         return _submit(rater, contents, verdicts.values())
     form.confirm_blanks.data = "1"
     return _ballot_page(campaign, subject_ids, form, blanks, verdicts)
