@@ -188,6 +188,9 @@ def _the_results_read_as_a_tally(app, campaign_id: int, ids: list[int]) -> None:
     assert "满意率" not in report and "等次" not in report  # no score, grade or satisfaction
     workbook = load_workbook(io.BytesIO(
         download(leader, f"/campaigns/{campaign_id}/results/export.xlsx").data))
+    headers = [cell for row in workbook.active.iter_rows(min_row=3, max_row=4, values_only=True)
+               for cell in row if cell]
+    assert "废票" in headers and "得分" not in headers and "满意率" not in headers
     rows = list(workbook["民主推荐"].iter_rows(values_only=True))
     assert rows[0][:3] == ("排名", "候选人", "得票数")
     assert [row[0] for row in rows[1:4]] == [1, 1, 3] and rows[1][4] == pytest.approx(5 / 7)

@@ -31,12 +31,13 @@ def summary_xlsx(results: CampaignResults) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Summary")[:31]
-    headers = _headers(results)
+    headers, kept = _kept_headers(results)
     width = sum(len(subs) or 1 for _title, subs in headers)
     _title_rows(sheet, results, width)
     _header_rows(sheet, headers)
     for number, result in enumerate(results.ranked, start=1):
-        row = _row(number, result, _with_other(results))
+        row = [cell for cell, keep in zip(_row(number, result, _with_other(results)), kept,
+                                          strict=True) if keep]
         append_row(sheet, [value for value, _format in row])
         for column, (cell, (_value, number_format)) in enumerate(
                 zip(sheet[sheet.max_row], row, strict=True)):
@@ -87,6 +88,20 @@ def _grading_sheet(sheet: Worksheet, results: CampaignResults) -> None:
     for line in quota_lines(results):
         append_row(sheet, [line])
     sheet.column_dimensions["A"].width = 30
+
+
+def _kept_headers(results: CampaignResults) -> tuple[list[tuple[str, list[str]]], list[bool]]:
+    """The headers of the figures the round has, and per column of `_row` whether it is
+    kept: a round of votes alone (民主推荐, 干部考核) has no score, grade, rank or score by
+    group, and one that asks no satisfaction no satisfaction columns; their votes are on a
+    sheet of their own."""
+    scored, asked = results.campaign.scores(), results.campaign.asks_satisfaction
+    # the groups of `_headers` that need a score, and the one that needs satisfaction
+    needs = [True, True, True, True, True, scored, scored, scored, asked, scored]
+    headers = _headers(results)
+    kept = [keep for (_title, subs), keep in zip(headers, needs, strict=True)
+            for _column in subs or [None]]
+    return [header for header, keep in zip(headers, needs, strict=True) if keep], kept
 
 
 def _headers(results: CampaignResults) -> list[tuple[str, list[str]]]:
