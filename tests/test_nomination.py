@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 
 from analysis.nomination import NominationRule, tally
 from analysis.recount import STATUS_ZH, Settings, differences, recount
-from evalapp.ballotbox.operations import open_campaign
+from evalapp.ballotbox.operations import close_campaign, open_campaign
 from evalapp.ballots.models import Ballot, Receipt
 from evalapp.campaigns.models import Campaign, Scale
 from evalapp.extensions import db
@@ -29,7 +29,7 @@ from evalapp.tickets.models import Ticket
 from evalapp.tickets.operations import issue_tickets
 from evalapp.tickets.paper import paper_questionnaire
 from evalapp.tickets.tokens import hash_token
-from tests.support.factories import groups_of
+from tests.support.factories import groups_of, make_campaign
 from tests.support.grading import grading_draft
 from tests.support.organiser import close_on_the_web, download, post_subject
 from tests.support.paper import clerk, scan
@@ -195,6 +195,15 @@ def _the_results_read_as_a_tally(app, campaign_id: int, ids: list[int]) -> None:
     assert rows[0][:3] == ("排名", "候选人", "得票数")
     assert [row[0] for row in rows[1:4]] == [1, 1, 3] and rows[1][4] == pytest.approx(5 / 7)
     assert [row[-1] for row in rows[1:4]] == ["是", "是", "否"]
+    with app.app_context():  # a later round of scores, to look back from
+        campaign = db.session.get(Campaign, campaign_id)
+        later = make_campaign(campaign.unit, "下一轮测评", subjects=1)
+        open_campaign(later)
+        close_campaign(later)
+        later_id = later.id
+    refused = leader.get(f"/lookback/?earlier={campaign_id}&later={later_id}")
+    assert refused.status_code == 400
+    assert "只有投票" in refused.get_data(as_text=True)  # not "no valid ballots"
 
 
 def test_the_paper_ballot_has_one_box_per_candidate_and_says_how_many(app, client):

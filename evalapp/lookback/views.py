@@ -44,6 +44,13 @@ def _valid(form: LookbackForm) -> bool:
             "“%(later)s” closed before “%(earlier)s”: choose the earlier round first.",
             later=later.title, earlier=earlier.title))
         return False
+    for field, campaign in ((form.earlier, earlier), (form.later, later)):
+        if not (campaign.scores() or campaign.asks_satisfaction):
+            field.errors.append(_(
+                "“%(title)s” is a round of votes alone (民主推荐 or 干部考核): it has no score "
+                "or satisfaction rate to compare; its votes are on its results page.",
+                title=campaign.title))
+            return False
     return True
 
 
