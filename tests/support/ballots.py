@@ -38,6 +38,7 @@ class BallotContent:
     satisfaction: Satisfaction | None
     comment: str | None
     receipt_code: str
+    overvoted: bool = False  # void for its ticket's too many marks (a nomination)
 
 
 def insert_ballots(campaign_id: int, rater_group_id: int,
@@ -50,10 +51,10 @@ def insert_ballots(campaign_id: int, rater_group_id: int,
             "id": random_ballot_id(), "campaign_id": campaign_id,
             "subject_id": ballot.subject_id, "rater_group_id": rater_group_id,
             "levels": encode_levels(ballot.levels), "satisfaction": ballot.satisfaction,
-            "comment": ballot.comment or None,
+            "comment": ballot.comment or None, "overvoted": ballot.overvoted,
         } for ballot in ballots])
         db.session.execute(Receipt.__table__.insert(), [{
-            "campaign_id": campaign_id, "code": ballot.receipt_code, "void": False,
+            "campaign_id": campaign_id, "code": ballot.receipt_code, "void": ballot.overvoted,
         } for ballot in ballots])
 
 
