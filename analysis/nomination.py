@@ -16,9 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-import numpy as np
-
-from analysis.figures import BallotStatus, SubjectFigures
+from analysis.figures import SubjectFigures
 
 THRESHOLD_RULES = ("above", "at_least")  # 超过, 达到
 NOMINATED = 0  # the code of a mark (its place on the nomination scale: 推荐, then 未推荐)
@@ -89,23 +87,6 @@ def tally(counts: Sequence[tuple[int, int] | None],
                        1 + sum(other > count[0] for other, _ in reported),
                        rule.reached(*count))
         for count in counts)
-
-
-def void_marks(levels: np.ndarray, status: np.ndarray, nominated: NominatedItem) -> int:
-    """The marks on ballots voided for too many (`levels` ballots × items as
-    `analysis.figures` takes them, `status` their `BallotStatus`)."""
-    void = status == BallotStatus.VOID_OVERVOTE
-    return int((levels[void, nominated.item] == NOMINATED).sum())
-
-
-def overvotes_possible(void_rows: Sequence[int], marks: int, rule: NominationRule) -> bool:
-    """Whether ballots voided for too many marks can be whole tickets' ballots, each ticket
-    with more than `max_marks` marks: `void_rows` counts each candidate's void ballots, and a
-    ticket has at most one ballot per candidate, so there were at least as many void tickets
-    as the most of one candidate, and the void ballots hold at least `max_marks` + 1 marks a
-    ticket (`marks`). A recount finds a valid ballot that an export marks void this way:
-    the voiding can't be redone from rows that can't be linked, but it can be bounded."""
-    return marks >= (rule.max_marks + 1) * max(void_rows, default=0)
 
 
 def nomination_of(figures: Sequence[SubjectFigures | None],

@@ -64,8 +64,6 @@ from analysis.nomination import (
     NominatedItem,
     NominationRule,
     nomination_of,
-    overvotes_possible,
-    void_marks,
 )
 from analysis.scoring import BLANK, DONT_KNOW, NOT_ASKED, SatisfactionRates
 
@@ -235,14 +233,12 @@ Value = int | float | str | None
 
 
 def figure_table(settings: Settings, figures: Sequence[SubjectFigures | None],
-                 alpha: float | None, void_marks: int = 0) -> dict[str, Value]:
+                 alpha: float | None) -> dict[str, Value]:
     """Every published figure that the export determines, named `subject/…/figure`:
     per subject with figures its counts, score, grade, rank, weighted scores, satisfaction
     rates with intervals, items (mean, counts and shares of each level) and tests between
     cells; per reported cell its count, score, satisfaction rates and item means; Cronbach's
-    α. `figures` follow `settings.subjects` (None: counts only). `void_marks`: of a
-    nomination, the marks on the ballots the export says are void for too many
-    (`analysis.nomination.void_marks`)."""
+    α. `figures` follow `settings.subjects` (None: counts only)."""
     table: dict[str, Value] = {"alpha": alpha}
     rank = ranks([f.score if f else None for f in figures])
     for subject, found, position in zip(settings.subjects, figures, rank, strict=True):
@@ -278,7 +274,7 @@ def figure_table(settings: Settings, figures: Sequence[SubjectFigures | None],
     if settings.grading is not None:
         table |= _grading(settings.subjects, figures, settings.grading)
     if settings.nomination is not None:
-        table |= _nomination(settings.subjects, figures, settings.nomination, void_marks)
+        table |= _nomination(settings.subjects, figures, settings.nomination)
     return {key: None if isinstance(v, float) and math.isnan(v) else v
             for key, v in table.items()}
 
@@ -325,14 +321,10 @@ def _grading(subjects: Sequence[SubjectSettings], figures: Sequence[SubjectFigur
 
 
 def _nomination(subjects: Sequence[SubjectSettings], figures: Sequence[SubjectFigures | None],
-                nominated: NominatedItem, void_marks: int) -> dict[str, Value]:
+                nominated: NominatedItem) -> dict[str, Value]:
     """The 民主推荐 tally (`analysis.nomination`): each candidate's votes, 得票率, rank and
-    whether the threshold is reached; and whether the void ballots can be whole tickets of
-    too many marks (known only when every candidate's ballots are in the export)."""
-    whole = all(found is not None for found in figures)
-    table: dict[str, Value] = {"nomination/void_possible": int(overvotes_possible(
-        [found.void_overvote for found in figures if found is not None], void_marks,
-        nominated.rule)) if whole else None}
+    whether the threshold is reached."""
+    table: dict[str, Value] = {}
     for subject, votes in zip(subjects, nomination_of(figures, nominated), strict=True):
         key = f"{subject.label}/nomination"
         table |= {f"{key}/votes": votes.votes, f"{key}/ballots": votes.ballots,
@@ -424,8 +416,9 @@ def recount(data: bytes, settings: Settings) -> Recount:
               for position, plan in enumerate(settings.subjects)}
     scores = scores_by_subject(levels, subject, tables)
     # A ballot voided for its ticket's too many marks cannot be told from its row (the
-    # ticket's other ballots are not linked to it): the export's word is taken, for a
-    # nomination only, and the published counts of the candidates follow from it.
+    # ticket's other ballots are not linked to it, and its marks are not published): the
+    # export's word is taken, for a nomination only, and the candidates' counts follow. The
+    # rater's receipt, listed void or not when the box was opened, is what checks it.
     status = ballot_statuses(levels, subject, scores, settings.rules,
                              first=published == BallotStatus.TRIMMED,
                              overvoted=(published == BallotStatus.VOID_OVERVOTE
@@ -444,8 +437,7 @@ def recount(data: bytes, settings: Settings) -> Recount:
     return Recount(
         digest(data),
         figure_table(settings, figures, campaign_alpha(
-            levels[valid, :common], settings.rules.item_points(common_scales)),
-            void_marks(levels, status, settings.nomination) if settings.nomination else 0),
+            levels[valid, :common], settings.rules.item_points(common_scales))),
         tuple((int(i) + 2, STATUS_ZH[BallotStatus(published[i])],
                STATUS_ZH[BallotStatus(status[i])]) for i in wrong))
 

@@ -22,7 +22,7 @@ from analysis.recount import (
     export_bytes,
     export_header,
 )
-from evalapp.results.compute import CampaignResults
+from evalapp.results.compute import BallotStatus, CampaignResults
 from evalapp.spreadsheets import csv_text
 
 
@@ -42,13 +42,18 @@ def ballots_csv(results: CampaignResults) -> bytes:
             if name is None:
                 continue
             satisfaction = int(ballots.satisfaction[index])
+            # A ballot void for its ticket's too many marks is published as void and no
+            # more: only groups voting on paper can have one, so in a merged cell its marks
+            # would be a small group's (the recount takes its status from the export anyway).
+            shown = results.status[index] != BallotStatus.VOID_OVERVOTE
             rows.append([
                 label, csv_text(name), STATUS_ZH[results.status[index]],
-                *(answer_zh(scale, code) for scale, code in zip(
+                *(answer_zh(scale, code) if shown else "" for scale, code in zip(
                     result.scales, ballots.levels[index], strict=False)),
                 *[""] * (ballots.levels.shape[1] - len(result.scales)),
-                SATISFACTION_ZH[satisfaction] if satisfaction >= 0 else "",
-                csv_text(ballots.comments[index] or "") if group in reported else "",
+                SATISFACTION_ZH[satisfaction] if satisfaction >= 0 and shown else "",
+                csv_text(ballots.comments[index] or "") if group in reported and shown
+                else "",
             ])
     return export_bytes(export_header([item.text_zh for item in campaign.common_items()],
                                       individual), rows)

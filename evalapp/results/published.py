@@ -9,9 +9,6 @@ from __future__ import annotations
 import json
 import logging
 
-import numpy as np
-
-from analysis.nomination import void_marks
 from analysis.recount import (
     FORMAT,
     OTHER_ZH,
@@ -55,12 +52,8 @@ def _cells(result: SubjectResults) -> tuple[CellSettings, ...]:
 
 def published_figures(results: CampaignResults) -> dict[str, Value]:
     """Every published figure the export determines, as the app computed them."""
-    shown = np.isin(results.ballots.subject_ids,
-                    [r.subject.id for r in results.subjects if r.has_figures])
     return figure_table(recount_settings(results), shown_figures(results.subjects),
-                        results.alpha, void_marks(results.ballots.levels[shown],
-                                                  results.status[shown], results.nominated)
-                        if results.nominated else 0)
+                        results.alpha)
 
 
 def export_digest(results: CampaignResults) -> str:

@@ -665,14 +665,20 @@ def _votes_table(page: str) -> dict[str, list[str]]:
 
 def _sheet_line(sheet: list[tuple], person: str) -> dict:
     """A subject's row of the Excel summary: its figures as (value, error), exact but for
-    floating point; the score by rater group, by the header's group name."""
-    header = sheet[3]
+    floating point; the score by rater group, by the header's group name. Columns are found
+    by their (English) headers: a round of votes alone has no score or satisfaction."""
+    top, header = list(sheet[2]), list(sheet[3])
     exact = Fraction(1, 10**9)
+    columns = {key: header.index(name) if name in header else None for key, name in (
+        ("score", "Score"), ("design", "Design-weighted"), ("policy", "Policy-weighted"),
+        ("rate", "Satisfaction rate"))}
+    groups = (range(top.index("Score by rater group"), len(header))
+              if "Score by rater group" in top else range(0))
     for row in sheet[4:]:
         if row[2] == person:
-            return {**{key: (_exact(row[column]), exact) for key, column in
-                       (("score", 8), ("design", 9), ("policy", 11), ("rate", 14))},
-                    "groups": {header[c]: _exact(row[c]) for c in range(17, len(header))}}
+            return {**{key: (None if column is None else _exact(row[column]), exact)
+                       for key, column in columns.items()},
+                    "groups": {header[c]: _exact(row[c]) for c in groups}}
     raise AssertionError(f"{person} has no row in the summary")
 
 
