@@ -24,7 +24,7 @@ from evalapp.campaigns.models import Campaign, Scale
 from evalapp.extensions import db
 from evalapp.results.ballots_csv import ballots_csv
 from evalapp.results.compute import campaign_results
-from evalapp.results.published import published_figures, recount_settings
+from evalapp.results.published import published_figures, record_json, recount_settings
 from evalapp.tickets.models import Ticket
 from evalapp.tickets.operations import issue_tickets
 from evalapp.tickets.paper import paper_questionnaire
@@ -119,7 +119,7 @@ def _published(campaign_id: int) -> tuple[dict, bytes, Settings]:
     return published_figures(results), ballots_csv(results), settings
 
 
-def test_a_nomination_round_on_phones_and_paper(app, client):
+def test_a_nomination_round_on_phones_and_paper(app, client, tmp_path):
     """k = 2 of 3 candidates: a phone that ticks 3 is asked to take one off and nothing is
     stored; a paper ballot keyed with 3 ticks is void, all of its ballots; the tally, the
     threshold and the recount follow."""
@@ -156,6 +156,13 @@ def test_a_nomination_round_on_phones_and_paper(app, client):
                                  .where(Receipt.void)) == 3
     found = recount(export, settings)
     assert found.status_rows == () and differences(published, found.figures) == []
+    with app.app_context():  # and through the command, from the downloaded record
+        record = record_json(campaign_results(db.session.get(Campaign, campaign_id)))
+    (tmp_path / "export.csv").write_bytes(export)
+    (tmp_path / "record.json").write_bytes(record)
+    command = app.test_cli_runner().invoke(args=[
+        "recount", str(tmp_path / "export.csv"), "--record", str(tmp_path / "record.json")])
+    assert command.exit_code == 0 and "全部重算一致" in command.output, command.output
     # valid ballots: 6 phones and 1 paper
     votes = [published[f"{label}/nomination/votes"] for label in labels]
     assert votes == [5, 5, 1]
