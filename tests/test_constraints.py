@@ -72,8 +72,10 @@ def test_ticket_hash_must_be_a_sha256_not_a_plain_code(campaign):
 
 
 BALLOT_COLUMNS = {
+    # overvoted (issue 25): the verdict on the ballot's own ticket, too many marks for a
+    # nomination, found at the opening; it says nothing of the ticket, a person or a time
     "ballots": {"id", "campaign_id", "subject_id", "rater_group_id", "levels", "satisfaction",
-                "comment"},
+                "comment", "overvoted"},
     # a receipt names no ballot (issue 23): it says only whether its ballot is void
     "receipts": {"campaign_id", "code", "void"},
 }

@@ -71,13 +71,13 @@ def test_dont_know_changes_no_score_mean_share_rate_or_test(drawn):
     assert [(i.mean_points, i.counts, i.shares, i.weak) for i in figures.items] == [
         (i.mean_points, i.counts, i.shares, i.weak) for i in without.items]
     # ... and it is shown: each item's 不了解 are counted apart, among the ballots counted
-    # among the ballots counted, and for an item of grades (votes, which trimming for a
-    # score does not take away) the trimmed ones too
+    # among the ballots counted, and for an item of votes (grades, a nomination's marks:
+    # no points, which trimming for a score does not take away) the trimmed ones too
     counted = status == BallotStatus.COUNTED
     entering = counted | (status == BallotStatus.TRIMMED)
     if figures.items:
         assert [i.dont_know for i in figures.items] == [
-            int(dont_know[entering if scale == "grades" else counted, n].sum())
+            int(dont_know[counted if SCALE_POINTS[scale] else entering, n].sum())
             for n, scale in enumerate(scales)]
         assert all(i.dont_know == 0 for i in without.items)
 
