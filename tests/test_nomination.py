@@ -68,6 +68,7 @@ def _nomination_round(app, client, max_marks: int = 2):
         "csrf_token": csrf_token(client, scoring), "max_marks": "0", "threshold_percent": "50",
         "threshold_rule": "above"})
     assert refused.status_code == 422
+    assert "只有推荐人数超过规定的票才作废" in client.get(scoring).get_data(as_text=True)
     assert client.post(f"/campaigns/{campaign_id}/nomination", data={
         "csrf_token": csrf_token(client, scoring), "max_marks": str(max_marks),
         "threshold_percent": "50", "threshold_rule": "above"}).status_code == 303
