@@ -22,7 +22,7 @@ takes three to four pages a subject.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from flask_babel import force_locale
@@ -361,20 +361,25 @@ def _layout(sheet: TextSetter, questionnaire: PaperQuestionnaire, paper: Paper) 
                                      "\n".join((words.instructions_title,
                                                 *words.instructions)), extra=2)]]
     room = bottom - top - pages[0][0].height
+
+    def place(block: list[_Row], continued: Callable[[list[_Row]], list[_Row]]) -> None:
+        """`block` on the current page, or on a new one, after what `continued` puts above
+        it there, when it does not fit (a block is never split)."""
+        nonlocal room
+        if sum(row.height for row in block) > room and pages[-1]:
+            pages.append([])
+            room = bottom - top
+            block = continued(block)
+        pages[-1].extend(block)
+        room -= sum(row.height for row in block)
+
     if questionnaire.candidates:  # 民主推荐: one list of candidates, a box each
         blocks = [[item(number, candidate)]
                   for number, candidate in enumerate(questionnaire.candidates, start=1)]
         blocks[0] = [rows(_Kind.BAND, BAND_SIZE, columns.width, questionnaire.sections[0].title),
                      header, *blocks[0]]
         for block in blocks:
-            height = sum(row.height for row in block)
-            if height > room and pages[-1]:
-                pages.append([])
-                room = bottom - top
-                block = [header, *block]
-                height = sum(row.height for row in block)
-            pages[-1] += block
-            room -= height
+            place(block, lambda block: [header, *block])
         return _Layout(paper, questionnaire, title, top, tuple(tuple(page) for page in pages))
     for index, subject in enumerate(questionnaire.subjects, start=1):
         name = words.subject.format(number=index, count=count) if count > 1 else ""
@@ -404,18 +409,18 @@ def _layout(sheet: TextSetter, questionnaire: PaperQuestionnaire, paper: Paper) 
         blocks.append([_Row(_Kind.OPINION, _line(TEXT_SIZE) + 2 * PADDING
                             + paper.opinion_lines * OPINION_LINE + 2, (words.opinion,))])
         blocks[0] = [heading(""), header, *blocks[0]]
+
+        def continued(block: list[_Row], heading: Callable[[str], _Row] = heading
+                      ) -> list[_Row]:
+            """A subject's block on a new page, under its name "(continued)" and, over
+            items, the header."""
+            if block[0].kind is _Kind.SUBJECT:
+                return block
+            return [heading(words.continued),
+                    *([header] if any(r.kind is _Kind.ITEM for r in block) else []), *block]
+
         for block in blocks:
-            height = sum(row.height for row in block)
-            if height > room and pages[-1]:
-                pages.append([])
-                room = bottom - top
-                if block[0].kind is not _Kind.SUBJECT:
-                    block = [heading(words.continued),
-                             *([header] if any(r.kind is _Kind.ITEM for r in block) else []),
-                             *block]
-                    height = sum(row.height for row in block)
-            pages[-1] += block
-            room -= height
+            place(block, continued)
     return _Layout(paper, questionnaire, title, top, tuple(tuple(page) for page in pages))
 
 
