@@ -65,7 +65,7 @@ from analysis.nomination import (
     NominationRule,
     nomination_of,
 )
-from analysis.scoring import BLANK, DONT_KNOW, NOT_ASKED, SatisfactionRates
+from analysis.scoring import BLANK, DONT_KNOW, NOT_ASKED, VOTE_SCALES, SatisfactionRates
 
 FORMAT = 1  # of the export and the record; a change of either bytes or meaning is a new one
 BOM = "\ufeff"
@@ -76,7 +76,6 @@ GRADES_ZH = ("优秀", "称职", "基本称职", "不称职")
 NOMINATION_ZH = ("推荐", "未推荐")
 SCALE_ZH = {"levels": LEVELS_ZH, "satisfaction": SATISFACTION_ZH, "grades": GRADES_ZH,
             "nomination": NOMINATION_ZH}
-VOTE_SCALES = ("grades", "nomination")  # answers that are votes: counted in each cell too
 NOMINATION_FIELDS = ("max_marks", "threshold_percent", "threshold_rule")
 GRADING_FIELDS = ("quota_percent", "rounding", "excellent_min_percent")
 DONT_KNOW_ZH = "不了解"
@@ -290,7 +289,7 @@ def _rates(key: str, rates: SatisfactionRates | None) -> dict[str, Value]:
 
 
 def _cell(key: str, counted: int, figures: Figures, scales: Sequence[str]) -> dict[str, Value]:
-    """A reported cell's figures; of an item of votes (grades, nomination), its votes."""
+    """A reported cell's figures; of an item of votes (`VOTE_SCALES`), its votes."""
     table: dict[str, Value] = {f"{key}/counted": counted, f"{key}/score": figures.score}
     table |= _rates(f"{key}/satisfaction", figures.satisfaction)
     table |= {f"{key}/item {n}/mean": mean for n, mean in enumerate(figures.item_means, 1)}

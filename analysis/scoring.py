@@ -25,6 +25,8 @@ GRADES = ("excellent", "good", "fair", "poor")  # 好, 较好, 一般, 差
 # `analysis.nomination`).
 SCALE_POINTS = {"levels": (0, 1, 2, 3), "satisfaction": (0, 1, 3), "grades": (),
                 "nomination": ()}
+# The scales whose answers are votes (no points): counted, and in no score, mean or alpha.
+VOTE_SCALES = tuple(scale for scale, places in SCALE_POINTS.items() if not places)
 
 
 def _levels(levels: np.ndarray | Sequence[Sequence[int]]) -> np.ndarray:

@@ -34,6 +34,7 @@ from wtforms.validators import (
 from wtforms.widgets import HiddenInput
 
 from analysis.recount import OTHER_ZH
+from analysis.scoring import VOTE_SCALES
 from forms.limits import (
     GROUP_NAME_LENGTH,
     INDIVIDUAL_ITEMS_DEFAULT,
@@ -182,7 +183,6 @@ SCALE_CHOICES = [SelectChoice("levels", _l("Excellent / Good / Fair / Poor")),
                                            "Incompetent (grades of 干部考核, in no score)")),
                  SelectChoice("nomination", _l("Nominated or not (推荐票: at most so many "
                                                "candidates marked, in no score)"))]
-VOTE_SCALES = ("grades", "nomination")  # a common item's: every subject voted on alike
 
 
 def scale_field(votes: bool = True) -> SelectField:

@@ -18,7 +18,7 @@ from analysis.figures import (
     scores_by_subject,
     subject_figures,
 )
-from analysis.scoring import BLANK, DONT_KNOW, NOT_ASKED, SCALE_POINTS, void_mask
+from analysis.scoring import BLANK, DONT_KNOW, NOT_ASKED, SCALE_POINTS, VOTE_SCALES, void_mask
 
 RULES = Rules(points=(100, 80, 60, 40), void_blank_fraction=1.0, void_uniform=True,
               trim_above=5, grades=(90, 80, 60), min_report_size=1)
@@ -77,7 +77,7 @@ def test_dont_know_changes_no_score_mean_share_rate_or_test(drawn):
     entering = counted | (status == BallotStatus.TRIMMED)
     if figures.items:
         assert [i.dont_know for i in figures.items] == [
-            int(dont_know[counted if SCALE_POINTS[scale] else entering, n].sum())
+            int(dont_know[entering if scale in VOTE_SCALES else counted, n].sum())
             for n, scale in enumerate(scales)]
         assert all(i.dont_know == 0 for i in without.items)
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from analysis.grading import GradedItem, GradingRule
 from analysis.nomination import NominatedItem, NominationRule
+from analysis.scoring import VOTE_SCALES
 from evalapp.database import DefaultsAtInit, UTCDateTime, str_enum, utcnow
 from evalapp.extensions import db
 from evalapp.i18n import localized
@@ -107,7 +108,7 @@ class Scale(enum.StrEnum):
     def votes(self) -> bool:
         """Whether the answers are votes with no points: they enter no score, mean or
         alpha, only counts."""
-        return self in (Scale.GRADES, Scale.NOMINATION)
+        return self.value in VOTE_SCALES
 
     @property
     def answers(self) -> tuple[Level | Satisfaction | Grade | Nomination, ...]:

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from analysis.grading import NotADecision, decided, grading_of
+from analysis.scoring import VOTE_SCALES
 from evalapp.audit.operations import record
 from evalapp.auth.access import READERS, role_required
 from evalapp.auth.models import Role
@@ -84,7 +85,7 @@ def _subject(results: CampaignResults, subject_id: int) -> SubjectResults:
 def _page(template: str, results: CampaignResults, **context: object) -> str:
     return render_template(template, campaign=results.campaign, results=results,
                            settings=settings_lines(results.campaign, results.groups),
-                           **context)
+                           vote_scales=VOTE_SCALES, **context)
 
 
 @bp.get("/")

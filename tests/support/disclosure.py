@@ -54,10 +54,9 @@ from analysis.recount import (
     SATISFACTION_ZH,
     SCALE_ZH,
     STATUS_ZH,
-    VOTE_SCALES,
     Value,
 )
-from analysis.scoring import DONT_KNOW, SCALE_POINTS
+from analysis.scoring import DONT_KNOW, SCALE_POINTS, VOTE_SCALES
 from evalapp.ballotbox.operations import close_campaign, open_campaign
 from evalapp.campaigns.default_questionnaire import TemplateItem, TemplateSection
 from evalapp.campaigns.models import (
