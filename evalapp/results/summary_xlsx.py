@@ -95,28 +95,27 @@ def _kept_headers(results: CampaignResults) -> tuple[list[tuple[str, list[str]]]
     kept: a round of votes alone (民主推荐, 干部考核) has no score, grade, rank or score by
     group, and one that asks no satisfaction no satisfaction columns; their votes are on a
     sheet of their own."""
-    scored, asked = results.campaign.scores(), results.campaign.asks_satisfaction
-    # the groups of `_headers` that need a score, and the one that needs satisfaction
-    needs = [True, True, True, True, True, scored, scored, scored, asked, scored]
     headers = _headers(results)
-    kept = [keep for (_title, subs), keep in zip(headers, needs, strict=True)
-            for _column in subs or [None]]
-    return [header for header, keep in zip(headers, needs, strict=True) if keep], kept
+    kept = [keep for _title, subs, keep in headers for _column in subs or [None]]
+    return [(title, subs) for title, subs, keep in headers if keep], kept
 
 
-def _headers(results: CampaignResults) -> list[tuple[str, list[str]]]:
-    """Top-level headers with their sub-headers; one without sub-headers spans both rows."""
+def _headers(results: CampaignResults) -> list[tuple[str, list[str], bool]]:
+    """Top-level headers with their sub-headers (one without sub-headers spans both rows)
+    and whether the round has their figures."""
     interval = _("%(level)s interval", level="95%")
+    scored, asked = results.campaign.scores(), results.campaign.asks_satisfaction
     return [
-        (_("No."), []), (_("Unit"), []), (_("Person debriefing"), []),
-        (_("Ballots"), [_("Tickets issued"), _("Returned"), _("Valid"), _("Void")]),
-        (_("Response rate"), []),
-        (_("Score"), [_("Score"), _("Design-weighted"), interval, _("Policy-weighted")]),
-        (_("Grade"), []), (_("Rank"), []),
-        (_("Satisfaction"), [_("Satisfaction rate"), interval, _("Strict rate")]),
+        (_("No."), [], True), (_("Unit"), [], True), (_("Person debriefing"), [], True),
+        (_("Ballots"), [_("Tickets issued"), _("Returned"), _("Valid"), _("Void")], True),
+        (_("Response rate"), [], True),
+        (_("Score"), [_("Score"), _("Design-weighted"), interval, _("Policy-weighted")],
+         scored),
+        (_("Grade"), [], scored), (_("Rank"), [], scored),
+        (_("Satisfaction"), [_("Satisfaction rate"), interval, _("Strict rate")], asked),
         (_("Score by rater group"),
          [*(localized(g, "name") for g in results.groups),
-          *([str(OTHER)] if _with_other(results) else [])]),
+          *([str(OTHER)] if _with_other(results) else [])], scored),
     ]
 
 
