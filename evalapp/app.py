@@ -102,6 +102,8 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from evalapp.accounts.views import bp as accounts_bp
+    from evalapp.api.resources import register as register_api
+    from evalapp.api.views import bp as api_tokens_bp
     from evalapp.audit.views import bp as audit_bp
     from evalapp.auth.account import bp as account_bp
     from evalapp.auth.oidc import bp as oidc_bp
@@ -146,6 +148,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(paper_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(units_bp)
+    app.register_blueprint(api_tokens_bp)
+    register_api(app)
     box_opened.connect(publish_digest)
     box_compacted.connect(prepare_results)
     box_opened.connect(forget_shares)

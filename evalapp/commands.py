@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from evalapp.api.cli import create_token_command
 from evalapp.audit.cli import audit_group
 from evalapp.auth.models import Role, User, WeakPassword
 from evalapp.backup import BackupError, backup, restore
@@ -236,5 +237,6 @@ def restore_command(source: Path) -> None:
 def register(app: Flask) -> None:
     for command in (serve_command, worker_command, demo_command, create_user_command,
                     backup_command, restore_command, report_command, recount_command, close_command,
-                    verify_draw_command, audit_group, import_units_command):
+                    verify_draw_command, audit_group, import_units_command,
+                    create_token_command):
         app.cli.add_command(command)

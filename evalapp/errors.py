@@ -1,13 +1,15 @@
 """Error pages: a plain sentence in the reader's language and the fitting status, never a
-stack trace."""
+stack trace. Under `/api/` (evalapp.api) the same sentence comes as JSON, with what was wrong
+with a request's fields when a 422 says."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, make_response, render_template
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
 
 # A sentence for every status this app or Werkzeug may answer with; a status not listed
 # speaks the sentence of its class (4xx, 5xx), so that no error page falls back to Werkzeug's
@@ -31,6 +33,14 @@ MESSAGES = {
     503: _l("The service is unavailable for the moment. Please try again shortly."),
     504: _l("The service is unavailable for the moment. Please try again shortly."),
 }
+# The API's own words where a page's would speak of pages and logging in.
+API_MESSAGES = {
+    401: _l("This needs a valid API token, sent as “Authorization: Bearer …”: the token is "
+            "missing, unknown, expired or revoked, or its account is disabled."),
+    403: _l("The role of the token's account may not do this."),
+    404: _l("Not found: no such address, or nothing of that number among the units of the "
+            "token's account."),
+}
 CLIENT_ERROR = _l("The request could not be completed. Please go back and try again.")
 
 
@@ -49,10 +59,21 @@ CSRF_MESSAGE = _l("This form has expired or was not sent from this site. "
                   "Please reload the page and submit it again.")
 
 
-def render_error(status: int, message: str) -> tuple[str, int] | Response:
+API_PATHS = "/api/"  # the HTTP API's addresses (evalapp.api), which answer in JSON
+
+
+def render_error(status: int, message: str,
+                 errors: object = None) -> tuple[str, int] | Response:
     """The error page; plain text when the request could not even be matched to this site
     (a `Host` header no URL can be built for, such as `.`): the page's links would fail
-    again and turn a 400 into a 500."""
+    again and turn a 400 into a 500. JSON for the API (`evalapp.api.schemas.ErrorSchema`),
+    with `errors` (what was wrong with which field) when there are some."""
+    if request.path.startswith(API_PATHS):
+        body: dict[str, object] = {"code": status, "status": HTTP_STATUS_CODES.get(
+            status, "Error"), "message": str(API_MESSAGES.get(status, message))}
+        if errors:
+            body["errors"] = errors
+        return jsonify(body), status
     if request_ctx.url_adapter is None:
         return Response(f"{message} ({status})", status, mimetype="text/plain")
     return render_template("errors/error.html", status=status, message=message), status
@@ -68,7 +89,10 @@ def register(app: Flask) -> None:
         status = error.code or 500
         if status < 400:
             return error
-        response = make_response(render_error(status, message_for(status)))
+        data = getattr(error, "data", None)  # webargs' (flask-smorest's) 422: what was wrong
+        response = make_response(render_error(
+            status, message_for(status), data.get("messages") if isinstance(data, dict)
+            else None))
         for name, value in error.get_headers():  # Allow (405), Retry-After (429, 503)
             if name.lower() != "content-type":
                 response.headers[name] = value

@@ -13,7 +13,9 @@ configuration refuses a malformed one at start (evalapp.config).
 from __future__ import annotations
 
 from flask import current_app
+from nacl.encoding import HexEncoder
 from nacl.exceptions import CryptoError
+from nacl.hash import blake2b
 from nacl.secret import Aead
 
 WRAPPING_BYTES = Aead.NONCE_SIZE + Aead.MACBYTES  # what wrapping adds to a secret: 40
@@ -47,3 +49,12 @@ def unwrap(wrapped: bytes, purpose: str, owner: bytes) -> bytes:
         return Aead(key_encryption_key()).decrypt(bytes(wrapped), _context(purpose, owner))
     except CryptoError:
         raise ForeignKey("not wrapped under this node's key-encryption key") from None
+
+
+def keyed_digest(data: bytes, purpose: str) -> str:
+    """BLAKE2b keyed with the key-encryption key and personalised with `purpose` (at most 16
+    ASCII bytes), as 64 hex digits: a MAC, so that a reader of the database who knows a
+    credential's digest cannot find the credential, and one who writes the database cannot
+    make a digest that a credential of their own would match."""
+    return blake2b(data, digest_size=32, key=key_encryption_key(),
+                   person=purpose.encode("ascii"), encoder=HexEncoder).decode("ascii")

@@ -3,6 +3,7 @@
 The models themselves live with their features.
 """
 
+from evalapp.api.models import ApiToken
 from evalapp.audit.models import AuditChain, AuditEntry
 from evalapp.auth.models import Role, User
 from evalapp.ballotbox.models import BoxKey, BoxOpening, CustodyKey, CustodyShare, SealedBallot
@@ -36,6 +37,7 @@ from evalapp.units.models import OrgUnit, UnitKind
 from evalapp.uploads import KeptUpload
 
 __all__ = [
+    "ApiToken",
     "AuditChain",
     "AuditEntry",
     "Ballot",

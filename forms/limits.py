@@ -14,3 +14,6 @@ RATER_GROUPS_MAX = 12  # a campaign has from 1 to 12 rater groups, numbered 1 to
 REPORT_MAX_BYTES = 10 * 1024 * 1024  # an uploaded debriefing report (PDF or Word)
 MIN_REPORT_SIZE_FLOOR = 3  # the minimum reporting size (the smallest cell shown) never below
 MARKS_MAX = 200  # candidates a nomination ballot may mark at most, at the most
+TOKEN_NAME_LENGTH = 100  # what an API token is for
+TOKEN_DAYS_DEFAULT = 90  # an API token lasts this long unless its maker says otherwise
+TOKEN_DAYS_MAX = 366  # and never longer (GB/T 22239-2019 8.1.4.1: credentials are renewed)

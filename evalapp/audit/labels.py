@@ -21,6 +21,7 @@ KINDS = (
     ("access.", _l("Refusals")),
     ("audit.", _l("Audit log: exports and purges")),
     ("unit.", _l("Unit tree")),
+    ("api.", _l("API tokens")),
 )
 
 ACTIONS = {
@@ -93,6 +94,9 @@ ACTIONS = {
     "unit.retire": _l("Unit retired"),
     "unit.restore": _l("Unit restored"),
     "unit.import": _l("Unit file imported"),
+    "api.token_create": _l("API token made"),
+    "api.token_revoke": _l("API token revoked"),
+    "api.token_refused": _l("API request refused: no valid token"),
 }
 
 # The kind an action belongs to, where its name does not start with the kind's prefix.
@@ -141,6 +145,9 @@ DETAILS = {
     "kind": _l("Level"), "units": _l("Units affected"), "name_zh": _l("Name (Chinese)"),
     "name_en": _l("Name (English, optional)"), "created": _l("Units created"),
     "moved": _l("Units moved"), "updated": _l("Units changed"),
+    "token": _l("Token"), "prefix": _l("Token begins with"), "account": _l("Account"),
+    "name": _l("For"), "days": _l("Valid for (days)"), "console": _l("On the console, as"),
+    "address": _l("Network address"),
 }
 
 DIRECTIONS = {"up": _l("up"), "down": _l("down")}

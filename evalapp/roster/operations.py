@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from evalapp.audit.operations import record
+from evalapp.auth.models import User
 from evalapp.campaigns.models import Campaign, CampaignStatus, Membership, Office, RaterGroup
 from evalapp.campaigns.operations import groups_fixed
 from evalapp.extensions import db
@@ -247,10 +249,11 @@ def _drawn_among(campaign: Campaign) -> bool:
     return roster_lock(campaign) is not None
 
 
-def import_roster(campaign: Campaign, preview: RosterPreview) -> int:
+def import_roster(campaign: Campaign, preview: RosterPreview, by: User | None = None) -> int:
     """Replace the campaign's roster with the checked people: all of them, or (when any row
-    has a problem) none. Only while the campaign is a draft (`RosterFrozen` after) and before
-    a sample is drawn from it (`RosterLocked`).
+    has a problem) none; audited as `by`'s import (the page's or the API's). Only while the
+    campaign is a draft (`RosterFrozen` after) and before a sample is drawn from it
+    (`RosterLocked`).
 
     One bulk INSERT (an executemany), not an object a person: a system-wide roster of 50,000
     people is written in about the time the bare INSERTs take (`bench/roster_import.py`)."""
@@ -266,4 +269,6 @@ def import_roster(campaign: Campaign, preview: RosterPreview) -> int:
              "staff_number": person.staff_number, "unit_name": person.unit_name}
             for person in preview.people])
     db.session.flush()
+    record("roster.import", user=by, campaign=campaign, people=len(preview.people),
+           per_group={group.name_zh: n for group, n in preview.counts(campaign.rater_groups)})
     return len(preview.people)

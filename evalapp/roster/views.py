@@ -10,12 +10,12 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from evalapp import tabular, uploads
-from evalapp.audit.operations import record
 from evalapp.auth.access import role_required
 from evalapp.auth.models import Role
 from evalapp.campaigns.access import campaign_for
 from evalapp.campaigns.models import Campaign, RaterGroup
 from evalapp.extensions import db
+from evalapp.roster.columns import GUESSES, OPTIONAL_COLUMNS, guessed_column, rows_from_header
 from evalapp.roster.models import RosterEntry, SampleDraw
 from evalapp.roster.operations import (
     GROUP_VALUES_MAX,
@@ -27,32 +27,10 @@ from evalapp.roster.operations import (
     import_roster,
     roster_lock,
 )
-from evalapp.tabular import Row, column_of, from_header
 from evalapp.text import squeezed
 from forms.roster import NO_COLUMN, RosterMappingForm, RosterUploadForm
 
 bp = Blueprint("roster", __name__, url_prefix="/campaigns/<int:campaign_id>/roster")
-
-# Header words that pre-select a column in the mapping step.
-# Compared with every kind of space removed and full-width forms folded (姓　名 is 姓名).
-GUESSES = {
-    "name": ("姓名", "名字", "人员姓名", "干部姓名", "name"),
-    "staff_number": ("工号", "人员编号", "编号", "职工号", "职工编号", "员工号", "员工编号",
-                     "人事编号", "干部编号", "staff number", "staff no", "staff id",
-                     "employee id"),
-    "unit": ("单位", "部门", "所在部门", "所在单位", "工作单位", "单位名称", "部门名称",
-             "所属部门", "所属单位", "工作部门", "所在处室", "处室", "科室", "单位/部门",
-             "单位(部门)", "unit", "department", "dept"),
-    "group": ("类别", "测评人类别", "人员类别", "测评类别", "group"),
-    "office": ("机关/基层", "机关基层", "层级", "所属层级", "office"),
-    "membership": ("政治面貌", "党员/群众", "membership"),
-}
-# The columns a roster may lack, chosen as NO_COLUMN.
-OPTIONAL_COLUMNS = ("unit", "group", "office", "membership")
-# Other identifiers a roster may have instead of a staff number: taken for it when the file
-# has no staff number column.
-OTHER_IDENTIFIERS = ("身份证号", "身份证号码", "公民身份号码", "身份证", "证件号码", "证件号",
-                     "手机号", "手机号码", "手机", "联系电话", "电话", "ID number", "phone")
 
 
 def _roster_counts(campaign: Campaign) -> list[tuple[RaterGroup, int]]:
@@ -93,17 +71,10 @@ def index(campaign_id: int) -> Response | tuple[str, int]:
     if lock is not None:
         return _page(campaign, None, lock), 409 if request.method == "POST" else 200
     form = RosterUploadForm()
-    if form.validate_on_submit() and (name := uploads.keep_table(form.file, _from_header)):
+    if form.validate_on_submit() and (name := uploads.keep_table(form.file, rows_from_header)):
         return redirect(url_for("roster.mapping", campaign_id=campaign.id, upload=name),
                         code=303)
     return _page(campaign, form), 422 if form.errors else 200
-
-
-def _from_header(rows: list[Row]) -> list[Row]:
-    """The rows from the header on, a header of several rows made one (`from_header`): the
-    first row naming two of the columns we look for, or the first row when none does (titles
-    above the header are skipped)."""
-    return from_header(rows, [word for spellings in GUESSES.values() for word in spellings])
 
 
 def _mapping_form(header: list[str], groups: list[RaterGroup]) -> RosterMappingForm:
@@ -122,12 +93,10 @@ def _mapping_form(header: list[str], groups: list[RaterGroup]) -> RosterMappingF
         if name in form:
             form[name].choices = optional
     if not form.is_submitted():
-        for field_name, words in GUESSES.items():
+        for field_name in GUESSES:
             if field_name not in form:
                 continue
-            match = column_of(header, words)
-            if match is None and field_name == "staff_number":
-                match = column_of(header, OTHER_IDENTIFIERS)
+            match = guessed_column(header, field_name)
             form[field_name].data = match if match is not None else (
                 0 if field_name in ("name", "staff_number") else NO_COLUMN)
     return form
@@ -145,7 +114,7 @@ def mapping(campaign_id: int) -> Response | tuple[str, int]:
     if rows is None:
         flash(_("The uploaded file has expired; please upload it again."), "error")
         return redirect(url_for("roster.index", campaign_id=campaign.id), code=303)
-    rows = _from_header(rows)
+    rows = rows_from_header(rows)
     groups = campaign.rater_groups
     form = _mapping_form(list(rows[0].cells), groups)
     form.upload.data = name
@@ -199,13 +168,11 @@ def _chosen_groups(column: int, groups: list[RaterGroup]) -> dict[str, int | Non
 
 def _import(campaign, preview, name: str) -> Response:
     try:
-        count = import_roster(campaign, preview)
+        count = import_roster(campaign, preview, current_user)
     except RosterLocked:
         flash(_("A sample has already been drawn from this campaign's roster; it cannot be "
                 "replaced."), "error")
         return redirect(url_for("roster.index", campaign_id=campaign.id), code=303)
-    record("roster.import", user=current_user, campaign=campaign, people=count,
-           per_group={group.name_zh: n for group, n in preview.counts(campaign.rater_groups)})
     db.session.commit()
     uploads.discard(name)
     flash(_("%(count)d people imported.", count=count))
