@@ -9,8 +9,11 @@ import re
 from evalapp.results.charts import ChartSource, NoSuchChart, chart_name, drawn, is_chart
 from evalapp.results.compute import CampaignResults
 from evalapp.results.exports import EXPORTS
+from evalapp.results.published import summary_json
 
 _EXPORT = re.compile(r"export\.(pdf|xlsx|csv|json)")
+# What the roll-up of a round reads of each campaign (`published.summary_json`).
+SUMMARY = "summary.json"
 NoSuchOutput = NoSuchChart  # the only outputs that may not exist are charts
 
 
@@ -20,6 +23,8 @@ def build(results: CampaignResults, name: str, charts: ChartSource | None = None
     kept already (each is drawn otherwise). Raises NoSuchOutput."""
     if is_chart(name):
         return drawn(results, name)
+    if name == SUMMARY:
+        return summary_json(results)
     match = _EXPORT.fullmatch(name)
     if match is None:
         raise NoSuchOutput(name)
@@ -31,9 +36,9 @@ def build(results: CampaignResults, name: str, charts: ChartSource | None = None
 def prepared(results: CampaignResults) -> list[str]:
     """The outputs built when the campaign closes, in the order a leader meets them: the
     overview's chart, each subject's two charts, then the exports (the PDF report first,
-    which shows those charts). The charts' SVG and PDF downloads are built when first asked
-    for."""
+    which shows those charts), and last the summary a round's roll-up reads. The charts'
+    SVG and PDF downloads are built when first asked for."""
     return [chart_name(),
             *(chart_name(r.subject.id, chart) for r in results.subjects
               if r.has_figures for chart in ("items", "heatmap")),
-            *(f"export.{fmt}" for fmt in EXPORTS)]
+            *(f"export.{fmt}" for fmt in EXPORTS), SUMMARY]

@@ -19,6 +19,7 @@ from analysis.recount import (
     digest,
     figure_table,
 )
+from analysis.rollup import summaries, summaries_as_json
 from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
 from evalapp.results.ballots_csv import ballots_csv
@@ -54,6 +55,14 @@ def published_figures(results: CampaignResults) -> dict[str, Value]:
     """Every published figure the export determines, as the app computed them."""
     return figure_table(recount_settings(results), shown_figures(results.subjects),
                         results.alpha)
+
+
+def summary_json(results: CampaignResults) -> bytes:
+    """What the roll-up of a round reads of the campaign (`analysis.rollup.summaries`): its
+    subjects' published figures as its recount record gives them, each with its unit."""
+    subjects = summaries(results.campaign.id, [r.subject.unit_id for r in results.subjects],
+                         recount_settings(results), published_figures(results))
+    return json.dumps(summaries_as_json(subjects), ensure_ascii=False).encode("utf-8")
 
 
 def export_digest(results: CampaignResults) -> str:

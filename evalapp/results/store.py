@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -42,7 +43,7 @@ from evalapp.jobs import JobsUnavailable, enqueue, job
 from evalapp.paths import PACKAGE_DIR, TRANSLATIONS_DIR
 from evalapp.results.compute import campaign_results
 from evalapp.results.models import ResultOutput
-from evalapp.results.outputs import build, prepared
+from evalapp.results.outputs import SUMMARY, build, prepared
 
 # The app's modules outside this package that shape an output's bytes.
 OUTPUT_MODULES = ("charts.py", "pdf.py", "spreadsheets.py", "i18n.py", "campaigns/labels.py")
@@ -116,6 +117,21 @@ def kept(campaign: Campaign, name: str) -> bytes:
         except sa.exc.SQLAlchemyError:  # kept next time; the leader has it now
             log.warning("could not keep %s of campaign %s", name, campaign.id, exc_info=True)
     return content
+
+
+def ready_summaries(campaigns: Sequence[Campaign]) -> dict[int, bytes]:
+    """The kept summaries (`outputs.SUMMARY`) of the closed `campaigns`, by campaign id, in
+    one query for a round of thousands: those not built in this edition are left out (the
+    caller has them built). A summary does not depend on a decision among persons tied for
+    优秀, so the edition's close and code digest are enough."""
+    editions = {c.id: f"{c.closed_at:%Y%m%dT%H%M%S%f}-{OUTPUTS_DIGEST}" for c in campaigns
+                if c.closed_at is not None}
+    rows = db.session.execute(sa.select(
+        ResultOutput.campaign_id, ResultOutput.edition, ResultOutput.content).where(
+        ResultOutput.name == SUMMARY, ResultOutput.locale == DEFAULT_LOCALE,
+        ResultOutput.state == "ready", ResultOutput.campaign_id.in_(list(editions))))
+    return {campaign_id: content for campaign_id, edition, content in rows
+            if edition.startswith(editions[campaign_id])}
 
 
 def ready(campaign: Campaign, name: str) -> bytes | None:
