@@ -29,6 +29,7 @@ from evalapp.rectification.models import (
     RectificationProblem,
 )
 from evalapp.results.models import ResultOutput
+from evalapp.rounds.models import Round
 from evalapp.roster.models import DrawnPerson, RosterEntry, SampleDraw
 from evalapp.sampling.models import DrawSecret
 from evalapp.tickets.models import Ticket, TicketBatch
@@ -63,6 +64,7 @@ __all__ = [
     "ReportFile",
     "ResultOutput",
     "Role",
+    "Round",
     "RosterEntry",
     "SampleDraw",
     "Satisfaction",
