@@ -29,8 +29,8 @@ from evalapp.rectification.models import (
     RectificationProblem,
 )
 from evalapp.results.models import ResultOutput
-from evalapp.rounds.models import Round
 from evalapp.roster.models import DrawnPerson, RosterEntry, SampleDraw
+from evalapp.rounds.models import Round
 from evalapp.sampling.models import DrawSecret
 from evalapp.tickets.models import Ticket, TicketBatch
 from evalapp.units.models import OrgUnit, UnitKind
@@ -64,8 +64,8 @@ __all__ = [
     "ReportFile",
     "ResultOutput",
     "Role",
-    "Round",
     "RosterEntry",
+    "Round",
     "SampleDraw",
     "Satisfaction",
     "SealedBallot",

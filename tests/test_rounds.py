@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 
+from evalapp.audit.models import AuditEntry
+from evalapp.auth.models import Role
 from evalapp.ballotbox.operations import open_campaign
 from evalapp.campaigns.default_questionnaire import TemplateItem
 from evalapp.campaigns.models import Campaign, CampaignStatus, RaterGroup, Scale
@@ -25,6 +27,7 @@ from evalapp.rounds.operations import (
 )
 from evalapp.units.models import OrgUnit, UnitKind
 from tests.support.factories import make_user, make_world
+from tests.support.web import csrf_token, form_values, login
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ def test_instantiating_over_a_three_level_tree_copies_the_whole_design(tree):
     db.session.commit()
 
     below = {*tree.direct, *tree.subordinate, *tree.branches}
-    assert (made.created, made.existing) == (len(below), 0) == (14, 0)
+    assert (len(made.new), made.existing) == (len(below), 0) == (14, 0)
     campaigns = members(tree)
     assert set(campaigns) == below
     expected = comparable(the_round(tree).template)
@@ -109,10 +112,10 @@ def test_instantiating_over_a_three_level_tree_copies_the_whole_design(tree):
 
 def test_a_subset_then_the_rest_and_again_adds_each_unit_once(tree):
     first = instantiate(the_round(tree), tree.branches)
-    assert (first.created, first.existing) == (8, 0)
+    assert (len(first.new), first.existing) == (8, 0)
     again = instantiate(the_round(tree))
-    assert (again.created, again.existing) == (6, 8)
-    assert instantiate(the_round(tree)).created == 0
+    assert (len(again.new), again.existing) == (6, 8)
+    assert instantiate(the_round(tree)).new == ()
     db.session.commit()
     assert len(members(tree)) == 14
 
@@ -124,7 +127,7 @@ def test_units_outside_or_retired_are_refused(tree):
     for chosen in ([outside], [tree.branches[0]], [tree.root]):
         with pytest.raises(UnitsRefused):
             instantiate(the_round(tree), chosen)
-    assert instantiate(the_round(tree)).created == 13
+    assert len(instantiate(the_round(tree)).new) == 13
 
 
 def make_world_unit() -> int:
@@ -195,3 +198,116 @@ def test_a_template_is_never_opened_nor_listed(tree):
     with pytest.raises(sa.exc.IntegrityError):
         db.session.flush()
     db.session.rollback()
+
+
+# The pages
+
+
+@pytest.fixture
+def web(app) -> Tree:
+    with app.app_context():
+        made = make_tree()
+        root = db.session.get_one(OrgUnit, made.root)
+        make_user("leader", root, Role.LEADER)
+        make_user("sysadmin", root, Role.SYSTEM_ADMIN)
+        db.session.commit()
+        return made
+
+
+def post_round(client, path: str, data: dict, page: str | None = None):
+    return client.post(path, data={"csrf_token": csrf_token(client, page or path), **data})
+
+
+def test_an_organiser_makes_a_round_and_its_campaigns_on_the_pages(app, client, web):
+    login(client, "organiser")
+    made = post_round(client, "/rounds/new", {
+        "title": "2027年度述职评议", "unit": web.direct[0], "opens_on": "2027-01-10",
+        "closes_on": "2027-01-20"})
+    assert made.status_code == 303
+    page = client.get(made.headers["Location"])
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "2027年度述职评议" in text
+    round_path = made.headers["Location"]
+    with app.app_context():
+        round_ = db.session.scalars(sa.select(Round).where(Round.title == "2027年度述职评议")).one()
+        template_id, subordinate = round_.template.id, (web.subordinate[0], web.subordinate[1])
+    # the template is no campaign of the list, and its campaign page is the round's
+    assert f"/campaigns/{template_id}\"" not in client.get("/campaigns/").get_data(as_text=True)
+    assert client.get(f"/campaigns/{template_id}").headers["Location"] == round_path
+    assert post_round(client, f"/campaigns/{template_id}/open", {}, round_path).status_code == 409
+    assert post_round(client, f"/campaigns/{template_id}/delete", {"confirm": "yes"},
+                      round_path).status_code == 409
+    # the level of 隶属海关 under 宁波海关: asked first, then made
+    path = f"{round_path}/instantiate"
+    asked = post_round(client, path, {"scope": "level", "level": "subordinate"}, round_path)
+    assert asked.status_code == 200 and "2" in asked.get_data(as_text=True)
+    done = post_round(client, path, {"scope": "level", "level": "subordinate",
+                                     "confirm": "yes"}, round_path)
+    assert done.status_code == 303
+    with app.app_context():
+        assert set(members_of(round_path)) == set(subordinate)
+        entry = db.session.scalars(sa.select(AuditEntry).where(
+            AuditEntry.action == "round.instantiate")).one()
+        assert entry.detail["campaigns_made"] == 2
+    # a change of the design reaches them, said on the page
+    scoring = f"/campaigns/{template_id}/scoring"
+    form = form_values(client.get(scoring).get_data(as_text=True))
+    saved = post_round(client, scoring, {**form, "min_report_size": "8"})
+    assert saved.status_code == 303
+    assert "2" in client.get(saved.headers["Location"], follow_redirects=True).get_data(
+        as_text=True)
+    with app.app_context():
+        assert {c.min_report_size for c in members_of(round_path).values()} == {8}
+
+
+def members_of(round_path: str) -> dict[int, Campaign]:
+    round_id = int(round_path.rsplit("/", 1)[1])
+    return {c.unit_id: c for c in db.session.scalars(sa.select(Campaign).where(
+        Campaign.round_id == round_id, ~Campaign.is_template))}
+
+
+def test_the_organisers_below_run_their_campaign_but_not_the_round(app, client, web):
+    with app.app_context():
+        instantiate(db.session.get_one(Round, web.round_id), [web.direct[0]])
+        db.session.commit()
+        own = members(web)[web.direct[0]].id
+    login(client, "below")
+    assert f"/campaigns/{own}\"" in client.get("/campaigns/").get_data(as_text=True)
+    assert client.get(f"/campaigns/{own}").status_code == 200
+    for path in (f"/rounds/{web.round_id}", f"/rounds/{web.round_id}/edit"):
+        assert client.get(path).status_code == 404
+    assert post_round(client, f"/rounds/{web.round_id}/instantiate", {"scope": "all"},
+                      "/rounds/").status_code == 404
+    assert "2026年度" not in client.get("/rounds/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("username", ["leader", "sysadmin"])
+def test_leaders_and_administrators_are_refused(app, client, web, username,
+                                                administrators_enrolled):
+    login(client, username)
+    for path in ("/rounds/", "/rounds/new", f"/rounds/{web.round_id}"):
+        assert client.get(path).status_code == 403
+
+
+def test_bad_input_is_refused_with_its_reason(app, client, web):
+    login(client, "organiser")
+    page = f"/rounds/{web.round_id}"
+    path = f"{page}/instantiate"
+    for data, reason in (
+            ({"scope": "chosen"}, "至少"),
+            ({"scope": "level", "level": "nonsense"}, ""),
+            ({"scope": "elsewhere"}, ""),
+            ({"scope": "chosen", "units": str(web.root)}, "下级"),
+            ({"scope": "chosen", "units": "abc"}, "")):
+        refused = post_round(client, path, data, page)
+        assert refused.status_code == 422, data
+        assert reason in refused.get_data(as_text=True)
+    bad_dates = post_round(client, "/rounds/new", {"title": "x", "unit": web.root,
+                                                  "opens_on": "2027-02-01",
+                                                  "closes_on": "2027-01-01"})
+    assert bad_dates.status_code == 422
+    assert post_round(client, "/rounds/new", {"title": "x", "unit": 10**6,
+                                              "opens_on": "not a date"}).status_code == 422
+    assert client.get("/rounds/999999").status_code == 404
+    with app.app_context():
+        assert members(web) == {}

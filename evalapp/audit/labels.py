@@ -21,6 +21,7 @@ KINDS = (
     ("access.", _l("Refusals")),
     ("audit.", _l("Audit log: exports and purges")),
     ("unit.", _l("Unit tree")),
+    ("round.", _l("Rounds: create, campaigns made, design carried to them")),
 )
 
 ACTIONS = {
@@ -93,6 +94,10 @@ ACTIONS = {
     "unit.retire": _l("Unit retired"),
     "unit.restore": _l("Unit restored"),
     "unit.import": _l("Unit file imported"),
+    "round.create": _l("Round created"),
+    "round.edit": _l("Title or schedule of a round changed"),
+    "round.instantiate": _l("Campaigns of a round made for units below"),
+    "round.propagate": _l("Change of a round's design carried to its campaigns not opened"),
 }
 
 # The kind an action belongs to, where its name does not start with the kind's prefix.
@@ -141,6 +146,9 @@ DETAILS = {
     "kind": _l("Level"), "units": _l("Units affected"), "name_zh": _l("Name (Chinese)"),
     "name_en": _l("Name (English, optional)"), "created": _l("Units created"),
     "moved": _l("Units moved"), "updated": _l("Units changed"),
+    "round": _l("Round"), "opens_on": _l("Planned opening"), "closes_on": _l("Planned closing"),
+    "campaigns_made": _l("Campaigns made"), "campaigns_updated": _l("Campaigns updated"),
+    "groups_kept": _l("Campaigns whose rater groups were left as they were"),
 }
 
 DIRECTIONS = {"up": _l("up"), "down": _l("down")}

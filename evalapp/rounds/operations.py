@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from evalapp.campaigns.models import (
     SCORING_FIELDS,
@@ -65,6 +66,18 @@ def create_round(unit: OrgUnit, data: RoundData) -> Round:
     template.round_id, template.is_template = round_.id, True
     db.session.flush()
     return round_
+
+
+def save_round(round_: Round, data: RoundData) -> None:
+    """Retitle and reschedule the round. The title reaches its template and its campaigns
+    not opened yet; an opened one keeps the title its ballots and results were given."""
+    round_.title, round_.opens_on, round_.closes_on = data.title, data.opens_on, data.closes_on
+    db.session.execute(sa.update(Campaign.__table__).where(
+        Campaign.__table__.c.id.in_(_drafts(round_).union(
+            sa.select(Campaign.id).where(Campaign.round_id == round_.id,
+                                         Campaign.is_template)))).values(title=data.title))
+    db.session.flush()
+    db.session.expire_all()
 
 
 def rounds_of(unit_id: int) -> list[Round]:
@@ -139,11 +152,11 @@ def _write_questionnaire(design: Design, campaign_ids: Sequence[int]) -> None:
 
 
 @dataclass(frozen=True)
-class Instantiated:
-    """`created` campaigns made; `existing`, the units chosen that had one of the round
-    already, left as they are."""
+class Plan:
+    """What instantiating over the units chosen does: a campaign for each unit of `new`;
+    `existing`, the units chosen that have one of the round already, left as they are."""
 
-    created: int
+    new: tuple[int, ...]
     existing: int
 
 
@@ -155,21 +168,28 @@ class UnitsRefused(ValueError):
         self.unit_ids = sorted(unit_ids)
 
 
-def instantiate(round_: Round, unit_ids: Collection[int] | None = None) -> Instantiated:
-    """One draft campaign of the round for each unit of `unit_ids` (default: every unit of
-    `units_below`), its design copied from the template; its subjects, roster and tickets are
-    its unit's organisers' to add. A unit that has a campaign of the round already is skipped
-    (the database holds one a unit: `Campaign`'s unique (round_id, unit_id)), so that
-    instantiating again over more units adds theirs alone. Raises UnitsRefused."""
+def plan(round_: Round, unit_ids: Collection[int] | None = None) -> Plan:
+    """The plan of `instantiate` over `unit_ids` (default: every unit of `units_below`).
+    Raises UnitsRefused."""
     below = {unit.id for unit, _depth in units_below(round_)}
     chosen = below if unit_ids is None else set(unit_ids)
     if not chosen <= below:
         raise UnitsRefused(chosen - below)
     have = set(db.session.scalars(sa.select(Campaign.unit_id).where(
         Campaign.round_id == round_.id)))
-    new = sorted(chosen - have)
-    if not new:
-        return Instantiated(0, len(chosen))
+    return Plan(tuple(sorted(chosen - have)), len(chosen & have))
+
+
+def instantiate(round_: Round, unit_ids: Collection[int] | None = None) -> Plan:
+    """One draft campaign of the round for each unit of `unit_ids` (default: every unit of
+    `units_below`), its design copied from the template; its subjects, roster and tickets are
+    its unit's organisers' to add. A unit that has a campaign of the round already is skipped
+    (the database holds one a unit: `Campaign`'s unique (round_id, unit_id)), so that
+    instantiating again over more units adds theirs alone. The plan carried out; raises
+    UnitsRefused."""
+    planned = plan(round_, unit_ids)
+    if not planned.new:
+        return planned
     template = round_.template
     design = design_of(template)
     now = utcnow()
@@ -179,12 +199,12 @@ def instantiate(round_: Round, unit_ids: Collection[int] | None = None) -> Insta
         [{"unit_id": unit_id, "title": round_.title, "description": "",
           "status": CampaignStatus.DRAFT, "is_demo": template.is_demo, "created_at": now,
           "receipts_key": random_receipts_key(), "round_id": round_.id, "is_template": False,
-          **design.settings} for unit_id in new]).scalars().all()
+          **design.settings} for unit_id in planned.new]).scalars().all()
     _write_questionnaire(design, ids)
     db.session.execute(sa.insert(RaterGroup.__table__), [
         {**group, "campaign_id": campaign_id} for campaign_id in ids
         for group in design.groups])
-    return Instantiated(len(ids), len(chosen) - len(new))
+    return planned
 
 
 @dataclass(frozen=True)
@@ -277,3 +297,22 @@ def _follow_groups(design: Design, drafts: sa.Select[tuple[int]],
     if added:
         db.session.execute(sa.insert(groups), added)
     return kept
+
+
+@dataclass(frozen=True)
+class Member:
+    """A campaign of the round, with its number of subjects, for the round's page."""
+
+    campaign: Campaign
+    subjects: int
+
+
+def members(round_: Round) -> list[Member]:
+    """The round's campaigns, its template apart, in unit order (one query, whatever their
+    number)."""
+    rows = db.session.execute(
+        sa.select(Campaign, sa.func.count(Subject.id)).outerjoin(Subject)
+        .where(Campaign.round_id == round_.id, ~Campaign.is_template)
+        .group_by(Campaign.id).order_by(Campaign.unit_id)
+        .options(selectinload(Campaign.unit))).all()
+    return [Member(campaign, subjects) for campaign, subjects in rows]
