@@ -47,6 +47,11 @@ class InstantiateForm(FlaskForm):
     level = SelectField(_l("Level"), validators=[Optional()])
     units = SelectMultipleField(_l("Units"), coerce=int, validate_choice=False)
 
+    def validate_scope(self, field: RadioField) -> None:
+        """Said at the choice (the level's own check is skipped when none is sent)."""
+        if field.data == "level" and not self.level.data:
+            raise ValidationError(_l("Choose a level."))
+
     def validate_units(self, field: SelectMultipleField) -> None:
         if self.scope.data == "chosen" and not field.data:
             raise ValidationError(_l("Tick at least one unit."))

@@ -311,3 +311,52 @@ def test_bad_input_is_refused_with_its_reason(app, client, web):
     assert client.get("/rounds/999999").status_code == 404
     with app.app_context():
         assert members(web) == {}
+
+
+def test_a_level_must_be_chosen_and_templates_take_no_subjects(app, client, web):
+    login(client, "organiser")
+    page = f"/rounds/{web.round_id}"
+    refused = post_round(client, f"{page}/instantiate", {"scope": "level"}, page)
+    assert refused.status_code == 422 and "请选择层级" in refused.get_data(as_text=True)
+    with app.app_context():
+        template = db.session.get_one(Round, web.round_id).template.id
+    assert client.get(f"/campaigns/{template}/subjects/new").status_code == 409
+
+
+def test_a_new_title_reaches_the_drafts_but_not_an_opened_campaign(app, client, web):
+    with app.app_context():
+        instantiate(db.session.get_one(Round, web.round_id), web.direct)
+        open_campaign(members(web)[web.direct[0]])
+        db.session.commit()
+    login(client, "organiser")
+    path = f"/rounds/{web.round_id}/edit"
+    saved = post_round(client, path, {"title": "新的标题", "opens_on": "2027-03-01",
+                                      "closes_on": ""})
+    assert saved.status_code == 303
+    with app.app_context():
+        titles = {unit: c.title for unit, c in members(web).items()}
+        round_ = db.session.get_one(Round, web.round_id)
+        assert (round_.template.title, str(round_.opens_on), round_.closes_on) == (
+            "新的标题", "2027-03-01", None)
+    assert titles == {web.direct[0]: "2026年度党支部书记述职评议", web.direct[1]: "新的标题"}
+
+
+def test_campaigns_made_meanwhile_in_another_window_are_said_not_a_crash(app, client, web,
+                                                                         monkeypatch):
+    """Two windows confirm at once: the second's plan still holds a unit the first has just
+    given its campaign, which the database's unique (round_id, unit_id) refuses."""
+    from evalapp.rounds import operations, views
+
+    with app.app_context():
+        instantiate(db.session.get_one(Round, web.round_id), [web.direct[0]])
+        db.session.commit()
+    stale = operations.Plan((web.direct[0], web.direct[1]), 0)
+    monkeypatch.setattr(operations, "plan", lambda *_args: stale)
+    monkeypatch.setattr(views, "plan", lambda *_args: stale)
+    login(client, "organiser")
+    page = f"/rounds/{web.round_id}"
+    answer = post_round(client, f"{page}/instantiate", {"scope": "all", "confirm": "yes"}, page)
+    assert answer.status_code == 303
+    assert "另一个窗口" in client.get(page).get_data(as_text=True)
+    with app.app_context():
+        assert set(members(web)) == {web.direct[0]}

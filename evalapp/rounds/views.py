@@ -11,6 +11,7 @@ from collections import Counter
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -147,7 +148,13 @@ def instantiate_(round_id: int) -> Response | str | tuple[str, int]:
     if not confirmed():
         return render_template("rounds/confirm.html", round=round_, form=form,
                                planned=planned)
-    made = instantiate(round_, chosen)
+    try:
+        made = instantiate(round_, chosen)
+    except IntegrityError:  # the same units' campaigns made meanwhile, in another window
+        db.session.rollback()
+        flash(_("Campaigns of the round were made meanwhile in another window: here they "
+                "are. Choose the units again if some are still missing."), "error")
+        return redirect(url_for("rounds.detail", round_id=round_id), code=303)
     record("round.instantiate", user=current_user, campaign=round_.template, round=round_.id,
            title=round_.title, campaigns_made=len(made.new), unchanged=made.existing)
     db.session.commit()
