@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 
-from bench.harness import CSRF, db_parser, fresh_database, organiser_campaign
+from bench.harness import CSRF, db_parser, fresh_database, organiser_campaign, timed_step
 
 PASSWORD = "Bench-rounds-2026"
 DIRECT, SUBORDINATE_EACH = 46, 4
@@ -94,16 +94,6 @@ def _floor(app, round_id: int) -> float:
         return elapsed
 
 
-def _step(client, figures: dict[str, float], label: str, method: str, path: str,
-          expect: int, **data):
-    started = time.perf_counter()
-    response = client.open(path, method=method, **data)
-    figures[label] = time.perf_counter() - started
-    assert response.status_code == expect, (label, response.status_code,
-                                            response.get_data(as_text=True)[:2000])
-    return response
-
-
 def _campaigns(app, round_id: int) -> tuple[int, int]:
     """(the round's campaigns, those of them whose minimum reporting size is 7)."""
     import sqlalchemy as sa
@@ -138,24 +128,24 @@ def run(kind: str, branches: int) -> tuple[dict[str, float], float, tuple[int, i
         client.post("/auth/login", data={"username": "organiser", "password": PASSWORD,
                                          "csrf_token": token})
         base = f"/rounds/{round_id}"
-        page = _step(client, figures, "round page (before)", "GET", base, 200)
+        page = timed_step(client, figures, "round page (before)", "GET", base, 200)
         token = CSRF.search(page.get_data(as_text=True)).group(1)
         chosen = {"csrf_token": token, "scope": "level", "level": "branch"}
-        _step(client, figures, "confirmation page", "POST", f"{base}/instantiate", 200,
+        timed_step(client, figures, "confirmation page", "POST", f"{base}/instantiate", 200,
               data=chosen)
-        _step(client, figures, "make the campaigns", "POST", f"{base}/instantiate", 303,
+        timed_step(client, figures, "make the campaigns", "POST", f"{base}/instantiate", 303,
               data={**chosen, "confirm": "yes"})
         made = _campaigns(app, round_id)[0]
-        _step(client, figures, "round page (after)", "GET", base, 200)
+        timed_step(client, figures, "round page (after)", "GET", base, 200)
         scoring = f"/campaigns/{template}/scoring"
-        page = _step(client, figures, "scoring page", "GET", scoring, 200).get_data(
+        page = timed_step(client, figures, "scoring page", "GET", scoring, 200).get_data(
             as_text=True)
         form = {"csrf_token": CSRF.search(page).group(1), "points_excellent": "100",
                 "points_good": "80", "points_fair": "60", "points_poor": "40",
                 "grade_excellent_min": "90", "grade_good_min": "80", "grade_fair_min": "60",
                 "min_report_size": "7", "void_blank_fraction": "25", "trim_above": "",
                 "paper_recheck_percent": "10"}
-        _step(client, figures, "carry a change", "POST", scoring, 303, data=form)
+        timed_step(client, figures, "carry a change", "POST", scoring, 303, data=form)
         reached = _campaigns(app, round_id)[1]
         floor = _floor(app, round_id)
         with app.app_context():  # after the session has given back its connection
