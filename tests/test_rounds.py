@@ -232,6 +232,8 @@ def test_an_organiser_makes_a_round_and_its_campaigns_on_the_pages(app, client, 
         round_ = db.session.scalars(sa.select(Round).where(Round.title == "2027年度述职评议")).one()
         template_id, subordinate = round_.template.id, (web.subordinate[0], web.subordinate[1])
     # the template is no campaign of the list, and its campaign page is the round's
+    assert "这是测评轮次的设计" in client.get(
+        f"/campaigns/{template_id}/questionnaire").get_data(as_text=True)
     assert f"/campaigns/{template_id}\"" not in client.get("/campaigns/").get_data(as_text=True)
     assert client.get(f"/campaigns/{template_id}").headers["Location"] == round_path
     assert post_round(client, f"/campaigns/{template_id}/open", {}, round_path).status_code == 409
@@ -273,7 +275,10 @@ def test_the_organisers_below_run_their_campaign_but_not_the_round(app, client, 
         own = members(web)[web.direct[0]].id
     login(client, "below")
     assert f"/campaigns/{own}\"" in client.get("/campaigns/").get_data(as_text=True)
-    assert client.get(f"/campaigns/{own}").status_code == 200
+    page = client.get(f"/campaigns/{own}")
+    assert page.status_code == 200
+    assert "2026年度党支部书记述职评议" in page.get_data(as_text=True)
+    assert "属于一个测评轮次" in client.get(f"/campaigns/{own}/scoring").get_data(as_text=True)
     for path in (f"/rounds/{web.round_id}", f"/rounds/{web.round_id}/edit"):
         assert client.get(path).status_code == 404
     assert post_round(client, f"/rounds/{web.round_id}/instantiate", {"scope": "all"},

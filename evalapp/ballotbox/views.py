@@ -40,6 +40,7 @@ from evalapp.confirm import confirm_page, confirmed
 from evalapp.extensions import db
 from evalapp.jobs import JobsUnavailable
 from evalapp.roster.models import RosterEntry, SampleDraw
+from evalapp.rounds.models import Round
 from evalapp.tickets.counts import being_keyed, response_counts
 from evalapp.tickets.models import Ticket, TicketBatch
 from forms.ballotbox import CloseForm, OpenForm
@@ -64,6 +65,7 @@ def detail(campaign_id: int) -> str | Response:
     return render_template(
         "ballotbox/detail.html",
         campaign=campaign,
+        round=db.session.get(Round, campaign.round_id) if campaign.round_id else None,
         returns=response_counts(campaign),
         missing=readiness(campaign) if draft else [],
         candidates=candidates(campaign) if draft else [],
