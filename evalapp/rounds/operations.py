@@ -180,6 +180,13 @@ def plan(round_: Round, unit_ids: Collection[int] | None = None) -> Plan:
     return Plan(tuple(sorted(chosen - have)), len(chosen & have))
 
 
+def _lock(round_: Round) -> None:
+    """Take the round's row for this transaction: instantiating and propagating one round
+    happen one after the other (PostgreSQL; SQLite writes one transaction at a time), so
+    that neither meets the other's campaigns half made."""
+    db.session.execute(sa.select(Round.id).where(Round.id == round_.id).with_for_update())
+
+
 def instantiate(round_: Round, unit_ids: Collection[int] | None = None) -> Plan:
     """One draft campaign of the round for each unit of `unit_ids` (default: every unit of
     `units_below`), its design copied from the template; its subjects, roster and tickets are
@@ -187,6 +194,7 @@ def instantiate(round_: Round, unit_ids: Collection[int] | None = None) -> Plan:
     (the database holds one a unit: `Campaign`'s unique (round_id, unit_id)), so that
     instantiating again over more units adds theirs alone. The plan carried out; raises
     UnitsRefused."""
+    _lock(round_)
     planned = plan(round_, unit_ids)
     if not planned.new:
         return planned
@@ -241,8 +249,12 @@ def propagate(round_: Round) -> Propagated:
     db.session.flush()
     db.session.expire_all()  # what the editors changed, read afresh
     design = design_of(round_.template)
+    _lock(round_)
     drafts = _drafts(round_)
-    ids = db.session.scalars(drafts).all()
+    # the drafts' rows, taken until the commit: opening one writes its row, so a draft being
+    # opened meanwhile is either opened first (and left out here, its status read again
+    # once its lock is released) or opened after this commits, with the new design
+    ids = db.session.scalars(drafts.with_for_update()).all()
     if not ids:
         return Propagated(0, ())
     campaigns = Campaign.__table__
