@@ -3,8 +3,6 @@ unit below it, and a change of it reaching every campaign not opened yet."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 import sqlalchemy as sa
 
@@ -18,50 +16,15 @@ from evalapp.extensions import db
 from evalapp.roster.models import RosterEntry
 from evalapp.rounds.models import Round
 from evalapp.rounds.operations import (
-    RoundData,
     UnitsRefused,
-    create_round,
     design_of,
     instantiate,
     propagate,
 )
 from evalapp.units.models import OrgUnit, UnitKind
-from tests.support.factories import make_user, make_world
+from tests.support.factories import make_user
+from tests.support.rounds import Tree, make_tree
 from tests.support.web import csrf_token, form_values, login
-
-
-@dataclass(frozen=True)
-class Tree:
-    """海关总署 → 宁波海关, 重庆海关 → two 隶属海关 each → two 党支部 each (14 units below the
-    root), and a round made at the root."""
-
-    round_id: int
-    root: int
-    direct: tuple[int, ...]
-    subordinate: tuple[int, ...]
-    branches: tuple[int, ...]
-
-
-def make_tree() -> Tree:
-    world = make_world()
-    subordinate, branches = [], []
-    for customs in (world.customs, world.other_customs):
-        for n in (1, 2):
-            office = OrgUnit(parent=customs, kind=UnitKind.SUBORDINATE,
-                             name_zh=f"{customs.name_zh}隶属{n}")
-            db.session.add(office)
-            subordinate.append(office)
-            for m in (1, 2):
-                branch = OrgUnit(parent=office, kind=UnitKind.BRANCH, name_zh=f"第{m}党支部")
-                db.session.add(branch)
-                branches.append(branch)
-    db.session.flush()
-    make_user("organiser", world.root)
-    make_user("below", world.customs)
-    round_ = create_round(world.root, RoundData("2026年度党支部书记述职评议"))
-    db.session.commit()
-    return Tree(round_.id, world.root.id, (world.customs.id, world.other_customs.id),
-                tuple(u.id for u in subordinate), tuple(u.id for u in branches))
 
 
 @pytest.fixture
