@@ -21,6 +21,7 @@ from evalapp.campaigns.models import (
     SCORING_FIELDS,
     Campaign,
     CampaignStatus,
+    CommonItem,
     GradingSettings,
     IndividualItem,
     NominationSettings,
@@ -120,6 +121,7 @@ def _row(record: object, *owner: str) -> dict[str, Any]:
 
 
 def design_of(template: Campaign) -> Design:
+    """The campaign's design as it stands in the session, as rows to write elsewhere."""
     rules = ((table, _row(rule, "campaign_id")) for table, rule in zip(
         RULE_TABLES, (template.grading, template.nomination), strict=True) if rule is not None)
     return Design(
@@ -132,11 +134,14 @@ def design_of(template: Campaign) -> Design:
 
 
 def _write_questionnaire(design: Design, campaign_ids: Sequence[int]) -> None:
-    """The design's sections, items and rules into campaigns that have none."""
-    sections, items = Section.__table__, db.metadata.tables["common_items"]
+    """The design's rules, sections and items into campaigns that have none."""
+    for table, rule in design.rules:
+        db.session.execute(sa.insert(table), [{**rule, "campaign_id": campaign_id}
+                                              for campaign_id in campaign_ids])
+    sections, items = Section.__table__, CommonItem.__table__
     rows = [{**section, "campaign_id": campaign_id}
             for campaign_id in campaign_ids for section, _items in design.sections]
-    if not rows:
+    if not rows:  # a questionnaire keeps a section (the editors remove none)
         return
     ids = db.session.execute(
         sa.insert(sections).returning(sections.c.id, sort_by_parameter_order=True),
@@ -146,9 +151,6 @@ def _write_questionnaire(design: Design, campaign_ids: Sequence[int]) -> None:
         for section_id, (_section, section_items) in zip(
             ids, itertools.cycle(design.sections), strict=False)
         for item in section_items])
-    for table, rule in design.rules:
-        db.session.execute(sa.insert(table), [{**rule, "campaign_id": campaign_id}
-                                              for campaign_id in campaign_ids])
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,6 @@ class UnitsRefused(ValueError):
 
     def __init__(self, unit_ids: Collection[int]) -> None:
         super().__init__(", ".join(map(str, sorted(unit_ids))))
-        self.unit_ids = sorted(unit_ids)
 
 
 def plan(round_: Round, unit_ids: Collection[int] | None = None) -> Plan:
