@@ -121,6 +121,18 @@ def organiser_campaign(app, username: str, password: str, unit_name: str, title:
         return campaign.id
 
 
+def timed_step(client, figures: dict[str, float], label: str, method: str, path: str,
+               expect: int, **data):
+    """Request a page in-process with a Flask test client, its seconds kept in `figures`
+    under `label`; the response, which must have the status `expect`."""
+    started = time.perf_counter()
+    response = client.open(path, method=method, **data)
+    figures[label] = time.perf_counter() - started
+    assert response.status_code == expect, (label, response.status_code,
+                                            response.get_data(as_text=True)[:2000])
+    return response
+
+
 def db_parser(doc: str | None) -> argparse.ArgumentParser:
     """A script's arguments, starting with --db: the database (and so the server) to run."""
     parser = argparse.ArgumentParser(description=doc,

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 
-from bench.harness import CSRF, db_parser, fresh_database, organiser_campaign
+from bench.harness import CSRF, db_parser, fresh_database, organiser_campaign, timed_step
 
 GROUPS = ("机关党员", "机关群众", "基层党员", "基层群众")
 UNITS = ("石家庄海关", "秦皇岛海关", "唐山海关", "保定海关", "邯郸海关", "沧州海关")
@@ -84,16 +84,6 @@ def _floor(app, campaign_id: int, rows: list[tuple[str, str, str, str]]) -> floa
         return time.perf_counter() - started
 
 
-def _step(client, figures: dict[str, float], label: str, method: str, path: str,
-          expect: int, **data):
-    started = time.perf_counter()
-    response = client.open(path, method=method, **data)
-    figures[label] = time.perf_counter() - started
-    assert response.status_code == expect, (label, response.status_code,
-                                            response.get_data(as_text=True)[:2000])
-    return response
-
-
 def run(kind: str, count: int, file_kind: str) -> tuple[dict[str, float], float, int]:
     """({step: seconds}, floor seconds, people stored) for one roster through the pages."""
     import sqlalchemy as sa
@@ -117,34 +107,34 @@ def run(kind: str, count: int, file_kind: str) -> tuple[dict[str, float], float,
         client.post("/auth/login", data={"username": "organiser", "password": PASSWORD,
                                          "csrf_token": token})
         base = f"/campaigns/{campaign_id}"
-        page = _step(client, figures, "roster page (before)", "GET", f"{base}/roster/", 200)
+        page = timed_step(client, figures, "roster page (before)", "GET", f"{base}/roster/", 200)
         token = CSRF.search(page.get_data(as_text=True)).group(1)
-        uploaded = _step(client, figures, "upload", "POST", f"{base}/roster/", 303,
+        uploaded = timed_step(client, figures, "upload", "POST", f"{base}/roster/", 303,
                          data={"csrf_token": token, "file": (io.BytesIO(content), filename)},
                          content_type="multipart/form-data")
         location = uploaded.headers["Location"]
-        mapping = _step(client, figures, "column mapping page", "GET", location, 200)
+        mapping = timed_step(client, figures, "column mapping page", "GET", location, 200)
         form = {"csrf_token": CSRF.search(mapping.get_data(as_text=True)).group(1),
                 "upload": UPLOAD.search(location).group(1), "name": "0", "staff_number": "1",
                 "unit": "2", "group": "3", "office": "-1", "membership": "-1"}
-        _step(client, figures, "check", "POST", f"{base}/roster/mapping", 200,
+        timed_step(client, figures, "check", "POST", f"{base}/roster/mapping", 200,
               data={**form, "check": "1"})
-        _step(client, figures, "confirm (import)", "POST", f"{base}/roster/mapping", 303,
+        timed_step(client, figures, "confirm (import)", "POST", f"{base}/roster/mapping", 303,
               data={**form, "confirm": "1"})
-        _step(client, figures, "roster page (after)", "GET", f"{base}/roster/", 200)
-        _step(client, figures, "roster page 500", "GET", f"{base}/roster/?page=500", 200)
-        draws = _step(client, figures, "draws page", "GET", f"{base}/draws/", 200)
-        prepared = _step(client, figures, "prepare a 10% draw", "POST", f"{base}/draws/", 303,
+        timed_step(client, figures, "roster page (after)", "GET", f"{base}/roster/", 200)
+        timed_step(client, figures, "roster page 500", "GET", f"{base}/roster/?page=500", 200)
+        draws = timed_step(client, figures, "draws page", "GET", f"{base}/draws/", 200)
+        prepared = timed_step(client, figures, "prepare a 10% draw", "POST", f"{base}/draws/", 303,
                          data={"csrf_token": CSRF.search(draws.get_data(as_text=True)).group(1),
                                "percent": "10", "minimum": "0"})
         draw = prepared.headers["Location"].rstrip("/")
-        detail = _step(client, figures, "draw page (prepared)", "GET", draw, 200)
-        _step(client, figures, "meeting notice", "GET", f"{draw}/notice", 200)
-        _step(client, figures, "draw", "POST", f"{draw}/draw", 303,
+        detail = timed_step(client, figures, "draw page (prepared)", "GET", draw, 200)
+        timed_step(client, figures, "meeting notice", "GET", f"{draw}/notice", 200)
+        timed_step(client, figures, "draw", "POST", f"{draw}/draw", 303,
               data={"csrf_token": CSRF.search(detail.get_data(as_text=True)).group(1),
                     "witness": "3 5 1 6", "again": "3 5 1 6"})
-        _step(client, figures, "draw page (drawn)", "GET", draw, 200)
-        _step(client, figures, "verify the draw", "GET", f"{draw}/verify", 200)
+        timed_step(client, figures, "draw page (drawn)", "GET", draw, 200)
+        timed_step(client, figures, "verify the draw", "GET", f"{draw}/verify", 200)
         with app.app_context():
             stored = db.session.scalar(sa.select(sa.func.count(RosterEntry.id)))
         with app.app_context():  # after the session has given back its connection

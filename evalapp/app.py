@@ -124,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
     from evalapp.results.store import prepare_results
     from evalapp.results.views import bp as results_bp
     from evalapp.roster.views import bp as roster_bp
+    from evalapp.rounds.views import bp as rounds_bp
     from evalapp.sampling.views import bp as sampling_bp
     from evalapp.tickets.views import bp as tickets_bp
     from evalapp.unittree.views import bp as units_bp
@@ -148,6 +149,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(paper_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(units_bp)
+    app.register_blueprint(rounds_bp)
     app.register_blueprint(api_tokens_bp)
     register_api(app)
     box_opened.connect(publish_digest)

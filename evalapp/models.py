@@ -31,6 +31,7 @@ from evalapp.rectification.models import (
 )
 from evalapp.results.models import ResultOutput
 from evalapp.roster.models import DrawnPerson, RosterEntry, SampleDraw
+from evalapp.rounds.models import Round
 from evalapp.sampling.models import DrawSecret
 from evalapp.tickets.models import Ticket, TicketBatch
 from evalapp.units.models import OrgUnit, UnitKind
@@ -66,6 +67,7 @@ __all__ = [
     "ResultOutput",
     "Role",
     "RosterEntry",
+    "Round",
     "SampleDraw",
     "Satisfaction",
     "SealedBallot",

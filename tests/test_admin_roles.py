@@ -41,7 +41,8 @@ def ids(s: AdminSetup) -> dict[str, str]:
             "section_id": setup.section, "draw_id": setup.draw, "batch_id": setup.batch,
             "problem_id": setup.problem, "measure_id": setup.measure, "user_id": s.clerk,
             "code": setup.token, "key": "x" * 16, "upload": "0" * 32 + ".json",
-            "unit_id": s.customs, "token_id": 1}
+            "unit_id": s.customs, "token_id": 1,
+            "round_id": s.round}
 
 
 def routes(app, s: AdminSetup) -> dict[str, tuple[str, str]]:

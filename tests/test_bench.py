@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from bench import burst, harness, kill, phones, roster_import
+from bench import burst, harness, kill, phones, roster_import, rounds
 from tests.support.apps import BACKENDS, POSTGRES_URL
 
 
@@ -46,3 +46,9 @@ def test_the_roster_import_script_takes_a_roster_through_the_pages(kind, file_ki
     figures, floor, stored = roster_import.run(kind, 200, file_kind)
     assert stored == 200 and floor > 0
     assert {"upload", "check", "confirm (import)", "draw page (drawn)"} <= set(figures)
+
+
+def test_the_rounds_script_makes_a_campaign_a_branch_and_carries_a_change_to_all(kind):
+    figures, floor, (made, reached) = rounds.run(kind, 40)
+    assert made == reached == 40 and floor > 0
+    assert {"make the campaigns", "carry a change", "round page (after)"} <= set(figures)

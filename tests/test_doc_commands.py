@@ -359,7 +359,7 @@ def test_the_translation_commands(tmp_path):
 # their main() runs is run at a small N by the tests named, and here their documented
 # arguments are read by the script's own parser.
 RUN_SMALLEST = {"bench.sheets": ["--tickets", "2", "--rounds", "1"],
-                "bench.results": ["--ballots", "20"]}
+                "bench.results": ["--ballots", "20"], "bench.rounds": ["--branches", "20"]}
 RUN_ELSEWHERE = {
     "bench.burst": "tests/test_bench.py (burst.run, at 40 raters, all at once and over 2 s)",
     "bench.phones": "tests/test_bench.py (phones.run, 40 phones)",

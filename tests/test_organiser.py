@@ -4,6 +4,7 @@ closing, the monitor and the audit log."""
 from __future__ import annotations
 
 import re
+from dataclasses import asdict, dataclass
 
 import pytest
 import sqlalchemy as sa
@@ -11,15 +12,16 @@ import sqlalchemy as sa
 from evalapp.audit.models import AuditEntry
 from evalapp.campaigns.models import Campaign, CampaignStatus, CommonItem
 from evalapp.extensions import db
+from evalapp.rounds.operations import RoundData, create_round
 from tests.support.factories import PASSWORD
 from tests.support.groups import Row, group_ids, post_groups
-from tests.support.organiser import close_on_the_web, make_setup
+from tests.support.organiser import Setup, close_on_the_web, make_setup
 from tests.support.web import csrf_token, login
 
 ROLES = ("anonymous", "organiser", "leader", "auditor", "stranger", "other_auditor",
          "cross_auditor")
 ORGANISER_BLUEPRINTS = {"campaigns", "ballotbox", "setup", "roster", "sampling", "tickets", "audit",
-                        "results", "rectification", "lookback"}
+                        "results", "rectification", "lookback", "rounds"}
 NOT_ORGANISER_ROUTES = {"campaigns.report_file"}  # for raters too; tested with the reports
 
 
@@ -136,6 +138,15 @@ def matrix(s) -> dict[str, tuple[str, str, dict[str, int]]]:
         "audit.purge_old": ("GET", "/audit/purge", {**auditors, "auditor": 403}),
         "setup.nomination_ballot": ("POST", f"{c}/questionnaire/nomination",
                                     {**only_organiser, "organiser": 200}),  # asks first
+        # a round made at the customs: the stranger's customs is beside it, not above it
+        "rounds.index": ("GET", "/rounds/", {**only_organiser, "organiser": 200,
+                                             "stranger": 200}),
+        "rounds.new": ("GET", "/rounds/new", {**only_organiser, "organiser": 200,
+                                              "stranger": 200}),
+        "rounds.detail": ("GET", f"/rounds/{s.round}", {**only_organiser, "organiser": 200}),
+        "rounds.edit": ("GET", f"/rounds/{s.round}/edit", {**only_organiser, "organiser": 200}),
+        "rounds.instantiate_": ("POST", f"/rounds/{s.round}/instantiate",
+                                {**only_organiser, "organiser": 422}),  # no units chosen
     }
 
 
@@ -154,10 +165,19 @@ def expected_status(role: str, endpoint: str, expected: dict[str, int]) -> int:
     return expected[role]
 
 
+@dataclass(frozen=True)
+class RoundSetup(Setup):
+    round: int  # a round made at the customs
+
+
 @pytest.fixture
 def setup(app):
     with app.app_context():
-        return make_setup()
+        made = make_setup()
+        customs = db.session.get_one(Campaign, made.campaign).unit
+        round_ = create_round(customs, RoundData("宁波海关2026年度轮次"))
+        db.session.commit()
+        return RoundSetup(**asdict(made), round=round_.id)
 
 
 def test_the_matrix_covers_every_staff_route(app, setup):

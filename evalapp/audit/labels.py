@@ -22,6 +22,7 @@ KINDS = (
     ("audit.", _l("Audit log: exports and purges")),
     ("unit.", _l("Unit tree")),
     ("api.", _l("API tokens")),
+    ("round.", _l("Rounds: create, campaigns made, design carried to them")),
 )
 
 ACTIONS = {
@@ -97,6 +98,10 @@ ACTIONS = {
     "api.token_create": _l("API token made"),
     "api.token_revoke": _l("API token revoked"),
     "api.token_refused": _l("API request refused: no valid token"),
+    "round.create": _l("Round created"),
+    "round.edit": _l("Title or schedule of a round changed"),
+    "round.instantiate": _l("Campaigns of a round made for units below"),
+    "round.propagate": _l("Change of a round's design carried to its campaigns not opened"),
 }
 
 # The kind an action belongs to, where its name does not start with the kind's prefix.
@@ -148,6 +153,9 @@ DETAILS = {
     "token": _l("Token"), "prefix": _l("Token begins with"), "account": _l("Account"),
     "name": _l("For"), "days": _l("Valid for (days)"), "console": _l("On the console, as"),
     "address": _l("Network address"),
+    "round": _l("Round"), "opens_on": _l("Planned opening"), "closes_on": _l("Planned closing"),
+    "campaigns_made": _l("Campaigns made"), "campaigns_updated": _l("Campaigns updated"),
+    "groups_kept": _l("Campaigns whose rater groups were left as they were"),
 }
 
 DIRECTIONS = {"up": _l("up"), "down": _l("down")}

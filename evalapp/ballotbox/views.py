@@ -40,6 +40,7 @@ from evalapp.confirm import confirm_page, confirmed
 from evalapp.extensions import db
 from evalapp.jobs import JobsUnavailable
 from evalapp.roster.models import RosterEntry, SampleDraw
+from evalapp.rounds.models import Round
 from evalapp.tickets.counts import being_keyed, response_counts
 from evalapp.tickets.models import Ticket, TicketBatch
 from forms.ballotbox import CloseForm, OpenForm
@@ -56,12 +57,15 @@ def private(response: Response) -> Response:
 
 @bp.get("/<int:campaign_id>")
 @login_required
-def detail(campaign_id: int) -> str:
+def detail(campaign_id: int) -> str | Response:
     campaign = campaign_for(current_user, campaign_id)
+    if campaign.is_template:  # a round's design, where the editors lead back to
+        return redirect(url_for("rounds.detail", round_id=campaign.round_id), code=303)
     draft = campaign.status is CampaignStatus.DRAFT
     return render_template(
         "ballotbox/detail.html",
         campaign=campaign,
+        round=db.session.get(Round, campaign.round_id) if campaign.round_id else None,
         returns=response_counts(campaign),
         missing=readiness(campaign) if draft else [],
         candidates=candidates(campaign) if draft else [],
@@ -87,8 +91,8 @@ def open_(campaign_id: int) -> Response | str:
     """Open with the key on the server, or (after a confirmation page) in the custody of
     the scrutineers chosen, each share sealed to its scrutineer: no share is shown."""
     campaign = campaign_for(current_user, campaign_id)
-    if campaign.status is not CampaignStatus.DRAFT:
-        abort(409)
+    if campaign.status is not CampaignStatus.DRAFT or campaign.is_template:
+        abort(409)  # a round's template holds a design and is never opened
     form = OpenForm()
     problems = readiness(campaign) or ([] if form.validate() else [
         error for errors in form.errors.values() for error in errors])
@@ -262,6 +266,8 @@ def closing(campaign_id: int) -> Response | str:
 def delete(campaign_id: int) -> Response | str:
     """Delete a draft (a trial, or one set up by mistake), asking first with what goes."""
     campaign = draft_for(current_user, campaign_id)
+    if campaign.is_template:
+        abort(409)  # the round's design: the round needs it
     if not confirmed():
         people = db.session.scalar(sa.select(sa.func.count(RosterEntry.id)).where(
             RosterEntry.campaign_id == campaign.id))

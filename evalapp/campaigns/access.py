@@ -15,12 +15,14 @@ from evalapp.units.operations import subtree_ids
 
 
 def visible_campaigns(user: User) -> list[Campaign]:
+    """The campaigns of the user's units, newest first; a round's template is a design, not
+    a campaign of the list (its round's page leads to it)."""
     if user.role.is_administrator:
         return []
     query = (
         sa.select(Campaign)
         .options(selectinload(Campaign.subjects), selectinload(Campaign.unit))
-        .where(Campaign.unit_id.in_(subtree_ids(user.unit_id)))
+        .where(Campaign.unit_id.in_(subtree_ids(user.unit_id)), ~Campaign.is_template)
         .order_by(Campaign.created_at.desc(), Campaign.id.desc())
     )
     return list(db.session.scalars(query))

@@ -145,6 +145,15 @@ class ScaledItem(DefaultsAtInit):
     dont_know: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
+# The campaign's scoring settings, as the scoring page sets them (`campaigns.setup`) and a
+# round's design carries them (`evalapp.rounds`).
+SCORING_FIELDS = (
+    "points_excellent", "points_good", "points_fair", "points_poor", "grade_excellent_min",
+    "grade_good_min", "grade_fair_min", "min_report_size", "void_blank_fraction", "void_uniform",
+    "trim_above", "paper_recheck_percent",
+)
+
+
 class Campaign(db.Model):
     """One evaluation round (测评活动) over a set of subjects, with its scoring settings.
 
@@ -195,6 +204,11 @@ class Campaign(db.Model):
             " AND box_shares >= box_threshold AND box_shares <= 255)",
             name="box_shares_range",
         ),
+        # A round's template holds its design and is never opened (evalapp.rounds).
+        sa.CheckConstraint("NOT is_template OR (status = 'draft' AND round_id IS NOT NULL)",
+                           name="template_is_draft_of_round"),
+        # One campaign a unit in a round: instantiating a round twice adds none.
+        sa.UniqueConstraint("round_id", "unit_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -241,6 +255,11 @@ class Campaign(db.Model):
     # Whether each subject's ballot asks the overall satisfaction with the report: a round of
     # 干部考核 grades persons and asks none.
     asks_satisfaction: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # The round (测评轮次, evalapp.rounds) the campaign belongs to, if any: its template (the
+    # design made once at the round's unit, in no campaign list, never opened) or one of the
+    # campaigns instantiated from it, one a unit below, each run by its unit's organisers.
+    round_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rounds.id"))
+    is_template: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     unit: Mapped[OrgUnit] = relationship()
     sections: Mapped[list[Section]] = relationship(

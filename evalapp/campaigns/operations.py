@@ -90,8 +90,8 @@ def delete_draft(campaign: Campaign) -> None:
     """Delete a campaign that never opened, with everything set up for it (questionnaire,
     subjects, roster, draws, tickets, ledger), through the database's cascades. Its audit
     entries stay, detached from it. An opened campaign is never deleted: ballots were cast."""
-    if campaign.status is not CampaignStatus.DRAFT:
-        raise ValueError("only a draft campaign is deleted")
+    if campaign.status is not CampaignStatus.DRAFT or campaign.is_template:
+        raise ValueError("only a draft campaign is deleted, never a round's template")
     db.session.execute(sa.delete(Campaign).where(Campaign.id == campaign.id))
     db.session.expunge(campaign)
 
@@ -276,6 +276,12 @@ class GroupsFixed(ValueError):
 # Sent with the campaign before groups are added or removed; a receiver returns True when
 # the set of groups is fixed. The draws that fix it are the roster's, above this package.
 groups_fixed = Namespace().signal("rater-groups-fixed")
+
+# Sent with a draft campaign whose design (questionnaire, scoring, rules, rater groups) an
+# editor of `campaigns.setup` has just changed, before the change is committed with whatever
+# the receivers write; a receiver returns a message for the organiser, or None. A round's
+# template carries its change to the campaigns made from it (`evalapp.rounds`, above).
+design_changed = Namespace().signal("design-changed")
 
 
 def groups_in_use(groups: Sequence[RaterGroup]) -> list[RaterGroup]:

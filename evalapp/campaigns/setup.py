@@ -19,6 +19,7 @@ from evalapp.auth.models import Role
 from evalapp.campaigns.access import campaign_for, draft_for
 from evalapp.campaigns.default_questionnaire import TemplateItem
 from evalapp.campaigns.models import (
+    SCORING_FIELDS,
     Campaign,
     CommonItem,
     GradingSettings,
@@ -39,6 +40,7 @@ from evalapp.campaigns.operations import (
     add_item,
     attach_report,
     create_campaign,
+    design_changed,
     make_nomination_ballot,
     move_item,
     remove_item,
@@ -77,17 +79,21 @@ from forms.limits import ITEMS_MAX, RATER_GROUPS_MAX
 bp = Blueprint("setup", __name__, url_prefix="/campaigns")
 MORE_ITEMS = "more_items"  # the subject form's button that adds a row for an individual item
 
-SCORING_FIELDS = (
-    "points_excellent", "points_good", "points_fair", "points_poor", "grade_excellent_min",
-    "grade_good_min", "grade_fair_min", "min_report_size", "void_blank_fraction", "void_uniform",
-    "trim_above", "paper_recheck_percent",
-)
-
 
 def unit_choices(root_id: int, keep: int | None = None) -> list[SelectChoice]:
     """The units below `root_id` (the organiser's unit, or a subject's campaign's unit) that
     are offered for something new, retired ones left out (but `keep`, a unit already chosen)."""
     return tree_choices(offered(root_id, keep))
+
+
+def commit_design(campaign: Campaign) -> None:
+    """Commit a change of the campaign's design with what follows from it in the same
+    transaction (`design_changed`: a round's template reaches the campaigns made from it),
+    and say what that did."""
+    said = [message for _receiver, message in design_changed.send(campaign) if message]
+    db.session.commit()
+    for message in said:
+        flash(message)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -117,7 +123,7 @@ def scoring(campaign_id: int) -> Response | tuple[str, int]:
                        if form[name].data != getattr(campaign, name)}
             form.populate_obj(campaign)
             record("campaign.scoring", user=current_user, campaign=campaign, **changed)
-            db.session.commit()
+            commit_design(campaign)
             flash(_("Scoring settings saved."))
             return redirect(url_for("ballotbox.detail", campaign_id=campaign.id), code=303)
     return _scoring_page(campaign, form)
@@ -179,7 +185,7 @@ def _saved_rule(campaign: Campaign, form: GradingForm | NominationForm,
     db.session.add(rule)
     record(action, user=current_user, campaign=campaign,
            **{name: getattr(rule, name) for name in form.data if name != "csrf_token"})
-    db.session.commit()
+    commit_design(campaign)
     flash(saved)
     return redirect(url_for("ballotbox.detail", campaign_id=campaign.id), code=303)
 
@@ -269,7 +275,7 @@ def edit_item(campaign_id: int, item_id: int) -> Response | tuple[str, int]:
     record("questionnaire.edit", user=current_user, campaign=campaign, item=item.id,
            before=before, after=item.text_zh, scale=item.scale.value,
            dont_know=item.dont_know)
-    db.session.commit()
+    commit_design(campaign)
     return _saved(campaign, f"item-{item.id}")
 
 
@@ -284,7 +290,7 @@ def satisfaction(campaign_id: int) -> Response:
                                   and campaign.nominated_item() is None)
     record("questionnaire.satisfaction", user=current_user, campaign=campaign,
            asks=campaign.asks_satisfaction)
-    db.session.commit()
+    commit_design(campaign)
     return _saved(campaign, "satisfaction")
 
 
@@ -309,7 +315,7 @@ def nomination_ballot(campaign_id: int) -> Response | str:
     item = make_nomination_ballot(campaign)
     record("questionnaire.nomination", user=current_user, campaign=campaign, item=item.id,
            removed_common=common, removed_individual=individual)
-    db.session.commit()
+    commit_design(campaign)
     flash(_("The questionnaire is now a nomination ballot: set how many candidates a ballot "
             "may mark on the scoring page."))
     return _saved(campaign, f"item-{item.id}", mark=False)
@@ -326,7 +332,7 @@ def move(campaign_id: int, item_id: int) -> Response:
     move_item(item, offset)
     record("questionnaire.move", user=current_user, campaign=campaign, item=item.id,
            direction=request.form["direction"])
-    db.session.commit()
+    commit_design(campaign)
     return _saved(campaign, f"item-{item.id}", mark=False)
 
 
@@ -343,7 +349,7 @@ def rename(campaign_id: int, section_id: int) -> Response | tuple[str, int]:
     rename_section(section, one_line(form.title_zh.data), one_line(form.title_en.data))
     record("questionnaire.rename_section", user=current_user, campaign=campaign,
            before=before, after=section.title_zh)
-    db.session.commit()
+    commit_design(campaign)
     return _saved(campaign, f"section-{section.id}")
 
 
@@ -365,7 +371,7 @@ def add(campaign_id: int, section_id: int) -> Response | tuple[str, int]:
         return _questionnaire_page(campaign, failed="add", failed_id=section.id, form=form), 422
     record("questionnaire.add", user=current_user, campaign=campaign, item=item.id,
            text=item.text_zh)
-    db.session.commit()
+    commit_design(campaign)
     return _saved(campaign, f"item-{item.id}")
 
 
@@ -392,7 +398,7 @@ def remove(campaign_id: int, item_id: int) -> Response | str | tuple[str, int]:
         return redirect(page, code=303)
     record("questionnaire.remove", user=current_user, campaign=campaign, text=text,
            section=section)
-    db.session.commit()
+    commit_design(campaign)
     flash(_("Item removed: %(text)s", text=text))
     return redirect(page, code=303)
 
@@ -428,6 +434,8 @@ def _subject_form(campaign: Campaign, subject: Subject | None) -> SubjectForm:
 @role_required(Role.ORGANISER)
 def subject(campaign_id: int, subject_id: int | None = None) -> Response | tuple[str, int]:
     campaign = campaign_for(current_user, campaign_id)
+    if campaign.is_template:
+        abort(409)  # a round's subjects are each unit's own, in its campaign of the round
     existing = None
     if subject_id is not None:
         existing = db.session.get(Subject, subject_id)
@@ -593,6 +601,6 @@ def groups(campaign_id: int) -> Response | tuple[str, int]:
         return _groups_page(campaign, form, 422)
     record("groups.edit", user=current_user, campaign=campaign,
            groups={g.name_zh: g.weight for g in campaign.rater_groups})
-    db.session.commit()
+    commit_design(campaign)
     flash(_("Rater groups saved."))
     return redirect(url_for("ballotbox.detail", campaign_id=campaign.id), code=303)

@@ -1,7 +1,7 @@
 """The HTTP API's bearer tokens (issue 27): one account's each, stored as a keyed digest.
 
 Revision ID: e7f8a9b0c1d2
-Revises: a3b4c5d6e786
+Revises: c5d6e7f8a9b0
 Create Date: 2026-12-07 17:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e7f8a9b0c1d2'
-down_revision = 'a3b4c5d6e786'
+down_revision = 'c5d6e7f8a9b0'
 branch_labels = None
 depends_on = None
 
