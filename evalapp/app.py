@@ -123,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
     from evalapp.results.published import publish_digest
     from evalapp.results.store import prepare_results
     from evalapp.results.views import bp as results_bp
+    from evalapp.rollup.views import bp as rollup_bp
     from evalapp.roster.views import bp as roster_bp
     from evalapp.rounds.views import bp as rounds_bp
     from evalapp.sampling.views import bp as sampling_bp
@@ -150,6 +151,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(units_bp)
     app.register_blueprint(rounds_bp)
+    app.register_blueprint(rollup_bp)
     app.register_blueprint(api_tokens_bp)
     register_api(app)
     box_opened.connect(publish_digest)

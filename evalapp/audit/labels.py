@@ -102,6 +102,7 @@ ACTIONS = {
     "round.edit": _l("Title or schedule of a round changed"),
     "round.instantiate": _l("Campaigns of a round made for units below"),
     "round.propagate": _l("Change of a round's design carried to its campaigns not opened"),
+    "round.rollup_export": _l("Roll-up of a round exported"),
 }
 
 # The kind an action belongs to, where its name does not start with the kind's prefix.
