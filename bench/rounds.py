@@ -28,7 +28,7 @@ PASSWORD = "Bench-rounds-2026"
 DIRECT, SUBORDINATE_EACH = 46, 4
 
 
-def _tree(app, branches: int) -> int:
+def build_tree(app, branches: int) -> int:
     """The tree below a new top unit with its organiser; the round's id."""
     import sqlalchemy as sa
 
@@ -120,7 +120,7 @@ def run(kind: str, branches: int) -> tuple[dict[str, float], float, tuple[int, i
         app = create_app({"SQLALCHEMY_DATABASE_URI": database.url, "SCHEMA_CHECK": False,
                           "INSTANCE_PATH": tempfile.mkdtemp(), "SECRET_KEY": "bench"})
         upgrade_schema(app)
-        round_id = _tree(app, branches)
+        round_id = build_tree(app, branches)
         with app.app_context():
             template = db.session.get_one(Round, round_id).template.id
         client = app.test_client()

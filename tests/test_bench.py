@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from bench import burst, harness, kill, phones, roster_import, rounds
+from bench import burst, harness, kill, phones, rollup, roster_import, rounds
 from tests.support.apps import BACKENDS, POSTGRES_URL
 
 
@@ -46,6 +46,12 @@ def test_the_roster_import_script_takes_a_roster_through_the_pages(kind, file_ki
     figures, floor, stored = roster_import.run(kind, 200, file_kind)
     assert stored == 200 and floor > 0
     assert {"upload", "check", "confirm (import)", "draw page (drawn)"} <= set(figures)
+
+
+def test_the_rollup_script_closes_a_round_and_reads_its_rollup(kind):
+    figures, floor, ballots, page = rollup.run(kind, 30)
+    assert floor > 0 and ballots >= 30 * 4 and "海关总署" in page
+    assert {"summaries (made at closing)", "roll-up page", "Excel summary"} <= set(figures)
 
 
 def test_the_rounds_script_makes_a_campaign_a_branch_and_carries_a_change_to_all(kind):

@@ -96,7 +96,7 @@ def _lines(block: str) -> Iterator[list[str]]:
 # The commands a test here runs, by what they are; the test that runs each kind is named.
 RUN = {
     "demo": r"(\.venv/bin/)?evalapp demo",  # the demo_instance fixture
-    "console": r"evalapp (create-user|verify-draw|audit verify)( .*)?",  # test_console_commands
+    "console": r"evalapp (create-user|create-token|verify-draw|audit verify)( .*)?",  # test_console_commands
     "serve": r"(\.venv/bin/)?evalapp serve( .*)?",  # test_the_servers_answer
     "gunicorn": r"EVALAPP_DATABASE_URL=\S+ gunicorn .*",  # test_the_servers_answer
     "export": r"export EVALAPP_\w+=.*",  # test_the_settings_exported_are_taken
@@ -359,7 +359,8 @@ def test_the_translation_commands(tmp_path):
 # their main() runs is run at a small N by the tests named, and here their documented
 # arguments are read by the script's own parser.
 RUN_SMALLEST = {"bench.sheets": ["--tickets", "2", "--rounds", "1"],
-                "bench.results": ["--ballots", "20"], "bench.rounds": ["--branches", "20"]}
+                "bench.results": ["--ballots", "20"], "bench.rounds": ["--branches", "20"],
+                "bench.rollup": ["--branches", "20"]}
 RUN_ELSEWHERE = {
     "bench.burst": "tests/test_bench.py (burst.run, at 40 raters, all at once and over 2 s)",
     "bench.phones": "tests/test_bench.py (phones.run, 40 phones)",

@@ -6,6 +6,7 @@ and the campaigns' published ones, says anything of a group or subject a campaig
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Sequence
 
 import pytest
@@ -19,10 +20,14 @@ from evalapp.campaigns.models import Campaign
 from evalapp.extensions import db
 from evalapp.results.compute import UNMERGED_SETTING, campaign_results
 from evalapp.results.models import ResultOutput
+from evalapp.results.published import published_figures
+from evalapp.results.store import summaries_job
+from evalapp.rollup import operations
 from evalapp.rollup.operations import rollup
 from evalapp.rounds.models import Round
 from evalapp.rounds.operations import RoundData, create_round
 from evalapp.units.models import OrgUnit
+from tests.support.disclosure import attack
 from tests.support.factories import make_user
 from tests.support.rollup import recounted, run_round
 from tests.support.rounds import Tree, make_tree
@@ -197,3 +202,46 @@ def test_subtracting_the_rollup_reveals_no_withheld_group(app, tree):
     app.config[UNMERGED_SETTING] = False
     leaked = _hidden(app, tree)
     assert leaked and all(counted > 0 for counted, _satisfied in leaked.values())
+
+
+def test_the_disclosure_attack_through_pages_exports_and_the_api_finds_nothing(app, tree,
+                                                                              runner):
+    """The small-group attack (`tests.support.disclosure.attack`) on every closed campaign of
+    the round, through its pages, exports and recount record, recovers nothing; the API's
+    results are that record, figure for figure. With the merge off it recovers groups."""
+    result = runner.invoke(args=["create-token", "hq_leader"])
+    token = result.output.strip().splitlines()[-1]
+    client = app.test_client()
+    with app.app_context():
+        closed = db.session.scalars(sa.select(Campaign.id).where(
+            Campaign.round_id == tree.round_id, Campaign.status == "closed")).all()
+    recovered_unmerged = 0
+    for campaign_id in closed:
+        assert attack(app, campaign_id, workbook=False) == []
+        recovered_unmerged += len(attack(app, campaign_id, unmerged=True, workbook=False))
+        through_api = client.get(f"/api/v1/campaigns/{campaign_id}/results",
+                                 headers={"Authorization": f"Bearer {token}"})
+        assert through_api.status_code == 200
+        with app.test_request_context():
+            figures = published_figures(campaign_results(db.session.get(Campaign, campaign_id)))
+        assert through_api.get_json()["figures"] == json.loads(json.dumps(figures))
+    assert recovered_unmerged > 0
+
+
+def test_summaries_missing_in_numbers_are_queued_and_the_page_says_so(app, tree,
+                                                                       monkeypatch):
+    """Past BUILT_IN_REQUEST missing summaries (after an upgrade), the page does not build
+    them all in the request: it queues them and says how many are being prepared."""
+    queued = []
+    monkeypatch.setattr(operations, "BUILT_IN_REQUEST", 2)
+    monkeypatch.setattr(operations, "enqueue", lambda name, ids: queued.append((name, ids)))
+    client = app.test_client()
+    login(client, "hq_leader")
+    page = client.get(f"/rollups/{tree.round_id}").get_data(as_text=True)
+    assert "6 个已结束测评的结果仍在准备中" in page
+    (name, ids), = queued
+    assert name == "build-summaries" and len(ids) == 6
+    with app.app_context():
+        summaries_job(ids)
+    page = client.get(f"/rollups/{tree.round_id}").get_data(as_text=True)
+    assert "仍在准备中" not in page and len(queued) == 1

@@ -239,3 +239,11 @@ def build_outputs(campaign_id: int, locale: str, names: list[str] | None) -> Non
                 log.exception("building %s of campaign %s failed", name, campaign_id)
                 db.session.rollback()
                 _save(campaign, name, locale, "failed")
+
+
+@job("build-summaries")
+def summaries_job(campaign_ids: list[int]) -> None:
+    """Build the summary (`outputs.SUMMARY`) of each closed campaign not kept in this
+    edition: what a round's roll-up asks for when many are missing (after an upgrade)."""
+    for campaign_id in campaign_ids:
+        build_outputs(campaign_id, DEFAULT_LOCALE, [SUMMARY])

@@ -130,7 +130,7 @@ def _read(round_: Round, units: Sequence[int]) -> _Read:
     if missing:
         if len(missing) > BUILT_IN_REQUEST:
             try:
-                enqueue("prepare-results", [c.id for c in missing])
+                enqueue("build-summaries", [c.id for c in missing])
                 missing_now: list[Campaign] = []
             except JobsUnavailable:
                 missing_now = missing

@@ -39,6 +39,8 @@ def close_with_ballots(campaign: Campaign, unit_id: int, counts: Sequence[int],
     db.session.add(subject)
     db.session.flush()
     items = len(campaign.common_items())
+    for group in campaign.rater_groups:  # the attack reads a merged cell's label (English)
+        group.name_en = f"Group {group.position}"  # split at its commas
     for group, count in zip(campaign.rater_groups, counts, strict=False):
         if not count:
             continue
