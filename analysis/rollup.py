@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis.recount import OTHER_ZH, Settings, Value
-from analysis.scoring import SatisfactionRates, satisfaction_rates
+from analysis.scoring import SatisfactionRates, rates_of_counts
 
 # The score bands of the distribution chart, as the grades' default bounds draw them.
 SCORE_BANDS = (0, 60, 70, 80, 90, 100)
@@ -55,8 +55,7 @@ class Answers:
         """The rates with their intervals; None when nobody answered."""
         if not self.answered:
             return None
-        return satisfaction_rates(np.repeat([0, 1, 2], [
-            self.satisfied, self.fairly_satisfied, self.dissatisfied]))
+        return rates_of_counts(self.satisfied, self.fairly_satisfied, self.dissatisfied)
 
 
 @dataclass(frozen=True)
@@ -148,12 +147,9 @@ class Aggregate:
     median_score: float | None
     grades: tuple[tuple[str, int], ...]  # grade → subjects, in the order first met
     answers: Answers
+    satisfaction: SatisfactionRates | None  # of `answers`; None when nobody answered
     groups: tuple[GroupTotal, ...]
     bands: tuple[int, ...]  # subjects per band of SCORE_BANDS
-
-    @property
-    def satisfaction(self) -> SatisfactionRates | None:
-        return self.answers.rates()
 
 
 def aggregate(subjects: Iterable[SubjectSummary]) -> Aggregate:
@@ -176,7 +172,7 @@ def aggregate(subjects: Iterable[SubjectSummary]) -> Aggregate:
         withheld=len(every) - len(reported), counted=sum(s.counted for s in reported),
         mean_score=float(scores.mean()) if scores.size else None,
         median_score=float(np.median(scores)) if scores.size else None,
-        grades=tuple(grades.items()), answers=answers,
+        grades=tuple(grades.items()), answers=answers, satisfaction=answers.rates(),
         groups=tuple(GroupTotal(name, *values) for name, values in groups.items()),
         bands=score_bands(scores))
 

@@ -166,12 +166,19 @@ def satisfaction_rates(
     if np.any((data < BLANK) | (data > 2)):
         raise ValueError("satisfaction codes are 0, 1, 2 or -1 (blank)")
     tallies = np.bincount(data[data != BLANK], minlength=3)
-    answered = int(tallies.sum())
+    return rates_of_counts(int(tallies[0]), int(tallies[1]), int(tallies[2]), confidence)
+
+
+def rates_of_counts(satisfied: int, fairly_satisfied: int, dissatisfied: int,
+                    confidence: float = 0.95) -> SatisfactionRates:
+    """The rates of answers already counted (满意, 基本满意, 不满意): pooled counts of many
+    subjects (`analysis.rollup`). Raises ValueError when nobody answered."""
+    answered = satisfied + fairly_satisfied + dissatisfied
     if answered == 0:
         raise ValueError("nobody answered the satisfaction question")
-    content = int(tallies[0] + tallies[1])
+    content = satisfied + fairly_satisfied
     return SatisfactionRates(
-        answered, int(tallies[0]), int(tallies[1]), int(tallies[2]),
+        answered, satisfied, fairly_satisfied, dissatisfied,
         content / answered, wilson_interval(content, answered, confidence),
-        int(tallies[0]) / answered, wilson_interval(int(tallies[0]), answered, confidence),
+        satisfied / answered, wilson_interval(satisfied, answered, confidence),
     )

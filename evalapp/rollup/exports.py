@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 
-from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -42,35 +41,26 @@ def rollup_xlsx(result: Rollup) -> bytes:
     append_row(sheet, [str(column) for column in COLUMNS])
     for cell in sheet[3]:
         cell.font = Font(bold=True)
-    for line in lines(result):
+    # openpyxl's max_row counts every cell each time it is asked: the row is numbered here
+    for row, line in enumerate(lines(result), start=sheet.max_row + 1):
         append_row(sheet, [value / 100 if n in POINTS and value is not None else value
                            for n, value in enumerate(line.values)])
         for n in SHARES | POINTS:
-            sheet.cell(sheet.max_row, n + 1).number_format = "0.0%"
+            sheet.cell(row, n + 1).number_format = "0.0%"
         for n in (6, 7, 14):
-            sheet.cell(sheet.max_row, n + 1).number_format = "0.00"
+            sheet.cell(row, n + 1).number_format = "0.00"
     sheet.freeze_panes = "C4"
     fit_columns(sheet)
     groups = book.create_sheet(_("Rater groups"))
     append_row(groups, [_("Rater group"), _("Cells reported"), _("Valid ballots"),
                         _("Satisfaction rate")])
-    for group in result.total.groups:
+    for row, group in enumerate(result.total.groups, start=2):
         rates = group.answers.rates()
         append_row(groups, [group.name, group.cells, group.counted,
                             rates.rate if rates else None])
-        groups.cell(groups.max_row, 4).number_format = "0.0%"
+        groups.cell(row, 4).number_format = "0.0%"
     fit_columns(groups)
     return workbook_bytes(book)
-
-
-def _shown(n: int, value: object) -> str:
-    if value is None:
-        return "–"
-    if n in SHARES:
-        return format_percent(value, "#,##0.0%")
-    if n in POINTS or isinstance(value, float):
-        return format_decimal(value, "#,##0.00")
-    return str(value)
 
 
 PDF_COLUMNS = (1, 2, 3, 5, 6, 8, 10, 12)  # of COLUMNS: what an A4 page's width holds
@@ -94,7 +84,8 @@ def rollup_pdf(result: Rollup) -> bytes:
                        text_align=("LEFT", *["RIGHT"] * (len(PDF_COLUMNS) - 1))) as table:
             table.row([str(COLUMNS[n]) for n in PDF_COLUMNS])
             for line in lines(result):
-                table.row([_shown(n, line.values[n]) for n in PDF_COLUMNS])
+                shown = line.shown()
+                table.row([shown[n] for n in PDF_COLUMNS])
         for name in CHARTS:
             pdf.add_page()
             pdf.image(io.BytesIO(render(rollup_chart(result, name), "png")), w=TEXT_WIDTH)

@@ -33,6 +33,25 @@ class Line:
     values: tuple[object, ...]
     total: bool = False
 
+    def shown(self) -> list[str]:
+        """The values as the page and the PDF print them: shares in percent with one
+        decimal, changes of shares in points with their sign, scores with two decimals, "–"
+        for none. Formatted here rather than by Babel a cell at a time: the same in both
+        languages, and 60,000 cells of a national round in a tenth of the time."""
+        return [_shown(n, value) for n, value in enumerate(self.values)]
+
+
+def _shown(n: int, value: object) -> str:
+    if value is None:
+        return "–"
+    if n in SHARES:
+        return f"{100 * value:.1f}%"
+    if n in POINTS:
+        return f"{value:+.1f}"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
 
 def _rate(figures: Aggregate | None, strict: bool = False) -> float | None:
     rates = figures.satisfaction if figures is not None else None

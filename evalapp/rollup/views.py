@@ -13,7 +13,7 @@ from evalapp.extensions import db
 from evalapp.rollup.charts import CHARTS, rollup_chart
 from evalapp.rollup.exports import rollup_pdf, rollup_xlsx
 from evalapp.rollup.operations import rollup, rollup_for, visible_rounds
-from evalapp.rollup.table import COLUMNS, POINTS, SHARES, lines
+from evalapp.rollup.table import COLUMNS, lines
 
 bp = Blueprint("rollup", __name__, url_prefix="/rollups")
 
@@ -33,8 +33,7 @@ def index() -> str:
 def detail(round_id: int) -> str:
     result = rollup(*rollup_for(current_user, round_id))
     return render_template("rollup/detail.html", result=result, columns=COLUMNS,
-                           lines=list(lines(result)), shares=SHARES, points=POINTS,
-                           charts=CHARTS)
+                           lines=list(lines(result)), charts=CHARTS)
 
 
 @bp.get("/<int:round_id>/<any(satisfaction, scores):name>.<any(png, svg):fmt>")
