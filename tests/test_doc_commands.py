@@ -96,7 +96,8 @@ def _lines(block: str) -> Iterator[list[str]]:
 # The commands a test here runs, by what they are; the test that runs each kind is named.
 RUN = {
     "demo": r"(\.venv/bin/)?evalapp demo",  # the demo_instance fixture
-    "console": r"evalapp (create-user|create-token|verify-draw|audit verify)( .*)?",  # test_console_commands
+    # test_console_commands
+    "console": r"evalapp (create-user|create-token|verify-draw|audit verify)( .*)?",
     "serve": r"(\.venv/bin/)?evalapp serve( .*)?",  # test_the_servers_answer
     "gunicorn": r"EVALAPP_DATABASE_URL=\S+ gunicorn .*",  # test_the_servers_answer
     "export": r"export EVALAPP_\w+=.*",  # test_the_settings_exported_are_taken

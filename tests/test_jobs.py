@@ -214,6 +214,8 @@ def test_without_a_queue_closing_prepares_every_result_a_leader_meets(make_app):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(store, "build", nothing_computed)
         for name in names:
+            if name == outputs.SUMMARY:  # read by a round's roll-up, not a page (counted ready)
+                continue
             path = (f"{base}/{name}" if not name.startswith("subject-")
                     else "{}/{}/{}".format(base, *name.removeprefix("subject-").split("-")))
             response = leader.get(path)

@@ -8,6 +8,7 @@ import itertools
 import numpy as np
 from flask_babel import gettext as _
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from analysis.rollup import SCORE_BANDS
 from evalapp.charts import figure
@@ -52,4 +53,5 @@ def _scores(result: Rollup) -> Figure:
         axes.bar(labels, result.total.bands, color="#2f5d8a")
         axes.set_xlabel(_("Score"))
         axes.set_ylabel(_("Subjects"))
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     return fig

@@ -85,6 +85,7 @@ class UnitRow:
     unit's figures in the round before, when it had any."""
 
     unit: OrgUnit
+    above: tuple[OrgUnit, ...]  # the units between the reader's and this one, top first
     figures: Aggregate
     rank: int | None
     previous: Aggregate | None
@@ -165,7 +166,8 @@ def rollup(round_: Round, top: OrgUnit) -> Rollup:
         figures = [aggregate(current[unit.id]) for unit in units]
         ranks = competition_ranks([f.mean_score for f in figures])
         levels.append(Level(kind, tuple(
-            UnitRow(unit, f, rank, aggregate(before[unit.id]) if unit.id in before else None)
+            UnitRow(unit, tree.above(unit.id), f, rank,
+                    aggregate(before[unit.id]) if unit.id in before else None)
             for unit, f, rank in zip(units, figures, ranks, strict=True))))
     return Rollup(round_, top, aggregate(now.subjects),
                   aggregate(before[top.id]) if top.id in before else None, tuple(levels),
@@ -180,6 +182,7 @@ class _Tree:
         self.units = list(db.session.scalars(
             sa.select(OrgUnit).where(OrgUnit.id.in_(self.ids)).order_by(OrgUnit.id)))
         parents = {unit.id: unit.parent_id for unit in self.units}
+        self._units = {unit.id: unit for unit in self.units}
         self._up: dict[int, list[int]] = {}
         for unit in self.units:
             chain, at = [], unit.id
@@ -187,6 +190,11 @@ class _Tree:
                 chain.append(at)
                 at = None if at == top_id else parents[at]
             self._up[unit.id] = chain
+
+    def above(self, unit_id: int) -> tuple[OrgUnit, ...]:
+        """The units between the top (left out) and `unit_id` (left out), top first: what
+        tells apart the many 第一党支部 of a national round."""
+        return tuple(self._units[at] for at in reversed(self._up[unit_id][1:-1]))
 
     def by_unit(self, subjects: Sequence[SubjectSummary]) -> dict[int, list[SubjectSummary]]:
         """Each unit's subjects: those reporting for it or any unit below it."""

@@ -81,5 +81,6 @@ def lines(result: Rollup) -> Iterator[Line]:
                 result.total, None, result.previous_total, total=True)
     for level in result.levels:
         for row in sorted(level.rows, key=lambda r: (r.rank is None, r.rank or 0, r.unit.id)):
-            yield _line(str(KIND_LABELS[level.kind]), localized(row.unit, "name"),
-                        row.figures, row.rank, row.previous)
+            yield _line(str(KIND_LABELS[level.kind]), " › ".join(
+                localized(unit, "name") for unit in (*row.above, row.unit)),
+                row.figures, row.rank, row.previous)
