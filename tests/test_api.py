@@ -299,3 +299,20 @@ def test_results_only_once_closed_and_as_published(app, client, runner):
     with app.app_context():
         assert db.session.scalars(sa.select(AuditEntry.detail).where(
             AuditEntry.action == "results.export")).all() == [{"format": "json", "via": "api"}]
+
+
+def test_a_text_field_named_file_is_refused_not_a_server_error(app, client, runner):
+    """`curl -F file=名单.csv` (no @) sends the name as a text field: 422 saying to send a
+    file, not a 500 from reading a string as an upload."""
+    with app.app_context():
+        from tests.support.factories import make_world
+        make_user("organiser", make_world().customs)
+        db.session.commit()
+        campaign_id = make_campaign(db.session.scalar(
+            sa.select(User).where(User.username == "organiser")).unit).id
+        db.session.commit()
+    token = make_token(runner, "organiser")
+    response = client.post(f"/api/v1/campaigns/{campaign_id}/roster", headers=bearer(token),
+                           data={"file": "名单.csv"})
+    assert response.status_code == 422
+    assert "不是文件" in json.dumps(response.get_json()["errors"], ensure_ascii=False)

@@ -3,8 +3,12 @@ describes them."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
+from werkzeug.datastructures import FileStorage
 
 from evalapp.campaigns.models import CampaignStatus
 from evalapp.units.models import UnitKind
@@ -60,11 +64,26 @@ COLUMN_HELP = ("the header of the column, as in the file; when left out, the col
                "by the words the roster page knows it by (姓名, 工号, 单位, 类别, 政治面貌…)")
 
 
+NOT_A_FILE = _l("Not a file: send the table as a file part of the multipart body "
+                "(curl -F file=@NAME).")
+
+
+class FileUpload(Upload):
+    """A file part of a multipart body. flask-smorest's `Upload` only describes one in the
+    document and takes any value: a text field named like it (``-F file=x`` instead of
+    ``-F file=@x``) reached the view as a string, and the import failed with a 500."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, FileStorage):
+            raise ValidationError([str(NOT_A_FILE)])
+        return value
+
+
 class RosterUploadSchema(Schema):
     """A multipart body: the table, and the headers of its columns where the words they are
     known by do not find them."""
 
-    file = Upload(required=True, metadata={"description": "CSV, Excel (.xlsx, .xls) or WPS"})
+    file = FileUpload(required=True, metadata={"description": "CSV, Excel (.xlsx, .xls) or WPS"})
     name = fields.String(metadata={"description": COLUMN_HELP})
     staff_number = fields.String(metadata={"description": COLUMN_HELP})
     unit = fields.String(metadata={"description": COLUMN_HELP})
