@@ -40,6 +40,8 @@ API_MESSAGES = {
     403: _l("The role of the token's account may not do this."),
     404: _l("Not found: no such address, or nothing of that number among the units of the "
             "token's account."),
+    409: _l("Not possible in the campaign's present state: a roster cannot be replaced once "
+            "a sample is drawn or the campaign has opened, and results wait for its close."),
 }
 CLIENT_ERROR = _l("The request could not be completed. Please go back and try again.")
 

@@ -12,6 +12,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from evalapp.accounts import operations as accounts
 from evalapp.api import tokens
 from evalapp.api.models import ApiToken
 from evalapp.audit.models import AuditEntry
@@ -22,7 +23,7 @@ from evalapp.results.compute import campaign_results
 from evalapp.results.published import published_figures
 from evalapp.roster.models import RosterEntry
 from tests.support.ballots import closed_campaign
-from tests.support.factories import make_campaign, make_user
+from tests.support.factories import PASSWORD, make_campaign, make_user
 from tests.support.organiser import make_setup
 from tests.support.web import csrf_token, login
 
@@ -158,7 +159,8 @@ def test_the_account_page_makes_shows_once_and_revokes(app, client, setup):
     login(client)
     page = client.get("/account/tokens/")
     assert page.status_code == 200 and "接口令牌" in page.get_data(as_text=True)
-    form = {"csrf_token": csrf_token(client, "/account/tokens/"), "name": "OA"}
+    form = {"csrf_token": csrf_token(client, "/account/tokens/"), "name": "OA",
+            "password": PASSWORD}
     bad = client.post("/account/tokens/", data={**form, "days": "400"})
     assert bad.status_code == 422 and "366" in bad.get_data(as_text=True)
     made = client.post("/account/tokens/", data={**form, "days": "30"})
@@ -316,3 +318,63 @@ def test_a_text_field_named_file_is_refused_not_a_server_error(app, client, runn
                            data={"file": "名单.csv"})
     assert response.status_code == 422
     assert "不是文件" in json.dumps(response.get_json()["errors"], ensure_ascii=False)
+
+
+def test_a_session_alone_makes_no_token(app, client, setup):
+    """Whoever holds an open session (a stolen cookie, a desk left) but not the password
+    makes no token: the page asks for the password, and wrong ones count to the lock-out."""
+    login(client)
+    form = {"csrf_token": csrf_token(client, "/account/tokens/"), "name": "OA", "days": "30"}
+    assert client.post("/account/tokens/", data=form).status_code == 422
+    wrong = client.post("/account/tokens/", data={**form, "password": "not the password"})
+    assert wrong.status_code == 422 and "当前密码错误" in wrong.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(ApiToken.id))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id)).where(
+            AuditEntry.action == "login.refused")) == 1
+
+
+def test_an_administrators_reset_disable_or_role_change_revokes_the_tokens(app, runner,
+                                                                             client, setup):
+    """The answers to a compromised account reach the tokens made with it."""
+    with app.app_context():
+        root = db.session.get(Campaign, setup.campaign).unit.parent
+        admin = make_user("secadmin2", root, Role.SECURITY_ADMIN)
+        sysadmin = db.session.scalar(sa.select(User).where(User.username == "sysadmin"))
+        db.session.commit()
+        admin_id, sysadmin_id = admin.id, sysadmin.id
+
+    def withdrawn(change) -> int:
+        token = make_token(runner, "organiser")
+        assert client.get("/api/v1/units", headers=bearer(token)).status_code == 200
+        with app.test_request_context():
+            organiser = db.session.scalar(sa.select(User).where(User.username == "organiser"))
+            change(organiser)
+            db.session.commit()
+        return client.get("/api/v1/units", headers=bearer(token)).status_code
+
+    with app.app_context():
+        sysadmin = db.session.get(User, sysadmin_id)
+    assert withdrawn(lambda u: accounts.reset_password(db.session.get(User, sysadmin_id),
+                                                       u)) == 401
+    assert withdrawn(lambda u: accounts.change_role(db.session.get(User, admin_id), u,
+                                                    Role.LEADER, u.unit_id)) == 401
+    assert withdrawn(lambda u: accounts.set_active(db.session.get(User, sysadmin_id), u,
+                                                   False)) == 401
+    with app.app_context():
+        reasons = [d.get("reason") for a, d in actions(app) if a == "api.token_revoke"]
+        assert reasons == ["rights_withdrawn"] * 3
+
+
+def test_a_session_cookie_beside_a_token_changes_nothing(app, client, runner, setup):
+    """The page gate (password change due, idle time-out) is the pages': an API request
+    that also carries a staff session answers to its token alone."""
+    token = make_token(runner, "organiser")
+    with app.app_context():
+        db.session.scalar(sa.select(User).where(User.username == "organiser")
+                          ).require_password_change()
+        db.session.commit()
+    login(client)
+    assert client.get("/campaigns/").status_code == 302  # the pages: change the password
+    assert client.get("/api/v1/units", headers=bearer(token)).status_code == 200
+    assert client.get("/api/v1/units").status_code == 401

@@ -51,6 +51,7 @@ def test_an_organiser_makes_an_api_token_and_sees_it_once(app, live_server, page
     page.get_by_role("link", name="Organiser").click()
     page.get_by_role("link", name="接口令牌").click()
     page.get_by_label("令牌用途").fill("人事系统")
+    page.get_by_label("您的密码").fill(PASSWORD)
     page.get_by_role("button", name="创建令牌").click()
     token = page.locator("#new-token").inner_text()
     assert token.startswith("evalapp_")

@@ -17,11 +17,13 @@ import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from evalapp.audit.operations import record
 from evalapp.audit.present import value_labels
+from evalapp.auth.events import rights_withdrawn
 from evalapp.auth.models import BUSINESS_ROLES, Role, User, password_problems
 from evalapp.extensions import db
 from evalapp.units.models import OrgUnit
@@ -187,6 +189,7 @@ def set_active(actor: User, user: User, active: bool) -> None:
     user.active = active
     if not active:
         user.end_sessions()
+        rights_withdrawn.send(current_app._get_current_object(), user=user)
     record("account.enable" if active else "account.disable", user=actor,
            username=user.username)
 
@@ -218,6 +221,7 @@ def reset_password(actor: User, user: User) -> Issued:
         raise Refused(_("%(username)s signs in with the organisation's directory: its "
                         "password is changed there.", username=user.username))
     issued = _issue(user)
+    rights_withdrawn.send(current_app._get_current_object(), user=user)
     record("account.reset_password", user=actor, username=user.username)
     return issued
 
@@ -238,5 +242,6 @@ def change_role(actor: User, user: User, role: Role, unit_id: int) -> None:
     before = {"role": user.role.value, "unit": user.unit.name_zh}
     user.role, user.unit = role, unit
     user.end_sessions()  # sessions opened under the old rights end with them
+    rights_withdrawn.send(current_app._get_current_object(), user=user)
     record("account.role", user=actor, username=user.username, before=before,
            after={"role": role.value, "unit": unit.name_zh})

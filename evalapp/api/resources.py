@@ -36,13 +36,15 @@ from evalapp.api.schemas import (
     TicketCountsSchema,
     UnitSchema,
 )
-from evalapp.api.tokens import bearer
+from evalapp.api.tokens import bearer, revoke_all
 from evalapp.audit.operations import record, record_now
 from evalapp.auth.access import READERS
+from evalapp.auth.events import rights_withdrawn
 from evalapp.auth.models import Role, User
 from evalapp.auth.policy import now
 from evalapp.campaigns.access import campaign_for, visible_campaigns
 from evalapp.campaigns.models import Campaign, CampaignStatus, RaterGroup
+from evalapp.errors import API_PATHS
 from evalapp.extensions import csrf, db, limiter
 from evalapp.results import store
 from evalapp.roster.columns import GUESSES, OPTIONAL_COLUMNS, guessed_column, rows_from_header
@@ -108,6 +110,7 @@ def register(app: Flask) -> None:
     csrf.exempt(bp)  # a bearer token, not a cookie: no request of another site carries it
     api.register_blueprint(bp)
     app.before_request(_authenticate)
+    rights_withdrawn.connect(revoke_all, app)
 
 
 class _Api(Api):
@@ -119,7 +122,7 @@ class _Api(Api):
 
 def _authenticate() -> None:
     path = request.path
-    if not (path == PREFIX or path.startswith(PREFIX + "/")) or path == DOCUMENT:
+    if not path.startswith(API_PATHS) or path == DOCUMENT:
         return
     address = get_remote_address()
     if limiter.enabled and not limiter.limiter.test(FAILED_TOKENS, "api-tokens", address):

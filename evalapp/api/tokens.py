@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from evalapp.api.models import PREFIX_LENGTH, ApiToken
 from evalapp.audit.operations import record
 from evalapp.auth.models import User
+from evalapp.database import utcnow
 from evalapp.extensions import db
 from evalapp.keywrap import keyed_digest
 from forms.limits import TOKEN_DAYS_DEFAULT, TOKEN_DAYS_MAX
@@ -77,6 +78,20 @@ def revoke(token: ApiToken, at: datetime, by: User) -> None:
     token.revoked_at = at
     record("api.token_revoke", user=by, token=token.id, prefix=token.prefix,
            account=token.user.username)
+
+
+def revoke_all(_app: object, user: User) -> None:
+    """Revoke every token of `user` still valid (connected to
+    `evalapp.auth.events.rights_withdrawn`: an administrator reset its password, disabled it
+    or changed its role, the usual answers to a compromised account, which a token made
+    with a stolen session must not outlive)."""
+    at = utcnow()
+    revoked = db.session.scalars(sa.update(ApiToken).where(
+        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > at)
+        .values(revoked_at=at).returning(ApiToken.id)).all()
+    if revoked:
+        record("api.token_revoke", user=None, tokens=list(revoked), account=user.username,
+               reason="rights_withdrawn")
 
 
 def tokens_of(user: User) -> list[ApiToken]:

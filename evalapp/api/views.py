@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
 from evalapp.api.models import ApiToken
 from evalapp.api.resources import DOCUMENT
 from evalapp.api.tokens import issue, revoke, tokens_of
+from evalapp.auth import lockout
 from evalapp.auth.access import role_required
+from evalapp.auth.credentials import Refusal, authenticate
 from evalapp.auth.models import BUSINESS_ROLES
 from evalapp.auth.policy import now
 from evalapp.extensions import db
@@ -26,15 +28,29 @@ def _page(form: TokenForm, secret: str | None = None) -> str:
 
 @bp.route("/", methods=["GET", "POST"])
 @role_required(*BUSINESS_ROLES)
-def index() -> str | tuple[str, int]:
+def index() -> Response | str | tuple[str, int]:
     """The account's tokens and the form for a new one. A new token is shown on the page
     that answers the form, once: it is stored only as a digest."""
     form = TokenForm()
     if form.validate_on_submit():
-        made = issue(current_user, form.name.data or "", now(), days=form.days.data or 0,
-                     by=current_user)
-        db.session.commit()
-        return _page(TokenForm(formdata=None), made.secret)
+        user = current_user._get_current_object()
+        outcome = authenticate(user.username, form.password.data or "")
+        if outcome.user is not None and outcome.user.id == user.id:
+            made = issue(user, form.name.data or "", now(), days=form.days.data or 0, by=user)
+            db.session.commit()
+            return _page(TokenForm(formdata=None), made.secret)
+        if outcome.refusal is Refusal.DIRECTORY_DOWN:
+            form.password.errors.append(outcome.message)
+        elif lockout.failed(user.username, user, "wrong_current_password", now()):
+            user.end_sessions()  # the lock ends this session, as on the password page
+            logout_user()
+            db.session.commit()
+            flash(_("Too many wrong passwords: the account is locked. Please log in again "
+                    "later."), "error")
+            return redirect(url_for("auth.login"))
+        else:
+            db.session.commit()
+            form.password.errors.append(_("The current password is wrong."))
     return _page(form), 422 if form.errors else 200
 
 

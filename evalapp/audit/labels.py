@@ -153,7 +153,7 @@ DETAILS = {
     "moved": _l("Units moved"), "updated": _l("Units changed"),
     "token": _l("Token"), "prefix": _l("Token begins with"), "account": _l("Account"),
     "name": _l("For"), "days": _l("Valid for (days)"), "console": _l("On the console, as"),
-    "address": _l("Network address"),
+    "address": _l("Network address"), "tokens": _l("Tokens"),
     "round": _l("Round"), "opens_on": _l("Planned opening"), "closes_on": _l("Planned closing"),
     "campaigns_made": _l("Campaigns made"), "campaigns_updated": _l("Campaigns updated"),
     "groups_kept": _l("Campaigns whose rater groups were left as they were"),

@@ -15,7 +15,12 @@ from flask import current_app
 
 from evalapp.auth.models import User
 
-audited = Namespace().signal("audited")
+_signals = Namespace()
+audited = _signals.signal("audited")
+# An administrator reset the account's password, disabled it or changed its role: what was
+# granted to its holder before (sessions, API tokens) must not outlive the change. Sent with
+# `user`; the receivers add their changes to the session, the caller commits.
+rights_withdrawn = _signals.signal("rights-withdrawn")
 
 
 def announce(action: str, user: User | None, **detail: Any) -> None:

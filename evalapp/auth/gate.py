@@ -16,10 +16,13 @@ from evalapp.auth import sessions
 from evalapp.auth.models import User
 from evalapp.auth.passwords import password_change_due
 from evalapp.auth.policy import current, now
+from evalapp.errors import API_PATHS
 from evalapp.extensions import db
 
 LOGGED_IN = "_user_id"  # the session key Flask-Login's login_user writes
-# Open whatever is due: the files of the pages, logging out and the choice of language.
+# Open whatever is due: the files of the pages, logging out and the choice of language. The
+# HTTP API (API_PATHS) answers to its tokens alone: a session cookie neither opens it nor is
+# kept alive or ended by it.
 ALWAYS_OPEN = frozenset({"static", "auth.logout", "i18n.switch_language"})
 
 ENDED = {
@@ -48,7 +51,7 @@ def enforce() -> Response | None:
     # for its user anyway made its "strong" session protection rewrite the session, and so
     # sign and send the cookie again, on every request of the rater path.
     if (request.endpoint in ALWAYS_OPEN or LOGGED_IN not in session
-            or not current_user.is_authenticated):
+            or request.path.startswith(API_PATHS) or not current_user.is_authenticated):
         return None
     ended = sessions.ended(session, now(), current())
     if ended is not None:
