@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Sequence
 
 import pytest
@@ -101,6 +102,13 @@ def test_each_reader_reads_the_part_below_their_unit(app, tree):
     assert "重庆海关" in text and "宁波海关" in text and "海关总署" in text
     own = ningbo.get(f"/rollups/{tree.round_id}").get_data(as_text=True)
     assert "宁波海关" in own and "重庆海关" not in own
+    with app.app_context():  # each closed campaign's unit leads to its results
+        closed = db.session.scalars(sa.select(Campaign.id).where(
+            Campaign.round_id == tree.round_id, Campaign.status == "closed")).all()
+    assert {f"/campaigns/{c}/results/" for c in closed} == set(
+        re.findall(r'href="(/campaigns/\d+/results/)"', text))
+    linked = re.findall(r'href="(/campaigns/\d+/results/)"', own)
+    assert linked and all(ningbo.get(path).status_code == 200 for path in linked)
     assert ningbo.get("/rollups/").get_data(as_text=True).count(f"/rollups/{tree.round_id}") == 1
     for chart in ("satisfaction.png", "scores.png"):
         image = ningbo.get(f"/rollups/{tree.round_id}/{chart}")

@@ -86,6 +86,7 @@ class UnitRow:
 
     unit: OrgUnit
     above: tuple[OrgUnit, ...]  # the units between the reader's and this one, top first
+    campaign_id: int | None  # the round's closed campaign run at this unit, if any
     figures: Aggregate
     rank: int | None
     previous: Aggregate | None
@@ -115,6 +116,7 @@ class Rollup:
 @dataclass(frozen=True)
 class _Read:
     subjects: list[SubjectSummary]
+    closed_at: dict[int, int]  # unit id → the round's closed campaign run at that unit
     campaigns: int
     closed: int
     preparing: int
@@ -144,7 +146,8 @@ def _read(round_: Round, units: Sequence[int]) -> _Read:
     inside = set(units)
     subjects = [s if s.unit_id in inside else replace(s, unit_id=unit_of[s.campaign_id])
                 for content in kept.values() for s in summaries_from_json(json.loads(content))]
-    return _Read(subjects, len(campaigns), len(closed), len(closed) - len(kept))
+    return _Read(subjects, {c.unit_id: c.id for c in closed}, len(campaigns), len(closed),
+                 len(closed) - len(kept))
 
 
 def rollup(round_: Round, top: OrgUnit) -> Rollup:
@@ -166,7 +169,7 @@ def rollup(round_: Round, top: OrgUnit) -> Rollup:
         figures = [aggregate(current[unit.id]) for unit in units]
         ranks = competition_ranks([f.mean_score for f in figures])
         levels.append(Level(kind, tuple(
-            UnitRow(unit, tree.above(unit.id), f, rank,
+            UnitRow(unit, tree.above(unit.id), now.closed_at.get(unit.id), f, rank,
                     aggregate(before[unit.id]) if unit.id in before else None)
             for unit, f, rank in zip(units, figures, ranks, strict=True))))
     return Rollup(round_, top, aggregate(now.subjects),

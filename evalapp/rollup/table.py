@@ -32,6 +32,7 @@ class Line:
 
     values: tuple[object, ...]
     total: bool = False
+    campaign_id: int | None = None  # the unit's own campaign of the round, closed
 
     def shown(self) -> list[str]:
         """The values as the page and the PDF print them: shares in percent with one
@@ -65,14 +66,15 @@ def _change(now: float | None, before: float | None, scale: float = 1) -> float 
 
 
 def _line(level: str, unit: str, figures: Aggregate, rank: int | None,
-          previous: Aggregate | None, total: bool = False) -> Line:
+          previous: Aggregate | None, total: bool = False,
+          campaign_id: int | None = None) -> Line:
     rate, rate_before = _rate(figures), _rate(previous)
     score_before = previous.mean_score if previous is not None else None
     return Line((level, unit, figures.campaigns, figures.subjects, figures.withheld,
                  figures.counted, figures.mean_score, figures.median_score, rate,
                  _rate(figures, strict=True), rank, rate_before,
                  _change(rate, rate_before, 100), score_before,
-                 _change(figures.mean_score, score_before)), total)
+                 _change(figures.mean_score, score_before)), total, campaign_id)
 
 
 def lines(result: Rollup) -> Iterator[Line]:
@@ -83,4 +85,4 @@ def lines(result: Rollup) -> Iterator[Line]:
         for row in sorted(level.rows, key=lambda r: (r.rank is None, r.rank or 0, r.unit.id)):
             yield _line(str(KIND_LABELS[level.kind]), " › ".join(
                 localized(unit, "name") for unit in (*row.above, row.unit)),
-                row.figures, row.rank, row.previous)
+                row.figures, row.rank, row.previous, campaign_id=row.campaign_id)
