@@ -48,7 +48,7 @@ from evalapp.errors import API_PATHS
 from evalapp.extensions import csrf, db, limiter
 from evalapp.results import store
 from evalapp.roster.columns import GUESSES, OPTIONAL_COLUMNS, guessed_column, rows_from_header
-from evalapp.roster.models import RosterEntry, SampleDraw
+from evalapp.roster.models import SampleDraw
 from evalapp.roster.operations import (
     GROUP_VALUES_MAX,
     ColumnMapping,
@@ -56,6 +56,7 @@ from evalapp.roster.operations import (
     check_roster,
     group_choices,
     import_roster,
+    roster_counts,
     roster_lock,
 )
 from evalapp.tabular import TableError, read_rows, shown_rows
@@ -166,12 +167,8 @@ def _refusals(*statuses: int):
 
 
 def _group_counts(campaign: Campaign) -> list[dict[str, object]]:
-    counts = dict(db.session.execute(
-        sa.select(RosterEntry.rater_group_id, sa.func.count(RosterEntry.id))
-        .where(RosterEntry.campaign_id == campaign.id).group_by(RosterEntry.rater_group_id)
-    ).all())
-    return [{"group_id": group.id, "name_zh": group.name_zh, "people": counts.get(group.id, 0)}
-            for group in campaign.rater_groups]
+    return [{"group_id": group.id, "name_zh": group.name_zh, "people": people}
+            for group, people in roster_counts(campaign)]
 
 
 @bp.get("/units")

@@ -243,6 +243,16 @@ def roster_lock(campaign: Campaign) -> type[RosterLocked] | None:
 
 
 @groups_fixed.connect
+def roster_counts(campaign: Campaign) -> list[tuple[RaterGroup, int]]:
+    """The people on the campaign's roster per rater group, in the groups' order (0 for a
+    group with none): one query."""
+    counts = dict(db.session.execute(
+        sa.select(RosterEntry.rater_group_id, sa.func.count(RosterEntry.id))
+        .where(RosterEntry.campaign_id == campaign.id).group_by(RosterEntry.rater_group_id)
+    ).all())
+    return [(group, counts.get(group.id, 0)) for group in campaign.rater_groups]
+
+
 def _drawn_among(campaign: Campaign) -> bool:
     """A draw prepared or drawn from the roster allocated its sample among the groups as
     they stand (and its check recomputes that allocation), so it fixes them."""

@@ -25,20 +25,13 @@ from evalapp.roster.operations import (
     check_roster,
     group_choices,
     import_roster,
+    roster_counts,
     roster_lock,
 )
 from evalapp.text import squeezed
 from forms.roster import NO_COLUMN, RosterMappingForm, RosterUploadForm
 
 bp = Blueprint("roster", __name__, url_prefix="/campaigns/<int:campaign_id>/roster")
-
-
-def _roster_counts(campaign: Campaign) -> list[tuple[RaterGroup, int]]:
-    counts = dict(db.session.execute(
-        sa.select(RosterEntry.rater_group_id, sa.func.count(RosterEntry.id))
-        .where(RosterEntry.campaign_id == campaign.id).group_by(RosterEntry.rater_group_id)
-    ).all())
-    return [(group, counts.get(group.id, 0)) for group in campaign.rater_groups]
 
 
 PEOPLE_PER_PAGE = 50
@@ -48,7 +41,8 @@ def _page(campaign: Campaign, form: RosterUploadForm | None,
           lock: type[RosterLocked] | None = None) -> str:
     """The roster page: counts per group, the people (paged) and the import form, or instead
     of the form why the roster can no longer be replaced (said before anyone fills it)."""
-    total = sum(count for _group, count in _roster_counts(campaign))
+    counts = roster_counts(campaign)
+    total = sum(count for _group, count in counts)
     pages = max(1, -(-total // PEOPLE_PER_PAGE))
     number = min(max(request.args.get("page", 1, type=int), 1), pages)
     people = db.session.scalars(
@@ -57,7 +51,7 @@ def _page(campaign: Campaign, form: RosterUploadForm | None,
     draws = db.session.scalars(sa.select(SampleDraw).where(
         SampleDraw.campaign_id == campaign.id).order_by(SampleDraw.sequence)).all()
     return render_template(
-        "roster/index.html", campaign=campaign, form=form, counts=_roster_counts(campaign),
+        "roster/index.html", campaign=campaign, form=form, counts=counts,
         people=list(people), total=total, page=number, pages=pages, draws=draws,
         max_rows=tabular.MAX_ROWS,
         locked={RosterFrozen: "open", RosterLocked: "drawn"}.get(lock, ""))
