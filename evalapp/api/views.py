@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, logout_user
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from evalapp.api.models import ApiToken
@@ -12,6 +12,7 @@ from evalapp.api.resources import DOCUMENT
 from evalapp.api.tokens import issue, revoke, tokens_of
 from evalapp.auth import lockout
 from evalapp.auth.access import role_required
+from evalapp.auth.account import locked_out
 from evalapp.auth.credentials import Refusal, authenticate
 from evalapp.auth.models import BUSINESS_ROLES
 from evalapp.auth.policy import now
@@ -42,12 +43,7 @@ def index() -> Response | str | tuple[str, int]:
         if outcome.refusal is Refusal.DIRECTORY_DOWN:
             form.password.errors.append(outcome.message)
         elif lockout.failed(user.username, user, "wrong_current_password", now()):
-            user.end_sessions()  # the lock ends this session, as on the password page
-            logout_user()
-            db.session.commit()
-            flash(_("Too many wrong passwords: the account is locked. Please log in again "
-                    "later."), "error")
-            return redirect(url_for("auth.login"))
+            return locked_out(user)  # the lock ends this session, as on the password page
         else:
             db.session.commit()
             form.password.errors.append(_("The current password is wrong."))

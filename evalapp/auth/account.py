@@ -36,7 +36,7 @@ def password() -> Response | str | tuple[str, int]:
             change_password(user, form.old.data or "", form.new.data or "", now())
         except WrongPassword as error:
             if error.locked_until is not None:
-                return _locked_out(user)
+                return locked_out(user)
             db.session.commit()
             form.old.errors.append(_("The current password is wrong."))
         except WeakPassword as error:
@@ -52,7 +52,7 @@ def password() -> Response | str | tuple[str, int]:
     return render_template("auth/password.html", form=form, due=DUE.get(due))
 
 
-def _locked_out(user: User) -> Response:
+def locked_out(user: User) -> Response:
     """Wrong current passwords locked the account: this session ends with them."""
     user.end_sessions()
     logout_user()
@@ -98,7 +98,7 @@ def current_factor_refused(user: User, form: CodeForm | ReplaceFactorForm) -> Re
         totp.check_second_factor(user, form.current.data or "", now())
     except totp.WrongCode:
         if lockout.failed(user.username, user, "wrong_code", now()) is not None:
-            return _locked_out(user)
+            return locked_out(user)
         db.session.commit()
         form.current.errors.append(_("Wrong or already used code."))
     return None
