@@ -75,12 +75,19 @@ def _edition(campaign: Campaign) -> str:
     """What made the outputs: the close, the code's digest and, once the organisers have
     decided among persons tied for 优秀, that decision (the one thing that changes after the
     close), as 5 hex digits of its digest (the column holds 40 characters)."""
-    if campaign.closed_at is None:
-        raise ValueError(f"campaign {campaign.id} is not closed: its results may change")
+    closed = _closed_edition(campaign)
     graded = campaign.graded_item()
     decided = ("-" + hashlib.sha256(repr(graded.chosen).encode()).hexdigest()[:5]
                if graded is not None and graded.chosen else "")
-    return f"{campaign.closed_at.strftime('%Y%m%dT%H%M%S%f')}-{OUTPUTS_DIGEST}{decided}"
+    return f"{closed}{decided}"
+
+
+def _closed_edition(campaign: Campaign) -> str:
+    """The edition before any decision among tied persons: the close and the code's digest
+    (what a summary, which no decision changes, depends on)."""
+    if campaign.closed_at is None:
+        raise ValueError(f"campaign {campaign.id} is not closed: its results may change")
+    return f"{campaign.closed_at.strftime('%Y%m%dT%H%M%S%f')}-{OUTPUTS_DIGEST}"
 
 
 def _row(campaign: Campaign, name: str, locale: str) -> ResultOutput | None:
@@ -124,8 +131,7 @@ def ready_summaries(campaigns: Sequence[Campaign]) -> dict[int, bytes]:
     one query for a round of thousands: those not built in this edition are left out (the
     caller has them built). A summary does not depend on a decision among persons tied for
     优秀, so the edition's close and code digest are enough."""
-    editions = {c.id: f"{c.closed_at:%Y%m%dT%H%M%S%f}-{OUTPUTS_DIGEST}" for c in campaigns
-                if c.closed_at is not None}
+    editions = {c.id: _closed_edition(c) for c in campaigns if c.closed_at is not None}
     rows = db.session.execute(sa.select(
         ResultOutput.campaign_id, ResultOutput.edition, ResultOutput.content).where(
         ResultOutput.name == SUMMARY, ResultOutput.locale == DEFAULT_LOCALE,
