@@ -253,6 +253,16 @@ def ranks(scores: Sequence[float | None]) -> list[int | None]:
     return [positions.get(i) for i in range(len(scores))]
 
 
+def competition_ranks(values: Sequence[float | None]) -> list[int | None]:
+    """Each value's rank, highest first, equal values sharing a rank and the next skipping
+    (standard competition ranking: 1, 2, 2, 4); None without a value."""
+    present = sorted((v for v in values if v is not None), reverse=True)
+    first = {}
+    for place, value in enumerate(present, start=1):
+        first.setdefault(value, place)
+    return [first[v] if v is not None else None for v in values]
+
+
 def campaign_alpha(common_levels: np.ndarray, table: np.ndarray) -> float | None:
     """Cronbach's α over the common items of the valid ballots given (codes as
     `subject_figures` takes them) with the items' points (items × 4, `Rules.item_points`);

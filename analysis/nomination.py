@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from analysis.figures import SubjectFigures
+from analysis.figures import SubjectFigures, competition_ranks
 
 THRESHOLD_RULES = ("above", "at_least")  # 超过, 达到
 NOMINATED = 0  # the code of a mark (its place on the nomination scale: 推荐, then 未推荐)
@@ -81,12 +81,12 @@ def tally(counts: Sequence[tuple[int, int] | None],
     reported = [count for count in counts if count is not None]
     if any(not 0 <= votes <= ballots for votes, ballots in reported):
         raise ValueError("votes are counts of at most the valid ballots")
+    ranks = competition_ranks([count[0] if count is not None else None for count in counts])
     return tuple(
         CandidateVotes(None, None, None, None, False) if count is None else
         CandidateVotes(count[0], count[1], count[0] / count[1] if count[1] else None,
-                       1 + sum(other > count[0] for other, _ in reported),
-                       rule.reached(*count))
-        for count in counts)
+                       rank, rule.reached(*count))
+        for count, rank in zip(counts, ranks, strict=True))
 
 
 def nomination_of(figures: Sequence[SubjectFigures | None],

@@ -183,16 +183,6 @@ def score_bands(scores: np.ndarray) -> tuple[int, ...]:
     return tuple(int(count) for count in counts)
 
 
-def competition_ranks(values: Sequence[float | None]) -> list[int | None]:
-    """Each value's rank, highest first, equal values sharing a rank and the next skipping
-    (standard competition ranking: 1, 2, 2, 4); None without a value."""
-    present = sorted((v for v in values if v is not None), reverse=True)
-    first = {}
-    for place, value in enumerate(present, start=1):
-        first.setdefault(value, place)
-    return [first[v] if v is not None else None for v in values]
-
-
 def summaries_as_json(subjects: Sequence[SubjectSummary]) -> list[dict]:
     """The summaries as JSON values (kept per closed campaign, read by `summaries_from_json`)."""
     return [{"campaign": s.campaign_id, "unit": s.unit_id, "label": s.label,

@@ -19,11 +19,11 @@ import sqlalchemy as sa
 from flask import abort
 from flask_babel import force_locale
 
+from analysis.figures import competition_ranks
 from analysis.rollup import (
     Aggregate,
     SubjectSummary,
     aggregate,
-    competition_ranks,
     summaries_from_json,
 )
 from evalapp.auth.models import User
