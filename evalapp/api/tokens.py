@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from evalapp.api.models import PREFIX_LENGTH, ApiToken
 from evalapp.audit.operations import record
 from evalapp.auth.models import User
-from evalapp.database import utcnow
+from evalapp.auth.policy import now
 from evalapp.extensions import db
 from evalapp.keywrap import keyed_digest
 from forms.limits import TOKEN_DAYS_DEFAULT, TOKEN_DAYS_MAX
@@ -85,7 +85,7 @@ def revoke_all(_app: object, user: User) -> None:
     `evalapp.auth.events.rights_withdrawn`: an administrator reset its password, disabled it
     or changed its role, the usual answers to a compromised account, which a token made
     with a stolen session must not outlive)."""
-    at = utcnow()
+    at = now()
     revoked = db.session.scalars(sa.update(ApiToken).where(
         ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > at)
         .values(revoked_at=at).returning(ApiToken.id)).all()
