@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from analysis.rollup import SCORE_BANDS
-from evalapp.charts import figure
+from evalapp.charts import figure, render
 from evalapp.i18n import localized
 from evalapp.results.charts import WIDTH_CM
 from evalapp.rollup.operations import Rollup
@@ -19,9 +19,9 @@ from evalapp.rollup.operations import Rollup
 CHARTS = ("satisfaction", "scores")
 
 
-def rollup_chart(result: Rollup, name: str) -> Figure:
-    """The chart `name` (one of CHARTS). Raises KeyError for another name."""
-    return {"satisfaction": _satisfaction, "scores": _scores}[name](result)
+def chart_png(result: Rollup, name: str) -> bytes:
+    """The chart `name` (one of CHARTS) as PNG. Raises KeyError for another name."""
+    return render({"satisfaction": _satisfaction, "scores": _scores}[name](result), "png")
 
 
 def _satisfaction(result: Rollup) -> Figure:

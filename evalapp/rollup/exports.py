@@ -9,10 +9,9 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from evalapp.charts import render
 from evalapp.pdf import new_pdf, wrap_mode
 from evalapp.results.report_pdf import HEADING, TEXT_WIDTH
-from evalapp.rollup.charts import CHARTS, rollup_chart
+from evalapp.rollup.charts import CHARTS, chart_png
 from evalapp.rollup.operations import Rollup
 from evalapp.rollup.table import COLUMNS, POINTS, SHARES, lines
 from evalapp.spreadsheets import append_row, fit_columns, workbook_bytes
@@ -88,5 +87,5 @@ def rollup_pdf(result: Rollup) -> bytes:
                 table.row([shown[n] for n in PDF_COLUMNS])
         for name in CHARTS:
             pdf.add_page()
-            pdf.image(io.BytesIO(render(rollup_chart(result, name), "png")), w=TEXT_WIDTH)
+            pdf.image(io.BytesIO(chart_png(result, name)), w=TEXT_WIDTH)
         return bytes(pdf.output())

@@ -3,14 +3,15 @@ unit, its charts, and its Excel and PDF exports."""
 
 from __future__ import annotations
 
+import base64
+
 from flask import Blueprint, Response, render_template
 from flask_login import current_user
 
 from evalapp.audit.operations import record
 from evalapp.auth.access import READERS, role_required
-from evalapp.charts import FORMATS, render
 from evalapp.extensions import db
-from evalapp.rollup.charts import CHARTS, rollup_chart
+from evalapp.rollup.charts import CHARTS, chart_png
 from evalapp.rollup.exports import rollup_pdf, rollup_xlsx
 from evalapp.rollup.operations import rollup, rollup_for, visible_rounds
 from evalapp.rollup.table import COLUMNS, lines
@@ -31,16 +32,13 @@ def index() -> str:
 @bp.get("/<int:round_id>")
 @role_required(*READERS)
 def detail(round_id: int) -> str:
+    """The roll-up with its charts in the page (data: images): an address of their own
+    would compute the roll-up again for each, a second of a national round's work each."""
     result = rollup(*rollup_for(current_user, round_id))
+    charts = {name: "data:image/png;base64," + base64.b64encode(chart_png(result, name)).decode()
+              for name in CHARTS} if result.total.subjects else {}
     return render_template("rollup/detail.html", result=result, columns=COLUMNS,
-                           lines=list(lines(result)), charts=CHARTS)
-
-
-@bp.get("/<int:round_id>/<any(satisfaction, scores):name>.<any(png, svg):fmt>")
-@role_required(*READERS)
-def chart(round_id: int, name: str, fmt: str) -> Response:
-    result = rollup(*rollup_for(current_user, round_id))
-    return Response(render(rollup_chart(result, name), fmt), mimetype=FORMATS[fmt])
+                           lines=list(lines(result)), charts=charts)
 
 
 @bp.get("/<int:round_id>/rollup.<any(xlsx, pdf):fmt>")
