@@ -242,7 +242,6 @@ def roster_lock(campaign: Campaign) -> type[RosterLocked] | None:
     return None
 
 
-@groups_fixed.connect
 def roster_counts(campaign: Campaign) -> list[tuple[RaterGroup, int]]:
     """The people on the campaign's roster per rater group, in the groups' order (0 for a
     group with none): one query."""
@@ -253,6 +252,7 @@ def roster_counts(campaign: Campaign) -> list[tuple[RaterGroup, int]]:
     return [(group, counts.get(group.id, 0)) for group in campaign.rater_groups]
 
 
+@groups_fixed.connect
 def _drawn_among(campaign: Campaign) -> bool:
     """A draw prepared or drawn from the roster allocated its sample among the groups as
     they stand (and its check recomputes that allocation), so it fixes them."""
